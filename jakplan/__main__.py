@@ -1,0 +1,3 @@
+from jakplan.cli import main
+
+main()

@@ -1,0 +1,41 @@
+"""Convenience entry points for using jakplan from Python.
+
+    >>> import datetime as dt
+    >>> from jakplan.api import plan_for
+    >>> plan = plan_for(dt.date(2024, 5, 1))
+    >>> plan.protocol.id, plan.events[0].kind
+    ('us-label', 'screening')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .engine import build_plan
+from .errors import JakplanError
+from .model import Patient, Plan
+from .protocols import drug_info, load_protocol
+
+
+def resolve_indication(drug: str, indication: str | None) -> str:
+    info = drug_info(drug)
+    known = info.get("indications", {})
+    ind = indication or info.get("default_indication") or next(iter(known))
+    if ind not in known:
+        raise JakplanError(f"unknown indication '{ind}' for {drug}; known: {', '.join(known)}")
+    return ind
+
+
+def plan_for(
+    start: dt.date,
+    drug: str = "baricitinib",
+    indication: str | None = None,
+    protocol: str | None = None,
+    months: int = 12,
+    factors: dict[str, Any] | None = None,
+) -> Plan:
+    """Load the protocol (shipped variant or file path) and build the plan for one patient."""
+    ind = resolve_indication(drug, indication)
+    proto = load_protocol(drug, protocol)
+    return build_plan(proto, Patient(indication=ind, factors=dict(factors or {})), start, months)

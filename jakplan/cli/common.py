@@ -1,0 +1,59 @@
+"""Helpers shared by the commands: option parsing, the clean-exit error path, consoles."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import sys
+from enum import Enum
+from typing import Iterator, NoReturn
+
+import typer
+
+from ..errors import JakplanError
+
+EXIT_BAD_INPUT = 2
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class Format(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def clean_errors() -> Iterator[None]:
+    """Turn a JakplanError into one line on stderr and a non-zero exit (never a traceback)."""
+    try:
+        yield
+    except JakplanError as exc:
+        fail(str(exc))
+
+
+def parse_date(value: str, option: str) -> dt.date:
+    """A calendar date written YYYY-MM-DD; anything else raises JakplanError naming the option and value."""
+    if not _ISO.match(value.strip()):
+        raise JakplanError(f"{option} '{value}' is not a date; write it as YYYY-MM-DD, e.g. 2024-05-01")
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise JakplanError(f"{option} '{value}' is not a real calendar date ({exc})") from None
+
+
+def make_console(**kwargs):
+    """A rich Console built at call time, so that tests (and COLUMNS) decide its width."""
+    from rich.console import Console
+
+    return Console(**kwargs)
+
+
+def write_stdout(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")

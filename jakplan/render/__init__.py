@@ -1,0 +1,1 @@
+"""Renderers: each turns a :class:`jakplan.model.Plan` into text. They never compute dates."""

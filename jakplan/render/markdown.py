@@ -1,0 +1,60 @@
+"""The timeline as Markdown: a heading, the context lines, and one table per phase."""
+
+from __future__ import annotations
+
+from ..model import Event, Plan
+from .common import (
+    DISCLAIMER,
+    check_label,
+    drug_name,
+    indication_name,
+    phase_titles,
+    planning_line,
+    protocol_lines,
+    window_text,
+)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _what(ev: Event) -> str:
+    parts = [ev.title]
+    parts += ev.conditions
+    parts += ev.patient_notes
+    return "; ".join(parts)
+
+
+def render_markdown(plan: Plan, sources: bool = False) -> str:
+    lines = [
+        f"# {drug_name(plan)} monitoring plan: {indication_name(plan)}",
+        "",
+        f"- Start (first dose): {plan.start.isoformat()}; plan to {plan.end.isoformat()} ({plan.months} months)",
+    ]
+    lines += [f"- {ln.strip()}" for ln in protocol_lines(plan)]
+    lines.append(f"- {planning_line(plan)}")
+    for u in plan.protocol.unverified:
+        lines.append(f"- Check the current label: {u.topic}. {u.detail}")
+    titles = phase_titles(plan)
+    header = ["Date", "Window", "When", "Kind", "What", "Checks"] + (["Source"] if sources else [])
+    current = None
+    for ev in plan.events:
+        if ev.phase != current:
+            current = ev.phase
+            lines += ["", f"## {titles.get(ev.phase, ev.phase)}", ""]
+            lines.append("| " + " | ".join(header) + " |")
+            lines.append("|" + "---|" * len(header))
+        row = [
+            ev.date.isoformat(),
+            window_text(ev),
+            ev.relative,
+            ev.kind,
+            _what(ev),
+            ", ".join(check_label(c) for c in ev.checks),
+        ]
+        if sources:
+            row.append(ev.citation.text())
+        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    lines += ["", f"_{DISCLAIMER}_", ""]
+    return "\n".join(lines)

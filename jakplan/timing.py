@@ -1,0 +1,90 @@
+"""Date arithmetic for rule timings (pure functions).
+
+Every occurrence is computed from its anchor, ``anchor + n * interval``, never from the previous
+occurrence: adding one month again and again drifts (Jan 31 -> Feb 29 -> Mar 29 ...), see
+``calendar-notes.md``. Month and year steps use python-dateutil's ``relativedelta``, which clamps a day that
+does not exist to the last day of the month (Jan 31 + 1 month = Feb 29 in 2024) and never raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+
+from .model import Offset, Planning, Timing
+
+
+def shift(day: dt.date, off: Offset | None, k: int = 1) -> dt.date:
+    """``day`` moved by ``k`` times ``off`` (calendar months/years, exact days/weeks)."""
+    if off is None or off.n == 0 or k == 0:
+        return day
+    return day + relativedelta(**{off.unit: off.n * k})
+
+
+def relative_label(off: Offset | None) -> str:
+    """'week 12', 'month 6', 'day 14', 'year 1'; 'start' for no offset."""
+    if off is None or off.n == 0:
+        return "start"
+    return f"{off.unit[:-1]} {off.n}"
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    n: int
+    date: dt.date
+    window_start: dt.date
+    window_end: dt.date
+    relative: str
+
+
+def occurrences(timing: Timing, start: dt.date, end: dt.date, planning: Planning) -> list[Occurrence]:
+    """All occurrences of ``timing`` for a plan starting on ``start`` whose date is on or before ``end``.
+
+    ``each_visit`` timings are resolved by the engine (they depend on other rules) and give nothing here.
+    The date of an occurrence always lies inside its window, and no in-treatment window opens before
+    ``start``.
+    """
+    tol = planning.tolerance
+
+    def around(n: int, day: dt.date, rel: str, lo: dt.date | None = None, hi: dt.date | None = None) -> Occurrence:
+        ws = lo if lo is not None else shift(day, tol, -1)
+        we = hi if hi is not None else shift(day, tol)
+        ws = max(min(ws, day), start)
+        we = max(we, day)
+        return Occurrence(n, day, ws, we, rel)
+
+    if timing.type == "before_start":
+        lead = timing.lead or planning.screening_lead
+        opens = shift(start, lead, -1)
+        return [Occurrence(0, opens, opens, start, f"before start (from {lead.label()} before)")]
+
+    if timing.type == "at":
+        day = shift(start, timing.at)
+        if day > end:
+            return []
+        lo = shift(start, timing.earliest) if timing.earliest else None
+        hi = shift(start, timing.latest) if timing.latest else None
+        return [around(0, day, relative_label(timing.at), lo, hi)]
+
+    if timing.type == "every":
+        assert timing.every is not None
+        anchor = shift(start, timing.start_from)
+        limit = min(end, shift(start, timing.until)) if timing.until else end
+        out = []
+        n = 1
+        while timing.count is None or n <= timing.count:
+            day = shift(anchor, timing.every, n)
+            if day > limit:
+                break
+            step = timing.every.times(n)
+            if timing.start_from and timing.start_from.n:
+                rel = f"{relative_label(timing.start_from)} + {step.label()}"
+            else:
+                rel = relative_label(step)
+            out.append(around(n, day, rel))
+            n += 1
+        return out
+
+    return []
