@@ -1,0 +1,62 @@
+"""Safe file writing: nothing the user wrote is ever lost.
+
+- ``atomic_write`` writes to a temporary file in the same folder, fsyncs it, then renames it over the
+  target (``os.replace`` is atomic on POSIX), so a crash leaves either the old file or the new one.
+- It refuses to replace an existing file unless ``overwrite=True``, and refuses directories and
+  unwritable places with a one-line :class:`JakplanError`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import JakplanError
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | str, overwrite: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically; text is written as UTF-8."""
+    target = Path(path)
+    if target.is_dir():
+        raise JakplanError(f"{target}: is a directory; give a file name")
+    if target.exists() and not overwrite:
+        raise JakplanError(f"{target}: already exists; not overwriting it (use --force to replace it)")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise JakplanError(f"{target}: folder {folder} does not exist")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise JakplanError(f"{target}: cannot write here: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if target.exists():
+            try:
+                os.chmod(tmp, target.stat().st_mode & 0o7777)
+            except OSError:
+                pass
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise JakplanError(f"{target}: cannot write: {exc.strerror}") from None
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+    return target
