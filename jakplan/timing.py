@@ -58,7 +58,7 @@ def occurrences(timing: Timing, start: dt.date, end: dt.date, planning: Planning
     if timing.type == "before_start":
         lead = timing.lead or planning.screening_lead
         opens = shift(start, lead, -1)
-        return [Occurrence(0, opens, opens, start, f"before start (from {lead.label()} before)")]
+        return [Occurrence(0, opens, opens, start, "before start")]
 
     if timing.type == "at":
         day = shift(start, timing.at)

@@ -39,8 +39,8 @@ def render_terminal(plan: Plan, console: Console, sources: bool = False) -> None
     for phase, events in groups.items():
         table = Table(title=titles.get(phase, phase), title_justify="left", show_lines=False, expand=False)
         table.add_column("Date", no_wrap=True)
-        table.add_column("Window")
-        table.add_column("When")
+        table.add_column("Window", no_wrap=True)
+        table.add_column("When", max_width=20)
         table.add_column("Kind")
         table.add_column("What")
         if sources:
