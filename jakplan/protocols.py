@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import tomllib
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +43,12 @@ ANCHORS = ("start", "last_done")
 CONDITION_OPS = ("is", "min", "max", "above", "below")
 
 
+_DATA = Path(__file__).resolve().parent / "data"
+
+
 def data_path() -> Path:
-    return Path(str(resources.files("jakplan") / "data"))
+    """The folder of shipped data files (inside the installed package)."""
+    return _DATA
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -137,8 +140,13 @@ def _type_name(types) -> str:
     return " or ".join(names.get(t, t.__name__) for t in ts)
 
 
+@lru_cache(maxsize=None)
+def _planning_defaults() -> dict[str, Any]:
+    return read_toml(data_path() / "planning.toml")
+
+
 def _planning(ck: _Checker, raw: dict | None) -> Planning:
-    base = read_toml(data_path() / "planning.toml")
+    base = _planning_defaults()
     merged = {**base, **(raw or {})}
     phases = []
     for i, ph in enumerate(merged.get("phases", [])):
