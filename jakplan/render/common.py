@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Event, Plan
-from ..protocols import drugs, vocabulary
+from ..protocols import data_path, drugs, vocabulary
 
 DISCLAIMER = "jakplan is a planning aid, not medical advice: the prescriber's instructions come first."
 
@@ -51,6 +51,15 @@ def planning_line(plan: Plan) -> str:
     )
 
 
+def protocol_file(plan: Plan) -> str:
+    """The protocol's file: 'jakplan/data/...' for a shipped one (same on every machine), else as given."""
+    path = plan.protocol.path
+    root = str(data_path())
+    if path.startswith(root):
+        return "jakplan/data" + path[len(root):].replace("\\", "/")
+    return path
+
+
 def event_dict(ev: Event) -> dict[str, Any]:
     return {
         "date": ev.date.isoformat(),
@@ -84,7 +93,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "protocol_detail": {
             "title": p.title,
             "jurisdiction": p.jurisdiction,
-            "path": p.path,
+            "file": protocol_file(plan),
             "extends": p.extends,
             "borrowed": [{"protocol": i.protocol, "rules": list(i.rules), "why": i.why} for i in p.includes],
             "planning": planning_line(plan),
