@@ -1,0 +1,396 @@
+"""Plan files: a patient profile plus the history of what was done, measured and paused (TOML).
+
+A plan file is a profile (see :mod:`jakplan.profile`) with three history tables, so every command that
+takes ``--profile`` also takes a plan file::
+
+    jakplan = 1
+    drug = "baricitinib"
+    indication = "ra"
+    protocol = "us-label"
+    start = 2024-05-01
+    months = 12
+
+    [factors]
+    age = 58
+
+    [[done]]                    # a check that was done: the rule id and the day
+    rule = "lipids_week12"
+    on = 2024-07-29
+
+    [[lab]]                     # lab values measured on one day, in the vocabulary's canonical units
+    on = 2024-07-29
+    anc = 1.8
+    alc = 0.9
+
+    [[pause]]                   # a treatment interruption; `to` is the day treatment resumed
+    from = 2024-09-02
+    to = 2024-09-23
+    reason = "herpes zoster"
+
+Safety: reads use ``tomllib`` and validate everything (a malformed or newer-format file is refused with one
+line naming the file and the entry, and is left untouched). Changes go through :func:`edit_planfile`, which
+holds an exclusive lock (``fcntl.flock`` on a hidden ``.<name>.lock`` file beside the plan file) across
+read-modify-write, edits the document with ``tomlkit`` so the user's comments and layout survive, checks
+the result parses back, and replaces the file atomically (temp file + fsync + rename).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import JakplanError
+from .fileio import atomic_write
+from .profile import Profile, profile_from_dict
+from .protocols import vocabulary
+
+LOCK_TIMEOUT = 10.0
+"""Seconds a command waits for another jakplan command to finish with the same plan file."""
+
+HISTORY_KEYS = ("done", "lab", "pause")
+_RESERVED_LAB_KEYS = ("on", "note")
+
+
+@dataclass(frozen=True)
+class Done:
+    rule: str
+    on: dt.date
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class LabRecord:
+    on: dt.date
+    values: dict[str, float]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Pause:
+    start: dt.date
+    end: dt.date | None = None
+    """The day treatment resumed; None while the pause is open."""
+    reason: str = ""
+
+    @property
+    def days(self) -> int | None:
+        return (self.end - self.start).days if self.end else None
+
+
+@dataclass(frozen=True)
+class History:
+    done: tuple[Done, ...] = ()
+    labs: tuple[LabRecord, ...] = ()
+    pauses: tuple[Pause, ...] = ()
+
+    @property
+    def open_pause(self) -> Pause | None:
+        return next((p for p in self.pauses if p.end is None), None)
+
+    def as_of(self, day: dt.date) -> "History":
+        """The history as it stood at the end of ``day``: later records left out, a later resume undone."""
+        pauses = tuple(p if p.end is None or p.end <= day else Pause(p.start, None, p.reason)
+                       for p in self.pauses if p.start <= day)
+        return History(tuple(d for d in self.done if d.on <= day), tuple(r for r in self.labs if r.on <= day), pauses)
+
+
+@dataclass
+class PlanFile:
+    path: Path
+    profile: Profile
+    history: History = field(default_factory=History)
+    _doc: Any = None  # the tomlkit document while the file is being edited
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def start(self) -> dt.date:
+        assert self.profile.start is not None
+        return self.profile.start
+
+    # -- changes (only inside edit_planfile) -------------------------------------------------------------
+
+    def _aot(self, key: str):
+        import tomlkit
+
+        if self._doc is None:
+            raise JakplanError(f"{self.path}: internal error: change outside edit_planfile")
+        if key not in self._doc:
+            self._doc.add(tomlkit.nl())
+            self._doc[key] = tomlkit.aot()
+        return self._doc[key]
+
+    def add_done(self, rule: str, on: dt.date, note: str = "") -> Done:
+        entry: dict[str, Any] = {"rule": rule, "on": on}
+        if note:
+            entry["note"] = note
+        self._aot("done").append(entry)
+        rec = Done(rule, on, note)
+        self.history = History(self.history.done + (rec,), self.history.labs, self.history.pauses)
+        return rec
+
+    def add_lab(self, on: dt.date, values: dict[str, float], note: str = "") -> LabRecord:
+        entry: dict[str, Any] = {"on": on, **values}
+        if note:
+            entry["note"] = note
+        self._aot("lab").append(entry)
+        rec = LabRecord(on, dict(values), note)
+        self.history = History(self.history.done, self.history.labs + (rec,), self.history.pauses)
+        return rec
+
+    def start_pause(self, on: dt.date, reason: str) -> Pause:
+        open_p = self.history.open_pause
+        if open_p is not None:
+            raise JakplanError(f"{self.path}: treatment is already paused since {open_p.start}; resume it first")
+        if on < self.start:
+            raise JakplanError(f"{self.path}: a pause cannot begin ({on}) before the start date ({self.start})")
+        last = max((p.end for p in self.history.pauses if p.end), default=None)
+        if last is not None and on < last:
+            raise JakplanError(f"{self.path}: a pause cannot begin ({on}) before the previous one ended ({last})")
+        if not reason.strip():
+            raise JakplanError("--reason is empty; say why treatment is paused")
+        self._aot("pause").append({"from": on, "reason": reason})
+        rec = Pause(on, None, reason)
+        self.history = History(self.history.done, self.history.labs, self.history.pauses + (rec,))
+        return rec
+
+    def end_pause(self, on: dt.date) -> Pause:
+        open_p = self.history.open_pause
+        if open_p is None:
+            raise JakplanError(f"{self.path}: treatment is not paused; nothing to resume")
+        if on < open_p.start:
+            raise JakplanError(f"{self.path}: cannot resume on {on}, before the pause began ({open_p.start})")
+        idx = self.history.pauses.index(open_p)
+        self._aot("pause")[idx]["to"] = on
+        rec = Pause(open_p.start, on, open_p.reason)
+        pauses = list(self.history.pauses)
+        pauses[idx] = rec
+        self.history = History(self.history.done, self.history.labs, tuple(pauses))
+        return rec
+
+
+# -- reading and validating ----------------------------------------------------------------------------
+
+
+def _date(val: Any, where: str, key: str) -> dt.date:
+    if isinstance(val, str):
+        try:
+            return dt.date.fromisoformat(val)
+        except ValueError:
+            pass
+    elif isinstance(val, dt.date) and not isinstance(val, dt.datetime):
+        return val
+    raise JakplanError(f"{where}: field '{key}' must be a date (YYYY-MM-DD), not {val!r}")
+
+
+def _text(entry: dict, key: str, where: str, required: bool = False) -> str:
+    if key not in entry:
+        if required:
+            raise JakplanError(f"{where}: field '{key}' is missing")
+        return ""
+    if not isinstance(entry[key], str):
+        raise JakplanError(f"{where}: field '{key}' must be text, not {entry[key]!r}")
+    return entry[key]
+
+
+def _entries(raw: dict, key: str, where: str) -> list[dict]:
+    val = raw.get(key, [])
+    if not isinstance(val, list) or not all(isinstance(e, dict) for e in val):
+        raise JakplanError(f"{where}: '{key}' must be a list of [[{key}]] tables")
+    return val
+
+
+def check_lab_value(analyte: str, value: Any, where: str) -> float:
+    analytes = vocabulary()["analytes"]
+    if analyte not in analytes:
+        raise JakplanError(f"{where}: unknown lab analyte '{analyte}'; known: {', '.join(sorted(analytes))}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
+        raise JakplanError(f"{where}: {analyte} must be a number >= 0 (in {analytes[analyte]['unit']}), not {value!r}")
+    return float(value)
+
+
+def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> History:
+    done = []
+    for i, e in enumerate(_entries(raw, "done", where), start=1):
+        w = f"{where}: done #{i}"
+        rule = _text(e, "rule", w, required=True)
+        if "on" not in e:
+            raise JakplanError(f"{w}: field 'on' is missing")
+        extra = set(e) - {"rule", "on", "note"}
+        if extra:
+            raise JakplanError(f"{w}: unknown field(s): {', '.join(sorted(extra))}")
+        done.append(Done(rule, _date(e["on"], w, "on"), _text(e, "note", w)))
+    labs = []
+    for i, e in enumerate(_entries(raw, "lab", where), start=1):
+        w = f"{where}: lab #{i}"
+        if "on" not in e:
+            raise JakplanError(f"{w}: field 'on' is missing")
+        values = {k: check_lab_value(k, v, w) for k, v in e.items() if k not in _RESERVED_LAB_KEYS}
+        if not values:
+            raise JakplanError(f"{w}: no lab values (write e.g. anc = 1.8)")
+        labs.append(LabRecord(_date(e["on"], w, "on"), values, _text(e, "note", w)))
+    pauses: list[Pause] = []
+    for i, e in enumerate(_entries(raw, "pause", where), start=1):
+        w = f"{where}: pause #{i}"
+        if "from" not in e:
+            raise JakplanError(f"{w}: field 'from' is missing")
+        extra = set(e) - {"from", "to", "reason"}
+        if extra:
+            raise JakplanError(f"{w}: unknown field(s): {', '.join(sorted(extra))}")
+        p = Pause(_date(e["from"], w, "from"), _date(e["to"], w, "to") if "to" in e else None, _text(e, "reason", w))
+        if p.start < start:
+            raise JakplanError(f"{w}: 'from' {p.start} is before the start date {start}")
+        if p.end is not None and p.end < p.start:
+            raise JakplanError(f"{w}: 'to' {p.end} is before 'from' {p.start}")
+        if pauses:
+            prev = pauses[-1]
+            if prev.end is None:
+                raise JakplanError(f"{w}: the previous pause (from {prev.start}) has no 'to'; only the last pause may be open")
+            if p.start < prev.end:
+                raise JakplanError(f"{w}: 'from' {p.start} is before the previous pause ended ({prev.end})")
+        pauses.append(p)
+    return History(tuple(done), tuple(labs), tuple(pauses))
+
+
+def planfile_from_text(text: str, path: Path) -> PlanFile:
+    where = str(path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise JakplanError(f"{where}: not valid TOML: {exc}") from None
+    profile = profile_from_dict(raw, where)
+    if profile.start is None:
+        raise JakplanError(f"{where}: field 'start' (date of the first dose) is missing; a plan file needs it")
+    return PlanFile(path=path, profile=profile, history=history_from_dict(raw, where, profile.start))
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise JakplanError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise JakplanError(f"{path}: is a directory, not a file") from None
+    except UnicodeDecodeError:
+        raise JakplanError(f"{path}: not valid TOML: not UTF-8 text") from None
+    except OSError as exc:
+        raise JakplanError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load_planfile(path: str | os.PathLike) -> PlanFile:
+    """Read and validate a plan file (no lock needed: writes replace the file atomically)."""
+    p = Path(path)
+    return planfile_from_text(_read_text(p), p)
+
+
+# -- writing -------------------------------------------------------------------------------------------
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.lock")
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold an exclusive advisory lock for ``path`` (POSIX ``flock`` on ``.<name>.lock`` beside it).
+
+    The lock file is left in place: removing it would let a waiting process lock a file that a third one
+    has already replaced.
+    """
+    import fcntl
+
+    target = Path(path)
+    lp = lock_path(target)
+    try:
+        fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise JakplanError(f"{target}: cannot create the lock file {lp.name}: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise JakplanError(
+                        f"{target}: another jakplan command is changing this file (waited {timeout:g} s); try again"
+                    ) from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _save(pf: PlanFile) -> None:
+    import tomlkit
+
+    text = tomlkit.dumps(pf._doc)
+    planfile_from_text(text, pf.path)  # what we write must read back
+    atomic_write(pf.path, text, overwrite=True)
+
+
+@contextlib.contextmanager
+def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterator[PlanFile]:
+    """Lock, read and validate a plan file, yield it for changes, and write it back atomically.
+
+    If the body raises, nothing is written and the file stays as it was.
+    """
+    import tomlkit
+
+    p = Path(path)
+    with file_lock(p, timeout):
+        text = _read_text(p)
+        pf = planfile_from_text(text, p)
+        pf._doc = tomlkit.parse(text)
+        yield pf
+        _save(pf)
+        pf._doc = None
+
+
+HEADER = """\
+jakplan plan file: the patient profile (who, which drug and protocol, from when) and the history of
+what was done, measured and paused. jakplan adds [[done]], [[lab]] and [[pause]] entries with
+`jakplan record`, `jakplan pause` and `jakplan resume`; you may edit it by hand (comments are kept).
+A planning aid, not medical advice: the prescriber's instructions come first."""
+
+
+def create_planfile(path: str | os.PathLike, profile: Profile, overwrite: bool = False) -> PlanFile:
+    """Write a new plan file for ``profile`` (never replaces an existing file unless ``overwrite``)."""
+    import tomlkit
+
+    p = Path(path)
+    if profile.start is None:
+        raise JakplanError("a plan file needs a start date (--start)")
+    doc = tomlkit.document()
+    for line in HEADER.splitlines():
+        doc.add(tomlkit.comment(line))
+    data = profile.to_dict()
+    factors = data.pop("factors", None)
+    for key, val in data.items():
+        doc[key] = val
+    if factors:
+        table = tomlkit.table()
+        for k, v in factors.items():
+            table[k] = v
+        doc["factors"] = table
+    pf = PlanFile(path=p, profile=profile)
+    pf._doc = doc
+    with file_lock(p):
+        if p.exists() and not overwrite:
+            raise JakplanError(f"{p}: already exists; not overwriting it (use --force to replace it)")
+        text = tomlkit.dumps(doc)
+        pf = planfile_from_text(text, p)
+        atomic_write(p, text, overwrite=overwrite)
+    return pf
