@@ -1,0 +1,341 @@
+"""Following a course: what was done, what is due or overdue on a given day, and what comes next.
+
+:func:`track` is pure: (plan, history, today) -> :class:`Status`. :func:`status_for` is the convenience that
+loads the protocol of a plan file and builds the plan first.
+
+How an item's date is found (``anchor`` in the output):
+
+- ``start``: the fixed grid of the plan, counted from the start date (week 4, week 12, every 3 months ...).
+- ``last_done``: for a rule with an ``every`` timing and ``anchor = "last_done"``, once it has been done the
+  next date is *last done + interval* (the n-th after it is last done + n x interval, computed from that
+  anchor, never by adding the interval again and again).
+
+How a recorded check is matched: it completes the latest open occurrence of its rule whose window had
+opened by that day; earlier open occurrences of the rule are marked *missed* (one blood test does not need
+repeating to catch up). A check done before any window opened completes the next occurrence (done early).
+If a later occurrence of a rule is already due, the earlier overdue one is listed as missed, not overdue.
+
+Pauses (treatment interruptions) use a treatment-time clock, a planning assumption the output states: an
+in-treatment check dated on or after the day a pause began moves later by the length of the pause; while a
+pause is open, checks from its first day are on hold. Screening before the first dose never moves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .model import Citation, Event, Plan, Rule
+from .planfile import History, Pause
+from .timing import shift
+
+STATES = ("overdue", "due", "on_hold", "upcoming", "done", "missed")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One occurrence of one rule, with its state on the status day."""
+
+    rule: str
+    title: str
+    kind: str
+    occurrence: int
+    date: dt.date
+    window_start: dt.date
+    window_end: dt.date
+    relative: str
+    anchor: str
+    """'start' (fixed grid from the start date) or 'last_done'."""
+    anchor_date: dt.date
+    citation: Citation
+    state: str = "upcoming"
+    planned: dt.date | None = None
+    """The date on the start grid before a pause moved it (None if not moved)."""
+    shifted_days: int = 0
+    done_on: dt.date | None = None
+    days_late: int = 0
+    """Overdue: days since the item's date. Done: days after the window closed (0 if in time)."""
+    note: str = ""
+
+    @property
+    def anchor_text(self) -> str:
+        if self.anchor == "last_done":
+            return f"last done {self.anchor_date.isoformat()}"
+        return f"start {self.anchor_date.isoformat()}"
+
+
+@dataclass(frozen=True)
+class LabAction:
+    """A recorded lab value that crossed a protocol threshold, and what the protocol says to do."""
+
+    on: dt.date
+    analyte: str
+    value: float
+    text: str
+    action: str
+    current: bool
+    """True for the most recent record of this analyte (earlier ones are history)."""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Status:
+    plan: Plan
+    today: dt.date
+    items: tuple[Item, ...]
+    visit_rules: tuple[Rule, ...]
+    lab_actions: tuple[LabAction, ...]
+    pauses: tuple[Pause, ...]
+    unmatched: tuple[tuple[str, dt.date, str], ...]
+    """Recorded checks that completed nothing: (rule, day, why)."""
+    notes: tuple[str, ...]
+
+    def by_state(self, state: str) -> list[Item]:
+        return [i for i in self.items if i.state == state]
+
+    @property
+    def overdue(self) -> list[Item]:
+        return self.by_state("overdue")
+
+    @property
+    def due(self) -> list[Item]:
+        return self.by_state("due")
+
+    @property
+    def done(self) -> list[Item]:
+        return sorted(self.by_state("done"), key=lambda i: (i.done_on or i.date, i.rule))
+
+    @property
+    def next(self) -> list[Item]:
+        """The next upcoming (or on-hold) occurrence of each rule, soonest first."""
+        seen: dict[str, Item] = {}
+        for i in sorted(self.items, key=lambda i: (i.date, i.rule)):
+            if i.state in ("upcoming", "on_hold") and i.rule not in seen:
+                seen[i.rule] = i
+        return list(seen.values())
+
+
+def pause_shift(day: dt.date, since: dt.date, pauses: tuple[Pause, ...]) -> int:
+    """Days a date counted from ``since`` moves for the closed pauses that began on or after ``since``.
+
+    A pause pushes a date when it began on or before the (already pushed) date: treatment-time clock.
+    """
+    total = 0
+    for p in sorted(pauses, key=lambda p: p.start):
+        if p.end is None or p.start < since:
+            continue
+        if p.start <= day + dt.timedelta(days=total):
+            total += (p.end - p.start).days
+    return total
+
+
+def _item_from_event(ev: Event, rule: Rule, start: dt.date, pauses: tuple[Pause, ...]) -> Item:
+    moved = pause_shift(ev.date, start, pauses) if ev.date >= start else 0
+    delta = dt.timedelta(days=moved)
+    return Item(
+        rule=ev.rule,
+        title=ev.title,
+        kind=ev.kind,
+        occurrence=ev.occurrence,
+        date=ev.date + delta,
+        window_start=ev.window_start + delta,
+        window_end=ev.window_end + delta,
+        relative=ev.relative,
+        anchor="start",
+        anchor_date=start,
+        citation=ev.citation,
+        planned=ev.date if moved else None,
+        shifted_days=moved,
+    )
+
+
+def _after_last_done(rule: Rule, plan: Plan, last: dt.date, first_n: int, limit: dt.date,
+                     pauses: tuple[Pause, ...]) -> list[Item]:
+    """Occurrences of an ``every`` rule counted from the day it was last done: last + k x interval."""
+    t = rule.timing
+    assert t.every is not None
+    tol = plan.protocol.planning.tolerance
+    out = []
+    k = 1
+    while True:
+        n = first_n + k
+        if t.count is not None and n > t.count:
+            break
+        base = shift(last, t.every, k)
+        if base > limit:
+            break
+        moved = pause_shift(base, last, pauses)
+        delta = dt.timedelta(days=moved)
+        day = base + delta
+        ws = max(shift(base, tol, -1), last + dt.timedelta(days=1)) + delta
+        we = shift(base, tol) + delta
+        out.append(Item(
+            rule=rule.id, title=rule.title, kind=rule.kind, occurrence=n, date=day, window_start=ws,
+            window_end=we, relative=f"{t.every.times(k).label()} after last done", anchor="last_done",
+            anchor_date=last, citation=rule.citation, planned=base if moved else None, shifted_days=moved,
+        ))
+        k += 1
+    return out
+
+
+def _limit(rule: Rule, plan: Plan, pauses: tuple[Pause, ...]) -> dt.date:
+    paused = sum((p.end - p.start).days for p in pauses if p.end)
+    end = plan.end + dt.timedelta(days=paused)
+    if rule.timing.until is not None:
+        end = min(end, shift(plan.start, rule.timing.until) + dt.timedelta(days=paused))
+    return end
+
+
+def track(plan: Plan, history: History, today: dt.date) -> Status:
+    """Every occurrence of every applicable rule with its state on ``today`` (pure).
+
+    ``plan`` should reach far enough past ``today`` to show what comes next (see :func:`status_for`).
+    Records dated after ``today`` are left out, so a past ``today`` shows the course as it stood then.
+    """
+    protocol = plan.protocol
+    history = history.as_of(today)
+    pauses = history.pauses
+    closed = tuple(p for p in pauses if p.end is not None)
+    open_p = history.open_pause
+    applicable = {r.id: r for r in protocol.rules if r.id not in dict(plan.skipped)}
+    visit_rules = tuple(r for r in applicable.values() if r.timing.type == "each_visit")
+    tracked = {rid: r for rid, r in applicable.items() if r.timing.type != "each_visit"}
+
+    by_rule: dict[str, list[Event]] = {rid: [] for rid in tracked}
+    for ev in plan.events:
+        if ev.rule in by_rule:
+            by_rule[ev.rule].append(ev)
+
+    done_by_rule: dict[str, list] = {}
+    unmatched: list[tuple[str, dt.date, str]] = []
+    for d in sorted(history.done, key=lambda d: d.on):
+        if d.rule in tracked:
+            done_by_rule.setdefault(d.rule, []).append(d)
+        elif d.rule in applicable:
+            unmatched.append((d.rule, d.on, "checked at every visit; nothing to complete"))
+        else:
+            unmatched.append((d.rule, d.on, "no such rule in this plan"))
+
+    items: list[Item] = []
+    for rid, rule in tracked.items():
+        outstanding = [_item_from_event(ev, rule, plan.start, closed)
+                       for ev in sorted(by_rule[rid], key=lambda e: e.occurrence)]
+        finished: list[Item] = []
+        for d in done_by_rule.get(rid, []):
+            opened = [i for i in outstanding if i.window_start <= d.on]
+            if opened:
+                target = opened[-1]
+                for m in opened[:-1]:
+                    finished.append(replace(m, state="missed", note=f"not done; superseded by the check on {d.on}"))
+                note = ""
+            elif outstanding:
+                target = outstanding[0]
+                note = f"done early (window opened {target.window_start})"
+            else:
+                unmatched.append((rid, d.on, "no open occurrence left in the plan"))
+                continue
+            late = max(0, (d.on - target.window_end).days)
+            if late:
+                note = f"done {late} days after the window closed"
+            finished.append(replace(target, state="done", done_on=d.on, days_late=late, note=note))
+            idx = outstanding.index(target)
+            outstanding = outstanding[idx + 1:]
+            if rule.anchor == "last_done" and rule.timing.type == "every":
+                outstanding = _after_last_done(rule, plan, d.on, target.occurrence, _limit(rule, plan, closed), closed)
+
+        # classify what is still open
+        classified: list[Item] = []
+        for i in outstanding:
+            if open_p is not None and i.date >= open_p.start and i.date >= plan.start:
+                classified.append(replace(i, state="on_hold",
+                                          note=f"on hold: treatment paused since {open_p.start}"))
+            elif i.window_end < today:
+                classified.append(replace(i, state="overdue", days_late=(today - i.date).days))
+            elif i.window_start <= today:
+                classified.append(replace(i, state="due"))
+            else:
+                classified.append(i)
+        # only the latest open occurrence whose window has opened counts; earlier ones were missed
+        active = [n for n, i in enumerate(classified) if i.state in ("overdue", "due")]
+        for n in active[:-1]:
+            nxt = classified[active[-1]]
+            classified[n] = replace(classified[n], state="missed", days_late=0,
+                                    note=f"not done; the next check (due {nxt.date}) replaces it")
+        items.extend(finished + classified)
+
+    items.sort(key=lambda i: (i.date, STATES.index(i.state), i.rule, i.occurrence))
+    return Status(
+        plan=plan,
+        today=today,
+        items=tuple(items),
+        visit_rules=visit_rules,
+        lab_actions=tuple(lab_actions(plan, history)),
+        pauses=pauses,
+        unmatched=tuple(unmatched),
+        notes=tuple(_notes(plan, pauses, tracked)),
+    )
+
+
+def _notes(plan: Plan, pauses: tuple[Pause, ...], tracked: dict[str, Rule]) -> list[str]:
+    out = []
+    for p in pauses:
+        why = f" ({p.reason})" if p.reason else ""
+        if p.end is None:
+            out.append(f"Treatment paused since {p.start}{why}: in-treatment checks from that day are on hold "
+                       f"until you record the restart (jakplan resume).")
+        else:
+            out.append(f"Paused {p.start} to {p.end}{why}, {(p.end - p.start).days} days: checks dated on or after "
+                       f"{p.start} moved {(p.end - p.start).days} days later (jakplan counts time on treatment; "
+                       f"a planning assumption: ask the prescriber whether checks are repeated on restart).")
+    last = [r.id for r in tracked.values() if r.anchor == "last_done"]
+    if last:
+        out.append(f"Counted from the last time done: {', '.join(last)}; everything else from the start date.")
+    return out
+
+
+def lab_actions(plan: Plan, history: History) -> list[LabAction]:
+    """What each recorded lab value means under the protocol's thresholds (see :mod:`jakplan.labs`)."""
+    if not history.labs:
+        return []
+    from .labs import evaluate_labs
+
+    latest: dict[str, dt.date] = {}
+    for rec in history.labs:
+        for a in rec.values:
+            latest[a] = max(latest.get(a, rec.on), rec.on)
+    out = []
+    for rec in sorted(history.labs, key=lambda r: r.on):
+        for res in evaluate_labs(plan.protocol, dict(rec.values), before_start=rec.on < plan.start):
+            out.append(_lab_action(rec.on, res, latest))
+    return out
+
+
+def _lab_action(on: dt.date, res: Any, latest: dict[str, dt.date]) -> LabAction:
+    """Adapt one result of :func:`jakplan.labs.evaluate_labs` (see that module for its fields)."""
+    d = res if isinstance(res, dict) else getattr(res, "as_dict", lambda: dict(vars(res)))()
+    analyte = d.get("analyte", "")
+    text = d.get("text") or d.get("message") or str(res)
+    return LabAction(on=on, analyte=analyte, value=float(d.get("value", 0.0)), text=str(text),
+                     action=str(d.get("action", "")), current=latest.get(analyte) == on, detail=d)
+
+
+def horizon_months(start: dt.date, today: dt.date, months: int | None, pauses: tuple[Pause, ...]) -> int:
+    """Months the plan must cover so that ``today`` and what comes after it (6 months) are in it."""
+    from .engine import MAX_MONTHS
+
+    elapsed = (today.year - start.year) * 12 + (today.month - start.month) + 1
+    paused = sum(((p.end or today) - p.start).days for p in pauses)
+    need = max(months or 12, elapsed + 6 + paused // 28 + 1)
+    return min(need, MAX_MONTHS)
+
+
+def status_for(pf, today: dt.date) -> Status:
+    """Load the plan file's protocol, build its plan far enough ahead, and track it on ``today``."""
+    from .api import plan_for
+
+    prof = pf.profile
+    months = horizon_months(pf.start, today, prof.months, pf.history.pauses)
+    plan = plan_for(pf.start, drug=prof.drug, indication=prof.indication, protocol=prof.protocol,
+                    months=months, factors=prof.factors)
+    return track(plan, pf.history, today)
