@@ -29,3 +29,5 @@ from . import schedule  # noqa: E402,F401  (registers its command)
 
 def main() -> None:
     app(prog_name="jakplan")
+from . import export  # noqa: E402,F401  (registers its command)
+from . import checklist  # noqa: E402,F401  (registers its command)

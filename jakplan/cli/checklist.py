@@ -1,0 +1,97 @@
+"""`jakplan checklist`: what to do at one visit (tests, assessments, questions, thresholds, sources)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+import typer
+
+from . import app
+from .common import clean_errors, make_console, write_stdout
+from .planopts import DrugOpt, IndicationOpt, MonthsOpt, ProtocolOpt, StartOpt
+
+
+class ChecklistFormat(str, Enum):
+    terminal = "terminal"
+    text = "text"
+    markdown = "markdown"
+    html = "html"
+
+
+@app.command()
+def checklist(
+    start: StartOpt,
+    week: Optional[int] = typer.Option(None, "--week", help="The visit N weeks after the first dose (0 = the first dose)."),
+    on: Optional[str] = typer.Option(None, "--on", help="The visit on this date, YYYY-MM-DD."),
+    next_: bool = typer.Option(False, "--next", help="The next visit on or after --today."),
+    today: Optional[str] = typer.Option(None, "--today", help="With --next: the day to count from (default: today)."),
+    fmt: ChecklistFormat = typer.Option(
+        ChecklistFormat.terminal, "--format", help="terminal (on screen), text, markdown or html (a print-ready page)."
+    ),
+    out: Optional[str] = typer.Option(None, "--out", help="Write the checklist to this file instead of the screen."),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
+    months: MonthsOpt = 12,
+    drug: DrugOpt = "baricitinib",
+    indication: IndicationOpt = None,
+    protocol: ProtocolOpt = None,
+) -> None:
+    """Print the checklist for one visit: tests to take (with preparation), what to assess, questions to ask,
+    the lab results that would change treatment, and the sources. Choose the visit with --week, --on or --next."""
+    with clean_errors():
+        import datetime as dt
+
+        from ..errors import JakplanError
+        from ..render import checklist as render
+        from ..visits import lookup, next_visit, week_day
+        from .common import parse_date
+        from .planopts import plan_from_options
+
+        chosen = [name for name, given in (("--week", week is not None), ("--on", on is not None), ("--next", next_)) if given]
+        if len(chosen) != 1:
+            raise JakplanError("choose the visit with exactly one of --week N, --on YYYY-MM-DD or --next"
+                               + (f" (got {' and '.join(chosen)})" if chosen else ""))
+        if today is not None and not next_:
+            raise JakplanError("--today goes with --next")
+        if out is not None and fmt is ChecklistFormat.terminal:
+            raise JakplanError("--out writes a file: choose --format text, markdown or html")
+        if out is not None:
+            from pathlib import Path
+
+            target = Path(out)
+            if target.is_dir():
+                raise JakplanError(f"{target}: is a directory; give a file name")
+            if target.exists() and not force:
+                raise JakplanError(f"{target}: already exists; not overwriting it (use --force to replace it)")
+
+        plan = plan_from_options(start, months, drug, indication, protocol)
+        if next_:
+            day = parse_date(today, "--today") if today is not None else dt.date.today()
+            visit = next_visit(plan, day)
+        else:
+            if week is not None:
+                day, option = week_day(plan, week), f"--week {week}:"
+            else:
+                day, option = parse_date(on, "--on"), "--on"
+            found = lookup(plan, day, option)
+            if found.visit is None:
+                write_stdout(render.nothing_due_text(found) + ("(Nothing was written.)" if out else ""))
+                return
+            visit = found.visit
+
+        cl = render.build_checklist(plan, visit)
+        if fmt is ChecklistFormat.terminal:
+            render.render_terminal(cl, make_console())
+            return
+        text = {
+            ChecklistFormat.text: render.render_text,
+            ChecklistFormat.markdown: render.render_markdown,
+            ChecklistFormat.html: render.render_html,
+        }[fmt](cl)
+        if out is None:
+            write_stdout(text)
+            return
+        from ..fileio import atomic_write
+
+        path = atomic_write(out, text, overwrite=force)
+        typer.echo(f"Wrote {path}.", err=True)

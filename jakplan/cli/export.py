@@ -1,0 +1,69 @@
+"""`jakplan export`: the plan as an .ics calendar file, one all-day event per visit day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Optional
+
+import typer
+
+from . import app
+from .common import clean_errors, write_stdout
+from .planopts import DrugOpt, IndicationOpt, MonthsOpt, ProtocolOpt, StartOpt
+
+_DURATION = re.compile(r"^\s*(\d{1,4})\s*([wdhm])\s*$", re.IGNORECASE)
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+MAX_REMIND = dt.timedelta(weeks=8)
+
+
+def parse_remind(value: str) -> dt.timedelta | None:
+    """'2d', '36h', '90m', '1w' -> a timedelta; 'none' -> None. Anything else raises JakplanError."""
+    from ..errors import JakplanError
+
+    if value.strip().lower() in ("none", "off", "no"):
+        return None
+    m = _DURATION.match(value)
+    if not m:
+        raise JakplanError(
+            f"--remind '{value}' is not a duration; write a number and a unit (w, d, h or m), e.g. 2d or 36h, or 'none'"
+        )
+    delta = dt.timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
+    if delta > MAX_REMIND:
+        raise JakplanError(f"--remind '{value}' is more than {MAX_REMIND.days // 7} weeks before the visit")
+    return delta
+
+
+@app.command()
+def export(
+    start: StartOpt,
+    out: str = typer.Option(..., "--out", help="The .ics file to write, or - for standard output.", show_default=False),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
+    remind: str = typer.Option(
+        "15h",
+        "--remind",
+        help="Alarm this long before each visit day starts (local midnight): e.g. 15h = 09:00 the day before, "
+        "2d, 36h, 1w; 'none' for no alarm. Some calendar services (Google Calendar, Outlook, some Android "
+        "calendars) ignore alarms in imported files.",
+    ),
+    months: MonthsOpt = 12,
+    drug: DrugOpt = "baricitinib",
+    indication: IndicationOpt = None,
+    protocol: ProtocolOpt = None,
+) -> None:
+    """Write the plan as an iCalendar (.ics) file: one all-day event per visit day, with the checks due,
+    preparation notes and sources. Import it into a calendar; re-importing the same plan updates its events
+    (stable UIDs) instead of duplicating them."""
+    with clean_errors():
+        from ..fileio import atomic_write
+        from ..render.ics import calendar_bytes
+        from .planopts import plan_from_options
+
+        alarm = parse_remind(remind)
+        plan = plan_from_options(start, months, drug, indication, protocol)
+        data = calendar_bytes(plan, alarm)
+        if out == "-":
+            write_stdout(data.decode("utf-8"))
+            return
+        path = atomic_write(out, data, overwrite=force)
+        typer.echo(f"Wrote {path} ({data.count(b'BEGIN:VEVENT')} visit days).", err=True)

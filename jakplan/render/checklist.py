@@ -1,0 +1,380 @@
+"""The visit checklist: what to do at one visit, built from the plan's events for that day, in four formats.
+
+:func:`build_checklist` turns a :class:`jakplan.visits.Visit` into plain data (sections of items, each with its
+details and source ids); the renderers (terminal with rich, text, markdown, html) only lay that data out, so
+every format says the same thing. Nothing here computes a date.
+
+Sections, in order: tests to take (with preparation notes such as fasting), things to do (immunisations),
+what to assess (response milestones and reviews due), questions to ask the patient, the lab results that would
+change treatment (the protocol's thresholds, for the phase the visit is in), notes for the clinician (label
+notes and "check the current label" items), and the sources.
+"""
+
+from __future__ import annotations
+
+import html
+import textwrap
+from dataclasses import dataclass, field
+
+from ..model import Event, Plan, Threshold
+from ..protocols import vocabulary
+from ..visits import Lookup, Visit
+from .common import DISCLAIMER, check_label, drug_name, indication_name
+
+KIND_WORDS = {
+    "screening": "screening before the first dose",
+    "lab": "lab tests",
+    "review": "review",
+    "milestone": "response milestone",
+}
+
+
+def visit_when(visit: Visit) -> str:
+    """'before the first dose' or the timeline's label ('week 12', 'week 12 + 3 months')."""
+    return "before the first dose" if visit.before_start else visit.label
+
+
+def visit_kinds_text(visit: Visit) -> str:
+    """What kind of visit it is, in words: 'lab tests, review'."""
+    kinds = [KIND_WORDS.get(k, k) for k in visit.kinds if not (visit.before_start and k == "screening")]
+    return ", ".join(kinds) if kinds else "screening"
+
+
+@dataclass(frozen=True)
+class Item:
+    text: str
+    details: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    """Short source ids ('S13'); the full citations are in the checklist's ``sources``."""
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    items: tuple[Item, ...]
+    tick: bool = True
+    """Whether each item gets a tick box (things to do) or is reference text (thresholds, notes)."""
+
+
+@dataclass(frozen=True)
+class Checklist:
+    drug: str
+    indication: str
+    protocol: str
+    start: str
+    visit_date: str
+    visit_when: str
+    visit_kinds: str
+    window: str
+    sections: tuple[Section, ...]
+    sources: tuple[str, ...]
+    disclaimer: str = DISCLAIMER
+    context: tuple[str, ...] = field(default=())
+
+    @property
+    def title(self) -> str:
+        return f"Visit checklist: {self.drug}, {self.visit_when} ({self.visit_date})"
+
+
+def _check_kind(code: str, event: Event) -> str:
+    kind = vocabulary()["checks"].get(code, {}).get("kind")
+    if kind:
+        return kind
+    return {"lab": "test", "screening": "test", "review": "ask", "milestone": "assess"}.get(event.kind, "test")
+
+
+def format_value(value: float, unit: str) -> str:
+    """1.0, '10^9/L' -> '1 x 10^9/L'; 8.0, 'g/dL' -> '8 g/dL'; 3.0, 'x ULN' -> '3 x ULN'."""
+    num = f"{value:g}"
+    return f"{num} x {unit}" if unit.startswith("10^") else f"{num} {unit}"
+
+
+def threshold_item(th: Threshold, before_start: bool) -> Item | None:
+    """The threshold as a line for this phase (do-not-start before the first dose, else during treatment)."""
+    action = th.before_start if before_start else th.during
+    if not action:
+        return None
+    vocab = vocabulary()
+    analyte = vocab["analytes"].get(th.analyte, {}).get("label", th.analyte)
+    act = vocab["actions"].get(action, action)
+    text = f"{analyte} {th.comparison} {format_value(th.value, th.unit)}: {act}"
+    details = (f"Resume {th.resume}",) if th.resume and not before_start else ()
+    return Item(text, details, (th.citation.source.id,))
+
+
+class _Collector:
+    """Items keyed so that a check due for two reasons is listed once, with both notes and sources."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict] = {}
+
+    def add(self, key: str, text: str, details=(), source: str = "") -> None:
+        it = self.items.setdefault(key, {"text": text, "details": [], "sources": []})
+        for d in details:
+            if d not in it["details"]:
+                it["details"].append(d)
+        if source and source not in it["sources"]:
+            it["sources"].append(source)
+
+    def result(self) -> tuple[Item, ...]:
+        return tuple(Item(v["text"], tuple(v["details"]), tuple(v["sources"])) for v in self.items.values())
+
+
+def build_checklist(plan: Plan, visit: Visit) -> Checklist:
+    """The checklist for ``visit`` of ``plan`` as plain data (see the module docstring for the sections)."""
+    tests, actions, assess, ask, notes = _Collector(), _Collector(), _Collector(), _Collector(), _Collector()
+    citations: list[str] = []
+
+    def cite(text: str) -> None:
+        if text not in citations:
+            citations.append(text)
+
+    for ev in visit.events:
+        src = ev.citation.source.id
+        cite(ev.citation.text())
+        conds = tuple(c[0].upper() + c[1:] for c in ev.conditions)
+        if ev.kind in ("review", "milestone"):
+            assess_checks = [c for c in ev.checks if _check_kind(c, ev) == "assess"]
+            if assess_checks:
+                assess.add(f"event:{ev.rule}", ev.title, tuple(check_label(c) for c in assess_checks) + conds, src)
+        for code in ev.checks:
+            kind = _check_kind(code, ev)
+            if kind == "test":
+                tests.add(code, check_label(code), ev.patient_notes + conds, src)
+            elif kind == "action":
+                actions.add(code, check_label(code), ev.patient_notes + conds, src)
+            elif kind == "ask":
+                ask.add(code, check_label(code), conds, src)
+            elif kind == "assess" and ev.kind not in ("review", "milestone"):
+                assess.add(code, check_label(code), ev.patient_notes + conds, src)
+        for note in ev.notes:
+            notes.add(f"note:{note}", note, (), src)
+
+    limits = _Collector()
+    if tests.items:
+        for th in plan.protocol.thresholds:
+            item = threshold_item(th, visit.before_start)
+            if item is not None:
+                limits.add(th.id, item.text, item.details, item.sources[0])
+                cite(th.citation.text())
+    for u in plan.protocol.unverified:
+        notes.add(f"unverified:{u.topic}", f"Check the current label: {u.topic}. {u.detail}")
+
+    phase = "before the first dose" if visit.before_start else "during treatment"
+    sections = [
+        Section("tests", "Tests to take", tests.result()),
+        Section("actions", "To do before the first dose" if visit.before_start else "To do", actions.result()),
+        Section("assess", "Assess (response milestones and reviews due)", assess.result()),
+        Section("ask", "Ask the patient", ask.result()),
+        Section("thresholds", f"Lab results that change treatment ({phase})", limits.result(), tick=False),
+        Section("notes", "Notes for the clinician", notes.result(), tick=False),
+    ]
+    window = (
+        visit.window_start.isoformat()
+        if visit.window_start == visit.window_end
+        else f"{visit.window_start.isoformat()} to {visit.window_end.isoformat()}"
+    )
+    p = plan.protocol
+    return Checklist(
+        drug=drug_name(plan),
+        indication=indication_name(plan),
+        protocol=f"{p.drug}/{p.id} - {p.title}",
+        start=plan.start.isoformat(),
+        visit_date=visit.date.isoformat(),
+        visit_when=visit_when(visit),
+        visit_kinds=visit_kinds_text(visit),
+        window=window,
+        sections=tuple(s for s in sections if s.items),
+        sources=tuple(citations),
+    )
+
+
+def context_lines(cl: Checklist) -> list[str]:
+    return [
+        f"Drug: {cl.drug} for {cl.indication.lower()}",
+        f"First dose: {cl.start}",
+        f"Visit: {cl.visit_date}, {cl.visit_when} ({cl.visit_kinds}); window {cl.window}",
+        f"Protocol: {cl.protocol}",
+    ]
+
+
+def _item_line(item: Item) -> str:
+    return item.text + (f" [{', '.join(item.sources)}]" if item.sources else "")
+
+
+# ---------------------------------------------------------------------------------------------------- text
+def render_text(cl: Checklist, width: int = 100) -> str:
+    """Plain text for printing from anywhere: tick boxes as [ ], a notes area and a signature line."""
+    out = [cl.title, "=" * min(len(cl.title), width)]
+    out += context_lines(cl)
+    for sec in cl.sections:
+        out += ["", sec.title.upper()]
+        lead = "[ ] " if sec.tick else "- "
+        for item in sec.items:
+            out += textwrap.wrap(_item_line(item), width, initial_indent="  " + lead,
+                                 subsequent_indent=" " * (2 + len(lead)))
+            for d in item.details:
+                out += textwrap.wrap(d, width, initial_indent=" " * (4 + len(lead)),
+                                     subsequent_indent=" " * (4 + len(lead)))
+    out += ["", "SOURCES"]
+    for s in cl.sources:
+        out += textwrap.wrap(s, width, initial_indent="  ", subsequent_indent="    ")
+    out += ["", "NOTES", "", "_" * min(width, 80), "", "_" * min(width, 80), "", "_" * min(width, 80), "",
+            "Checked by (name and signature): ______________________________   Date: ____________", "",
+            cl.disclaimer]
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------ markdown
+def _md(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;")
+
+
+def render_markdown(cl: Checklist) -> str:
+    """Markdown with task-list tick boxes (- [ ]), for printing from any Markdown viewer."""
+    out = [f"# {_md(cl.title)}", ""]
+    out += [f"- {_md(line)}" for line in context_lines(cl)]
+    for sec in cl.sections:
+        out += ["", f"## {_md(sec.title)}", ""]
+        for item in sec.items:
+            out.append(("- [ ] " if sec.tick else "- ") + _md(_item_line(item)))
+            out += [f"    - {_md(d)}" for d in item.details]
+    out += ["", "## Sources", ""] + [f"- {_md(s)}" for s in cl.sources]
+    out += ["", "## Notes", "", "&nbsp;", "", "&nbsp;", "",
+            "Checked by (name and signature): \\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_ "
+            "Date: \\_\\_\\_\\_\\_\\_\\_\\_\\_\\_", "", f"_{_md(cl.disclaimer)}_", ""]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------------- html
+_CSS = """
+@page { size: A4; margin: 14mm 14mm 16mm 14mm; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 10.5pt;
+       line-height: 1.35; color: #000; margin: 0 auto; max-width: 190mm; padding: 0; }
+h1 { font-size: 15pt; margin: 0 0 4pt 0; }
+h2 { font-size: 11.5pt; margin: 12pt 0 4pt 0; border-bottom: 1px solid #000; padding-bottom: 1pt;
+     break-after: avoid; page-break-after: avoid; }
+table.context { border-collapse: collapse; margin: 4pt 0 6pt 0; }
+table.context th { text-align: left; padding: 1pt 10pt 1pt 0; vertical-align: top; white-space: nowrap; }
+table.context td { padding: 1pt 0; }
+ul { list-style: none; margin: 0; padding: 0; }
+li { margin: 0 0 5pt 0; break-inside: avoid; page-break-inside: avoid; display: flex; gap: 6pt; }
+li .box { flex: 0 0 auto; width: 11pt; height: 11pt; border: 1.2pt solid #000; margin-top: 1pt; }
+li .dash { flex: 0 0 auto; width: 11pt; text-align: center; }
+li .detail { display: block; font-size: 9.5pt; color: #222; margin-left: 0; }
+.src { color: #444; font-size: 9pt; }
+ol.sources { font-size: 9pt; padding-left: 14pt; margin: 0; }
+.lines div { border-bottom: 1px solid #000; height: 20pt; }
+.sign { display: flex; gap: 14pt; margin-top: 16pt; }
+.sign div { border-bottom: 1px solid #000; height: 22pt; flex: 3; position: relative; }
+.sign div.date { flex: 1; }
+.sign span { position: absolute; bottom: -12pt; font-size: 8.5pt; }
+.disclaimer { margin-top: 20pt; font-weight: bold; font-size: 9.5pt; }
+@media screen { body { padding: 12mm; } }
+"""
+
+
+def _h(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def render_html(cl: Checklist) -> str:
+    """One self-contained, print-ready HTML page (inline CSS, no scripts, no external files)."""
+    rows = [
+        ("Drug", f"{cl.drug} for {cl.indication.lower()}"),
+        ("First dose", cl.start),
+        ("Visit", f"{cl.visit_date}, {cl.visit_when} ({cl.visit_kinds})"),
+        ("Window", cl.window),
+        ("Protocol", cl.protocol),
+        ("Patient", ""),
+    ]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{_h(cl.title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{_h(cl.title)}</h1>",
+        '<table class="context">',
+    ]
+    for key, val in rows:
+        cell = _h(val) if val else '<span style="display:inline-block;width:90mm;border-bottom:1px solid #000">&nbsp;</span>'
+        out.append(f"<tr><th>{_h(key)}</th><td>{cell}</td></tr>")
+    out.append("</table>")
+    for sec in cl.sections:
+        out.append(f'<h2 id="{_h(sec.key)}">{_h(sec.title)}</h2>')
+        out.append("<ul>")
+        for item in sec.items:
+            mark = '<span class="box" aria-hidden="true"></span>' if sec.tick else '<span class="dash">-</span>'
+            src = f' <span class="src">[{_h(", ".join(item.sources))}]</span>' if item.sources else ""
+            details = "".join(f'<span class="detail">{_h(d)}</span>' for d in item.details)
+            out.append(f"<li>{mark}<span>{_h(item.text)}{src}{details}</span></li>")
+        out.append("</ul>")
+    out.append('<h2 id="sources">Sources</h2>')
+    out.append('<ol class="sources">' + "".join(f"<li>{_h(s)}</li>" for s in cl.sources) + "</ol>")
+    out.append('<h2 id="notes">Notes</h2>')
+    out.append('<div class="lines"><div></div><div></div><div></div><div></div></div>')
+    out.append('<div class="sign"><div><span>Checked by (name and signature)</span></div>'
+               '<div class="date"><span>Date</span></div></div>')
+    out.append(f'<p class="disclaimer">{_h(cl.disclaimer)}</p>')
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------------------------------------ terminal
+def render_terminal(cl: Checklist, console) -> None:
+    """The checklist on screen with rich: context, one block per section with tick boxes, sources, disclaimer."""
+    from rich.table import Table
+    from rich.text import Text
+
+    console.print(Text(cl.title, style="bold"))
+    for line in context_lines(cl):
+        console.print(Text(line))
+    for sec in cl.sections:
+        console.print()
+        console.print(Text(sec.title, style="bold underline"))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column()
+        for item in sec.items:
+            t = Text(item.text)
+            if item.sources:
+                t.append(f" [{', '.join(item.sources)}]", style="dim")
+            for d in item.details:
+                t.append(f"\n{d}", style="yellow")
+            grid.add_row(Text("  [ ]" if sec.tick else "   -", style="bold" if sec.tick else ""), t)
+        console.print(grid)
+    console.print()
+    console.print(Text("Sources", style="bold underline"))
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for s in cl.sources:
+        grid.add_row(" ", Text(s, style="dim"))
+    console.print(grid)
+    console.print()
+    console.print(Text(cl.disclaimer, style="bold"))
+
+
+# ---------------------------------------------------------------------------------------------- nothing due
+def nothing_due_text(lookup: Lookup) -> str:
+    """'Nothing is due on <day>', the nearest visit before and after, and any window still open that day."""
+
+    def name(v: Visit) -> str:
+        return f"{v.date.isoformat()} ({visit_when(v)}: {visit_kinds_text(v)})"
+
+    lines = [f"Nothing is due on {lookup.day.isoformat()}."]
+    lines.append(f"Nearest visit before: {name(lookup.before)}" if lookup.before else "Nearest visit before: none")
+    lines.append(f"Nearest visit after: {name(lookup.after)}" if lookup.after else "Nearest visit after: none in this plan")
+    for v in lookup.open_windows:
+        lines.append(
+            f"{lookup.day.isoformat()} is inside the window of the visit on {v.date.isoformat()} "
+            f"({v.window_start.isoformat()} to {v.window_end.isoformat()})."
+        )
+    lines.append(DISCLAIMER)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,187 @@
+"""The plan as an iCalendar file (RFC 5545), written with the ``icalendar`` package: one all-day event per visit day.
+
+Design, section by section of RFC 5545:
+
+- One VEVENT per visit day (:func:`jakplan.visits.visits`), never an RRULE (3.8.5.3): a rule such as
+  ``FREQ=MONTHLY;INTERVAL=3`` started on the 31st skips the months that have no 31st (3.3.10), while the engine
+  clamps to the month's last day. Dated events show exactly the days the timeline printed.
+- DTSTART is a DATE value (3.8.2.4, 3.3.4) and DTEND the next day, exclusive (3.8.2.2, 3.6.1): an all-day event
+  with no time zone, so nobody east or west of UTC sees it on the wrong day.
+- UID (3.8.4.7) is derived from the plan, not from a random number or the clock: the drug, indication, protocol
+  and first-dose date, plus the visit's date (and an optional ``namespace``, e.g. a patient id when several
+  patients share one calendar). Exporting the same plan again gives the same UIDs, so a calendar that re-imports
+  the file updates its events instead of duplicating them; a visit whose checks change (a patient factor, a
+  longer plan) keeps its UID and is updated in place.
+- DTSTAMP (3.8.7.2) is required. In an object without METHOD (this file has none: it is published, not an iTIP
+  message) it means when the information was last revised, so by default it is the export time in UTC, which
+  tells a calendar that re-imports the file that its content is current. For byte-identical output pass
+  ``dtstamp`` or set ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention); the examples do.
+- SEQUENCE (3.8.7.4) is 0: "when a calendar component is created, its sequence number is 0"; jakplan keeps no
+  state between exports, so it never claims a revision count it cannot know.
+- PRODID and VERSION (3.7.3, 3.7.4) come from ``Calendar.new``; the calendar has its own stable UID and NAME
+  (RFC 7986 5.3, 5.1).
+- CATEGORIES (3.8.1.2) carry the kinds due that day (screening, lab, review, milestone); DESCRIPTION (3.8.1.5)
+  the window, the items, patient-facing notes and the sources; TRANSP is TRANSPARENT (3.8.2.7): a reminder of a
+  visit does not block the day.
+- A reminder is a VALARM with ACTION:DISPLAY and the DESCRIPTION the RFC requires for it (3.6.6); its TRIGGER is
+  relative to the start of the all-day event, that is local midnight (``-PT15H`` fires at 09:00 the day before).
+  Some calendar services ignore alarms in imported files, so reminders are best effort.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+
+from .. import __version__
+from ..errors import JakplanError
+from ..model import Plan
+from ..visits import Visit, visits
+from .checklist import visit_kinds_text, visit_when
+from .common import DISCLAIMER, check_label, drug_name, indication_name, window_text
+
+PRODID = f"-//jakplan//jakplan {__version__}//EN"
+
+
+def plan_key(plan: Plan, namespace: str = "") -> str:
+    """What identifies a plan for UIDs: namespace, drug, indication, protocol and first-dose date."""
+    return "|".join(["jakplan-1", namespace, plan.drug, plan.indication, plan.protocol.drug, plan.protocol.id,
+                     plan.start.isoformat()])
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def visit_uid(plan: Plan, visit: Visit, namespace: str = "") -> str:
+    """The stable UID of one visit day (RFC 5545 3.8.4.7): a hash of the plan's identity and the day."""
+    return f"{_digest(plan_key(plan, namespace) + '|' + visit.date.isoformat())}@jakplan"
+
+
+def calendar_uid(plan: Plan, namespace: str = "") -> str:
+    """The stable UID of the calendar itself (RFC 7986 5.3)."""
+    return f"{_digest(plan_key(plan, namespace) + '|calendar')}@jakplan"
+
+
+def default_dtstamp() -> dt.datetime:
+    """DTSTAMP for an export (RFC 5545 3.8.7.2): ``SOURCE_DATE_EPOCH`` when set, else now, in UTC, whole seconds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise JakplanError(f"SOURCE_DATE_EPOCH '{epoch}' is not a Unix time in seconds") from None
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def summary(plan: Plan, visit: Visit) -> str:
+    """One line for the calendar grid: drug, when, what kind of visit."""
+    return f"{drug_name(plan)} {visit_when(visit)}: {visit_kinds_text(visit)}"
+
+
+def description(plan: Plan, visit: Visit) -> str:
+    """The event's text: context, window, each item with its checks and notes, the sources, the disclaimer."""
+    lines = [
+        f"{drug_name(plan)} for {indication_name(plan).lower()}, protocol {plan.protocol.drug}/{plan.protocol.id}; "
+        f"first dose {plan.start.isoformat()}.",
+        f"Visit: {visit.label}, {visit.date.isoformat()}.",
+        f"Window: {visit.window_start.isoformat()} to {visit.window_end.isoformat()}"
+        if visit.window_start != visit.window_end
+        else f"Window: {visit.window_start.isoformat()}",
+        "",
+        "Due:",
+    ]
+    prep: list[str] = []
+    for ev in visit.events:
+        head = f"- {ev.title} [{ev.citation.source.id}]"
+        if (ev.window_start, ev.window_end) != (visit.window_start, visit.window_end):
+            head += f" (its window: {window_text(ev)})"
+        lines.append(head)
+        lines.append("  " + "; ".join(check_label(c) for c in ev.checks))
+        for cond in ev.conditions:
+            lines.append(f"  ({cond})")
+        for note in ev.patient_notes:
+            lines.append(f"  ! {note}")
+            if note not in prep:
+                prep.append(note)
+    if prep:
+        lines += ["", "Before the visit:"] + [f"- {n}" for n in prep]
+    lines += ["", "Sources:"]
+    seen: set[str] = set()
+    for ev in visit.events:
+        cite = ev.citation.text()
+        if cite not in seen:
+            seen.add(cite)
+            lines.append(f"- {cite}")
+    lines += ["", DISCLAIMER]
+    return "\n".join(lines)
+
+
+def calendar(
+    plan: Plan,
+    remind: dt.timedelta | None = None,
+    *,
+    dtstamp: dt.datetime | None = None,
+    namespace: str = "",
+):
+    """The plan as an ``icalendar.Calendar`` (see the module docstring for the RFC 5545 choices)."""
+    from icalendar import Alarm, Calendar, Event
+
+    if remind is not None and remind < dt.timedelta(0):
+        raise JakplanError("a reminder is given as a time before the visit, so it cannot be negative")
+    stamp = dtstamp or default_dtstamp()
+    if stamp.tzinfo is None:
+        raise JakplanError("DTSTAMP must be a UTC date-time (RFC 5545 3.8.7.2)")
+    stamp = stamp.astimezone(dt.timezone.utc)
+    events = []
+    for visit in visits(plan):
+        title = summary(plan, visit)
+        ev = Event.new(
+            uid=visit_uid(plan, visit, namespace),
+            stamp=stamp,
+            start=visit.date,
+            end=visit.date + dt.timedelta(days=1),
+            summary=title,
+            description=description(plan, visit),
+            categories=list(visit.kinds),
+            sequence=0,
+            transparency="TRANSPARENT",
+        )
+        if remind is not None:
+            prep = [n for e in visit.events for n in e.patient_notes]
+            text = f"Reminder: {title} on {visit.date.isoformat()}."
+            if prep:
+                text += " " + " ".join(dict.fromkeys(prep))
+            alarm = Alarm.new(description=text)
+            alarm.add("action", "DISPLAY")
+            alarm.add("trigger", -remind)
+            ev.add_component(alarm)
+        events.append(ev)
+    cal = Calendar.new(
+        prodid=PRODID,
+        uid=calendar_uid(plan, namespace),
+        name=f"{drug_name(plan)} monitoring plan from {plan.start.isoformat()}",
+        description=f"{drug_name(plan)} for {indication_name(plan).lower()}, protocol "
+        f"{plan.protocol.drug}/{plan.protocol.id}, first dose {plan.start.isoformat()}. {DISCLAIMER}",
+        subcomponents=events,
+    )
+    cal.validate()
+    return cal
+
+
+def calendar_bytes(
+    plan: Plan,
+    remind: dt.timedelta | None = None,
+    *,
+    dtstamp: dt.datetime | None = None,
+    namespace: str = "",
+) -> bytes:
+    """The plan as the bytes of an .ics file (RFC 5545), one all-day event per visit day.
+
+    ``remind`` adds a VALARM that long before the start of each visit day (local midnight); None for no alarm.
+    ``dtstamp`` fixes DTSTAMP (default: ``SOURCE_DATE_EPOCH`` or now); ``namespace`` separates the UIDs of
+    plans that would otherwise be identical (e.g. two patients with the same drug, protocol and start date in
+    one clinic calendar).
+    """
+    return calendar(plan, remind, dtstamp=dtstamp, namespace=namespace).to_ical()

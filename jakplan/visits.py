@@ -1,0 +1,134 @@
+"""Visit days: a plan's events grouped by the day they fall on (pure; no I/O, no new dates).
+
+The calendar export and the visit checklist both read the plan through this module, so they show exactly the
+days the timeline printed: a visit is nothing more than the engine's events that share a date.
+
+    >>> import datetime as dt
+    >>> from jakplan.api import plan_for
+    >>> plan = plan_for(dt.date(2024, 5, 1), protocol="nhs-lanarkshire")
+    >>> [v.date.isoformat() for v in visits(plan)][:3]
+    ['2024-04-03', '2024-05-29', '2024-07-24']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+
+from .errors import JakplanError
+from .model import KINDS, Event, Plan
+
+
+@dataclass(frozen=True)
+class Visit:
+    """The events of one plan that fall on ``date``, in the engine's order (screening, lab, review, milestone)."""
+
+    date: dt.date
+    events: tuple[Event, ...]
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds due that day, in the canonical order of :data:`jakplan.model.KINDS`."""
+        present = {e.kind for e in self.events}
+        return tuple(k for k in KINDS if k in present)
+
+    @property
+    def window_start(self) -> dt.date:
+        """First day on which every check of the visit is inside its own window."""
+        return max(e.window_start for e in self.events)
+
+    @property
+    def window_end(self) -> dt.date:
+        """Last day on which every check of the visit is inside its own window."""
+        return min(e.window_end for e in self.events)
+
+    @property
+    def before_start(self) -> bool:
+        """True for the screening visit(s) before the first dose."""
+        return all(e.kind == "screening" for e in self.events)
+
+    @property
+    def label(self) -> str:
+        """How the timeline names the day: 'week 12', 'week 12 + 3 months', 'before start ...'."""
+        return self.events[0].relative
+
+    def checks(self) -> tuple[str, ...]:
+        """Every check code due that day, once each, in event order."""
+        seen: dict[str, None] = {}
+        for ev in self.events:
+            for c in ev.checks:
+                seen.setdefault(c, None)
+        return tuple(seen)
+
+
+def visits(plan: Plan) -> tuple[Visit, ...]:
+    """The plan's events grouped into visit days, in date order; every event belongs to exactly one visit."""
+    days: dict[dt.date, list[Event]] = {}
+    for ev in sorted(plan.events, key=lambda e: e.sort_key):
+        days.setdefault(ev.date, []).append(ev)
+    return tuple(Visit(day, tuple(evs)) for day, evs in sorted(days.items()))
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The answer to "what is due on this day?": the visit, or nothing and the nearest visits around the day."""
+
+    day: dt.date
+    visit: Visit | None
+    before: Visit | None = None
+    after: Visit | None = None
+    open_windows: tuple[Visit, ...] = ()
+    """Visits on other days whose window includes ``day`` (the checks could still be done then)."""
+
+
+def plan_first_day(plan: Plan) -> dt.date:
+    """The first day anything is planned: screening opens (or the first dose, for a plan without screening)."""
+    return min([e.window_start for e in plan.events] + [plan.start])
+
+
+def lookup(plan: Plan, day: dt.date, option: str = "--on") -> Lookup:
+    """The visit on ``day``; or, when nothing is due that day, the nearest visit before and after it.
+
+    A day before screening opens or after the end of the plan is an input error (``JakplanError``):
+    nothing could be due then, and the user most likely mistyped the date or needs a longer plan.
+    """
+    first = plan_first_day(plan)
+    if day < first:
+        raise JakplanError(
+            f"{option} {day.isoformat()} is before screening opens ({first.isoformat()}); nothing is planned that early"
+        )
+    if day > plan.end:
+        raise JakplanError(
+            f"{option} {day.isoformat()} is after the end of the plan ({plan.end.isoformat()}); "
+            "plan further with --months"
+        )
+    all_visits = visits(plan)
+    for v in all_visits:
+        if v.date == day:
+            return Lookup(day, v)
+    before = [v for v in all_visits if v.date < day]
+    after = [v for v in all_visits if v.date > day]
+    open_windows = tuple(v for v in all_visits if v.window_start <= day <= v.window_end)
+    return Lookup(day, None, before[-1] if before else None, after[0] if after else None, open_windows)
+
+
+def next_visit(plan: Plan, today: dt.date) -> Visit:
+    """The first visit on or after ``today``; an error if the plan has none left."""
+    for v in visits(plan):
+        if v.date >= today:
+            return v
+    raise JakplanError(
+        f"no visit on or after {today.isoformat()}: the plan ends {plan.end.isoformat()}; plan further with --months"
+    )
+
+
+def week_day(plan: Plan, week: int) -> dt.date:
+    """The day ``week`` weeks after the first dose (week 0 is the day of the first dose)."""
+    if week < 0:
+        raise JakplanError(f"--week {week}: give a week number of 0 or more (weeks after the first dose)")
+    try:
+        return plan.start + relativedelta(weeks=week)
+    except (OverflowError, ValueError):
+        raise JakplanError(f"--week {week} is after the end of the plan ({plan.end.isoformat()})") from None
