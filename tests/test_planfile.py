@@ -1,0 +1,234 @@
+"""Plan files: round trip, validation, comments kept, the lock (two writers) and a crash mid-write."""
+
+import datetime as dt
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from jakplan.errors import JakplanError
+from jakplan.planfile import (
+    Done,
+    LabRecord,
+    Pause,
+    create_planfile,
+    edit_planfile,
+    file_lock,
+    load_planfile,
+)
+from jakplan.profile import Profile, load_profile
+
+D = dt.date
+
+
+def make(tmp_path, name="anna.toml", **kw):
+    prof = Profile(start=D(2024, 5, 1), indication="ra", factors={"age": 58}, **kw)
+    return create_planfile(tmp_path / name, prof)
+
+
+def test_create_load_and_edit_round_trip(tmp_path):
+    pf = make(tmp_path)
+    path = pf.path
+    with edit_planfile(path) as pf:
+        pf.add_done("lipids_week12", D(2024, 7, 29), note="fasting")
+        pf.add_lab(D(2024, 7, 29), {"anc": 1.8, "alc": 0.9, "hb": 12.1})
+        pf.start_pause(D(2024, 9, 2), "herpes zoster")
+    with edit_planfile(path) as pf:
+        pf.end_pause(D(2024, 9, 23))
+    got = load_planfile(path)
+    assert got.profile.start == D(2024, 5, 1) and got.profile.factors == {"age": 58}
+    assert got.history.done == (Done("lipids_week12", D(2024, 7, 29), "fasting"),)
+    assert got.history.labs == (LabRecord(D(2024, 7, 29), {"anc": 1.8, "alc": 0.9, "hb": 12.1}),)
+    assert got.history.pauses == (Pause(D(2024, 9, 2), D(2024, 9, 23), "herpes zoster"),)
+    text = path.read_text()
+    assert "[[done]]" in text and "on = 2024-07-29" in text and "to = 2024-09-23" in text
+    # a plan file is also a profile, so --profile takes it
+    assert load_profile(path).to_dict() == got.profile.to_dict()
+
+
+def test_comments_and_unknown_keys_survive_an_edit(tmp_path):
+    path = tmp_path / "bob.toml"
+    path.write_text(textwrap.dedent("""\
+        # Bob's plan, kept by the clinic nurse
+        jakplan = 1
+        drug = "baricitinib"
+        start = 2024-05-01
+        clinic_ref = "R-1234"   # our own field
+
+        [factors]
+        age = 71  # confirmed at intake
+        """))
+    with edit_planfile(path) as pf:
+        pf.add_done("bloods_week4", D(2024, 5, 30))
+    text = path.read_text()
+    assert "# Bob's plan, kept by the clinic nurse" in text
+    assert 'clinic_ref = "R-1234"   # our own field' in text
+    assert "age = 71  # confirmed at intake" in text
+    assert load_planfile(path).history.done == (Done("bloods_week4", D(2024, 5, 30)),)
+
+
+def test_create_never_overwrites(tmp_path):
+    make(tmp_path)
+    before = (tmp_path / "anna.toml").read_bytes()
+    with pytest.raises(JakplanError, match="already exists"):
+        make(tmp_path)
+    assert (tmp_path / "anna.toml").read_bytes() == before
+
+
+@pytest.mark.parametrize("body, message", [
+    ("jakplan = 1\nstart = 2024-05-01\n[[done]\nrule = 'x'\n", r"not valid TOML: .*line 3"),
+    ("jakplan = 2\nstart = 2024-05-01\n", "file format 2 is newer than this jakplan understands"),
+    ("jakplan = 1\n", "field 'start' .* is missing"),
+    ("jakplan = 1\nstart = 2024-05-01\n[[done]]\nrule = 'x'\n", "done #1: field 'on' is missing"),
+    ("jakplan = 1\nstart = 2024-05-01\n[[done]]\nrule = 'x'\non = 'soon'\n", "done #1: field 'on' must be a date"),
+    ("jakplan = 1\nstart = 2024-05-01\n[[lab]]\non = 2024-06-01\nneutrophils = 1.0\n", "lab #1: unknown lab analyte 'neutrophils'"),
+    ("jakplan = 1\nstart = 2024-05-01\n[[lab]]\non = 2024-06-01\nanc = -1\n", "lab #1: anc must be a number >= 0"),
+    ("jakplan = 1\nstart = 2024-05-01\n[[pause]]\nfrom = 2024-06-10\nto = 2024-06-01\n", "pause #1: 'to' 2024-06-01 is before 'from'"),
+    ("jakplan = 1\nstart = 2024-05-01\n[[pause]]\nfrom = 2024-04-10\n", "pause #1: 'from' 2024-04-10 is before the start date"),
+    ("jakplan = 1\nstart = 2024-05-01\n[[pause]]\nfrom = 2024-06-01\n[[pause]]\nfrom = 2024-07-01\n",
+     "pause #2: the previous pause .* has no 'to'"),
+])
+def test_bad_files_are_refused_and_left_untouched(tmp_path, body, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(body)
+    with pytest.raises(JakplanError, match=message) as exc:
+        load_planfile(path)
+    assert str(exc.value).startswith(str(path)) and "\n" not in str(exc.value)
+    with pytest.raises(JakplanError, match=message):
+        with edit_planfile(path) as pf:
+            pf.add_done("lipids_week12", D(2024, 7, 29))
+    assert path.read_text() == body
+
+
+def test_a_failed_edit_writes_nothing(tmp_path):
+    path = make(tmp_path).path
+    before = path.read_bytes()
+    with pytest.raises(JakplanError, match="not paused"):
+        with edit_planfile(path) as pf:
+            pf.add_done("lipids_week12", D(2024, 7, 29))
+            pf.end_pause(D(2024, 8, 1))
+    assert path.read_bytes() == before
+
+
+def test_pause_rules(tmp_path):
+    path = make(tmp_path).path
+    with pytest.raises(JakplanError, match="before the start date"):
+        with edit_planfile(path) as pf:
+            pf.start_pause(D(2024, 4, 1), "x")
+    with edit_planfile(path) as pf:
+        pf.start_pause(D(2024, 6, 1), "infection")
+    with pytest.raises(JakplanError, match="already paused since 2024-06-01"):
+        with edit_planfile(path) as pf:
+            pf.start_pause(D(2024, 6, 5), "again")
+    with pytest.raises(JakplanError, match="before the pause began"):
+        with edit_planfile(path) as pf:
+            pf.end_pause(D(2024, 5, 20))
+    with edit_planfile(path) as pf:
+        pf.end_pause(D(2024, 6, 10))
+    with pytest.raises(JakplanError, match="before the previous one ended"):
+        with edit_planfile(path) as pf:
+            pf.start_pause(D(2024, 6, 5), "overlap")
+
+
+def _writer(path: str, who: str, n: int) -> None:
+    for k in range(n):
+        with edit_planfile(path) as pf:
+            pf.add_done(f"{who}", D(2024, 6, 1) + dt.timedelta(days=k))
+            time.sleep(0.003)  # widen the read-modify-write window: without the lock, updates get lost
+
+
+def test_two_writers_lose_nothing(tmp_path):
+    path = make(tmp_path).path
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(path), who, 15)) for who in ("alice", "bob")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    done = load_planfile(path).history.done
+    assert sorted(d.rule for d in done) == ["alice"] * 15 + ["bob"] * 15
+    assert [d.on for d in done if d.rule == "alice"] == [D(2024, 6, 1) + dt.timedelta(days=k) for k in range(15)]
+
+
+def test_a_waiting_command_blocks_until_the_lock_is_free(tmp_path):
+    path = make(tmp_path).path
+    with file_lock(path):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jakplan", "record", str(path), "--rule", "lipids_week12", "--done", "2024-07-29"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        assert proc.poll() is None, proc.communicate()
+        # change the file while the other command waits: it must see this change, not overwrite it
+        with _no_lock_edit(path) as pf:
+            pf.add_done("bloods_week4", D(2024, 5, 30))
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert [d.rule for d in load_planfile(path).history.done] == ["bloods_week4", "lipids_week12"]
+
+
+def _no_lock_edit(path):
+    """The edit body without taking the lock (the test already holds it)."""
+    import contextlib
+
+    import tomlkit
+
+    from jakplan import planfile as mod
+
+    @contextlib.contextmanager
+    def cm():
+        text = Path(path).read_text()
+        pf = mod.planfile_from_text(text, Path(path))
+        pf._doc = tomlkit.parse(text)
+        yield pf
+        mod._save(pf)
+
+    return cm()
+
+
+def test_lock_timeout_is_one_clear_error(tmp_path):
+    path = make(tmp_path).path
+    with file_lock(path):
+        t0 = time.monotonic()
+        with pytest.raises(JakplanError, match="another jakplan command is changing this file"):
+            with edit_planfile(path, timeout=0.3):
+                pass
+        assert time.monotonic() - t0 >= 0.3
+
+
+CRASH = """
+import os, signal, sys, datetime as dt
+import jakplan.fileio as fileio
+real_fsync = os.fsync
+def die(fd):
+    real_fsync(fd)
+    os.kill(os.getpid(), signal.SIGKILL)   # power cut after the new bytes hit the temp file
+fileio.os.fsync = die
+from jakplan.planfile import edit_planfile
+with edit_planfile(sys.argv[1]) as pf:
+    pf.add_done("lipids_week12", dt.date(2024, 7, 29))
+"""
+
+
+def test_a_crash_mid_write_leaves_the_old_file(tmp_path):
+    path = make(tmp_path).path
+    with edit_planfile(path) as pf:
+        pf.add_done("bloods_week4", D(2024, 5, 30))
+    before = path.read_bytes()
+    proc = subprocess.run([sys.executable, "-c", CRASH, str(path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert path.read_bytes() == before
+    assert [d.rule for d in load_planfile(path).history.done] == ["bloods_week4"]
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers and all(n.startswith(".anna.toml.") for n in leftovers)  # the dead write, hidden
+    # the kernel released the dead process's lock: the next command works
+    with edit_planfile(path, timeout=2) as pf:
+        pf.add_done("lipids_week12", D(2024, 7, 29))
+    assert [d.rule for d in load_planfile(path).history.done] == ["bloods_week4", "lipids_week12"]
