@@ -31,3 +31,4 @@ def main() -> None:
     app(prog_name="jakplan")
 from . import export  # noqa: E402,F401  (registers its command)
 from . import checklist  # noqa: E402,F401  (registers its command)
+from . import track  # noqa: E402,F401  (registers init, record, pause, resume, status)

@@ -1,0 +1,248 @@
+"""Following a course with a plan file: `init`, `record`, `pause`, `resume` and `status`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from . import app
+from .common import clean_errors, make_console, parse_date, write_stdout
+
+EXIT_OVERDUE = 1
+
+
+class StatusFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def parse_factor(text: str):
+    """NAME=VALUE, typed by the vocabulary (number, true/false, choice, comma-separated list)."""
+    from ..errors import JakplanError
+    from ..profile import check_factor
+    from ..protocols import vocabulary
+
+    name, sep, raw = text.partition("=")
+    name, raw = name.strip(), raw.strip()
+    if not sep or not name or not raw:
+        raise JakplanError(f"--factor '{text}' must look like NAME=VALUE, e.g. age=67")
+    spec = vocabulary()["factors"].get(name)
+    value: object = raw
+    if spec is not None:
+        ftype = spec["type"]
+        if ftype == "number":
+            try:
+                value = int(raw) if raw.lstrip("-").isdigit() else float(raw)
+            except ValueError:
+                raise JakplanError(f"--factor {name}: '{raw}' is not a number") from None
+        elif ftype == "bool":
+            low = raw.lower()
+            if low not in ("true", "yes", "false", "no"):
+                raise JakplanError(f"--factor {name}: write true or false, not '{raw}'")
+            value = low in ("true", "yes")
+        elif ftype == "list":
+            value = [v.strip() for v in raw.split(",") if v.strip()]
+    return name, check_factor(name, value, "--factor")
+
+
+def parse_lab(text: str) -> tuple[str, float]:
+    from ..errors import JakplanError
+    from ..planfile import check_lab_value
+
+    name, sep, raw = text.partition("=")
+    name, raw = name.strip().lower(), raw.strip()
+    if not sep or not name or not raw:
+        raise JakplanError(f"--lab '{text}' must look like ANALYTE=VALUE, e.g. anc=1.8")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise JakplanError(f"--lab {name}: '{raw}' is not a number") from None
+    return name, check_lab_value(name, value, "--lab")
+
+
+def _not_future(day: dt.date, option: str) -> dt.date:
+    from ..errors import JakplanError
+
+    if day > dt.date.today():
+        raise JakplanError(f"{option} {day} is in the future; record what has happened")
+    return day
+
+
+@app.command()
+def init(
+    out: str = typer.Option(..., "--out", help="The plan file to create (.toml)."),
+    start: Optional[str] = typer.Option(None, "--start", help="Date of the first dose, YYYY-MM-DD."),
+    drug: Optional[str] = typer.Option(None, "--drug", help="The JAK inhibitor (default baricitinib)."),
+    indication: Optional[str] = typer.Option(None, "--indication", help="Indication code (default: the drug's first)."),
+    protocol: Optional[str] = typer.Option(None, "--protocol", help="Protocol variant or a path to a .toml file."),
+    months: Optional[int] = typer.Option(None, "--months", help="Planning horizon in months (default 12)."),
+    factor: List[str] = typer.Option([], "--factor", help="Patient factor NAME=VALUE (repeatable), e.g. age=67."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Start from this profile file."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing file."),
+) -> None:
+    """Create a plan file: the patient profile plus room for the history of what is done and measured."""
+    with clean_errors():
+        from ..api import plan_for
+        from ..planfile import create_planfile
+        from ..profile import Profile, load_profile
+
+        prof = load_profile(profile) if profile else Profile()
+        if start:
+            prof.start = parse_date(start, "--start")
+        if prof.start is None:
+            from ..errors import JakplanError
+
+            raise JakplanError("--start is missing: give the date of the first dose (YYYY-MM-DD)")
+        for key, val in (("drug", drug), ("indication", indication), ("protocol", protocol), ("months", months)):
+            if val is not None:
+                setattr(prof, key, val)
+        for f in factor:
+            name, value = parse_factor(f)
+            prof.factors[name] = value
+        # Build the plan first: a bad drug, protocol or indication fails before any file is written.
+        plan = plan_for(prof.start, drug=prof.drug, indication=prof.indication, protocol=prof.protocol,
+                        months=prof.months or 12, factors=prof.factors)
+        prof.indication = plan.indication
+        create_planfile(out, prof, overwrite=force)
+        write_stdout(
+            f"Wrote {out}: {plan.drug} for {plan.indication}, protocol {plan.protocol.id}, first dose "
+            f"{plan.start.isoformat()}; {len(plan.events)} planned events in {plan.months} months.\n"
+            f"Record what happens with `jakplan record {out} ...`; see what is due with `jakplan status {out}`."
+        )
+
+
+@app.command()
+def record(
+    planfile: str = typer.Argument(..., help="The plan file."),
+    rule: List[str] = typer.Option([], "--rule", help="Id of the check that was done (repeatable)."),
+    done: Optional[str] = typer.Option(None, "--done", help="Day the checks given with --rule were done."),
+    lab: List[str] = typer.Option([], "--lab", help="A measured value ANALYTE=VALUE (repeatable), e.g. anc=1.8."),
+    on: Optional[str] = typer.Option(None, "--on", help="Day the --lab values were measured."),
+    note: str = typer.Option("", "--note", help="A note kept with the record."),
+) -> None:
+    """Record checks that were done (--rule ... --done DAY) and lab values (--lab a=v ... --on DAY)."""
+    with clean_errors():
+        from ..errors import JakplanError
+        from ..planfile import edit_planfile, load_planfile
+
+        if not rule and not lab:
+            raise JakplanError("nothing to record: give --rule ID --done DAY and/or --lab ANALYTE=VALUE --on DAY")
+        if rule and not done:
+            raise JakplanError("--done DAY is missing: say when the check was done")
+        if lab and not on:
+            raise JakplanError("--on DAY is missing: say when the lab values were measured")
+        if done and not rule:
+            raise JakplanError("--done needs at least one --rule ID")
+        if on and not lab:
+            raise JakplanError("--on needs at least one --lab ANALYTE=VALUE")
+        done_day = _not_future(parse_date(done, "--done"), "--done") if done else None
+        lab_day = _not_future(parse_date(on, "--on"), "--on") if on else None
+        values: dict[str, float] = {}
+        for item in lab:
+            name, value = parse_lab(item)
+            if name in values:
+                raise JakplanError(f"--lab {name} is given twice")
+            values[name] = value
+
+        pf0 = load_planfile(planfile)
+        plan = _plan(pf0)
+        known = {r.id for r in plan.protocol.rules}
+        skipped = dict(plan.skipped)
+        for rid in rule:
+            if rid not in known:
+                raise JakplanError(f"--rule '{rid}' is not a check in protocol {plan.protocol.id}; known: {', '.join(sorted(known))}")
+            if rid in skipped:
+                raise JakplanError(f"--rule '{rid}' does not apply to this patient ({skipped[rid]})")
+        lines = []
+        with edit_planfile(planfile) as pf:
+            for rid in rule:
+                pf.add_done(rid, done_day, note)
+                lines.append(f"Recorded in {planfile}: {rid} done {done_day}")
+            if values:
+                pf.add_lab(lab_day, values, note)
+                shown = ", ".join(f"{k} {v:g}" for k, v in values.items())
+                lines.append(f"Recorded in {planfile}: lab values on {lab_day}: {shown}")
+            history = pf.history
+        if values:
+            from ..planfile import History
+            from ..tracking import lab_actions
+
+            latest = History(labs=history.labs[-1:])
+            for a in lab_actions(plan, latest):
+                lines.append(f"! {a.text}")
+            if any(a.action in ("interrupt", "stop", "discontinue", "do_not_start") for a in lab_actions(plan, latest)):
+                lines.append("  Contact the prescriber; if treatment is interrupted, record it with `jakplan pause`.")
+        write_stdout("\n".join(lines))
+
+
+def _plan(pf):
+    from ..api import plan_for
+
+    prof = pf.profile
+    return plan_for(pf.start, drug=prof.drug, indication=prof.indication, protocol=prof.protocol,
+                    months=prof.months or 12, factors=prof.factors)
+
+
+@app.command()
+def pause(
+    planfile: str = typer.Argument(..., help="The plan file."),
+    from_: str = typer.Option(..., "--from", help="First day without the drug, YYYY-MM-DD."),
+    reason: str = typer.Option(..., "--reason", help="Why treatment is paused (e.g. \"herpes zoster\")."),
+) -> None:
+    """Record that treatment is interrupted; checks from that day are on hold until `resume`."""
+    with clean_errors():
+        from ..planfile import edit_planfile
+
+        day = parse_date(from_, "--from")
+        with edit_planfile(planfile) as pf:
+            p = pf.start_pause(day, reason)
+        write_stdout(f"Recorded in {planfile}: treatment paused from {p.start} ({p.reason}). "
+                     f"Record the restart with `jakplan resume {planfile} --on DAY`.")
+
+
+@app.command()
+def resume(
+    planfile: str = typer.Argument(..., help="The plan file."),
+    on: str = typer.Option(..., "--on", help="First day back on the drug, YYYY-MM-DD."),
+) -> None:
+    """Record that treatment restarted; later checks move by the length of the pause (shown by `status`)."""
+    with clean_errors():
+        from ..planfile import edit_planfile
+
+        day = parse_date(on, "--on")
+        with edit_planfile(planfile) as pf:
+            p = pf.end_pause(day)
+        write_stdout(f"Recorded in {planfile}: treatment resumed on {p.end} after {p.days} days "
+                     f"(paused from {p.start}, {p.reason}). `jakplan status {planfile}` shows the moved dates.")
+
+
+@app.command()
+def status(
+    planfile: str = typer.Argument(..., help="The plan file."),
+    today: Optional[str] = typer.Option(None, "--today", help="Status on this day instead of today (YYYY-MM-DD)."),
+    fmt: StatusFormat = typer.Option(StatusFormat.table, "--format", help="table (terminal) or json."),
+) -> None:
+    """What is done, due, overdue and next. Exits 1 when something is overdue (for reminder scripts)."""
+    with clean_errors():
+        from ..planfile import load_planfile
+        from ..tracking import status_for
+
+        day = parse_date(today, "--today") if today else dt.date.today()
+        st = status_for(load_planfile(planfile), day)
+        if fmt is StatusFormat.json:
+            import json
+
+            from ..render.status import status_dict
+
+            write_stdout(json.dumps(status_dict(st, planfile), indent=2, ensure_ascii=False))
+        else:
+            from ..render.status import render_status
+
+            render_status(st, make_console(), planfile)
+    if st.overdue:
+        n = len(st.overdue)
+        typer.echo(f"{planfile}: {n} item{'s' if n != 1 else ''} overdue on {day.isoformat()}", err=True)
+        raise typer.Exit(EXIT_OVERDUE)

@@ -1,0 +1,129 @@
+"""A plan file's status: the JSON contract of ``jakplan status --format json`` and the terminal view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..tracking import Item, Status
+from .common import DISCLAIMER, check_label, drug_name, indication_name
+
+SECTIONS = (
+    ("overdue", "Overdue"),
+    ("due", "Due now (window open)"),
+    ("on_hold", "On hold (treatment paused)"),
+    ("next", "Next for each check"),
+    ("done", "Done"),
+    ("missed", "Missed (a later check replaces it)"),
+)
+
+
+def item_dict(i: Item) -> dict[str, Any]:
+    return {
+        "rule": i.rule,
+        "title": i.title,
+        "kind": i.kind,
+        "occurrence": i.occurrence,
+        "state": i.state,
+        "date": i.date.isoformat(),
+        "window_start": i.window_start.isoformat(),
+        "window_end": i.window_end.isoformat(),
+        "relative": i.relative,
+        "anchor": i.anchor,
+        "anchor_date": i.anchor_date.isoformat(),
+        "planned": i.planned.isoformat() if i.planned else None,
+        "shifted_days": i.shifted_days,
+        "done_on": i.done_on.isoformat() if i.done_on else None,
+        "days_late": i.days_late,
+        "note": i.note,
+        "source": i.citation.as_dict(),
+    }
+
+
+def section_items(st: Status, key: str) -> list[Item]:
+    if key == "next":
+        return [i for i in st.next if i.state == "upcoming"]
+    if key == "done":
+        return st.done
+    return st.by_state(key)
+
+
+def status_dict(st: Status, file: str = "") -> dict[str, Any]:
+    plan = st.plan
+    out: dict[str, Any] = {
+        "file": file,
+        "today": st.today.isoformat(),
+        "start": plan.start.isoformat(),
+        "drug": plan.drug,
+        "indication": plan.indication,
+        "protocol": plan.protocol.id,
+        "counts": {key: len(section_items(st, key)) for key, _ in SECTIONS},
+    }
+    for key, _ in SECTIONS:
+        out[key] = [item_dict(i) for i in section_items(st, key)]
+    out["lab_actions"] = [
+        {"on": a.on.isoformat(), "analyte": a.analyte, "value": a.value, "action": a.action, "text": a.text,
+         "current": a.current}
+        for a in st.lab_actions
+    ]
+    out["pauses"] = [
+        {"from": p.start.isoformat(), "to": p.end.isoformat() if p.end else None, "reason": p.reason}
+        for p in st.pauses
+    ]
+    out["every_visit"] = [{"rule": r.id, "title": r.title, "checks": list(r.checks)} for r in st.visit_rules]
+    out["unmatched"] = [{"rule": r, "on": d.isoformat(), "why": why} for r, d, why in st.unmatched]
+    out["notes"] = list(st.notes)
+    out["disclaimer"] = DISCLAIMER
+    return out
+
+
+def _when(i: Item) -> str:
+    s = i.date.isoformat()
+    if i.planned:
+        s += f"\n(was {i.planned.isoformat()})"
+    return s
+
+
+def render_status(st: Status, console, file: str = "") -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    plan = st.plan
+    head = f"{drug_name(plan)} monitoring plan: {indication_name(plan)}"
+    console.print(Text(head + (f" ({file})" if file else ""), style="bold"))
+    console.print(f"Start {plan.start.isoformat()}, protocol {plan.drug}/{plan.protocol.id}; status on {st.today.isoformat()}")
+    for note in st.notes:
+        console.print(Text(note, style="yellow"))
+
+    for key, title in SECTIONS:
+        items = section_items(st, key)
+        if not items:
+            continue
+        table = Table(title=f"{title}: {len(items)}", title_justify="left")
+        table.add_column("Date", no_wrap=True)
+        table.add_column("Window")
+        table.add_column("What")
+        table.add_column("Counted from")
+        table.add_column("Status")
+        for i in items:
+            what = Text(f"{i.title}\n[{i.rule}]")
+            if key == "overdue":
+                state = Text(f"{i.days_late} days late\n(window closed {i.window_end.isoformat()})", style="bold red")
+            elif key == "done":
+                state = Text(f"done {i.done_on.isoformat()}" + (f"\n{i.note}" if i.note else ""), style="green")
+            else:
+                state = Text(i.note or i.state.replace("_", " "))
+            table.add_row(_when(i), f"{i.window_start.isoformat()} to {i.window_end.isoformat()}", what,
+                          f"{i.anchor_text}\n{i.relative}", state)
+        console.print(table)
+
+    if st.lab_actions:
+        console.print(Text("Lab results that call for action (protocol thresholds):", style="bold"))
+        for a in st.lab_actions:
+            style = "bold red" if a.current else "dim"
+            console.print(Text(f"  {a.on.isoformat()}: {a.text}" + ("" if a.current else " (earlier result)"), style=style))
+    if st.visit_rules:
+        for r in st.visit_rules:
+            console.print(Text(f"At every visit: {r.title}: " + "; ".join(check_label(c) for c in r.checks), style="dim"))
+    for rule, day, why in st.unmatched:
+        console.print(Text(f"Recorded {rule} on {day.isoformat()}: {why}", style="yellow"))
+    console.print(Text(DISCLAIMER, style="bold"))

@@ -1,0 +1,138 @@
+"""`jakplan init / record / pause / resume / status` through CliRunner, on a frozen --today."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from jakplan.planfile import Done, Pause, load_planfile
+from jakplan.render.common import DISCLAIMER
+from jakplan.render.status import status_dict
+from jakplan.tracking import status_for
+
+SCREENING = ["baseline_blood_count", "baseline_liver_kidney", "hepatitis_screening", "immunisations",
+             "tb_screening", "zoster_vaccine"]
+
+
+def ok(runner, app, *args):
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def anna(runner, app, tmp_path):
+    path = tmp_path / "anna.toml"
+    ok(runner, app, "init", "--start", "2024-05-01", "--drug", "baricitinib", "--indication", "ra",
+       "--factor", "age=58", "--out", str(path))
+    return path
+
+
+def test_init_writes_a_plan_file_that_is_also_a_profile(runner, app, anna):
+    pf = load_planfile(anna)
+    assert pf.profile.to_dict() == {"jakplan": 1, "drug": "baricitinib", "indication": "ra",
+                                    "start": dt.date(2024, 5, 1), "factors": {"age": 58}}
+    assert pf.history.done == () and pf.history.labs == () and pf.history.pauses == ()
+    assert "planning aid" in anna.read_text()
+
+
+def test_init_refuses_to_overwrite_and_bad_input(runner, app, anna, tmp_path):
+    before = anna.read_bytes()
+    for args, msg in [
+        (["--start", "2024-05-01", "--out", str(anna)], "already exists"),
+        (["--start", "2024-05-01", "--protocol", "nope", "--out", str(tmp_path / "x.toml")], "unknown protocol 'nope'"),
+        (["--start", "2024-02-30", "--out", str(tmp_path / "x.toml")], "not a real calendar date"),
+        (["--out", str(tmp_path / "x.toml")], "--start is missing"),
+        (["--start", "2024-05-01", "--factor", "age=old", "--out", str(tmp_path / "x.toml")], "not a number"),
+        (["--start", "2024-05-01", "--factor", "shoe=9", "--out", str(tmp_path / "x.toml")], "unknown patient factor 'shoe'"),
+    ]:
+        result = runner.invoke(app, ["init", *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert msg in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert anna.read_bytes() == before
+    assert not (tmp_path / "x.toml").exists()
+
+
+def test_record_pause_resume_then_status_json(runner, app, anna):
+    ok(runner, app, "record", str(anna), *sum((["--rule", r] for r in SCREENING), []), "--done", "2024-04-20")
+    out = ok(runner, app, "record", str(anna), "--rule", "lipids_week12", "--done", "2024-07-29").stdout
+    assert "lipids_week12 done 2024-07-29" in out
+    ok(runner, app, "record", str(anna), "--rule", "bloods_week4", "--rule", "bloods_week12", "--done", "2024-07-29")
+    ok(runner, app, "pause", str(anna), "--from", "2024-09-02", "--reason", "herpes zoster")
+    ok(runner, app, "resume", str(anna), "--on", "2024-09-23")
+    pf = load_planfile(anna)
+    assert pf.history.pauses == (Pause(dt.date(2024, 9, 2), dt.date(2024, 9, 23), "herpes zoster"),)
+    assert Done("lipids_week12", dt.date(2024, 7, 29)) in pf.history.done
+
+    result = runner.invoke(app, ["status", str(anna), "--today", "2024-11-20", "--format", "json"])
+    assert result.exit_code == 1, result.output  # the week-12 treat-to-target review was never recorded
+    got = json.loads(result.stdout)
+    want = json.loads(json.dumps(status_dict(status_for(pf, dt.date(2024, 11, 20)), str(anna))))
+    assert got == want
+    assert [(i["rule"], i["date"], i["days_late"]) for i in got["overdue"]] == [("t2t_review_week12", "2024-07-24", 119)]
+    due = {i["rule"]: i for i in got["due"]}
+    assert set(due) == {"bloods_every_3_months", "target_by_month6"}
+    moved = due["bloods_every_3_months"]
+    assert (moved["date"], moved["planned"], moved["shifted_days"], moved["anchor"]) == ("2024-11-14", "2024-10-24", 21, "start")
+    assert got["pauses"] == [{"from": "2024-09-02", "to": "2024-09-23", "reason": "herpes zoster"}]
+    assert any("moved 21 days later" in n for n in got["notes"])
+    assert got["disclaimer"] == DISCLAIMER
+    assert result.stderr.strip() == f"{anna}: 1 item overdue on 2024-11-20"
+
+
+def test_status_exits_zero_when_nothing_is_overdue(runner, app, anna):
+    ok(runner, app, "record", str(anna), *sum((["--rule", r] for r in SCREENING), []), "--done", "2024-04-20")
+    result = ok(runner, app, "status", str(anna), "--today", "2024-05-20")
+    out = result.stdout
+    assert "Next for each check" in out and "bloods_week4" in out and "2024-05-29" in out
+    assert "Overdue" not in out
+    assert out.strip().splitlines()[-1] == DISCLAIMER
+    late = runner.invoke(app, ["status", str(anna), "--today", "2024-06-10"])
+    assert late.exit_code == 1
+    assert "Overdue: 1" in late.stdout and "days late" in late.stdout and "window closed 2024-06-05" in late.stdout
+
+
+def test_status_shows_the_anchor_and_the_pause(runner, app, anna):
+    ok(runner, app, "pause", str(anna), "--from", "2024-06-01", "--reason", "pneumonia")
+    result = runner.invoke(app, ["status", str(anna), "--today", "2024-06-10"])
+    assert "On hold (treatment paused)" in result.stdout
+    assert "Treatment paused since 2024-06-01 (pneumonia)" in result.stdout
+    assert "start 2024-05-01" in result.stdout
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["record", "{f}"], "nothing to record"),
+    (["record", "{f}", "--rule", "lipids_week12"], "--done DAY is missing"),
+    (["record", "{f}", "--rule", "nope", "--done", "2024-07-01"], "--rule 'nope' is not a check in protocol us-label"),
+    (["record", "{f}", "--rule", "lipids_week12", "--done", "2999-01-01"], "is in the future"),
+    (["record", "{f}", "--lab", "anc=1.8"], "--on DAY is missing"),
+    (["record", "{f}", "--lab", "anc=abc", "--on", "2024-07-01"], "--lab anc: 'abc' is not a number"),
+    (["record", "{f}", "--lab", "xyz=1", "--on", "2024-07-01"], "unknown lab analyte 'xyz'"),
+    (["record", "{f}", "--lab", "anc", "--on", "2024-07-01"], "must look like ANALYTE=VALUE"),
+    (["resume", "{f}", "--on", "2024-07-01"], "not paused; nothing to resume"),
+    (["pause", "{f}", "--from", "2024-04-01", "--reason", "x"], "before the start date"),
+    (["pause", "{f}", "--from", "2024-06-01", "--reason", " "], "--reason is empty"),
+    (["status", "{f}", "--today", "yesterday"], "--today 'yesterday' is not a date"),
+    (["status", "{missing}"], "file not found"),
+])
+def test_bad_input_is_one_line_and_the_file_is_untouched(runner, app, anna, tmp_path, args, msg):
+    before = anna.read_bytes()
+    args = [a.format(f=anna, missing=tmp_path / "missing.toml") for a in args]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert msg in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.output
+    assert anna.read_bytes() == before
+
+
+def test_a_newer_or_broken_file_is_refused_untouched(runner, app, tmp_path):
+    newer = tmp_path / "newer.toml"
+    newer.write_text("jakplan = 9\nstart = 2024-05-01\n")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("jakplan = 1\nstart = 2024-05-01\n[[done]\n")
+    for path, msg in ((newer, "newer than this jakplan understands"), (broken, "not valid TOML")):
+        before = path.read_bytes()
+        for args in (["record", str(path), "--rule", "lipids_week12", "--done", "2024-07-01"], ["status", str(path)]):
+            result = runner.invoke(app, args)
+            assert result.exit_code == 2 and msg in result.stderr, result.output
+        assert path.read_bytes() == before
