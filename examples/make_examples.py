@@ -20,7 +20,14 @@ EXAMPLES: list[tuple[str, list[str]]] = [
     ("schedule-sources.md", ["schedule", "--start", "2024-05-01", "--format", "markdown", "--sources"]),
     ("schedule.json", ["schedule", "--start", "2024-05-01", "--format", "json"]),
     ("schedule-nhs-lanarkshire.md", ["schedule", "--start", "2024-01-31", "--protocol", "nhs-lanarkshire", "--format", "markdown"]),
+    ("plan.ics", ["export", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--out", "-"]),
+    ("checklist-week12.txt", ["checklist", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--week", "12", "--format", "text"]),
+    ("checklist-week12.md", ["checklist", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--week", "12", "--format", "markdown"]),
+    ("checklist-week12.html", ["checklist", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--week", "12", "--format", "html"]),
 ]
+
+# A fixed export time for the .ics sample (DTSTAMP, RFC 5545 3.8.7.2), so that it is byte-for-byte reproducible.
+SOURCE_DATE_EPOCH = "1711960200"  # 2024-04-01T08:30:00Z
 
 
 def render(argv: list[str]) -> str:
@@ -31,15 +38,16 @@ def render(argv: list[str]) -> str:
 
     from jakplan.cli import app
 
-    result = CliRunner().invoke(app, argv)
+    result = CliRunner().invoke(app, argv, env={"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH})
     if result.exit_code != 0:
         raise SystemExit(f"jakplan {' '.join(argv)} failed: {result.output}")
-    return result.stdout
+    return result.stdout_bytes.decode("utf-8")  # exactly as printed (Result.stdout turns CRLF into LF)
 
 
 def main() -> None:
     for name, argv in EXAMPLES:
-        (HERE / name).write_text(render(argv))
+        with open(HERE / name, "w", encoding="utf-8", newline="") as fh:  # keep the .ics CRLF line ends
+            fh.write(render(argv))
         print(f"wrote examples/{name}", file=sys.stderr)
 
 

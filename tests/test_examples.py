@@ -13,5 +13,6 @@ spec.loader.exec_module(make_examples)
 
 @pytest.mark.parametrize("name, argv", make_examples.EXAMPLES, ids=[n for n, _ in make_examples.EXAMPLES])
 def test_sample_is_current(name, argv):
-    committed = (EXAMPLES_DIR / name).read_text()
+    with open(EXAMPLES_DIR / name, encoding="utf-8", newline="") as fh:  # as written: .ics lines end in CRLF
+        committed = fh.read()
     assert make_examples.render(argv) == committed, f"examples/{name} is stale: run python examples/make_examples.py"

@@ -240,3 +240,13 @@ def test_cli_help_warns_about_ignored_alarms(runner, app):
     r = runner.invoke(app, ["export", "--help"])
     assert r.exit_code == 0
     assert "ignore alarms" in " ".join(r.output.split())
+
+
+def test_committed_sample_is_rfc_shaped():
+    """examples/plan.ics (kept current by test_examples): CRLF line ends, lines folded at 75 octets (RFC 5545 3.1)."""
+    data = (Path(__file__).resolve().parent.parent / "examples" / "plan.ics").read_bytes()
+    assert data.endswith(b"\r\n") and b"\n" not in data.replace(b"\r\n", b"")
+    assert max(len(line) for line in data.split(b"\r\n")) <= 75
+    cal = parse(data)
+    cal.validate()
+    assert [e.start for e in vevents(cal)] == [v.date for v in visits(plan_for(START, protocol="nhs-lanarkshire"))]
