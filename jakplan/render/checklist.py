@@ -90,17 +90,31 @@ def format_value(value: float, unit: str) -> str:
     return f"{num} x {unit}" if unit.startswith("10^") else f"{num} {unit}"
 
 
-def threshold_item(th: Threshold, before_start: bool) -> Item | None:
-    """The threshold as a line for this phase (do-not-start before the first dose, else during treatment)."""
+def threshold_item(th: Threshold, before_start: bool, indication: str = "") -> Item | None:
+    """The threshold as a line for this phase (do-not-start before the first dose, else during treatment).
+
+    None when the threshold has no action for the phase, or is for other indications than the plan's.
+    """
     action = th.before_start if before_start else th.during
     if not action:
+        return None
+    indications = getattr(th, "indications", ())
+    if indications and indication and indication not in indications:
         return None
     vocab = vocabulary()
     analyte = vocab["analytes"].get(th.analyte, {}).get("label", th.analyte)
     act = vocab["actions"].get(action, action)
-    text = f"{analyte} {th.comparison} {format_value(th.value, th.unit)}: {act}"
-    details = (f"Resume {th.resume}",) if th.resume and not before_start else ()
-    return Item(text, details, (th.citation.source.id,))
+    if th.comparison == "drop":
+        text = f"{analyte} falls by more than {format_value(th.value, th.unit)} from baseline: {act}"
+    else:
+        text = f"{analyte} {th.comparison} {format_value(th.value, th.unit)}: {act}"
+    details: list[str] = []
+    if getattr(th, "confirm", False):
+        details.append("Confirm on a repeat test before acting.")
+    details += list(getattr(th, "notes", ()))
+    if th.resume and not before_start:
+        details.append(f"Resume {th.resume}")
+    return Item(text, tuple(details), (th.citation.source.id,))
 
 
 class _Collector:
@@ -154,11 +168,13 @@ def build_checklist(plan: Plan, visit: Visit) -> Checklist:
     limits = _Collector()
     if tests.items:
         for th in plan.protocol.thresholds:
-            item = threshold_item(th, visit.before_start)
+            item = threshold_item(th, visit.before_start, plan.indication)
             if item is not None:
                 limits.add(th.id, item.text, item.details, item.sources[0])
                 cite(th.citation.text())
     for u in plan.protocol.unverified:
+        if getattr(u, "indications", ()) and plan.indication not in u.indications:
+            continue
         notes.add(f"unverified:{u.topic}", f"Check the current label: {u.topic}. {u.detail}")
 
     phase = "before the first dose" if visit.before_start else "during treatment"
