@@ -22,6 +22,7 @@ class Format(str, Enum):
     table = "table"
     markdown = "markdown"
     json = "json"
+    fhir = "fhir"
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:

@@ -19,7 +19,7 @@ def schedule(
     protocol: Optional[str] = typer.Option(
         None, "--protocol", help="Protocol variant (e.g. us-label, eu-smpc, nhs-lanarkshire) or a path to a .toml file."
     ),
-    fmt: Format = typer.Option(Format.table, "--format", help="table (terminal), markdown or json."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table (terminal), markdown, json or fhir (an HL7 FHIR R4 CarePlan)."),
     sources: bool = typer.Option(False, "--sources", help="Show each row's citation."),
 ) -> None:
     """Print the monitoring timeline: screening before the first dose, lab checks, reviews and milestones."""
@@ -33,6 +33,10 @@ def schedule(
             from ..render.common import plan_dict
 
             write_stdout(json.dumps(plan_dict(plan), indent=2, ensure_ascii=False))
+        elif fmt is Format.fhir:
+            from ..render.fhir import careplan_json
+
+            write_stdout(careplan_json(plan))
         elif fmt is Format.markdown:
             from ..render.markdown import render_markdown
 
