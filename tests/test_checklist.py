@@ -217,3 +217,18 @@ def test_cli_bad_input_one_line_nothing_written(runner, app, tmp_path, monkeypat
 def test_cli_directory_as_out(runner, app, tmp_path):
     r = runner.invoke(app, BASE + ["--week", "12", "--format", "text", "--out", str(tmp_path)])
     assert r.exit_code != 0 and "is a directory" in r.output and list(tmp_path.iterdir()) == []
+
+
+def test_readme_samples_are_real_output():
+    """Each README block marked <!-- sample:examples/... --> is a verbatim run of lines of that (current) file."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    blocks = re.findall(r"<!-- sample:(\S+) -->\n```text\n(.*?)```", readme, re.S)
+    assert {p for p, _ in blocks} >= {"examples/plan.ics", "examples/checklist-week12.txt"}
+    for path, block in blocks:
+        with open(root / path, encoding="utf-8", newline="") as fh:
+            lines = fh.read().replace("\r\n", "\n")
+        assert block in lines, f"README sample from {path} is not in the file"
