@@ -250,3 +250,36 @@ def test_committed_sample_is_rfc_shaped():
     cal = parse(data)
     cal.validate()
     assert [e.start for e in vevents(cal)] == [v.date for v in visits(plan_for(START, protocol="nhs-lanarkshire"))]
+
+
+def test_a_plan_without_events_is_refused():
+    import dataclasses
+
+    from jakplan.errors import JakplanError
+
+    empty = dataclasses.replace(plan_for(START), events=())
+    with pytest.raises(JakplanError, match="nothing to export"):
+        calendar_bytes(empty)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    start=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2090, 12, 31)),
+    protocol=st.sampled_from(["us-label", "eu-smpc", "nhs-lanarkshire"]),
+    months=st.integers(min_value=1, max_value=60),
+    remind_hours=st.one_of(st.none(), st.integers(min_value=0, max_value=24 * 56)),
+)
+def test_any_plan_round_trips(start, protocol, months, remind_hours):
+    plan = plan_for(start, protocol=protocol, months=months)
+    remind = None if remind_hours is None else dt.timedelta(hours=remind_hours)
+    cal = parse(calendar_bytes(plan, remind, dtstamp=STAMP))
+    events = vevents(cal)
+    assert [e.start for e in events] == [v.date for v in visits(plan)]
+    assert all(e.end - e.start == dt.timedelta(days=1) and type(e.start) is dt.date for e in events)
+    assert len({str(e["UID"]) for e in events}) == len(events)
+    assert len(list(cal.walk("VALARM"))) == (0 if remind is None else len(events))
+    assert "RRULE" not in calendar_bytes(plan, remind, dtstamp=STAMP).decode()

@@ -130,6 +130,9 @@ def calendar(
 
     if remind is not None and remind < dt.timedelta(0):
         raise JakplanError("a reminder is given as a time before the visit, so it cannot be negative")
+    if not plan.events:
+        # RFC 5545 3.6: a calendar holds at least one component; an empty file would be refused on import
+        raise JakplanError("nothing to export: the plan has no events in this period")
     stamp = dtstamp or default_dtstamp()
     if stamp.tzinfo is None:
         raise JakplanError("DTSTAMP must be a UTC date-time (RFC 5545 3.8.7.2)")
