@@ -232,3 +232,11 @@ def test_readme_samples_are_real_output():
         with open(root / path, encoding="utf-8", newline="") as fh:
             lines = fh.read().replace("\r\n", "\n")
         assert block in lines, f"README sample from {path} is not in the file"
+
+
+def test_cli_out_dash_is_stdout(runner, app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(app, BASE + ["--week", "12", "--format", "markdown", "--out", "-"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("# Visit checklist: Baricitinib, week 12 (2024-07-24)")
+    assert list(tmp_path.iterdir()) == []

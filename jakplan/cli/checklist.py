@@ -29,7 +29,7 @@ def checklist(
     fmt: ChecklistFormat = typer.Option(
         ChecklistFormat.terminal, "--format", help="terminal (on screen), text, markdown or html (a print-ready page)."
     ),
-    out: Optional[str] = typer.Option(None, "--out", help="Write the checklist to this file instead of the screen."),
+    out: Optional[str] = typer.Option(None, "--out", help="Write the checklist to this file (- for standard output)."),
     force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
     months: MonthsOpt = 12,
     drug: DrugOpt = "baricitinib",
@@ -40,6 +40,9 @@ def checklist(
     the lab results that would change treatment, and the sources. Choose the visit with --week, --on or --next."""
     with clean_errors():
         import datetime as dt
+
+        if out == "-":
+            out = None  # standard output, as with `export --out -`
 
         from ..errors import JakplanError
         from ..render import checklist as render
