@@ -295,29 +295,66 @@ def _notes(plan: Plan, pauses: tuple[Pause, ...], tracked: dict[str, Rule]) -> l
 
 
 def lab_actions(plan: Plan, history: History) -> list[LabAction]:
-    """What each recorded lab value means under the protocol's thresholds (see :mod:`jakplan.labs`)."""
+    """What each recorded lab value means under the protocol's thresholds.
+
+    A value before the start date is judged by the threshold's ``before_start`` action, later values by its
+    ``during`` action. A ``drop`` threshold compares with the patient's baseline: the last value of that
+    analyte recorded before the start date, else the first one recorded.
+    """
     if not history.labs:
         return []
-    from .labs import evaluate_labs
-
+    labs = sorted(history.labs, key=lambda r: r.on)
     latest: dict[str, dt.date] = {}
-    for rec in history.labs:
-        for a in rec.values:
-            latest[a] = max(latest.get(a, rec.on), rec.on)
+    baseline: dict[str, float] = {}
+    for rec in labs:
+        for a, v in rec.values.items():
+            latest[a] = rec.on
+            if rec.on < plan.start or a not in baseline:
+                baseline[a] = v
     out = []
-    for rec in sorted(history.labs, key=lambda r: r.on):
-        for res in evaluate_labs(plan.protocol, dict(rec.values), before_start=rec.on < plan.start):
-            out.append(_lab_action(rec.on, res, latest))
+    for rec in labs:
+        for a, value in rec.values.items():
+            for th in plan.protocol.thresholds:
+                hit = _crossed(th, a, value, rec.on < plan.start, baseline.get(a), plan.indication, rec.on, plan.start)
+                if hit:
+                    out.append(LabAction(on=rec.on, analyte=a, value=value, text=hit[1], action=hit[0],
+                                         current=latest.get(a) == rec.on, detail={"threshold": th.id}))
     return out
 
 
-def _lab_action(on: dt.date, res: Any, latest: dict[str, dt.date]) -> LabAction:
-    """Adapt one result of :func:`jakplan.labs.evaluate_labs` (see that module for its fields)."""
-    d = res if isinstance(res, dict) else getattr(res, "as_dict", lambda: dict(vars(res)))()
-    analyte = d.get("analyte", "")
-    text = d.get("text") or d.get("message") or str(res)
-    return LabAction(on=on, analyte=analyte, value=float(d.get("value", 0.0)), text=str(text),
-                     action=str(d.get("action", "")), current=latest.get(analyte) == on, detail=d)
+def _crossed(th, analyte: str, value: float, before: bool, base: float | None, indication: str,
+             on: dt.date, start: dt.date) -> tuple[str, str] | None:
+    from .protocols import vocabulary
+
+    if th.analyte != analyte:
+        return None
+    inds = getattr(th, "indications", ())
+    if inds and indication not in inds:
+        return None
+    action = th.before_start if before else th.during
+    if not action:
+        return None
+    unit = th.unit
+    if th.comparison == "below":
+        crossed, what = value < th.value, f"below {th.value:g} {unit}"
+    elif th.comparison == "above":
+        crossed, what = value > th.value, f"above {th.value:g} {unit}"
+    elif th.comparison == "drop":
+        if base is None or on < start:
+            return None
+        crossed, what = base - value > th.value, f"a fall of more than {th.value:g} {unit} from baseline {base:g}"
+    else:
+        return None
+    if not crossed:
+        return None
+    vocab = vocabulary()
+    label = vocab["analytes"].get(analyte, {}).get("label", analyte)
+    text = f"{label} {value:g} {unit} on {on}: {what} -> {vocab['actions'].get(action, action)}"
+    if getattr(th, "confirm", False):
+        text += " (confirm on a repeat test first)"
+    if th.resume and not before:
+        text += f"; resume {th.resume}"
+    return action, f"{text} [{th.citation.text()}]"
 
 
 def horizon_months(start: dt.date, today: dt.date, months: int | None, pauses: tuple[Pause, ...]) -> int:

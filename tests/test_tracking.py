@@ -199,3 +199,24 @@ def test_properties(start, days, done):
     # every record dated on or before today completed something or is reported
     counted = len([i for i in st_.items if i.state == "done"]) + len(st_.unmatched)
     assert counted == len([d for d in hist.done if d.on <= today])
+
+
+def test_lab_values_that_cross_a_threshold_become_actions():
+    from jakplan.planfile import LabRecord
+
+    hist = History(labs=(
+        LabRecord(D(2024, 4, 20), {"anc": 0.9, "alc": 1.2, "hb": 12.0}),   # before start: do not start
+        LabRecord(D(2024, 5, 29), {"anc": 2.0, "alc": 1.1, "hb": 12.5}),   # fine
+        LabRecord(D(2024, 7, 24), {"anc": 1.5, "alc": 0.4, "hb": 7.5}),    # during: interrupt (ALC, Hb)
+        LabRecord(D(2024, 8, 10), {"hb": 11.0}),                           # Hb recovered
+    ))
+    st = track(us_plan(), hist, D(2024, 8, 15))
+    got = [(a.on, a.analyte, a.value, a.action, a.current) for a in st.lab_actions]
+    assert got == [
+        (D(2024, 4, 20), "anc", 0.9, "do_not_start", False),
+        (D(2024, 7, 24), "alc", 0.4, "interrupt", True),
+        (D(2024, 7, 24), "hb", 7.5, "interrupt", False),
+    ]
+    alc = st.lab_actions[1]
+    assert "below 0.5 10^9/L" in alc.text and "resume when lymphocytes are back" in alc.text and "[S1]" in alc.text
+    assert track(us_plan(), hist, D(2024, 7, 1)).lab_actions[-1].on == D(2024, 4, 20)  # later results not yet known

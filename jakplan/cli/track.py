@@ -21,31 +21,14 @@ class StatusFormat(str, Enum):
 
 def parse_factor(text: str):
     """NAME=VALUE, typed by the vocabulary (number, true/false, choice, comma-separated list)."""
+    from ..cohort import factor_from_text
     from ..errors import JakplanError
-    from ..profile import check_factor
-    from ..protocols import vocabulary
 
     name, sep, raw = text.partition("=")
     name, raw = name.strip(), raw.strip()
     if not sep or not name or not raw:
         raise JakplanError(f"--factor '{text}' must look like NAME=VALUE, e.g. age=67")
-    spec = vocabulary()["factors"].get(name)
-    value: object = raw
-    if spec is not None:
-        ftype = spec["type"]
-        if ftype == "number":
-            try:
-                value = int(raw) if raw.lstrip("-").isdigit() else float(raw)
-            except ValueError:
-                raise JakplanError(f"--factor {name}: '{raw}' is not a number") from None
-        elif ftype == "bool":
-            low = raw.lower()
-            if low not in ("true", "yes", "false", "no"):
-                raise JakplanError(f"--factor {name}: write true or false, not '{raw}'")
-            value = low in ("true", "yes")
-        elif ftype == "list":
-            value = [v.strip() for v in raw.split(",") if v.strip()]
-    return name, check_factor(name, value, "--factor")
+    return name, factor_from_text(name, raw, "--factor")
 
 
 def parse_lab(text: str) -> tuple[str, float]:
