@@ -32,3 +32,4 @@ def main() -> None:
 from . import export  # noqa: E402,F401  (registers its command)
 from . import checklist  # noqa: E402,F401  (registers its command)
 from . import track  # noqa: E402,F401  (registers init, record, pause, resume, status)
+from . import cohort  # noqa: E402,F401  (registers cohort due / cohort export)

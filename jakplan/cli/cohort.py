@@ -1,0 +1,180 @@
+"""`jakplan cohort due` and `jakplan cohort export`: a clinic's patients at once."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from . import app
+from .common import clean_errors, make_console, parse_date, write_stdout
+
+cohort_app = typer.Typer(help="A clinic's patients at once: who is due, and calendars for everyone.",
+                         no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(cohort_app, name="cohort")
+
+EXIT_OVERDUE = 1
+EXIT_BAD_INPUT = 2
+
+
+class DueFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class OutFormat(str, Enum):
+    ics = "ics"
+    json = "json"
+    fhir = "fhir"
+
+
+def _progress(total: int, what: str):
+    """A rich progress bar on stderr (only on a terminal, gone when done)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = make_console(stderr=True)
+    progress = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=console, transient=True, disable=not console.is_terminal)
+    return progress, progress.add_task(what, total=total)
+
+
+@cohort_app.command("due")
+def due(
+    folder: str = typer.Argument(..., help="A folder of plan files (*.toml)."),
+    week: Optional[str] = typer.Option(None, "--week", help="First day of the week to look at (default: today)."),
+    fmt: DueFormat = typer.Option(DueFormat.table, "--format", help="table or json."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Processes (default: 2 for a large cohort, else 1)."),
+) -> None:
+    """Who is overdue, or due in the week from --week, across every plan file in a folder.
+
+    Exits 1 when someone is overdue, 2 when a file could not be read (the others are still reported).
+    """
+    import datetime as dt
+
+    bad = 0
+    overdue_patients = 0
+    with clean_errors():
+        from ..cohort import due_files, plan_files
+
+        start = parse_date(week, "--week") if week else dt.date.today()
+        end = start + dt.timedelta(days=6)
+        files = plan_files(folder)
+        rows, errors = [], []
+        progress, task = _progress(len(files), "Reading plan files")
+        with progress:
+            for res in due_files(files, start, workers):
+                progress.advance(task)
+                if not res.ok:
+                    bad += 1
+                    errors.append(res)
+                    typer.echo(f"Error: {res.message}", err=True)
+                    continue
+                if res.detail["overdue"]:
+                    overdue_patients += 1
+                if res.detail["overdue"] or res.detail["due"]:
+                    rows.append(res)
+        if fmt is DueFormat.json:
+            import json
+
+            from ..render.common import DISCLAIMER
+
+            write_stdout(json.dumps({
+                "week_start": start.isoformat(), "week_end": end.isoformat(), "files": len(files),
+                "patients": [{"name": r.name, "file": r.where, **r.detail} for r in rows],
+                "errors": [{"file": e.where, "message": e.message} for e in errors],
+                "disclaimer": DISCLAIMER,
+            }, indent=2, ensure_ascii=False))
+        else:
+            _due_table(rows, start, end, len(files), bad)
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if overdue_patients:
+        typer.echo(f"{overdue_patients} patient{'s' if overdue_patients != 1 else ''} with overdue checks", err=True)
+        raise typer.Exit(EXIT_OVERDUE)
+
+
+def _due_table(rows, start, end, nfiles: int, bad: int) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..render.common import DISCLAIMER
+
+    console = make_console()
+    table = Table(title=f"Due or overdue, week {start.isoformat()} to {end.isoformat()}", title_justify="left")
+    table.add_column("Patient", no_wrap=True)
+    table.add_column("Overdue")
+    table.add_column("Due this week")
+    for r in rows:
+        od = Text()
+        for i in r.detail["overdue"]:
+            od.append(f"{i['rule']} ({i['date']}, {i['days_late']} days late)\n", style="bold red")
+        du = Text("\n".join(f"{i['rule']} ({i['date']})" for i in r.detail["due"]))
+        name = r.name + ("\n(paused)" if r.detail.get("paused") else "")
+        od.rstrip()
+        table.add_row(name, od if od.plain else Text("-"), du if du.plain else Text("-"))
+    console.print(table)
+    n_over = sum(1 for r in rows if r.detail["overdue"])
+    console.print(f"{nfiles} plan files: {n_over} with overdue checks, {len(rows) - n_over} due this week only, "
+                  f"{nfiles - len(rows) - bad} with nothing due" + (f", {bad} unreadable (see errors)" if bad else "") + ".")
+    console.print(Text(DISCLAIMER, style="bold"))
+
+
+@cohort_app.command("export")
+def export(
+    csv_file: str = typer.Argument(..., help="A CSV of profiles: id,start[,drug,indication,protocol,months,<factors>]."),
+    out: str = typer.Option(..., "--out", help="Folder for the per-patient files (must exist)."),
+    fmt: List[OutFormat] = typer.Option(["ics", "json"], "--format",
+                                        help="Files per patient (repeatable): ics, json, fhir. Default: ics and json."),
+    force: bool = typer.Option(False, "--force", help="Replace existing files."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Processes (default: 2 for a large cohort, else 1)."),
+) -> None:
+    """One .ics calendar (and JSON plan, and optionally FHIR CarePlan) per patient of a CSV.
+
+    A bad row is reported by file and line and the rest are still written. Exits 2 if any row failed.
+    """
+    bad = 0
+    with clean_errors():
+        from ..cohort import count_rows, export_rows
+
+        formats = tuple(dict.fromkeys(f.value for f in fmt))
+        total = count_rows(csv_file)
+        results = export_rows(csv_file, out, formats, overwrite=force, workers=workers, total=total)
+        ok = files = events = 0
+        progress, task = _progress(total, "Writing calendars")
+        failed = []
+        with progress:
+            for res in results:
+                progress.advance(task)
+                if res.ok:
+                    ok += 1
+                    files += len(res.files)
+                    events += res.events
+                else:
+                    bad += 1
+                    failed.append(res)
+                    typer.echo(f"Error: {res.message}", err=True)
+        _export_table(csv_file, out, formats, ok, files, events, failed)
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _export_table(csv_file, out, formats, ok, files, events, failed) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..render.common import DISCLAIMER
+
+    console = make_console()
+    table = Table(title=f"{csv_file} -> {out}/ ({', '.join(formats)})", title_justify="left")
+    table.add_column("Patients written", justify="right")
+    table.add_column("Files", justify="right")
+    table.add_column("Events", justify="right")
+    table.add_column("Rows with errors", justify="right")
+    table.add_row(str(ok), str(files), str(events), str(len(failed)))
+    console.print(table)
+    for r in failed[:20]:
+        console.print(Text(f"  not written: {r.message}", style="red"))
+    if len(failed) > 20:
+        console.print(Text(f"  ... and {len(failed) - 20} more (all listed on stderr)", style="red"))
+    console.print(Text(DISCLAIMER, style="bold"))
