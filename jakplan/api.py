@@ -15,7 +15,7 @@ from typing import Any
 from .engine import build_plan
 from .errors import JakplanError
 from .model import Patient, Plan
-from .protocols import drug_info, load_protocol
+from .protocols import default_protocol, drug_info, load_protocol
 
 
 def resolve_indication(drug: str, indication: str | None) -> str:
@@ -37,5 +37,5 @@ def plan_for(
 ) -> Plan:
     """Load the protocol (shipped variant or file path) and build the plan for one patient."""
     ind = resolve_indication(drug, indication)
-    proto = load_protocol(drug, protocol)
+    proto = load_protocol(drug, protocol or default_protocol(drug, ind))
     return build_plan(proto, Patient(indication=ind, factors=dict(factors or {})), start, months)

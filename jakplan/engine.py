@@ -11,42 +11,19 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from .dosing import check_condition, course_for, dose_advice, effective_factors, match, risk_notes, unverified_for
 from .errors import JakplanError
-from .model import Condition, Event, Patient, Plan, Protocol, Rule
-from .timing import Occurrence, occurrences, shift
+from .model import Event, Patient, Plan, Protocol, Rule
+from .timing import Occurrence, occurrences, relative_label, shift
 
 MAX_MONTHS = 120
 
-
-def check_condition(cond: Condition, factors: dict[str, Any]) -> bool | None:
-    """True/False when the patient's factor is known, None when it is not given."""
-    if factors.get(cond.factor) is None:
-        return None
-    val = factors[cond.factor]
-    if cond.op == "is":
-        allowed = cond.value if isinstance(cond.value, list) else [cond.value]
-        return val in allowed
-    ops = {
-        "min": lambda a, b: a >= b,
-        "max": lambda a, b: a <= b,
-        "above": lambda a, b: a > b,
-        "below": lambda a, b: a < b,
-    }
-    return ops[cond.op](val, cond.value)
+__all__ = ["build_plan", "applicability", "check_condition", "horizon_end", "MAX_MONTHS"]
 
 
-def applicability(rule: Rule, patient: Patient) -> tuple[bool, str, tuple[str, ...]]:
+def applicability(rule: Rule, patient: Patient, factors: dict[str, Any] | None = None) -> tuple[bool, str, tuple[str, ...]]:
     """(applies, reason if not, conditions left open because the patient factor was not given)."""
-    if rule.indications and patient.indication not in rule.indications:
-        return False, f"only for {', '.join(rule.indications)}", ()
-    open_conds = []
-    for cond in rule.conditions:
-        ok = check_condition(cond, patient.factors)
-        if ok is False:
-            return False, f"applies only if {cond.text()}", ()
-        if ok is None:
-            open_conds.append(f"applies if {cond.text()} ({cond.factor.replace('_', ' ')} not given)")
-    return True, "", tuple(open_conds)
+    return match(rule.indications, rule.conditions, patient, factors)
 
 
 def _phase(protocol: Protocol, start: dt.date, day: dt.date) -> str:
@@ -81,6 +58,10 @@ def build_plan(protocol: Protocol, patient: Patient, start: dt.date, months: int
             f"it covers: {', '.join(protocol.indications)}"
         )
     end = horizon_end(start, months)
+    factors = effective_factors(patient.factors, start)
+    course = course_for(protocol, patient)
+    course_end = shift(start, course.length) - dt.timedelta(days=1) if course else None
+    last_day = min(end, course_end) if course_end else end
     events: list[Event] = []
     skipped: list[tuple[str, str]] = []
     deferred: list[tuple[Rule, tuple[str, ...]]] = []
@@ -106,15 +87,26 @@ def build_plan(protocol: Protocol, patient: Patient, start: dt.date, months: int
         )
 
     for rule in protocol.rules:
-        ok, why, open_conds = applicability(rule, patient)
+        ok, why, open_conds = applicability(rule, patient, factors)
+        if ok and open_conds and rule.if_unknown == "skip":
+            ok, why = False, "; ".join(open_conds)
         if not ok:
             skipped.append((rule.id, why))
             continue
         if rule.timing.type == "each_visit":
             deferred.append((rule, open_conds))
             continue
-        for occ in occurrences(rule.timing, start, end, protocol.planning):
+        for occ in occurrences(rule.timing, start, last_day, protocol.planning):
             events.append(make(rule, occ, open_conds))
+
+    if course and course_end is not None and course_end <= end:
+        # a fixed course ends on its last day: one milestone event, made from the course entry itself
+        rel = f"{relative_label(course.length)} (last day)"
+        events.append(Event(
+            date=course_end, window_start=course_end, window_end=course_end, kind="milestone", rule=course.id,
+            title=course.text, checks=("course_end",), citation=course.citation, relative=rel,
+            phase=_phase(protocol, start, course_end), origin=f"{protocol.drug}/{protocol.id}",
+        ))
 
     # each_visit rules ride on every in-treatment day that a lab check falls on.
     visits: dict[dt.date, Event] = {}
@@ -136,5 +128,11 @@ def build_plan(protocol: Protocol, patient: Patient, start: dt.date, months: int
         months=months,
         events=tuple(events),
         skipped=tuple(skipped),
+        patient=Patient(patient.indication, factors),
+        dose=dose_advice(protocol, patient, factors),
+        risks=risk_notes(protocol, patient, factors),
+        course=course,
+        course_end=course_end,
+        unverified=unverified_for(protocol, patient, factors),
     )
 

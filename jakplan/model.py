@@ -98,15 +98,22 @@ class Timing:
 
 @dataclass(frozen=True)
 class Condition:
-    """One patient-factor test: factor `op` value, op in is / min / max / above / below."""
+    """One patient-factor test: factor `op` value, op in is / min / max / above / below / has.
+
+    ``has`` tests a list factor (the medicines taken with the JAK inhibitor): true when the list holds the
+    value, or a medicine of that class (see vocabulary.toml [medicines]).
+    """
 
     factor: str
     op: str
     value: Any
 
     def text(self) -> str:
-        sym = {"is": "is", "min": ">=", "max": "<=", "above": ">", "below": "<"}[self.op]
+        sym = {"is": "is", "min": ">=", "max": "<=", "above": ">", "below": "<", "has": "includes"}[self.op]
         v = self.value
+        if self.op == "has":
+            vals = v if isinstance(v, list) else [v]
+            return "taking " + " or ".join(str(x).replace("_", " ") for x in vals)
         if isinstance(v, bool):
             return f"{self.factor.replace('_', ' ')}" if v else f"no {self.factor.replace('_', ' ')}"
         if isinstance(v, list):
@@ -129,6 +136,9 @@ class Rule:
     patient_notes: tuple[str, ...] = ()
     origin: str = ""
     """Protocol the rule was defined in, e.g. 'baricitinib/nhs-lanarkshire' when borrowed."""
+    if_unknown: str = "keep"
+    """When a condition's factor is not given: "keep" the event with an 'applies if' note, or "skip" it
+    (listed as not applicable) for checks that only concern some patients (contraception, HBV DNA ...)."""
 
 
 @dataclass(frozen=True)
@@ -137,13 +147,26 @@ class Threshold:
 
     id: str
     analyte: str
-    comparison: str  # "below" or "above"
+    comparison: str  # "below", "above", or "drop" (a fall from the patient's baseline of more than `value`)
     value: float
     unit: str
     before_start: str | None
     during: str | None
     citation: Citation
     resume: str = ""
+    indications: tuple[str, ...] = ()
+    """Indications the threshold is for (empty: all the protocol's indications)."""
+    confirm: bool = False
+    """The source asks for the value to be confirmed on repeat testing before acting."""
+    notes: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        """'< 0.5 10^9/L', '> 3 x ULN', 'a fall of more than 2 g/dL from baseline'."""
+        v = f"{self.value:g}"
+        if self.comparison == "drop":
+            return f"a fall of more than {v} {self.unit} from baseline"
+        sym = "<" if self.comparison == "below" else ">"
+        return f"{sym} {v} {self.unit}"
 
 
 @dataclass(frozen=True)
@@ -151,12 +174,69 @@ class Include:
     protocol: str
     rules: tuple[str, ...]
     why: str
+    indications: tuple[str, ...] = ()
+    """Borrowed rules apply only to these indications (empty: no restriction)."""
+    risks: tuple[str, ...] = ()
+    """Risk notes borrowed by id."""
+
+
+DOSE_OUTCOMES = ("standard", "adjusted", "not_recommended", "contraindicated")
+"""What a dose entry says for the patient it applies to, least restrictive first."""
+
+
+@dataclass(frozen=True)
+class Dose:
+    """One line of a label's dosing section: for patients who match `indications` and `conditions`,
+    the dose is `dose` (standard or adjusted), or the drug is not recommended / contraindicated."""
+
+    id: str
+    outcome: str
+    citation: Citation
+    dose: str = ""
+    why: str = ""
+    indications: tuple[str, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    notes: tuple[str, ...] = ()
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class Risk:
+    """A warning that applies to patients matching `conditions` (boxed warning, EMA 2023 restriction ...)."""
+
+    id: str
+    level: str
+    text: str
+    citation: Citation
+    indications: tuple[str, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class Course:
+    """A fixed treatment course (e.g. baricitinib in hospitalised COVID-19: 14 days or until discharge)."""
+
+    id: str
+    length: Offset
+    text: str
+    citation: Citation
+    indications: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Unverified:
+    """A point the reference marks UNVERIFIED (or does not cover): shown as "Check the current label: ...".
+
+    With `indications` / `conditions` it is shown only to the patients it concerns; with `dose` it replaces
+    the dose figure for them ("check the current label" instead of a number).
+    """
+
     topic: str
     detail: str
+    indications: tuple[str, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    dose: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,6 +272,9 @@ class Protocol:
     path: str = ""
     fragment: bool = False
     extends: str = ""
+    doses: tuple[Dose, ...] = ()
+    risks: tuple[Risk, ...] = ()
+    courses: tuple[Course, ...] = ()
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -244,6 +327,52 @@ class Plan:
     events: tuple[Event, ...]
     skipped: tuple[tuple[str, str], ...] = ()
     """Rules that do not apply to this patient: (rule id, reason)."""
+    patient: Patient | None = None
+    dose: "DoseAdvice | None" = None
+    """The label's dose for this patient (see jakplan.dosing)."""
+    risks: tuple["RiskNote", ...] = ()
+    """Risk notes that apply to this patient, or may apply (factor not given)."""
+    course: Course | None = None
+    course_end: dt.date | None = None
+    """Last day of a fixed course; no event falls after it."""
+    unverified: tuple[tuple[Unverified, tuple[str, ...]], ...] = ()
+    """The protocol's "check the current label" points for this patient: (point, conditions left open)."""
+
+
+@dataclass(frozen=True)
+class DoseLine:
+    """One dose entry that applies (or may apply) to the patient."""
+
+    entry: Dose
+    open_conditions: tuple[str, ...] = ()
+    """Conditions not checked because the factor was not given ('applies if ...')."""
+
+
+@dataclass(frozen=True)
+class DoseAdvice:
+    """The dose for this patient: the outcome, the dose text and every entry behind it.
+
+    outcome: standard / adjusted / not_recommended / contraindicated (the most restrictive entry that applies),
+    "check_label" when an unverified point decides the dose (no number is given), or "unknown" when the
+    protocol has no dose entry that applies.
+    """
+
+    outcome: str
+    dose: str
+    reasons: tuple[DoseLine, ...]
+    possible: tuple[DoseLine, ...] = ()
+    """Entries that would change the dose if an unknown factor turned out to match."""
+    conflict: bool = False
+    """Several adjustments apply with different doses: the prescriber decides how they combine."""
+    check_label: tuple[Unverified, ...] = ()
+    """Unverified points that decide this patient's dose: the output says "check the current label"."""
+    check_label_possible: tuple[tuple[Unverified, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class RiskNote:
+    risk: Risk
+    open_conditions: tuple[str, ...] = ()
 
     @property
     def borrowed(self) -> tuple[Include, ...]:

@@ -10,8 +10,15 @@ Format (version 1)::
     months = 12                 # optional: planning horizon
 
     [factors]                   # optional: patient factors named in vocabulary.toml [factors]
-    age = 67
+    age = 67                    # or born = 1957-03-02 (the age is then taken at the start date)
+    egfr = 45                   # crcl = 48 where a label uses creatinine clearance
+    hepatic = "B"               # Child-Pugh class, or "none"
+    with = ["probenecid"]       # interacting medicines or interaction classes; [] for none
     smoker = "past"
+    cardiovascular_risk = true
+
+The command-line options of ``jakplan schedule`` (``--age``, ``--egfr``, ``--with`` ...) set the same
+factors; :func:`factors_from_options` maps them, naming the option in every error.
 
 Other top-level tables (for example the history a plan file keeps) are left to their owners and
 ignored here, so a plan file is also a valid profile.
@@ -26,7 +33,7 @@ from typing import Any
 
 from .errors import JakplanError
 from .model import Patient
-from .protocols import read_toml, vocabulary
+from .protocols import factor_values, medicine_classes, read_toml, vocabulary
 
 FORMAT_VERSION = 1
 PROFILE_KEYS = ("jakplan", "drug", "indication", "protocol", "start", "months", "factors")
@@ -43,6 +50,20 @@ class Profile:
 
     def patient(self, indication: str) -> Patient:
         return Patient(indication=indication, factors=dict(self.factors))
+
+    def merged(self, other: "Profile | None" = None, **fields: Any) -> "Profile":
+        """A copy with the non-None ``fields`` (drug, indication, protocol, start, months) and factors set."""
+        out = Profile(self.drug, self.indication, self.protocol, self.start, self.months, dict(self.factors))
+        for key, val in fields.items():
+            if key == "factors":
+                out.factors.update({k: v for k, v in (val or {}).items() if v is not None})
+                if (val or {}).get("age") is not None:
+                    out.factors.pop("born", None)
+                if (val or {}).get("born") is not None:
+                    out.factors.pop("age", None)
+            elif val is not None:
+                setattr(out, key, val)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The profile as TOML-ready data (None values left out)."""
@@ -76,10 +97,18 @@ def check_factor(name: str, value: Any, where: str) -> Any:
     if ftype == "list":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise JakplanError(f"{where}: factor '{name}' must be a list of names, not {value!r}")
-        allowed = spec.get("values")
+        allowed = factor_values(name)
         for v in value:
             if allowed and v not in allowed:
                 raise JakplanError(f"{where}: factor '{name}': unknown value '{v}'; known: {', '.join(allowed)}")
+    if ftype == "date":
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                raise JakplanError(f"{where}: factor '{name}' '{value}' is not a date (YYYY-MM-DD)") from None
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise JakplanError(f"{where}: factor '{name}' must be a date (YYYY-MM-DD), not {value!r}")
     return value
 
 
@@ -123,3 +152,77 @@ def profile_from_dict(raw: dict[str, Any], where: str) -> Profile:
 
 def load_profile(path: str | Path) -> Profile:
     return profile_from_dict(read_toml(Path(path)), str(path))
+
+
+def medicine_name(text: str) -> str:
+    """'Strong-CYP3A4-inhibitor' -> 'strong_cyp3a4_inhibitor'."""
+    return text.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def parse_medicines(values: list[str], option: str = "--with") -> list[str]:
+    """Medicine or class names (repeatable and/or comma-separated); 'none' means none. Unknown names fail."""
+    known = medicine_classes()
+    out: list[str] = []
+    for raw in values:
+        for part in raw.split(","):
+            name = medicine_name(part)
+            if not name:
+                continue
+            if name == "none":
+                continue
+            if name not in known:
+                raise JakplanError(
+                    f"{option} '{part.strip()}' is not a medicine or interaction class jakplan knows; "
+                    f"known: {', '.join(sorted(known))} (or 'none')"
+                )
+            if name not in out:
+                out.append(name)
+    return out
+
+
+def factors_from_options(
+    *,
+    age: int | None = None,
+    born: str | dt.date | None = None,
+    weight: float | None = None,
+    egfr: float | None = None,
+    crcl: float | None = None,
+    hepatic: str | None = None,
+    with_: list[str] | None = None,
+    cyp2c9: str | None = None,
+    smoker: str | None = None,
+    cardiovascular_risk: bool | None = None,
+    cancer_history: bool | None = None,
+    clot_history: bool | None = None,
+    skin_cancer_risk: bool | None = None,
+    recurrent_infections: bool | None = None,
+    hbv_core_antibody: str | None = None,
+    high_tb_risk: bool | None = None,
+    pregnancy_possible: bool | None = None,
+) -> dict[str, Any]:
+    """Patient factors from command-line options (None = not given); errors name the option."""
+    if age is not None and born is not None:
+        raise JakplanError("give --age or --born, not both")
+    given = {
+        "age": age, "born": born, "weight": weight, "egfr": egfr, "crcl": crcl, "hepatic": hepatic,
+        "cyp2c9": cyp2c9, "smoker": smoker, "cardiovascular_risk": cardiovascular_risk,
+        "cancer_history": cancer_history, "clot_history": clot_history, "skin_cancer_risk": skin_cancer_risk,
+        "recurrent_infections": recurrent_infections, "hbv_core_antibody": hbv_core_antibody,
+        "high_tb_risk": high_tb_risk, "pregnancy_possible": pregnancy_possible,
+    }
+    option = {"cardiovascular_risk": "--cv-risk", "hbv_core_antibody": "--hbv-core-antibody"}
+    out: dict[str, Any] = {}
+    for name, val in given.items():
+        if val is None:
+            continue
+        if name == "hepatic" and isinstance(val, str) and val.upper() in ("A", "B", "C"):
+            val = val.upper()
+        if isinstance(val, str) and name not in ("born", "hepatic"):
+            val = val.lower()
+        flag = option.get(name, "--" + name.replace("_", "-"))
+        out[name] = check_factor(name, val, flag)
+    if with_ is not None:
+        out["with"] = parse_medicines(with_)
+    if isinstance(out.get("born"), dt.date) and out["born"] > dt.date.today():
+        raise JakplanError(f"--born {out['born']} is in the future")
+    return out

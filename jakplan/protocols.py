@@ -9,27 +9,37 @@ Shipped data lives in ``jakplan/data``:
 - ``protocols/<drug>/<variant>.toml``  one file per drug and protocol variant;
   ``protocols/common/*.toml`` holds guideline fragments that drug protocols include.
 
+A protocol file holds ``[[rule]]`` (dated checks), ``[[threshold]]`` (lab values that change treatment),
+``[[dose]]`` (the label's dose by indication and patient factor), ``[[risk]]`` (warnings that apply to a
+patient profile), ``[[course]]`` (a fixed course length) and ``[[unverified]]`` (points shown as "check the
+current label"). docs/protocol-format.md documents every field.
+
 Every problem in a file raises :class:`JakplanError` with one line naming the file, the rule and the field.
 """
 
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .errors import JakplanError
 from .model import (
+    DOSE_OUTCOMES,
     KINDS,
     UNITS,
     Citation,
     Condition,
+    Course,
+    Dose,
     Include,
     Offset,
     Phase,
     Planning,
     Protocol,
+    Risk,
     Rule,
     Source,
     Threshold,
@@ -40,7 +50,7 @@ from .model import (
 SCHEMA = 1
 TIMING_TYPES = ("before_start", "at", "every", "each_visit")
 ANCHORS = ("start", "last_done")
-CONDITION_OPS = ("is", "min", "max", "above", "below")
+CONDITION_OPS = ("is", "min", "max", "above", "below", "has")
 
 
 _DATA = Path(__file__).resolve().parent / "data"
@@ -89,11 +99,44 @@ def drugs() -> dict[str, dict[str, Any]]:
     return {k: v for k, v in raw.items() if k != "schema"}
 
 
+def factor_values(name: str) -> list[str] | None:
+    """The values a choice or list factor may take (None for numbers, dates and true/false)."""
+    vocab = vocabulary()
+    spec = vocab["factors"][name]
+    if "values" in spec:
+        return list(spec["values"])
+    if "values_from" in spec:
+        out: list[str] = []
+        for table in spec["values_from"]:
+            out += list(vocab.get(table, {}))
+        return out
+    return None
+
+
+@lru_cache(maxsize=None)
+def medicine_classes() -> dict[str, frozenset[str]]:
+    """Each medicine name a user may give with --with, and the interaction classes it belongs to."""
+    vocab = vocabulary()
+    out = {name: frozenset(spec.get("classes", [])) for name, spec in vocab.get("medicines", {}).items()}
+    for cls in vocab.get("medicine_classes", {}):
+        out.setdefault(cls, frozenset([cls]))
+    return out
+
+
 def drug_info(drug: str) -> dict[str, Any]:
     known = drugs()
     if drug not in known:
         raise JakplanError(f"unknown drug '{drug}'; known drugs: {', '.join(sorted(known))}")
     return known[drug]
+
+
+def default_protocol(drug: str, indication: str | None = None) -> str:
+    """The shipped protocol used when none is named: the drug's default, or the one drugs.toml names for an
+    indication the default does not cover."""
+    info = drug_info(drug)
+    if indication:
+        return info.get("default_protocols", {}).get(indication, info["default_protocol"])
+    return info["default_protocol"]
 
 
 def shipped_protocols(drug: str) -> list[str]:
@@ -241,6 +284,17 @@ def _conditions(ck: _Checker, raw: Any, where: str, factors: dict) -> tuple[tupl
         op = ops[0]
         val = c[op]
         ftype = factors[factor]["type"]
+        if op == "has":
+            if ftype != "list":
+                ck.fail(w, f"'has' needs a list factor such as 'with', not '{factor}'")
+            allowed = factor_values(factor) or []
+            for v in val if isinstance(val, list) else [val]:
+                if v not in allowed:
+                    ck.fail(w, f"factor '{factor}': unknown value {v!r}; known: {', '.join(allowed)}")
+            conds.append(Condition(factor, op, val))
+            continue
+        if ftype in ("list", "date"):
+            ck.fail(w, f"factor '{factor}' cannot be tested with '{op}'")
         if op != "is" and (ftype != "number" or isinstance(val, bool) or not isinstance(val, (int, float))):
             ck.fail(w, f"'{op}' needs a number and a numeric factor")
         if op == "is":
@@ -261,7 +315,8 @@ def _rule(ck: _Checker, raw: Any, index: int, origin: str, vocab: dict) -> Rule:
     if not isinstance(rid, str) or not rid:
         ck.fail(f"rule #{index + 1}", "field 'id' is missing or not text")
     where = f"rule '{rid}'"
-    known = {"id", "kind", "title", "checks", "timing", "applies", "source", "section", "anchor", "notes", "patient_notes"}
+    known = {"id", "kind", "title", "checks", "timing", "applies", "source", "section", "anchor", "notes", "patient_notes",
+             "if_unknown"}
     extra = set(raw) - known
     if extra:
         ck.fail(where, f"unknown field(s): {', '.join(sorted(extra))}")
@@ -285,6 +340,9 @@ def _rule(ck: _Checker, raw: Any, index: int, origin: str, vocab: dict) -> Rule:
     inds, conds = _conditions(ck, raw.get("applies"), where, vocab["factors"])
     notes = ck.get(raw, "notes", where, list, required=False, default=[])
     pnotes = ck.get(raw, "patient_notes", where, list, required=False, default=[])
+    if_unknown = ck.get(raw, "if_unknown", where, str, required=False, default="keep")
+    if if_unknown not in ("keep", "skip"):
+        ck.fail(where, f"field 'if_unknown': '{if_unknown}' is not one of keep, skip")
     return Rule(
         id=rid,
         kind=kind,
@@ -298,6 +356,7 @@ def _rule(ck: _Checker, raw: Any, index: int, origin: str, vocab: dict) -> Rule:
         notes=tuple(map(str, notes)),
         patient_notes=tuple(map(str, pnotes)),
         origin=origin,
+        if_unknown=if_unknown,
     )
 
 
@@ -306,13 +365,24 @@ def _threshold(ck: _Checker, raw: Any, index: int, vocab: dict) -> Threshold:
     where = f"threshold '{tid}'" if tid else f"threshold #{index + 1}"
     if not isinstance(raw, dict) or not tid:
         ck.fail(where, "needs a table with an 'id'")
+    known = {"id", "analyte", "below", "above", "drop", "before_start", "during", "resume", "source", "section",
+             "indications", "confirm", "notes"}
+    extra = set(raw) - known
+    if extra:
+        ck.fail(where, f"unknown field(s): {', '.join(sorted(extra))}")
     analyte = ck.get(raw, "analyte", where, str)
     if analyte not in vocab["analytes"]:
         ck.fail(where, f"field 'analyte': unknown analyte '{analyte}'; known: {', '.join(sorted(vocab['analytes']))}")
-    cmp = [k for k in ("below", "above") if k in raw]
+    cmp = [k for k in ("below", "above", "drop") if k in raw]
     if len(cmp) != 1:
-        ck.fail(where, "needs exactly one of 'below' or 'above'")
+        ck.fail(where, "needs exactly one of 'below', 'above' or 'drop' (a fall from baseline)")
     value = ck.get(raw, cmp[0], where, (int, float))
+    if value < 0:
+        ck.fail(where, f"field '{cmp[0]}' must not be negative, not {value!r}")
+    inds = ck.get(raw, "indications", where, list, required=False, default=[])
+    if not all(isinstance(i, str) for i in inds):
+        ck.fail(where, "field 'indications' must be a list of indication codes")
+    notes = ck.get(raw, "notes", where, list, required=False, default=[])
     actions = {}
     for phase in ("before_start", "during"):
         act = ck.get(raw, phase, where, str, required=False)
@@ -331,7 +401,62 @@ def _threshold(ck: _Checker, raw: Any, index: int, vocab: dict) -> Threshold:
         during=actions["during"],
         citation=_citation(ck, raw, where),
         resume=ck.get(raw, "resume", where, str, required=False, default=""),
+        indications=tuple(inds),
+        confirm=ck.get(raw, "confirm", where, bool, required=False, default=False),
+        notes=tuple(map(str, notes)),
     )
+
+
+def _applies(ck: _Checker, raw: dict, where: str, vocab: dict) -> tuple[tuple[str, ...], tuple[Condition, ...]]:
+    return _conditions(ck, raw.get("applies"), where, vocab["factors"])
+
+
+def _check_known(ck: _Checker, raw: Any, index: int, what: str, known: set[str]) -> tuple[str, str]:
+    """The entry's id and its 'where' label; fails on a non-table, a missing id or an unknown field."""
+    eid = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(eid, str) or not eid:
+        ck.fail(f"{what} #{index + 1}", "must be a table with a text field 'id'")
+    where = f"{what} '{eid}'"
+    extra = set(raw) - known
+    if extra:
+        ck.fail(where, f"unknown field(s): {', '.join(sorted(extra))}")
+    return eid, where
+
+
+def _dose(ck: _Checker, raw: Any, index: int, origin: str, vocab: dict) -> Dose:
+    did, where = _check_known(ck, raw, index, "dose",
+                              {"id", "outcome", "dose", "why", "applies", "source", "section", "notes"})
+    outcome = ck.get(raw, "outcome", where, str)
+    if outcome not in DOSE_OUTCOMES:
+        ck.fail(where, f"field 'outcome': '{outcome}' is not one of {', '.join(DOSE_OUTCOMES)}")
+    dose = ck.get(raw, "dose", where, str, required=outcome in ("standard", "adjusted"), default="")
+    why = ck.get(raw, "why", where, str, required=outcome != "standard", default="")
+    inds, conds = _applies(ck, raw, where, vocab)
+    notes = ck.get(raw, "notes", where, list, required=False, default=[])
+    return Dose(id=did, outcome=outcome, citation=_citation(ck, raw, where), dose=dose, why=why,
+                indications=inds, conditions=conds, notes=tuple(map(str, notes)), origin=origin)
+
+
+def _risk(ck: _Checker, raw: Any, index: int, origin: str, vocab: dict) -> Risk:
+    rid, where = _check_known(ck, raw, index, "risk", {"id", "level", "text", "applies", "source", "section"})
+    level = ck.get(raw, "level", where, str)
+    if level not in vocab["risk_levels"]:
+        ck.fail(where, f"field 'level': '{level}' is not one of {', '.join(vocab['risk_levels'])}")
+    inds, conds = _applies(ck, raw, where, vocab)
+    return Risk(id=rid, level=level, text=ck.get(raw, "text", where, str), citation=_citation(ck, raw, where),
+                indications=inds, conditions=conds, origin=origin)
+
+
+def _course(ck: _Checker, raw: Any, index: int, vocab: dict) -> Course:
+    cid, where = _check_known(ck, raw, index, "course", {"id", "length", "text", "applies", "source", "section"})
+    if "length" not in raw:
+        ck.fail(where, "field 'length' is missing, e.g. length = { days = 14 }")
+    length = ck.offset(raw["length"], f"{where}: field 'length'", allow_zero=False)
+    inds, conds = _applies(ck, raw, where, vocab)
+    if conds:
+        ck.fail(where, "field 'applies': a course applies by indication only ('all' is not allowed)")
+    return Course(id=cid, length=length, text=ck.get(raw, "text", where, str), citation=_citation(ck, raw, where),
+                  indications=inds)
 
 
 def _resolve_ref(ref: str, drug: str, here: Path | None) -> Path:
@@ -367,7 +492,7 @@ def load_protocol_file(path: Path | str, _stack: tuple[str, ...] = (), _own_only
             ck.fail("top level", f"schema {schema} is newer than this jakplan understands ({SCHEMA}); upgrade jakplan")
         ck.fail("top level", f"field 'schema' must be {SCHEMA}")
     known_top = {"schema", "id", "drug", "title", "jurisdiction", "indications", "summary", "fragment", "extends",
-                 "planning", "include", "rule", "threshold", "unverified"}
+                 "planning", "include", "rule", "threshold", "unverified", "dose", "risk", "course"}
     extra = set(raw) - known_top
     if extra:
         ck.fail("top level", f"unknown field(s): {', '.join(sorted(extra))}")
@@ -386,14 +511,22 @@ def load_protocol_file(path: Path | str, _stack: tuple[str, ...] = (), _own_only
             ck.fail("top level", f"field 'extends': '{extends}' is for {base.drug}, not {drug}")
 
     rules: dict[str, Rule] = {r.id: r for r in base.rules} if base else {}
+    borrowed_risks: dict[str, Risk] = {}
     includes = list(base.includes) if base else []
     for i, inc in enumerate(ck.get(raw, "include", "top level", list, required=False, default=[])):
         w = f"include #{i + 1}"
         if not isinstance(inc, dict):
             ck.fail(w, "must be a table")
+        extra = set(inc) - {"protocol", "rules", "risks", "why", "indications"}
+        if extra:
+            ck.fail(w, f"unknown field(s): {', '.join(sorted(extra))}")
         ref = ck.get(inc, "protocol", w, str)
-        ids = ck.get(inc, "rules", w, list)
+        ids = ck.get(inc, "rules", w, list, required="risks" not in inc, default=[])
+        risk_ids = ck.get(inc, "risks", w, list, required=False, default=[])
         why = ck.get(inc, "why", w, str)
+        inc_inds = ck.get(inc, "indications", w, list, required=False, default=[])
+        if not all(isinstance(i, str) for i in inc_inds):
+            ck.fail(w, "field 'indications' must be a list of indication codes")
         if _own_only:
             continue
         other = load_protocol_file(_resolve_ref(ref, drug, path), (), _own_only=True)
@@ -401,10 +534,23 @@ def load_protocol_file(path: Path | str, _stack: tuple[str, ...] = (), _own_only
             if not isinstance(rid, str):
                 ck.fail(w, f"field 'rules': {rid!r} is not a rule id")
             try:
-                rules[rid] = other.rule(rid)
+                borrowed = other.rule(rid)
             except KeyError:
                 ck.fail(w, f"rule '{rid}' is not defined in protocol '{ref}'")
-        includes.append(Include(protocol=f"{other.drug}/{other.id}", rules=tuple(ids), why=why))
+            if inc_inds:
+                narrowed = tuple(i for i in inc_inds if not borrowed.indications or i in borrowed.indications)
+                borrowed = replace(borrowed, indications=narrowed)
+            rules[rid] = borrowed
+        other_risks = {r.id: r for r in other.risks}
+        for rid in risk_ids:
+            if rid not in other_risks:
+                ck.fail(w, f"risk '{rid}' is not defined in protocol '{ref}'")
+            rk = other_risks[rid]
+            if inc_inds:
+                rk = replace(rk, indications=tuple(i for i in inc_inds if not rk.indications or i in rk.indications))
+            borrowed_risks[rid] = rk
+        includes.append(Include(protocol=f"{other.drug}/{other.id}", rules=tuple(ids), why=why,
+                                indications=tuple(inc_inds), risks=tuple(risk_ids)))
 
     own_ids = set()
     for i, r in enumerate(ck.get(raw, "rule", "top level", list, required=False, default=[])):
@@ -415,14 +561,43 @@ def load_protocol_file(path: Path | str, _stack: tuple[str, ...] = (), _own_only
         rules[rule.id] = rule
 
     thresholds = {t.id: t for t in base.thresholds} if base else {}
+    own_thresholds = set()
     for i, t in enumerate(ck.get(raw, "threshold", "top level", list, required=False, default=[])):
         th = _threshold(ck, t, i, vocab)
+        if th.id in own_thresholds:
+            ck.fail(f"threshold '{th.id}'", "field 'id': defined twice in this file")
+        own_thresholds.add(th.id)
         thresholds[th.id] = th
+
+    own: dict[str, set[str]] = {"rule": own_ids, "threshold": own_thresholds}
+
+    def entries(section: str, parse, inherited) -> dict:
+        out = {e.id: e for e in inherited}
+        own[section] = set()
+        for i, e in enumerate(ck.get(raw, section, "top level", list, required=False, default=[])):
+            item = parse(e, i)
+            if item.id in own[section]:
+                ck.fail(f"{section} '{item.id}'", "field 'id': defined twice in this file")
+            own[section].add(item.id)
+            out[item.id] = item
+        return out
+
+    doses = entries("dose", lambda e, i: _dose(ck, e, i, origin, vocab), base.doses if base else ())
+    risks = entries("risk", lambda e, i: _risk(ck, e, i, origin, vocab),
+                    (base.risks if base else ()) + tuple(borrowed_risks.values()))
+    courses = entries("course", lambda e, i: _course(ck, e, i, vocab), base.courses if base else ())
 
     unverified = list(base.unverified) if base else []
     for i, u in enumerate(ck.get(raw, "unverified", "top level", list, required=False, default=[])):
         w = f"unverified #{i + 1}"
-        unverified.append(Unverified(ck.get(u, "topic", w, str), ck.get(u, "detail", w, str)))
+        if not isinstance(u, dict):
+            ck.fail(w, "must be a table with 'topic' and 'detail'")
+        extra = set(u) - {"topic", "detail", "applies", "dose"}
+        if extra:
+            ck.fail(w, f"unknown field(s): {', '.join(sorted(extra))}")
+        u_inds, u_conds = _conditions(ck, u.get("applies"), w, vocab["factors"])
+        unverified.append(Unverified(ck.get(u, "topic", w, str), ck.get(u, "detail", w, str), u_inds, u_conds,
+                                     ck.get(u, "dose", w, bool, required=False, default=False)))
 
     indications = ck.get(raw, "indications", "top level", list, required=False,
                          default=list(base.indications) if base else [])
@@ -431,10 +606,21 @@ def load_protocol_file(path: Path | str, _stack: tuple[str, ...] = (), _own_only
         for ind in indications:
             if ind not in known_inds:
                 ck.fail("top level", f"field 'indications': unknown indication '{ind}' for {drug}; known: {', '.join(known_inds)}")
-    for rule in rules.values():
-        for ind in rule.indications:
-            if indications and ind not in indications:
-                ck.fail(f"rule '{rule.id}'", f"field 'applies.indications': '{ind}' is not an indication of this protocol")
+    # The file's own entries may only name the protocol's indications; inherited or borrowed entries for
+    # indications this protocol does not cover (a clinic file narrowing a shipped one) are dropped.
+    unverified = [u for u in unverified if not (u.indications and indications)
+                  or any(i in indications for i in u.indications)]
+    for what, table in (("rule", rules), ("threshold", thresholds), ("dose", doses), ("risk", risks), ("course", courses)):
+        for eid, entry in list(table.items()):
+            inds = entry.indications
+            if not inds or not indications:
+                continue
+            outside = [i for i in inds if i not in indications]
+            if outside and eid in own[what]:
+                field = "applies.indications" if what != "threshold" else "indications"
+                ck.fail(f"{what} '{eid}'", f"field '{field}': '{outside[0]}' is not an indication of this protocol")
+            if len(outside) == len(inds):
+                del table[eid]
     if not fragment and not rules:
         ck.fail("top level", "a protocol needs at least one rule")
 
@@ -452,6 +638,9 @@ def load_protocol_file(path: Path | str, _stack: tuple[str, ...] = (), _own_only
         rules=tuple(rules.values()),
         thresholds=tuple(thresholds.values()),
         planning=planning,
+        doses=tuple(doses.values()),
+        risks=tuple(risks.values()),
+        courses=tuple(courses.values()),
         includes=tuple(includes),
         unverified=tuple(unverified),
         summary=ck.get(raw, "summary", "top level", str, required=False, default=base.summary if base else ""),

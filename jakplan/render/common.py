@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Event, Plan
-from ..protocols import data_path, drugs, vocabulary
+from ..dosing import condition_text, factor_label, missing_factors
+from ..model import Citation, DoseLine, Event, Plan
+from ..protocols import data_path, default_protocol, drugs, vocabulary
 
 DISCLAIMER = "jakplan is a planning aid, not medical advice: the prescriber's instructions come first."
 
@@ -36,11 +37,143 @@ def protocol_lines(plan: Plan) -> list[str]:
     """Which protocol variant is in force, and what it borrows from where (one line each)."""
     p = plan.protocol
     lines = [f"Protocol: {p.drug}/{p.id} - {p.title}" + (f" ({p.jurisdiction})" if p.jurisdiction else "")]
+    if is_default_protocol(plan):
+        lines[0] += f" [default for {p.drug} in {indication_name(plan)}; choose another with --protocol]"
     if p.extends:
         lines.append(f"  extends {p.drug}/{p.extends}")
     for inc in p.includes:
-        lines.append(f"  {', '.join(inc.rules)} from {inc.protocol}: {inc.why}")
+        if inc.indications and plan.indication not in inc.indications:
+            continue
+        what = ", ".join(inc.rules + tuple(f"risk note {r}" for r in inc.risks))
+        lines.append(f"  {what} from {inc.protocol}: {inc.why}")
     return lines
+
+
+def is_default_protocol(plan: Plan) -> bool:
+    """True when the plan uses the shipped protocol jakplan picks when --protocol is not given."""
+    p = plan.protocol
+    shipped = str(data_path() / "protocols" / p.drug / f"{p.id}.toml")
+    try:
+        return p.path == shipped and p.id == default_protocol(p.drug, plan.indication)
+    except Exception:  # an unknown drug in a user file: not a default
+        return False
+
+
+def cite_short(c: Citation, tags: bool = True) -> str:
+    """'US PI 2.1 [S1]' ('US PI 2.1' without tags), with '(secondary source)' for a weak one."""
+    if tags:
+        s = f"{c.section} [{c.source.id}]" if c.section else f"[{c.source.id}]"
+    else:
+        s = c.section or c.source.document
+    return s + (" (secondary source)" if c.source.weak else "")
+
+
+def factor_text(name: str, value: Any) -> str:
+    label = factor_label(name)
+    if isinstance(value, bool):
+        return label if value else f"no {label}"
+    if isinstance(value, list):
+        return f"{label}: {', '.join(v.replace('_', ' ') for v in value) or 'none'}"
+    unit = vocabulary()["factors"].get(name, {}).get("unit", "")
+    return f"{label} {value}{' ' + unit if unit and unit != 'years' else ''}"
+
+
+def patient_line(plan: Plan) -> str:
+    factors = plan.patient.factors if plan.patient else {}
+    given = [factor_text(k, v) for k, v in factors.items() if v is not None]
+    if not given:
+        return "Patient: no patient factors given (age, kidney function, medicines ... change the dose and the checks)."
+    return "Patient: " + "; ".join(given) + "."
+
+
+OUTCOME_WORDS = {
+    "not_recommended": "NOT RECOMMENDED for this patient",
+    "contraindicated": "CONTRAINDICATED for this patient",
+}
+
+
+def _possible_groups(lines: tuple[DoseLine, ...], tags: bool = True) -> list[str]:
+    """'2 mg once daily if: aged 65 or over [S8]; ...' grouped by what would change."""
+    groups: dict[str, list[str]] = {}
+    for dl in lines:
+        e = dl.entry
+        head = e.dose if e.outcome in ("standard", "adjusted") else OUTCOME_WORDS[e.outcome].split(" for ")[0].lower()
+        groups.setdefault(head, []).append(f"{e.why or 'standard'} ({cite_short(e.citation, tags)})")
+    return [f"{head} if: " + "; ".join(whys) for head, whys in groups.items()]
+
+
+def dose_lines(plan: Plan, tags: bool = True) -> list[str]:
+    """The dose for this patient and why, first line the verdict (shown before the timeline).
+
+    ``tags`` adds the source tags ([S1]) to the sections cited."""
+    d = plan.dose
+    if d is None:
+        return []
+    out: list[str] = []
+    if d.outcome in OUTCOME_WORDS:
+        out.append(f"{OUTCOME_WORDS[d.outcome]}: " + "; ".join(
+            f"{r.entry.why} ({cite_short(r.entry.citation, tags)})" for r in d.reasons))
+    elif d.outcome == "check_label":
+        out.append("Dose: check the current label: " + "; ".join(f"{u.topic}. {u.detail}" for u in d.check_label))
+    elif d.outcome == "unknown":
+        out.append("Dose: no dose entry of this protocol applies to this patient; check the current label.")
+    elif d.outcome == "standard":
+        out.append(f"Dose: {d.dose} (" + "; ".join(cite_short(r.entry.citation, tags) for r in d.reasons) + ")")
+    else:
+        out.append(f"Dose: {d.dose}: " + "; ".join(
+            f"{r.entry.why}, {cite_short(r.entry.citation, tags)}" for r in d.reasons))
+    if d.conflict:
+        out.append("  Several adjustments apply with different doses: the prescriber decides how they combine.")
+    for r in d.reasons:
+        out += [f"  {n}" for n in r.entry.notes]
+    if d.possible:
+        factors = plan.patient.factors if plan.patient else {}
+        missing = dict.fromkeys(factor_label(f) for dl in d.possible for f in missing_factors(dl.entry.conditions, factors))
+        out.append(f"  Would change with {', '.join(missing)} (not given):")
+        out += [f"    {g}" for g in _possible_groups(d.possible, tags)]
+    for u, _ in d.check_label_possible:
+        out.append(f"  Check the current label ({open_text(u.conditions, plan)}): {u.topic}. {u.detail}")
+    return out
+
+
+def risk_lines(plan: Plan, tags: bool = True) -> list[str]:
+    """Risk notes that apply to the patient; then, in one line, the factors that would add more."""
+    levels = vocabulary()["risk_levels"]
+    out, ask = [], []
+    for rn in plan.risks:
+        r = rn.risk
+        if rn.open_conditions:
+            ask += [factor_label(f) for f in missing_factors(r.conditions, plan.patient.factors if plan.patient else {})]
+            continue
+        out.append(f"{levels.get(r.level, r.level)}: {r.text} ({cite_short(r.citation, tags)})")
+    if ask:
+        out.append(f"More risk notes depend on: {', '.join(dict.fromkeys(ask))} (not given).")
+    return out
+
+
+def unverified_lines(plan: Plan) -> list[str]:
+    out = []
+    for u, open_conds in plan.unverified:
+        if u.dose:
+            continue  # shown with the dose, where it replaces the figure
+        cond = f" ({open_text(u.conditions, plan)})" if open_conds else ""
+        out.append(f"Check the current label{cond}: {u.topic}. {u.detail}")
+    return out
+
+
+def open_text(conditions, plan: Plan) -> str:
+    """'if eGFR < 60; not given' for the conditions whose factor the patient did not give."""
+    factors = plan.patient.factors if plan.patient else {}
+    conds = [condition_text(c) for c in conditions if factors.get(c.factor) is None]
+    return "if " + " and ".join(conds) + "; not given"
+
+
+def course_line(plan: Plan, tags: bool = True) -> str:
+    if plan.course is None or plan.course_end is None:
+        return ""
+    c = plan.course
+    return (f"Fixed course: {c.length.label()}, {plan.start.isoformat()} to {plan.course_end.isoformat()} at the "
+            f"latest ({cite_short(c.citation, tags)}); no checks are planned after it.")
 
 
 def planning_line(plan: Plan) -> str:
@@ -98,8 +231,49 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
             "borrowed": [{"protocol": i.protocol, "rules": list(i.rules), "why": i.why} for i in p.includes],
             "planning": planning_line(plan),
         },
-        "check_current_label": [{"topic": u.topic, "detail": u.detail} for u in p.unverified],
+        "check_current_label": [{"topic": u.topic, "detail": u.detail, "applies_if": list(oc)}
+                                for u, oc in plan.unverified],
         "not_applicable": [{"rule": r, "reason": why} for r, why in plan.skipped],
         "events": [event_dict(e) for e in plan.events],
         "disclaimer": DISCLAIMER,
+        "protocol_is_default": is_default_protocol(plan),
+        "patient": patient_dict(plan),
+        "dose": dose_dict(plan),
+        "risk_notes": [
+            {"id": rn.risk.id, "level": rn.risk.level, "text": rn.risk.text, "applies_if": list(rn.open_conditions),
+             "source": rn.risk.citation.as_dict()}
+            for rn in plan.risks
+        ],
+        "course": None if plan.course is None else {
+            "id": plan.course.id, "length": plan.course.length.label(), "text": plan.course.text,
+            "last_day": plan.course_end.isoformat() if plan.course_end else None,
+            "source": plan.course.citation.as_dict(),
+        },
+    }
+
+
+def patient_dict(plan: Plan) -> dict[str, Any]:
+    factors = dict(plan.patient.factors) if plan.patient else {}
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in factors.items() if v is not None}
+
+
+def _dose_line_dict(dl: DoseLine) -> dict[str, Any]:
+    e = dl.entry
+    return {"id": e.id, "outcome": e.outcome, "dose": e.dose, "why": e.why, "notes": list(e.notes),
+            "applies_if": list(dl.open_conditions), "source": e.citation.as_dict()}
+
+
+def dose_dict(plan: Plan) -> dict[str, Any] | None:
+    d = plan.dose
+    if d is None:
+        return None
+    return {
+        "outcome": d.outcome,
+        "dose": d.dose,
+        "text": dose_lines(plan)[0],
+        "reasons": [_dose_line_dict(r) for r in d.reasons],
+        "conflict": d.conflict,
+        "possible": [_dose_line_dict(r) for r in d.possible],
+        "check_current_label": [{"topic": u.topic, "detail": u.detail} for u in d.check_label]
+        + [{"topic": u.topic, "detail": u.detail, "applies_if": list(oc)} for u, oc in d.check_label_possible],
     }

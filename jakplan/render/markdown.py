@@ -5,6 +5,11 @@ from __future__ import annotations
 from ..model import Event, Plan
 from .common import (
     DISCLAIMER,
+    course_line,
+    dose_lines,
+    patient_line,
+    risk_lines,
+    unverified_lines,
     check_label,
     drug_name,
     indication_name,
@@ -32,10 +37,17 @@ def render_markdown(plan: Plan, sources: bool = False) -> str:
         "",
         f"- Start (first dose): {plan.start.isoformat()}; plan to {plan.end.isoformat()} ({plan.months} months)",
     ]
+    if course_line(plan, sources):
+        lines.append(f"- **{course_line(plan, sources)}**")
     lines += [f"- {ln.strip()}" for ln in protocol_lines(plan)]
     lines.append(f"- {planning_line(plan)}")
-    for u in plan.protocol.unverified:
-        lines.append(f"- Check the current label: {u.topic}. {u.detail}")
+    lines += [f"- {ln}" for ln in unverified_lines(plan)]
+    lines += ["", "## For this patient", "", f"- {patient_line(plan)}"]
+    for i, ln in enumerate(dose_lines(plan, sources)):
+        depth = (len(ln) - len(ln.lstrip())) // 2
+        text = ln.strip()
+        lines.append("  " * depth + (f"- **{text}**" if i == 0 else f"- {text}"))
+    lines += [f"- {ln}" for ln in risk_lines(plan, sources)]
     titles = phase_titles(plan)
     header = ["Date", "Window", "When", "Kind", "What", "Checks"] + (["Source"] if sources else [])
     current = None

@@ -9,12 +9,17 @@ from rich.text import Text
 from ..model import Plan
 from .common import (
     DISCLAIMER,
+    course_line,
+    dose_lines,
+    patient_line,
     check_label,
     drug_name,
     indication_name,
     phase_titles,
     planning_line,
     protocol_lines,
+    risk_lines,
+    unverified_lines,
     window_text,
 )
 
@@ -26,11 +31,14 @@ def render_terminal(plan: Plan, console: Console, sources: bool = False) -> None
         Text(f"{drug_name(plan)} monitoring plan: {indication_name(plan)}", style="bold"),
     )
     console.print(f"Start (first dose) {plan.start.isoformat()}, plan to {plan.end.isoformat()} ({plan.months} months)")
+    if course_line(plan, sources):
+        console.print(Text(course_line(plan, sources), style="bold"))
     for ln in protocol_lines(plan):
         console.print(Text(ln))
+    render_patient_block(plan, console, sources)
     console.print(Text(planning_line(plan), style="dim"))
-    for u in plan.protocol.unverified:
-        console.print(Text(f"Check the current label: {u.topic}. {u.detail}", style="yellow"))
+    for ln in unverified_lines(plan):
+        console.print(Text(ln, style="yellow"))
 
     titles = phase_titles(plan)
     groups: dict[str, list] = {}
@@ -56,3 +64,20 @@ def render_terminal(plan: Plan, console: Console, sources: bool = False) -> None
             table.add_row(*row)
         console.print(table)
     console.print(Text(DISCLAIMER, style="bold"))
+
+
+def render_patient_block(plan: Plan, console: Console, sources: bool = False) -> None:
+    """The dose for this patient (or why the drug is not recommended) and the risk notes, before the timeline."""
+    from rich.panel import Panel
+
+    body = Text()
+    dl = dose_lines(plan, sources)
+    verdict_style = "bold red" if plan.dose and plan.dose.outcome in ("not_recommended", "contraindicated",
+                                                                       "check_label") else "bold"
+    body.append(patient_line(plan) + "\n", style="dim")
+    for i, ln in enumerate(dl):
+        body.append(ln + "\n", style=verdict_style if i == 0 else "")
+    for ln in risk_lines(plan, sources):
+        body.append("! " + ln + "\n", style="yellow")
+    body.rstrip()
+    console.print(Panel(body, title="For this patient", title_align="left", expand=False))
