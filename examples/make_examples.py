@@ -24,6 +24,8 @@ EXAMPLES: list[tuple[str, list[str]]] = [
     ("checklist-week12.txt", ["checklist", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--week", "12", "--format", "text"]),
     ("checklist-week12.md", ["checklist", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--week", "12", "--format", "markdown"]),
     ("checklist-week12.html", ["checklist", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--week", "12", "--format", "html"]),
+    ("status-anna.txt", ["status", str(HERE / "patients" / "anna.toml"), "--today", "2024-11-20"]),
+    ("careplan.fhir.json", ["schedule", "--start", "2024-05-01", "--format", "fhir"]),
 ]
 
 # A fixed export time for the .ics sample (DTSTAMP, RFC 5545 3.8.7.2), so that it is byte-for-byte reproducible.

@@ -310,8 +310,10 @@ def export_rows(csv_path: str | os.PathLike, out: str | os.PathLike, formats: tu
                 overwrite: bool = False, workers: int | None = None, total: int | None = None) -> Iterator[Result]:
     """One Result per CSV data row, in order (see the module docstring). ``workers`` None: decide by size."""
     outdir = Path(out)
+    if not outdir.exists() and outdir.parent.is_dir():
+        outdir.mkdir()
     if not outdir.is_dir():
-        raise JakplanError(f"{outdir}: folder does not exist (create it first)")
+        raise JakplanError(f"{outdir}: not a folder, and its parent folder does not exist")
     rows = read_rows(csv_path)
     if workers is None:
         workers = default_workers(total if total is not None else count_rows(csv_path))

@@ -164,8 +164,8 @@ def test_cli_export_reports_bad_rows_and_summarises(runner, app, cohort):
 
 
 def test_cli_export_missing_folder_is_one_line(runner, app, cohort):
-    result = runner.invoke(app, ["cohort", "export", str(cohort / "patients.csv"), "--out", str(cohort / "nope")])
-    assert result.exit_code == 2 and "folder does not exist" in result.stderr
+    result = runner.invoke(app, ["cohort", "export", str(cohort / "patients.csv"), "--out", str(cohort / "nope" / "cal")])
+    assert result.exit_code == 2 and "its parent folder does not exist" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -173,7 +173,7 @@ def test_cli_export_missing_folder_is_one_line(runner, app, cohort):
 def clinic(tmp_path, runner, app):
     folder = tmp_path / "patients"
     folder.mkdir()
-    shutil.copy(Path(__file__).parent.parent / "examples" / "anna.toml", folder / "anna.toml")
+    shutil.copy(Path(__file__).parent.parent / "examples" / "patients" / "anna.toml", folder / "anna.toml")
     for name, start in (("bob", "2024-06-03"), ("carla", "2024-07-15")):
         r = runner.invoke(app, ["init", "--start", start, "--out", str(folder / f"{name}.toml")])
         assert r.exit_code == 0, r.output

@@ -123,7 +123,7 @@ def _due_table(rows, start, end, nfiles: int, bad: int) -> None:
 @cohort_app.command("export")
 def export(
     csv_file: str = typer.Argument(..., help="A CSV of profiles: id,start[,drug,indication,protocol,months,<factors>]."),
-    out: str = typer.Option(..., "--out", help="Folder for the per-patient files (must exist)."),
+    out: str = typer.Option(..., "--out", help="Folder for the per-patient files (created if its parent exists)."),
     fmt: List[OutFormat] = typer.Option(["ics", "json"], "--format",
                                         help="Files per patient (repeatable): ics, json, fhir. Default: ics and json."),
     force: bool = typer.Option(False, "--force", help="Replace existing files."),

@@ -224,7 +224,9 @@ def status(
         else:
             from ..render.status import render_status
 
-            render_status(st, make_console(), planfile)
+            from pathlib import Path
+
+            render_status(st, make_console(), Path(planfile).name)
     if st.overdue:
         n = len(st.overdue)
         typer.echo(f"{planfile}: {n} item{'s' if n != 1 else ''} overdue on {day.isoformat()}", err=True)

@@ -80,7 +80,7 @@ def _when(i: Item) -> str:
     s = i.date.isoformat()
     if i.planned:
         s += f"\n(was {i.planned.isoformat()})"
-    return s
+    return s + f"\nfrom {i.window_start.isoformat()}\nto {i.window_end.isoformat()}"
 
 
 def render_status(st: Status, console, file: str = "") -> None:
@@ -99,21 +99,27 @@ def render_status(st: Status, console, file: str = "") -> None:
         if not items:
             continue
         table = Table(title=f"{title}: {len(items)}", title_justify="left")
+        if key == "done":
+            table.add_column("Done on", no_wrap=True)
+            table.add_column("Check", no_wrap=True)
+            table.add_column("What")
+            table.add_column("Planned")
+            for i in items:
+                planned = f"{i.date.isoformat()} ({i.relative})" + (f"\n{i.note}" if i.note else "")
+                table.add_row(i.done_on.isoformat() if i.done_on else "", i.rule, i.title, planned)
+            console.print(table)
+            continue
         table.add_column("Date", no_wrap=True)
-        table.add_column("Window")
+        table.add_column("Check", no_wrap=True)
         table.add_column("What")
-        table.add_column("Counted from")
+        table.add_column("Counted from", min_width=16)
         table.add_column("Status")
         for i in items:
-            what = Text(f"{i.title}\n[{i.rule}]")
             if key == "overdue":
-                state = Text(f"{i.days_late} days late\n(window closed {i.window_end.isoformat()})", style="bold red")
-            elif key == "done":
-                state = Text(f"done {i.done_on.isoformat()}" + (f"\n{i.note}" if i.note else ""), style="green")
+                state = Text(f"{i.days_late} days late (window closed {i.window_end.isoformat()})", style="bold red")
             else:
                 state = Text(i.note or i.state.replace("_", " "))
-            table.add_row(_when(i), f"{i.window_start.isoformat()} to {i.window_end.isoformat()}", what,
-                          f"{i.anchor_text}\n{i.relative}", state)
+            table.add_row(_when(i), i.rule, i.title, f"{i.anchor_text}\n{i.relative}", state)
         console.print(table)
 
     if st.lab_actions:
