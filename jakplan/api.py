@@ -39,3 +39,16 @@ def plan_for(
     ind = resolve_indication(drug, indication)
     proto = load_protocol(drug, protocol or default_protocol(drug, ind))
     return build_plan(proto, Patient(indication=ind, factors=dict(factors or {})), start, months)
+
+
+def plan_for_profile(profile, where: str = "") -> Plan:
+    """The plan for a :class:`jakplan.profile.Profile` (drug, indication, protocol, start, months, factors).
+
+    A profile file may name its protocol by a path relative to itself; ``where`` names the source of the
+    profile in the error raised when it has no start date.
+    """
+    if profile.start is None:
+        raise JakplanError("--start is missing: give the date of the first dose (YYYY-MM-DD)"
+                           + (" or set start in the profile" if where else ""))
+    return plan_for(profile.start, drug=profile.drug, indication=profile.indication, protocol=profile.protocol,
+                    months=12 if profile.months is None else profile.months, factors=profile.factors)

@@ -71,10 +71,14 @@ def cite_short(c: Citation, tags: bool = True) -> str:
 def factor_text(name: str, value: Any) -> str:
     label = factor_label(name)
     if isinstance(value, bool):
-        return label if value else f"no {label}"
+        return label if value else vocabulary()["factors"].get(name, {}).get("no_label", f"no {label}")
     if isinstance(value, list):
         return f"{label}: {', '.join(v.replace('_', ' ') for v in value) or 'none'}"
     unit = vocabulary()["factors"].get(name, {}).get("unit", "")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if hasattr(value, "isoformat"):
+        value = value.isoformat()
     return f"{label} {value}{' ' + unit if unit and unit != 'years' else ''}"
 
 
@@ -124,8 +128,8 @@ def dose_lines(plan: Plan, tags: bool = True) -> list[str]:
             f"{r.entry.why}, {cite_short(r.entry.citation, tags)}" for r in d.reasons))
     if d.conflict:
         out.append("  Several adjustments apply with different doses: the prescriber decides how they combine.")
-    for r in d.reasons:
-        out += [f"  {n}" for n in r.entry.notes]
+    out += list(dict.fromkeys(f"  {r.entry.why + ': ' if r.entry.why and len(d.reasons) > 1 else ''}{n}"
+                              for r in d.reasons for n in r.entry.notes))
     if d.possible:
         factors = plan.patient.factors if plan.patient else {}
         missing = dict.fromkeys(factor_label(f) for dl in d.possible for f in missing_factors(dl.entry.conditions, factors))
