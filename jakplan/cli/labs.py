@@ -1,0 +1,63 @@
+"""`jakplan labs`: what these lab values mean under the protocol (continue, do not start, interrupt ...)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from . import app
+from .common import Format, clean_errors, make_console, write_stdout
+
+ANALYTE_OPTIONS = (("anc", "--anc"), ("alc", "--alc"), ("hb", "--hb"), ("platelets", "--platelets"), ("alt_uln", "--alt"))
+
+
+@app.command()
+def labs(
+    drug: str = typer.Option("baricitinib", "--drug", help="The JAK inhibitor."),
+    protocol: Optional[str] = typer.Option(None, "--protocol", help="Protocol variant or a path to a .toml file (default: the drug's default for the indication)."),
+    indication: Optional[str] = typer.Option(None, "--indication", help="Indication code (default: the drug's first, e.g. ra)."),
+    anc: Optional[str] = typer.Option(None, "--anc", help="Neutrophils: 10^9/L by default, or with a unit: 1200/mm3, 1.2x10^9/L.", show_default=False),
+    alc: Optional[str] = typer.Option(None, "--alc", help="Lymphocytes: 10^9/L by default, or 600/mm3, 600/uL.", show_default=False),
+    hb: Optional[str] = typer.Option(None, "--hb", help="Haemoglobin: g/dL by default, or 95g/L.", show_default=False),
+    platelets: Optional[str] = typer.Option(None, "--platelets", help="Platelets: 10^9/L by default, or 45000/mm3.", show_default=False),
+    alt: Optional[str] = typer.Option(None, "--alt", help="ALT/AST as a multiple of the upper limit of normal, e.g. 3.5.", show_default=False),
+    hb_baseline: Optional[str] = typer.Option(None, "--hb-baseline", help="Haemoglobin before treatment (for a 'fall from baseline' rule).", show_default=False),
+    before_start: bool = typer.Option(False, "--before-start", help="Judge against the pre-treatment (do-not-start) thresholds."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table (terminal), markdown or json."),
+) -> None:
+    """Evaluate lab values against the protocol's thresholds: per value and overall, continue, do not start,
+    interrupt (and when it may resume), reduce the dose, or discontinue, with the source."""
+    with clean_errors():
+        from ..api import resolve_indication
+        from ..errors import JakplanError
+        from ..labs import evaluate_labs
+        from ..protocols import default_protocol, load_protocol
+        from ..units import parse_value
+
+        given = {"anc": anc, "alc": alc, "hb": hb, "platelets": platelets, "alt_uln": alt}
+        values, shown = {}, {}
+        for analyte, option in ANALYTE_OPTIONS:
+            if given[analyte] is not None:
+                m = parse_value(analyte, given[analyte], option)
+                values[analyte], shown[analyte] = m.value, m.given
+        if not values:
+            raise JakplanError("no lab values given: use --anc, --alc, --hb, --platelets and/or --alt")
+        baseline = {}
+        if hb_baseline is not None:
+            baseline["hb"] = parse_value("hb", hb_baseline, "--hb-baseline").value
+        if fmt is Format.fhir:
+            raise JakplanError("--format fhir is for plans; use table, markdown or json for lab results")
+        ind = resolve_indication(drug, indication)
+        proto = load_protocol(drug, protocol or default_protocol(drug, ind))
+        report = evaluate_labs(proto, values, before_start=before_start, baseline=baseline, indication=ind)
+        from ..render.labs import labs_dict, render_labs_markdown, render_labs_terminal
+
+        if fmt is Format.json:
+            import json
+
+            write_stdout(json.dumps(labs_dict(report, proto, shown), indent=2, ensure_ascii=False))
+        elif fmt is Format.markdown:
+            write_stdout(render_labs_markdown(report, proto, shown))
+        else:
+            render_labs_terminal(report, proto, shown, make_console())

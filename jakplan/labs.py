@@ -1,0 +1,182 @@
+"""What a lab value means under a protocol (pure): continue, do not start, interrupt (and when to resume),
+reduce the dose, stop or discontinue, each with its source.
+
+    >>> from jakplan.protocols import load_protocol
+    >>> from jakplan.labs import evaluate_labs
+    >>> report = evaluate_labs(load_protocol("baricitinib", "us-label"), {"anc": 0.8, "alc": 0.6, "hb": 9.5})
+    >>> report.action, [f.action for f in report.findings]
+    ('interrupt', ['interrupt', 'continue', 'continue'])
+
+Values are in the canonical units of vocabulary.toml [analytes] (parse and convert with jakplan.units).
+Thresholds come from the protocol's [[threshold]] entries for the indication: ``below`` / ``above`` a value,
+or ``drop`` = a fall from the patient's baseline of more than the value. The most severe action wins, in the
+order of vocabulary.toml [actions].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import JakplanError
+from .model import Citation, Protocol, Threshold
+from .protocols import drug_info, vocabulary
+
+
+def severity(action: str) -> int:
+    """Position in vocabulary.toml [actions] (mildest first); 'ok_to_start' ranks with 'continue'."""
+    order = list(vocabulary()["actions"])
+    if action == "ok_to_start":
+        return order.index("continue")
+    return order.index(action)
+
+
+def action_label(action: str) -> str:
+    return vocabulary()["actions"][action]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One value judged against the protocol's thresholds for its analyte."""
+
+    analyte: str
+    value: float
+    unit: str
+    action: str
+    threshold: Threshold | None = None
+    """The threshold behind the action (the most severe one crossed), or None."""
+    crossed: tuple[Threshold, ...] = ()
+    resume: str = ""
+    notes: tuple[str, ...] = ()
+    baseline: float | None = None
+
+    @property
+    def citation(self) -> Citation | None:
+        return self.threshold.citation if self.threshold else None
+
+    def as_dict(self) -> dict[str, Any]:
+        t = self.threshold
+        return {
+            "analyte": self.analyte,
+            "label": vocabulary()["analytes"][self.analyte]["label"],
+            "value": self.value,
+            "unit": self.unit,
+            "baseline": self.baseline,
+            "action": self.action,
+            "action_label": action_label(self.action),
+            "threshold": None if t is None else {
+                "id": t.id, "rule": t.text(), "comparison": t.comparison, "value": t.value, "confirm": t.confirm,
+            },
+            "crossed": [x.id for x in self.crossed],
+            "resume": self.resume,
+            "notes": list(self.notes),
+            "source": self.citation.as_dict() if self.citation else None,
+        }
+
+
+@dataclass(frozen=True)
+class LabReport:
+    drug: str
+    protocol: str
+    indication: str
+    before_start: bool
+    findings: tuple[Finding, ...]
+    action: str
+    """The overall verdict: the most severe action of any finding."""
+    resume: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "drug": self.drug,
+            "protocol": self.protocol,
+            "indication": self.indication,
+            "phase": "before_start" if self.before_start else "during",
+            "action": self.action,
+            "action_label": action_label(self.action),
+            "resume": list(self.resume),
+            "notes": list(self.notes),
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+def _default_indication(protocol: Protocol) -> str:
+    try:
+        ind = drug_info(protocol.drug).get("default_indication", "")
+    except JakplanError:
+        ind = ""
+    if protocol.indications and ind not in protocol.indications:
+        return protocol.indications[0]
+    return ind
+
+
+def thresholds_for(protocol: Protocol, indication: str | None = None) -> list[Threshold]:
+    """The protocol's thresholds that apply to ``indication`` (default: the drug's default indication)."""
+    ind = indication or _default_indication(protocol)
+    return [t for t in protocol.thresholds if not t.indications or ind in t.indications]
+
+
+def _crossed(t: Threshold, value: float, baseline: float | None) -> bool:
+    if t.comparison == "below":
+        return value < t.value
+    if t.comparison == "above":
+        return value > t.value
+    return baseline is not None and baseline - value > t.value
+
+
+def evaluate_labs(
+    protocol: Protocol,
+    values: dict[str, float],
+    before_start: bool = False,
+    baseline: dict[str, float] | None = None,
+    *,
+    indication: str | None = None,
+) -> LabReport:
+    """Judge each value (canonical units) against ``protocol``'s thresholds, before the start or during treatment.
+
+    ``baseline`` holds the patient's pre-treatment values for thresholds that compare with them (a fall in
+    haemoglobin of more than 2 g/dL on tofacitinib). Returns one finding per value, in the order given, and
+    the overall action with every resume condition.
+    """
+    vocab = vocabulary()["analytes"]
+    baseline = dict(baseline or {})
+    for name in list(values) + list(baseline):
+        if name not in vocab:
+            raise JakplanError(f"unknown analyte '{name}'; known: {', '.join(sorted(vocab))}")
+    ind = indication or _default_indication(protocol)
+    if protocol.indications and ind not in protocol.indications:
+        raise JakplanError(f"protocol '{protocol.id}' for {protocol.drug} does not cover indication '{ind}'; "
+                           f"it covers: {', '.join(protocol.indications)}")
+    phase = "before_start" if before_start else "during"
+    calm = "ok_to_start" if before_start else "continue"
+    usable = [t for t in thresholds_for(protocol, ind) if getattr(t, phase)]
+    findings: list[Finding] = []
+    for analyte, value in values.items():
+        mine = [t for t in usable if t.analyte == analyte]
+        base = baseline.get(analyte)
+        notes: list[str] = []
+        if not mine:
+            notes.append(f"{protocol.drug}/{protocol.id} has no {phase.replace('_', ' ')} threshold for "
+                         f"{vocab[analyte]['label'].lower()} in {ind}")
+        if any(t.comparison == "drop" for t in mine) and base is None:
+            t = next(t for t in mine if t.comparison == "drop")
+            notes.append(f"no baseline given, so '{t.text()}' ({t.citation.source.id}) was not checked")
+        crossed = [t for t in mine if _crossed(t, value, base)]
+        if not crossed:
+            findings.append(Finding(analyte, value, vocab[analyte]["unit"], calm, notes=tuple(notes), baseline=base))
+            continue
+        worst = max(crossed, key=lambda t: severity(getattr(t, phase)))
+        action = getattr(worst, phase)
+        if worst.confirm:
+            notes.append("confirm on a repeat test before acting (the source says 'confirmed')")
+        notes += list(worst.notes)
+        findings.append(Finding(
+            analyte, value, vocab[analyte]["unit"], action, worst, tuple(crossed),
+            resume=worst.resume if action in ("interrupt", "do_not_start") else "", notes=tuple(notes), baseline=base,
+        ))
+    overall = max((f.action for f in findings), key=severity, default=calm)
+    resume = tuple(dict.fromkeys(f.resume for f in findings if f.resume and f.action == overall))
+    notes = ()
+    if not values:
+        notes = ("no values given",)
+    return LabReport(protocol.drug, protocol.id, ind, before_start, tuple(findings), overall, resume, notes)

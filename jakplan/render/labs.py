@@ -1,0 +1,79 @@
+"""Lab-result verdicts (jakplan.labs.LabReport) for the terminal, Markdown and JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..labs import LabReport, action_label
+from ..model import Protocol
+from ..protocols import drugs, vocabulary
+from .common import DISCLAIMER, cite_short
+
+
+def _heading(report: LabReport, proto: Protocol) -> str:
+    info = drugs().get(report.drug, {})
+    ind = info.get("indications", {}).get(report.indication, report.indication)
+    phase = "before the first dose" if report.before_start else "during treatment"
+    return f"{info.get('name', report.drug)} lab results, {phase}: {ind}, protocol {proto.drug}/{proto.id}"
+
+
+def verdict_line(report: LabReport) -> str:
+    line = f"Overall: {action_label(report.action)}"
+    if report.resume:
+        verb = "may start" if report.action == "do_not_start" else "may resume"
+        line += f"; {verb} " + " and ".join(report.resume)
+    return line + "."
+
+
+def _rows(report: LabReport, shown: dict[str, str]) -> list[list[str]]:
+    vocab = vocabulary()["analytes"]
+    rows = []
+    for f in report.findings:
+        given = shown.get(f.analyte, f"{f.value:g}")
+        value = f"{f.value:g} {f.unit}"
+        if given.replace(" ", "") not in (f"{f.value:g}", value.replace(" ", "")):
+            value = f"{given} = {value}"
+        if f.baseline is not None:
+            value += f" (baseline {f.baseline:g})"
+        action = action_label(f.action)
+        if f.resume:
+            action += f"; {'start' if f.action == 'do_not_start' else 'resume'} {f.resume}"
+        why = f.threshold.text() if f.threshold else "no threshold crossed"
+        extra = "; ".join(f.notes)
+        rows.append([vocab[f.analyte]["label"], value, action, why + (f" ({extra})" if extra else ""),
+                     cite_short(f.citation) if f.citation else ""])
+    return rows
+
+
+def render_labs_terminal(report: LabReport, proto: Protocol, shown: dict[str, str], console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console.print(Text(_heading(report, proto), style="bold"))
+    table = Table(show_lines=False)
+    for col in ("Test", "Value", "Action", "Why", "Source"):
+        table.add_column(col)
+    for row in _rows(report, shown):
+        table.add_row(*row)
+    console.print(table)
+    style = "bold" if report.action in ("continue", "ok_to_start") else "bold red"
+    console.print(Text(verdict_line(report), style=style))
+    console.print(Text(DISCLAIMER, style="bold"))
+
+
+def render_labs_markdown(report: LabReport, proto: Protocol, shown: dict[str, str]) -> str:
+    lines = [f"# {_heading(report, proto)}", "", "| Test | Value | Action | Why | Source |", "|---|---|---|---|---|"]
+    for row in _rows(report, shown):
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
+    lines += ["", f"**{verdict_line(report)}**", "", f"_{DISCLAIMER}_", ""]
+    return "\n".join(lines)
+
+
+def labs_dict(report: LabReport, proto: Protocol, shown: dict[str, str]) -> dict[str, Any]:
+    out = report.as_dict()
+    for f in out["findings"]:
+        f["given"] = shown.get(f["analyte"], f"{f['value']:g}")
+    out["protocol_title"] = proto.title
+    out["verdict"] = verdict_line(report)
+    out["disclaimer"] = DISCLAIMER
+    return out

@@ -1,0 +1,109 @@
+"""Lab values with explicit units: parse '1200/mm3', '0.8', '95g/L', convert to the canonical unit of
+vocabulary.toml [analytes], and refuse values no human result can have.
+
+Canonical units: cell counts (neutrophils, lymphocytes, platelets) in 10^9/L, haemoglobin in g/dL, liver
+enzymes as a multiple of the upper limit of normal. A bare number is read in the canonical unit. The
+conversions are unit arithmetic, not clinical figures: 1 cell/mm3 = 1 cell/uL = 10^-3 x 10^9/L;
+1 g/L = 0.1 g/dL.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from .errors import JakplanError
+from .protocols import vocabulary
+
+# unit spellings (lower case, spaces removed) -> factor to the canonical unit, per unit family
+_COUNT = {
+    "10^9/l": 1.0, "x10^9/l": 1.0, "*10^9/l": 1.0, "10e9/l": 1.0, "x10e9/l": 1.0, "10⁹/l": 1.0, "×10⁹/l": 1.0,
+    "x10⁹/l": 1.0, "×10^9/l": 1.0, "g/l(cells)": 1.0, "giga/l": 1.0,
+    "10^3/ul": 1.0, "x10^3/ul": 1.0, "10^3/µl": 1.0, "x10^3/µl": 1.0, "10^3/mm3": 1.0, "x10^3/mm3": 1.0,
+    "10³/mm³": 1.0, "×10³/mm³": 1.0, "k/ul": 1.0, "k/µl": 1.0, "thou/ul": 1.0,
+    "/mm3": 1e-3, "/mm³": 1e-3, "cells/mm3": 1e-3, "cells/mm³": 1e-3, "/ul": 1e-3, "/µl": 1e-3,
+    "cells/ul": 1e-3, "cells/µl": 1e-3, "/μl": 1e-3, "cells/μl": 1e-3,
+}
+_HB = {"g/dl": 1.0, "g/l": 0.1}
+_ULN = {"xuln": 1.0, "uln": 1.0, "×uln": 1.0, "x": 1.0}
+_EGFR = {"ml/min/1.73m2": 1.0, "ml/min/1.73m²": 1.0, "ml/min": 1.0}
+FAMILIES = {"anc": _COUNT, "alc": _COUNT, "platelets": _COUNT, "hb": _HB, "alt_uln": _ULN, "egfr": _EGFR}
+UNIT_NAMES = {
+    "anc": "10^9/L, cells/mm3 or cells/uL (= /mm3)", "alc": "10^9/L, cells/mm3 or cells/uL (= /mm3)",
+    "platelets": "10^9/L, 10^3/uL or cells/mm3", "hb": "g/dL or g/L", "alt_uln": "x ULN",
+    "egfr": "mL/min/1.73m2",
+}
+# a readable spelling for each alternative a bare number might have been meant in
+_ALTERNATIVES = {"anc": [("/mm3", 1e-3)], "alc": [("/mm3", 1e-3)], "platelets": [("/mm3", 1e-3)], "hb": [("g/L", 0.1)]}
+
+_NUMBER = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    analyte: str
+    value: float
+    """In the canonical unit."""
+    unit: str
+    """The canonical unit."""
+    given: str
+    """As the user wrote it, e.g. '1200/mm3'."""
+
+    @property
+    def text(self) -> str:
+        return f"{self.value:g} {self.unit}"
+
+
+def analyte_label(analyte: str) -> str:
+    return vocabulary()["analytes"][analyte]["label"]
+
+
+def plausible(analyte: str) -> tuple[float, float]:
+    lo, hi = vocabulary()["analytes"][analyte].get("plausible", [0, math.inf])
+    return float(lo), float(hi)
+
+
+def parse_value(analyte: str, text: str | float, option: str | None = None) -> Measurement:
+    """'1200/mm3' -> 1.2 (10^9/L). Raises JakplanError naming the option for anything it cannot accept."""
+    vocab = vocabulary()["analytes"]
+    if analyte not in vocab:
+        raise JakplanError(f"unknown analyte '{analyte}'; known: {', '.join(sorted(vocab))}")
+    opt = option or f"--{analyte.replace('_', '-')}"
+    canonical = vocab[analyte]["unit"]
+    raw = str(text)
+    if re.match(r"^\s*[+-]?\d*,\d", raw):
+        raise JakplanError(f"{opt} '{raw}': a comma is ambiguous (decimal or thousands?); write 1.2 or 1200 without commas")
+    m = _NUMBER.match(raw)
+    if not m:
+        raise JakplanError(f"{opt} '{raw}' is not a number with an optional unit (e.g. 0.8, 1200/mm3, 95g/L)")
+    number = float(m.group(1))
+    unit_text = m.group(2)
+    key = unit_text.lower().replace(" ", "")
+    family = FAMILIES[analyte]
+    if not unit_text:
+        factor = 1.0
+    elif key in family:
+        factor = family[key]
+    else:
+        raise JakplanError(f"{opt} '{raw}': unit '{unit_text}' is not one jakplan converts for {analyte_label(analyte).lower()}; "
+                           f"use {UNIT_NAMES[analyte]}")
+    if not math.isfinite(number):
+        raise JakplanError(f"{opt} '{raw}' is not a finite number")
+    if number < 0:
+        raise JakplanError(f"{opt} '{raw}': {analyte_label(analyte).lower()} cannot be negative")
+    value = number * factor
+    lo, hi = plausible(analyte)
+    if not lo <= value <= hi:
+        shown = f"{value:g} {canonical}" if unit_text else f"{number:g} {canonical}"
+        hint = ""
+        if not unit_text:
+            for spelling, alt in _ALTERNATIVES.get(analyte, []):
+                if lo <= number * alt <= hi:
+                    hint = f"; if you meant {spelling}, write {number:g}{spelling}"
+                    break
+        if not hint:
+            hint = " in any unit jakplan knows"
+        raise JakplanError(f"{opt} '{raw}' = {shown} is impossible for {analyte_label(analyte).lower()} "
+                           f"(possible: {lo:g} to {hi:g} {canonical}){hint}")
+    return Measurement(analyte, round(value, 6), canonical, raw.strip())
