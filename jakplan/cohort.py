@@ -221,9 +221,11 @@ def plan_of(prof, months: int | None = None):
     from .engine import build_plan
     from .model import Patient
 
+    from .protocols import default_protocol
+
     ind = resolve_indication(prof.drug, prof.indication)
-    return build_plan(_protocol(prof.drug, prof.protocol), Patient(ind, dict(prof.factors)), prof.start,
-                      months or prof.months or 12)
+    proto = _protocol(prof.drug, prof.protocol or default_protocol(prof.drug, ind))
+    return build_plan(proto, Patient(ind, dict(prof.factors)), prof.start, months or prof.months or 12)
 
 
 # -- export ----------------------------------------------------------------------------------------------

@@ -295,66 +295,44 @@ def _notes(plan: Plan, pauses: tuple[Pause, ...], tracked: dict[str, Rule]) -> l
 
 
 def lab_actions(plan: Plan, history: History) -> list[LabAction]:
-    """What each recorded lab value means under the protocol's thresholds.
+    """What each recorded lab value means under the protocol's thresholds (:func:`jakplan.labs.evaluate_labs`).
 
-    A value before the start date is judged by the threshold's ``before_start`` action, later values by its
-    ``during`` action. A ``drop`` threshold compares with the patient's baseline: the last value of that
-    analyte recorded before the start date, else the first one recorded.
+    A record dated before the start is judged by the before-start actions, later ones by the during-treatment
+    actions; thresholds that compare with a baseline use the last values recorded before the start date.
+    Only values that call for something other than continuing are returned.
     """
     if not history.labs:
         return []
+    from .labs import action_label, evaluate_labs
+    from .protocols import vocabulary
+
     labs = sorted(history.labs, key=lambda r: r.on)
     latest: dict[str, dt.date] = {}
     baseline: dict[str, float] = {}
     for rec in labs:
         for a, v in rec.values.items():
             latest[a] = rec.on
-            if rec.on < plan.start or a not in baseline:
+            if rec.on < plan.start:
                 baseline[a] = v
+    analytes = vocabulary()["analytes"]
     out = []
     for rec in labs:
-        for a, value in rec.values.items():
-            for th in plan.protocol.thresholds:
-                hit = _crossed(th, a, value, rec.on < plan.start, baseline.get(a), plan.indication, rec.on, plan.start)
-                if hit:
-                    out.append(LabAction(on=rec.on, analyte=a, value=value, text=hit[1], action=hit[0],
-                                         current=latest.get(a) == rec.on, detail={"threshold": th.id}))
+        before = rec.on < plan.start
+        report = evaluate_labs(plan.protocol, dict(rec.values), before_start=before,
+                               baseline=None if before else baseline, indication=plan.indication)
+        for f in report.findings:
+            if f.action in ("continue", "ok_to_start") or f.threshold is None:
+                continue
+            label = analytes.get(f.analyte, {}).get("label", f.analyte)
+            text = f"{label} {f.value:g} {f.unit} on {rec.on}: {f.threshold.text()} -> {action_label(f.action)}"
+            if f.resume:
+                text += f"; resume {f.resume}"
+            for n in f.notes:
+                text += f"; {n}"
+            text += f" [{f.threshold.citation.text()}]"
+            out.append(LabAction(on=rec.on, analyte=f.analyte, value=f.value, text=text, action=f.action,
+                                 current=latest.get(f.analyte) == rec.on, detail=f.as_dict()))
     return out
-
-
-def _crossed(th, analyte: str, value: float, before: bool, base: float | None, indication: str,
-             on: dt.date, start: dt.date) -> tuple[str, str] | None:
-    from .protocols import vocabulary
-
-    if th.analyte != analyte:
-        return None
-    inds = getattr(th, "indications", ())
-    if inds and indication not in inds:
-        return None
-    action = th.before_start if before else th.during
-    if not action:
-        return None
-    unit = th.unit
-    if th.comparison == "below":
-        crossed, what = value < th.value, f"below {th.value:g} {unit}"
-    elif th.comparison == "above":
-        crossed, what = value > th.value, f"above {th.value:g} {unit}"
-    elif th.comparison == "drop":
-        if base is None or on < start:
-            return None
-        crossed, what = base - value > th.value, f"a fall of more than {th.value:g} {unit} from baseline {base:g}"
-    else:
-        return None
-    if not crossed:
-        return None
-    vocab = vocabulary()
-    label = vocab["analytes"].get(analyte, {}).get("label", analyte)
-    text = f"{label} {value:g} {unit} on {on}: {what} -> {vocab['actions'].get(action, action)}"
-    if getattr(th, "confirm", False):
-        text += " (confirm on a repeat test first)"
-    if th.resume and not before:
-        text += f"; resume {th.resume}"
-    return action, f"{text} [{th.citation.text()}]"
 
 
 def horizon_months(start: dt.date, today: dt.date, months: int | None, pauses: tuple[Pause, ...]) -> int:

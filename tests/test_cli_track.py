@@ -142,7 +142,7 @@ def test_record_lab_values_and_see_what_they_mean(runner, app, anna):
     out = ok(runner, app, "record", str(anna), "--lab", "anc=0.8", "--lab", "alc=0.9", "--lab", "hb=12.1",
              "--on", "2024-07-29").stdout.splitlines()
     assert out[0] == f"Recorded in {anna}: lab values on 2024-07-29: anc 0.8, alc 0.9, hb 12.1"
-    assert out[1].startswith("! Absolute neutrophil count 0.8 10^9/L on 2024-07-29: below 1 10^9/L -> Interrupt treatment")
+    assert out[1].startswith("! Absolute neutrophil count 0.8 10^9/L on 2024-07-29: < 1 10^9/L -> Interrupt treatment; resume when neutrophils")
     assert "jakplan pause" in out[-1]
     assert load_planfile(anna).history.labs[0].values == {"anc": 0.8, "alc": 0.9, "hb": 12.1}
     got = json.loads(runner.invoke(app, ["status", str(anna), "--today", "2024-08-01", "--format", "json"]).stdout)

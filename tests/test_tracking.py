@@ -218,5 +218,5 @@ def test_lab_values_that_cross_a_threshold_become_actions():
         (D(2024, 7, 24), "hb", 7.5, "interrupt", False),
     ]
     alc = st.lab_actions[1]
-    assert "below 0.5 10^9/L" in alc.text and "resume when lymphocytes are back" in alc.text and "[S1]" in alc.text
+    assert "< 0.5 10^9/L -> Interrupt treatment" in alc.text and "resume when lymphocytes are back" in alc.text and "[S1]" in alc.text
     assert track(us_plan(), hist, D(2024, 7, 1)).lab_actions[-1].on == D(2024, 4, 20)  # later results not yet known
