@@ -149,3 +149,13 @@ def test_record_lab_values_and_see_what_they_mean(runner, app, anna):
     assert [(a["analyte"], a["action"], a["current"]) for a in got["lab_actions"]] == [("anc", "interrupt", True)]
     fine = ok(runner, app, "record", str(anna), "--lab", "anc=2.2", "--on", "2024-08-05").stdout
     assert "!" not in fine
+
+
+def test_schedule_takes_a_plan_file_with_history_as_its_profile(runner, app, anna):
+    ok(runner, app, "record", str(anna), "--rule", "lipids_week12", "--done", "2024-07-29")
+    ok(runner, app, "record", str(anna), "--lab", "anc=1.8", "--on", "2024-07-29")
+    ok(runner, app, "pause", str(anna), "--from", "2024-09-02", "--reason", "herpes zoster")
+    from_file = json.loads(ok(runner, app, "schedule", "--profile", str(anna), "--format", "json").stdout)
+    direct = json.loads(ok(runner, app, "schedule", "--start", "2024-05-01", "--indication", "ra", "--age", "58",
+                           "--format", "json").stdout)
+    assert from_file == direct
