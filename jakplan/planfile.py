@@ -309,6 +309,9 @@ def file_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterato
 
     target = Path(path)
     lp = lock_path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise JakplanError(f"{target}: folder {folder} does not exist")
     try:
         fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:

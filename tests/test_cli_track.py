@@ -45,6 +45,7 @@ def test_init_refuses_to_overwrite_and_bad_input(runner, app, anna, tmp_path):
         (["--out", str(tmp_path / "x.toml")], "--start is missing"),
         (["--start", "2024-05-01", "--factor", "age=old", "--out", str(tmp_path / "x.toml")], "not a number"),
         (["--start", "2024-05-01", "--factor", "shoe=9", "--out", str(tmp_path / "x.toml")], "unknown patient factor 'shoe'"),
+        (["--start", "2024-05-01", "--out", str(tmp_path / "no" / "x.toml")], "does not exist"),
     ]:
         result = runner.invoke(app, ["init", *args])
         assert result.exit_code == 2, (args, result.output)
