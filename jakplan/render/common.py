@@ -102,7 +102,8 @@ def _possible_groups(lines: tuple[DoseLine, ...], tags: bool = True) -> list[str
     for dl in lines:
         e = dl.entry
         head = e.dose if e.outcome in ("standard", "adjusted") else OUTCOME_WORDS[e.outcome].split(" for ")[0].lower()
-        groups.setdefault(head, []).append(f"{e.why or 'standard'} ({cite_short(e.citation, tags)})")
+        why = e.why or " and ".join(c.removeprefix("applies if ").rsplit(" (", 1)[0] for c in dl.open_conditions)
+        groups.setdefault(head, []).append(f"{why} ({cite_short(e.citation, tags)})")
     return [f"{head} if: " + "; ".join(whys) for head, whys in groups.items()]
 
 
@@ -119,6 +120,11 @@ def dose_lines(plan: Plan, tags: bool = True) -> list[str]:
             f"{r.entry.why} ({cite_short(r.entry.citation, tags)})" for r in d.reasons))
     elif d.outcome == "check_label":
         out.append("Dose: check the current label: " + "; ".join(f"{u.topic}. {u.detail}" for u in d.check_label))
+    elif d.outcome == "unknown" and any(dl.entry.outcome == "standard" for dl in d.possible):
+        factors = plan.patient.factors if plan.patient else {}
+        need = dict.fromkeys(factor_label(f) for dl in d.possible if dl.entry.outcome == "standard"
+                             for f in missing_factors(dl.entry.conditions, factors))
+        out.append(f"Dose: depends on {', '.join(need)} (not given); the label's doses are listed below.")
     elif d.outcome == "unknown":
         out.append("Dose: no dose entry of this protocol applies to this patient; check the current label.")
     elif d.outcome == "standard":
