@@ -1,0 +1,105 @@
+"""`jakplan protocols`: the shipped protocol variants; `jakplan protocols show NAME`: every entry with its source."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from . import app
+from .common import Format, clean_errors, make_console, write_stdout
+
+protocols_app = typer.Typer(
+    help="List the protocol variants (US label, EU SmPC, local protocols) for every drug; `show` prints one in full.",
+    no_args_is_help=False,
+    rich_markup_mode=None,
+)
+app.add_typer(protocols_app, name="protocols")
+
+
+@protocols_app.callback(invoke_without_command=True)
+def protocols(
+    ctx: typer.Context,
+    drug: Optional[str] = typer.Option(None, "--drug", help="Only this drug."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, markdown or json."),
+) -> None:
+    """List the protocol variants shipped for each drug, with their indications and which one is the default."""
+    if ctx.invoked_subcommand:
+        return
+    with clean_errors():
+        from ..errors import JakplanError
+        from ..protocols import drug_info
+        from ..render.common import DISCLAIMER
+        from ..render.protocol import catalogue
+
+        if drug:
+            drug_info(drug)
+        if fmt is Format.fhir:
+            raise JakplanError("--format fhir is for plans; use table, markdown or json")
+        rows = [r for r in catalogue() if not drug or r["drug"] == drug]
+        if fmt is Format.json:
+            import json
+
+            write_stdout(json.dumps({"protocols": rows, "disclaimer": DISCLAIMER}, indent=2, ensure_ascii=False))
+            return
+        cols = ["Drug", "Protocol", "Title", "Jurisdiction", "Indications", "Default for"]
+        cells = [[f"{r['drug']} ({r['brand']})", r["protocol"], r["title"], r["jurisdiction"],
+                  ", ".join(r["indications"]), ", ".join(r["default_for"]) or "-"] for r in rows]
+        hint = "Use one with --protocol NAME (or a path to your own .toml); see it with `jakplan protocols show DRUG/NAME`."
+        if fmt is Format.markdown:
+            lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+            lines += ["| " + " | ".join(c) + " |" for c in cells]
+            write_stdout("\n".join(lines + ["", hint, "", f"_{DISCLAIMER}_"]))
+            return
+        from rich.table import Table
+
+        console = make_console()
+        table = Table()
+        for c in cols:
+            table.add_column(c)
+        for c in cells:
+            table.add_row(*c)
+        console.print(table)
+        console.print(hint)
+        console.print(DISCLAIMER)
+
+
+@protocols_app.command("show")
+def show(
+    name: str = typer.Argument(..., help="DRUG/VARIANT (e.g. baricitinib/eu-smpc), VARIANT with --drug, or a path to a .toml file."),
+    drug: Optional[str] = typer.Option(None, "--drug", help="The drug, when NAME is a variant such as us-label (default baricitinib)."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, markdown or json."),
+) -> None:
+    """Print every rule, threshold, dose, risk note and course of one protocol, each with its source."""
+    with clean_errors():
+        from ..errors import JakplanError
+        from ..protocols import drugs, load_protocol, load_protocol_file
+
+        if fmt is Format.fhir:
+            raise JakplanError("--format fhir is for plans; use table, markdown or json")
+        if name.endswith(".toml") or "\\" in name or name.count("/") > 1 or name.startswith((".", "/")):
+            proto = load_protocol_file(name)
+        elif "/" in name:
+            d, v = name.split("/", 1)
+            if d == "common":
+                from ..protocols import data_path
+
+                proto = load_protocol_file(data_path() / "protocols" / "common" / f"{v}.toml")
+            else:
+                if drug and drug != d:
+                    raise JakplanError(f"'{name}' is a {d} protocol, not {drug}")
+                if d not in drugs():
+                    raise JakplanError(f"unknown drug '{d}'; known drugs: {', '.join(sorted(drugs()))}")
+                proto = load_protocol(d, v)
+        else:
+            proto = load_protocol(drug or "baricitinib", name)
+        from ..render.protocol import protocol_dict, render_protocol_markdown, render_protocol_terminal
+
+        if fmt is Format.json:
+            import json
+
+            write_stdout(json.dumps(protocol_dict(proto), indent=2, ensure_ascii=False))
+        elif fmt is Format.markdown:
+            write_stdout(render_protocol_markdown(proto))
+        else:
+            render_protocol_terminal(proto, make_console())
