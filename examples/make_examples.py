@@ -26,6 +26,18 @@ EXAMPLES: list[tuple[str, list[str]]] = [
     ("checklist-week12.html", ["checklist", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--week", "12", "--format", "html"]),
     ("status-anna.txt", ["status", str(HERE / "patients" / "anna.toml"), "--today", "2024-11-20"]),
     ("careplan.fhir.json", ["schedule", "--start", "2024-05-01", "--format", "fhir"]),
+    ("schedule-patient.txt", ["schedule", "--start", "2024-05-01", "--age", "67", "--egfr", "45", "--with", "probenecid",
+                              "--smoker", "past", "--cv-risk", "--hbv-core-antibody", "positive"]),
+    ("schedule-profile.md", ["schedule", "--profile", str(HERE / "patient.toml"), "--format", "markdown"]),
+    ("schedule-covid19.md", ["schedule", "--start", "2024-05-01", "--indication", "covid19", "--egfr", "25", "--format", "markdown"]),
+    ("schedule-abrocitinib-eu.md", ["schedule", "--drug", "abrocitinib", "--protocol", "eu-smpc", "--start", "2024-05-01",
+                                    "--age", "70", "--egfr", "45", "--format", "markdown", "--sources"]),
+    ("labs-baricitinib.txt", ["labs", "--drug", "baricitinib", "--anc", "0.8", "--alc", "0.6", "--hb", "9.5"]),
+    ("labs-tofacitinib.txt", ["labs", "--drug", "tofacitinib", "--hb", "10.1", "--hb-baseline", "12.6"]),
+    ("labs-abrocitinib.json", ["labs", "--drug", "abrocitinib", "--platelets", "45", "--anc", "1200/mm3", "--hb", "95g/L",
+                               "--format", "json"]),
+    ("protocols.md", ["protocols", "--format", "markdown"]),
+    ("protocol-tofacitinib-us.md", ["protocols", "show", "tofacitinib/us-label", "--format", "markdown"]),
 ]
 
 # A fixed export time for the .ics sample (DTSTAMP, RFC 5545 3.8.7.2), so that it is byte-for-byte reproducible.

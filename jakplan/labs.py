@@ -168,7 +168,7 @@ def evaluate_labs(
         worst = max(crossed, key=lambda t: severity(getattr(t, phase)))
         action = getattr(worst, phase)
         if worst.confirm:
-            notes.append("confirm on a repeat test before acting (the source says 'confirmed')")
+            notes.append("confirm on a repeat test before acting")
         notes += list(worst.notes)
         findings.append(Finding(
             analyte, value, vocab[analyte]["unit"], action, worst, tuple(crossed),

@@ -129,11 +129,12 @@ def dose_lines(plan: Plan, tags: bool = True) -> list[str]:
         out.append("Dose: no dose entry of this protocol applies to this patient; check the current label.")
     elif d.outcome == "standard":
         out.append(f"Dose: {d.dose} (" + "; ".join(cite_short(r.entry.citation, tags) for r in d.reasons) + ")")
+    elif d.conflict:
+        out.append("Dose: several adjustments apply with different doses; the prescriber decides how they combine:")
+        out += [f"  {r.entry.dose}: {r.entry.why}, {cite_short(r.entry.citation, tags)}" for r in d.reasons]
     else:
         out.append(f"Dose: {d.dose}: " + "; ".join(
             f"{r.entry.why}, {cite_short(r.entry.citation, tags)}" for r in d.reasons))
-    if d.conflict:
-        out.append("  Several adjustments apply with different doses: the prescriber decides how they combine.")
     out += list(dict.fromkeys(f"  {r.entry.why + ': ' if r.entry.why and len(d.reasons) > 1 else ''}{n}"
                               for r in d.reasons for n in r.entry.notes))
     if d.possible:
