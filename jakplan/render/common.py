@@ -179,6 +179,13 @@ def open_text(conditions, plan: Plan) -> str:
     return "if " + " and ".join(conds) + "; not given"
 
 
+def horizon_text(plan: Plan) -> str:
+    """'2025-05-01 (12 months)', or the last day of a fixed course when it ends first."""
+    if plan.course_end is not None and plan.course_end < plan.end:
+        return f"{plan.course_end.isoformat()} (end of the fixed course)"
+    return f"{plan.end.isoformat()} ({plan.months} months)"
+
+
 def course_line(plan: Plan, tags: bool = True) -> str:
     if plan.course is None or plan.course_end is None:
         return ""

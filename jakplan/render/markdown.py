@@ -7,6 +7,7 @@ from .common import (
     DISCLAIMER,
     course_line,
     dose_lines,
+    horizon_text,
     patient_line,
     risk_lines,
     unverified_lines,
@@ -35,7 +36,7 @@ def render_markdown(plan: Plan, sources: bool = False) -> str:
     lines = [
         f"# {drug_name(plan)} monitoring plan: {indication_name(plan)}",
         "",
-        f"- Start (first dose): {plan.start.isoformat()}; plan to {plan.end.isoformat()} ({plan.months} months)",
+        f"- Start (first dose): {plan.start.isoformat()}; plan to {horizon_text(plan)}",
     ]
     if course_line(plan, sources):
         lines.append(f"- **{course_line(plan, sources)}**")

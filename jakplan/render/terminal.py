@@ -11,6 +11,7 @@ from .common import (
     DISCLAIMER,
     course_line,
     dose_lines,
+    horizon_text,
     patient_line,
     check_label,
     drug_name,
@@ -30,7 +31,7 @@ def render_terminal(plan: Plan, console: Console, sources: bool = False) -> None
     console.print(
         Text(f"{drug_name(plan)} monitoring plan: {indication_name(plan)}", style="bold"),
     )
-    console.print(f"Start (first dose) {plan.start.isoformat()}, plan to {plan.end.isoformat()} ({plan.months} months)")
+    console.print(f"Start (first dose) {plan.start.isoformat()}, plan to {horizon_text(plan)}")
     if course_line(plan, sources):
         console.print(Text(course_line(plan, sources), style="bold"))
     for ln in protocol_lines(plan):
