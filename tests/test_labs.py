@@ -149,3 +149,14 @@ def test_cli_bad_input_is_one_line(runner, app, args, message):
     assert result.exit_code == 2, result.output
     err = result.stderr.strip()
     assert err.startswith("Error: ") and message in err and len(err.splitlines()) == 1, err
+
+
+def test_cli_takes_drug_protocol_and_indication_from_a_profile(runner, app):
+    from pathlib import Path
+
+    profile = Path(__file__).resolve().parent.parent / "examples" / "patient.toml"
+    result = runner.invoke(app, ["labs", "--profile", str(profile), "--anc", "0.9", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.stdout)
+    assert (got["drug"], got["protocol"], got["indication"], got["action"]) == ("baricitinib", "eu-smpc", "ra", "interrupt")
+    assert got["findings"][0]["source"]["id"] == "S11"

@@ -14,7 +14,7 @@ ANALYTE_OPTIONS = (("anc", "--anc"), ("alc", "--alc"), ("hb", "--hb"), ("platele
 
 @app.command()
 def labs(
-    drug: str = typer.Option("baricitinib", "--drug", help="The JAK inhibitor."),
+    drug: Optional[str] = typer.Option(None, "--drug", help="The JAK inhibitor (default baricitinib, or the profile's)."),
     protocol: Optional[str] = typer.Option(None, "--protocol", help="Protocol variant or a path to a .toml file (default: the drug's default for the indication)."),
     indication: Optional[str] = typer.Option(None, "--indication", help="Indication code (default: the drug's first, e.g. ra)."),
     anc: Optional[str] = typer.Option(None, "--anc", help="Neutrophils: 10^9/L by default, or with a unit: 1200/mm3, 1.2x10^9/L.", show_default=False),
@@ -25,6 +25,9 @@ def labs(
     hb_baseline: Optional[str] = typer.Option(None, "--hb-baseline", help="Haemoglobin before treatment (for a 'fall from baseline' rule).", show_default=False),
     before_start: bool = typer.Option(False, "--before-start", help="Judge against the pre-treatment (do-not-start) thresholds."),
     fmt: Format = typer.Option(Format.table, "--format", help="table (terminal), markdown or json."),
+    profile: Optional[str] = typer.Option(
+        None, "--profile", help="Take the drug, indication and protocol from this profile (or plan file)."
+    ),
 ) -> None:
     """Evaluate lab values against the protocol's thresholds: per value and overall, continue, do not start,
     interrupt (and when it may resume), reduce the dose, or discontinue, with the source."""
@@ -48,6 +51,20 @@ def labs(
             baseline["hb"] = parse_value("hb", hb_baseline, "--hb-baseline").value
         if fmt is Format.fhir:
             raise JakplanError("--format fhir is for plans; use table, markdown or json for lab results")
+        if profile:
+            from ..profile import load_profile
+
+            prof = load_profile(profile)
+            drug = drug or prof.drug
+            indication = indication or prof.indication
+            if not protocol and prof.protocol:
+                protocol = prof.protocol
+                if protocol.endswith(".toml"):
+                    from pathlib import Path
+
+                    here = Path(profile).parent / protocol
+                    protocol = str(here) if not Path(protocol).is_absolute() and here.exists() else protocol
+        drug = drug or "baricitinib"
         ind = resolve_indication(drug, indication)
         proto = load_protocol(drug, protocol or default_protocol(drug, ind))
         report = evaluate_labs(proto, values, before_start=before_start, baseline=baseline, indication=ind)
