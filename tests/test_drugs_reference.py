@@ -326,3 +326,15 @@ def test_tb_screening_before_the_first_dose(drug, protocol):
             continue
         p = plan_for(START, drug=drug, protocol=protocol, indication=ind)
         assert any("tb_test" in e.checks and e.date < START for e in p.events), (drug, protocol, ind)
+
+
+@pytest.mark.parametrize("name", ["eular-ra", "vaccines", "ema-2023"])
+def test_guideline_fragments_cite_known_sources_and_use_the_vocabulary(name):
+    from jakplan.protocols import data_path, load_protocol_file
+
+    frag = load_protocol_file(data_path() / "protocols" / "common" / f"{name}.toml")
+    assert frag.fragment
+    for c in [r.citation for r in frag.rules] + [r.citation for r in frag.risks]:
+        assert c.source.id in sources() and c.section
+    for r in frag.rules:
+        assert set(r.checks) <= set(vocabulary()["checks"])
