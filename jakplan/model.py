@@ -7,8 +7,8 @@ stays a pure function from (protocol, patient, start, horizon) to events.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple
 
 KINDS = ("screening", "lab", "review", "milestone")
 """Rule kinds, in the order events of one day are listed."""
@@ -16,8 +16,7 @@ KINDS = ("screening", "lab", "review", "milestone")
 UNITS = ("days", "weeks", "months", "years")
 
 
-@dataclass(frozen=True)
-class Offset:
+class Offset(NamedTuple):
     """A signed amount of one calendar unit, e.g. 12 weeks or 3 months.
 
     A rule states its unit explicitly: weeks are exact (7 days), months and years are calendar months
@@ -35,16 +34,14 @@ class Offset:
         return f"{self.n} {word}"
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     id: str
     document: str
     url: str = ""
     weak: bool = False
 
 
-@dataclass(frozen=True)
-class Citation:
+class Citation(NamedTuple):
     """A rule's source: the document plus the section the rule relies on."""
 
     source: Source
@@ -68,8 +65,7 @@ class Citation:
         }
 
 
-@dataclass(frozen=True)
-class Timing:
+class Timing(NamedTuple):
     """When a rule falls due.
 
     type:
@@ -96,8 +92,7 @@ class Timing:
         return off.unit if off else None
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(NamedTuple):
     """One patient-factor test: factor `op` value, op in is / min / max / above / below / has.
 
     ``has`` tests a list factor (the medicines taken with the JAK inhibitor): true when the list holds the
@@ -121,8 +116,7 @@ class Condition:
         return f"{self.factor.replace('_', ' ')} {sym} {v}"
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     id: str
     kind: str
     title: str
@@ -141,8 +135,7 @@ class Rule:
     (listed as not applicable) for checks that only concern some patients (contraception, HBV DNA ...)."""
 
 
-@dataclass(frozen=True)
-class Threshold:
+class Threshold(NamedTuple):
     """A lab value that changes treatment: `analyte` below/above `value` (canonical unit) -> action."""
 
     id: str
@@ -169,8 +162,7 @@ class Threshold:
         return f"{sym} {v} {self.unit}"
 
 
-@dataclass(frozen=True)
-class Include:
+class Include(NamedTuple):
     protocol: str
     rules: tuple[str, ...]
     why: str
@@ -184,8 +176,7 @@ DOSE_OUTCOMES = ("standard", "adjusted", "not_recommended", "contraindicated")
 """What a dose entry says for the patient it applies to, least restrictive first."""
 
 
-@dataclass(frozen=True)
-class Dose:
+class Dose(NamedTuple):
     """One line of a label's dosing section: for patients who match `indications` and `conditions`,
     the dose is `dose` (standard or adjusted), or the drug is not recommended / contraindicated."""
 
@@ -200,8 +191,7 @@ class Dose:
     origin: str = ""
 
 
-@dataclass(frozen=True)
-class Risk:
+class Risk(NamedTuple):
     """A warning that applies to patients matching `conditions` (boxed warning, EMA 2023 restriction ...)."""
 
     id: str
@@ -213,8 +203,7 @@ class Risk:
     origin: str = ""
 
 
-@dataclass(frozen=True)
-class Course:
+class Course(NamedTuple):
     """A fixed treatment course (e.g. baricitinib in hospitalised COVID-19: 14 days or until discharge)."""
 
     id: str
@@ -224,8 +213,7 @@ class Course:
     indications: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Unverified:
+class Unverified(NamedTuple):
     """A point the reference marks UNVERIFIED (or does not cover): shown as "Check the current label: ...".
 
     With `indications` / `conditions` it is shown only to the patients it concerns; with `dose` it replaces
@@ -239,16 +227,14 @@ class Unverified:
     dose: bool = False
 
 
-@dataclass(frozen=True)
-class Phase:
+class Phase(NamedTuple):
     id: str
     title: str
     before_start: bool = False
     until: Offset | None = None
 
 
-@dataclass(frozen=True)
-class Planning:
+class Planning(NamedTuple):
     """Calendar-placement assumptions (not clinical figures)."""
 
     screening_lead: Offset
@@ -256,8 +242,7 @@ class Planning:
     phases: tuple[Phase, ...]
 
 
-@dataclass(frozen=True)
-class Protocol:
+class Protocol(NamedTuple):
     id: str
     drug: str
     title: str
@@ -283,16 +268,14 @@ class Protocol:
         raise KeyError(rule_id)
 
 
-@dataclass(frozen=True)
-class Patient:
+class Patient(NamedTuple):
     """Who the plan is for. `factors` holds patient factors by vocabulary name (age, egfr, smoker, ...)."""
 
     indication: str
-    factors: dict[str, Any] = field(default_factory=dict)
+    factors: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     date: dt.date
     window_start: dt.date
     window_end: dt.date
@@ -316,8 +299,7 @@ class Event:
         return (self.date, KINDS.index(self.kind), self.rule, self.occurrence)
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     drug: str
     indication: str
     protocol: Protocol
@@ -339,8 +321,7 @@ class Plan:
     """The protocol's "check the current label" points for this patient: (point, conditions left open)."""
 
 
-@dataclass(frozen=True)
-class DoseLine:
+class DoseLine(NamedTuple):
     """One dose entry that applies (or may apply) to the patient."""
 
     entry: Dose
@@ -348,8 +329,7 @@ class DoseLine:
     """Conditions not checked because the factor was not given ('applies if ...')."""
 
 
-@dataclass(frozen=True)
-class DoseAdvice:
+class DoseAdvice(NamedTuple):
     """The dose for this patient: the outcome, the dose text and every entry behind it.
 
     outcome: standard / adjusted / not_recommended / contraindicated (the most restrictive entry that applies),
@@ -369,8 +349,7 @@ class DoseAdvice:
     check_label_possible: tuple[tuple[Unverified, tuple[str, ...]], ...] = ()
 
 
-@dataclass(frozen=True)
-class RiskNote:
+class RiskNote(NamedTuple):
     risk: Risk
     open_conditions: tuple[str, ...] = ()
 

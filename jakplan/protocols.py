@@ -20,7 +20,6 @@ Every problem in a file raises :class:`JakplanError` with one line naming the fi
 from __future__ import annotations
 
 import tomllib
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -539,7 +538,7 @@ def load_protocol_file(path: Path | str, _stack: tuple[str, ...] = (), _own_only
                 ck.fail(w, f"rule '{rid}' is not defined in protocol '{ref}'")
             if inc_inds:
                 narrowed = tuple(i for i in inc_inds if not borrowed.indications or i in borrowed.indications)
-                borrowed = replace(borrowed, indications=narrowed)
+                borrowed = borrowed._replace(indications=narrowed)
             rules[rid] = borrowed
         other_risks = {r.id: r for r in other.risks}
         for rid in risk_ids:
@@ -547,7 +546,7 @@ def load_protocol_file(path: Path | str, _stack: tuple[str, ...] = (), _own_only
                 ck.fail(w, f"risk '{rid}' is not defined in protocol '{ref}'")
             rk = other_risks[rid]
             if inc_inds:
-                rk = replace(rk, indications=tuple(i for i in inc_inds if not rk.indications or i in rk.indications))
+                rk = rk._replace(indications=tuple(i for i in inc_inds if not rk.indications or i in rk.indications))
             borrowed_risks[rid] = rk
         includes.append(Include(protocol=f"{other.drug}/{other.id}", rules=tuple(ids), why=why,
                                 indications=tuple(inc_inds), risks=tuple(risk_ids)))

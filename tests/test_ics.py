@@ -257,7 +257,7 @@ def test_a_plan_without_events_is_refused():
 
     from jakplan.errors import JakplanError
 
-    empty = dataclasses.replace(plan_for(START), events=())
+    empty = plan_for(START)._replace(events=())
     with pytest.raises(JakplanError, match="nothing to export"):
         calendar_bytes(empty)
 
