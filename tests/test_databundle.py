@@ -20,7 +20,11 @@ def test_bundle_matches_tomllib_for_every_shipped_file():
     files = sorted(data_path().rglob("*.toml"))
     assert len(bundle) == len(files)
     for path in files:
-        assert read_toml(path) == tomllib.loads(path.read_text(encoding="utf-8")), path
+        want = tomllib.loads(path.read_text(encoding="utf-8"))
+        got = read_toml(path)
+        assert got == want, path
+        # order matters too (the first indication of a drug is its default): compare as ordered text
+        assert json.dumps(got) == json.dumps(want), path
 
 
 def test_the_bundle_serves_only_the_exact_bytes_it_was_made_from(tmp_path, monkeypatch):
