@@ -68,3 +68,11 @@ def test_every_command_is_documented(app):
     group = typer.main.get_group(app)
     missing = [name for name in group.commands if f"$ jakplan {name}" not in README]
     assert not missing, f"commands missing from the README: {missing}"
+
+
+def test_lazy_command_table_covers_every_command(app):
+    import typer.main
+
+    from jakplan.cli import COMMAND_MODULES
+
+    assert sorted(typer.main.get_group(app).commands) == sorted(COMMAND_MODULES)

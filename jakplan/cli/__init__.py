@@ -1,37 +1,52 @@
 """The command line: a thin Typer wrapper that parses options, calls the library and renders.
 
-Each command lives in its own module and registers itself on ``app``; heavy imports happen inside the
-command functions so that start-up stays fast.
+Each command lives in its own module and registers itself on the Typer app in :mod:`jakplan.cli.base`;
+heavy imports happen inside the command functions so that start-up stays fast.
+
+``jakplan.cli.app`` is the complete application (every command registered), for tests and embedding.
+The console script :func:`main` registers only the module of the command being run (all of them for
+``--help`` or an unknown word), because Typer builds the options of every registered command at start-up.
 """
 
 from __future__ import annotations
 
-import typer
+import importlib
+import sys
 
-app = typer.Typer(
-    name="jakplan",
-    help="Monitoring planner for oral JAK-inhibitor therapy. A planning aid: the prescriber's instructions come first.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-)
+from .base import app as _app
+
+COMMAND_MODULES: dict[str, str] = {
+    "schedule": "schedule",
+    "export": "export",
+    "checklist": "checklist",
+    "init": "track",
+    "record": "track",
+    "pause": "track",
+    "resume": "track",
+    "status": "track",
+    "cohort": "cohort",
+    "labs": "labs",
+    "protocols": "protocols",
+}
+"""Which module registers each top-level command (tests check that this covers every command)."""
 
 
+def load_commands(names: list[str] | None = None) -> None:
+    """Import the command modules for ``names`` (all when None), which registers their commands."""
+    modules = sorted(set(COMMAND_MODULES.values())) if names is None else sorted({COMMAND_MODULES[n] for n in names})
+    for mod in modules:
+        importlib.import_module(f"{__name__}.{mod}")
 
-@app.callback()
-def _root() -> None:
-    """Monitoring planner for oral JAK-inhibitor therapy. A planning aid: the prescriber's instructions come first."""
 
-
-from . import schedule  # noqa: E402,F401  (registers its command)
+def __getattr__(name: str):
+    if name == "app":
+        load_commands()
+        return _app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    app(prog_name="jakplan")
-from . import export  # noqa: E402,F401  (registers its command)
-from . import checklist  # noqa: E402,F401  (registers its command)
-from . import track  # noqa: E402,F401  (registers init, record, pause, resume, status)
-from . import cohort  # noqa: E402,F401  (registers cohort due / cohort export)
-from . import labs  # noqa: E402,F401  (registers labs)
-from . import protocols  # noqa: E402,F401  (registers protocols, protocols show)
+    words = [a for a in sys.argv[1:] if not a.startswith("-")]
+    first = words[0] if words else None
+    load_commands([first] if first in COMMAND_MODULES and sys.argv[1] == first else None)
+    _app(prog_name="jakplan")

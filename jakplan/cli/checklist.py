@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from . import app
+from .base import app
 from .common import clean_errors, make_console, write_stdout
 from .planopts import DrugOpt, IndicationOpt, MonthsOpt, ProtocolOpt, StartOpt
 

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from . import app
+from .base import app
 from .common import clean_errors, make_console, parse_date, write_stdout
 
 cohort_app = typer.Typer(help="A clinic's patients at once: who is due, and calendars for everyone.",

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from . import app
+from .base import app
 from .common import Format, clean_errors, make_console, write_stdout
 from .planopts import (
     AgeOpt,

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from . import app
+from .base import app
 from .common import clean_errors, make_console, parse_date, write_stdout
 
 EXIT_OVERDUE = 1
