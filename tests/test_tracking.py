@@ -220,3 +220,19 @@ def test_lab_values_that_cross_a_threshold_become_actions():
     alc = st.lab_actions[1]
     assert "< 0.5 10^9/L -> Interrupt treatment" in alc.text and "resume when lymphocytes are back" in alc.text and "[S1]" in alc.text
     assert track(us_plan(), hist, D(2024, 7, 1)).lab_actions[-1].on == D(2024, 4, 20)  # later results not yet known
+
+
+@settings(max_examples=40, deadline=None)
+@given(begin=st.integers(0, 400), length=st.integers(1, 120), later=st.integers(0, 400))
+def test_a_single_pause_moves_exactly_the_checks_on_or_after_it(begin, length, later):
+    p = Pause(START + dt.timedelta(days=begin), START + dt.timedelta(days=begin + length), "x")
+    today = p.end + dt.timedelta(days=later)
+    plan = us_plan(36)
+    plain = {(i.rule, i.occurrence): i for i in track(plan, History(), today).items}
+    paused = track(plan, History(pauses=(p,)), today)
+    for i in paused.items:
+        before = plain[(i.rule, i.occurrence)]
+        if i.kind != "screening" and before.date >= p.start:
+            assert (i.date - before.date).days == length and i.planned == before.date
+        else:
+            assert i.date == before.date and i.planned is None

@@ -153,10 +153,10 @@ def record(
             from ..planfile import History
             from ..tracking import lab_actions
 
-            latest = History(labs=history.labs[-1:])
-            for a in lab_actions(plan, latest):
+            found = lab_actions(plan, History(labs=history.labs[-1:]))
+            for a in found:
                 lines.append(f"! {a.text}")
-            if any(a.action in ("interrupt", "stop", "discontinue", "do_not_start") for a in lab_actions(plan, latest)):
+            if any(a.action in ("interrupt", "stop", "discontinue", "do_not_start") for a in found):
                 lines.append("  Contact the prescriber; if treatment is interrupted, record it with `jakplan pause`.")
         write_stdout("\n".join(lines))
 
