@@ -50,9 +50,15 @@ def parse_date(value: str, option: str) -> dt.date:
 
 
 def make_console(**kwargs):
-    """A rich Console built at call time, so that tests (and COLUMNS) decide its width."""
+    """A rich Console built at call time, so that tests (and COLUMNS) decide its width.
+
+    Markup, emoji codes and highlighting are off: every string jakplan prints is data (titles, citations
+    such as "[S1]"), never rich markup, and parsing it as markup would be both slower and wrong.
+    """
     from rich.console import Console
 
+    for key in ("markup", "emoji", "highlight"):
+        kwargs.setdefault(key, False)
     return Console(**kwargs)
 
 
