@@ -9,7 +9,7 @@ does not exist to the last day of the month (Jan 31 + 1 month = Feb 29 in 2024) 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
@@ -30,8 +30,7 @@ def relative_label(off: Offset | None) -> str:
     return f"{off.unit[:-1]} {off.n}"
 
 
-@dataclass(frozen=True)
-class Occurrence:
+class Occurrence(NamedTuple):
     n: int
     date: dt.date
     window_start: dt.date

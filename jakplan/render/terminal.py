@@ -28,18 +28,19 @@ KIND_STYLE = {"screening": "magenta", "lab": "cyan", "review": "yellow", "milest
 
 
 def render_terminal(plan: Plan, console: Console, sources: bool = False) -> None:
-    console.print(
-        Text(f"{drug_name(plan)} monitoring plan: {indication_name(plan)}", style="bold"),
-    )
-    console.print(f"Start (first dose) {plan.start.isoformat()}, plan to {horizon_text(plan)}")
+    head = Text(f"{drug_name(plan)} monitoring plan: {indication_name(plan)}\n", style="bold")
+    head.append(f"Start (first dose) {plan.start.isoformat()}, plan to {horizon_text(plan)}\n")
     if course_line(plan, sources):
-        console.print(Text(course_line(plan, sources), style="bold"))
+        head.append(course_line(plan, sources) + "\n", style="bold")
     for ln in protocol_lines(plan):
-        console.print(Text(ln))
+        head.append(ln + "\n")
+    head.rstrip()
+    console.print(head)
     render_patient_block(plan, console, sources)
-    console.print(Text(planning_line(plan), style="dim"))
+    notes = Text(planning_line(plan), style="dim")
     for ln in unverified_lines(plan):
-        console.print(Text(ln, style="yellow"))
+        notes.append("\n" + ln, style="yellow")
+    console.print(notes)
 
     titles = phase_titles(plan)
     groups: dict[str, list] = {}
