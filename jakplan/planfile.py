@@ -129,6 +129,8 @@ class PlanFile:
         return self._doc[key]
 
     def add_done(self, rule: str, on: dt.date, note: str = "") -> Done:
+        if any(d.rule == rule and d.on == on for d in self.history.done):
+            raise JakplanError(f"{self.path}: {rule} is already recorded as done on {on}")
         entry: dict[str, Any] = {"rule": rule, "on": on}
         if note:
             entry["note"] = note
@@ -305,7 +307,10 @@ def file_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterato
     The lock file is left in place: removing it would let a waiting process lock a file that a third one
     has already replaced.
     """
-    import fcntl
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system
+        raise JakplanError("changing a plan file needs POSIX file locking (Linux, macOS, BSD)") from None
 
     target = Path(path)
     lp = lock_path(target)

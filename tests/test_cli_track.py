@@ -111,12 +111,14 @@ def test_status_shows_the_anchor_and_the_pause(runner, app, anna):
     (["record", "{f}", "--lab", "xyz=1", "--on", "2024-07-01"], "unknown lab analyte 'xyz'"),
     (["record", "{f}", "--lab", "anc", "--on", "2024-07-01"], "must look like ANALYTE=VALUE"),
     (["resume", "{f}", "--on", "2024-07-01"], "not paused; nothing to resume"),
+    (["record", "{f}", "--rule", "tb_screening", "--done", "2024-04-01"], "tb_screening is already recorded as done on 2024-04-01"),
     (["pause", "{f}", "--from", "2024-04-01", "--reason", "x"], "before the start date"),
     (["pause", "{f}", "--from", "2024-06-01", "--reason", " "], "--reason is empty"),
     (["status", "{f}", "--today", "yesterday"], "--today 'yesterday' is not a date"),
     (["status", "{missing}"], "file not found"),
 ])
 def test_bad_input_is_one_line_and_the_file_is_untouched(runner, app, anna, tmp_path, args, msg):
+    ok(runner, app, "record", str(anna), "--rule", "tb_screening", "--done", "2024-04-01")
     before = anna.read_bytes()
     args = [a.format(f=anna, missing=tmp_path / "missing.toml") for a in args]
     result = runner.invoke(app, args)
