@@ -5,7 +5,7 @@
 
 Both stream: rows and files are read lazily, handed to workers in small chunks with a bounded number in
 flight, and each result is yielded (and can be printed) as soon as it is ready, so memory does not grow with
-the cohort. A bad row or file becomes one result naming the file and line; the rest go on. Each patient's
+the cohort (except for the set of patient ids seen, kept to refuse a duplicate id). A bad row or file becomes one result naming the file and line; the rest go on. Each patient's
 files are rendered in memory first and written atomically; if one of them cannot be written, the others
 written for that patient are removed again, so no patient is left half-written.
 
