@@ -127,7 +127,8 @@ def read_rows(path: str | os.PathLike) -> Iterator[Row]:
     """The data rows of a profiles CSV, lazily, with their line numbers; a bad header raises at once."""
     p = Path(path)
     try:
-        fh = open(p, newline="", encoding="utf-8-sig")
+        # a byte that is not UTF-8 becomes U+FFFD, which no column accepts: that row is reported, the rest go on
+        fh = open(p, newline="", encoding="utf-8-sig", errors="replace")
     except FileNotFoundError:
         raise JakplanError(f"{p}: file not found") from None
     except IsADirectoryError:

@@ -208,3 +208,10 @@ def test_cli_due_reports_a_bad_file_by_name_and_line_and_goes_on(runner, app, cl
     for name in ("anna", "bob", "carla"):
         assert name in result.stdout
     assert "4 plan files: 1 with overdue checks, 2 due this week only, 0 with nothing due, 1 unreadable" in result.stdout
+
+
+def test_a_row_with_bytes_that_are_not_utf8_is_reported_and_the_rest_go_on(tmp_path):
+    (tmp_path / "mixed.csv").write_bytes(b"id,start,smoker\nok1,2024-05-01,never\nbad,2024-05-01,n\xe9ver\nok2,2024-06-01,past\n")
+    results = list(export_rows(tmp_path / "mixed.csv", tmp_path / "out", ("ics",), workers=1))
+    assert [(r.name, r.ok) for r in results] == [("ok1", True), ("bad", False), ("ok2", True)]
+    assert f"{tmp_path / 'mixed.csv'} line 3 (id bad): factor 'smoker' must be one of" in results[1].message
