@@ -35,7 +35,7 @@ def sections(cl):
 def test_week12_nhs_checklist_content(nhs):
     cl = build_checklist(nhs, visit_on(nhs, dt.date(2024, 7, 24)))
     s = sections(cl)
-    assert list(s) == ["tests", "assess", "ask", "thresholds", "notes"]
+    assert list(s) == ["patient", "tests", "assess", "ask", "thresholds", "notes"]
     tests = {i.text: i for i in s["tests"].items}
     assert list(tests) == [check_label(c) for c in ("cbc_diff", "renal_function", "liver_enzymes", "lipids")]
     assert tests[check_label("lipids")].details == (FASTING,)

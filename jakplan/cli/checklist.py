@@ -9,7 +9,7 @@ import typer
 
 from .base import app
 from .common import clean_errors, make_console, write_stdout
-from .planopts import DrugOpt, IndicationOpt, MonthsOpt, ProtocolOpt, StartOpt
+from .planopts import PlanOptions, with_plan_options
 
 
 class ChecklistFormat(str, Enum):
@@ -20,8 +20,9 @@ class ChecklistFormat(str, Enum):
 
 
 @app.command()
+@with_plan_options
 def checklist(
-    start: StartOpt,
+    plan_options: PlanOptions,
     week: Optional[int] = typer.Option(None, "--week", help="The visit N weeks after the first dose (0 = the first dose)."),
     on: Optional[str] = typer.Option(None, "--on", help="The visit on this date, YYYY-MM-DD."),
     next_: bool = typer.Option(False, "--next", help="The next visit on or after --today."),
@@ -31,10 +32,6 @@ def checklist(
     ),
     out: Optional[str] = typer.Option(None, "--out", help="Write the checklist to this file (- for standard output)."),
     force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
-    months: MonthsOpt = 12,
-    drug: DrugOpt = "baricitinib",
-    indication: IndicationOpt = None,
-    protocol: ProtocolOpt = None,
 ) -> None:
     """Print the checklist for one visit: tests to take (with preparation), what to assess, questions to ask,
     the lab results that would change treatment, and the sources. Choose the visit with --week, --on or --next."""
@@ -48,7 +45,6 @@ def checklist(
         from ..render import checklist as render
         from ..visits import lookup, next_visit, week_day
         from .common import parse_date
-        from .planopts import plan_from_options
 
         chosen = [name for name, given in (("--week", week is not None), ("--on", on is not None), ("--next", next_)) if given]
         if len(chosen) != 1:
@@ -67,7 +63,7 @@ def checklist(
             if target.exists() and not force:
                 raise JakplanError(f"{target}: already exists; not overwriting it (use --force to replace it)")
 
-        plan = plan_from_options(start, months, drug, indication, protocol)
+        plan = plan_options.build()
         if next_:
             day = parse_date(today, "--today") if today is not None else dt.date.today()
             visit = next_visit(plan, day)

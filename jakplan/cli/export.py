@@ -10,7 +10,7 @@ import typer
 
 from .base import app
 from .common import clean_errors, write_stdout
-from .planopts import DrugOpt, IndicationOpt, MonthsOpt, ProtocolOpt, StartOpt
+from .planopts import PlanOptions, with_plan_options
 
 _DURATION = re.compile(r"^\s*(\d{1,4})\s*([wdhm])\s*$", re.IGNORECASE)
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
@@ -35,8 +35,9 @@ def parse_remind(value: str) -> dt.timedelta | None:
 
 
 @app.command()
+@with_plan_options
 def export(
-    start: StartOpt,
+    plan_options: PlanOptions,
     out: str = typer.Option(..., "--out", help="The .ics file to write, or - for standard output.", show_default=False),
     force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
     remind: str = typer.Option(
@@ -46,10 +47,6 @@ def export(
         "2d, 36h, 1w; 'none' for no alarm. Some calendar services (Google Calendar, Outlook, some Android "
         "calendars) ignore alarms in imported files.",
     ),
-    months: MonthsOpt = 12,
-    drug: DrugOpt = "baricitinib",
-    indication: IndicationOpt = None,
-    protocol: ProtocolOpt = None,
 ) -> None:
     """Write the plan as an iCalendar (.ics) file: one all-day event per visit day, with the checks due,
     preparation notes and sources. Import it into a calendar; re-importing the same plan updates its events
@@ -57,10 +54,9 @@ def export(
     with clean_errors():
         from ..fileio import atomic_write
         from ..render.ics import calendar_bytes
-        from .planopts import plan_from_options
 
         alarm = parse_remind(remind)
-        plan = plan_from_options(start, months, drug, indication, protocol)
+        plan = plan_options.build()
         data = calendar_bytes(plan, alarm)
         if out == "-":
             write_stdout(data.decode("utf-8"))

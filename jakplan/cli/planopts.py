@@ -160,3 +160,63 @@ def plan_from_profile(
         start=parse_date(start, "--start") if start else None, factors=factors or {},
     )
     return plan_for_profile(prof, where="--profile" if profile else "")
+
+
+# ---------------------------------------------------------------- one set of plan options for every plan command
+
+StartOrProfileOpt = Annotated[
+    Optional[str], typer.Option("--start", help="Date of the first dose, YYYY-MM-DD (or from --profile).", show_default=False)
+]
+OptMonthsOpt = Annotated[
+    Optional[int], typer.Option("--months", help="How many months after the start to plan (1-120; default 12).", show_default=False)
+]
+OptDrugOpt = Annotated[Optional[str], typer.Option("--drug", help="The JAK inhibitor (default baricitinib).", show_default=False)]
+
+PLAN_OPTIONS: tuple[tuple[str, object], ...] = (
+    ("start", StartOrProfileOpt), ("months", OptMonthsOpt), ("drug", OptDrugOpt), ("indication", IndicationOpt),
+    ("protocol", ProtocolOpt), ("profile", ProfileOpt), ("age", AgeOpt), ("born", BornOpt), ("weight", WeightOpt),
+    ("egfr", EgfrOpt), ("crcl", CrclOpt), ("hepatic", HepaticOpt), ("with_", WithOpt), ("cyp2c9", Cyp2c9Opt),
+    ("smoker", SmokerOpt), ("cv_risk", CvRiskOpt), ("cancer_history", CancerOpt), ("clot_history", ClotOpt),
+    ("skin_cancer_risk", SkinCancerOpt), ("recurrent_infections", InfectionsOpt), ("hbv_core_antibody", HbvOpt),
+    ("high_tb_risk", TbRiskOpt), ("pregnancy_possible", PregnancyOpt),
+)
+"""The options that choose the plan and describe the patient, in the order --help lists them."""
+
+
+class PlanOptions:
+    """The parsed plan options of one command; :meth:`build` turns them into the :class:`Plan`."""
+
+    def __init__(self, values: dict):
+        self.values = values
+
+    def build(self):
+        """The plan (bad values raise ``JakplanError``): profile file first, command-line values laid over it."""
+        v = dict(self.values)
+        factor_names = [name for name, _ in PLAN_OPTIONS[6:]]
+        factors = patient_factors(**{n: v.pop(n) for n in factor_names})
+        return plan_from_profile(v["profile"], v["start"], v["months"], v["drug"], v["indication"], v["protocol"], factors)
+
+
+def with_plan_options(func):
+    """Give a command every plan and patient option (--start, --profile, --age, --egfr, ...).
+
+    The command declares a ``plan_options: PlanOptions`` parameter and calls ``plan_options.build()`` inside
+    ``clean_errors()``; the options appear after its own in ``--help``, the same for every command.
+    """
+    import functools
+    import inspect
+
+    sig = inspect.signature(func, eval_str=True)  # annotations as objects: Typer reads them from the wrapper
+    own = [p for p in sig.parameters.values() if p.name != "plan_options"]
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ann)
+             for name, ann in PLAN_OPTIONS]
+
+    @functools.wraps(func)
+    def wrapper(**kwargs):
+        values = {name: kwargs.pop(name) for name, _ in PLAN_OPTIONS}
+        return func(plan_options=PlanOptions(values), **kwargs)
+
+    del wrapper.__wrapped__  # Typer must see the signature below, not the wrapped function's
+    wrapper.__signature__ = sig.replace(parameters=own + extra)
+    wrapper.__annotations__ = {p.name: p.annotation for p in own + extra}
+    return wrapper

@@ -7,7 +7,7 @@ every format says the same thing. Nothing here computes a date.
 Sections, in order: tests to take (with preparation notes such as fasting), things to do (immunisations),
 what to assess (response milestones and reviews due), questions to ask the patient, the lab results that would
 change treatment (the protocol's thresholds, for the phase the visit is in), notes for the clinician (label
-notes and "check the current label" items), and the sources.
+notes and "check the current label" items), and the sources; first of all, the patient's dose and risk notes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 from ..model import Event, Plan, Threshold
 from ..protocols import vocabulary
 from ..visits import Lookup, Visit
-from .common import DISCLAIMER, check_label, drug_name, indication_name
+from .common import (
+    DISCLAIMER,
+    check_label,
+    dose_lines,
+    drug_name,
+    indication_name,
+    patient_line,
+    risk_lines,
+    unverified_lines,
+)
 
 KIND_WORDS = {
     "screening": "screening before the first dose",
@@ -172,13 +181,15 @@ def build_checklist(plan: Plan, visit: Visit) -> Checklist:
             if item is not None:
                 limits.add(th.id, item.text, item.details, item.sources[0])
                 cite(th.citation.text())
-    for u in plan.protocol.unverified:
-        if getattr(u, "indications", ()) and plan.indication not in u.indications:
-            continue
-        notes.add(f"unverified:{u.topic}", f"Check the current label: {u.topic}. {u.detail}")
+    for line in unverified_lines(plan):
+        notes.add(f"unverified:{line}", line)
+    patient = _Collector()
+    for line in [patient_line(plan)] + dose_lines(plan, tags=True) + risk_lines(plan, tags=True):
+        patient.add(f"patient:{line}", line.strip())
 
     phase = "before the first dose" if visit.before_start else "during treatment"
     sections = [
+        Section("patient", "For this patient (dose and risk notes)", patient.result(), tick=False),
         Section("tests", "Tests to take", tests.result()),
         Section("actions", "To do before the first dose" if visit.before_start else "To do", actions.result()),
         Section("assess", "Assess (response milestones and reviews due)", assess.result()),

@@ -18,7 +18,17 @@ import re
 from typing import Any
 
 from ..model import Plan
-from .common import DISCLAIMER, check_label, drug_name, indication_name, planning_line, protocol_lines
+from .common import (
+    DISCLAIMER,
+    check_label,
+    dose_lines,
+    drug_name,
+    indication_name,
+    planning_line,
+    protocol_lines,
+    risk_lines,
+    unverified_lines,
+)
 
 KIND = {"screening": "ServiceRequest", "lab": "ServiceRequest", "review": "Appointment", "milestone": "Appointment"}
 _ID_BAD = re.compile(r"[^A-Za-z0-9\-.]")
@@ -69,7 +79,8 @@ def careplan(plan: Plan, patient: str | None = None) -> dict[str, Any]:
         contained.append(doc)
 
     notes = [DISCLAIMER, *[ln.strip() for ln in protocol_lines(plan)], planning_line(plan)]
-    notes += [f"Check the current label: {u.topic}. {u.detail}" for u in p.unverified]
+    notes += [ln.strip() for ln in dose_lines(plan) + risk_lines(plan)]
+    notes += unverified_lines(plan)
     notes += [f"Not applicable: {rid} ({why})" for rid, why in plan.skipped]
     subject: dict[str, Any] = {"display": patient or "the patient this plan was made for"}
     if patient:
