@@ -15,6 +15,19 @@ from pathlib import Path
 from .errors import JakplanError
 
 
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """The bytes of a user's file; a missing file, a folder or an unreadable file raises a one-line JakplanError."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise JakplanError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise JakplanError(f"{path}: is a directory, not a file") from None
+    except OSError as exc:
+        raise JakplanError(f"{path}: cannot read: {exc.strerror}") from None
+
+
 def atomic_write(path: str | os.PathLike, data: bytes | str, overwrite: bool = False) -> Path:
     """Write ``data`` to ``path`` atomically; text is written as UTF-8."""
     target = Path(path)

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import JakplanError
-from .fileio import atomic_write
+from .fileio import atomic_write, read_bytes
 from .profile import Profile, profile_from_dict
 from .protocols import vocabulary
 
@@ -276,15 +276,9 @@ def planfile_from_text(text: str, path: Path) -> PlanFile:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise JakplanError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise JakplanError(f"{path}: is a directory, not a file") from None
+        return read_bytes(path).decode("utf-8")
     except UnicodeDecodeError:
         raise JakplanError(f"{path}: not valid TOML: not UTF-8 text") from None
-    except OSError as exc:
-        raise JakplanError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def load_planfile(path: str | os.PathLike) -> PlanFile:

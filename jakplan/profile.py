@@ -77,6 +77,18 @@ class Profile:
         return out
 
 
+def as_date(value: Any, what: str) -> dt.date:
+    """A TOML date or a 'YYYY-MM-DD' string as a date; ``what`` names the field in the error."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise JakplanError(f"{what} '{value}' is not a date (YYYY-MM-DD)") from None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise JakplanError(f"{what} must be a date (YYYY-MM-DD), not {value!r}")
+    return value
+
+
 def check_factor(name: str, value: Any, where: str) -> Any:
     """Validate one patient factor against the vocabulary; returns the value, raises JakplanError."""
     factors = vocabulary()["factors"]
@@ -102,13 +114,7 @@ def check_factor(name: str, value: Any, where: str) -> Any:
             if allowed and v not in allowed:
                 raise JakplanError(f"{where}: factor '{name}': unknown value '{v}'; known: {', '.join(allowed)}")
     if ftype == "date":
-        if isinstance(value, str):
-            try:
-                value = dt.date.fromisoformat(value)
-            except ValueError:
-                raise JakplanError(f"{where}: factor '{name}' '{value}' is not a date (YYYY-MM-DD)") from None
-        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-            raise JakplanError(f"{where}: factor '{name}' must be a date (YYYY-MM-DD), not {value!r}")
+        value = as_date(value, f"{where}: factor '{name}'")
     return value
 
 
@@ -128,15 +134,7 @@ def profile_from_dict(raw: dict[str, Any], where: str) -> Profile:
                 raise JakplanError(f"{where}: field '{key}' must be text, not {raw[key]!r}")
             setattr(prof, key, raw[key])
     if "start" in raw:
-        val = raw["start"]
-        if isinstance(val, str):
-            try:
-                val = dt.date.fromisoformat(val)
-            except ValueError:
-                raise JakplanError(f"{where}: field 'start' '{raw['start']}' is not a date (YYYY-MM-DD)") from None
-        if isinstance(val, dt.datetime) or not isinstance(val, dt.date):
-            raise JakplanError(f"{where}: field 'start' must be a date (YYYY-MM-DD), not {raw['start']!r}")
-        prof.start = val
+        prof.start = as_date(raw["start"], f"{where}: field 'start'")
     if "months" in raw:
         m = raw["months"]
         if not isinstance(m, int) or isinstance(m, bool) or m < 1:

@@ -108,15 +108,9 @@ def parse_toml_bytes(raw: bytes, path: Path | str) -> dict[str, Any]:
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file (a shipped one from the pre-parsed bundle when its bytes match)."""
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        raise JakplanError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise JakplanError(f"{path}: is a directory, not a file") from None
-    except OSError as exc:
-        raise JakplanError(f"{path}: cannot read: {exc.strerror}") from None
+    from .fileio import read_bytes
+
+    raw = read_bytes(path)
     bundled = _bundled(path, raw)
     if bundled is not None:
         return bundled
