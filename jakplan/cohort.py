@@ -300,7 +300,7 @@ def export_one(job: ExportJob) -> Result:
         written: list[Path] = []
         try:
             for t, payload in targets:
-                atomic_write(t, payload, overwrite=job.overwrite)
+                atomic_write(t, payload, overwrite=job.overwrite, sync_dir=False)  # folder synced once at the end
                 written.append(t)
         except JakplanError:
             for t in written:
@@ -340,7 +340,13 @@ def export_rows(csv_path: str | os.PathLike, out: str | os.PathLike, formats: tu
             seen.add(pid)
             yield ExportJob(row, str(outdir), formats, overwrite)
 
-    return stream_map(export_one, jobs(), workers, chunk_size(n, workers))
+    def synced(results: Iterator[Result]) -> Iterator[Result]:
+        yield from results
+        from .fileio import fsync_dir
+
+        fsync_dir(outdir)  # one folder fsync makes every rename of the run durable
+
+    return synced(stream_map(export_one, jobs(), workers, chunk_size(n, workers)))
 
 
 def count_rows(csv_path: str | os.PathLike) -> int:

@@ -15,6 +15,18 @@ from pathlib import Path
 from .errors import JakplanError
 
 
+def fsync_dir(folder: str | os.PathLike) -> None:
+    """Make the renames in ``folder`` durable (best effort: some file systems cannot fsync a folder)."""
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
 def read_bytes(path: str | os.PathLike) -> bytes:
     """The bytes of a user's file; a missing file, a folder or an unreadable file raises a one-line JakplanError."""
     try:
@@ -28,8 +40,12 @@ def read_bytes(path: str | os.PathLike) -> bytes:
         raise JakplanError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def atomic_write(path: str | os.PathLike, data: bytes | str, overwrite: bool = False) -> Path:
-    """Write ``data`` to ``path`` atomically; text is written as UTF-8."""
+def atomic_write(path: str | os.PathLike, data: bytes | str, overwrite: bool = False, sync_dir: bool = True) -> Path:
+    """Write ``data`` to ``path`` atomically; text is written as UTF-8.
+
+    ``sync_dir=False`` skips the fsync of the folder after the rename, for a caller that writes many files
+    into one folder and calls :func:`fsync_dir` once when all are written (the cohort export).
+    """
     target = Path(path)
     if target.is_dir():
         raise JakplanError(f"{target}: is a directory; give a file name")
@@ -64,12 +80,6 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, overwrite: bool = F
         except OSError:
             pass
         raise JakplanError(f"{target}: cannot write: {exc.strerror}") from None
-    try:
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+    if sync_dir:
+        fsync_dir(folder)
     return target

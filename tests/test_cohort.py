@@ -113,10 +113,10 @@ def test_nothing_half_written_and_nothing_overwritten(cohort, monkeypatch):
 
     real = jakplan.fileio.atomic_write
 
-    def disk_full_for_p0002_json(path, data, overwrite=False):
+    def disk_full_for_p0002_json(path, data, overwrite=False, **kwargs):
         if Path(path).name == "p0002.json":
             raise JakplanError(f"{path}: cannot write: No space left on device")
-        return real(path, data, overwrite)
+        return real(path, data, overwrite, **kwargs)
 
     monkeypatch.setattr(jakplan.fileio, "atomic_write", disk_full_for_p0002_json)
     out = cohort / "cal"
