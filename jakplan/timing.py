@@ -9,6 +9,7 @@ does not exist to the last day of the month (Jan 31 + 1 month = Feb 29 in 2024) 
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
@@ -16,11 +17,22 @@ from dateutil.relativedelta import relativedelta
 from .model import Offset, Planning, Timing
 
 
+_DAYS_PER = {"days": 1, "weeks": 7}
+
+
+@lru_cache(maxsize=4096)
+def _step(unit: str, n: int) -> dt.timedelta | relativedelta:
+    """n units as something to add to a date: exact days for days/weeks, a relativedelta for months/years."""
+    if unit in _DAYS_PER:
+        return dt.timedelta(days=n * _DAYS_PER[unit])
+    return relativedelta(**{unit: n})
+
+
 def shift(day: dt.date, off: Offset | None, k: int = 1) -> dt.date:
     """``day`` moved by ``k`` times ``off`` (calendar months/years, exact days/weeks)."""
     if off is None or off.n == 0 or k == 0:
         return day
-    return day + relativedelta(**{off.unit: off.n * k})
+    return day + _step(off.unit, off.n * k)
 
 
 def relative_label(off: Offset | None) -> str:

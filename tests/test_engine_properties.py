@@ -65,3 +65,12 @@ def test_same_input_same_plan(start):
     a = build_plan(PROTOCOLS["us-label"], Patient("ra"), start, 12)
     b = build_plan(PROTOCOLS["us-label"], Patient("ra"), start, 12)
     assert a.events == b.events
+
+
+@settings(max_examples=300, deadline=None)
+@given(day=starts, n=st.integers(0, 600), k=st.integers(-3, 12), unit=st.sampled_from(["days", "weeks", "months", "years"]))
+def test_shift_is_relativedelta_arithmetic(day, n, k, unit):
+    from jakplan.model import Offset
+    from jakplan.timing import shift
+
+    assert shift(day, Offset(n, unit), k) == day + relativedelta(**{unit: n * k})
