@@ -6,7 +6,7 @@ What it measures (printed, not asserted):
 
 - jakplan: ``jakplan.cohort.export_rows`` from a CSV of N deterministic profiles to N .ics files, end to end:
   reading the CSV, building each plan, rendering the calendar, and the atomic write of each file
-  (temporary file + fsync + rename + folder fsync). Wall time, patients/s; run serially and with
+  (temporary file + fsync + rename; one fsync of the output folder per run). Wall time, patients/s; run serially and with
   ``--workers`` processes (the default for a cohort of this size).
 - the floor: the time icalendar alone takes to build and serialize the same events (same UIDs, dates,
   summaries, descriptions, categories; extracted from jakplan's calendars beforehand) in one process, with
