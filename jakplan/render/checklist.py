@@ -184,8 +184,13 @@ def build_checklist(plan: Plan, visit: Visit) -> Checklist:
     for line in unverified_lines(plan):
         notes.add(f"unverified:{line}", line)
     patient = _Collector()
+    head = ""
     for line in [patient_line(plan)] + dose_lines(plan, tags=True) + risk_lines(plan, tags=True):
-        patient.add(f"patient:{line}", line.strip())
+        if line.startswith(" ") and head:  # an indented line belongs to the line above it
+            patient.add(head, "", (line.strip(),))
+        else:
+            head = f"patient:{line}"
+            patient.add(head, line.strip())
 
     phase = "before the first dose" if visit.before_start else "during treatment"
     sections = [
