@@ -102,3 +102,11 @@ def test_help_lists_schedule(runner, app):
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "schedule" in result.stdout
+
+
+def test_version(runner, app):
+    from jakplan import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"jakplan {__version__}\n"
