@@ -1,8 +1,8 @@
 """The options that say which plan to build, shared by every command that renders a plan.
 
-Each option is an ``Annotated`` type, so a command declares ``start: StartOpt`` and gets the same name, help and
-default as every other command; :func:`plan_from_options` turns the parsed values into a :class:`Plan`. New plan
-options (a patient profile, patient factors) belong here, so that all commands pick them up together.
+Each option is an ``Annotated`` type listed once in :data:`PLAN_OPTIONS`; :func:`with_plan_options` gives a
+command all of them, and :meth:`PlanOptions.build` turns the parsed values into a :class:`Plan`. New plan
+options belong in :data:`PLAN_OPTIONS`, so that every plan command picks them up together.
 """
 
 from __future__ import annotations
@@ -11,9 +11,6 @@ from typing import Annotated, Optional
 
 import typer
 
-StartOpt = Annotated[str, typer.Option("--start", help="Date of the first dose, YYYY-MM-DD.", show_default=False)]
-MonthsOpt = Annotated[int, typer.Option("--months", help="How many months after the start to plan (1-120).")]
-DrugOpt = Annotated[str, typer.Option("--drug", help="The JAK inhibitor.")]
 IndicationOpt = Annotated[
     Optional[str], typer.Option("--indication", help="Indication code (default: the drug's first, e.g. ra).")
 ]
@@ -23,20 +20,6 @@ ProtocolOpt = Annotated[
         "--protocol", help="Protocol variant (e.g. us-label, eu-smpc, nhs-lanarkshire) or a path to a .toml file."
     ),
 ]
-
-
-def plan_from_options(
-    start: str,
-    months: int = 12,
-    drug: str = "baricitinib",
-    indication: Optional[str] = None,
-    protocol: Optional[str] = None,
-):
-    """Parse and check the plan options and build the plan; bad input raises ``JakplanError``."""
-    from ..api import plan_for
-    from .common import parse_date
-
-    return plan_for(parse_date(start, "--start"), drug=drug, indication=indication, protocol=protocol, months=months)
 
 
 # ---------------------------------------------------------------- the patient (same keys as a profile file)
@@ -172,14 +155,19 @@ OptMonthsOpt = Annotated[
 ]
 OptDrugOpt = Annotated[Optional[str], typer.Option("--drug", help="The JAK inhibitor (default baricitinib).", show_default=False)]
 
-PLAN_OPTIONS: tuple[tuple[str, object], ...] = (
-    ("start", StartOrProfileOpt), ("months", OptMonthsOpt), ("drug", OptDrugOpt), ("indication", IndicationOpt),
-    ("protocol", ProtocolOpt), ("profile", ProfileOpt), ("age", AgeOpt), ("born", BornOpt), ("weight", WeightOpt),
+PATIENT_OPTIONS: tuple[tuple[str, object], ...] = (
+    ("age", AgeOpt), ("born", BornOpt), ("weight", WeightOpt),
     ("egfr", EgfrOpt), ("crcl", CrclOpt), ("hepatic", HepaticOpt), ("with_", WithOpt), ("cyp2c9", Cyp2c9Opt),
     ("smoker", SmokerOpt), ("cv_risk", CvRiskOpt), ("cancer_history", CancerOpt), ("clot_history", ClotOpt),
     ("skin_cancer_risk", SkinCancerOpt), ("recurrent_infections", InfectionsOpt), ("hbv_core_antibody", HbvOpt),
     ("high_tb_risk", TbRiskOpt), ("pregnancy_possible", PregnancyOpt),
 )
+"""The patient factors, named as :func:`patient_factors` takes them."""
+
+PLAN_OPTIONS: tuple[tuple[str, object], ...] = (
+    ("start", StartOrProfileOpt), ("months", OptMonthsOpt), ("drug", OptDrugOpt), ("indication", IndicationOpt),
+    ("protocol", ProtocolOpt), ("profile", ProfileOpt),
+) + PATIENT_OPTIONS
 """The options that choose the plan and describe the patient, in the order --help lists them."""
 
 
@@ -192,8 +180,7 @@ class PlanOptions:
     def build(self):
         """The plan (bad values raise ``JakplanError``): profile file first, command-line values laid over it."""
         v = dict(self.values)
-        factor_names = [name for name, _ in PLAN_OPTIONS[6:]]
-        factors = patient_factors(**{n: v.pop(n) for n in factor_names})
+        factors = patient_factors(**{name: v.pop(name) for name, _ in PATIENT_OPTIONS})
         return plan_from_profile(v["profile"], v["start"], v["months"], v["drug"], v["indication"], v["protocol"], factors)
 
 
