@@ -70,7 +70,8 @@ def run_jakplan(csv: Path, out: Path, workers: int) -> tuple[float, int]:
 
 def extract_events(csv: Path) -> list[tuple[dict, list[dict]]]:
     """The calendar and event fields of every patient, as jakplan writes them (untimed)."""
-    from jakplan.cohort import plan_of, profile_from_row, read_rows
+    from jakplan.cohort import plan_of
+from jakplan.records.csvrows import profile_from_row, read_rows
     from jakplan.render.ics import calendar
 
     out = []

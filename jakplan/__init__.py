@@ -6,7 +6,7 @@ The library is the product; the CLI is a thin wrapper. Typical use::
     plan = plan_for(datetime.date(2024, 5, 1))          # baricitinib, RA, US label
     for ev in plan.events: print(ev.date, ev.title)
 
-Lower level: :func:`jakplan.protocols.load_protocol` and :func:`jakplan.engine.build_plan`.
+Lower level: :func:`jakplan.catalog.loader.load_protocol` and :func:`jakplan.engine.plan.build_plan`.
 A planning aid, not medical advice: the prescriber's instructions come first.
 """
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .engine import build_plan
-from .errors import JakplanError
-from .model import Patient, Plan
-from .protocols import default_protocol, drug_info, load_protocol
+from jakplan.engine.plan import build_plan
+from jakplan.errors import JakplanError
+from jakplan.model import Patient, Plan
+from jakplan.catalog.vocab import default_protocol, drug_info
+from jakplan.catalog.loader import load_protocol
 
 
 def resolve_indication(drug: str, indication: str | None) -> str:
@@ -42,7 +43,7 @@ def plan_for(
 
 
 def plan_for_profile(profile, where: str = "") -> Plan:
-    """The plan for a :class:`jakplan.profile.Profile` (drug, indication, protocol, start, months, factors).
+    """The plan for a :class:`jakplan.records.profile.Profile` (drug, indication, protocol, start, months, factors).
 
     A profile file may name its protocol by a path relative to itself; ``where`` names the source of the
     profile in the error raised when it has no start date.

@@ -15,10 +15,8 @@ patient factor of the vocabulary (``age``, ``egfr``, ``smoker`` ...; an empty ce
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import os
-import re
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -26,15 +24,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from .errors import JakplanError
-from .protocols import vocabulary
+from jakplan.errors import JakplanError
+from jakplan.records.csvrows import Row, count_rows, profile_from_row, read_rows
 
 PARALLEL_MIN = 100
 """Below this many patients a pool of 2 saves too little to matter (measured: 150 patients 0.68 s in one
 process, 0.42 s in two; 400 patients 1.95 s vs 1.10 s)."""
 CHUNK = 64
-PROFILE_COLUMNS = ("id", "start", "drug", "indication", "protocol", "months")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -86,149 +82,20 @@ def default_workers(n: int) -> int:
     return min(2, os.cpu_count() or 1) if n >= PARALLEL_MIN else 1
 
 
-# -- profiles from CSV -----------------------------------------------------------------------------------
-
-
-def factor_from_text(name: str, raw: str, where: str) -> Any:
-    """A patient factor written as text (CSV cell, --factor NAME=VALUE), typed by the vocabulary."""
-    from .profile import check_factor
-
-    spec = vocabulary()["factors"].get(name)
-    value: Any = raw
-    if spec is not None:
-        ftype = spec["type"]
-        if ftype == "number":
-            try:
-                value = int(raw) if raw.lstrip("-").isdigit() else float(raw)
-            except ValueError:
-                raise JakplanError(f"{where}: {name} '{raw}' is not a number") from None
-        elif ftype == "bool":
-            low = raw.lower()
-            if low not in ("true", "yes", "false", "no"):
-                raise JakplanError(f"{where}: {name}: write true or false, not '{raw}'")
-            value = low in ("true", "yes")
-        elif ftype == "list":
-            value = [v.strip() for v in raw.split(",") if v.strip()]
-    return check_factor(name, value, where)
-
-
-@dataclass(frozen=True)
-class Row:
-    source: str
-    line: int
-    cells: dict[str, str]
-
-    @property
-    def where(self) -> str:
-        return f"{self.source} line {self.line}"
-
-
-def read_rows(path: str | os.PathLike) -> Iterator[Row]:
-    """The data rows of a profiles CSV, lazily, with their line numbers; a bad header raises at once."""
-    p = Path(path)
-    try:
-        # a byte that is not UTF-8 becomes U+FFFD, which no column accepts: that row is reported, the rest go on
-        fh = open(p, newline="", encoding="utf-8-sig", errors="replace")
-    except FileNotFoundError:
-        raise JakplanError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise JakplanError(f"{p}: is a directory, not a CSV file") from None
-    except OSError as exc:
-        raise JakplanError(f"{p}: cannot read: {exc.strerror}") from None
-    reader = csv.reader(fh)
-    try:
-        header = _header(p, reader)
-    except BaseException:
-        fh.close()
-        raise
-    return _rows(p, fh, reader, header)
-
-
-def _header(p: Path, reader) -> list[str]:
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise JakplanError(f"{p}: empty file; the first line must name the columns (id,start,...)") from None
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise JakplanError(f"{p} line 1: not a readable CSV header: {exc}") from None
-    factors = vocabulary()["factors"]
-    unknown = [h for h in header if h not in PROFILE_COLUMNS and h not in factors]
-    if unknown:
-        raise JakplanError(f"{p} line 1: unknown column(s) {', '.join(unknown)}; known: "
-                           f"{', '.join(PROFILE_COLUMNS)} and patient factors {', '.join(sorted(factors))}")
-    for need in ("id", "start"):
-        if need not in header:
-            raise JakplanError(f"{p} line 1: column '{need}' is missing")
-    if len(set(header)) != len(header):
-        raise JakplanError(f"{p} line 1: a column is named twice")
-    return header
-
-
-def _rows(p: Path, fh, reader, header: list[str]) -> Iterator[Row]:
-    with fh:
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except (csv.Error, UnicodeDecodeError) as exc:
-                yield Row(str(p), reader.line_num, {"__error__": f"not readable CSV: {exc}"})
-                if isinstance(exc, UnicodeDecodeError):
-                    return
-                continue
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) != len(header):
-                yield Row(str(p), reader.line_num,
-                          {"__error__": f"{len(cells)} cells, but the header names {len(header)} columns"})
-                continue
-            yield Row(str(p), reader.line_num, {h: c.strip() for h, c in zip(header, cells)})
-
-
-def profile_from_row(row: Row):
-    """(patient id, Profile) from one CSV row; raises JakplanError naming the file, line and column."""
-    from .profile import Profile
-
-    where = row.where
-    if "__error__" in row.cells:
-        raise JakplanError(f"{where}: {row.cells['__error__']}")
-    c = row.cells
-    pid = c.get("id", "")
-    if not _ID.match(pid):
-        raise JakplanError(f"{where}: id '{pid}' must be 1-64 letters, digits, '_', '.' or '-' (it names the files)")
-    where = f"{where} (id {pid})"
-    try:
-        start = dt.date.fromisoformat(c.get("start", ""))
-    except ValueError:
-        raise JakplanError(f"{where}: start '{c.get('start', '')}' is not a date (YYYY-MM-DD)") from None
-    prof = Profile(start=start)
-    for key in ("drug", "indication", "protocol"):
-        if c.get(key):
-            setattr(prof, key, c[key])
-    if c.get("months"):
-        if not c["months"].isdigit():
-            raise JakplanError(f"{where}: months '{c['months']}' is not a whole number")
-        prof.months = int(c["months"])
-    for name, raw in c.items():
-        if name not in PROFILE_COLUMNS and raw:
-            prof.factors[name] = factor_from_text(name, raw, where)
-    return pid, prof
-
-
 @lru_cache(maxsize=64)
 def _protocol(drug: str, protocol: str | None):
-    from .protocols import load_protocol
+    from jakplan.catalog.loader import load_protocol
 
     return load_protocol(drug, protocol)
 
 
 def plan_of(prof, months: int | None = None):
     """The plan for a profile, with protocols loaded once per process."""
-    from .api import resolve_indication
-    from .engine import build_plan
-    from .model import Patient
+    from jakplan.api import resolve_indication
+    from jakplan.engine.plan import build_plan
+    from jakplan.model import Patient
 
-    from .protocols import default_protocol
+    from jakplan.catalog.vocab import default_protocol
 
     ind = resolve_indication(prof.drug, prof.indication)
     proto = _protocol(prof.drug, prof.protocol or default_protocol(prof.drug, ind))
@@ -264,17 +131,17 @@ def render_patient(plan, pid: str, formats: tuple[str, ...]) -> dict[str, bytes]
     out: dict[str, bytes] = {}
     for f in formats:
         if f == "ics":
-            from .render.ics import calendar_bytes
+            from jakplan.render.ics import calendar_bytes
 
             out[f] = calendar_bytes(plan, namespace=pid)
         elif f == "json":
             import json
 
-            from .render.common import plan_dict
+            from jakplan.render.common import plan_dict
 
             out[f] = (json.dumps(plan_dict(plan), indent=2, ensure_ascii=False) + "\n").encode()
         elif f == "fhir":
-            from .render.fhir import careplan_json
+            from jakplan.render.fhir import careplan_json
 
             out[f] = (careplan_json(plan, pid) + "\n").encode()
         else:
@@ -284,7 +151,7 @@ def render_patient(plan, pid: str, formats: tuple[str, ...]) -> dict[str, bytes]
 
 def export_one(job: ExportJob) -> Result:
     """Render and write one patient's files; never raises for the patient's own problems."""
-    from .fileio import atomic_write
+    from jakplan.fileio import atomic_write
 
     row = job.row
     pid = row.cells.get("id", "?")
@@ -342,20 +209,11 @@ def export_rows(csv_path: str | os.PathLike, out: str | os.PathLike, formats: tu
 
     def synced(results: Iterator[Result]) -> Iterator[Result]:
         yield from results
-        from .fileio import fsync_dir
+        from jakplan.fileio import fsync_dir
 
         fsync_dir(outdir)  # one folder fsync makes every rename of the run durable
 
     return synced(stream_map(export_one, jobs(), workers, chunk_size(n, workers)))
-
-
-def count_rows(csv_path: str | os.PathLike) -> int:
-    """Data lines in a CSV (a cheap pass for the progress bar and the pool decision)."""
-    try:
-        with open(csv_path, "rb") as fh:
-            return max(0, sum(1 for line in fh if line.strip()) - 1)
-    except OSError:
-        return 0
 
 
 # -- who is due ------------------------------------------------------------------------------------------
@@ -368,9 +226,9 @@ class DueJob:
 
 
 def due_one(job: DueJob) -> Result:
-    from .planfile import load_planfile
-    from .render.status import item_dict
-    from .tracking import status_for
+    from jakplan.records.planfile import load_planfile
+    from jakplan.render.status import item_dict
+    from jakplan.engine.tracking import status_for
 
     p = Path(job.path)
     try:

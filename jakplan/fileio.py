@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import JakplanError
+from jakplan.errors import JakplanError
 
 
 def fsync_dir(folder: str | os.PathLike) -> None:

@@ -312,7 +312,7 @@ class Plan(NamedTuple):
     """Rules that do not apply to this patient: (rule id, reason)."""
     patient: Patient | None = None
     dose: "DoseAdvice | None" = None
-    """The label's dose for this patient (see jakplan.dosing)."""
+    """The label's dose for this patient (see jakplan.engine.dosing)."""
     risks: tuple["RiskNote", ...] = ()
     """Risk notes that apply to this patient, or may apply (factor not given)."""
     course: Course | None = None

@@ -17,7 +17,7 @@ import pytest
 
 from jakplan.api import plan_for
 from jakplan.render.ics import PRODID, calendar_bytes
-from jakplan.visits import visits
+from jakplan.engine.visits import visits
 
 STAMP = dt.datetime(2024, 4, 1, 8, 30, tzinfo=dt.timezone.utc)
 COLLECTION = "/jakplan/plan/"

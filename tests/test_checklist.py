@@ -13,7 +13,7 @@ from jakplan.render.checklist import (
     render_text,
 )
 from jakplan.render.common import DISCLAIMER, check_label
-from jakplan.visits import visits
+from jakplan.engine.visits import visits
 
 START = dt.date(2024, 5, 1)
 FASTING = "Fast before this blood test (the protocol asks for fasting lipids)."

@@ -12,7 +12,7 @@ import pytest
 from jakplan.api import plan_for
 from jakplan.render.checklist import build_checklist, render_html
 from jakplan.render.common import DISCLAIMER
-from jakplan.visits import visits
+from jakplan.engine.visits import visits
 
 BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser") if shutil.which(b)), None)
 PDFTOTEXT = shutil.which("pdftotext")

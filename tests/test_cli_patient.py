@@ -8,7 +8,7 @@ import pytest
 import tomlkit
 
 from jakplan.api import plan_for
-from jakplan.profile import Profile, load_profile, profile_from_dict
+from jakplan.records.profile import Profile, load_profile, profile_from_dict
 from jakplan.render.common import plan_dict
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

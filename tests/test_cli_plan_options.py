@@ -8,7 +8,7 @@ import pytest
 
 from jakplan.api import plan_for_profile
 from jakplan.cli.planopts import PLAN_OPTIONS
-from jakplan.profile import load_profile
+from jakplan.records.profile import load_profile
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -5,10 +5,11 @@ import json
 
 import pytest
 
-from jakplan.planfile import Done, Pause, load_planfile
+from jakplan.history import Done, Pause
+from jakplan.records.planfile import load_planfile
 from jakplan.render.common import DISCLAIMER
 from jakplan.render.status import status_dict
-from jakplan.tracking import status_for
+from jakplan.engine.tracking import status_for
 
 SCREENING = ["baseline_blood_count", "baseline_liver_kidney", "hepatitis_screening", "immunisations",
              "tb_screening", "zoster_vaccine"]

@@ -11,7 +11,8 @@ from fhir.resources.R4B.careplan import CarePlan
 from icalendar import Calendar
 
 from jakplan.api import plan_for
-from jakplan.cohort import Row, export_rows, plan_of, profile_from_row, stream_map
+from jakplan.cohort import export_rows, plan_of, stream_map
+from jakplan.records.csvrows import Row, profile_from_row
 from jakplan.errors import JakplanError
 from jakplan.render.common import plan_dict
 from jakplan.render.fhir import careplan

@@ -2,14 +2,14 @@
 
 import json
 
-from jakplan import databundle, protocols
-from jakplan.protocols import BUNDLE_NAME, data_path, read_toml
+from jakplan.catalog import bundle as databundle, files as protocols
+from jakplan.catalog.files import BUNDLE_NAME, data_path, read_toml
 
 
 def test_bundle_is_current():
     committed = (data_path() / BUNDLE_NAME).read_text(encoding="utf-8")
     assert committed == databundle.render(databundle.build()), (
-        "jakplan/data/parsed.json is stale: run `python -m jakplan.databundle` and commit it"
+        "jakplan/data/parsed.json is stale: run `python -m jakplan.catalog.bundle` and commit it"
     )
 
 

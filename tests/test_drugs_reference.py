@@ -6,8 +6,9 @@ import datetime as dt
 import pytest
 
 from jakplan.api import plan_for
-from jakplan.labs import evaluate_labs
-from jakplan.protocols import drugs, load_protocol, shipped_protocols, sources, vocabulary
+from jakplan.engine.labs import evaluate_labs
+from jakplan.catalog.vocab import drugs, shipped_protocols, sources, vocabulary
+from jakplan.catalog.loader import load_protocol
 
 START = dt.date(2024, 5, 1)
 ALL = [(d, p) for d in drugs() for p in shipped_protocols(d)]
@@ -330,7 +331,8 @@ def test_tb_screening_before_the_first_dose(drug, protocol):
 
 @pytest.mark.parametrize("name", ["eular-ra", "vaccines", "ema-2023"])
 def test_guideline_fragments_cite_known_sources_and_use_the_vocabulary(name):
-    from jakplan.protocols import data_path, load_protocol_file
+    from jakplan.catalog.files import data_path
+    from jakplan.catalog.loader import load_protocol_file
 
     frag = load_protocol_file(data_path() / "protocols" / "common" / f"{name}.toml")
     assert frag.fragment

@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 
 from jakplan.api import plan_for
-from jakplan.engine import build_plan
+from jakplan.engine.plan import build_plan
 from jakplan.errors import JakplanError
 from jakplan.model import Patient
-from jakplan.protocols import load_protocol
+from jakplan.catalog.loader import load_protocol
 
 START = dt.date(2024, 5, 1)
 

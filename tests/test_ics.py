@@ -11,7 +11,7 @@ import recurring_ical_events
 from jakplan.api import plan_for
 from jakplan.render.common import DISCLAIMER, check_label
 from jakplan.render.ics import calendar_bytes
-from jakplan.visits import visits
+from jakplan.engine.visits import visits
 
 START = dt.date(2024, 5, 1)
 STAMP = dt.datetime(2024, 4, 1, 8, 30, tzinfo=dt.timezone.utc)

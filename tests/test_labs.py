@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jakplan.errors import JakplanError
-from jakplan.labs import evaluate_labs
-from jakplan.protocols import load_protocol
-from jakplan.units import parse_value
+from jakplan.engine.labs import evaluate_labs
+from jakplan.catalog.loader import load_protocol
+from jakplan.engine.units import parse_value
 
 US = load_protocol("baricitinib", "us-label")
 NHS = load_protocol("baricitinib", "nhs-lanarkshire")

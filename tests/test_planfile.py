@@ -14,16 +14,14 @@ from pathlib import Path
 import pytest
 
 from jakplan.errors import JakplanError
-from jakplan.planfile import (
-    Done,
-    LabRecord,
-    Pause,
+from jakplan.history import Done, LabRecord, Pause
+from jakplan.records.planfile import (
     create_planfile,
     edit_planfile,
     file_lock,
     load_planfile,
 )
-from jakplan.profile import Profile, load_profile
+from jakplan.records.profile import Profile, load_profile
 
 D = dt.date
 
@@ -180,7 +178,7 @@ def _no_lock_edit(path):
 
     import tomlkit
 
-    from jakplan import planfile as mod
+    from jakplan.records import planfile as mod
 
     @contextlib.contextmanager
     def cm():
@@ -211,7 +209,7 @@ def die(fd):
     real_fsync(fd)
     os.kill(os.getpid(), signal.SIGKILL)   # power cut after the new bytes hit the temp file
 fileio.os.fsync = die
-from jakplan.planfile import edit_planfile
+from jakplan.records.planfile import edit_planfile
 with edit_planfile(sys.argv[1]) as pf:
     pf.add_done("lipids_week12", dt.date(2024, 7, 29))
 """

@@ -11,7 +11,7 @@ import pytest
 
 from jakplan.api import plan_for
 from jakplan.errors import JakplanError
-from jakplan.protocols import load_protocol, load_protocol_file
+from jakplan.catalog.loader import load_protocol, load_protocol_file
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 START = dt.date(2024, 5, 1)

@@ -5,7 +5,9 @@ import textwrap
 import pytest
 
 from jakplan.errors import JakplanError
-from jakplan.protocols import data_path, load_protocol, load_protocol_file, shipped_protocols, vocabulary
+from jakplan.catalog.files import data_path
+from jakplan.catalog.loader import load_protocol, load_protocol_file
+from jakplan.catalog.vocab import shipped_protocols, vocabulary
 
 GOOD_RULE = """
 [[rule]]

@@ -6,11 +6,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jakplan.engine import build_plan
+from jakplan.engine.plan import build_plan
 from jakplan.model import Patient
-from jakplan.planfile import Done, History, Pause
-from jakplan.protocols import load_protocol, load_protocol_file
-from jakplan.tracking import pause_shift, track
+from jakplan.history import Done, History, Pause
+from jakplan.catalog.loader import load_protocol, load_protocol_file
+from jakplan.engine.tracking import pause_shift, track
 
 D = dt.date
 START = D(2024, 5, 1)
@@ -202,7 +202,7 @@ def test_properties(start, days, done):
 
 
 def test_lab_values_that_cross_a_threshold_become_actions():
-    from jakplan.planfile import LabRecord
+    from jakplan.history import LabRecord
 
     hist = History(labs=(
         LabRecord(D(2024, 4, 20), {"anc": 0.9, "alc": 1.2, "hb": 12.0}),   # before start: do not start

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from .base import app as _app
+from jakplan.cli.base import app as _app
 
 COMMAND_MODULES: dict[str, str] = {
     "schedule": "schedule",

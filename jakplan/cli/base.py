@@ -16,7 +16,7 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
-        from .. import __version__
+        from jakplan import __version__
 
         typer.echo(f"jakplan {__version__}")
         raise typer.Exit()

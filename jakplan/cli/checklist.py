@@ -7,9 +7,9 @@ from typing import Optional
 
 import typer
 
-from .base import app
-from .common import clean_errors, make_console, write_stdout
-from .planopts import PlanOptions, with_plan_options
+from jakplan.cli.base import app
+from jakplan.cli.common import clean_errors, make_console, write_stdout
+from jakplan.cli.planopts import PlanOptions, with_plan_options
 
 
 class ChecklistFormat(str, Enum):
@@ -41,10 +41,10 @@ def checklist(
         if out == "-":
             out = None  # standard output, as with `export --out -`
 
-        from ..errors import JakplanError
-        from ..render import checklist as render
-        from ..visits import lookup, next_visit, week_day
-        from .common import parse_date
+        from jakplan.errors import JakplanError
+        from jakplan.render import checklist as render
+        from jakplan.engine.visits import lookup, next_visit, week_day
+        from jakplan.cli.common import parse_date
 
         chosen = [name for name, given in (("--week", week is not None), ("--on", on is not None), ("--next", next_)) if given]
         if len(chosen) != 1:
@@ -90,7 +90,7 @@ def checklist(
         if out is None:
             write_stdout(text)
             return
-        from ..fileio import atomic_write
+        from jakplan.fileio import atomic_write
 
         path = atomic_write(out, text, overwrite=force)
         typer.echo(f"Wrote {path}.", err=True)

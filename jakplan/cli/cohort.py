@@ -7,8 +7,8 @@ from typing import List, Optional
 
 import typer
 
-from .base import app
-from .common import clean_errors, make_console, parse_date, write_stdout
+from jakplan.cli.base import app
+from jakplan.cli.common import clean_errors, make_console, parse_date, write_stdout
 
 cohort_app = typer.Typer(help="A clinic's patients at once: who is due, and calendars for everyone.",
                          no_args_is_help=True, rich_markup_mode=None)
@@ -55,7 +55,7 @@ def due(
     bad = 0
     overdue_patients = 0
     with clean_errors():
-        from ..cohort import due_files, plan_files
+        from jakplan.cohort import due_files, plan_files
 
         start = parse_date(week, "--week") if week else dt.date.today()
         end = start + dt.timedelta(days=6)
@@ -77,7 +77,7 @@ def due(
         if fmt is DueFormat.json:
             import json
 
-            from ..render.common import DISCLAIMER
+            from jakplan.render.common import DISCLAIMER
 
             write_stdout(json.dumps({
                 "week_start": start.isoformat(), "week_end": end.isoformat(), "files": len(files),
@@ -98,7 +98,7 @@ def _due_table(rows, start, end, nfiles: int, bad: int) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from ..render.common import DISCLAIMER
+    from jakplan.render.common import DISCLAIMER
 
     console = make_console()
     table = Table(title=f"Due or overdue, week {start.isoformat()} to {end.isoformat()}", title_justify="left")
@@ -135,7 +135,7 @@ def export(
     """
     bad = 0
     with clean_errors():
-        from ..cohort import count_rows, export_rows
+        from jakplan.cohort import count_rows, export_rows
 
         formats = tuple(dict.fromkeys(f.value for f in fmt))
         total = count_rows(csv_file)
@@ -163,7 +163,7 @@ def _export_table(csv_file, out, formats, ok, files, events, failed) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from ..render.common import DISCLAIMER
+    from jakplan.render.common import DISCLAIMER
 
     console = make_console()
     table = Table(title=f"{csv_file} -> {out}/ ({', '.join(formats)})", title_justify="left")

@@ -11,7 +11,7 @@ from typing import Iterator, NoReturn
 
 import typer
 
-from ..errors import JakplanError
+from jakplan.errors import JakplanError
 
 EXIT_BAD_INPUT = 2
 

@@ -8,9 +8,9 @@ from typing import Optional
 
 import typer
 
-from .base import app
-from .common import clean_errors, write_stdout
-from .planopts import PlanOptions, with_plan_options
+from jakplan.cli.base import app
+from jakplan.cli.common import clean_errors, write_stdout
+from jakplan.cli.planopts import PlanOptions, with_plan_options
 
 _DURATION = re.compile(r"^\s*(\d{1,4})\s*([wdhm])\s*$", re.IGNORECASE)
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
@@ -19,7 +19,7 @@ MAX_REMIND = dt.timedelta(weeks=8)
 
 def parse_remind(value: str) -> dt.timedelta | None:
     """'2d', '36h', '90m', '1w' -> a timedelta; 'none' -> None. Anything else raises JakplanError."""
-    from ..errors import JakplanError
+    from jakplan.errors import JakplanError
 
     if value.strip().lower() in ("none", "off", "no"):
         return None
@@ -52,8 +52,8 @@ def export(
     preparation notes and sources. Import it into a calendar; re-importing the same plan updates its events
     (stable UIDs) instead of duplicating them."""
     with clean_errors():
-        from ..fileio import atomic_write
-        from ..render.ics import calendar_bytes
+        from jakplan.fileio import atomic_write
+        from jakplan.render.ics import calendar_bytes
 
         alarm = parse_remind(remind)
         plan = plan_options.build()

@@ -6,8 +6,8 @@ from typing import Optional
 
 import typer
 
-from .base import app
-from .common import Format, clean_errors, make_console, write_stdout
+from jakplan.cli.base import app
+from jakplan.cli.common import Format, clean_errors, make_console, write_stdout
 
 ANALYTE_OPTIONS = (("anc", "--anc"), ("alc", "--alc"), ("hb", "--hb"), ("platelets", "--platelets"), ("alt_uln", "--alt"))
 
@@ -32,11 +32,12 @@ def labs(
     """Evaluate lab values against the protocol's thresholds: per value and overall, continue, do not start,
     interrupt (and when it may resume), reduce the dose, or discontinue, with the source."""
     with clean_errors():
-        from ..api import resolve_indication
-        from ..errors import JakplanError
-        from ..labs import evaluate_labs
-        from ..protocols import default_protocol, load_protocol
-        from ..units import parse_value
+        from jakplan.api import resolve_indication
+        from jakplan.errors import JakplanError
+        from jakplan.engine.labs import evaluate_labs
+        from jakplan.catalog.vocab import default_protocol
+        from jakplan.catalog.loader import load_protocol
+        from jakplan.engine.units import parse_value
 
         given = {"anc": anc, "alc": alc, "hb": hb, "platelets": platelets, "alt_uln": alt}
         values, shown = {}, {}
@@ -52,7 +53,7 @@ def labs(
         if fmt is Format.fhir:
             raise JakplanError("--format fhir is for plans; use table, markdown or json for lab results")
         if profile:
-            from ..profile import load_profile
+            from jakplan.records.profile import load_profile
 
             prof = load_profile(profile)
             drug = drug or prof.drug
@@ -68,7 +69,7 @@ def labs(
         ind = resolve_indication(drug, indication)
         proto = load_protocol(drug, protocol or default_protocol(drug, ind))
         report = evaluate_labs(proto, values, before_start=before_start, baseline=baseline, indication=ind)
-        from ..render.labs import labs_dict, render_labs_markdown, render_labs_terminal
+        from jakplan.render.labs import labs_dict, render_labs_markdown, render_labs_terminal
 
         if fmt is Format.json:
             import json

@@ -104,8 +104,8 @@ def patient_factors(
     pregnancy_possible: Optional[bool] = None,
 ) -> dict:
     """The patient options as profile factors (None = not given); bad values raise ``JakplanError``."""
-    from ..profile import factors_from_options
-    from .common import parse_date
+    from jakplan.records.profile import factors_from_options
+    from jakplan.cli.common import parse_date
 
     return factors_from_options(
         age=age, born=parse_date(born, "--born") if born else None, weight=weight, egfr=egfr, crcl=crcl,
@@ -126,9 +126,9 @@ def plan_from_profile(
     factors: Optional[dict] = None,
 ):
     """Build the plan from a profile file (if any) with the command-line values laid over it."""
-    from ..api import plan_for_profile
-    from ..profile import Profile, load_profile
-    from .common import parse_date
+    from jakplan.api import plan_for_profile
+    from jakplan.records.profile import Profile, load_profile
+    from jakplan.cli.common import parse_date
 
     base = load_profile(profile) if profile else Profile()
     if profile and base.protocol and base.protocol.endswith(".toml") and not protocol:

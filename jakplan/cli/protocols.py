@@ -6,8 +6,8 @@ from typing import Optional
 
 import typer
 
-from .base import app
-from .common import Format, clean_errors, make_console, write_stdout
+from jakplan.cli.base import app
+from jakplan.cli.common import Format, clean_errors, make_console, write_stdout
 
 protocols_app = typer.Typer(
     help="List the protocol variants (US label, EU SmPC, local protocols) for every drug; `show` prints one in full.",
@@ -27,10 +27,10 @@ def protocols(
     if ctx.invoked_subcommand:
         return
     with clean_errors():
-        from ..errors import JakplanError
-        from ..protocols import drug_info
-        from ..render.common import DISCLAIMER
-        from ..render.protocol import catalogue
+        from jakplan.errors import JakplanError
+        from jakplan.catalog.vocab import drug_info
+        from jakplan.render.common import DISCLAIMER
+        from jakplan.render.protocol import catalogue
 
         if drug:
             drug_info(drug)
@@ -72,8 +72,9 @@ def show(
 ) -> None:
     """Print every rule, threshold, dose, risk note and course of one protocol, each with its source."""
     with clean_errors():
-        from ..errors import JakplanError
-        from ..protocols import drugs, load_protocol, load_protocol_file
+        from jakplan.errors import JakplanError
+        from jakplan.catalog.vocab import drugs
+        from jakplan.catalog.loader import load_protocol, load_protocol_file
 
         if fmt is Format.fhir:
             raise JakplanError("--format fhir is for plans; use table, markdown or json")
@@ -82,7 +83,7 @@ def show(
         elif "/" in name:
             d, v = name.split("/", 1)
             if d == "common":
-                from ..protocols import data_path
+                from jakplan.catalog.files import data_path
 
                 proto = load_protocol_file(data_path() / "protocols" / "common" / f"{v}.toml")
             else:
@@ -93,7 +94,7 @@ def show(
                 proto = load_protocol(d, v)
         else:
             proto = load_protocol(drug or "baricitinib", name)
-        from ..render.protocol import protocol_dict, render_protocol_markdown, render_protocol_terminal
+        from jakplan.render.protocol import protocol_dict, render_protocol_markdown, render_protocol_terminal
 
         if fmt is Format.json:
             import json

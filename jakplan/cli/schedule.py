@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from .base import app
-from .common import Format, clean_errors, make_console, write_stdout
-from .planopts import PlanOptions, with_plan_options
+from jakplan.cli.base import app
+from jakplan.cli.common import Format, clean_errors, make_console, write_stdout
+from jakplan.cli.planopts import PlanOptions, with_plan_options
 
 
 @app.command()
@@ -23,18 +23,18 @@ def schedule(
         if fmt is Format.json:
             import json
 
-            from ..render.common import plan_dict
+            from jakplan.render.common import plan_dict
 
             write_stdout(json.dumps(plan_dict(plan), indent=2, ensure_ascii=False))
         elif fmt is Format.fhir:
-            from ..render.fhir import careplan_json
+            from jakplan.render.fhir import careplan_json
 
             write_stdout(careplan_json(plan))
         elif fmt is Format.markdown:
-            from ..render.markdown import render_markdown
+            from jakplan.render.markdown import render_markdown
 
             write_stdout(render_markdown(plan, sources=sources))
         else:
-            from ..render.terminal import render_terminal
+            from jakplan.render.terminal import render_terminal
 
             render_terminal(plan, make_console(), sources=sources)

@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from .base import app
-from .common import clean_errors, make_console, parse_date, write_stdout
+from jakplan.cli.base import app
+from jakplan.cli.common import clean_errors, make_console, parse_date, write_stdout
 
 EXIT_OVERDUE = 1
 
@@ -21,8 +21,8 @@ class StatusFormat(str, Enum):
 
 def parse_factor(text: str):
     """NAME=VALUE, typed by the vocabulary (number, true/false, choice, comma-separated list)."""
-    from ..cohort import factor_from_text
-    from ..errors import JakplanError
+    from jakplan.records.csvrows import factor_from_text
+    from jakplan.errors import JakplanError
 
     name, sep, raw = text.partition("=")
     name, raw = name.strip(), raw.strip()
@@ -32,8 +32,8 @@ def parse_factor(text: str):
 
 
 def parse_lab(text: str) -> tuple[str, float]:
-    from ..errors import JakplanError
-    from ..planfile import check_lab_value
+    from jakplan.errors import JakplanError
+    from jakplan.records.planfile import check_lab_value
 
     name, sep, raw = text.partition("=")
     name, raw = name.strip().lower(), raw.strip()
@@ -47,7 +47,7 @@ def parse_lab(text: str) -> tuple[str, float]:
 
 
 def _not_future(day: dt.date, option: str) -> dt.date:
-    from ..errors import JakplanError
+    from jakplan.errors import JakplanError
 
     if day > dt.date.today():
         raise JakplanError(f"{option} {day} is in the future; record what has happened")
@@ -68,15 +68,15 @@ def init(
 ) -> None:
     """Create a plan file: the patient profile plus room for the history of what is done and measured."""
     with clean_errors():
-        from ..api import plan_for
-        from ..planfile import create_planfile
-        from ..profile import Profile, load_profile
+        from jakplan.api import plan_for
+        from jakplan.records.planfile import create_planfile
+        from jakplan.records.profile import Profile, load_profile
 
         prof = load_profile(profile) if profile else Profile()
         if start:
             prof.start = parse_date(start, "--start")
         if prof.start is None:
-            from ..errors import JakplanError
+            from jakplan.errors import JakplanError
 
             raise JakplanError("--start is missing: give the date of the first dose (YYYY-MM-DD)")
         for key, val in (("drug", drug), ("indication", indication), ("protocol", protocol), ("months", months)):
@@ -108,8 +108,8 @@ def record(
 ) -> None:
     """Record checks that were done (--rule ... --done DAY) and lab values (--lab a=v ... --on DAY)."""
     with clean_errors():
-        from ..errors import JakplanError
-        from ..planfile import edit_planfile, load_planfile
+        from jakplan.errors import JakplanError
+        from jakplan.records.planfile import edit_planfile, load_planfile
 
         if not rule and not lab:
             raise JakplanError("nothing to record: give --rule ID --done DAY and/or --lab ANALYTE=VALUE --on DAY")
@@ -150,8 +150,8 @@ def record(
                 lines.append(f"Recorded in {planfile}: lab values on {lab_day}: {shown}")
             history = pf.history
         if values:
-            from ..planfile import History
-            from ..tracking import lab_actions
+            from jakplan.history import History
+            from jakplan.engine.tracking import lab_actions
 
             found = lab_actions(plan, History(labs=history.labs[-1:]))
             for a in found:
@@ -162,7 +162,7 @@ def record(
 
 
 def _plan(pf):
-    from ..api import plan_for
+    from jakplan.api import plan_for
 
     prof = pf.profile
     return plan_for(pf.start, drug=prof.drug, indication=prof.indication, protocol=prof.protocol,
@@ -177,7 +177,7 @@ def pause(
 ) -> None:
     """Record that treatment is interrupted; checks from that day are on hold until `resume`."""
     with clean_errors():
-        from ..planfile import edit_planfile
+        from jakplan.records.planfile import edit_planfile
 
         day = parse_date(from_, "--from")
         with edit_planfile(planfile) as pf:
@@ -193,7 +193,7 @@ def resume(
 ) -> None:
     """Record that treatment restarted; later checks move by the length of the pause (shown by `status`)."""
     with clean_errors():
-        from ..planfile import edit_planfile
+        from jakplan.records.planfile import edit_planfile
 
         day = parse_date(on, "--on")
         with edit_planfile(planfile) as pf:
@@ -210,19 +210,19 @@ def status(
 ) -> None:
     """What is done, due, overdue and next. Exits 1 when something is overdue (for reminder scripts)."""
     with clean_errors():
-        from ..planfile import load_planfile
-        from ..tracking import status_for
+        from jakplan.records.planfile import load_planfile
+        from jakplan.engine.tracking import status_for
 
         day = parse_date(today, "--today") if today else dt.date.today()
         st = status_for(load_planfile(planfile), day)
         if fmt is StatusFormat.json:
             import json
 
-            from ..render.status import status_dict
+            from jakplan.render.status import status_dict
 
             write_stdout(json.dumps(status_dict(st, planfile), indent=2, ensure_ascii=False))
         else:
-            from ..render.status import render_status
+            from jakplan.render.status import render_status
 
             from pathlib import Path
 

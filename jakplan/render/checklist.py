@@ -1,6 +1,6 @@
 """The visit checklist: what to do at one visit, built from the plan's events for that day, in four formats.
 
-:func:`build_checklist` turns a :class:`jakplan.visits.Visit` into plain data (sections of items, each with its
+:func:`build_checklist` turns a :class:`jakplan.engine.visits.Visit` into plain data (sections of items, each with its
 details and source ids); the renderers (terminal with rich, text, markdown, html) only lay that data out, so
 every format says the same thing. Nothing here computes a date.
 
@@ -16,10 +16,10 @@ import html
 import textwrap
 from dataclasses import dataclass, field
 
-from ..model import Event, Plan, Threshold
-from ..protocols import vocabulary
-from ..visits import Lookup, Visit
-from .common import (
+from jakplan.model import Event, Plan, Threshold
+from jakplan.catalog.vocab import vocabulary
+from jakplan.engine.visits import Lookup, Visit
+from jakplan.render.common import (
     DISCLAIMER,
     check_label,
     dose_lines,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..dosing import condition_text, factor_label, missing_factors
-from ..model import Citation, DoseLine, Event, Plan
-from ..protocols import data_path, default_protocol, drugs, vocabulary
+from jakplan.engine.conditions import condition_text, factor_label, missing_factors
+from jakplan.model import Citation, DoseLine, Event, Plan
+from jakplan.catalog.files import data_path
+from jakplan.catalog.vocab import default_protocol, drugs, vocabulary
 
 DISCLAIMER = "jakplan is a planning aid, not medical advice: the prescriber's instructions come first."
 

@@ -17,8 +17,8 @@ import html
 import re
 from typing import Any
 
-from ..model import Plan
-from .common import (
+from jakplan.model import Plan
+from jakplan.render.common import (
     DISCLAIMER,
     check_label,
     dose_lines,

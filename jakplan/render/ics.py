@@ -2,7 +2,7 @@
 
 Design, section by section of RFC 5545:
 
-- One VEVENT per visit day (:func:`jakplan.visits.visits`), never an RRULE (3.8.5.3): a rule such as
+- One VEVENT per visit day (:func:`jakplan.engine.visits.visits`), never an RRULE (3.8.5.3): a rule such as
   ``FREQ=MONTHLY;INTERVAL=3`` started on the 31st skips the months that have no 31st (3.3.10), while the engine
   clamps to the month's last day. Dated events show exactly the days the timeline printed.
 - DTSTART is a DATE value (3.8.2.4, 3.3.4) and DTEND the next day, exclusive (3.8.2.2, 3.6.1): an all-day event
@@ -34,12 +34,12 @@ import datetime as dt
 import hashlib
 import os
 
-from .. import __version__
-from ..errors import JakplanError
-from ..model import Plan
-from ..visits import Visit, visits
-from .checklist import visit_kinds_text, visit_when
-from .common import DISCLAIMER, check_label, drug_name, indication_name, window_text
+from jakplan import __version__
+from jakplan.errors import JakplanError
+from jakplan.model import Plan
+from jakplan.engine.visits import Visit, visits
+from jakplan.render.checklist import visit_kinds_text, visit_when
+from jakplan.render.common import DISCLAIMER, check_label, drug_name, indication_name, window_text
 
 PRODID = f"-//jakplan//jakplan {__version__}//EN"
 

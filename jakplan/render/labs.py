@@ -1,13 +1,13 @@
-"""Lab-result verdicts (jakplan.labs.LabReport) for the terminal, Markdown and JSON."""
+"""Lab-result verdicts (jakplan.engine.labs.LabReport) for the terminal, Markdown and JSON."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..labs import LabReport, action_label
-from ..model import Protocol
-from ..protocols import drugs, vocabulary
-from .common import DISCLAIMER, cite_short
+from jakplan.engine.labs import LabReport, action_label
+from jakplan.model import Protocol
+from jakplan.catalog.vocab import drugs, vocabulary
+from jakplan.render.common import DISCLAIMER, cite_short
 
 
 def _heading(report: LabReport, proto: Protocol) -> str:

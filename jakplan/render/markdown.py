@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..model import Event, Plan
-from .common import (
+from jakplan.model import Event, Plan
+from jakplan.render.common import (
     DISCLAIMER,
     course_line,
     dose_lines,

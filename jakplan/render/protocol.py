@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..dosing import condition_text
-from ..model import Protocol, Timing
-from ..protocols import default_protocol, drugs, vocabulary
-from .common import DISCLAIMER
+from jakplan.engine.conditions import condition_text
+from jakplan.model import Protocol, Timing
+from jakplan.catalog.vocab import default_protocol, drugs, vocabulary
+from jakplan.render.common import DISCLAIMER
 
 
 def timing_text(t: Timing) -> str:
@@ -47,7 +47,7 @@ def cite(c) -> str:
 
 
 def protocol_dict(p: Protocol) -> dict[str, Any]:
-    from .common import protocol_file
+    from jakplan.render.common import protocol_file
 
     class _P:  # protocol_file() wants a plan; it only reads plan.protocol.path
         protocol = p
@@ -157,7 +157,8 @@ def render_protocol_terminal(p: Protocol, console) -> None:
 
 def catalogue() -> list[dict[str, Any]]:
     """Every shipped protocol: drug, id, title, jurisdiction, indications, and which indications it is the default for."""
-    from ..protocols import load_protocol, shipped_protocols
+    from jakplan.catalog.loader import load_protocol
+    from jakplan.catalog.vocab import shipped_protocols
 
     out = []
     for drug, info in drugs().items():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..tracking import Item, Status
-from .common import DISCLAIMER, check_label, drug_name, indication_name
+from jakplan.engine.tracking import Item, Status
+from jakplan.render.common import DISCLAIMER, check_label, drug_name, indication_name
 
 SECTIONS = (
     ("overdue", "Overdue"),

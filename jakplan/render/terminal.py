@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..model import Plan
-from .common import (
+from jakplan.model import Plan
+from jakplan.render.common import (
     DISCLAIMER,
     course_line,
     dose_lines,

@@ -1,13 +1,13 @@
 """What a lab value means under a protocol (pure): continue, do not start, interrupt (and when to resume),
 reduce the dose, stop or discontinue, each with its source.
 
-    >>> from jakplan.protocols import load_protocol
-    >>> from jakplan.labs import evaluate_labs
+    >>> from jakplan.catalog.loader import load_protocol
+    >>> from jakplan.engine.labs import evaluate_labs
     >>> report = evaluate_labs(load_protocol("baricitinib", "us-label"), {"anc": 0.8, "alc": 0.6, "hb": 9.5})
     >>> report.action, [f.action for f in report.findings]
     ('interrupt', ['interrupt', 'continue', 'continue'])
 
-Values are in the canonical units of vocabulary.toml [analytes] (parse and convert with jakplan.units).
+Values are in the canonical units of vocabulary.toml [analytes] (parse and convert with jakplan.engine.units).
 Thresholds come from the protocol's [[threshold]] entries for the indication: ``below`` / ``above`` a value,
 or ``drop`` = a fall from the patient's baseline of more than the value. The most severe action wins, in the
 order of vocabulary.toml [actions].
@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import JakplanError
-from .model import Citation, Protocol, Threshold
-from .protocols import drug_info, vocabulary
+from jakplan.errors import JakplanError
+from jakplan.model import Citation, Protocol, Threshold
+from jakplan.catalog.vocab import drug_info, vocabulary
 
 
 def severity(action: str) -> int:

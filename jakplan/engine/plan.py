@@ -1,6 +1,6 @@
 """The rule engine: a pure function from (protocol, patient, start date, horizon) to ordered events.
 
-No I/O and no printing happen here; load a protocol with :mod:`jakplan.protocols` and render the plan
+No I/O and no printing happen here; load a protocol with :mod:`jakplan.catalog.loader` and render the plan
 with :mod:`jakplan.render`.
 """
 
@@ -11,10 +11,11 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from .dosing import check_condition, course_for, dose_advice, effective_factors, match, risk_notes, unverified_for
-from .errors import JakplanError
-from .model import Event, Patient, Plan, Protocol, Rule
-from .timing import Occurrence, occurrences, relative_label, shift
+from jakplan.engine.conditions import check_condition, effective_factors, match
+from jakplan.engine.dosing import course_for, dose_advice, risk_notes, unverified_for
+from jakplan.errors import JakplanError
+from jakplan.model import Event, Patient, Plan, Protocol, Rule
+from jakplan.engine.timing import Occurrence, occurrences, relative_label, shift
 
 MAX_MONTHS = 120
 

@@ -1,30 +1,24 @@
-"""Loading and validating protocol data files (TOML, read with tomllib).
-
-Shipped data lives in ``jakplan/data``:
-
-- ``vocabulary.toml``  check codes, analytes, actions and patient factors (the controlled vocabulary)
-- ``sources.toml``     cited documents, keyed by the tags of the reference fact sheet
-- ``planning.toml``    calendar-placement defaults (not clinical figures)
-- ``drugs.toml``       drugs, their indications and default protocol
-- ``protocols/<drug>/<variant>.toml``  one file per drug and protocol variant;
-  ``protocols/common/*.toml`` holds guideline fragments that drug protocols include.
+"""Loading and validating protocol files: schema checks, ``extends`` and ``[[include]]``, combining.
 
 A protocol file holds ``[[rule]]`` (dated checks), ``[[threshold]]`` (lab values that change treatment),
 ``[[dose]]`` (the label's dose by indication and patient factor), ``[[risk]]`` (warnings that apply to a
 patient profile), ``[[course]]`` (a fixed course length) and ``[[unverified]]`` (points shown as "check the
-current label"). docs/protocol-format.md documents every field.
+current label"). docs/protocol-format.md documents every field; :mod:`jakplan.catalog.resolve` says what a
+protocol reference names.
 
 Every problem in a file raises :class:`JakplanError` with one line naming the file, the rule and the field.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import JakplanError
-from .model import (
+from jakplan.catalog.files import read_toml
+from jakplan.catalog.resolve import Confinement, resolve
+from jakplan.catalog.vocab import drug_info, drugs, factor_values, planning_defaults, vocabulary, sources
+from jakplan.errors import JakplanError
+from jakplan.model import (
     DOSE_OUTCOMES,
     KINDS,
     UNITS,
@@ -49,140 +43,6 @@ SCHEMA = 1
 TIMING_TYPES = ("before_start", "at", "every", "each_visit")
 ANCHORS = ("start", "last_done")
 CONDITION_OPS = ("is", "min", "max", "above", "below", "has")
-
-
-_DATA = Path(__file__).resolve().parent / "data"
-
-
-def data_path() -> Path:
-    """The folder of shipped data files (inside the installed package)."""
-    return _DATA
-
-
-BUNDLE_NAME = "parsed.json"
-"""Pre-parsed copies of the shipped TOML files (see :mod:`jakplan.databundle`): parsing a dozen TOML files
-with the pure-Python tomllib is most of a plan's start-up time, decoding JSON is a fraction of it."""
-
-
-@lru_cache(maxsize=None)
-def _bundle() -> dict[str, list]:
-    import json
-
-    try:
-        return json.loads((_DATA / BUNDLE_NAME).read_bytes())
-    except (OSError, ValueError):
-        return {}
-
-
-def fingerprint(raw: bytes) -> str:
-    """What ties a bundle entry to the exact bytes of its file (length and CRC-32)."""
-    import zlib
-
-    return f"{len(raw)}:{zlib.crc32(raw):08x}"
-
-
-def _bundled(path: Path, raw: bytes) -> dict[str, Any] | None:
-    """The pre-parsed content of a shipped file, if the bundle holds these exact bytes."""
-    try:
-        rel = Path(path).resolve().relative_to(_DATA).as_posix()
-    except ValueError:
-        return None
-    entry = _bundle().get(rel)
-    if entry and entry[0] == fingerprint(raw):
-        import json
-
-        return json.loads(entry[1])
-    return None
-
-
-def parse_toml_bytes(raw: bytes, path: Path | str) -> dict[str, Any]:
-    import tomllib
-
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise JakplanError(f"{path}: not valid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise JakplanError(f"{path}: not valid TOML: not UTF-8 text") from None
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file (a shipped one from the pre-parsed bundle when its bytes match)."""
-    from .fileio import read_bytes
-
-    raw = read_bytes(path)
-    bundled = _bundled(path, raw)
-    if bundled is not None:
-        return bundled
-    return parse_toml_bytes(raw, path)
-
-
-@lru_cache(maxsize=None)
-def vocabulary() -> dict[str, Any]:
-    return read_toml(data_path() / "vocabulary.toml")
-
-
-@lru_cache(maxsize=None)
-def sources() -> dict[str, Source]:
-    raw = read_toml(data_path() / "sources.toml")
-    out = {}
-    for key, val in raw.items():
-        if key == "schema":
-            continue
-        out[key] = Source(id=key, document=val["document"], url=val.get("url", ""), weak=bool(val.get("weak", False)))
-    return out
-
-
-@lru_cache(maxsize=None)
-def drugs() -> dict[str, dict[str, Any]]:
-    raw = read_toml(data_path() / "drugs.toml")
-    return {k: v for k, v in raw.items() if k != "schema"}
-
-
-def factor_values(name: str) -> list[str] | None:
-    """The values a choice or list factor may take (None for numbers, dates and true/false)."""
-    vocab = vocabulary()
-    spec = vocab["factors"][name]
-    if "values" in spec:
-        return list(spec["values"])
-    if "values_from" in spec:
-        out: list[str] = []
-        for table in spec["values_from"]:
-            out += list(vocab.get(table, {}))
-        return out
-    return None
-
-
-@lru_cache(maxsize=None)
-def medicine_classes() -> dict[str, frozenset[str]]:
-    """Each medicine name a user may give with --with, and the interaction classes it belongs to."""
-    vocab = vocabulary()
-    out = {name: frozenset(spec.get("classes", [])) for name, spec in vocab.get("medicines", {}).items()}
-    for cls in vocab.get("medicine_classes", {}):
-        out.setdefault(cls, frozenset([cls]))
-    return out
-
-
-def drug_info(drug: str) -> dict[str, Any]:
-    known = drugs()
-    if drug not in known:
-        raise JakplanError(f"unknown drug '{drug}'; known drugs: {', '.join(sorted(known))}")
-    return known[drug]
-
-
-def default_protocol(drug: str, indication: str | None = None) -> str:
-    """The shipped protocol used when none is named: the drug's default, or the one drugs.toml names for an
-    indication the default does not cover."""
-    info = drug_info(drug)
-    if indication:
-        return info.get("default_protocols", {}).get(indication, info["default_protocol"])
-    return info["default_protocol"]
-
-
-def shipped_protocols(drug: str) -> list[str]:
-    """Ids of the selectable protocol variants shipped for ``drug``."""
-    folder = data_path() / "protocols" / drug
-    return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
 
 
 class _Checker:
@@ -223,13 +83,8 @@ def _type_name(types) -> str:
     return " or ".join(names.get(t, t.__name__) for t in ts)
 
 
-@lru_cache(maxsize=None)
-def _planning_defaults() -> dict[str, Any]:
-    return read_toml(data_path() / "planning.toml")
-
-
 def _planning(ck: _Checker, raw: dict | None) -> Planning:
-    base = _planning_defaults()
+    base = planning_defaults()
     merged = {**base, **(raw or {})}
     phases = []
     for i, ph in enumerate(merged.get("phases", [])):
@@ -499,210 +354,238 @@ def _course(ck: _Checker, raw: Any, index: int, vocab: dict) -> Course:
                   indications=inds)
 
 
-def _resolve_ref(ref: str, drug: str, here: Path | None) -> Path:
-    """A protocol reference: 'variant' (same drug), 'drug/variant', or a path to a .toml file."""
-    if ref.endswith(".toml"):
-        p = Path(ref)
-        if not p.is_absolute() and here is not None:
-            p = here.parent / p
-        return p
-    if "/" in ref:
-        d, v = ref.split("/", 1)
-    else:
-        d, v = drug, ref
-    return data_path() / "protocols" / d / f"{v}.toml"
+TOP_LEVEL = {"schema", "id", "drug", "title", "jurisdiction", "indications", "summary", "fragment", "extends",
+             "planning", "include", "rule", "threshold", "unverified", "dose", "risk", "course"}
+SECTIONS = ("rule", "threshold", "dose", "risk", "course")
 
 
-def load_protocol_file(path: Path | str, _stack: tuple[str, ...] = (), _own_only: bool = False) -> Protocol:
-    """Load and validate one protocol file, resolving its ``extends`` and ``[[include]]`` references.
+class _Parts:
+    """A protocol being assembled: its entries by section (inherited, borrowed, then its own)."""
 
-    An include takes rules that the other protocol defines itself (or inherits by ``extends``), not rules
-    that it includes in turn, so two variants may borrow from each other without a cycle.
-    """
-    path = Path(path)
-    key = str(path.resolve())
-    if key in _stack:
-        raise JakplanError(f"{path}: include/extends cycle: {' -> '.join(_stack + (key,))}")
-    raw = read_toml(path)
-    ck = _Checker(path)
-    vocab = vocabulary()
+    def __init__(self, base: Protocol | None):
+        self.base = base
+        self.tables: dict[str, dict] = {
+            "rule": {r.id: r for r in base.rules} if base else {},
+            "threshold": {t.id: t for t in base.thresholds} if base else {},
+            "dose": {d.id: d for d in base.doses} if base else {},
+            "risk": {r.id: r for r in base.risks} if base else {},
+            "course": {c.id: c for c in base.courses} if base else {},
+        }
+        self.own: dict[str, set[str]] = {s: set() for s in SECTIONS}
+        self.includes: list[Include] = list(base.includes) if base else []
+        self.unverified: list[Unverified] = list(base.unverified) if base else []
+
+
+def _header(ck: _Checker, raw: dict) -> tuple[str, str, bool]:
+    """(id, drug, fragment) after checking the schema version and the top-level fields."""
     schema = raw.get("schema")
     if schema != SCHEMA:
-        if isinstance(schema, int) and schema > SCHEMA:
+        if isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA:
             ck.fail("top level", f"schema {schema} is newer than this jakplan understands ({SCHEMA}); upgrade jakplan")
         ck.fail("top level", f"field 'schema' must be {SCHEMA}")
-    known_top = {"schema", "id", "drug", "title", "jurisdiction", "indications", "summary", "fragment", "extends",
-                 "planning", "include", "rule", "threshold", "unverified", "dose", "risk", "course"}
-    extra = set(raw) - known_top
+    extra = set(raw) - TOP_LEVEL
     if extra:
         ck.fail("top level", f"unknown field(s): {', '.join(sorted(extra))}")
     pid = ck.get(raw, "id", "top level", str)
     drug = ck.get(raw, "drug", "top level", str)
-    fragment = bool(raw.get("fragment", False))
+    fragment = ck.get(raw, "fragment", "top level", bool, required=False, default=False)
     if not fragment and drug not in drugs():
         ck.fail("top level", f"field 'drug': unknown drug '{drug}'; known drugs: {', '.join(sorted(drugs()))}")
-    origin = f"{drug}/{pid}"
+    return pid, drug, fragment
 
-    base: Protocol | None = None
-    extends = ck.get(raw, "extends", "top level", str, required=False, default="")
-    if extends:
-        base = load_protocol_file(_resolve_ref(extends, drug, path), _stack + (key,))
-        if base.drug != drug:
-            ck.fail("top level", f"field 'extends': '{extends}' is for {base.drug}, not {drug}")
 
-    rules: dict[str, Rule] = {r.id: r for r in base.rules} if base else {}
-    borrowed_risks: dict[str, Risk] = {}
-    includes = list(base.includes) if base else []
+def _ref_path(ck: _Checker, ref: str, drug: str, where: str, confine: Confinement) -> Path:
+    try:
+        return resolve(ref, None if drug == "common" else drug, Path(ck.path).parent, confine)
+    except JakplanError as exc:
+        ck.fail(where, str(exc))
+        raise  # unreachable: fail raises
+
+
+def _include(ck: _Checker, inc: Any, i: int) -> tuple[str, list, list, str, list]:
+    """(protocol reference, rule ids, risk ids, why, indications) of one [[include]] table, validated."""
+    w = f"include #{i + 1}"
+    if not isinstance(inc, dict):
+        ck.fail(w, "must be a table")
+    extra = set(inc) - {"protocol", "rules", "risks", "why", "indications"}
+    if extra:
+        ck.fail(w, f"unknown field(s): {', '.join(sorted(extra))}")
+    ids = ck.get(inc, "rules", w, list, required="risks" not in inc, default=[])
+    if not all(isinstance(r, str) for r in ids):
+        ck.fail(w, "field 'rules' must be a list of rule ids")
+    risk_ids = ck.get(inc, "risks", w, list, required=False, default=[])
+    inds = ck.get(inc, "indications", w, list, required=False, default=[])
+    if not all(isinstance(x, str) for x in inds):
+        ck.fail(w, "field 'indications' must be a list of indication codes")
+    return ck.get(inc, "protocol", w, str), ids, risk_ids, ck.get(inc, "why", w, str), inds
+
+
+def _narrowed(entry, inds: list[str]):
+    """A borrowed entry limited to the include's indications (if it names any)."""
+    if not inds:
+        return entry
+    return entry._replace(indications=tuple(i for i in inds if not entry.indications or i in entry.indications))
+
+
+def _borrow(ck: _Checker, parts: _Parts, raw: dict, drug: str, confine: Confinement) -> None:
+    """Take the rules and risk notes each [[include]] names from the protocol it names."""
     for i, inc in enumerate(ck.get(raw, "include", "top level", list, required=False, default=[])):
+        ref, ids, risk_ids, why, inds = _include(ck, inc, i)
         w = f"include #{i + 1}"
-        if not isinstance(inc, dict):
-            ck.fail(w, "must be a table")
-        extra = set(inc) - {"protocol", "rules", "risks", "why", "indications"}
-        if extra:
-            ck.fail(w, f"unknown field(s): {', '.join(sorted(extra))}")
-        ref = ck.get(inc, "protocol", w, str)
-        ids = ck.get(inc, "rules", w, list, required="risks" not in inc, default=[])
-        risk_ids = ck.get(inc, "risks", w, list, required=False, default=[])
-        why = ck.get(inc, "why", w, str)
-        inc_inds = ck.get(inc, "indications", w, list, required=False, default=[])
-        if not all(isinstance(i, str) for i in inc_inds):
-            ck.fail(w, "field 'indications' must be a list of indication codes")
-        if _own_only:
-            continue
-        other = load_protocol_file(_resolve_ref(ref, drug, path), (), _own_only=True)
+        other = _load(_ref_path(ck, ref, drug, w, confine), (), True, confine)
         for rid in ids:
-            if not isinstance(rid, str):
-                ck.fail(w, f"field 'rules': {rid!r} is not a rule id")
             try:
-                borrowed = other.rule(rid)
+                parts.tables["rule"][rid] = _narrowed(other.rule(rid), inds)
             except KeyError:
                 ck.fail(w, f"rule '{rid}' is not defined in protocol '{ref}'")
-            if inc_inds:
-                narrowed = tuple(i for i in inc_inds if not borrowed.indications or i in borrowed.indications)
-                borrowed = borrowed._replace(indications=narrowed)
-            rules[rid] = borrowed
         other_risks = {r.id: r for r in other.risks}
         for rid in risk_ids:
             if rid not in other_risks:
                 ck.fail(w, f"risk '{rid}' is not defined in protocol '{ref}'")
-            rk = other_risks[rid]
-            if inc_inds:
-                rk = rk._replace(indications=tuple(i for i in inc_inds if not rk.indications or i in rk.indications))
-            borrowed_risks[rid] = rk
-        includes.append(Include(protocol=f"{other.drug}/{other.id}", rules=tuple(ids), why=why,
-                                indications=tuple(inc_inds), risks=tuple(risk_ids)))
+            parts.tables["risk"][rid] = _narrowed(other_risks[rid], inds)
+        parts.includes.append(Include(protocol=f"{other.drug}/{other.id}", rules=tuple(ids), why=why,
+                                      indications=tuple(inds), risks=tuple(risk_ids)))
 
-    own_ids = set()
-    for i, r in enumerate(ck.get(raw, "rule", "top level", list, required=False, default=[])):
-        rule = _rule(ck, r, i, origin, vocab)
-        if rule.id in own_ids:
-            ck.fail(f"rule '{rule.id}'", "field 'id': defined twice in this file")
-        own_ids.add(rule.id)
-        rules[rule.id] = rule
 
-    thresholds = {t.id: t for t in base.thresholds} if base else {}
-    own_thresholds = set()
-    for i, t in enumerate(ck.get(raw, "threshold", "top level", list, required=False, default=[])):
-        th = _threshold(ck, t, i, vocab)
-        if th.id in own_thresholds:
-            ck.fail(f"threshold '{th.id}'", "field 'id': defined twice in this file")
-        own_thresholds.add(th.id)
-        thresholds[th.id] = th
-
-    own: dict[str, set[str]] = {"rule": own_ids, "threshold": own_thresholds}
-
-    def entries(section: str, parse, inherited) -> dict:
-        out = {e.id: e for e in inherited}
-        own[section] = set()
+def _own(ck: _Checker, parts: _Parts, raw: dict, origin: str, vocab: dict) -> None:
+    """The file's own entries of every section; an id defined twice in the file is an error."""
+    parsers = {
+        "rule": lambda e, i: _rule(ck, e, i, origin, vocab),
+        "threshold": lambda e, i: _threshold(ck, e, i, vocab),
+        "dose": lambda e, i: _dose(ck, e, i, origin, vocab),
+        "risk": lambda e, i: _risk(ck, e, i, origin, vocab),
+        "course": lambda e, i: _course(ck, e, i, vocab),
+    }
+    for section, parse in parsers.items():
         for i, e in enumerate(ck.get(raw, section, "top level", list, required=False, default=[])):
             item = parse(e, i)
-            if item.id in own[section]:
+            if item.id in parts.own[section]:
                 ck.fail(f"{section} '{item.id}'", "field 'id': defined twice in this file")
-            own[section].add(item.id)
-            out[item.id] = item
-        return out
-
-    doses = entries("dose", lambda e, i: _dose(ck, e, i, origin, vocab), base.doses if base else ())
-    risks = entries("risk", lambda e, i: _risk(ck, e, i, origin, vocab),
-                    (base.risks if base else ()) + tuple(borrowed_risks.values()))
-    courses = entries("course", lambda e, i: _course(ck, e, i, vocab), base.courses if base else ())
-
-    unverified = list(base.unverified) if base else []
+            parts.own[section].add(item.id)
+            parts.tables[section][item.id] = item
     for i, u in enumerate(ck.get(raw, "unverified", "top level", list, required=False, default=[])):
-        w = f"unverified #{i + 1}"
-        if not isinstance(u, dict):
-            ck.fail(w, "must be a table with 'topic' and 'detail'")
-        extra = set(u) - {"topic", "detail", "applies", "dose"}
-        if extra:
-            ck.fail(w, f"unknown field(s): {', '.join(sorted(extra))}")
-        u_inds, u_conds = _conditions(ck, u.get("applies"), w, vocab["factors"])
-        unverified.append(Unverified(ck.get(u, "topic", w, str), ck.get(u, "detail", w, str), u_inds, u_conds,
-                                     ck.get(u, "dose", w, bool, required=False, default=False)))
+        parts.unverified.append(_unverified(ck, u, i, vocab))
 
-    indications = ck.get(raw, "indications", "top level", list, required=False,
-                         default=list(base.indications) if base else [])
+
+def _unverified(ck: _Checker, u: Any, i: int, vocab: dict) -> Unverified:
+    w = f"unverified #{i + 1}"
+    if not isinstance(u, dict):
+        ck.fail(w, "must be a table with 'topic' and 'detail'")
+    extra = set(u) - {"topic", "detail", "applies", "dose"}
+    if extra:
+        ck.fail(w, f"unknown field(s): {', '.join(sorted(extra))}")
+    inds, conds = _conditions(ck, u.get("applies"), w, vocab["factors"])
+    return Unverified(ck.get(u, "topic", w, str), ck.get(u, "detail", w, str), inds, conds,
+                      ck.get(u, "dose", w, bool, required=False, default=False))
+
+
+def _indications(ck: _Checker, raw: dict, drug: str, fragment: bool, base: Protocol | None) -> list[str]:
+    inds = ck.get(raw, "indications", "top level", list, required=False, default=list(base.indications) if base else [])
     if not fragment and drug in drugs():
-        known_inds = drugs()[drug].get("indications", {})
-        for ind in indications:
-            if ind not in known_inds:
-                ck.fail("top level", f"field 'indications': unknown indication '{ind}' for {drug}; known: {', '.join(known_inds)}")
-    # The file's own entries may only name the protocol's indications; inherited or borrowed entries for
-    # indications this protocol does not cover (a clinic file narrowing a shipped one) are dropped.
-    unverified = [u for u in unverified if not (u.indications and indications)
-                  or any(i in indications for i in u.indications)]
-    for what, table in (("rule", rules), ("threshold", thresholds), ("dose", doses), ("risk", risks), ("course", courses)):
+        known = drugs()[drug].get("indications", {})
+        for ind in inds:
+            if ind not in known:
+                ck.fail("top level", f"field 'indications': unknown indication '{ind}' for {drug}; known: {', '.join(known)}")
+    return inds
+
+
+def _narrow_to(ck: _Checker, parts: _Parts, indications: list[str]) -> None:
+    """The file's own entries may only name the protocol's indications; inherited or borrowed entries for
+    indications this protocol does not cover (a clinic file narrowing a shipped one) are dropped."""
+    if not indications:
+        return
+    parts.unverified = [u for u in parts.unverified if not u.indications or any(i in indications for i in u.indications)]
+    for what, table in parts.tables.items():
         for eid, entry in list(table.items()):
-            inds = entry.indications
-            if not inds or not indications:
-                continue
-            outside = [i for i in inds if i not in indications]
-            if outside and eid in own[what]:
+            outside = [i for i in entry.indications if i not in indications]
+            if outside and eid in parts.own[what]:
                 field = "applies.indications" if what != "threshold" else "indications"
                 ck.fail(f"{what} '{eid}'", f"field '{field}': '{outside[0]}' is not an indication of this protocol")
-            if len(outside) == len(inds):
+            if entry.indications and len(outside) == len(entry.indications):
                 del table[eid]
-    if not fragment and not rules:
-        ck.fail("top level", "a protocol needs at least one rule")
 
+
+def _planning_of(ck: _Checker, raw: dict, base: Protocol | None) -> Planning:
     planning_raw = raw.get("planning")
     if planning_raw is not None and not isinstance(planning_raw, dict):
         ck.fail("top level", "field 'planning' must be a table")
-    planning = base.planning if base and planning_raw is None else _planning(ck, planning_raw)
+    return base.planning if base and planning_raw is None else _planning(ck, planning_raw)
 
+
+def _load(path: Path, stack: tuple[str, ...], own_only: bool, confine: Confinement) -> Protocol:
+    """One protocol file with its ``extends`` base and (unless ``own_only``) the entries it borrows."""
+    key = str(path.resolve())
+    if key in stack:
+        raise JakplanError(f"{path}: include/extends cycle: {' -> '.join(stack + (key,))}")
+    raw = read_toml(path)
+    ck = _Checker(path)
+    vocab = vocabulary()
+    pid, drug, fragment = _header(ck, raw)
+    base: Protocol | None = None
+    extends = ck.get(raw, "extends", "top level", str, required=False, default="")
+    if extends:
+        base = _load(_ref_path(ck, extends, drug, "field 'extends'", confine), stack + (key,), False, confine)
+        if base.drug != drug:
+            ck.fail("top level", f"field 'extends': '{extends}' is for {base.drug}, not {drug}")
+    parts = _Parts(base)
+    if not own_only:
+        _borrow(ck, parts, raw, drug, confine)
+    _own(ck, parts, raw, f"{drug}/{pid}", vocab)
+    indications = _indications(ck, raw, drug, fragment, base)
+    _narrow_to(ck, parts, indications)
+    if not fragment and not parts.tables["rule"]:
+        ck.fail("top level", "a protocol needs at least one rule")
+    t = parts.tables
     return Protocol(
-        id=pid,
-        drug=drug,
-        title=ck.get(raw, "title", "top level", str),
+        id=pid, drug=drug, title=ck.get(raw, "title", "top level", str),
         jurisdiction=ck.get(raw, "jurisdiction", "top level", str, required=False, default=base.jurisdiction if base else ""),
-        indications=tuple(indications),
-        rules=tuple(rules.values()),
-        thresholds=tuple(thresholds.values()),
-        planning=planning,
-        doses=tuple(doses.values()),
-        risks=tuple(risks.values()),
-        courses=tuple(courses.values()),
-        includes=tuple(includes),
-        unverified=tuple(unverified),
+        indications=tuple(indications), rules=tuple(t["rule"].values()), thresholds=tuple(t["threshold"].values()),
+        planning=_planning_of(ck, raw, base), doses=tuple(t["dose"].values()), risks=tuple(t["risk"].values()),
+        courses=tuple(t["course"].values()), includes=tuple(parts.includes), unverified=tuple(parts.unverified),
         summary=ck.get(raw, "summary", "top level", str, required=False, default=base.summary if base else ""),
-        path=str(path),
-        fragment=fragment,
-        extends=base.id if base else "",
+        path=str(path), fragment=fragment, extends=base.id if base else "",
     )
 
 
-def load_protocol(drug: str, protocol: str | None = None) -> Protocol:
-    """The protocol ``protocol`` (a shipped variant id, or a path to a .toml file) for ``drug``.
+def load_protocol_file(path: Path | str, confine: Confinement | None = None) -> Protocol:
+    """Load and validate one protocol file, resolving its ``extends`` and ``[[include]]`` references.
 
-    With no ``protocol``, the drug's default variant.
+    An include takes rules that the other protocol defines itself (or inherits by ``extends``), not rules
+    that it includes in turn, so two variants may borrow from each other without a cycle. References inside
+    the file resolve relative to it and may not leave its folder (see :mod:`jakplan.catalog.resolve`).
     """
-    info = drug_info(drug)
-    name = protocol or info["default_protocol"]
-    if name.endswith(".toml") or "/" in name or "\\" in name:
-        proto = load_protocol_file(Path(name))
-        if proto.drug != drug:
-            raise JakplanError(f"{name}: protocol is for {proto.drug}, not {drug}")
-        return proto
-    known = shipped_protocols(drug)
-    if name not in known:
-        raise JakplanError(f"unknown protocol '{name}' for {drug}; known: {', '.join(known)} (or a path to a .toml file)")
-    return load_protocol_file(data_path() / "protocols" / drug / f"{name}.toml")
+    path = Path(path)
+    return _load(path, (), False, confine or Confinement.around(path))
+
+
+_CACHE: dict[tuple, Protocol] = {}
+
+
+def load_protocol(drug: str | None, ref: str | None = None, base: Path | str | None = None,
+                  confine: Confinement | None = None) -> Protocol:
+    """The protocol a reference names (see :func:`jakplan.catalog.resolve.resolve`); the drug's default when
+    ``ref`` is None. Protocols are cached within a run by file, size and modification time."""
+    if ref is None:
+        if drug is None:
+            raise JakplanError("name a drug or a protocol")
+        ref = drug_info(drug)["default_protocol"]
+    path = resolve(ref, drug, base, confine)
+    try:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_size, st.st_mtime_ns, confine)
+    except OSError:
+        key = None
+    proto = _CACHE.get(key) if key else None
+    if proto is None:
+        proto = load_protocol_file(path, _confine_for(path, confine))
+        if key:
+            _CACHE[key] = proto
+    if drug is not None and proto.drug != drug:
+        raise JakplanError(f"{ref}: protocol is for {proto.drug}, not {drug}")
+    return proto
+
+
+def _confine_for(path: Path, confine: Confinement | None) -> Confinement:
+    """References inside a protocol file stay in its folder (plus folders the user named)."""
+    extra = confine.roots if confine else ()
+    return Confinement.around(path, extra)

@@ -1,7 +1,7 @@
-"""Build the pre-parsed bundle of the shipped data files: ``python -m jakplan.databundle``.
+"""Build the pre-parsed bundle of the shipped data files: ``python -m jakplan.catalog.bundle``.
 
 ``jakplan/data/parsed.json`` maps each shipped ``.toml`` file (path relative to ``jakplan/data``) to its
-fingerprint (length and CRC-32 of its bytes) and its content as JSON text. :func:`jakplan.protocols.read_toml`
+fingerprint (length and CRC-32 of its bytes) and its content as JSON text. :func:`jakplan.catalog.loader.read_toml`
 uses an entry only when the file's bytes still match it, so a stale bundle costs speed, never correctness;
 ``tests/test_databundle.py`` fails when the bundle is stale, with the command to rebuild it.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import sys
 
-from .fileio import atomic_write
-from .protocols import BUNDLE_NAME, data_path, fingerprint, parse_toml_bytes
+from jakplan.fileio import atomic_write
+from jakplan.catalog.files import BUNDLE_NAME, data_path, fingerprint, parse_toml_bytes
 
 
 def build() -> dict[str, list]:

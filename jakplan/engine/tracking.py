@@ -26,9 +26,9 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .model import Citation, Event, Plan, Rule
-from .planfile import History, Pause
-from .timing import shift
+from jakplan.model import Citation, Event, Plan, Rule
+from jakplan.history import History, Pause
+from jakplan.engine.timing import shift
 
 STATES = ("overdue", "due", "on_hold", "upcoming", "done", "missed")
 
@@ -295,7 +295,7 @@ def _notes(plan: Plan, pauses: tuple[Pause, ...], tracked: dict[str, Rule]) -> l
 
 
 def lab_actions(plan: Plan, history: History) -> list[LabAction]:
-    """What each recorded lab value means under the protocol's thresholds (:func:`jakplan.labs.evaluate_labs`).
+    """What each recorded lab value means under the protocol's thresholds (:func:`jakplan.engine.labs.evaluate_labs`).
 
     A record dated before the start is judged by the before-start actions, later ones by the during-treatment
     actions; thresholds that compare with a baseline use the last values recorded before the start date.
@@ -303,8 +303,8 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
     """
     if not history.labs:
         return []
-    from .labs import action_label, evaluate_labs
-    from .protocols import vocabulary
+    from jakplan.engine.labs import action_label, evaluate_labs
+    from jakplan.catalog.vocab import vocabulary
 
     labs = sorted(history.labs, key=lambda r: r.on)
     latest: dict[str, dt.date] = {}
@@ -337,7 +337,7 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
 
 def horizon_months(start: dt.date, today: dt.date, months: int | None, pauses: tuple[Pause, ...]) -> int:
     """Months the plan must cover so that ``today`` and what comes after it (6 months) are in it."""
-    from .engine import MAX_MONTHS
+    from jakplan.engine.plan import MAX_MONTHS
 
     elapsed = (today.year - start.year) * 12 + (today.month - start.month) + 1
     paused = sum(((p.end or today) - p.start).days for p in pauses)
@@ -347,7 +347,7 @@ def horizon_months(start: dt.date, today: dt.date, months: int | None, pauses: t
 
 def status_for(pf, today: dt.date) -> Status:
     """Load the plan file's protocol, build its plan far enough ahead, and track it on ``today``."""
-    from .api import plan_for
+    from jakplan.api import plan_for
 
     prof = pf.profile
     months = horizon_months(pf.start, today, prof.months, pf.history.pauses)

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
-from .model import Offset, Planning, Timing
+from jakplan.model import Offset, Planning, Timing
 
 
 _DAYS_PER = {"days": 1, "weeks": 7}

@@ -7,12 +7,9 @@ is then shown as "applies if ..." rather than silently applied or dropped.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
-
-from .model import (
+from jakplan.model import (
     DOSE_OUTCOMES,
     Condition,
     Course,
@@ -24,86 +21,7 @@ from .model import (
     RiskNote,
     Unverified,
 )
-from .protocols import medicine_classes, vocabulary
-
-
-def age_on(born: dt.date, day: dt.date) -> int:
-    """Whole years of age on ``day`` for someone born on ``born``."""
-    return relativedelta(day, born).years
-
-
-def effective_factors(factors: dict[str, Any], on: dt.date | None) -> dict[str, Any]:
-    """The factors with ``age`` derived from ``born`` (at ``on``, the start date) when age is not given."""
-    out = dict(factors)
-    born = out.get("born")
-    if out.get("age") is None and isinstance(born, dt.date) and on is not None:
-        out["age"] = age_on(born, on)
-    return out
-
-
-def check_condition(cond: Condition, factors: dict[str, Any]) -> bool | None:
-    """True/False when the patient's factor is known, None when it is not given."""
-    if factors.get(cond.factor) is None:
-        return None
-    val = factors[cond.factor]
-    if cond.op == "has":
-        classes = medicine_classes()
-        have: set[str] = set()
-        for name in val:
-            have |= classes.get(name, frozenset([name]))
-            have.add(name)
-        wanted = cond.value if isinstance(cond.value, list) else [cond.value]
-        return any(w in have for w in wanted)
-    if cond.op == "is":
-        allowed = cond.value if isinstance(cond.value, list) else [cond.value]
-        return val in allowed
-    ops = {
-        "min": lambda a, b: a >= b,
-        "max": lambda a, b: a <= b,
-        "above": lambda a, b: a > b,
-        "below": lambda a, b: a < b,
-    }
-    return ops[cond.op](val, cond.value)
-
-
-def match(indications: tuple[str, ...], conditions: tuple[Condition, ...], patient: Patient,
-          factors: dict[str, Any] | None = None) -> tuple[bool, str, tuple[str, ...]]:
-    """(applies, reason if not, conditions left open because the factor was not given)."""
-    if indications and patient.indication not in indications:
-        return False, f"only for {', '.join(indications)}", ()
-    facts = patient.factors if factors is None else factors
-    open_conds = []
-    for cond in conditions:
-        ok = check_condition(cond, facts)
-        if ok is False:
-            return False, f"applies only if {cond.text()}", ()
-        if ok is None:
-            open_conds.append(f"applies if {condition_text(cond)} ({factor_label(cond.factor)} not given)")
-    return True, "", tuple(open_conds)
-
-
-def factor_label(name: str) -> str:
-    """The factor's label from the vocabulary ('creatinine clearance'), or its name with spaces."""
-    return vocabulary()["factors"].get(name, {}).get("label", name.replace("_", " "))
-
-
-def condition_text(cond: Condition) -> str:
-    """'age > 50', 'creatinine clearance >= 30', 'taking a strong OAT3 inhibitor', 'pregnancy possible'."""
-    if cond.op == "has":
-        names = vocabulary().get("medicine_classes", {})
-        vals = cond.value if isinstance(cond.value, list) else [cond.value]
-        return "taking a " + " or ".join(names.get(v, v.replace("_", " ")) for v in vals)
-    if cond.op == "is" and not isinstance(cond.value, bool):
-        vals = cond.value if isinstance(cond.value, list) else [cond.value]
-        return f"{factor_label(cond.factor)} is {' or '.join(map(str, vals))}"
-    if cond.op == "is":
-        return factor_label(cond.factor) if cond.value else f"no {factor_label(cond.factor)}"
-    return Condition(factor_label(cond.factor), cond.op, cond.value).text()
-
-
-def missing_factors(conditions: tuple[Condition, ...], factors: dict[str, Any]) -> list[str]:
-    """Factors a set of conditions needs that the patient did not give."""
-    return list(dict.fromkeys(c.factor for c in conditions if factors.get(c.factor) is None))
+from jakplan.engine.conditions import match
 
 
 def _rank(d: Dose) -> int:

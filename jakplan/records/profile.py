@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import JakplanError
-from .model import Patient
-from .protocols import factor_values, medicine_classes, read_toml, vocabulary
+from jakplan.errors import JakplanError
+from jakplan.model import Patient
+from jakplan.catalog.vocab import factor_values, medicine_classes, vocabulary
+from jakplan.catalog.files import read_toml
 
 FORMAT_VERSION = 1
 PROFILE_KEYS = ("jakplan", "drug", "indication", "protocol", "start", "months", "factors")

@@ -1,6 +1,6 @@
 """Plan files: a patient profile plus the history of what was done, measured and paused (TOML).
 
-A plan file is a profile (see :mod:`jakplan.profile`) with three history tables, so every command that
+A plan file is a profile (see :mod:`jakplan.records.profile`) with three history tables, so every command that
 takes ``--profile`` also takes a plan file::
 
     jakplan = 1
@@ -45,59 +45,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import JakplanError
-from .fileio import atomic_write, read_bytes
-from .profile import Profile, profile_from_dict
-from .protocols import vocabulary
+from jakplan.errors import JakplanError
+from jakplan.history import Done, History, LabRecord, Pause
+from jakplan.fileio import atomic_write, read_bytes
+from jakplan.records.profile import Profile, profile_from_dict
+from jakplan.catalog.vocab import vocabulary
 
 LOCK_TIMEOUT = 10.0
 """Seconds a command waits for another jakplan command to finish with the same plan file."""
 
-HISTORY_KEYS = ("done", "lab", "pause")
 _RESERVED_LAB_KEYS = ("on", "note")
-
-
-@dataclass(frozen=True)
-class Done:
-    rule: str
-    on: dt.date
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class LabRecord:
-    on: dt.date
-    values: dict[str, float]
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Pause:
-    start: dt.date
-    end: dt.date | None = None
-    """The day treatment resumed; None while the pause is open."""
-    reason: str = ""
-
-    @property
-    def days(self) -> int | None:
-        return (self.end - self.start).days if self.end else None
-
-
-@dataclass(frozen=True)
-class History:
-    done: tuple[Done, ...] = ()
-    labs: tuple[LabRecord, ...] = ()
-    pauses: tuple[Pause, ...] = ()
-
-    @property
-    def open_pause(self) -> Pause | None:
-        return next((p for p in self.pauses if p.end is None), None)
-
-    def as_of(self, day: dt.date) -> "History":
-        """The history as it stood at the end of ``day``: later records left out, a later resume undone."""
-        pauses = tuple(p if p.end is None or p.end <= day else Pause(p.start, None, p.reason)
-                       for p in self.pauses if p.start <= day)
-        return History(tuple(d for d in self.done if d.on <= day), tuple(r for r in self.labs if r.on <= day), pauses)
 
 
 @dataclass

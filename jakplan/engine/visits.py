@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 
-from .errors import JakplanError
-from .model import KINDS, Event, Plan
+from jakplan.errors import JakplanError
+from jakplan.model import KINDS, Event, Plan
 
 
 @dataclass(frozen=True)

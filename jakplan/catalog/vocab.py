@@ -1,0 +1,83 @@
+"""The controlled vocabulary, the cited sources, the drugs and their shipped protocol variants."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from jakplan.catalog.files import data_path, read_toml
+from jakplan.errors import JakplanError
+from jakplan.model import Source
+
+
+@lru_cache(maxsize=None)
+def vocabulary() -> dict[str, Any]:
+    return read_toml(data_path() / "vocabulary.toml")
+
+
+@lru_cache(maxsize=None)
+def sources() -> dict[str, Source]:
+    raw = read_toml(data_path() / "sources.toml")
+    out = {}
+    for key, val in raw.items():
+        if key == "schema":
+            continue
+        out[key] = Source(id=key, document=val["document"], url=val.get("url", ""), weak=bool(val.get("weak", False)))
+    return out
+
+
+@lru_cache(maxsize=None)
+def drugs() -> dict[str, dict[str, Any]]:
+    raw = read_toml(data_path() / "drugs.toml")
+    return {k: v for k, v in raw.items() if k != "schema"}
+
+
+def factor_values(name: str) -> list[str] | None:
+    """The values a choice or list factor may take (None for numbers, dates and true/false)."""
+    vocab = vocabulary()
+    spec = vocab["factors"][name]
+    if "values" in spec:
+        return list(spec["values"])
+    if "values_from" in spec:
+        out: list[str] = []
+        for table in spec["values_from"]:
+            out += list(vocab.get(table, {}))
+        return out
+    return None
+
+
+@lru_cache(maxsize=None)
+def medicine_classes() -> dict[str, frozenset[str]]:
+    """Each medicine name a user may give with --with, and the interaction classes it belongs to."""
+    vocab = vocabulary()
+    out = {name: frozenset(spec.get("classes", [])) for name, spec in vocab.get("medicines", {}).items()}
+    for cls in vocab.get("medicine_classes", {}):
+        out.setdefault(cls, frozenset([cls]))
+    return out
+
+
+def drug_info(drug: str) -> dict[str, Any]:
+    known = drugs()
+    if drug not in known:
+        raise JakplanError(f"unknown drug '{drug}'; known drugs: {', '.join(sorted(known))}")
+    return known[drug]
+
+
+def default_protocol(drug: str, indication: str | None = None) -> str:
+    """The shipped protocol used when none is named: the drug's default, or the one drugs.toml names for an
+    indication the default does not cover."""
+    info = drug_info(drug)
+    if indication:
+        return info.get("default_protocols", {}).get(indication, info["default_protocol"])
+    return info["default_protocol"]
+
+
+def shipped_protocols(drug: str) -> list[str]:
+    """Ids of the selectable protocol variants shipped for ``drug``."""
+    folder = data_path() / "protocols" / drug
+    return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+
+
+@lru_cache(maxsize=None)
+def planning_defaults() -> dict[str, Any]:
+    return read_toml(data_path() / "planning.toml")

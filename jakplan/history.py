@@ -1,0 +1,52 @@
+"""A patient's course as recorded: checks done, lab values measured, treatment paused (plain immutable data).
+
+Read from and written to plan files by :mod:`jakplan.records.planfile`; the engine reads it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Done:
+    rule: str
+    on: dt.date
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class LabRecord:
+    on: dt.date
+    values: dict[str, float]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Pause:
+    start: dt.date
+    end: dt.date | None = None
+    """The day treatment resumed; None while the pause is open."""
+    reason: str = ""
+
+    @property
+    def days(self) -> int | None:
+        return (self.end - self.start).days if self.end else None
+
+
+@dataclass(frozen=True)
+class History:
+    done: tuple[Done, ...] = ()
+    labs: tuple[LabRecord, ...] = ()
+    pauses: tuple[Pause, ...] = ()
+
+    @property
+    def open_pause(self) -> Pause | None:
+        return next((p for p in self.pauses if p.end is None), None)
+
+    def as_of(self, day: dt.date) -> "History":
+        """The history as it stood at the end of ``day``: later records left out, a later resume undone."""
+        pauses = tuple(p if p.end is None or p.end <= day else Pause(p.start, None, p.reason)
+                       for p in self.pauses if p.start <= day)
+        return History(tuple(d for d in self.done if d.on <= day), tuple(r for r in self.labs if r.on <= day), pauses)
