@@ -70,14 +70,14 @@ def run_jakplan(csv: Path, out: Path, workers: int) -> tuple[float, int]:
 
 def extract_events(csv: Path) -> list[tuple[dict, list[dict]]]:
     """The calendar and event fields of every patient, as jakplan writes them (untimed)."""
-    from jakplan.cohort import plan_of
-from jakplan.records.csvrows import profile_from_row, read_rows
+    from jakplan.api import plan_for_record
+    from jakplan.records.csvrows import read_rows, record_from_row
     from jakplan.render.ics import calendar
 
     out = []
     for row in read_rows(csv):
-        pid, prof = profile_from_row(row)
-        cal = calendar(plan_of(prof), namespace=pid)
+        pid, record = record_from_row(row)
+        cal = calendar(plan_for_record(record), namespace=pid)
         head = {"uid": str(cal["UID"]), "name": str(cal["NAME"]), "description": str(cal["DESCRIPTION"])}
         events = []
         for ev in cal.walk("VEVENT"):
@@ -134,7 +134,7 @@ def main() -> None:
         make_csv(big, args.patients)
         make_csv(small, args.small)
         out = tmp / "out"
-        from jakplan.cohort import plan_of  # noqa: F401  warm imports
+        from jakplan.api import plan_for_record  # noqa: F401  warm imports
         run_jakplan(small, out, 1)
 
         data = extract_events(big)

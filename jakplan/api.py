@@ -1,25 +1,38 @@
-"""Convenience entry points for using jakplan from Python.
+"""The front door: the one path from a patient to a plan, for every command and for Python users.
 
     >>> import datetime as dt
     >>> from jakplan.api import plan_for
     >>> plan = plan_for(dt.date(2024, 5, 1))
     >>> plan.protocol.id, plan.events[0].kind
     ('us-label', 'screening')
+
+Every command (``schedule``, ``export``, ``checklist``, ``labs``, ``next``, ``status``, ``record``, ``cohort
+due``, ``cohort export``) builds its plan with :func:`plan_for_record`: a :class:`PatientRecord` (profile +
+history, from a profile file, a plan file, a CSV row or nothing) with the command-line values laid over it
+by :func:`overrides`. Pauses, recorded labs and protocol files named relative to the record's file therefore
+work the same everywhere.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
-from jakplan.engine.plan import build_plan
 from jakplan.errors import JakplanError
-from jakplan.model import Patient, Plan
-from jakplan.catalog.vocab import default_protocol, drug_info
-from jakplan.catalog.loader import load_protocol
+from jakplan.history import History
+from jakplan.model import Plan
+from jakplan.records.patient import PatientRecord
+from jakplan.records.profile import Identity, Profile
+
+DEFAULT_MONTHS = 12
+AHEAD_MONTHS = 6
+"""A plan followed on a day (status, next, cohort due) reaches at least this far past that day."""
 
 
 def resolve_indication(drug: str, indication: str | None) -> str:
+    from jakplan.catalog.vocab import drug_info
+
     info = drug_info(drug)
     known = info.get("indications", {})
     ind = indication or info.get("default_indication") or next(iter(known))
@@ -28,28 +41,105 @@ def resolve_indication(drug: str, indication: str | None) -> str:
     return ind
 
 
-def plan_for(
-    start: dt.date,
-    drug: str = "baricitinib",
-    indication: str | None = None,
-    protocol: str | None = None,
-    months: int = 12,
-    factors: dict[str, Any] | None = None,
-) -> Plan:
-    """Load the protocol (shipped variant or file path) and build the plan for one patient."""
-    ind = resolve_indication(drug, indication)
-    proto = load_protocol(drug, protocol or default_protocol(drug, ind))
-    return build_plan(proto, Patient(indication=ind, factors=dict(factors or {})), start, months)
+def overrides(drug: str | None = None, indication: str | None = None, protocol: str | None = None,
+              start: dt.date | None = None, months: int | None = None, factors: dict[str, Any] | None = None,
+              identity: Identity | None = None) -> dict[str, Any]:
+    """Values given on the command line (None = not given), to lay over a record with :func:`plan_for_record`."""
+    return {"drug": drug, "indication": indication, "protocol": protocol, "start": start, "months": months,
+            "factors": factors or {}, "identity": identity}
 
 
-def plan_for_profile(profile, where: str = "") -> Plan:
-    """The plan for a :class:`jakplan.records.profile.Profile` (drug, indication, protocol, start, months, factors).
+def horizon_months(start: dt.date, today: dt.date, months: int | None, pauses: tuple = ()) -> int:
+    """Months the plan must cover so that ``today`` and what comes after it are in it."""
+    from jakplan.engine.plan import MAX_MONTHS
 
-    A profile file may name its protocol by a path relative to itself; ``where`` names the source of the
-    profile in the error raised when it has no start date.
+    elapsed = (today.year - start.year) * 12 + (today.month - start.month) + 1
+    paused = sum(((p.end or today) - p.start).days for p in pauses)
+    need = max(months or DEFAULT_MONTHS, elapsed + AHEAD_MONTHS + paused // 28 + 1)
+    return max(1, min(need, MAX_MONTHS))
+
+
+def _protocol_for(prof: Profile, indication: str, cli_protocol: str | None, confine_extra: tuple = ()):
+    """The protocol: one typed on the command line resolves from the current folder; one written in a file
+    resolves relative to that file and may not leave its folder."""
+    from jakplan.catalog.loader import load_protocol
+    from jakplan.catalog.resolve import Confinement
+    from jakplan.catalog.vocab import default_protocol
+
+    if cli_protocol is not None:
+        return load_protocol(prof.drug, cli_protocol, base=Path.cwd())
+    if prof.protocol is None:
+        return load_protocol(prof.drug, default_protocol(prof.drug, indication))
+    if prof.source is None:
+        return load_protocol(prof.drug, prof.protocol, base=Path.cwd())
+    confine = Confinement.around(prof.source, confine_extra)
+    return load_protocol(prof.drug, prof.protocol, base=Path(prof.source).parent, confine=confine)
+
+
+def plan_for_record(record: PatientRecord, over: dict[str, Any] | None = None, today: dt.date | None = None,
+                    protocol_dirs: tuple = ()) -> Plan:
+    """THE path from a patient to a plan.
+
+    ``over``: command-line values (see :func:`overrides`) laid over the record. ``today``: the day the plan is
+    followed on; the plan then reaches :data:`AHEAD_MONTHS` past it, and only pauses known by then count.
+    ``protocol_dirs``: folders besides the record's own that a protocol named in it may come from.
     """
-    if profile.start is None:
+    from jakplan.engine.plan import build_plan
+    from jakplan.model import Patient
+
+    over = over or {}
+    prof = record.profile.merged(**{k: v for k, v in over.items() if k != "protocol"})
+    if over.get("protocol") is not None:
+        prof.protocol = over["protocol"]
+    if prof.start is None:
         raise JakplanError("--start is missing: give the date of the first dose (YYYY-MM-DD)"
-                           + (" or set start in the profile" if where else ""))
-    return plan_for(profile.start, drug=profile.drug, indication=profile.indication, protocol=profile.protocol,
-                    months=12 if profile.months is None else profile.months, factors=profile.factors)
+                           + (f" or set start in {record.where}" if record.where else ""))
+    _check_born(prof)
+    indication = resolve_indication(prof.drug, prof.indication)
+    protocol = _protocol_for(prof, indication, over.get("protocol"), tuple(protocol_dirs))
+    history = record.history.as_of(today) if today else record.history
+    months = DEFAULT_MONTHS if prof.months is None else prof.months
+    if today is not None:
+        months = horizon_months(prof.start, today, prof.months, history.pauses)
+    plan = build_plan(protocol, Patient(indication, dict(prof.factors)), prof.start, months, history.pauses)
+    return plan._replace(identity=prof.identity)
+
+
+def _check_born(prof: Profile) -> None:
+    born = prof.factors.get("born")
+    if isinstance(born, dt.date) and prof.start is not None and born >= prof.start:
+        raise JakplanError(f"born {born.isoformat()} is not before the start date {prof.start.isoformat()}")
+
+
+def baseline_labs(record: PatientRecord, start: dt.date) -> dict[str, float]:
+    """The last value of each analyte recorded before the first dose (the baseline for 'fall from baseline')."""
+    out: dict[str, float] = {}
+    for rec in sorted(record.history.labs, key=lambda r: r.on):
+        if rec.on < start:
+            out.update(rec.values)
+    return out
+
+
+def plan_for(start: dt.date, drug: str = "baricitinib", indication: str | None = None, protocol: str | None = None,
+             months: int = DEFAULT_MONTHS, factors: dict[str, Any] | None = None) -> Plan:
+    """The plan for a start date and (optionally) patient factors: :func:`plan_for_record` of a bare record."""
+    return plan_for_record(PatientRecord(Profile()), overrides(drug, indication, protocol, start, months, factors))
+
+
+def status_for_record(record: PatientRecord, today: dt.date, over: dict[str, Any] | None = None):
+    """The course on ``today``: the record's plan (built by :func:`plan_for_record`) tracked against its history."""
+    from jakplan.engine.tracking import track
+
+    plan = plan_for_record(record, over, today=today)
+    return track(plan, record.history, today)
+
+
+def record_of(path: str | Path) -> PatientRecord:
+    """A profile or plan file as a patient record."""
+    from jakplan.records.patient import load_record
+
+    return load_record(path)
+
+
+__all__ = ["plan_for", "plan_for_record", "status_for_record", "overrides", "record_of", "baseline_labs",
+           "resolve_indication", "History"]

@@ -20,12 +20,12 @@ import os
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from jakplan.errors import JakplanError
-from jakplan.records.csvrows import Row, count_rows, profile_from_row, read_rows
+from jakplan.api import plan_for_record
+from jakplan.records.csvrows import Row, count_rows, read_rows, record_from_row
 
 PARALLEL_MIN = 100
 """Below this many patients a pool of 2 saves too little to matter (measured: 150 patients 0.68 s in one
@@ -82,26 +82,6 @@ def default_workers(n: int) -> int:
     return min(2, os.cpu_count() or 1) if n >= PARALLEL_MIN else 1
 
 
-@lru_cache(maxsize=64)
-def _protocol(drug: str, protocol: str | None):
-    from jakplan.catalog.loader import load_protocol
-
-    return load_protocol(drug, protocol)
-
-
-def plan_of(prof, months: int | None = None):
-    """The plan for a profile, with protocols loaded once per process."""
-    from jakplan.api import resolve_indication
-    from jakplan.engine.plan import build_plan
-    from jakplan.model import Patient
-
-    from jakplan.catalog.vocab import default_protocol
-
-    ind = resolve_indication(prof.drug, prof.indication)
-    proto = _protocol(prof.drug, prof.protocol or default_protocol(prof.drug, ind))
-    return build_plan(proto, Patient(ind, dict(prof.factors)), prof.start, months or prof.months or 12)
-
-
 # -- export ----------------------------------------------------------------------------------------------
 
 
@@ -156,8 +136,8 @@ def export_one(job: ExportJob) -> Result:
     row = job.row
     pid = row.cells.get("id", "?")
     try:
-        pid, prof = profile_from_row(row)
-        plan = plan_of(prof)
+        pid, record = record_from_row(row)
+        plan = plan_for_record(record)
         data = render_patient(plan, pid, job.formats)
         targets = [(Path(job.out) / f"{pid}{SUFFIX[f]}", payload) for f, payload in data.items()]
         if not job.overwrite:
@@ -226,15 +206,14 @@ class DueJob:
 
 
 def due_one(job: DueJob) -> Result:
-    from jakplan.records.planfile import load_planfile
+    from jakplan.api import status_for_record
+    from jakplan.records.patient import load_record
     from jakplan.render.status import item_dict
-    from jakplan.engine.tracking import status_for
 
     p = Path(job.path)
     try:
-        pf = load_planfile(p)
         week_end = job.week_start + dt.timedelta(days=6)
-        st = status_for(pf, job.week_start)
+        st = status_for_record(load_record(p), job.week_start)
         overdue = st.overdue
         due = st.due + [i for i in st.items if i.state == "upcoming" and i.window_start <= week_end]
         due.sort(key=lambda i: (i.date, i.rule))

@@ -86,12 +86,6 @@ class Timing(NamedTuple):
     until: Offset | None = None
     count: int | None = None
 
-    @property
-    def unit(self) -> str | None:
-        """The unit the rule counts in (weeks or months ...), or None for before_start / each_visit."""
-        off = self.at or self.every
-        return off.unit if off else None
-
 
 class Condition(NamedTuple):
     """One patient-factor test: factor `op` value, op in is / min / max / above / below / has.
@@ -104,17 +98,15 @@ class Condition(NamedTuple):
     op: str
     value: Any
 
-    def text(self) -> str:
-        sym = {"is": "is", "min": ">=", "max": "<=", "above": ">", "below": "<", "has": "includes"}[self.op]
-        v = self.value
-        if self.op == "has":
-            vals = v if isinstance(v, list) else [v]
-            return "taking " + " or ".join(str(x).replace("_", " ") for x in vals)
-        if isinstance(v, bool):
-            return f"{self.factor.replace('_', ' ')}" if v else f"no {self.factor.replace('_', ' ')}"
-        if isinstance(v, list):
-            v = " or ".join(map(str, v))
-        return f"{self.factor.replace('_', ' ')} {sym} {v}"
+
+class Skip(NamedTuple):
+    """Why a rule is not in a patient's plan: only for other ``indications``, a ``failed`` condition, or
+    conditions left ``open`` for a rule that is dropped when its factor is not given (``if_unknown = "skip"``)."""
+
+    rule: str
+    indications: tuple[str, ...] = ()
+    failed: Condition | None = None
+    open: tuple[Condition, ...] = ()
 
 
 class Rule(NamedTuple):
@@ -290,10 +282,15 @@ class Event(NamedTuple):
     occurrence: int = 0
     notes: tuple[str, ...] = ()
     patient_notes: tuple[str, ...] = ()
-    conditions: tuple[str, ...] = ()
-    """Conditions that could not be checked against the patient (factor not given): 'applies if ...'."""
+    conditions: tuple[Condition, ...] = ()
+    """Conditions that could not be checked against the patient (factor not given): it applies if they hold."""
     anchor: str = "start"
     origin: str = ""
+    planned: dt.date | None = None
+    """The date on the start grid before a treatment pause moved it (None if not moved)."""
+    shifted_days: int = 0
+    on_hold: bool = False
+    """Treatment is paused (with no restart recorded) since before this date: the date is not known yet."""
 
     @property
     def sort_key(self) -> tuple:
@@ -308,8 +305,8 @@ class Plan(NamedTuple):
     end: dt.date
     months: int
     events: tuple[Event, ...]
-    skipped: tuple[tuple[str, str], ...] = ()
-    """Rules that do not apply to this patient: (rule id, reason)."""
+    skipped: tuple["Skip", ...] = ()
+    """Rules that do not apply to this patient, and why."""
     patient: Patient | None = None
     dose: "DoseAdvice | None" = None
     """The label's dose for this patient (see jakplan.engine.dosing)."""
@@ -318,16 +315,20 @@ class Plan(NamedTuple):
     course: Course | None = None
     course_end: dt.date | None = None
     """Last day of a fixed course; no event falls after it."""
-    unverified: tuple[tuple[Unverified, tuple[str, ...]], ...] = ()
+    unverified: tuple[tuple[Unverified, tuple[Condition, ...]], ...] = ()
     """The protocol's "check the current label" points for this patient: (point, conditions left open)."""
+    identity: Any = None
+    """Who the plan is for (:class:`jakplan.records.profile.Identity`), when known."""
+    pauses: tuple[Any, ...] = ()
+    """Treatment pauses (:class:`jakplan.history.Pause`) the dates take into account."""
 
 
 class DoseLine(NamedTuple):
     """One dose entry that applies (or may apply) to the patient."""
 
     entry: Dose
-    open_conditions: tuple[str, ...] = ()
-    """Conditions not checked because the factor was not given ('applies if ...')."""
+    open_conditions: tuple[Condition, ...] = ()
+    """Conditions not checked because the factor was not given (it applies if they hold)."""
 
 
 class DoseAdvice(NamedTuple):
@@ -347,13 +348,9 @@ class DoseAdvice(NamedTuple):
     """Several adjustments apply with different doses: the prescriber decides how they combine."""
     check_label: tuple[Unverified, ...] = ()
     """Unverified points that decide this patient's dose: the output says "check the current label"."""
-    check_label_possible: tuple[tuple[Unverified, tuple[str, ...]], ...] = ()
+    check_label_possible: tuple[tuple[Unverified, tuple[Condition, ...]], ...] = ()
 
 
 class RiskNote(NamedTuple):
     risk: Risk
-    open_conditions: tuple[str, ...] = ()
-
-    @property
-    def borrowed(self) -> tuple[Include, ...]:
-        return self.protocol.includes
+    open_conditions: tuple[Condition, ...] = ()

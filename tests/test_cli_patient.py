@@ -110,7 +110,7 @@ def test_profile_names_a_protocol_file_next_to_it(runner, app, tmp_path):
     (["--start", "2024-05-01", "--egfr", "-5"], "--egfr: factor 'egfr' = -5.0 is outside 0-250"),
     (["--start", "2024-05-01", "--age", "67", "--born", "1957-01-01"], "give --age or --born, not both"),
     (["--start", "2024-05-01", "--born", "1957-02-30"], "--born '1957-02-30' is not a real calendar date"),
-    (["--start", "2024-05-01", "--with", "aspirin"], "--with 'aspirin' is not a medicine or interaction class jakplan knows"),
+    (["--start", "2024-05-01", "--with", "aspirin"], "--with: factor 'with': unknown value 'aspirin' (not a medicine or interaction class jakplan knows)"),
     (["--age", "60"], "--start is missing"),
     (["--profile", "nowhere.toml"], "nowhere.toml: file not found"),
 ])

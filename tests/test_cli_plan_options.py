@@ -1,4 +1,4 @@
-"""schedule, export and checklist take the same plan and patient options (one declaration, planopts.PLAN_OPTIONS)."""
+"""Every plan command takes the same plan and patient options; the patient options come from the factor table."""
 
 import datetime as dt
 import json
@@ -6,21 +6,25 @@ from pathlib import Path
 
 import pytest
 
-from jakplan.api import plan_for_profile
-from jakplan.cli.planopts import PLAN_OPTIONS
-from jakplan.records.profile import load_profile
+from jakplan.api import plan_for_record
+from jakplan.records.factors import factor_table
+from jakplan.records.patient import load_record
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-@pytest.mark.parametrize("command", ["schedule", "export", "checklist"])
+@pytest.mark.parametrize("command", ["schedule", "export", "checklist", "init"])
 def test_every_plan_command_lists_every_plan_option(runner, app, command):
     result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    for flag in ("--start", "--months", "--drug", "--indication", "--protocol", "--profile", "--age", "--born",
-                 "--egfr", "--crcl", "--hepatic", "--with", "--smoker", "--hbv-core-antibody"):
+    for flag in ("--start", "--months", "--drug", "--indication", "--protocol", "--profile", "--name"):
         assert flag in result.stdout, (command, flag)
-    assert len(PLAN_OPTIONS) == 23
+    table = factor_table()
+    assert len(table) == 17
+    for f in table.values():
+        assert f.flag in result.stdout, (command, f.flag)
+        if f.type == "bool":
+            assert f"--no-{f.option}" in result.stdout, (command, f.option)
 
 
 def test_export_takes_the_profile(runner, app):
@@ -31,7 +35,7 @@ def test_export_takes_the_profile(runner, app):
 
     cal = Calendar.from_ical(result.stdout)
     days = sorted(ev.decoded("dtstart") for ev in cal.walk("VEVENT"))
-    plan = plan_for_profile(load_profile(profile))
+    plan = plan_for_record(load_record(profile))
     assert days == sorted({e.date for e in plan.events})
 
 

@@ -11,8 +11,9 @@ from fhir.resources.R4B.careplan import CarePlan
 from icalendar import Calendar
 
 from jakplan.api import plan_for
-from jakplan.cohort import export_rows, plan_of, stream_map
-from jakplan.records.csvrows import Row, profile_from_row
+from jakplan.api import plan_for_record
+from jakplan.cohort import export_rows, stream_map
+from jakplan.records.csvrows import Row, record_from_row
 from jakplan.errors import JakplanError
 from jakplan.render.common import plan_dict
 from jakplan.render.fhir import careplan
@@ -63,7 +64,7 @@ def test_export_writes_good_rows_and_names_bad_ones(cohort, workers):
     csv_path = str(cohort / "patients.csv")
     msgs = [r.message for r in results if not r.ok]
     assert msgs[0] == f"{csv_path} line 4 (id p0003): start '2024-13-01' is not a date (YYYY-MM-DD)"
-    assert msgs[1] == f"{csv_path} line 6 (id p0005): age 'abc' is not a number"
+    assert msgs[1] == f"{csv_path} line 6 (id p0005): factor 'age': 'abc' is not a number"
     assert msgs[2] == f"{csv_path} line 7: id 'p0001' is used by an earlier row"
     assert msgs[3].startswith(f"{csv_path} line 8 (id p0007): unknown protocol 'no-such-protocol'")
     want = {}
@@ -144,13 +145,14 @@ def test_a_bad_header_stops_before_anything_is_written(cohort, text, message):
 
 
 def test_row_shapes():
-    pid, prof = profile_from_row(Row("x.csv", 2, {"id": "a-1", "start": "2024-01-31", "age": "67", "cardiovascular_risk": "yes"}))
+    pid, rec = record_from_row(Row("x.csv", 2, {"id": "a-1", "start": "2024-01-31", "age": "67", "cardiovascular_risk": "yes"}))
+    prof = rec.profile
     assert (pid, prof.start, prof.factors) == ("a-1", dt.date(2024, 1, 31), {"age": 67, "cardiovascular_risk": True})
-    assert len(plan_of(prof).events) == len(plan_for(dt.date(2024, 1, 31), factors=prof.factors).events)
+    assert len(plan_for_record(rec).events) == len(plan_for(dt.date(2024, 1, 31), factors=prof.factors).events)
     with pytest.raises(JakplanError, match="x.csv line 3: id '../evil' must be"):
-        profile_from_row(Row("x.csv", 3, {"id": "../evil", "start": "2024-01-01"}))
+        record_from_row(Row("x.csv", 3, {"id": "../evil", "start": "2024-01-01"}))
     with pytest.raises(JakplanError, match="x.csv line 4: 2 cells, but"):
-        profile_from_row(Row("x.csv", 4, {"__error__": "2 cells, but the header names 3 columns"}))
+        record_from_row(Row("x.csv", 4, {"__error__": "2 cells, but the header names 3 columns"}))
 
 
 def test_cli_export_reports_bad_rows_and_summarises(runner, app, cohort):

@@ -7,7 +7,8 @@ import pytest
 from jakplan.api import plan_for
 from jakplan.engine.plan import build_plan
 from jakplan.errors import JakplanError
-from jakplan.model import Patient
+from jakplan.render.words import open_texts, skip_text
+from jakplan.model import Condition, Patient
 from jakplan.catalog.loader import load_protocol
 
 START = dt.date(2024, 5, 1)
@@ -92,11 +93,13 @@ def test_variants_differ_where_sources_differ():
     assert not by_rule(eu, "response_by_week24")
     # the conditional over-50 zoster rule is kept with an "applies if" note while age is unknown ...
     (z,) = by_rule(nhs, "zoster_vaccine_over_50")
-    assert z.conditions == ("applies if age > 50 (age not given)",)
+    assert z.conditions == (Condition("age", "above", 50),)
+    assert open_texts(z.conditions) == ["applies if age > 50 (age not given)"]
     # ... and dropped when the patient is known to be younger
     young = build_plan(load_protocol("baricitinib", "nhs-lanarkshire"), Patient("ra", {"age": 40}), START)
     assert not by_rule(young, "zoster_vaccine_over_50")
-    assert ("zoster_vaccine_over_50", "applies only if age > 50") in young.skipped
+    (skip,) = [s for s in young.skipped if s.rule == "zoster_vaccine_over_50"]
+    assert skip.failed == Condition("age", "above", 50) and skip_text(skip) == "applies only if age > 50"
 
 
 def test_month_end_start_clamps_instead_of_drifting():

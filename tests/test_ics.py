@@ -8,6 +8,7 @@ import icalendar
 import pytest
 import recurring_ical_events
 
+from jakplan.render.words import open_texts
 from jakplan.api import plan_for
 from jakplan.render.common import DISCLAIMER, check_label
 from jakplan.render.ics import calendar_bytes
@@ -53,7 +54,7 @@ def test_every_event_matches_the_engine(start, protocol, months):
             assert engine_event.citation.text() in desc
             for code in engine_event.checks:
                 assert check_label(code) in desc
-            for note in engine_event.patient_notes + engine_event.conditions:
+            for note in (*engine_event.patient_notes, *open_texts(engine_event.conditions)):
                 assert note in desc
         window = (
             f"Window: {visit.window_start.isoformat()} to {visit.window_end.isoformat()}"

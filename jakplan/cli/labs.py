@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Optional
 
 import typer
@@ -32,12 +33,9 @@ def labs(
     """Evaluate lab values against the protocol's thresholds: per value and overall, continue, do not start,
     interrupt (and when it may resume), reduce the dose, or discontinue, with the source."""
     with clean_errors():
-        from jakplan.api import resolve_indication
-        from jakplan.errors import JakplanError
         from jakplan.engine.labs import evaluate_labs
-        from jakplan.catalog.vocab import default_protocol
-        from jakplan.catalog.loader import load_protocol
         from jakplan.engine.units import parse_value
+        from jakplan.errors import JakplanError
 
         given = {"anc": anc, "alc": alc, "hb": hb, "platelets": platelets, "alt_uln": alt}
         values, shown = {}, {}
@@ -52,22 +50,19 @@ def labs(
             baseline["hb"] = parse_value("hb", hb_baseline, "--hb-baseline").value
         if fmt is Format.fhir:
             raise JakplanError("--format fhir is for plans; use table, markdown or json for lab results")
-        if profile:
-            from jakplan.records.profile import load_profile
+        from jakplan.api import baseline_labs, overrides, plan_for_record
+        from jakplan.records.patient import PatientRecord, load_record
+        from jakplan.records.profile import Profile
 
-            prof = load_profile(profile)
-            drug = drug or prof.drug
-            indication = indication or prof.indication
-            if not protocol and prof.protocol:
-                protocol = prof.protocol
-                if protocol.endswith(".toml"):
-                    from pathlib import Path
-
-                    here = Path(profile).parent / protocol
-                    protocol = str(here) if not Path(protocol).is_absolute() and here.exists() else protocol
-        drug = drug or "baricitinib"
-        ind = resolve_indication(drug, indication)
-        proto = load_protocol(drug, protocol or default_protocol(drug, ind))
+        record = load_record(profile) if profile else PatientRecord(Profile())
+        # the protocol and indication through the one path (a start date is not needed to judge values)
+        start = record.profile.start or dt.date.today()
+        plan = plan_for_record(record, overrides(drug=drug, indication=indication, protocol=protocol, start=start))
+        proto, ind = plan.protocol, plan.indication
+        if "hb" not in baseline and record.profile.start is not None:
+            recorded = baseline_labs(record, record.profile.start)
+            if "hb" in recorded:
+                baseline["hb"] = recorded["hb"]
         report = evaluate_labs(proto, values, before_start=before_start, baseline=baseline, indication=ind)
         from jakplan.render.labs import labs_dict, render_labs_markdown, render_labs_terminal
 

@@ -10,6 +10,7 @@ import typer
 
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, make_console, parse_date, write_stdout
+from jakplan.cli.planopts import PlanOptions, with_plan_options
 
 EXIT_OVERDUE = 1
 
@@ -17,18 +18,6 @@ EXIT_OVERDUE = 1
 class StatusFormat(str, Enum):
     table = "table"
     json = "json"
-
-
-def parse_factor(text: str):
-    """NAME=VALUE, typed by the vocabulary (number, true/false, choice, comma-separated list)."""
-    from jakplan.records.csvrows import factor_from_text
-    from jakplan.errors import JakplanError
-
-    name, sep, raw = text.partition("=")
-    name, raw = name.strip(), raw.strip()
-    if not sep or not name or not raw:
-        raise JakplanError(f"--factor '{text}' must look like NAME=VALUE, e.g. age=67")
-    return name, factor_from_text(name, raw, "--factor")
 
 
 def parse_lab(text: str) -> tuple[str, float]:
@@ -55,40 +44,26 @@ def _not_future(day: dt.date, option: str) -> dt.date:
 
 
 @app.command()
+@with_plan_options
 def init(
+    plan_options: PlanOptions,
     out: str = typer.Option(..., "--out", help="The plan file to create (.toml)."),
-    start: Optional[str] = typer.Option(None, "--start", help="Date of the first dose, YYYY-MM-DD."),
-    drug: Optional[str] = typer.Option(None, "--drug", help="The JAK inhibitor (default baricitinib)."),
-    indication: Optional[str] = typer.Option(None, "--indication", help="Indication code (default: the drug's first)."),
-    protocol: Optional[str] = typer.Option(None, "--protocol", help="Protocol variant or a path to a .toml file."),
-    months: Optional[int] = typer.Option(None, "--months", help="Planning horizon in months (default 12)."),
-    factor: List[str] = typer.Option([], "--factor", help="Patient factor NAME=VALUE (repeatable), e.g. age=67."),
-    profile: Optional[str] = typer.Option(None, "--profile", help="Start from this profile file."),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
 ) -> None:
-    """Create a plan file: the patient profile plus room for the history of what is done and measured."""
+    """Create a plan file: the patient profile plus room for the history of what is done and measured.
+
+    Takes the same patient options as `schedule` (--age, --egfr, --with ...), or --profile to start from a file."""
     with clean_errors():
-        from jakplan.api import plan_for
+        from jakplan.api import plan_for_record
         from jakplan.records.planfile import create_planfile
-        from jakplan.records.profile import Profile, load_profile
 
-        prof = load_profile(profile) if profile else Profile()
-        if start:
-            prof.start = parse_date(start, "--start")
-        if prof.start is None:
-            from jakplan.errors import JakplanError
-
-            raise JakplanError("--start is missing: give the date of the first dose (YYYY-MM-DD)")
-        for key, val in (("drug", drug), ("indication", indication), ("protocol", protocol), ("months", months)):
-            if val is not None:
-                setattr(prof, key, val)
-        for f in factor:
-            name, value = parse_factor(f)
-            prof.factors[name] = value
+        record, over = plan_options.record(), plan_options.overrides()
         # Build the plan first: a bad drug, protocol or indication fails before any file is written.
-        plan = plan_for(prof.start, drug=prof.drug, indication=prof.indication, protocol=prof.protocol,
-                        months=prof.months or 12, factors=prof.factors)
+        plan = plan_for_record(record, over)
+        prof = record.profile.merged(**{k: v for k, v in over.items() if k != "protocol"})
+        prof.protocol = over["protocol"] if over["protocol"] is not None else prof.protocol
         prof.indication = plan.indication
+        prof.months = over["months"] or record.profile.months
         create_planfile(out, prof, overwrite=force)
         write_stdout(
             f"Wrote {out}: {plan.drug} for {plan.indication}, protocol {plan.protocol.id}, first dose "
@@ -130,10 +105,13 @@ def record(
                 raise JakplanError(f"--lab {name} is given twice")
             values[name] = value
 
-        pf0 = load_planfile(planfile)
-        plan = _plan(pf0)
+        from jakplan.api import plan_for_record
+        from jakplan.records.patient import load_record
+        from jakplan.render.words import skip_text
+
+        plan = plan_for_record(load_record(planfile))
         known = {r.id for r in plan.protocol.rules}
-        skipped = dict(plan.skipped)
+        skipped = {s.rule: skip_text(s) for s in plan.skipped}
         for rid in rule:
             if rid not in known:
                 raise JakplanError(f"--rule '{rid}' is not a check in protocol {plan.protocol.id}; known: {', '.join(sorted(known))}")
@@ -159,14 +137,6 @@ def record(
             if any(a.action in ("interrupt", "stop", "discontinue", "do_not_start") for a in found):
                 lines.append("  Contact the prescriber; if treatment is interrupted, record it with `jakplan pause`.")
         write_stdout("\n".join(lines))
-
-
-def _plan(pf):
-    from jakplan.api import plan_for
-
-    prof = pf.profile
-    return plan_for(pf.start, drug=prof.drug, indication=prof.indication, protocol=prof.protocol,
-                    months=prof.months or 12, factors=prof.factors)
 
 
 @app.command()
@@ -210,11 +180,11 @@ def status(
 ) -> None:
     """What is done, due, overdue and next. Exits 1 when something is overdue (for reminder scripts)."""
     with clean_errors():
-        from jakplan.records.planfile import load_planfile
-        from jakplan.engine.tracking import status_for
+        from jakplan.api import status_for_record
+        from jakplan.records.patient import load_record
 
         day = parse_date(today, "--today") if today else dt.date.today()
-        st = status_for(load_planfile(planfile), day)
+        st = status_for_record(load_record(planfile), day)
         if fmt is StatusFormat.json:
             import json
 

@@ -8,11 +8,11 @@ condition holds. A condition on a factor the patient did not give is left *open*
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
-from jakplan.catalog.vocab import medicine_classes, vocabulary
+from jakplan.catalog.vocab import medicine_classes
 from jakplan.model import Condition, Patient
 
 
@@ -55,39 +55,33 @@ def check_condition(cond: Condition, factors: dict[str, Any]) -> bool | None:
     return ops[cond.op](val, cond.value)
 
 
+class Match(NamedTuple):
+    """Whether an entry applies to a patient, as data (renderers word it).
+
+    ``indications``: set when the entry is only for other indications; ``failed``: the condition the patient's
+    factors do not meet; ``open``: conditions whose factor was not given (the entry applies *if* they hold).
+    """
+
+    applies: bool
+    indications: tuple[str, ...] = ()
+    failed: Condition | None = None
+    open: tuple[Condition, ...] = ()
+
+
 def match(indications: tuple[str, ...], conditions: tuple[Condition, ...], patient: Patient,
-          factors: dict[str, Any] | None = None) -> tuple[bool, str, tuple[str, ...]]:
-    """(applies, reason if not, conditions left open because the factor was not given)."""
+          factors: dict[str, Any] | None = None) -> Match:
+    """Does an entry with these indications and conditions apply to the patient?"""
     if indications and patient.indication not in indications:
-        return False, f"only for {', '.join(indications)}", ()
+        return Match(False, indications=tuple(indications))
     facts = patient.factors if factors is None else factors
     open_conds = []
     for cond in conditions:
         ok = check_condition(cond, facts)
         if ok is False:
-            return False, f"applies only if {cond.text()}", ()
+            return Match(False, failed=cond)
         if ok is None:
-            open_conds.append(f"applies if {condition_text(cond)} ({factor_label(cond.factor)} not given)")
-    return True, "", tuple(open_conds)
-
-
-def factor_label(name: str) -> str:
-    """The factor's label from the vocabulary ('creatinine clearance'), or its name with spaces."""
-    return vocabulary()["factors"].get(name, {}).get("label", name.replace("_", " "))
-
-
-def condition_text(cond: Condition) -> str:
-    """'age > 50', 'creatinine clearance >= 30', 'taking a strong OAT3 inhibitor', 'pregnancy possible'."""
-    if cond.op == "has":
-        names = vocabulary().get("medicine_classes", {})
-        vals = cond.value if isinstance(cond.value, list) else [cond.value]
-        return "taking a " + " or ".join(names.get(v, v.replace("_", " ")) for v in vals)
-    if cond.op == "is" and not isinstance(cond.value, bool):
-        vals = cond.value if isinstance(cond.value, list) else [cond.value]
-        return f"{factor_label(cond.factor)} is {' or '.join(map(str, vals))}"
-    if cond.op == "is":
-        return factor_label(cond.factor) if cond.value else f"no {factor_label(cond.factor)}"
-    return Condition(factor_label(cond.factor), cond.op, cond.value).text()
+            open_conds.append(cond)
+    return Match(True, open=tuple(open_conds))
 
 
 def missing_factors(conditions: tuple[Condition, ...], factors: dict[str, Any]) -> list[str]:

@@ -11,7 +11,6 @@ from typing import Any
 
 from jakplan.model import (
     DOSE_OUTCOMES,
-    Condition,
     Course,
     Dose,
     DoseAdvice,
@@ -38,9 +37,10 @@ def dose_advice(protocol: Protocol, patient: Patient, factors: dict[str, Any] | 
     possible: list[DoseLine] = []
     open_standard: list[DoseLine] = []
     for d in protocol.doses:
-        ok, _, open_conds = match(d.indications, d.conditions, patient, factors)
-        if not ok:
+        m = match(d.indications, d.conditions, patient, factors)
+        if not m.applies:
             continue
+        open_conds = m.open
         if open_conds:
             (open_standard if d.outcome == "standard" else possible).append(DoseLine(d, open_conds))
             continue
@@ -49,9 +49,9 @@ def dose_advice(protocol: Protocol, patient: Patient, factors: dict[str, Any] | 
     for u in protocol.unverified:
         if not u.dose:
             continue
-        ok, _, open_conds = match(u.indications, u.conditions, patient, factors)
-        if ok:
-            (check_open.append((u, open_conds)) if open_conds else check.append(u))
+        m = match(u.indications, u.conditions, patient, factors)
+        if m.applies:
+            (check_open.append((u, m.open)) if m.open else check.append(u))
     if not applies:
         return DoseAdvice("check_label" if check else "unknown", "", (), tuple(possible + open_standard),
                           check_label=tuple(check), check_label_possible=tuple(check_open))
@@ -73,9 +73,9 @@ def risk_notes(protocol: Protocol, patient: Patient, factors: dict[str, Any] | N
     """Risk notes that apply to the patient, then those that may apply (a factor not given)."""
     sure, maybe = [], []
     for r in protocol.risks:
-        ok, _, open_conds = match(r.indications, r.conditions, patient, factors)
-        if ok:
-            (maybe if open_conds else sure).append(RiskNote(r, open_conds))
+        m = match(r.indications, r.conditions, patient, factors)
+        if m.applies:
+            (maybe if m.open else sure).append(RiskNote(r, m.open))
     return tuple(sure + maybe)
 
 
@@ -87,11 +87,11 @@ def course_for(protocol: Protocol, patient: Patient) -> Course | None:
 
 
 def unverified_for(protocol: Protocol, patient: Patient,
-                   factors: dict[str, Any] | None = None) -> tuple[tuple[Unverified, tuple[str, ...]], ...]:
+                   factors: dict[str, Any] | None = None) -> tuple[tuple[Unverified, tuple], ...]:
     """The protocol's unverified points that concern this patient, with any conditions left open."""
     out = []
     for u in protocol.unverified:
-        ok, _, open_conds = match(u.indications, u.conditions, patient, factors)
-        if ok:
-            out.append((u, open_conds))
+        m = match(u.indications, u.conditions, patient, factors)
+        if m.applies:
+            out.append((u, m.open))
     return tuple(out)

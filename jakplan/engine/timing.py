@@ -99,3 +99,31 @@ def occurrences(timing: Timing, start: dt.date, end: dt.date, planning: Planning
         return out
 
     return []
+
+
+def pause_shift(day: dt.date, since: dt.date, pauses: tuple) -> int:
+    """Days a date counted from ``since`` moves for the closed pauses that began on or after ``since``.
+
+    A pause pushes a date when it began on or before the (already pushed) date: treatment-time clock.
+    """
+    total = 0
+    for p in sorted(pauses, key=lambda p: p.start):
+        if p.end is None or p.start < since:
+            continue
+        if p.start <= day + dt.timedelta(days=total):
+            total += (p.end - p.start).days
+    return total
+
+
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(9000, 12, 31)
+"""Plans are made for start dates in this range, so that screening before the start and every check up to
+10 years (and any pause) after it stay representable dates; anything else is refused with one line."""
+
+
+def check_range(start: dt.date, months: int) -> None:
+    from jakplan.errors import JakplanError
+
+    if not EARLIEST <= start <= LATEST:
+        raise JakplanError(f"start date {start.isoformat()} is outside the dates jakplan plans for "
+                           f"({EARLIEST.isoformat()} to {LATEST.isoformat()})")

@@ -28,7 +28,7 @@ from typing import Any
 
 from jakplan.model import Citation, Event, Plan, Rule
 from jakplan.history import History, Pause
-from jakplan.engine.timing import shift
+from jakplan.engine.timing import pause_shift, shift
 
 STATES = ("overdue", "due", "on_hold", "upcoming", "done", "missed")
 
@@ -116,37 +116,12 @@ class Status:
         return list(seen.values())
 
 
-def pause_shift(day: dt.date, since: dt.date, pauses: tuple[Pause, ...]) -> int:
-    """Days a date counted from ``since`` moves for the closed pauses that began on or after ``since``.
-
-    A pause pushes a date when it began on or before the (already pushed) date: treatment-time clock.
-    """
-    total = 0
-    for p in sorted(pauses, key=lambda p: p.start):
-        if p.end is None or p.start < since:
-            continue
-        if p.start <= day + dt.timedelta(days=total):
-            total += (p.end - p.start).days
-    return total
-
-
-def _item_from_event(ev: Event, rule: Rule, start: dt.date, pauses: tuple[Pause, ...]) -> Item:
-    moved = pause_shift(ev.date, start, pauses) if ev.date >= start else 0
-    delta = dt.timedelta(days=moved)
+def _item_from_event(ev: Event, start: dt.date) -> Item:
+    """An item from a plan event (its date already moved by any pause, see :func:`jakplan.engine.plan.with_pauses`)."""
     return Item(
-        rule=ev.rule,
-        title=ev.title,
-        kind=ev.kind,
-        occurrence=ev.occurrence,
-        date=ev.date + delta,
-        window_start=ev.window_start + delta,
-        window_end=ev.window_end + delta,
-        relative=ev.relative,
-        anchor="start",
-        anchor_date=start,
-        citation=ev.citation,
-        planned=ev.date if moved else None,
-        shifted_days=moved,
+        rule=ev.rule, title=ev.title, kind=ev.kind, occurrence=ev.occurrence, date=ev.date,
+        window_start=ev.window_start, window_end=ev.window_end, relative=ev.relative, anchor="start",
+        anchor_date=start, citation=ev.citation, planned=ev.planned, shifted_days=ev.shifted_days,
     )
 
 
@@ -181,7 +156,7 @@ def _after_last_done(rule: Rule, plan: Plan, last: dt.date, first_n: int, limit:
 
 def _limit(rule: Rule, plan: Plan, pauses: tuple[Pause, ...]) -> dt.date:
     paused = sum((p.end - p.start).days for p in pauses if p.end)
-    end = plan.end + dt.timedelta(days=paused)
+    end = plan.end  # already counts the pauses
     if rule.timing.until is not None:
         end = min(end, shift(plan.start, rule.timing.until) + dt.timedelta(days=paused))
     return end
@@ -193,12 +168,17 @@ def track(plan: Plan, history: History, today: dt.date) -> Status:
     ``plan`` should reach far enough past ``today`` to show what comes next (see :func:`status_for`).
     Records dated after ``today`` are left out, so a past ``today`` shows the course as it stood then.
     """
-    protocol = plan.protocol
     history = history.as_of(today)
     pauses = history.pauses
+    if plan.pauses != pauses:  # the dates must count the pauses known on ``today``
+        from jakplan.engine.plan import build_plan
+
+        plan = build_plan(plan.protocol, plan.patient, plan.start, plan.months, pauses)._replace(identity=plan.identity)
+    protocol = plan.protocol
     closed = tuple(p for p in pauses if p.end is not None)
     open_p = history.open_pause
-    applicable = {r.id: r for r in protocol.rules if r.id not in dict(plan.skipped)}
+    skipped = {s.rule for s in plan.skipped}
+    applicable = {r.id: r for r in protocol.rules if r.id not in skipped}
     visit_rules = tuple(r for r in applicable.values() if r.timing.type == "each_visit")
     tracked = {rid: r for rid, r in applicable.items() if r.timing.type != "each_visit"}
 
@@ -219,8 +199,7 @@ def track(plan: Plan, history: History, today: dt.date) -> Status:
 
     items: list[Item] = []
     for rid, rule in tracked.items():
-        outstanding = [_item_from_event(ev, rule, plan.start, closed)
-                       for ev in sorted(by_rule[rid], key=lambda e: e.occurrence)]
+        outstanding = [_item_from_event(ev, plan.start) for ev in sorted(by_rule[rid], key=lambda e: e.occurrence)]
         finished: list[Item] = []
         for d in done_by_rule.get(rid, []):
             opened = [i for i in outstanding if i.window_start <= d.on]
@@ -343,14 +322,3 @@ def horizon_months(start: dt.date, today: dt.date, months: int | None, pauses: t
     paused = sum(((p.end or today) - p.start).days for p in pauses)
     need = max(months or 12, elapsed + 6 + paused // 28 + 1)
     return min(need, MAX_MONTHS)
-
-
-def status_for(pf, today: dt.date) -> Status:
-    """Load the plan file's protocol, build its plan far enough ahead, and track it on ``today``."""
-    from jakplan.api import plan_for
-
-    prof = pf.profile
-    months = horizon_months(pf.start, today, prof.months, pf.history.pauses)
-    plan = plan_for(pf.start, drug=prof.drug, indication=prof.indication, protocol=prof.protocol,
-                    months=months, factors=prof.factors)
-    return track(plan, pf.history, today)

@@ -13,36 +13,13 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 from jakplan.catalog.vocab import vocabulary
 from jakplan.errors import JakplanError
 
-PROFILE_COLUMNS = ("id", "start", "drug", "indication", "protocol", "months")
+PROFILE_COLUMNS = ("id", "start", "drug", "indication", "protocol", "months", "name", "identifier", "contact")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-def factor_from_text(name: str, raw: str, where: str) -> Any:
-    """A patient factor written as text (CSV cell, --factor NAME=VALUE), typed by the vocabulary."""
-    from jakplan.records.profile import check_factor
-
-    spec = vocabulary()["factors"].get(name)
-    value: Any = raw
-    if spec is not None:
-        ftype = spec["type"]
-        if ftype == "number":
-            try:
-                value = int(raw) if raw.lstrip("-").isdigit() else float(raw)
-            except ValueError:
-                raise JakplanError(f"{where}: {name} '{raw}' is not a number") from None
-        elif ftype == "bool":
-            low = raw.lower()
-            if low not in ("true", "yes", "false", "no"):
-                raise JakplanError(f"{where}: {name}: write true or false, not '{raw}'")
-            value = low in ("true", "yes")
-        elif ftype == "list":
-            value = [v.strip() for v in raw.split(",") if v.strip()]
-    return check_factor(name, value, where)
 
 
 @dataclass(frozen=True)
@@ -118,9 +95,13 @@ def _rows(p: Path, fh, reader, header: list[str]) -> Iterator[Row]:
             yield Row(str(p), reader.line_num, {h: c.strip() for h, c in zip(header, cells)})
 
 
-def profile_from_row(row: Row):
-    """(patient id, Profile) from one CSV row; raises JakplanError naming the file, line and column."""
-    from jakplan.records.profile import Profile
+def record_from_row(row: Row):
+    """(patient id, PatientRecord) from one CSV row; raises JakplanError naming the file, line and column.
+
+    A protocol path in a cell is relative to the CSV's folder and may not leave it."""
+    from jakplan.records.factors import parse_text
+    from jakplan.records.patient import PatientRecord
+    from jakplan.records.profile import Identity, Profile, check_months
 
     where = row.where
     if "__error__" in row.cells:
@@ -134,18 +115,18 @@ def profile_from_row(row: Row):
         start = dt.date.fromisoformat(c.get("start", ""))
     except ValueError:
         raise JakplanError(f"{where}: start '{c.get('start', '')}' is not a date (YYYY-MM-DD)") from None
-    prof = Profile(start=start)
+    prof = Profile(start=start, source=Path(row.source), identity=Identity(*(c.get(k, "") for k in ("name", "identifier", "contact"))))
     for key in ("drug", "indication", "protocol"):
         if c.get(key):
             setattr(prof, key, c[key])
     if c.get("months"):
         if not c["months"].isdigit():
             raise JakplanError(f"{where}: months '{c['months']}' is not a whole number")
-        prof.months = int(c["months"])
+        prof.months = check_months(int(c["months"]), where)
     for name, raw in c.items():
         if name not in PROFILE_COLUMNS and raw:
-            prof.factors[name] = factor_from_text(name, raw, where)
-    return pid, prof
+            prof.factors[name] = parse_text(name, raw, where)
+    return pid, PatientRecord(prof, where=where)
 
 
 def count_rows(csv_path: str | os.PathLike) -> int:

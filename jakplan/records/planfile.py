@@ -219,15 +219,18 @@ def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> Histor
     return History(tuple(done), tuple(labs), tuple(pauses))
 
 
-def planfile_from_text(text: str, path: Path) -> PlanFile:
+def planfile_from_text(text: str, path: Path, need_start: bool = True) -> PlanFile:
+    """A plan file (or, with ``need_start=False``, a profile that may still lack its start date)."""
     where = str(path)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise JakplanError(f"{where}: not valid TOML: {exc}") from None
-    profile = profile_from_dict(raw, where)
+    profile = profile_from_dict(raw, where, path)
     if profile.start is None:
-        raise JakplanError(f"{where}: field 'start' (date of the first dose) is missing; a plan file needs it")
+        if need_start or any(k in raw for k in ("done", "lab", "pause")):
+            raise JakplanError(f"{where}: field 'start' (date of the first dose) is missing; a plan file needs it")
+        return PlanFile(path=path, profile=profile)
     return PlanFile(path=path, profile=profile, history=history_from_dict(raw, where, profile.start))
 
 
@@ -238,10 +241,10 @@ def _read_text(path: Path) -> str:
         raise JakplanError(f"{path}: not valid TOML: not UTF-8 text") from None
 
 
-def load_planfile(path: str | os.PathLike) -> PlanFile:
+def load_planfile(path: str | os.PathLike, need_start: bool = True) -> PlanFile:
     """Read and validate a plan file (no lock needed: writes replace the file atomically)."""
     p = Path(path)
-    return planfile_from_text(_read_text(p), p)
+    return planfile_from_text(_read_text(p), p, need_start)
 
 
 # -- writing -------------------------------------------------------------------------------------------

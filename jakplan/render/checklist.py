@@ -12,6 +12,8 @@ notes and "check the current label" items), and the sources; first of all, the p
 
 from __future__ import annotations
 
+from jakplan.render.words import open_texts
+
 import html
 import textwrap
 from dataclasses import dataclass, field
@@ -156,7 +158,7 @@ def build_checklist(plan: Plan, visit: Visit) -> Checklist:
     for ev in visit.events:
         src = ev.citation.source.id
         cite(ev.citation.text())
-        conds = tuple(c[0].upper() + c[1:] for c in ev.conditions)
+        conds = tuple(c[0].upper() + c[1:] for c in open_texts(ev.conditions))
         if ev.kind in ("review", "milestone"):
             assess_checks = [c for c in ev.checks if _check_kind(c, ev) == "assess"]
             if assess_checks:

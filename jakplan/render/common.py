@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from jakplan.engine.conditions import condition_text, factor_label, missing_factors
+from jakplan.engine.conditions import missing_factors
+from jakplan.render.words import condition_text, factor_label, open_texts, skip_text
 from jakplan.model import Citation, DoseLine, Event, Plan
 from jakplan.catalog.files import data_path
 from jakplan.catalog.vocab import default_protocol, drugs, vocabulary
@@ -103,7 +104,7 @@ def _possible_groups(lines: tuple[DoseLine, ...], tags: bool = True) -> list[str
     for dl in lines:
         e = dl.entry
         head = e.dose if e.outcome in ("standard", "adjusted") else OUTCOME_WORDS[e.outcome].split(" for ")[0].lower()
-        why = e.why or " and ".join(c.removeprefix("applies if ").rsplit(" (", 1)[0] for c in dl.open_conditions)
+        why = e.why or " and ".join(condition_text(c) for c in dl.open_conditions)
         groups.setdefault(head, []).append(f"{why} ({cite_short(e.citation, tags)})")
     return [f"{head} if: " + "; ".join(whys) for head, whys in groups.items()]
 
@@ -227,7 +228,7 @@ def event_dict(ev: Event) -> dict[str, Any]:
         "anchor": ev.anchor,
         "notes": list(ev.notes),
         "patient_notes": list(ev.patient_notes),
-        "conditions": list(ev.conditions),
+        "conditions": open_texts(ev.conditions),
         "origin": ev.origin,
     }
 
@@ -250,16 +251,16 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
             "borrowed": [{"protocol": i.protocol, "rules": list(i.rules), "why": i.why} for i in p.includes],
             "planning": planning_line(plan),
         },
-        "check_current_label": [{"topic": u.topic, "detail": u.detail, "applies_if": list(oc)}
+        "check_current_label": [{"topic": u.topic, "detail": u.detail, "applies_if": open_texts(oc)}
                                 for u, oc in plan.unverified],
-        "not_applicable": [{"rule": r, "reason": why} for r, why in plan.skipped],
+        "not_applicable": [{"rule": s.rule, "reason": skip_text(s)} for s in plan.skipped],
         "events": [event_dict(e) for e in plan.events],
         "disclaimer": DISCLAIMER,
         "protocol_is_default": is_default_protocol(plan),
         "patient": patient_dict(plan),
         "dose": dose_dict(plan),
         "risk_notes": [
-            {"id": rn.risk.id, "level": rn.risk.level, "text": rn.risk.text, "applies_if": list(rn.open_conditions),
+            {"id": rn.risk.id, "level": rn.risk.level, "text": rn.risk.text, "applies_if": open_texts(rn.open_conditions),
              "source": rn.risk.citation.as_dict()}
             for rn in plan.risks
         ],
@@ -279,7 +280,7 @@ def patient_dict(plan: Plan) -> dict[str, Any]:
 def _dose_line_dict(dl: DoseLine) -> dict[str, Any]:
     e = dl.entry
     return {"id": e.id, "outcome": e.outcome, "dose": e.dose, "why": e.why, "notes": list(e.notes),
-            "applies_if": list(dl.open_conditions), "source": e.citation.as_dict()}
+            "applies_if": open_texts(dl.open_conditions), "source": e.citation.as_dict()}
 
 
 def dose_dict(plan: Plan) -> dict[str, Any] | None:
@@ -294,5 +295,5 @@ def dose_dict(plan: Plan) -> dict[str, Any] | None:
         "conflict": d.conflict,
         "possible": [_dose_line_dict(r) for r in d.possible],
         "check_current_label": [{"topic": u.topic, "detail": u.detail} for u in d.check_label]
-        + [{"topic": u.topic, "detail": u.detail, "applies_if": list(oc)} for u, oc in d.check_label_possible],
+        + [{"topic": u.topic, "detail": u.detail, "applies_if": open_texts(oc)} for u, oc in d.check_label_possible],
     }

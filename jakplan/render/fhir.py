@@ -13,6 +13,8 @@ The tests validate the output with the ``fhir.resources`` R4B models (CarePlan i
 
 from __future__ import annotations
 
+from jakplan.render.words import open_texts, skip_text
+
 import html
 import re
 from typing import Any
@@ -49,7 +51,7 @@ def careplan(plan: Plan, patient: str | None = None) -> dict[str, Any]:
         src = ev.citation.source
         sources.setdefault(src.id, src)
         desc = "; ".join(check_label(c) for c in ev.checks)
-        extra = [*ev.conditions, *ev.notes, *ev.patient_notes]
+        extra = [*open_texts(ev.conditions), *ev.notes, *ev.patient_notes]
         if extra:
             desc += ". " + " ".join(extra)
         detail: dict[str, Any] = {
@@ -81,7 +83,7 @@ def careplan(plan: Plan, patient: str | None = None) -> dict[str, Any]:
     notes = [DISCLAIMER, *[ln.strip() for ln in protocol_lines(plan)], planning_line(plan)]
     notes += [ln.strip() for ln in dose_lines(plan) + risk_lines(plan)]
     notes += unverified_lines(plan)
-    notes += [f"Not applicable: {rid} ({why})" for rid, why in plan.skipped]
+    notes += [f"Not applicable: {s.rule} ({skip_text(s)})" for s in plan.skipped]
     subject: dict[str, Any] = {"display": patient or "the patient this plan was made for"}
     if patient:
         subject["identifier"] = {"value": patient}

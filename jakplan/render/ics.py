@@ -30,6 +30,8 @@ Design, section by section of RFC 5545:
 
 from __future__ import annotations
 
+from jakplan.render.words import open_texts
+
 import datetime as dt
 import hashlib
 import os
@@ -99,7 +101,7 @@ def description(plan: Plan, visit: Visit) -> str:
             head += f" (its window: {window_text(ev)})"
         lines.append(head)
         lines.append("  " + "; ".join(check_label(c) for c in ev.checks))
-        for cond in ev.conditions:
+        for cond in open_texts(ev.conditions):
             lines.append(f"  ({cond})")
         for note in ev.patient_notes:
             lines.append(f"  ! {note}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from jakplan.render.words import open_texts
+
 from jakplan.model import Event, Plan
 from jakplan.render.common import (
     DISCLAIMER,
@@ -27,7 +29,7 @@ def _cell(text: str) -> str:
 
 def _what(ev: Event) -> str:
     parts = [ev.title]
-    parts += ev.conditions
+    parts += open_texts(ev.conditions)
     parts += ev.patient_notes
     return "; ".join(parts)
 

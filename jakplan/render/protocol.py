@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jakplan.engine.conditions import condition_text
+from jakplan.render.words import condition_text
 from jakplan.model import Protocol, Timing
 from jakplan.catalog.vocab import default_protocol, drugs, vocabulary
 from jakplan.render.common import DISCLAIMER

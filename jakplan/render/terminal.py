@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from jakplan.render.words import open_texts
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -58,7 +60,7 @@ def render_terminal(plan: Plan, console: Console, sources: bool = False) -> None
         for ev in events:
             what = Text(ev.title)
             what.append("\n" + "; ".join(check_label(c) for c in ev.checks), style="dim")
-            for extra in ev.conditions + ev.patient_notes:
+            for extra in (*open_texts(ev.conditions), *ev.patient_notes):
                 what.append(f"\n! {extra}", style="yellow")
             row = [ev.date.isoformat(), window_text(ev), ev.relative, Text(ev.kind, style=KIND_STYLE.get(ev.kind, "")), what]
             if sources:

@@ -1,0 +1,184 @@
+"""The one patient-factor table, generated from ``vocabulary.toml [factors]``.
+
+Everything about a factor comes from its vocabulary entry: the command-line option (``--egfr``,
+``--cv-risk/--no-cv-risk``), the profile and plan-file key (``[factors] egfr = 45``), the CSV column, the help
+text, and the validation. There is one parser per factor: :func:`parse_text` for text (an option, a CSV cell)
+and :func:`check_value` for typed values (TOML); both refuse NaN, infinities and out-of-range values with
+one line naming where the value came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from jakplan.catalog.vocab import factor_values, medicine_classes, vocabulary
+from jakplan.errors import JakplanError
+
+TYPES = ("number", "bool", "choice", "list", "date")
+
+
+class Factor(NamedTuple):
+    name: str
+    """The vocabulary key, used in profiles, plan files, CSV columns and rule conditions."""
+    type: str
+    option: str
+    """The command-line option without dashes (``egfr``, ``cv-risk``)."""
+    help: str
+    label: str
+    unit: str = ""
+    lo: float | None = None
+    hi: float | None = None
+    whole: bool = False
+    values: tuple[str, ...] = ()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.option
+
+    @property
+    def param(self) -> str:
+        """The Python parameter name of the option (``with`` is a keyword)."""
+        name = self.option.replace("-", "_")
+        return name + "_" if name in ("with", "from") else name
+
+
+@lru_cache(maxsize=None)
+def factor_table() -> dict[str, Factor]:
+    """Every patient factor, in the vocabulary's order (the order --help lists them)."""
+    out = {}
+    for name, spec in vocabulary()["factors"].items():
+        if spec["type"] not in TYPES:
+            raise JakplanError(f"vocabulary.toml: factor '{name}': type '{spec['type']}' is not one of {', '.join(TYPES)}")
+        out[name] = Factor(
+            name=name, type=spec["type"], option=spec.get("option", name.replace("_", "-")),
+            help=spec.get("help", spec.get("label", name.replace("_", " "))),
+            label=spec.get("label", name.replace("_", " ")), unit=spec.get("unit", ""),
+            lo=spec.get("min"), hi=spec.get("max"), whole=bool(spec.get("whole", False)),
+            values=tuple(factor_values(name) or ()),
+        )
+    return out
+
+
+def factor(name: str, where: str) -> Factor:
+    table = factor_table()
+    if name not in table:
+        raise JakplanError(f"{where}: unknown patient factor '{name}'; known: {', '.join(sorted(table))}")
+    return table[name]
+
+
+def _number(f: Factor, value: Any, where: str) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise JakplanError(f"{where}: factor '{f.name}' must be a number, not {value!r}")
+    if not math.isfinite(value):
+        raise JakplanError(f"{where}: factor '{f.name}' must be a finite number, not {value!r}")
+    if f.whole and value != int(value):
+        raise JakplanError(f"{where}: factor '{f.name}' must be a whole number, not {value!r}")
+    if (f.lo is not None and value < f.lo) or (f.hi is not None and value > f.hi):
+        raise JakplanError(f"{where}: factor '{f.name}' = {value} is outside {f.lo:g}-{f.hi:g} {f.unit}".rstrip())
+    return int(value) if f.whole else value
+
+
+def _choice(f: Factor, value: Any, where: str) -> str:
+    if isinstance(value, str):
+        for v in f.values:
+            if v.lower() == value.strip().lower():
+                return v
+    raise JakplanError(f"{where}: factor '{f.name}' must be one of {', '.join(f.values)}, not {value!r}")
+
+
+def medicine_name(text: str) -> str:
+    """'Strong-CYP3A4-inhibitor' -> 'strong_cyp3a4_inhibitor'."""
+    return text.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def _medicines(f: Factor, value: Any, where: str) -> list[str]:
+    """Medicine or class names; 'none' means none; unknown names fail."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise JakplanError(f"{where}: factor '{f.name}' must be a list of names, not {value!r}")
+    known = medicine_classes()
+    out: list[str] = []
+    for raw in value:
+        name = medicine_name(raw)
+        if not name or name == "none":
+            continue
+        if name not in known:
+            raise JakplanError(f"{where}: factor '{f.name}': unknown value '{raw.strip()}' (not a medicine or interaction "
+                               f"class jakplan knows); known: {', '.join(sorted(known))} (or 'none')")
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _date(f: Factor, value: Any, where: str) -> dt.date:
+    if isinstance(value, str):
+        try:
+            day = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            real = re.match(r"^\d{4}-\d{2}-\d{2}$", value.strip())
+            raise JakplanError(f"{where} '{value}' is not a {'real calendar date' if real else 'date (YYYY-MM-DD)'}") from None
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        day = value
+    else:
+        raise JakplanError(f"{where}: factor '{f.name}' must be a date (YYYY-MM-DD), not {value!r}")
+    if day > dt.date.today():
+        raise JakplanError(f"{where}: factor '{f.name}' {day} is in the future")
+    return day
+
+
+def check_value(name: str, value: Any, where: str) -> Any:
+    """A typed factor value (from TOML or from :func:`parse_text`), validated; raises JakplanError."""
+    f = factor(name, where)
+    if f.type == "number":
+        return _number(f, value, where)
+    if f.type == "bool":
+        if not isinstance(value, bool):
+            raise JakplanError(f"{where}: factor '{f.name}' must be true or false, not {value!r}")
+        return value
+    if f.type == "choice":
+        return _choice(f, value, where)
+    if f.type == "list":
+        return _medicines(f, value, where)
+    return _date(f, value, where)
+
+
+_TRUE, _FALSE = ("true", "yes", "y", "1"), ("false", "no", "n", "0")
+
+
+def parse_text(name: str, raw: str | list[str], where: str) -> Any:
+    """A factor written as text (an option value, a CSV cell), typed by the table and validated."""
+    f = factor(name, where)
+    if f.type == "list":
+        items = raw if isinstance(raw, list) else [raw]
+        return check_value(name, [p for item in items for p in item.split(",")], where)
+    text = raw.strip()
+    if f.type == "number":
+        try:
+            value: Any = int(text) if f.whole and text.lstrip("+-").isdigit() else float(text)
+        except ValueError:
+            raise JakplanError(f"{where}: factor '{f.name}': '{text}' is not a number") from None
+    elif f.type == "bool":
+        low = text.lower()
+        if low not in _TRUE + _FALSE:
+            raise JakplanError(f"{where}: factor '{f.name}': write true or false, not '{text}'")
+        value = low in _TRUE
+    else:
+        value = text
+    return check_value(name, value, where)
+
+
+def factors_from_options(values: dict[str, Any]) -> dict[str, Any]:
+    """Patient factors from parsed options keyed by :attr:`Factor.param` (None = not given); errors name the
+    option. Text values are parsed here, so every input path shares :func:`parse_text`."""
+    out: dict[str, Any] = {}
+    for f in factor_table().values():
+        val = values.get(f.param)
+        if val is None or val == []:
+            continue
+        out[f.name] = check_value(f.name, val, f.flag) if isinstance(val, bool) else parse_text(f.name, val, f.flag)
+    if "age" in out and "born" in out:
+        raise JakplanError("give --age or --born, not both")
+    return out

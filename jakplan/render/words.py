@@ -1,0 +1,65 @@
+"""Words for the engine's data: conditions, factors, why an entry does or does not apply.
+
+The engine returns structured records (:class:`jakplan.model.Condition`, :class:`jakplan.engine.conditions.Match`,
+:class:`jakplan.model.Skip`); every renderer words them through this module, so each is worded one way.
+"""
+
+from __future__ import annotations
+
+from jakplan.catalog.vocab import vocabulary
+from jakplan.model import Condition, Skip
+
+_SYMBOLS = {"min": ">=", "max": "<=", "above": ">", "below": "<"}
+
+
+def factor_label(name: str) -> str:
+    """The factor's label from the vocabulary ('creatinine clearance'), or its name with spaces."""
+    return vocabulary()["factors"].get(name, {}).get("label", name.replace("_", " "))
+
+
+def condition_text(cond: Condition) -> str:
+    """'age > 50', 'creatinine clearance >= 30', 'taking a strong OAT3 inhibitor', 'pregnancy possible'."""
+    if cond.op == "has":
+        names = vocabulary().get("medicine_classes", {})
+        vals = cond.value if isinstance(cond.value, list) else [cond.value]
+        return "taking a " + " or ".join(names.get(v, v.replace("_", " ")) for v in vals)
+    if cond.op == "is" and not isinstance(cond.value, bool):
+        vals = cond.value if isinstance(cond.value, list) else [cond.value]
+        return f"{factor_label(cond.factor)} is {' or '.join(map(str, vals))}"
+    if cond.op == "is":
+        return factor_label(cond.factor) if cond.value else f"no {factor_label(cond.factor)}"
+    return f"{factor_label(cond.factor)} {_SYMBOLS[cond.op]} {cond.value}"
+
+
+
+
+def raw_condition_text(cond: Condition) -> str:
+    """A condition in the factor's own name ('age >= 65', 'taking probenecid', 'no clot history')."""
+    name = cond.factor.replace("_", " ")
+    v = cond.value
+    if cond.op == "has":
+        vals = v if isinstance(v, list) else [v]
+        return "taking " + " or ".join(str(x).replace("_", " ") for x in vals)
+    if isinstance(v, bool):
+        return name if v else f"no {name}"
+    if isinstance(v, list):
+        v = " or ".join(map(str, v))
+    return f"{name} {_SYMBOLS.get(cond.op, cond.op)} {v}"
+
+
+def open_condition_text(cond: Condition) -> str:
+    """'applies if eGFR < 60 (eGFR not given)'."""
+    return f"applies if {condition_text(cond)} ({factor_label(cond.factor)} not given)"
+
+
+def open_texts(conds: tuple[Condition, ...]) -> list[str]:
+    return [open_condition_text(c) for c in conds]
+
+
+def skip_text(skip: Skip) -> str:
+    """Why a rule is not in the plan: 'only for ra', 'applies only if age >= 65', or its open conditions."""
+    if skip.indications:
+        return f"only for {', '.join(skip.indications)}"
+    if skip.failed is not None:
+        return f"applies only if {raw_condition_text(skip.failed)}"
+    return "; ".join(open_texts(skip.open))
