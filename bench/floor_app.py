@@ -4,7 +4,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(add_completion=False)
+app = typer.Typer(add_completion=True)
 
 
 @app.command()

@@ -163,4 +163,8 @@ def test_schedule_takes_a_plan_file_with_history_as_its_profile(runner, app, ann
     from_file = json.loads(ok(runner, app, "schedule", "--profile", str(anna), "--format", "json").stdout)
     direct = json.loads(ok(runner, app, "schedule", "--start", "2024-05-01", "--indication", "ra", "--age", "58",
                            "--format", "json").stdout)
+    # the open pause puts every in-treatment event from its first day on hold; nothing else differs
+    held = [e for e in from_file["events"] if e.pop("on_hold", False)]
+    assert held and all(e["date"] >= "2024-09-02" for e in held)
+    assert all(e["date"] < "2024-09-02" for e in from_file["events"] if e not in held)
     assert from_file == direct

@@ -81,6 +81,10 @@ def test_every_source_tag_of_the_sources_file_is_in_the_reference():
 
     ref = Path(__file__).resolve().parents[2] / "shared" / "reference" / "jak-monitoring-facts.md"
     if not ref.exists():
+        import os
+
+        if os.environ.get("CI"):  # CI lays shared/ beside the clone: this test must run there
+            pytest.fail(f"{ref} is missing in CI")
         pytest.skip("the shared reference is not next to this checkout")
     text = ref.read_text()
     for tag, src in sources().items():

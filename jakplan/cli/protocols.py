@@ -72,28 +72,20 @@ def show(
 ) -> None:
     """Print every rule, threshold, dose, risk note and course of one protocol, each with its source."""
     with clean_errors():
+        from pathlib import Path
+
+        from jakplan.catalog.loader import load_protocol
+        from jakplan.catalog.resolve import is_path
         from jakplan.errors import JakplanError
-        from jakplan.catalog.vocab import drugs
-        from jakplan.catalog.loader import load_protocol, load_protocol_file
 
         if fmt is Format.fhir:
             raise JakplanError("--format fhir is for plans; use table, markdown or json")
-        if name.endswith(".toml") or "\\" in name or name.count("/") > 1 or name.startswith((".", "/")):
-            proto = load_protocol_file(name)
-        elif "/" in name:
-            d, v = name.split("/", 1)
-            if d == "common":
-                from jakplan.catalog.files import data_path
-
-                proto = load_protocol_file(data_path() / "protocols" / "common" / f"{v}.toml")
-            else:
-                if drug and drug != d:
-                    raise JakplanError(f"'{name}' is a {d} protocol, not {drug}")
-                if d not in drugs():
-                    raise JakplanError(f"unknown drug '{d}'; known drugs: {', '.join(sorted(drugs()))}")
-                proto = load_protocol(d, v)
+        if is_path(name) or name.startswith("common/"):
+            proto = load_protocol(None, name, base=Path.cwd())
         else:
-            proto = load_protocol(drug or "baricitinib", name)
+            proto = load_protocol(None if "/" in name else (drug or "baricitinib"), name, base=Path.cwd())
+            if drug and proto.drug != drug:
+                raise JakplanError(f"'{name}' is a {proto.drug} protocol, not {drug}")
         from jakplan.render.protocol import protocol_dict, render_protocol_markdown, render_protocol_terminal
 
         if fmt is Format.json:

@@ -81,7 +81,6 @@ class Checklist:
     sections: tuple[Section, ...]
     sources: tuple[str, ...]
     disclaimer: str = DISCLAIMER
-    context: tuple[str, ...] = field(default=())
 
     @property
     def title(self) -> str:

@@ -214,6 +214,15 @@ def protocol_file(plan: Plan) -> str:
 
 
 def event_dict(ev: Event) -> dict[str, Any]:
+    out = _event_fields(ev)
+    if ev.shifted_days:
+        out.update(planned=ev.planned.isoformat(), shifted_days=ev.shifted_days)
+    if ev.on_hold:
+        out["on_hold"] = True
+    return out
+
+
+def _event_fields(ev: Event) -> dict[str, Any]:
     return {
         "date": ev.date.isoformat(),
         "window_start": ev.window_start.isoformat(),
