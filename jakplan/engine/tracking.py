@@ -1,7 +1,7 @@
 """Following a course: what was done, what is due or overdue on a given day, and what comes next.
 
-:func:`track` is pure: (plan, history, today) -> :class:`Status`. :func:`status_for` is the convenience that
-loads the protocol of a plan file and builds the plan first.
+:func:`track` is pure: (plan, history, today) -> :class:`Status`. :func:`jakplan.api.status_for_record` builds the
+plan of a patient record (the one path) and tracks it.
 
 How an item's date is found (``anchor`` in the output):
 
@@ -162,31 +162,8 @@ def _limit(rule: Rule, plan: Plan, pauses: tuple[Pause, ...]) -> dt.date:
     return end
 
 
-def track(plan: Plan, history: History, today: dt.date) -> Status:
-    """Every occurrence of every applicable rule with its state on ``today`` (pure).
-
-    ``plan`` should reach far enough past ``today`` to show what comes next (see :func:`status_for`).
-    Records dated after ``today`` are left out, so a past ``today`` shows the course as it stood then.
-    """
-    history = history.as_of(today)
-    pauses = history.pauses
-    if plan.pauses != pauses:  # the dates must count the pauses known on ``today``
-        from jakplan.engine.plan import build_plan
-
-        plan = build_plan(plan.protocol, plan.patient, plan.start, plan.months, pauses)._replace(identity=plan.identity)
-    protocol = plan.protocol
-    closed = tuple(p for p in pauses if p.end is not None)
-    open_p = history.open_pause
-    skipped = {s.rule for s in plan.skipped}
-    applicable = {r.id: r for r in protocol.rules if r.id not in skipped}
-    visit_rules = tuple(r for r in applicable.values() if r.timing.type == "each_visit")
-    tracked = {rid: r for rid, r in applicable.items() if r.timing.type != "each_visit"}
-
-    by_rule: dict[str, list[Event]] = {rid: [] for rid in tracked}
-    for ev in plan.events:
-        if ev.rule in by_rule:
-            by_rule[ev.rule].append(ev)
-
+def _sort_done(history: History, tracked: dict, applicable: dict) -> tuple[dict[str, list], list]:
+    """Recorded checks by rule, and those that can complete nothing: (rule, day, why)."""
     done_by_rule: dict[str, list] = {}
     unmatched: list[tuple[str, dt.date, str]] = []
     for d in sorted(history.done, key=lambda d: d.on):
@@ -196,62 +173,85 @@ def track(plan: Plan, history: History, today: dt.date) -> Status:
             unmatched.append((d.rule, d.on, "checked at every visit; nothing to complete"))
         else:
             unmatched.append((d.rule, d.on, "no such rule in this plan"))
+    return done_by_rule, unmatched
 
+
+def _complete(rule: Rule, plan: Plan, outstanding: list[Item], done: list, closed: tuple,
+              unmatched: list) -> tuple[list[Item], list[Item]]:
+    """(finished items, items still open) after matching the recorded checks of one rule (see module doc)."""
+    finished: list[Item] = []
+    for d in done:
+        opened = [i for i in outstanding if i.window_start <= d.on]
+        if opened:
+            target = opened[-1]
+            finished += [replace(m, state="missed", note=f"not done; superseded by the check on {d.on}")
+                         for m in opened[:-1]]
+            note = ""
+        elif outstanding:
+            target = outstanding[0]
+            note = f"done early (window opened {target.window_start})"
+        else:
+            unmatched.append((rule.id, d.on, "no open occurrence left in the plan"))
+            continue
+        late = max(0, (d.on - target.window_end).days)
+        if late:
+            note = f"done {late} days after the window closed"
+        finished.append(replace(target, state="done", done_on=d.on, days_late=late, note=note))
+        outstanding = outstanding[outstanding.index(target) + 1:]
+        if rule.anchor == "last_done" and rule.timing.type == "every":
+            outstanding = _after_last_done(rule, plan, d.on, target.occurrence, _limit(rule, plan, closed), closed)
+    return finished, outstanding
+
+
+def _classify(outstanding: list[Item], plan: Plan, open_p: Pause | None, today: dt.date) -> list[Item]:
+    """The state of each open item on ``today``; only the latest open occurrence whose window has opened
+    counts, earlier ones were missed."""
+    out: list[Item] = []
+    for i in outstanding:
+        if open_p is not None and i.date >= open_p.start and i.date >= plan.start:
+            out.append(replace(i, state="on_hold", note=f"on hold: treatment paused since {open_p.start}"))
+        elif i.window_end < today:
+            out.append(replace(i, state="overdue", days_late=(today - i.date).days))
+        elif i.window_start <= today:
+            out.append(replace(i, state="due"))
+        else:
+            out.append(i)
+    active = [n for n, i in enumerate(out) if i.state in ("overdue", "due")]
+    for n in active[:-1]:
+        nxt = out[active[-1]]
+        out[n] = replace(out[n], state="missed", days_late=0, note=f"not done; the next check (due {nxt.date}) replaces it")
+    return out
+
+
+def track(plan: Plan, history: History, today: dt.date) -> Status:
+    """Every occurrence of every applicable rule with its state on ``today`` (pure).
+
+    ``plan`` should reach far enough past ``today`` to show what comes next (see
+    :func:`jakplan.api.status_for_record`). Records dated after ``today`` are left out, so a past ``today``
+    shows the course as it stood then; the dates count the pauses known on ``today``.
+    """
+    history = history.as_of(today)
+    pauses = history.pauses
+    if plan.pauses != pauses:
+        from jakplan.engine.plan import build_plan
+
+        plan = build_plan(plan.protocol, plan.patient, plan.start, plan.months, pauses)._replace(identity=plan.identity)
+    closed = tuple(p for p in pauses if p.end is not None)
+    skipped = {s.rule for s in plan.skipped}
+    applicable = {r.id: r for r in plan.protocol.rules if r.id not in skipped}
+    tracked = {rid: r for rid, r in applicable.items() if r.timing.type != "each_visit"}
+    done_by_rule, unmatched = _sort_done(history, tracked, applicable)
     items: list[Item] = []
     for rid, rule in tracked.items():
-        outstanding = [_item_from_event(ev, plan.start) for ev in sorted(by_rule[rid], key=lambda e: e.occurrence)]
-        finished: list[Item] = []
-        for d in done_by_rule.get(rid, []):
-            opened = [i for i in outstanding if i.window_start <= d.on]
-            if opened:
-                target = opened[-1]
-                for m in opened[:-1]:
-                    finished.append(replace(m, state="missed", note=f"not done; superseded by the check on {d.on}"))
-                note = ""
-            elif outstanding:
-                target = outstanding[0]
-                note = f"done early (window opened {target.window_start})"
-            else:
-                unmatched.append((rid, d.on, "no open occurrence left in the plan"))
-                continue
-            late = max(0, (d.on - target.window_end).days)
-            if late:
-                note = f"done {late} days after the window closed"
-            finished.append(replace(target, state="done", done_on=d.on, days_late=late, note=note))
-            idx = outstanding.index(target)
-            outstanding = outstanding[idx + 1:]
-            if rule.anchor == "last_done" and rule.timing.type == "every":
-                outstanding = _after_last_done(rule, plan, d.on, target.occurrence, _limit(rule, plan, closed), closed)
-
-        # classify what is still open
-        classified: list[Item] = []
-        for i in outstanding:
-            if open_p is not None and i.date >= open_p.start and i.date >= plan.start:
-                classified.append(replace(i, state="on_hold",
-                                          note=f"on hold: treatment paused since {open_p.start}"))
-            elif i.window_end < today:
-                classified.append(replace(i, state="overdue", days_late=(today - i.date).days))
-            elif i.window_start <= today:
-                classified.append(replace(i, state="due"))
-            else:
-                classified.append(i)
-        # only the latest open occurrence whose window has opened counts; earlier ones were missed
-        active = [n for n, i in enumerate(classified) if i.state in ("overdue", "due")]
-        for n in active[:-1]:
-            nxt = classified[active[-1]]
-            classified[n] = replace(classified[n], state="missed", days_late=0,
-                                    note=f"not done; the next check (due {nxt.date}) replaces it")
-        items.extend(finished + classified)
-
+        events = sorted((ev for ev in plan.events if ev.rule == rid), key=lambda e: e.occurrence)
+        outstanding = [_item_from_event(ev, plan.start) for ev in events]
+        finished, outstanding = _complete(rule, plan, outstanding, done_by_rule.get(rid, []), closed, unmatched)
+        items += finished + _classify(outstanding, plan, history.open_pause, today)
     items.sort(key=lambda i: (i.date, STATES.index(i.state), i.rule, i.occurrence))
     return Status(
-        plan=plan,
-        today=today,
-        items=tuple(items),
-        visit_rules=visit_rules,
-        lab_actions=tuple(lab_actions(plan, history)),
-        pauses=pauses,
-        unmatched=tuple(unmatched),
+        plan=plan, today=today, items=tuple(items),
+        visit_rules=tuple(r for r in applicable.values() if r.timing.type == "each_visit"),
+        lab_actions=tuple(lab_actions(plan, history)), pauses=pauses, unmatched=tuple(unmatched),
         notes=tuple(_notes(plan, pauses, tracked)),
     )
 
@@ -312,13 +312,3 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
             out.append(LabAction(on=rec.on, analyte=f.analyte, value=f.value, text=text, action=f.action,
                                  current=latest.get(f.analyte) == rec.on, detail=f.as_dict()))
     return out
-
-
-def horizon_months(start: dt.date, today: dt.date, months: int | None, pauses: tuple[Pause, ...]) -> int:
-    """Months the plan must cover so that ``today`` and what comes after it (6 months) are in it."""
-    from jakplan.engine.plan import MAX_MONTHS
-
-    elapsed = (today.year - start.year) * 12 + (today.month - start.month) + 1
-    paused = sum(((p.end or today) - p.start).days for p in pauses)
-    need = max(months or 12, elapsed + 6 + paused // 28 + 1)
-    return min(need, MAX_MONTHS)
