@@ -3,6 +3,7 @@ of examples/), with the exit status it claims; every ```python block runs; every
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -43,17 +44,40 @@ def test_readme_has_commands():
     assert any(ln.startswith("jakplan schedule") for ln in shell_lines())
 
 
-def test_readme_shell_lines_run_in_order(scratch):
+SHELL_SYNTAX = re.compile(r"[|<>;&$`*]")
+
+
+def run_line(line: str, scratch: Path, runner, app, env: dict) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of one README line: in-process with CliRunner when it is a plain
+    `jakplan ...` command (fast), else through bash (pipes, redirects, other programs)."""
+    command = shlex.split(line, comments=True)
+    target = None
+    if len(command) > 2 and command[-2] == ">":  # `jakplan ... > FILE`: stdout into a file
+        command, target = command[:-2], command[-1]
+    if command[:1] == ["jakplan"] and not any(SHELL_SYNTAX.search(w) for w in command):
+        result = runner.invoke(app, command[1:], env={"COLUMNS": "100", "NO_COLOR": "1"})
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        if target is not None:
+            (scratch / target).write_text(result.stdout)
+            return result.exit_code, "", result.stderr
+        return result.exit_code, result.stdout, result.stderr
+    proc = subprocess.run(["bash", "-c", line], cwd=scratch, env=env, capture_output=True, text=True)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_readme_shell_lines_run_in_order(scratch, runner, app, monkeypatch):
     env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1",
            "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
+    monkeypatch.chdir(scratch)
     for line in shell_lines():
-        proc = subprocess.run(["bash", "-c", line], cwd=scratch, env=env, capture_output=True, text=True)
+        code, out, err = run_line(line, scratch, runner, app, env)
         want = expected_exit(line)
-        assert proc.returncode == want, f"README line `{line}` exited {proc.returncode}, want {want}:\n{proc.stderr}"
+        assert code == want, f"README line `{line}` exited {code}, want {want}:\n{err}"
         if want == 0:
-            assert proc.stdout or any(tok in line for tok in (">", "--out")), f"`{line}` printed nothing"
+            assert out or any(tok in line for tok in (">", "--out")), f"`{line}` printed nothing"
         else:
-            assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+            assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
 
 
 @pytest.mark.parametrize("code", python_blocks())
