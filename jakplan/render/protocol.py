@@ -43,7 +43,7 @@ def applies_text(indications, conditions) -> str:
 
 def cite(c) -> str:
     s = f"[{c.source.id}] {c.section}" if c.section else f"[{c.source.id}]"
-    return s + (" (secondary source)" if c.source.weak else "")
+    return s + (" " + c.source.grade_note() if c.source.grade_note() else "")
 
 
 def protocol_dict(p: Protocol) -> dict[str, Any]:
