@@ -50,12 +50,10 @@ class Source(NamedTuple):
     grade: str = ""
 
     def grade_note(self) -> str:
-        """'' for a primary source, else '(manufacturer source)' / '(secondary source: mirror)'."""
-        if self.grade == "manufacturer":
-            return "(manufacturer source)"
+        """'(primary source)', '(manufacturer source)' or '(secondary source: mirror)'; '' when ungraded."""
         if self.weak or self.grade == "mirror":
             return "(secondary source: mirror)"
-        return ""
+        return f"({self.grade} source)" if self.grade else ""
 
 
 class Citation(NamedTuple):
