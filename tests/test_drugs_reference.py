@@ -197,7 +197,7 @@ def test_upadacitinib_doses():
 
 def test_upadacitinib_pregnancy_rules_only_when_pregnancy_possible():
     (c,) = event("upadacitinib", "contraception", pregnancy_possible=True)
-    assert "4 weeks after the last dose" in c.title and c.citation.source.id == "U10"
+    assert "4 weeks after the last dose" in c.title and c.citation.source.id == "U2"
     assert event("upadacitinib", "pregnancy_status", pregnancy_possible=True)
     p = plan_for(START, drug="upadacitinib")
     assert not {"contraception", "pregnancy_status"} & {e.rule for e in p.events}
