@@ -115,3 +115,14 @@ def test_a_source_without_a_grade_is_refused(tmp_path, monkeypatch):
         vocab._source("Z1", {"document": "x", "url": "http://x"})
     with pytest.raises(JakplanError, match="contradicts grade 'primary'"):
         vocab._source("Z1", {"document": "x", "grade": "primary", "weak": True})
+
+
+def test_a_fall_from_baseline_cannot_act_before_the_first_dose(tmp_path):
+    # issue 10: a fall-from-baseline rule was applied before the first dose; the format now refuses it
+    f = tmp_path / "drop.toml"
+    f.write_text('schema = 1\nid = "d"\ndrug = "tofacitinib"\ntitle = "D"\n\n[[rule]]\nid = "tb"\nkind = "screening"\n'
+                 'title = "TB"\nchecks = ["tb_test"]\ntiming = { type = "before_start" }\nsource = "T1"\nsection = "2"\n\n'
+                 '[[threshold]]\nid = "hb_drop"\nanalyte = "hb"\ndrop = 2.0\nbefore_start = "do_not_start"\n'
+                 'during = "interrupt"\nsource = "T1"\nsection = "table 3"\n', encoding="utf-8")
+    with pytest.raises(JakplanError, match="threshold 'hb_drop': field 'before_start': a fall from baseline"):
+        load_protocol_file(f)

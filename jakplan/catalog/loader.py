@@ -287,6 +287,9 @@ def _threshold(ck: _Checker, raw: Any, index: int, vocab: dict) -> Threshold:
         actions[phase] = act
     if not any(actions.values()):
         ck.fail(where, "needs an action for 'before_start' and/or 'during'")
+    if cmp[0] == "drop" and actions["before_start"]:
+        ck.fail(where, "field 'before_start': a fall from baseline ('drop') is an in-treatment rule; before the "
+                       "first dose there is no baseline to fall from (give 'during' only)")
     return Threshold(
         id=tid,
         analyte=analyte,
