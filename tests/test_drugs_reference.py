@@ -98,11 +98,12 @@ def test_tofacitinib_us_thresholds():
         ("alc", "below", 0.5, "do_not_start", None, "T1"),
         ("anc", "below", 1.0, "do_not_start", None, "T1"),
         ("hb", "below", 9.0, "do_not_start", None, "T1"),
-        ("alc", "below", 0.5, None, "discontinue", "T1"),
-        ("anc", "below", 1.0, None, "interrupt", "T1"),
-        ("anc", "below", 0.5, None, "discontinue", "T1"),
-        ("hb", "drop", 2.0, None, "interrupt", "T1"),
-        ("hb", "below", 8.0, None, "interrupt", "T1"),
+        # in-treatment rows of the current US table 1 (Pfizer Medical Information, T13)
+        ("alc", "below", 0.5, None, "discontinue", "T13"),
+        ("anc", "below", 1.0, None, "interrupt", "T13"),
+        ("anc", "below", 0.5, None, "discontinue", "T13"),
+        ("hb", "drop", 2.0, None, "interrupt", "T13"),
+        ("hb", "below", 8.0, None, "interrupt", "T13"),
     }
 
 
@@ -143,9 +144,9 @@ def test_tofacitinib_lab_timing():
 
 @pytest.mark.parametrize("factors, expected", [
     ({"crcl": 51}, ("standard", "5 mg twice daily, or Xeljanz XR 11 mg once daily", ["T2"])),
-    ({"crcl": 50}, ("adjusted", "5 mg once daily (Xeljanz XR patients switch to 5 mg immediate-release once daily)", ["T3"])),
-    ({"hepatic": "B"}, ("adjusted", "5 mg once daily", ["T3"])),
-    ({"hepatic": "C"}, ("not_recommended", "", ["T3"])),
+    ({"crcl": 50}, ("adjusted", "5 mg once daily (Xeljanz XR patients switch to 5 mg immediate-release once daily)", ["T13"])),
+    ({"hepatic": "B"}, ("adjusted", "5 mg once daily", ["T13"])),
+    ({"hepatic": "C"}, ("not_recommended", "", ["T13"])),
     ({"with": ["ketoconazole"]}, ("adjusted", "5 mg once daily", ["T2"])),
     ({"with": ["fluconazole"]}, ("adjusted", "5 mg once daily", ["T2"])),
     ({"with": ["fluoxetine"]}, ("standard", "5 mg twice daily, or Xeljanz XR 11 mg once daily", ["T2"])),
