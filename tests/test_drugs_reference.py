@@ -348,7 +348,7 @@ def test_tb_screening_before_the_first_dose(drug, protocol):
         assert any("tb_test" in e.checks and e.date < START for e in p.events), (drug, protocol, ind)
 
 
-@pytest.mark.parametrize("name", ["eular-ra", "vaccines", "ema-2023", "mhra-2023", "response-ra"])
+@pytest.mark.parametrize("name", ["eular-ra", "vaccines", "ema-2023", "mhra-2023", "response-ra", "response-ad"])
 def test_guideline_fragments_cite_known_sources_and_use_the_vocabulary(name):
     from jakplan.catalog.files import data_path
     from jakplan.catalog.loader import load_protocol_file

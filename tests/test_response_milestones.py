@@ -53,3 +53,12 @@ def test_other_drugs_say_the_early_point_is_not_verified_instead_of_inventing_on
         assert not [e for e in p.events if e.rule.startswith("early_response")], drug
         assert any(u.topic == "Early response at 2-4 weeks" for u in p.protocol.unverified), drug
         assert by_rule(p, "t2t_review_week12") and by_rule(p, "target_by_month6"), drug
+
+
+def test_abrocitinib_ad_early_itch_relief_point():
+    for protocol in ("us-label", "eu-smpc"):
+        p = plan_for(START, drug="abrocitinib", indication="ad", protocol=protocol)
+        (itch,) = by_rule(p, "early_itch_abrocitinib")
+        assert itch.kind == "milestone" and itch.date == START + dt.timedelta(weeks=2), protocol
+        assert itch.citation.source.id == "X13" and "week 2" in itch.citation.section
+        assert "treatment_response" not in itch.checks and "not a reason to stop" in itch.title
