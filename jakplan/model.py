@@ -35,11 +35,25 @@ class Offset(NamedTuple):
         return f"{self.n} {word}"
 
 
+SOURCE_GRADES = ("primary", "manufacturer", "mirror")
+
+
 class Source(NamedTuple):
+    """A document rules cite. `grade`: primary (the regulator's own text: FDA label, EMA product information,
+    MHRA, a health board's own page, a guideline), manufacturer (the marketing-authorisation holder's HCP or
+    medical-information pages) or mirror (a third party relaying either; `weak` is true for these)."""
+
     id: str
     document: str
     url: str = ""
     weak: bool = False
+    grade: str = ""
+
+    def grade_note(self) -> str:
+        """'(primary source)', '(manufacturer source)' or '(secondary source: mirror)'; '' when ungraded."""
+        if self.weak or self.grade == "mirror":
+            return "(secondary source: mirror)"
+        return f"({self.grade} source)" if self.grade else ""
 
 
 class Citation(NamedTuple):
@@ -52,8 +66,8 @@ class Citation(NamedTuple):
         s = f"[{self.source.id}] {self.source.document}"
         if self.section:
             s += f", {self.section}"
-        if self.source.weak:
-            s += " (secondary source)"
+        if self.source.grade_note():
+            s += " " + self.source.grade_note()
         return s
 
     def as_dict(self) -> dict[str, Any]:
@@ -63,6 +77,7 @@ class Citation(NamedTuple):
             "section": self.section,
             "url": self.source.url,
             "weak": self.source.weak,
+            "grade": self.source.grade,
         }
 
 
@@ -220,6 +235,16 @@ class Unverified(NamedTuple):
     dose: bool = False
 
 
+class Silent(NamedTuple):
+    """A class requirement (jakplan/data/class-requirements.toml) that this protocol's source does not address:
+    declared, with the source that is silent, instead of passing unnoticed."""
+
+    item: str
+    citation: Citation
+    why: str
+    indications: tuple[str, ...] = ()
+
+
 class Phase(NamedTuple):
     id: str
     title: str
@@ -253,6 +278,7 @@ class Protocol(NamedTuple):
     doses: tuple[Dose, ...] = ()
     risks: tuple[Risk, ...] = ()
     courses: tuple[Course, ...] = ()
+    silent: tuple["Silent", ...] = ()
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:

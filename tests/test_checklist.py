@@ -56,7 +56,8 @@ def test_week12_nhs_checklist_content(nhs):
         "Haemoglobin below 8 g/dL: Stop treatment (the protocol's word; contact the prescriber)",
     ]
     assert not s["thresholds"].tick and s["tests"].tick
-    assert any(i.text.startswith("Check the current label: Early response") for i in s["notes"].items)
+    # the early-response point is a dated milestone at week 4 now, not a "check the current label" note
+    assert not any("Early response" in i.text for i in s["notes"].items)
     assert any("stop criteria" in c for c in cl.sources)
     assert (cl.start, cl.visit_date, cl.window, cl.drug) == ("2024-05-01", "2024-07-24", "2024-07-17 to 2024-07-31",
                                                             "Baricitinib")
@@ -168,7 +169,7 @@ def test_cli_nothing_due_names_the_nearest_visits(runner, app, tmp_path):
     r = runner.invoke(app, BASE + ["--on", "2024-06-10", "--format", "html", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "Nothing is due on 2024-06-10." in r.stdout
-    assert "Nearest visit before: 2024-05-29 (week 4: lab tests, review)" in r.stdout
+    assert "Nearest visit before: 2024-05-29 (week 4: lab tests, review, response milestone)" in r.stdout
     assert "Nearest visit after: 2024-07-24 (week 12: lab tests, review)" in r.stdout
     assert not out.exists()
     r = runner.invoke(app, BASE + ["--week", "5"])  # 2024-06-05: last day of the week-4 window

@@ -54,7 +54,7 @@ def test_not_recommended_is_shown_before_the_timeline(runner, app):
     verdict = out.index("NOT RECOMMENDED for this patient: eGFR < 30")
     assert verdict < out.index("Before the first dose")
     md = runner.invoke(app, ["schedule", "--start", "2024-05-01", "--egfr", "25", "--format", "markdown"]).stdout
-    assert "- **NOT RECOMMENDED for this patient: eGFR < 30 (US label, 2020 version (renal impairment table))**" in md
+    assert "- **NOT RECOMMENDED for this patient: eGFR < 30 (US label, 2020 version (renal impairment table) (secondary source: mirror))**" in md
     assert md.index("## For this patient") < md.index("## Before the first dose")
 
 

@@ -60,7 +60,8 @@ def test_record_pause_resume_then_status_json(runner, app, anna):
     ok(runner, app, "record", str(anna), *sum((["--rule", r] for r in SCREENING), []), "--done", "2024-04-20")
     out = ok(runner, app, "record", str(anna), "--rule", "lipids_week12", "--done", "2024-07-29").stdout
     assert "lipids_week12 done 2024-07-29" in out
-    ok(runner, app, "record", str(anna), "--rule", "bloods_week4", "--rule", "bloods_week12", "--done", "2024-07-29")
+    ok(runner, app, "record", str(anna), "--rule", "bloods_week4", "--rule", "early_response_baricitinib", "--rule", "bloods_week12",
+       "--done", "2024-07-29")
     ok(runner, app, "pause", str(anna), "--from", "2024-09-02", "--reason", "herpes zoster")
     ok(runner, app, "resume", str(anna), "--on", "2024-09-23")
     pf = load_planfile(anna)
@@ -92,7 +93,8 @@ def test_status_exits_zero_when_nothing_is_overdue(runner, app, anna):
     assert out.strip().splitlines()[-1] == DISCLAIMER
     late = runner.invoke(app, ["status", str(anna), "--today", "2024-06-10"])
     assert late.exit_code == 1
-    assert "Overdue: 1" in late.stdout and "12 days late" in late.stdout and "2024-06-05" in late.stdout
+    # the week-4 bloods and the early-response point (window weeks 2-4) share the week-4 visit
+    assert "Overdue: 2" in late.stdout and "12 days late" in late.stdout and "2024-06-05" in late.stdout
 
 
 def test_status_shows_the_anchor_and_the_pause(runner, app, anna):

@@ -196,7 +196,7 @@ def test_cli_due_json(runner, app, clinic, workers):
     assert (got["week_start"], got["week_end"], got["files"], got["errors"]) == ("2024-08-12", "2024-08-18", 3, [])
     summary = {p["name"]: ([i["rule"] for i in p["overdue"]], [(i["rule"], i["date"]) for i in p["due"]])
                for p in got["patients"]}
-    assert summary["carla"] == ([], [("bloods_week4", "2024-08-12")])
+    assert summary["carla"] == ([], [("bloods_week4", "2024-08-12"), ("early_response_baricitinib", "2024-08-12")])
     assert summary["anna"] == ([], [("target_by_month6", "2024-11-01")])
     assert "bloods_week4" in summary["bob"][0] and "tb_screening" in summary["bob"][0]
     assert result.stderr.strip() == "1 patient with overdue checks"

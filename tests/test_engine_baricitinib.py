@@ -35,7 +35,7 @@ def test_tb_screening_falls_before_the_first_dose(plan):
     assert tb.date < START and tb.window_end == START
     # planning default: the screening window opens 4 weeks before the start
     assert tb.window_start == dt.date(2024, 4, 3)
-    assert tb.citation.source.id == "S1"
+    assert tb.citation.source.id == "S5"  # the boxed warning: test for latent TB, start treatment if positive
 
 
 def test_screening_covers_the_label_baseline(plan):
@@ -81,7 +81,9 @@ def test_safety_questions_ride_on_every_lab_visit(plan):
 
 def test_unverified_points_are_listed_not_encoded(plan):
     topics = [u.topic for u in plan.protocol.unverified]
-    assert "Early response at 2-4 weeks" in topics
+    assert "TB testing during therapy" in topics and "Baseline lipid panel" in topics
+    # the early response is a dated, cited milestone now (tests/test_response_milestones.py), not a label check
+    assert "Early response at 2-4 weeks" not in topics
 
 
 def test_variants_differ_where_sources_differ():

@@ -110,8 +110,9 @@ def test_ad_and_jia_default_to_the_eu_protocol():
 
 def test_nhs_lanarkshire_2mg_over_75():
     p = plan(protocol="nhs-lanarkshire", age=76)
-    assert verdict(p) == ("adjusted", "2 mg once daily", [("age_over_75", "S13")])
-    assert plan(protocol="nhs-lanarkshire", age=75).dose.outcome == "standard"
+    # the page's own 'over 75' step and the MHRA April 2023 reconciliation (65 and over) both apply
+    assert verdict(p) == ("adjusted", "2 mg once daily", [("age_65_mhra", "S8"), ("age_over_75", "S13")])
+    assert plan(protocol="nhs-lanarkshire", age=64).dose.outcome == "standard"
 
 
 # ---------------------------------------------------------------- rules for this patient only
@@ -166,6 +167,7 @@ def test_covid19_course_is_14_days_without_latent_tb_test():
     p = plan("covid19")
     assert p.course_end == dt.date(2024, 5, 14)
     assert "tb_screening" not in rules(p)
+    assert "tb_active_covid19" in rules(p)  # no latent-TB test, but active TB is still evaluated
     assert all(e.date <= p.course_end for e in p.events)
     (end,) = [e for e in p.events if e.rule == "covid19_course"]
     assert end.kind == "milestone" and end.relative == "day 14 (last day)" and end.citation.source.id == "S4"

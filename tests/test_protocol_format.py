@@ -120,7 +120,7 @@ def test_example_clinic_protocol_extends_the_us_label():
     assert (proto.extends, proto.indications) == ("us-label", ("ra",))
     # narrowing to RA drops the label's AA and COVID-19 entries instead of failing
     assert not [d for d in proto.doses if "covid19" in d.indications] and not proto.courses
-    assert proto.rule("tb_screening").citation.source.id == "S1"          # inherited
+    assert proto.rule("tb_screening").citation.source.id == "S5"          # inherited
     assert proto.rule("bloods_week4").timing.count == 2                   # replaced
     plan = plan_for(START, protocol=str(EXAMPLES / "our-clinic.toml"), factors={"egfr": 45})
     days = [e.date for e in plan.events if e.rule == "bloods_week4"]
@@ -176,7 +176,8 @@ def test_protocols_show_prints_every_entry_with_its_source(runner, app):
     assert all(x["source"]["id"] for sec in ("rules", "thresholds", "doses", "risks", "courses") for x in got[sec])
     assert got["courses"][0]["length"] == "14 days"
     md = runner.invoke(app, ["protocols", "show", "us-label", "--drug", "tofacitinib", "--format", "markdown"]).stdout
-    assert "| hb_drop | Haemoglobin a fall of more than 2 g/dL from baseline (confirm on repeat) | Do not start | Interrupt treatment |" in md
+    # a fall from baseline is an in-treatment rule only: before the first dose there is no baseline to fall from
+    assert "| hb_drop | Haemoglobin a fall of more than 2 g/dL from baseline (confirm on repeat) |  | Interrupt treatment |" in md
     assert "## Check the current label" in md
     path = runner.invoke(app, ["protocols", "show", str(EXAMPLES / "our-clinic.toml")])
     assert path.exit_code == 0 and "Extends baricitinib/us-label." in path.stdout

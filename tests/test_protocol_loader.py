@@ -50,7 +50,7 @@ def test_user_file_extends_a_shipped_variant(tmp_path):
     proto = load_protocol_file(write(tmp_path, body))
     assert proto.extends == "us-label"
     assert proto.rule("lipids_week12").timing.at.n == 8
-    assert proto.rule("tb_screening").citation.source.id == "S1"  # inherited
+    assert proto.rule("tb_screening").citation.source.id == "S5"  # inherited
 
 
 @pytest.mark.parametrize(

@@ -36,14 +36,15 @@ def states(status, *wanted):
 
 
 def test_overdue_due_done_next_on_a_frozen_day():
-    hist = History(done=screened() + (Done("bloods_week4", D(2024, 5, 29)), Done("lipids_week12", D(2024, 7, 29))))
+    hist = History(done=screened() + (Done("bloods_week4", D(2024, 5, 29)), Done("early_response_baricitinib", D(2024, 5, 29)),
+                                      Done("lipids_week12", D(2024, 7, 29))))
     st = track(us_plan(), hist, D(2024, 8, 15))
     assert states(st, "overdue") == [
         ("bloods_week12", 0, "overdue", D(2024, 7, 24), 22),
         ("t2t_review_week12", 0, "overdue", D(2024, 7, 24), 22),
     ]
     assert states(st, "due") == [("target_by_month6", 0, "due", D(2024, 11, 1), 0)]
-    assert sorted(i.rule for i in st.done) == sorted(SCREENING + ("bloods_week4", "lipids_week12"))
+    assert sorted(i.rule for i in st.done) == sorted(SCREENING + ("bloods_week4", "early_response_baricitinib", "lipids_week12"))
     assert [(i.rule, i.date) for i in st.next] == [("bloods_every_3_months", D(2024, 10, 24))]
     assert {i.anchor for i in st.items} == {"start"}
     assert [r.id for r in st.visit_rules] == ["safety_questions"]
@@ -145,7 +146,8 @@ def test_an_open_pause_puts_checks_on_hold_not_overdue():
     st = track(us_plan(), hist, D(2024, 12, 1))
     b1 = next(i for i in st.items if i.rule == "bloods_every_3_months" and i.occurrence == 1)
     assert b1.state == "on_hold" and b1.date == D(2024, 10, 24)
-    assert {i.rule for i in st.overdue} == {"bloods_week4", "bloods_week12", "lipids_week12", "t2t_review_week12"}
+    assert {i.rule for i in st.overdue} == {"bloods_week4", "early_response_baricitinib", "bloods_week12", "lipids_week12",
+                                            "t2t_review_week12"}
     assert any("paused since 2024-09-02" in n for n in st.notes)
 
 

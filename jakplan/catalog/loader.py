@@ -16,6 +16,7 @@ from typing import Any
 
 from jakplan.catalog.files import read_toml
 from jakplan.catalog.resolve import Confinement, resolve
+from jakplan.catalog.silent import parse_silent
 from jakplan.catalog.vocab import drug_info, drugs, factor_values, planning_defaults, vocabulary, sources
 from jakplan.errors import JakplanError
 from jakplan.model import (
@@ -286,6 +287,9 @@ def _threshold(ck: _Checker, raw: Any, index: int, vocab: dict) -> Threshold:
         actions[phase] = act
     if not any(actions.values()):
         ck.fail(where, "needs an action for 'before_start' and/or 'during'")
+    if cmp[0] == "drop" and actions["before_start"]:
+        ck.fail(where, "field 'before_start': a fall from baseline ('drop') is an in-treatment rule; before the "
+                       "first dose there is no baseline to fall from (give 'during' only)")
     return Threshold(
         id=tid,
         analyte=analyte,
@@ -355,7 +359,7 @@ def _course(ck: _Checker, raw: Any, index: int, vocab: dict) -> Course:
 
 
 TOP_LEVEL = {"schema", "id", "drug", "title", "jurisdiction", "indications", "summary", "fragment", "extends",
-             "planning", "include", "rule", "threshold", "unverified", "dose", "risk", "course"}
+             "planning", "include", "rule", "threshold", "unverified", "dose", "risk", "course", "silent"}
 SECTIONS = ("rule", "threshold", "dose", "risk", "course")
 
 
@@ -544,6 +548,7 @@ def _load(path: Path, stack: tuple[str, ...], own_only: bool, confine: Confineme
         courses=tuple(t["course"].values()), includes=tuple(parts.includes), unverified=tuple(parts.unverified),
         summary=ck.get(raw, "summary", "top level", str, required=False, default=base.summary if base else ""),
         path=str(path), fragment=fragment, extends=base.id if base else "",
+        silent=parse_silent(ck, raw, base, indications, _citation),
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from jakplan.catalog.files import data_path, read_toml
 from jakplan.errors import JakplanError
-from jakplan.model import Source
+from jakplan.model import SOURCE_GRADES, Source
 
 
 @lru_cache(maxsize=None)
@@ -22,8 +22,22 @@ def sources() -> dict[str, Source]:
     for key, val in raw.items():
         if key == "schema":
             continue
-        out[key] = Source(id=key, document=val["document"], url=val.get("url", ""), weak=bool(val.get("weak", False)))
+        out[key] = _source(key, val)
     return out
+
+
+def _source(key: str, val: Any) -> Source:
+    """One [TAG] table of sources.toml; its `grade` is required (primary, manufacturer or mirror)."""
+    where = f"sources.toml: source '{key}'"
+    if not isinstance(val, dict) or not isinstance(val.get("document"), str):
+        raise JakplanError(f"{where}: needs a 'document' string")
+    grade = val.get("grade")
+    if grade not in SOURCE_GRADES:
+        raise JakplanError(f"{where}: field 'grade': {grade!r} is not one of {', '.join(SOURCE_GRADES)}")
+    weak = val.get("weak", grade == "mirror")
+    if weak is not (grade == "mirror"):
+        raise JakplanError(f"{where}: field 'weak' contradicts grade '{grade}' (only a mirror is weak)")
+    return Source(id=key, document=val["document"], url=val.get("url", ""), weak=weak, grade=grade)
 
 
 @lru_cache(maxsize=None)

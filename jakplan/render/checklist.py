@@ -161,7 +161,7 @@ def build_checklist(plan: Plan, visit: Visit) -> Checklist:
         if ev.kind in ("review", "milestone"):
             assess_checks = [c for c in ev.checks if _check_kind(c, ev) == "assess"]
             if assess_checks:
-                assess.add(f"event:{ev.rule}", ev.title, tuple(check_label(c) for c in assess_checks) + conds, src)
+                assess.add(f"event:{ev.rule}", ev.title, tuple(check_label(c) for c in assess_checks) + ev.patient_notes + conds, src)
         for code in ev.checks:
             kind = _check_kind(code, ev)
             if kind == "test":

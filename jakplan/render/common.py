@@ -67,7 +67,7 @@ def cite_short(c: Citation, tags: bool = True) -> str:
         s = f"{c.section} [{c.source.id}]" if c.section else f"[{c.source.id}]"
     else:
         s = c.section or c.source.document
-    return s + (" (secondary source)" if c.source.weak else "")
+    return s + (" " + c.source.grade_note() if c.source.grade_note() else "")
 
 
 def factor_text(name: str, value: Any) -> str:

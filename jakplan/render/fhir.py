@@ -75,7 +75,7 @@ def careplan(plan: Plan, patient: str | None = None) -> dict[str, Any]:
             "resourceType": "DocumentReference",
             "id": f"src-{fhir_id(sid)}",
             "status": "current",
-            "description": f"[{sid}] {src.document}" + (" (secondary source)" if src.weak else ""),
+            "description": f"[{sid}] {src.document}" + (" " + src.grade_note() if src.grade_note() else ""),
             "content": [{"attachment": {"title": src.document, **({"url": src.url} if src.url else {})}}],
         }
         contained.append(doc)

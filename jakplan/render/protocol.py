@@ -43,7 +43,7 @@ def applies_text(indications, conditions) -> str:
 
 def cite(c) -> str:
     s = f"[{c.source.id}] {c.section}" if c.section else f"[{c.source.id}]"
-    return s + (" (secondary source)" if c.source.weak else "")
+    return s + (" " + c.source.grade_note() if c.source.grade_note() else "")
 
 
 def protocol_dict(p: Protocol) -> dict[str, Any]:
@@ -79,6 +79,8 @@ def protocol_dict(p: Protocol) -> dict[str, Any]:
                      "applies": applies_text(c.indications, ()), "source": c.citation.as_dict()} for c in p.courses],
         "check_current_label": [{"topic": u.topic, "detail": u.detail, "applies": applies_text(u.indications, u.conditions),
                                  "dose": u.dose} for u in p.unverified],
+        "silent": [{"item": x.item, "indications": list(x.indications), "why": x.why, "source": x.citation.as_dict()}
+                   for x in p.silent],
         "disclaimer": DISCLAIMER,
     }
 
@@ -105,6 +107,8 @@ def _sections(p: Protocol) -> list[tuple[str, list[str], list[list[str]]]]:
         ("Check the current label", ["Topic", "Applies", "Detail"],
          [[u.topic, applies_text(u.indications, u.conditions) + (" (decides the dose)" if u.dose else ""), u.detail]
           for u in p.unverified]),
+        ("Not addressed by the source (declared silent)", ["Class item", "Applies", "Why", "Source"],
+         [[x.item, applies_text(x.indications, ()), x.why, cite(x.citation)] for x in p.silent]),
     ]
 
 
