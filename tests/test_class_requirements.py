@@ -8,7 +8,7 @@ import pytest
 from jakplan.catalog.loader import load_protocol, load_protocol_file
 from jakplan.catalog.vocab import drugs, shipped_protocols, sources
 from jakplan.errors import JakplanError
-from jakplan.requirements import check, items
+from jakplan.catalog.requirements import check, items
 
 CASES = [(d, v, ind) for d in drugs() for v in shipped_protocols(d) for ind in load_protocol(d, v).indications]
 

@@ -1,5 +1,5 @@
 """``[[silent]]`` entries: the class requirements (``class-requirements.toml``) a protocol's source does not
-address, each declared with the source that is silent. :mod:`jakplan.requirements` checks that every item is
+address, each declared with the source that is silent. :mod:`jakplan.catalog.requirements` checks that every item is
 encoded or declared; this module only parses and validates the entries."""
 
 from __future__ import annotations
