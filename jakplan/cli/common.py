@@ -13,7 +13,12 @@ import typer
 
 from jakplan.errors import JakplanError
 
+EXIT_OK = 0
+EXIT_OVERDUE = 1
+"""Only `status`, `cohort due` and `next`: something is overdue."""
 EXIT_BAD_INPUT = 2
+EXIT_NOTHING_FOUND = 3
+"""Only when asked (`checklist --strict`): nothing is due on the day asked for."""
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
