@@ -7,9 +7,9 @@ from typing import Optional
 
 import typer
 
-from .base import app
-from .common import EXIT_OVERDUE, clean_errors, write_stdout
-from .planopts import PlanOptions, with_plan_options
+from jakplan.cli.base import app
+from jakplan.cli.common import EXIT_OVERDUE, clean_errors, write_stdout
+from jakplan.cli.planopts import PlanOptions, with_plan_options
 
 
 class NextFormat(str, Enum):
@@ -30,9 +30,9 @@ def next_(
     with clean_errors():
         import datetime as dt
 
-        from ..errors import JakplanError
-        from ..render.nextvisit import next_answer, next_dict, next_from_status, next_lines
-        from .common import parse_date
+        from jakplan.errors import JakplanError
+        from jakplan.render.nextvisit import next_answer, next_dict, next_from_status, next_lines
+        from jakplan.cli.common import parse_date
 
         if file is not None:
             if plan_options.values.get("profile"):
@@ -44,8 +44,8 @@ def next_(
         if path and _is_plan_file_only(plan_options):
             from pathlib import Path
 
-            from ..planfile import load_planfile
-            from ..tracking import status_for
+            from jakplan.records.planfile import load_planfile
+            from jakplan.engine.tracking import status_for
 
             pf = load_planfile(path)
             h = pf.history

@@ -25,7 +25,7 @@ def schedule(
     """Print the monitoring timeline: one row per visit day with everything due that day in short words, the
     questions asked at every visit once above it, and the dose and risk notes in short (--details for all of it)."""
     with clean_errors():
-        from ..errors import JakplanError
+        from jakplan.errors import JakplanError
 
         compact = fmt is Format.table and not details and not sources
         if today is not None and not compact:
@@ -34,8 +34,8 @@ def schedule(
         if compact:
             import shutil
 
-            from ..render.compact import compact_text
-            from .common import parse_date
+            from jakplan.render.compact import compact_text
+            from jakplan.cli.common import parse_date
 
             day = parse_date(today, "--today") if today is not None else None
             overdue = _overdue_days(plan_options, day) if day else frozenset()
@@ -66,8 +66,8 @@ def _overdue_days(plan_options: PlanOptions, day) -> frozenset:
     path = plan_options.values.get("profile")
     if not path:
         return frozenset()
-    from ..planfile import load_planfile
-    from ..tracking import status_for
+    from jakplan.records.planfile import load_planfile
+    from jakplan.engine.tracking import status_for
 
     try:
         pf = load_planfile(path)

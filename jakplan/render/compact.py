@@ -18,10 +18,10 @@ import datetime as dt
 import textwrap
 from dataclasses import dataclass
 
-from ..model import Event, Plan
-from ..protocols import vocabulary
-from ..visits import Visit, visits
-from .common import (
+from jakplan.model import Event, Plan
+from jakplan.catalog.vocab import vocabulary
+from jakplan.engine.visits import Visit, visits
+from jakplan.render.common import (
     DISCLAIMER,
     course_line,
     dose_lines,
@@ -194,6 +194,10 @@ def header_lines(plan: Plan) -> list[str]:
     proto = f"Protocol {p.drug}/{p.id} ({p.title})"
     if is_default_protocol(plan):
         proto += ", the default; choose another with --protocol"
+    borrowed = list(dict.fromkeys(inc.protocol for inc in p.includes
+                                  if not inc.indications or plan.indication in inc.indications))
+    if borrowed:
+        proto += f". Some rules come from {', '.join(borrowed)} (--details says why)"
     out.append(proto + ".")
     if course_line(plan, tags=False):
         out.append(course_line(plan, tags=False))
@@ -211,7 +215,7 @@ def header_lines(plan: Plan) -> list[str]:
     if ev_line:
         out.append(ev_line)
     n_check = len(plan.unverified)
-    more = "the reasons, sources and windows"
+    more = "each rule with its reasons and sources"
     if n_check:
         more = f"{n_check} point{'s' if n_check != 1 else ''} to check on the current label, " + more
     out.append(f"With --details: {more}.")

@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Plan
-from ..visits import Visit, visits
-from .common import DISCLAIMER, drug_name, indication_name
-from .compact import every_visit_rules, note_word, visit_words, window_short
+from jakplan.model import Plan
+from jakplan.engine.visits import Visit, visits
+from jakplan.render.common import DISCLAIMER, drug_name, indication_name
+from jakplan.render.compact import every_visit_rules, note_word, visit_words, window_short
 
 
 @dataclass(frozen=True)
