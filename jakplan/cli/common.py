@@ -45,13 +45,11 @@ def clean_errors() -> Iterator[None]:
 
 
 def parse_date(value: str, option: str) -> dt.date:
-    """A calendar date written YYYY-MM-DD; anything else raises JakplanError naming the option and value."""
-    if not _ISO.match(value.strip()):
-        raise JakplanError(f"{option} '{value}' is not a date; write it as YYYY-MM-DD, e.g. 2024-05-01")
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise JakplanError(f"{option} '{value}' is not a real calendar date ({exc})") from None
+    """A calendar date typed by a person (YYYY-MM-DD, zero padding optional); a day/month form such as
+    01/05/2024 is refused naming both readings. See :mod:`jakplan.dates`."""
+    from jakplan.dates import parse_user_date
+
+    return parse_user_date(value, option)
 
 
 def make_console(**kwargs):

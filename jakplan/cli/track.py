@@ -112,9 +112,18 @@ def record(
         plan = plan_for_record(load_record(planfile))
         known = {r.id for r in plan.protocol.rules}
         skipped = {s.rule: skip_text(s) for s in plan.skipped}
-        for rid in rule:
+        from jakplan.names import key, suggest
+
+        by_key = {key(r): r for r in known}
+        for n, rid in enumerate(rule):  # any case, '-' for '_'; a near miss is named, never taken
+            if key(rid) in by_key:
+                rule[n] = rid = by_key[key(rid)]
             if rid not in known:
-                raise JakplanError(f"--rule '{rid}' is not a check in protocol {plan.protocol.id}; known: {', '.join(sorted(known))}")
+                near = suggest(rid, known)
+                raise JakplanError(f"--rule '{rid}' is not a check in protocol {plan.protocol.id}"
+                                   + (f"; did you mean {near[0]}?" if near else "")
+                                   + f" (known: {', '.join(sorted(known))})")
+        for rid in rule:
             if rid in skipped:
                 raise JakplanError(f"--rule '{rid}' does not apply to this patient ({skipped[rid]})")
         lines = []
