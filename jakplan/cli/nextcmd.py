@@ -39,20 +39,16 @@ def next_(
                 raise JakplanError("give the file once: as FILE or with --profile")
             plan_options.values["profile"] = file
         day = parse_date(today, "--today") if today is not None else dt.date.today()
-        ans = None
-        path = plan_options.values.get("profile")
-        if path and _is_plan_file_only(plan_options):
+        record = plan_options.record()
+        h = record.history
+        if h.done or h.labs or h.pauses:  # a plan file with records: they say what is done and overdue
             from pathlib import Path
 
-            from jakplan.records.planfile import load_planfile
-            from jakplan.engine.tracking import status_for
+            from jakplan.api import status_for_record
 
-            pf = load_planfile(path)
-            h = pf.history
-            if h.done or h.labs or h.pauses:
-                ans = next_from_status(status_for(pf, day), Path(path).name)
-        if ans is None:
-            ans = next_answer(plan_options.build(), day)
+            ans = next_from_status(status_for_record(record, day, plan_options.overrides()), Path(record.where).name)
+        else:
+            ans = next_answer(plan_options.build(today=day), day)
         if fmt is NextFormat.json:
             import json
 
@@ -65,8 +61,3 @@ def next_(
         n = len(ans.overdue)
         typer.echo(f"{n} check{'s' if n != 1 else ''} overdue on {day.isoformat()}", err=True)
         raise typer.Exit(EXIT_OVERDUE)
-
-
-def _is_plan_file_only(plan_options: PlanOptions) -> bool:
-    """True when only the file describes the plan (no option laid over it): its records then apply."""
-    return all(v in (None, [], False) for k, v in plan_options.values.items() if k != "profile")

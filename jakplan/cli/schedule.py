@@ -63,16 +63,11 @@ def schedule(
 
 def _overdue_days(plan_options: PlanOptions, day) -> frozenset:
     """The planned days of the checks a plan file's records show overdue on ``day`` (empty without records)."""
-    path = plan_options.values.get("profile")
-    if not path:
+    record = plan_options.record()
+    h = record.history
+    if not (h.done or h.labs or h.pauses):
         return frozenset()
-    from jakplan.records.planfile import load_planfile
-    from jakplan.engine.tracking import status_for
+    from jakplan.api import status_for_record
 
-    try:
-        pf = load_planfile(path)
-    except Exception:  # a profile that is not a plan file: no records
-        return frozenset()
-    if not (pf.history.done or pf.history.labs or pf.history.pauses):
-        return frozenset()
-    return frozenset(i.planned or i.date for i in status_for(pf, day).overdue)
+    st = status_for_record(record, day, plan_options.overrides())
+    return frozenset(d for i in st.overdue for d in (i.date, i.planned) if d is not None)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from functools import lru_cache
 from typing import Any, NamedTuple
 

@@ -62,12 +62,11 @@ def note_word(note: str) -> str | None:
     return None
 
 
-def condition_short(cond: str) -> str:
-    """'applies if age > 50 (age not given)' -> 'if age > 50'."""
-    text = cond.removeprefix("applies ")
-    if text.endswith(")") and " (" in text:
-        text = text.rsplit(" (", 1)[0]
-    return text
+def condition_short(cond) -> str:
+    """A condition that could not be checked (factor not given), in short: 'if age > 50'."""
+    from jakplan.render.words import condition_text
+
+    return f"if {condition_text(cond)}"
 
 
 def every_visit_rules(plan: Plan) -> tuple[str, ...]:

@@ -61,11 +61,17 @@ def next_from_status(st, source: str = "") -> NextAnswer:
             ev = by_key.get((i.rule, i.occurrence))
             if ev is not None:
                 events.append(ev._replace(date=i.date, window_start=i.window_start, window_end=i.window_end))
-        planned = {i.planned or i.date for i in group}
-        shift = group[0].date - (group[0].planned or group[0].date)
+        # the every-visit questions ride on the lab day: found at the item's date (or its date before a pause)
+        days = {i.date for i in group}
+        planned = {i.planned: i.date for i in group if i.planned}
         every = set(every_visit_rules(plan))
         for ev in plan.events:
-            if ev.rule in every and ev.date in planned:
+            if ev.rule not in every:
+                continue
+            if ev.date in days:
+                events.append(ev)
+            elif ev.date in planned:
+                shift = planned[ev.date] - ev.date
                 events.append(ev._replace(date=ev.date + shift, window_start=ev.window_start + shift,
                                           window_end=ev.window_end + shift))
         if events:
@@ -170,7 +176,8 @@ def status_summary(st) -> str:
         parts.append(f"{held} on hold")
     if ans.visit is not None:
         v = ans.visit
-        parts.append(f"next visit {v.date.isoformat()} (window {window_short(v)})")
+        state = ", open now" if ans.due_now else ""
+        parts.append(f"next visit {v.date.isoformat()} (window {window_short(v)}{state})")
     else:
         parts.append("no visit left in the plan")
     return f"On {st.today.isoformat()}: " + "; ".join(parts) + "."
