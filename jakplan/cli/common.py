@@ -60,8 +60,12 @@ def make_console(**kwargs):
     """
     from rich.console import Console
 
+    import os
+
     for key in ("markup", "emoji", "highlight"):
         kwargs.setdefault(key, False)
+    if os.environ.get("NO_COLOR"):  # https://no-color.org, or --no-color: no colour and no bold either
+        kwargs.setdefault("color_system", None)
     return Console(**kwargs)
 
 

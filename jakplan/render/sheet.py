@@ -167,24 +167,24 @@ def sheet_text(sh: Sheet) -> str:
 
 # ---------------------------------------------------------------------------------------------------- html
 _CSS = """
-@page { size: %(paper)s; margin: 10mm 12mm 10mm 12mm; }
+@page { size: %(paper)s; margin: 9mm 12mm 8mm 12mm; }
 * { box-sizing: border-box; }
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 9pt;
-       line-height: 1.25; color: #000; margin: 0 auto; max-width: 190mm; }
+       line-height: 1.2; color: #000; margin: 0 auto; max-width: 190mm; }
 h1 { font-size: 14pt; margin: 0 0 4pt 0; }
-h2 { font-size: 10.5pt; margin: 7pt 0 3pt 0; border-bottom: 1px solid #000; padding-bottom: 1pt;
+h2 { font-size: 10pt; margin: 5pt 0 2pt 0; border-bottom: 1px solid #000; padding-bottom: 1pt;
      break-after: avoid; page-break-after: avoid; }
-dl.who { display: grid; grid-template-columns: 1fr 1fr; column-gap: 14pt; row-gap: 3pt; margin: 0 0 4pt 0; }
+dl.who { display: grid; grid-template-columns: 1fr 1fr; column-gap: 14pt; row-gap: 2pt; margin: 0 0 3pt 0; }
 dl.who div { display: flex; gap: 6pt; }
 dl.who dt { font-weight: bold; flex: 0 0 24mm; }
 dl.who dd { margin: 0; flex: 1; border-bottom: 1px solid #000; min-height: 11pt; }
 dl.who dd.filled { border-bottom: none; }
 p { margin: 0 0 3pt 0; }
 table.visits { border-collapse: collapse; width: 100%%; }
-table.visits th, table.visits td { border-bottom: 0.6pt solid #888; padding: 2pt 4pt 2pt 0; text-align: left;
+table.visits th, table.visits td { border-bottom: 0.6pt solid #888; padding: 1.2pt 4pt 1.2pt 0; text-align: left;
                                    vertical-align: top; }
 table.visits tr { break-inside: avoid; page-break-inside: avoid; }
-table.visits td.phase { font-weight: bold; padding-top: 4pt; border-bottom: 0.6pt solid #000; }
+table.visits td.phase { font-weight: bold; padding-top: 3pt; border-bottom: 0.6pt solid #000; }
 .box { display: inline-block; width: 10pt; height: 10pt; border: 1.2pt solid #000; }
 td.done { width: 24mm; }
 .nowrap { white-space: nowrap; }
