@@ -80,6 +80,7 @@ def checklist(
             if found.visit is None:
                 write_stdout(render.nothing_due_text(found) + ("(Nothing was written.)" if out else ""))
                 if strict:
+                    typer.echo(f"nothing is due on {day.isoformat()} (--strict: exit {EXIT_NOTHING_FOUND})", err=True)
                     raise typer.Exit(EXIT_NOTHING_FOUND)
                 return
             visit = found.visit

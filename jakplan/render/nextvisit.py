@@ -99,7 +99,8 @@ def next_lines(ans: NextAnswer, width: int = 80) -> list[str]:
 
     out: list[str] = []
     for ln in _next_lines(ans):
-        indent = " " * (len(ln) - len(ln.lstrip()) + 4)
+        lead = len(ln) - len(ln.lstrip())
+        indent = " " * (lead + (4 if lead else 2))
         out += textwrap.wrap(ln, width=max(width, 40), subsequent_indent=indent, break_long_words=False,
                              break_on_hyphens=False) or [""]
     return out
