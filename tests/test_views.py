@@ -130,8 +130,11 @@ def test_today_marks_past_open_next(runner, app):
 def test_today_marks_overdue_from_a_plan_file(runner, app):
     r = runner.invoke(app, ["schedule", "--profile", ANNA, "--today", "2025-03-01"])
     assert r.exit_code == 0, r.output
-    overdue = [ln.split()[1] for ln in r.stdout.splitlines() if ln.startswith("overdue ")]
-    assert overdue == ["2024-11-22", "2025-02-14"]
+    marks = {ln.split()[1]: ln.split()[0] for ln in r.stdout.splitlines()
+             if ln.split() and ln.split()[0] in ("done", "missed", "past", "open", "next", "overdue")}
+    assert [d for d, m in marks.items() if m == "overdue"] == ["2024-11-22", "2025-02-14"]
+    assert [d for d, m in marks.items() if m == "done"] == ["2024-04-03", "2024-05-29", "2024-07-24"]
+    assert marks["2024-11-14"] == "missed" and list(marks.values()).count("next") == 1
 
 
 def test_today_goes_with_the_compact_view_only(runner, app):

@@ -38,9 +38,9 @@ def schedule(
             from jakplan.cli.common import parse_date
 
             day = parse_date(today, "--today") if today is not None else None
-            overdue = _overdue_days(plan_options, day) if day else frozenset()
+            overdue, done, missed = _recorded_days(plan_options, day) if day else (frozenset(),) * 3
             width = shutil.get_terminal_size((80, 24)).columns
-            write_stdout(compact_text(plan, width=width, today=day, overdue=overdue))
+            write_stdout(compact_text(plan, width=width, today=day, overdue=overdue, done=done, missed=missed))
         elif fmt is Format.json:
             import json
 
@@ -61,13 +61,21 @@ def schedule(
             render_terminal(plan, make_console(), sources=sources)
 
 
-def _overdue_days(plan_options: PlanOptions, day) -> frozenset:
-    """The planned days of the checks a plan file's records show overdue on ``day`` (empty without records)."""
+def _recorded_days(plan_options: PlanOptions, day) -> tuple[frozenset, frozenset, frozenset]:
+    """From a plan file's records on ``day``: the visit days with a check overdue, those with every check done,
+    and those with a check missed (a later one replaces it); all empty without records."""
     record = plan_options.record()
     h = record.history
     if not (h.done or h.labs or h.pauses):
-        return frozenset()
+        return frozenset(), frozenset(), frozenset()
     from jakplan.api import status_for_record
 
     st = status_for_record(record, day, plan_options.overrides())
-    return frozenset(d for i in st.overdue for d in (i.date, i.planned) if d is not None)
+    overdue = frozenset(d for i in st.overdue for d in (i.date, i.planned) if d is not None)
+    states: dict = {}
+    for i in st.items:
+        for d in {i.date, i.planned} - {None}:
+            states.setdefault(d, set()).add(i.state)
+    done = frozenset(d for d, s in states.items() if s == {"done"})
+    missed = frozenset(d for d, s in states.items() if "missed" in s)
+    return overdue, done, missed

@@ -41,6 +41,8 @@ MARK_WORDS = {
     "open": "window open today",
     "next": "the next visit",
     "overdue": "window closed, not all recorded done",
+    "done": "every check recorded done",
+    "missed": "not all done, a later check replaces it",
 }
 
 
@@ -156,18 +158,24 @@ def visit_when_short(visit: Visit) -> str:
 
 @dataclass(frozen=True)
 class Marks:
-    """How each visit stands on ``today``: past, open (window open), next, or overdue (from a plan file)."""
+    """How each visit stands on ``today``: past, open (window open), next; from a plan file's records also
+    overdue, or done (every check of the visit recorded done)."""
 
     today: dt.date
     by_date: dict
 
     @classmethod
-    def on(cls, all_visits: tuple[Visit, ...], today: dt.date, overdue: frozenset = frozenset()) -> "Marks":
+    def on(cls, all_visits: tuple[Visit, ...], today: dt.date, overdue: frozenset = frozenset(),
+           done: frozenset = frozenset(), missed: frozenset = frozenset()) -> "Marks":
         marks: dict[dt.date, str] = {}
         next_found = False
         for v in all_visits:
             if v.date in overdue:
                 marks[v.date] = "overdue"
+            elif v.date in done:
+                marks[v.date] = "done"
+            elif v.date in missed:
+                marks[v.date] = "missed"
             elif v.window_end < today:
                 marks[v.date] = "past"
             elif v.window_start <= today:
@@ -222,18 +230,20 @@ def header_lines(plan: Plan) -> list[str]:
 
 
 def compact_lines(plan: Plan, width: int = 80, today: dt.date | None = None,
-                  overdue: frozenset = frozenset()) -> list[str]:
+                  overdue: frozenset = frozenset(), done: frozenset = frozenset(),
+                  missed: frozenset = frozenset()) -> list[str]:
     """The compact timeline as lines of at most ``width`` characters (a word longer than a column may
     overflow it; none of the shipped words is that long). ``today`` adds a mark to each visit; ``overdue``
-    holds the visit days with a check recorded as overdue (from a plan file)."""
+    holds the visit days with a check recorded as overdue, ``done`` those with every check recorded done (both
+    from a plan file's records)."""
     width = max(width, 40)
     out: list[str] = []
     for ln in header_lines(plan):
         out += _wrap(ln, width, "  ")
     all_visits = visits(plan)
-    marks = Marks.on(all_visits, today, overdue) if today else None
+    marks = Marks.on(all_visits, today, overdue, done, missed) if today else None
     if marks:
-        shown = [m for m in ("past", "open", "next", "overdue") if m in marks.by_date.values()]
+        shown = [m for m in ("done", "missed", "past", "open", "next", "overdue") if m in marks.by_date.values()]
         legend = "; ".join(f"{m} = {MARK_WORDS[m]}" for m in shown) or "nothing marked"
         out += _wrap(f"On {today.isoformat()}: {legend}.", width, "  ")
     skip = every_visit_rules(plan)
@@ -281,5 +291,6 @@ def compact_lines(plan: Plan, width: int = 80, today: dt.date | None = None,
 
 
 def compact_text(plan: Plan, width: int = 80, today: dt.date | None = None,
-                 overdue: frozenset = frozenset()) -> str:
-    return "\n".join(compact_lines(plan, width, today, overdue)) + "\n"
+                 overdue: frozenset = frozenset(), done: frozenset = frozenset(),
+                 missed: frozenset = frozenset()) -> str:
+    return "\n".join(compact_lines(plan, width, today, overdue, done, missed)) + "\n"
