@@ -21,7 +21,7 @@ class NextFormat(str, Enum):
 @with_plan_options
 def next_(
     plan_options: PlanOptions,
-    file: Optional[str] = typer.Argument(None, help="A plan file (with its records) or a profile; same as --profile."),
+    file: Optional[str] = typer.Argument(None, metavar="FILE", help="A plan file (with its records) or a profile; same as --profile.", show_default=False),
     today: Optional[str] = typer.Option(None, "--today", help="Count from this day, YYYY-MM-DD (default: today)."),
     fmt: NextFormat = typer.Option(NextFormat.text, "--format", help="text or json."),
 ) -> None:
