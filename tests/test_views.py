@@ -377,3 +377,15 @@ def test_pdf_needs_a_browser(runner, app, tmp_path, monkeypatch):
     r = runner.invoke(app, ["sheet", "--start", "2024-05-01", "--format", "pdf", "--out", str(tmp_path / "p.pdf")])
     assert r.exit_code == 2 and "--format pdf needs Chromium" in r.output
     assert not (tmp_path / "p.pdf").exists()
+
+
+def test_init_writes_the_canonical_names(runner, app, tmp_path):
+    import tomllib
+
+    out = tmp_path / "p.toml"
+    r = runner.invoke(app, ["init", "--start", "2024-5-1", "--drug", "Olumiant", "--indication", "RA",
+                            "--protocol", "US_label", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    got = tomllib.loads(out.read_text(encoding="utf-8"))
+    assert (got["drug"], got["indication"], got["protocol"], got["start"]) == ("baricitinib", "ra", "us-label",
+                                                                                dt.date(2024, 5, 1))

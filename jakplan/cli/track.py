@@ -63,6 +63,11 @@ def init(
         prof = record.profile.merged(**{k: v for k, v in over.items() if k != "protocol"})
         prof.protocol = over["protocol"] if over["protocol"] is not None else prof.protocol
         prof.indication = plan.indication
+        prof.drug = plan.drug  # the canonical names, not as typed ('Olumiant', 'US_label')
+        from jakplan.catalog.resolve import is_path
+
+        if prof.protocol is not None and not is_path(prof.protocol):
+            prof.protocol = plan.protocol.id
         prof.months = over["months"] or record.profile.months
         create_planfile(out, prof, overwrite=force)
         write_stdout(
