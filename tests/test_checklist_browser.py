@@ -93,13 +93,14 @@ def test_default_plan_checklists_fit_one_a4_page_with_each_source_once(tmp_path,
         assert pdf_text(pdf).count("\f") == 1, (protocol, visit.date)
 
 
-@pytest.mark.parametrize("paper", ["a4", "letter"])
-def test_plan_sheet_is_one_page_with_every_visit(runner, app, tmp_path, paper):
+@pytest.mark.parametrize("paper, months", [("a4", 12), ("letter", 12), ("letter", 36)])
+def test_plan_sheet_is_one_page_with_every_visit(runner, app, tmp_path, paper, months):
     from jakplan.render.sheet import build_sheet
 
     out = tmp_path / "plan.pdf"
-    args = ["sheet", "--start", "2024-05-01", "--name", "Anna Example", "--identifier", "MRN 0012345",
-            "--contact", "Rheumatology nurse line 01234 567890", "--format", "pdf", "--paper", paper, "--out", str(out)]
+    args = ["sheet", "--start", "2024-05-01", "--months", str(months), "--name", "Anna Example", "--identifier",
+            "MRN 0012345", "--contact", "Rheumatology nurse line 01234 567890", "--format", "pdf", "--paper", paper,
+            "--out", str(out)]
     r = runner.invoke(app, args)
     assert r.exit_code == 0, r.output
     assert out.read_bytes().startswith(b"%PDF-")
@@ -108,7 +109,7 @@ def test_plan_sheet_is_one_page_with_every_visit(runner, app, tmp_path, paper):
     if shutil.which("pdfinfo"):
         assert size == ("A4" if paper == "a4" else "letter")
     text = " ".join(pdf_text(out).split())
-    sh = build_sheet(plan_for(dt.date(2024, 5, 1)))
+    sh = build_sheet(plan_for(dt.date(2024, 5, 1), months=months))
     expected = ["Anna Example", "MRN 0012345", "Rheumatology nurse line 01234 567890", "2 mg once daily",
                 "Between visits: what to watch for, and when to call", DISCLAIMER]
     for row in sh.rows:

@@ -194,12 +194,28 @@ ul { margin: 0; padding-left: 12pt; }
 li { margin: 0 0 1.5pt 0; }
 ol.foot { font-size: 7.5pt; margin: 0; padding-left: 14pt; color: #222; overflow-wrap: anywhere; }
 .disclaimer { margin-top: 6pt; font-weight: bold; }
+body.dense { font-size: 8.4pt; }
+body.dense table.visits td { padding-top: 0.6pt; padding-bottom: 0.6pt; }
+body.denser { font-size: 7.8pt; line-height: 1.15; }
+body.denser table.visits td { padding-top: 0.3pt; padding-bottom: 0.3pt; }
+body.denser h2 { margin-top: 3pt; }
 @media screen { body { padding: 12mm; } }
 """
+
+DENSE_ROWS = (9, 13)
+"""Above this many visit days the page uses a smaller type (then smaller still), so a longer plan still fits."""
 
 
 def _h(text: str) -> str:
     return html.escape(text, quote=True)
+
+
+def _density(rows: int) -> str:
+    if rows > DENSE_ROWS[1]:
+        return ' class="denser"'
+    if rows > DENSE_ROWS[0]:
+        return ' class="dense"'
+    return ""
 
 
 def _sup(refs) -> str:
@@ -215,7 +231,7 @@ def render_html(sh: Sheet) -> str:
 
     out = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">', f"<title>{_h(sh.title)}</title>",
-        f"<style>{_CSS % {'paper': size}}</style>", "</head>", "<body>", f"<h1>{_h(sh.title)}</h1>",
+        f"<style>{_CSS % {'paper': size}}</style>", "</head>", f"<body{_density(len(sh.rows))}>", f"<h1>{_h(sh.title)}</h1>",
         '<dl class="who">',
         who("Patient", sh.patient), who("First dose", sh.first_dose),
         who("Identifier", sh.identifier), who("Plan to", sh.plan_to),
