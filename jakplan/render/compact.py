@@ -212,7 +212,7 @@ def header_lines(plan: Plan) -> list[str]:
     if dl:
         out.append(dl[0])
         if plan.dose and plan.dose.conflict:
-            out += [ln.strip() for ln in dl[1:] if ln.startswith("  ") and not ln.startswith("    ")
+            out += ["  - " + ln.strip() for ln in dl[1:] if ln.startswith("  ") and not ln.startswith("    ")
                     and not ln.strip().startswith(("Would change", "Check the current label"))]
         change = next((ln.strip() for ln in dl if ln.strip().startswith("Would change with")), "")
         if change:
@@ -239,7 +239,7 @@ def compact_lines(plan: Plan, width: int = 80, today: dt.date | None = None,
     width = max(width, 40)
     out: list[str] = []
     for ln in header_lines(plan):
-        out += _wrap(ln, width, "  ")
+        out += _wrap(ln, width, "      " if ln.startswith("  - ") else "  ")
     all_visits = visits(plan)
     marks = Marks.on(all_visits, today, overdue, done, missed) if today else None
     if marks:
