@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-from dataclasses import dataclass
 
 from jakplan.model import Event, Plan
 from jakplan.catalog.vocab import vocabulary
@@ -156,13 +155,13 @@ def visit_when_short(visit: Visit) -> str:
     return "before start" if visit.before_start else visit.label
 
 
-@dataclass(frozen=True)
 class Marks:
     """How each visit stands on ``today``: past, open (window open), next; from a plan file's records also
-    overdue, or done (every check of the visit recorded done)."""
+    overdue, or done (every check of the visit recorded done). (A plain class: a dataclass costs start-up time.)"""
 
-    today: dt.date
-    by_date: dict
+    def __init__(self, today: dt.date, by_date: dict):
+        self.today = today
+        self.by_date = by_date
 
     @classmethod
     def on(cls, all_visits: tuple[Visit, ...], today: dt.date, overdue: frozenset = frozenset(),
