@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from jakplan.api import plan_for
 from jakplan.engine.visits import visits
 from jakplan.render.common import DISCLAIMER
-from jakplan.render.compact import compact_lines, every_visit_rules, visit_words
+from jakplan.render.compact import compact_lines, every_visit_rules, note_numbers, visit_notes, visit_words
 
 START = dt.date(2024, 5, 1)
 ANNA = "examples/patients/anna.toml"
@@ -57,8 +57,11 @@ def test_default_plan_fits_60_lines_at_80_columns_with_no_word_cut():
     assert not any("\u2026" in ln for ln in lines)  # no ellipsis: nothing is cut
     got = due_columns(lines)
     skip = every_visit_rules(plan)
-    assert got == {v.date.isoformat(): visit_words(v, skip) for v in visits(plan)}
+    refs = note_numbers(visits(plan), skip)
+    assert got == {v.date.isoformat(): visit_words(v, skip, refs) for v in visits(plan)}
     text = " ".join(" ".join(lines).split())
+    for note, n in refs.items():  # a long patient note is numbered in its row and printed in full below
+        assert f"(note {n})" in text and f"Note {n}: {' '.join(note.split())}" in text
     # the every-visit questions are printed once, above the table
     assert text.count("ask about infections, TB symptoms, shingles, blood clots, new medicines") == 1
     assert "Dose: 2 mg once daily" in text and "US boxed warning" in text
@@ -90,7 +93,8 @@ def test_compact_rows_hold_every_visit_and_never_exceed_the_width(drug_protocol,
     lines = compact_lines(plan, width=width)
     assert max(len(ln) for ln in lines) <= width
     skip = every_visit_rules(plan)
-    assert due_columns(lines) == {v.date.isoformat(): visit_words(v, skip) for v in visits(plan)}
+    refs = note_numbers(visits(plan), skip)
+    assert due_columns(lines) == {v.date.isoformat(): visit_words(v, skip, refs) for v in visits(plan)}
 
 
 def test_every_check_of_a_visit_is_in_its_words():
@@ -103,6 +107,8 @@ def test_every_check_of_a_visit_is_in_its_words():
             for ev in v.events:
                 for code in ev.checks:
                     assert short_check(code) in words, (protocol, v.date, code)
+                for note in ev.patient_notes:  # a note is in the words, or handed to the caller in full
+                    assert note in visit_notes(v) or "(fasting" in words, note
 
 
 def test_fasting_is_shown_in_short():

@@ -338,7 +338,7 @@ _CSS = """
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 9pt;
        line-height: 1.2; color: #000; margin: 0 auto; max-width: 190mm; padding: 0; }
 h1 { font-size: 13pt; margin: 0 0 2pt 0; }
-h2 { font-size: 10pt; margin: 5pt 0 2pt 0; border-bottom: 1px solid #000; padding-bottom: 1pt;
+h2 { font-size: 10pt; margin: 4pt 0 2pt 0; border-bottom: 1px solid #000; padding-bottom: 1pt;
      break-after: avoid; page-break-after: avoid; }
 dl.context { display: grid; grid-template-columns: 1fr 1fr; column-gap: 12pt; margin: 2pt 0 3pt 0; }
 dl.context div { display: flex; gap: 6pt; }
@@ -348,6 +348,8 @@ dl.context dd { margin: 0; flex: 1; }
 .blank { display: inline-block; width: 100%; border-bottom: 1px solid #000; }
 ul.cols { columns: 2; column-gap: 12pt; }
 ul.ref { font-size: 8.5pt; }
+ul.ref li { line-height: 1.15; }
+#patient + ul .detail { font-size: 8pt; }
 ul.inline .detail { display: inline; }
 ul.inline .detail::before { content: " - "; }
 ul { list-style: none; margin: 0; padding: 0; }
@@ -357,7 +359,7 @@ li .dash { flex: 0 0 auto; width: 10pt; text-align: center; }
 li .detail { display: block; font-size: 8.5pt; color: #222; margin-left: 0; }
 .src { color: #444; font-size: 8pt; }
 ol.sources { font-size: 7.5pt; padding-left: 0; margin: 0; list-style: none; }
-ol.sources li { margin: 0 0 1pt 0; display: block; }
+ol.sources li { margin: 0 0 0.5pt 0; display: block; line-height: 1.12; }
 .lines div { border-bottom: 1px solid #000; height: 13pt; }
 .sign { display: flex; gap: 14pt; margin-top: 4pt; }
 .sign div { border-bottom: 1px solid #000; height: 18pt; flex: 3; position: relative; }

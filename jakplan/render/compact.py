@@ -103,15 +103,15 @@ def _event_words(ev: Event, asks_prefix: bool = False) -> str:
     return words
 
 
-def visit_words(visit: Visit, skip_rules: tuple[str, ...] = ()) -> str:
+def visit_words(visit: Visit, skip_rules: tuple[str, ...] = (), note_refs: dict[str, int] | None = None) -> str:
     """Everything due at a visit in short words, grouped by what kind of check it is:
 
     'blood count, kidney, liver, lipids (fasting); disease activity, response review'.
-    Checks of ``skip_rules`` (the every-visit questions, printed once) are left out; a patient note with no
-    short word is added in full.
+    Checks of ``skip_rules`` (the every-visit questions, printed once) are left out. A patient note with a short
+    word ('fasting') follows its checks; any other note is left to the caller to print in full, and marked
+    '(note N)' after its checks when ``note_refs`` numbers it (see :func:`visit_notes`).
     """
     groups: dict[str, dict[str, None]] = {k: {} for k in CHECK_KIND_ORDER}
-    extra: list[str] = []
     for ev in visit.events:
         if ev.rule in skip_rules:
             continue
@@ -120,8 +120,8 @@ def visit_words(visit: Visit, skip_rules: tuple[str, ...] = ()) -> str:
             word = note_word(note)
             if word:
                 suffix.append(word)
-            elif note not in extra:
-                extra.append(note)
+            elif note_refs is not None and note in note_refs:
+                suffix.append(f"note {note_refs[note]}")
         suffix += [condition_short(c) for c in ev.conditions]
         tail = f" ({'; '.join(suffix)})" if suffix else ""
         for code in ev.checks:
@@ -135,10 +135,22 @@ def visit_words(visit: Visit, skip_rules: tuple[str, ...] = ()) -> str:
             elif not any(k.startswith(label + " (") for k in groups[kind]):
                 groups[kind][label] = None
     parts = [("ask about " if kind == "ask" else "") + ", ".join(g) for kind, g in groups.items() if g]
-    text = "; ".join(parts)
-    if extra:
-        text += ("; " if text else "") + " ".join(extra)
-    return text
+    return "; ".join(parts)
+
+
+def visit_notes(visit: Visit, skip_rules: tuple[str, ...] = ()) -> list[str]:
+    """The visit's patient notes that have no short word (printed in full by the caller), once each."""
+    return list(dict.fromkeys(n for ev in visit.events if ev.rule not in skip_rules
+                              for n in ev.patient_notes if not note_word(n)))
+
+
+def note_numbers(all_visits, skip_rules: tuple[str, ...] = ()) -> dict[str, int]:
+    """Each patient note without a short word, numbered in order of its first visit (printed under the table)."""
+    refs: dict[str, int] = {}
+    for v in all_visits:
+        for n in visit_notes(v, skip_rules):
+            refs.setdefault(n, len(refs) + 1)
+    return refs
 
 
 def window_short(visit: Visit) -> str:
@@ -274,6 +286,7 @@ def compact_lines(plan: Plan, width: int = 80, today: dt.date | None = None,
         return lines
 
     titles = phase_titles(plan)
+    note_refs = note_numbers(all_visits, skip)
     out.append("")
     out += row_lines(["", "Date", "Window", "When"], "Due")
     phase = None
@@ -283,7 +296,11 @@ def compact_lines(plan: Plan, width: int = 80, today: dt.date | None = None,
             phase = ph
             out.append(titles.get(ph, ph))
         mark = marks.by_date.get(v.date, "") if marks else ""
-        out += row_lines([mark, v.date.isoformat(), win, when], visit_words(v, skip))
+        out += row_lines([mark, v.date.isoformat(), win, when], visit_words(v, skip, note_refs))
+    if note_refs:
+        out.append("")
+        for note, n in note_refs.items():
+            out += _wrap(f"Note {n}: {note}", width, "  ")
     out.append("")
     out += _wrap(DISCLAIMER, width)
     return out

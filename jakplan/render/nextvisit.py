@@ -118,7 +118,7 @@ def _next_lines(ans: NextAnswer) -> list[str]:
         out.append(f"  Window: {v.window_start.isoformat()} to {v.window_end.isoformat()} ({state})")
         out.append(f"  To do: {visit_words(v)}")
         notes = prepare_notes(v)
-        out.append("  Prepare: " + (" ".join(notes) if notes else "nothing the protocol asks for"))
+        out.append("  Notes for you: " + (" ".join(notes) if notes else "none (nothing to prepare that the protocol asks for)"))
     if ans.overdue is None:
         out.append("Overdue: not known (no records; a plan file from `jakplan init` keeps them)")
     elif not ans.overdue:

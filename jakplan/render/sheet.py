@@ -15,7 +15,14 @@ from jakplan.model import Citation, Plan
 from jakplan.catalog.vocab import vocabulary
 from jakplan.engine.visits import visits
 from jakplan.render.common import DISCLAIMER, drug_name, horizon_text, indication_name, patient_line, phase_titles, risk_lines
-from jakplan.render.compact import every_visit_line, every_visit_rules, visit_words, window_short
+from jakplan.render.compact import (
+    every_visit_line,
+    every_visit_rules,
+    note_numbers,
+    visit_when_short,
+    visit_words,
+    window_short,
+)
 
 
 @dataclass(frozen=True)
@@ -25,7 +32,6 @@ class SheetRow:
     when: str
     phase: str
     due: str
-    notes: tuple[str, ...]
     refs: tuple[int, ...]
     """Footnote numbers of the sources of this visit's checks."""
 
@@ -50,6 +56,8 @@ class Sheet:
     what_to_do: tuple[str, ...]
     watch_refs: tuple[int, ...]
     footnotes: tuple[str, ...]
+    visit_notes: tuple[str, ...] = ()
+    """Patient notes of the visits, numbered in the rows as '(note N)' and printed in full under the table."""
     disclaimer: str = DISCLAIMER
     paper: str = "A4"
     extra: tuple[str, ...] = field(default=())
@@ -92,11 +100,12 @@ def build_sheet(plan: Plan, paper: str = "A4") -> Sheet:
     skip = every_visit_rules(plan)
     titles = phase_titles(plan)
     rows = []
-    for v in visits(plan):
+    all_visits = visits(plan)
+    note_refs = note_numbers(all_visits, skip)
+    for v in all_visits:
         refs = tuple(dict.fromkeys(notes.ref(ev.citation) for ev in v.events if ev.rule not in skip))
-        pnotes = tuple(dict.fromkeys(n for ev in v.events for n in ev.patient_notes))
-        rows.append(SheetRow(v.date.isoformat(), window_short(v), "before the first dose" if v.before_start else v.label,
-                             titles.get(v.events[0].phase, v.events[0].phase), visit_words(v, skip), pnotes, refs))
+        rows.append(SheetRow(v.date.isoformat(), window_short(v), visit_when_short(v),
+                             titles.get(v.events[0].phase, v.events[0].phase), visit_words(v, skip, note_refs), refs))
 
     dose: list[str] = []
     dose_refs: list[int] = []
@@ -149,6 +158,7 @@ def build_sheet(plan: Plan, paper: str = "A4") -> Sheet:
         what_to_do=tuple(todo),
         watch_refs=tuple(dict.fromkeys(watch_refs)),
         footnotes=notes.texts(),
+        visit_notes=tuple(note_refs),
         paper=paper,
     )
 
@@ -160,19 +170,19 @@ def sheet_text(sh: Sheet) -> str:
            sh.every_visit]
     for r in sh.rows:
         out.append(f"{r.date} {r.when} {r.due}")
-        out += list(r.notes)
+    out += [f"Note {n}: {t}" for n, t in enumerate(sh.visit_notes, start=1)]
     out += list(sh.watch) + list(sh.what_to_do) + list(sh.footnotes) + [sh.disclaimer]
     return "\n".join(x for x in out if x) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------------- html
 _CSS = """
-@page { size: %(paper)s; margin: 9mm 12mm 8mm 12mm; }
+@page { size: %(paper)s; margin: 8mm 12mm 7mm 12mm; }
 * { box-sizing: border-box; }
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 9pt;
        line-height: 1.2; color: #000; margin: 0 auto; max-width: 190mm; }
 h1 { font-size: 14pt; margin: 0 0 4pt 0; }
-h2 { font-size: 10pt; margin: 5pt 0 2pt 0; border-bottom: 1px solid #000; padding-bottom: 1pt;
+h2 { font-size: 10pt; margin: 4pt 0 2pt 0; border-bottom: 1px solid #000; padding-bottom: 1pt;
      break-after: avoid; page-break-after: avoid; }
 dl.who { display: grid; grid-template-columns: 1fr 1fr; column-gap: 14pt; row-gap: 2pt; margin: 0 0 3pt 0; }
 dl.who div { display: flex; gap: 6pt; }
@@ -192,17 +202,18 @@ td.done { width: 24mm; }
 sup { font-size: 6.5pt; }
 ul { margin: 0; padding-left: 12pt; }
 li { margin: 0 0 1.5pt 0; }
-ol.foot { font-size: 7.5pt; margin: 0; padding-left: 14pt; color: #222; overflow-wrap: anywhere; }
-.disclaimer { margin-top: 6pt; font-weight: bold; }
-body.dense { font-size: 8.4pt; }
+ol.foot { font-size: 7pt; line-height: 1.12; margin: 0; padding-left: 14pt; color: #222; overflow-wrap: anywhere; }
+.disclaimer { margin-top: 4pt; font-weight: bold; }
+p.note { font-size: 8pt; margin: 2pt 0 0 0; }
+body.dense { font-size: 8.3pt; }
 body.dense table.visits td { padding-top: 0.6pt; padding-bottom: 0.6pt; }
-body.denser { font-size: 7.8pt; line-height: 1.15; }
+body.denser { font-size: 7.6pt; line-height: 1.12; }
 body.denser table.visits td { padding-top: 0.3pt; padding-bottom: 0.3pt; }
 body.denser h2 { margin-top: 3pt; }
 @media screen { body { padding: 12mm; } }
 """
 
-DENSE_ROWS = (9, 13)
+DENSE_ROWS = (6, 11)
 """Above this many visit days the page uses a smaller type (then smaller still), so a longer plan still fits."""
 
 
@@ -254,11 +265,12 @@ def render_html(sh: Sheet) -> str:
         if r.phase != phase:
             phase = r.phase
             out.append(f'<tr><td class="phase" colspan="6">{_h(phase)}</td></tr>')
-        notes = "".join(f'<span class="note">{_h(n)}</span>' for n in r.notes)
         out.append(f'<tr><td><span class="box" aria-hidden="true"></span></td><td class="nowrap">{_h(r.date)}</td>'
-                   f'<td class="nowrap">{_h(r.window)}</td><td class="nowrap">{_h(r.when)}</td><td>{_h(r.due)}{_sup(r.refs)}{notes}</td>'
+                   f'<td class="nowrap">{_h(r.window)}</td><td class="nowrap">{_h(r.when)}</td><td>{_h(r.due)}{_sup(r.refs)}</td>'
                    '<td class="done"></td></tr>')
     out.append("</tbody></table>")
+    for n, text in enumerate(sh.visit_notes, start=1):
+        out.append(f'<p class="note">Note {n}: {_h(text)}</p>')
     if sh.watch:
         out.append('<h2 id="watch">Between visits: what to watch for, and when to call</h2>')
         out.append(f"<p>Tell your prescriber or clinic promptly if you notice any of these{_sup(sh.watch_refs)}:</p>")
