@@ -14,9 +14,17 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# (output file in examples/, jakplan arguments). Terminal samples are rendered 120 columns wide.
+# (output file in examples/, jakplan arguments). Terminal samples are rendered 120 columns wide, or as wide as a
+# leading "COLUMNS=N" says.
 EXAMPLES: list[tuple[str, list[str]]] = [
-    ("schedule-table.txt", ["schedule", "--start", "2024-05-01"]),
+    ("schedule-table.txt", ["COLUMNS=80", "schedule", "--start", "2024-05-01"]),
+    ("schedule-details.txt", ["schedule", "--start", "2024-05-01", "--details"]),
+    ("schedule-today.txt", ["COLUMNS=80", "schedule", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire",
+                            "--today", "2024-07-20"]),
+    ("next.txt", ["COLUMNS=80", "next", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--today", "2024-07-20"]),
+    ("next-anna.json", ["next", str(HERE / "patients" / "anna.toml"), "--today", "2024-11-20", "--format", "json"]),
+    ("sheet.html", ["sheet", "--profile", str(HERE / "patient.toml"), "--name", "Anna Example", "--identifier",
+                    "MRN 0012345", "--contact", "Rheumatology nurse line 01234 567890"]),
     ("schedule-sources.md", ["schedule", "--start", "2024-05-01", "--format", "markdown", "--sources"]),
     ("schedule.json", ["schedule", "--start", "2024-05-01", "--format", "json"]),
     ("schedule-nhs-lanarkshire.md", ["schedule", "--start", "2024-01-31", "--protocol", "nhs-lanarkshire", "--format", "markdown"]),
@@ -27,7 +35,7 @@ EXAMPLES: list[tuple[str, list[str]]] = [
     ("status-anna.txt", ["status", str(HERE / "patients" / "anna.toml"), "--today", "2024-11-20"]),
     ("careplan.fhir.json", ["schedule", "--start", "2024-05-01", "--format", "fhir"]),
     ("schedule-patient.txt", ["schedule", "--start", "2024-05-01", "--age", "67", "--egfr", "45", "--with", "probenecid",
-                              "--smoker", "past", "--cv-risk", "--hbv-core-antibody", "positive"]),
+                              "--smoker", "past", "--cv-risk", "--hbv-core-antibody", "positive", "--details"]),
     ("schedule-profile.md", ["schedule", "--profile", str(HERE / "patient.toml"), "--format", "markdown"]),
     ("schedule-covid19.md", ["schedule", "--start", "2024-05-01", "--indication", "covid19", "--egfr", "25", "--format", "markdown"]),
     ("schedule-abrocitinib-eu.md", ["schedule", "--drug", "abrocitinib", "--protocol", "eu-smpc", "--start", "2024-05-01",
@@ -46,7 +54,10 @@ SOURCE_DATE_EPOCH = "1711960200"  # 2024-04-01T08:30:00Z
 
 def render(argv: list[str]) -> str:
     """Run jakplan in-process with CliRunner and return its standard output."""
-    os.environ["COLUMNS"] = "120"
+    columns = "120"
+    if argv and argv[0].startswith("COLUMNS="):
+        columns, argv = argv[0].split("=", 1)[1], argv[1:]
+    os.environ["COLUMNS"] = columns
     os.environ["NO_COLOR"] = "1"
     from typer.testing import CliRunner
 

@@ -31,14 +31,15 @@ AHEAD_MONTHS = 6
 
 
 def resolve_indication(drug: str, indication: str | None) -> str:
-    from jakplan.catalog.vocab import drug_info
+    """The indication code: the one given (any case, a synonym such as 'RA' or 'eczema'; near misses are
+    refused with a "did you mean"), or the drug's default."""
+    from jakplan.catalog.vocab import canonical_indication, drug_info
 
     info = drug_info(drug)
     known = info.get("indications", {})
-    ind = indication or info.get("default_indication") or next(iter(known))
-    if ind not in known:
-        raise JakplanError(f"unknown indication '{ind}' for {drug}; known: {', '.join(known)}")
-    return ind
+    if not indication:
+        return info.get("default_indication") or next(iter(known))
+    return canonical_indication(drug, indication, option="")
 
 
 def overrides(drug: str | None = None, indication: str | None = None, protocol: str | None = None,
@@ -95,6 +96,9 @@ def plan_for_record(record: PatientRecord, over: dict[str, Any] | None = None, t
         raise JakplanError("--start is missing: give the date of the first dose (YYYY-MM-DD)"
                            + (f" or set start in {record.where}" if record.where else ""))
     _check_born(prof)
+    from jakplan.catalog.vocab import canonical_drug
+
+    prof.drug = canonical_drug(prof.drug, option="")  # 'Olumiant', 'BARICITINIB' -> 'baricitinib'
     indication = resolve_indication(prof.drug, prof.indication)
     protocol = _protocol_for(prof, indication, over.get("protocol"), tuple(protocol_dirs))
     history = record.history.as_of(today) if today else record.history

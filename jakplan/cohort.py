@@ -113,7 +113,10 @@ def render_patient(plan, pid: str, formats: tuple[str, ...]) -> dict[str, bytes]
         if f == "ics":
             from jakplan.render.ics import calendar_bytes
 
-            out[f] = calendar_bytes(plan, namespace=pid)
+            from jakplan.render.ics import identity_label
+
+            # the calendar's own name always says whose it is (its events do not: calendars are shared)
+            out[f] = calendar_bytes(plan, namespace=pid, calendar_name=identity_label(plan) or pid)
         elif f == "json":
             import json
 

@@ -89,7 +89,9 @@ def test_every_check_of_every_visit_is_on_its_checklist():
                     assert check_label(code) in text, (protocol, v.date, code)
                 for note in ev.patient_notes:
                     assert note in text
-                assert ev.citation.text() in text
+                # each source is listed once, with every section the visit relies on
+                assert f"[{ev.citation.source.id}] {ev.citation.source.document}" in text
+                assert ev.citation.section in text
             assert DISCLAIMER in text
 
 
@@ -128,7 +130,7 @@ def test_html_is_one_self_contained_page(nhs):
     assert not any(k in ("src", "href") for _, a in p.tags for k in a)
     assert "@page" in page and names.count("style") == 1
     assert page.count('class="box"') == 4 + 1 + 5  # tests, assess, ask
-    assert "First dose</th><td>2024-05-01" in page and "Baricitinib for rheumatoid arthritis" in page
+    assert "<dt>First dose</dt><dd>2024-05-01</dd>" in page and "Baricitinib for rheumatoid arthritis" in page
     assert "Checked by (name and signature)" in page
     assert "the protocol&#x27;s word" in page  # text is escaped
 
@@ -172,8 +174,12 @@ def test_cli_nothing_due_names_the_nearest_visits(runner, app, tmp_path):
     assert "Nearest visit before: 2024-05-29 (week 4: lab tests, review, response milestone)" in r.stdout
     assert "Nearest visit after: 2024-07-24 (week 12: lab tests, review)" in r.stdout
     assert not out.exists()
+    r = runner.invoke(app, BASE + ["--on", "2024-06-10", "--strict"])  # asked to: nothing found is exit 3
+    assert r.exit_code == 3 and "Nothing is due on 2024-06-10." in r.stdout
     r = runner.invoke(app, BASE + ["--week", "5"])  # 2024-06-05: last day of the week-4 window
-    assert "inside the window of the visit on 2024-05-29" in r.stdout
+    assert r.exit_code == 0, r.output
+    assert "Visit checklist: Baricitinib, week 4 (2024-05-29)" in r.stdout
+    assert "Asked for 2024-06-05: inside this visit's window (planned 2024-05-29)." in r.stdout
 
 
 def test_cli_html_file(runner, app, tmp_path):
@@ -199,7 +205,7 @@ def test_cli_html_file(runner, app, tmp_path):
         (["--week", "12", "--on", "2024-07-24"], "exactly one of"),
         ([], "exactly one of"),
         (["--week", "12", "--today", "2024-06-10"], "--today goes with --next"),
-        (["--next", "--today", "2025-04-25"], "no visit on or after 2025-04-25"),
+        (["--next", "--today", "2025-05-02"], "no visit left on or after 2025-05-02"),
         (["--week", "12", "--format", "terminal", "--out", "x.txt"], "choose --format text, markdown or html"),
     ],
 )

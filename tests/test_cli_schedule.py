@@ -34,7 +34,7 @@ def test_table_reads_like_a_plan(runner, app):
     out = result.stdout
     for phase in ("Before the first dose", "First 12 weeks", "Maintenance"):
         assert phase in out
-    assert "Protocol: baricitinib/us-label" in out
+    assert "Protocol baricitinib/us-label" in out
     assert "nhs-lanarkshire" in out  # the borrowed cadence is named
     assert "week 12" in out and "2024-07-24" in out
     assert "prescriber's instructions come first" in out.splitlines()[-1]

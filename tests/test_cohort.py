@@ -48,7 +48,8 @@ def expected_files(out: Path, pid: str):
     kw, start = GOOD[pid]
     plan = plan_for(start, protocol=kw["protocol"], months=kw["months"], factors=kw["factors"])
     return {
-        out / f"{pid}.ics": calendar_bytes(plan, namespace=pid),
+        # no identity in this CSV: the calendar is named after the patient's id (X-WR-CALNAME)
+        out / f"{pid}.ics": calendar_bytes(plan, namespace=pid, calendar_name=pid),
         out / f"{pid}.json": (json.dumps(plan_dict(plan), indent=2, ensure_ascii=False) + "\n").encode(),
         out / f"{pid}.fhir.json": (json.dumps(careplan(plan, pid), indent=2, ensure_ascii=False) + "\n").encode(),
     }
@@ -73,6 +74,8 @@ def test_export_writes_good_rows_and_names_bad_ones(cohort, workers):
     assert sorted(out.iterdir()) == sorted(want)
     for path, data in want.items():
         assert path.read_bytes() == data, path
+        if path.suffix == ".ics":
+            assert f"X-WR-CALNAME:{path.stem}: ".encode() in data
     cal = Calendar.from_ical((out / "p0001.ics").read_bytes())
     assert len(cal.walk("VEVENT")) > 5
     CarePlan.model_validate(json.loads((out / "p0002.fhir.json").read_text()))

@@ -49,9 +49,21 @@ def test_lookup_exact_day_and_nothing_due(nhs):
     assert miss.visit is None
     assert (miss.before.date, miss.after.date) == (dt.date(2024, 5, 29), dt.date(2024, 7, 24))
     assert miss.open_windows == ()
-    # 2024-06-03 is not a visit day but still inside the week-4 window (2024-05-22 to 2024-06-05)
+    assert lookup(nhs, dt.date(2024, 7, 24)).exact
+    # 2024-06-03 is not a visit day but inside the week-4 window (2024-05-22 to 2024-06-05): that visit
     inside = lookup(nhs, dt.date(2024, 6, 3))
-    assert inside.visit is None and [v.date for v in inside.open_windows] == [dt.date(2024, 5, 29)]
+    assert inside.visit.date == dt.date(2024, 5, 29) and not inside.exact and inside.open_windows == ()
+    # two days after a planned visit finds it; before the first dose, the screening window holds the day
+    assert lookup(nhs, dt.date(2024, 7, 26)).visit.date == dt.date(2024, 7, 24)
+    assert lookup(nhs, dt.date(2024, 4, 20)).visit.date == dt.date(2024, 4, 3)
+
+
+def test_lookup_overlapping_windows_takes_the_nearest_visit(nhs):
+    # 2024-10-20: inside the week-24 window (10-09 to 10-23) and the week-12 + 3 months one (10-17 to 10-31)
+    found = lookup(nhs, dt.date(2024, 10, 20))
+    assert found.visit.date == dt.date(2024, 10, 16)  # 4 days away, against 4 days: the earlier one
+    assert [v.date for v in found.open_windows] == [dt.date(2024, 10, 24)]
+    assert lookup(nhs, dt.date(2024, 10, 22)).visit.date == dt.date(2024, 10, 24)
 
 
 def test_lookup_refuses_days_outside_the_plan(nhs):
@@ -64,8 +76,12 @@ def test_lookup_refuses_days_outside_the_plan(nhs):
 def test_next_visit_and_weeks(nhs):
     assert next_visit(nhs, dt.date(2024, 6, 10)).date == dt.date(2024, 7, 24)
     assert next_visit(nhs, dt.date(2024, 7, 24)).date == dt.date(2024, 7, 24)
-    with pytest.raises(JakplanError, match="no visit on or after 2025-04-25"):
-        next_visit(nhs, dt.date(2025, 4, 25))
+    # an open window counts: two days after the planned day, and twelve days before the first dose
+    assert next_visit(nhs, dt.date(2024, 7, 26)).date == dt.date(2024, 7, 24)
+    assert next_visit(nhs, dt.date(2024, 4, 19)).date == dt.date(2024, 4, 3)
+    assert next_visit(nhs, dt.date(2025, 4, 30)).date == dt.date(2025, 4, 24)
+    with pytest.raises(JakplanError, match="no visit left on or after 2025-05-02"):
+        next_visit(nhs, dt.date(2025, 5, 2))
     assert week_day(nhs, 12) == dt.date(2024, 7, 24)
     assert week_day(nhs, 0) == START
     with pytest.raises(JakplanError, match="--week -3"):

@@ -43,7 +43,35 @@ def _source(key: str, val: Any) -> Source:
 @lru_cache(maxsize=None)
 def drugs() -> dict[str, dict[str, Any]]:
     raw = read_toml(data_path() / "drugs.toml")
-    return {k: v for k, v in raw.items() if k != "schema"}
+    return {k: v for k, v in raw.items() if k not in ("schema", "indication_synonyms")}
+
+
+@lru_cache(maxsize=None)
+def indication_synonyms() -> dict[str, str]:
+    """Other names people type for an indication ('rheumatoid arthritis' -> 'ra'), from drugs.toml."""
+    return dict(read_toml(data_path() / "drugs.toml").get("indication_synonyms", {}))
+
+
+def canonical_drug(text: str, option: str = "--drug") -> str:
+    """The drug a typed name stands for: any case, or its brand name ('Olumiant'); near misses are named."""
+    from jakplan.names import canonical
+
+    known = drugs()
+    return canonical("drug", text, known, {info["brand"]: d for d, info in known.items() if info.get("brand")}, option)
+
+
+def canonical_indication(drug: str, text: str, option: str = "--indication") -> str:
+    """The indication code a typed name stands for ('RA', 'Rheumatoid arthritis', 'eczema'), among the drug's."""
+    from jakplan.names import canonical
+
+    known = drug_info(drug).get("indications", {})
+    aliases = {label: code for code, label in known.items()}
+    aliases.update({label.split(" (")[0]: code for code, label in known.items()})
+    aliases.update({syn: code for syn, code in indication_synonyms().items() if code in known})
+    try:
+        return canonical("indication", text, known, aliases, option)
+    except JakplanError as exc:
+        raise JakplanError(str(exc).replace(f"'{text}'", f"'{text}' for {drug}", 1)) from None
 
 
 def factor_values(name: str) -> list[str] | None:
@@ -73,7 +101,7 @@ def medicine_classes() -> dict[str, frozenset[str]]:
 def drug_info(drug: str) -> dict[str, Any]:
     known = drugs()
     if drug not in known:
-        raise JakplanError(f"unknown drug '{drug}'; known drugs: {', '.join(sorted(known))}")
+        drug = canonical_drug(drug, option="")
     return known[drug]
 
 

@@ -26,6 +26,8 @@ COMMAND_MODULES: dict[str, str] = {
     "status": "track",
     "cohort": "cohort",
     "labs": "labs",
+    "next": "nextcmd",
+    "sheet": "sheet",
     "protocols": "protocols",
 }
 """Which module registers each top-level command (tests check that this covers every command)."""

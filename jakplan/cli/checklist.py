@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from jakplan.cli.base import app
-from jakplan.cli.common import clean_errors, make_console, write_stdout
+from jakplan.cli.common import EXIT_NOTHING_FOUND, clean_errors, make_console, write_stdout
 from jakplan.cli.planopts import PlanOptions, with_plan_options
 
 
@@ -24,14 +24,15 @@ class ChecklistFormat(str, Enum):
 def checklist(
     plan_options: PlanOptions,
     week: Optional[int] = typer.Option(None, "--week", help="The visit N weeks after the first dose (0 = the first dose)."),
-    on: Optional[str] = typer.Option(None, "--on", help="The visit on this date, YYYY-MM-DD."),
-    next_: bool = typer.Option(False, "--next", help="The next visit on or after --today."),
+    on: Optional[str] = typer.Option(None, "--on", help="The visit whose window holds this date, YYYY-MM-DD."),
+    next_: bool = typer.Option(False, "--next", help="The next visit whose window is open or still to come on --today."),
     today: Optional[str] = typer.Option(None, "--today", help="With --next: the day to count from (default: today)."),
     fmt: ChecklistFormat = typer.Option(
         ChecklistFormat.terminal, "--format", help="terminal (on screen), text, markdown or html (a print-ready page)."
     ),
     out: Optional[str] = typer.Option(None, "--out", help="Write the checklist to this file (- for standard output)."),
     force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 3 when nothing is due on the day asked for."),
 ) -> None:
     """Print the checklist for one visit: tests to take (with preparation), what to assess, questions to ask,
     the lab results that would change treatment, and the sources. Choose the visit with --week, --on or --next."""
@@ -64,9 +65,12 @@ def checklist(
                 raise JakplanError(f"{target}: already exists; not overwriting it (use --force to replace it)")
 
         plan = plan_options.build()
+        context: tuple[str, ...] = ()
         if next_:
             day = parse_date(today, "--today") if today is not None else dt.date.today()
             visit = next_visit(plan, day)
+            if visit.date < day:
+                context = (f"On {day.isoformat()} this visit's window is open (planned {visit.date.isoformat()}).",)
         else:
             if week is not None:
                 day, option = week_day(plan, week), f"--week {week}:"
@@ -75,10 +79,14 @@ def checklist(
             found = lookup(plan, day, option)
             if found.visit is None:
                 write_stdout(render.nothing_due_text(found) + ("(Nothing was written.)" if out else ""))
+                if strict:
+                    typer.echo(f"nothing is due on {day.isoformat()} (--strict: exit {EXIT_NOTHING_FOUND})", err=True)
+                    raise typer.Exit(EXIT_NOTHING_FOUND)
                 return
             visit = found.visit
+            context = render.window_context(day, visit, found.open_windows)
 
-        cl = render.build_checklist(plan, visit)
+        cl = render.build_checklist(plan, visit, context)
         if fmt is ChecklistFormat.terminal:
             render.render_terminal(cl, make_console())
             return

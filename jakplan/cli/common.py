@@ -13,7 +13,12 @@ import typer
 
 from jakplan.errors import JakplanError
 
+EXIT_OK = 0
+EXIT_OVERDUE = 1
+"""Only `status`, `cohort due` and `next`: something is overdue."""
 EXIT_BAD_INPUT = 2
+EXIT_NOTHING_FOUND = 3
+"""Only when asked (`checklist --strict`): nothing is due on the day asked for."""
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -40,13 +45,11 @@ def clean_errors() -> Iterator[None]:
 
 
 def parse_date(value: str, option: str) -> dt.date:
-    """A calendar date written YYYY-MM-DD; anything else raises JakplanError naming the option and value."""
-    if not _ISO.match(value.strip()):
-        raise JakplanError(f"{option} '{value}' is not a date; write it as YYYY-MM-DD, e.g. 2024-05-01")
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise JakplanError(f"{option} '{value}' is not a real calendar date ({exc})") from None
+    """A calendar date typed by a person (YYYY-MM-DD, zero padding optional); a day/month form such as
+    01/05/2024 is refused naming both readings. See :mod:`jakplan.dates`."""
+    from jakplan.dates import parse_user_date
+
+    return parse_user_date(value, option)
 
 
 def make_console(**kwargs):
@@ -57,8 +60,12 @@ def make_console(**kwargs):
     """
     from rich.console import Console
 
+    import os
+
     for key in ("markup", "emoji", "highlight"):
         kwargs.setdefault(key, False)
+    if os.environ.get("NO_COLOR"):  # https://no-color.org, or --no-color: no colour and no bold either
+        kwargs.setdefault("color_system", None)
     return Console(**kwargs)
 
 

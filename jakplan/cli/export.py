@@ -47,6 +47,10 @@ def export(
         "2d, 36h, 1w; 'none' for no alarm. Some calendar services (Google Calendar, Outlook, some Android "
         "calendars) ignore alarms in imported files.",
     ),
+    show_name: bool = typer.Option(False, "--show-name", help="Start each event's title with the patient's name "
+                                   "and identifier from the profile (calendars are often shared: off by default)."),
+    title_prefix: Optional[str] = typer.Option(None, "--title-prefix", help="Start each event's title with this "
+                                               "text, e.g. initials.", show_default=False),
 ) -> None:
     """Write the plan as an iCalendar (.ics) file: one all-day event per visit day, with the checks due,
     preparation notes and sources. Import it into a calendar; re-importing the same plan updates its events
@@ -55,9 +59,20 @@ def export(
         from jakplan.fileio import atomic_write
         from jakplan.render.ics import calendar_bytes
 
+        from jakplan.errors import JakplanError
+        from jakplan.render.ics import identity_label
+
         alarm = parse_remind(remind)
+        if show_name and title_prefix is not None:
+            raise JakplanError("give --show-name or --title-prefix, not both")
         plan = plan_options.build()
-        data = calendar_bytes(plan, alarm)
+        prefix = title_prefix or ""
+        if show_name:
+            prefix = identity_label(plan)
+            if not prefix:
+                raise JakplanError("--show-name: the profile gives no patient name or identifier "
+                                   "([patient] name = ..., identifier = ...)")
+        data = calendar_bytes(plan, alarm, title_prefix=prefix)
         if out == "-":
             write_stdout(data.decode("utf-8"))
             return

@@ -63,6 +63,11 @@ def init(
         prof = record.profile.merged(**{k: v for k, v in over.items() if k != "protocol"})
         prof.protocol = over["protocol"] if over["protocol"] is not None else prof.protocol
         prof.indication = plan.indication
+        prof.drug = plan.drug  # the canonical names, not as typed ('Olumiant', 'US_label')
+        from jakplan.catalog.resolve import is_path
+
+        if prof.protocol is not None and not is_path(prof.protocol):
+            prof.protocol = plan.protocol.id
         prof.months = over["months"] or record.profile.months
         create_planfile(out, prof, overwrite=force)
         write_stdout(
@@ -112,9 +117,18 @@ def record(
         plan = plan_for_record(load_record(planfile))
         known = {r.id for r in plan.protocol.rules}
         skipped = {s.rule: skip_text(s) for s in plan.skipped}
-        for rid in rule:
+        from jakplan.names import key, suggest
+
+        by_key = {key(r): r for r in known}
+        for n, rid in enumerate(rule):  # any case, '-' for '_'; a near miss is named, never taken
+            if key(rid) in by_key:
+                rule[n] = rid = by_key[key(rid)]
             if rid not in known:
-                raise JakplanError(f"--rule '{rid}' is not a check in protocol {plan.protocol.id}; known: {', '.join(sorted(known))}")
+                near = suggest(rid, known)
+                raise JakplanError(f"--rule '{rid}' is not a check in protocol {plan.protocol.id}"
+                                   + (f"; did you mean {near[0]}?" if near else "")
+                                   + f" (known: {', '.join(sorted(known))})")
+        for rid in rule:
             if rid in skipped:
                 raise JakplanError(f"--rule '{rid}' does not apply to this patient ({skipped[rid]})")
         lines = []

@@ -80,7 +80,12 @@ class Lookup:
     before: Visit | None = None
     after: Visit | None = None
     open_windows: tuple[Visit, ...] = ()
-    """Visits on other days whose window includes ``day`` (the checks could still be done then)."""
+    """Other visits whose window includes ``day`` (their checks could also be done then)."""
+
+    @property
+    def exact(self) -> bool:
+        """True when the visit is planned on ``day`` itself (not only open then)."""
+        return self.visit is not None and self.visit.date == self.day
 
 
 def plan_first_day(plan: Plan) -> dt.date:
@@ -89,7 +94,8 @@ def plan_first_day(plan: Plan) -> dt.date:
 
 
 def lookup(plan: Plan, day: dt.date, option: str = "--on") -> Lookup:
-    """The visit on ``day``; or, when nothing is due that day, the nearest visit before and after it.
+    """The visit whose window holds ``day`` (the visit planned that day, else the open window nearest to it);
+    when no window holds the day, ``visit`` is None and the nearest visits before and after it are given.
 
     A day before screening opens or after the end of the plan is an input error (``JakplanError``):
     nothing could be due then, and the user most likely mistyped the date or needs a longer plan.
@@ -105,22 +111,27 @@ def lookup(plan: Plan, day: dt.date, option: str = "--on") -> Lookup:
             "plan further with --months"
         )
     all_visits = visits(plan)
-    for v in all_visits:
-        if v.date == day:
-            return Lookup(day, v)
     before = [v for v in all_visits if v.date < day]
     after = [v for v in all_visits if v.date > day]
+    around = (before[-1] if before else None, after[0] if after else None)
+    for v in all_visits:
+        if v.date == day:
+            return Lookup(day, v, *around, tuple(o for o in all_visits if o is not v and o.window_start <= day <= o.window_end))
     open_windows = tuple(v for v in all_visits if v.window_start <= day <= v.window_end)
-    return Lookup(day, None, before[-1] if before else None, after[0] if after else None, open_windows)
+    if open_windows:
+        chosen = min(open_windows, key=lambda v: (abs((v.date - day).days), v.date))
+        return Lookup(day, chosen, *around, tuple(v for v in open_windows if v is not chosen))
+    return Lookup(day, None, *around, ())
 
 
 def next_visit(plan: Plan, today: dt.date) -> Visit:
-    """The first visit on or after ``today``; an error if the plan has none left."""
+    """The first visit whose window has not closed on ``today`` (an open window counts, even when the
+    visit's own day is past); an error if the plan has none left."""
     for v in visits(plan):
-        if v.date >= today:
+        if v.window_end >= today:
             return v
     raise JakplanError(
-        f"no visit on or after {today.isoformat()}: the plan ends {plan.end.isoformat()}; plan further with --months"
+        f"no visit left on or after {today.isoformat()}: the plan ends {plan.end.isoformat()}; plan further with --months"
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -66,7 +65,14 @@ def factor_table() -> dict[str, Factor]:
 def factor(name: str, where: str) -> Factor:
     table = factor_table()
     if name not in table:
-        raise JakplanError(f"{where}: unknown patient factor '{name}'; known: {', '.join(sorted(table))}")
+        from jakplan.names import key, suggest
+
+        by_key = {key(n): n for n in table}  # 'CV_Risk', 'cardiovascular-risk' find their factor
+        if key(name) in by_key:
+            return table[by_key[key(name)]]
+        near = suggest(name, table)
+        raise JakplanError(f"{where}: unknown patient factor '{name}'" + (f"; did you mean {near[0]}?" if near else "")
+                           + f"; known: {', '.join(sorted(table))}")
     return table[name]
 
 
@@ -106,8 +112,12 @@ def _medicines(f: Factor, value: Any, where: str) -> list[str]:
         if not name or name == "none":
             continue
         if name not in known:
+            from jakplan.names import suggest
+
+            near = suggest(name, known)
             raise JakplanError(f"{where}: factor '{f.name}': unknown value '{raw.strip()}' (not a medicine or interaction "
-                               f"class jakplan knows); known: {', '.join(sorted(known))} (or 'none')")
+                               f"class jakplan knows)" + (f"; did you mean {near[0]}?" if near else "")
+                               + f"; known: {', '.join(sorted(known))} (or 'none')")
         if name not in out:
             out.append(name)
     return out
@@ -115,11 +125,9 @@ def _medicines(f: Factor, value: Any, where: str) -> list[str]:
 
 def _date(f: Factor, value: Any, where: str) -> dt.date:
     if isinstance(value, str):
-        try:
-            day = dt.date.fromisoformat(value.strip())
-        except ValueError:
-            real = re.match(r"^\d{4}-\d{2}-\d{2}$", value.strip())
-            raise JakplanError(f"{where} '{value}' is not a {'real calendar date' if real else 'date (YYYY-MM-DD)'}") from None
+        from jakplan.dates import parse_user_date
+
+        day = parse_user_date(value, where)  # 2024-5-1 accepted; 01/05/2024 refused naming both readings
     elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         day = value
     else:

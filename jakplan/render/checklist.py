@@ -81,6 +81,11 @@ class Checklist:
     sections: tuple[Section, ...]
     sources: tuple[str, ...]
     disclaimer: str = DISCLAIMER
+    context: tuple[str, ...] = field(default=())
+    patient: str = ""
+    """The patient's name and identifier from the profile or plan file ('' when not given: a blank line)."""
+    contact: str = ""
+    """The prescriber's or clinic's contact from the profile or plan file."""
 
     @property
     def title(self) -> str:
@@ -145,18 +150,19 @@ class _Collector:
         return tuple(Item(v["text"], tuple(v["details"]), tuple(v["sources"])) for v in self.items.values())
 
 
-def build_checklist(plan: Plan, visit: Visit) -> Checklist:
+def build_checklist(plan: Plan, visit: Visit, context: tuple[str, ...] = ()) -> Checklist:
     """The checklist for ``visit`` of ``plan`` as plain data (see the module docstring for the sections)."""
     tests, actions, assess, ask, notes = _Collector(), _Collector(), _Collector(), _Collector(), _Collector()
-    citations: list[str] = []
+    citations: dict[str, list] = {}  # source id -> [citation, sections...]: each source listed once
 
-    def cite(text: str) -> None:
-        if text not in citations:
-            citations.append(text)
+    def cite(c) -> None:
+        entry = citations.setdefault(c.source.id, [c])
+        if c.section and c.section not in entry[1:]:
+            entry.append(c.section)
 
     for ev in visit.events:
         src = ev.citation.source.id
-        cite(ev.citation.text())
+        cite(ev.citation)
         conds = tuple(c[0].upper() + c[1:] for c in open_texts(ev.conditions))
         if ev.kind in ("review", "milestone"):
             assess_checks = [c for c in ev.checks if _check_kind(c, ev) == "assess"]
@@ -181,9 +187,15 @@ def build_checklist(plan: Plan, visit: Visit) -> Checklist:
             item = threshold_item(th, visit.before_start, plan.indication)
             if item is not None:
                 limits.add(th.id, item.text, item.details, item.sources[0])
-                cite(th.citation.text())
+                cite(th.citation)
     for line in unverified_lines(plan):
         notes.add(f"unverified:{line}", line)
+    if plan.dose is not None:  # the patient box cites these ([S1] ...): list them with the sources
+        for dl in plan.dose.reasons + plan.dose.possible:
+            cite(dl.entry.citation)
+    for rn in plan.risks:
+        if not rn.open_conditions:
+            cite(rn.risk.citation)
     patient = _Collector()
     head = ""
     for line in [patient_line(plan)] + dose_lines(plan, tags=True) + risk_lines(plan, tags=True):
@@ -219,17 +231,56 @@ def build_checklist(plan: Plan, visit: Visit) -> Checklist:
         visit_kinds=visit_kinds_text(visit),
         window=window,
         sections=tuple(s for s in sections if s.items),
-        sources=tuple(citations),
+        sources=tuple(source_text(e[0], e[1:]) for e in citations.values()),
+        context=tuple(context),
+        patient=identity_text(plan),
+        contact=identity_contact(plan),
     )
 
 
+def identity_text(plan: Plan) -> str:
+    """'Anna Example (MRN 12345)' from the plan's patient identity, or '' when none was given."""
+    ident = getattr(plan, "identity", None)
+    if not ident:
+        return ""
+    name, number = getattr(ident, "name", "") or "", getattr(ident, "identifier", "") or ""
+    if name and number:
+        return f"{name} ({number})"
+    return name or number
+
+
+def identity_contact(plan: Plan) -> str:
+    ident = getattr(plan, "identity", None)
+    return (getattr(ident, "contact", "") or "") if ident else ""
+
+
+def source_text(c, sections) -> str:
+    """'[S13] Document, section a; section b' (each source once, with every section the visit relies on)."""
+    s = f"[{c.source.id}] {c.source.document}"
+    if sections:
+        s += ", " + "; ".join(sections)
+    return s + (" (secondary source)" if c.source.weak else "")
+
+
 def context_lines(cl: Checklist) -> list[str]:
-    return [
+    return [f"Patient: {cl.patient}"] * bool(cl.patient) + [f"Clinic contact: {cl.contact}"] * bool(cl.contact) + [
         f"Drug: {cl.drug} for {cl.indication.lower()}",
         f"First dose: {cl.start}",
         f"Visit: {cl.visit_date}, {cl.visit_when} ({cl.visit_kinds}); window {cl.window}",
         f"Protocol: {cl.protocol}",
-    ]
+    ] + list(cl.context)
+
+
+def window_context(day, visit: Visit, others: tuple[Visit, ...] = ()) -> tuple[str, ...]:
+    """Why this visit was chosen for ``day`` when it is not planned on that day (its window holds the day),
+    and the other visits whose window is open then."""
+    out = []
+    if visit.date != day:
+        out.append(f"Asked for {day.isoformat()}: inside this visit's window (planned {visit.date.isoformat()}).")
+    for v in others:
+        out.append(f"Also open on {day.isoformat()}: the visit on {v.date.isoformat()} ({visit_when(v)}: "
+                   f"{visit_kinds_text(v)}), window {v.window_start.isoformat()} to {v.window_end.isoformat()}.")
+    return tuple(out)
 
 
 def _item_line(item: Item) -> str:
@@ -282,31 +333,45 @@ def render_markdown(cl: Checklist) -> str:
 
 # ---------------------------------------------------------------------------------------------------- html
 _CSS = """
-@page { size: A4; margin: 14mm 14mm 16mm 14mm; }
+@page { size: A4; margin: 8mm 12mm 7mm 12mm; }
 * { box-sizing: border-box; }
-body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 10.5pt;
-       line-height: 1.35; color: #000; margin: 0 auto; max-width: 190mm; padding: 0; }
-h1 { font-size: 15pt; margin: 0 0 4pt 0; }
-h2 { font-size: 11.5pt; margin: 12pt 0 4pt 0; border-bottom: 1px solid #000; padding-bottom: 1pt;
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 9pt;
+       line-height: 1.2; color: #000; margin: 0 auto; max-width: 190mm; padding: 0; }
+h1 { font-size: 13pt; margin: 0 0 2pt 0; }
+h2 { font-size: 10pt; margin: 4pt 0 2pt 0; border-bottom: 1px solid #000; padding-bottom: 1pt;
      break-after: avoid; page-break-after: avoid; }
-table.context { border-collapse: collapse; margin: 4pt 0 6pt 0; }
-table.context th { text-align: left; padding: 1pt 10pt 1pt 0; vertical-align: top; white-space: nowrap; }
-table.context td { padding: 1pt 0; }
+dl.context { display: grid; grid-template-columns: 1fr 1fr; column-gap: 12pt; margin: 2pt 0 3pt 0; }
+dl.context div { display: flex; gap: 6pt; }
+dl.context div.wide { grid-column: 1 / 3; }
+dl.context dt { font-weight: bold; flex: 0 0 20mm; }
+dl.context dd { margin: 0; flex: 1; }
+.blank { display: inline-block; width: 100%; border-bottom: 1px solid #000; }
+ul.cols { columns: 2; column-gap: 12pt; }
+ul.ref { font-size: 8.5pt; }
+ul.ref li { line-height: 1.15; }
+#patient + ul .detail { font-size: 8pt; }
+ul.inline .detail { display: inline; }
+ul.inline .detail::before { content: " - "; }
 ul { list-style: none; margin: 0; padding: 0; }
-li { margin: 0 0 5pt 0; break-inside: avoid; page-break-inside: avoid; display: flex; gap: 6pt; }
-li .box { flex: 0 0 auto; width: 11pt; height: 11pt; border: 1.2pt solid #000; margin-top: 1pt; }
-li .dash { flex: 0 0 auto; width: 11pt; text-align: center; }
-li .detail { display: block; font-size: 9.5pt; color: #222; margin-left: 0; }
-.src { color: #444; font-size: 9pt; }
-ol.sources { font-size: 9pt; padding-left: 14pt; margin: 0; }
-.lines div { border-bottom: 1px solid #000; height: 20pt; }
-.sign { display: flex; gap: 14pt; margin-top: 16pt; }
-.sign div { border-bottom: 1px solid #000; height: 22pt; flex: 3; position: relative; }
+li { margin: 0 0 2pt 0; break-inside: avoid; page-break-inside: avoid; display: flex; gap: 6pt; }
+li .box { flex: 0 0 auto; width: 10pt; height: 10pt; border: 1.2pt solid #000; margin-top: 1pt; }
+li .dash { flex: 0 0 auto; width: 10pt; text-align: center; }
+li .detail { display: block; font-size: 8.5pt; color: #222; margin-left: 0; }
+.src { color: #444; font-size: 8pt; }
+ol.sources { font-size: 7.5pt; padding-left: 0; margin: 0; list-style: none; }
+ol.sources li { margin: 0 0 0.5pt 0; display: block; line-height: 1.12; }
+.lines div { border-bottom: 1px solid #000; height: 13pt; }
+.sign { display: flex; gap: 14pt; margin-top: 4pt; }
+.sign div { border-bottom: 1px solid #000; height: 18pt; flex: 3; position: relative; }
 .sign div.date { flex: 1; }
-.sign span { position: absolute; bottom: -12pt; font-size: 8.5pt; }
-.disclaimer { margin-top: 20pt; font-weight: bold; font-size: 9.5pt; }
+.sign span { position: absolute; bottom: -11pt; font-size: 8pt; }
+.disclaimer { margin: 11pt 0 0 0; font-weight: bold; font-size: 9pt; }
 @media screen { body { padding: 12mm; } }
 """
+
+
+TWO_COLUMNS = ("tests", "ask", "actions")
+"""Sections of short tick items printed in two columns (the page must hold the whole visit)."""
 
 
 def _h(text: str) -> str:
@@ -315,13 +380,14 @@ def _h(text: str) -> str:
 
 def render_html(cl: Checklist) -> str:
     """One self-contained, print-ready HTML page (inline CSS, no scripts, no external files)."""
+    blank = '<span class="blank">&nbsp;</span>'
     rows = [
+        ("Patient", cl.patient),
         ("Drug", f"{cl.drug} for {cl.indication.lower()}"),
+        ("Clinic", cl.contact),
         ("First dose", cl.start),
         ("Visit", f"{cl.visit_date}, {cl.visit_when} ({cl.visit_kinds})"),
         ("Window", cl.window),
-        ("Protocol", cl.protocol),
-        ("Patient", ""),
     ]
     out = [
         "<!DOCTYPE html>",
@@ -333,15 +399,18 @@ def render_html(cl: Checklist) -> str:
         "</head>",
         "<body>",
         f"<h1>{_h(cl.title)}</h1>",
-        '<table class="context">',
+        '<dl class="context">',
     ]
     for key, val in rows:
-        cell = _h(val) if val else '<span style="display:inline-block;width:90mm;border-bottom:1px solid #000">&nbsp;</span>'
-        out.append(f"<tr><th>{_h(key)}</th><td>{cell}</td></tr>")
-    out.append("</table>")
+        out.append(f"<div><dt>{_h(key)}</dt><dd>{_h(val) if val else blank}</dd></div>")
+    out.append(f'<div class="wide"><dt>Protocol</dt><dd>{_h(cl.protocol)}</dd></div>')
+    for line in cl.context:
+        out.append(f'<div class="wide"><dt>Note</dt><dd>{_h(line)}</dd></div>')
+    out.append("</dl>")
     for sec in cl.sections:
         out.append(f'<h2 id="{_h(sec.key)}">{_h(sec.title)}</h2>')
-        out.append("<ul>")
+        cols = sec.key in TWO_COLUMNS and len(sec.items) >= 3
+        out.append(f'<ul class="{"cols " if cols else ""}{"" if sec.tick else "ref"}{" inline" if sec.key == "thresholds" else ""}">')
         for item in sec.items:
             mark = '<span class="box" aria-hidden="true"></span>' if sec.tick else '<span class="dash">-</span>'
             src = f' <span class="src">[{_h(", ".join(item.sources))}]</span>' if item.sources else ""
@@ -351,7 +420,7 @@ def render_html(cl: Checklist) -> str:
     out.append('<h2 id="sources">Sources</h2>')
     out.append('<ol class="sources">' + "".join(f"<li>{_h(s)}</li>" for s in cl.sources) + "</ol>")
     out.append('<h2 id="notes">Notes</h2>')
-    out.append('<div class="lines"><div></div><div></div><div></div><div></div></div>')
+    out.append('<div class="lines"><div></div></div>')
     out.append('<div class="sign"><div><span>Checked by (name and signature)</span></div>'
                '<div class="date"><span>Date</span></div></div>')
     out.append(f'<p class="disclaimer">{_h(cl.disclaimer)}</p>')

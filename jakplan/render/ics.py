@@ -126,8 +126,14 @@ def calendar(
     *,
     dtstamp: dt.datetime | None = None,
     namespace: str = "",
+    title_prefix: str = "",
+    calendar_name: str = "",
 ):
-    """The plan as an ``icalendar.Calendar`` (see the module docstring for the RFC 5545 choices)."""
+    """The plan as an ``icalendar.Calendar`` (see the module docstring for the RFC 5545 choices).
+
+    ``title_prefix`` starts every event's title ("Anna E.: Baricitinib week 12 ..."): calendars are often
+    shared, so the patient's name goes into events only when asked. ``calendar_name`` is put before the
+    calendar's own name (NAME / X-WR-CALNAME), e.g. the patient's name or identifier in a cohort export."""
     from icalendar import Alarm, Calendar, Event
 
     if remind is not None and remind < dt.timedelta(0):
@@ -142,6 +148,8 @@ def calendar(
     events = []
     for visit in visits(plan):
         title = summary(plan, visit)
+        if title_prefix.strip():
+            title = f"{title_prefix.strip()}: {title}"
         ev = Event.new(
             uid=visit_uid(plan, visit, namespace),
             stamp=stamp,
@@ -166,7 +174,8 @@ def calendar(
     cal = Calendar.new(
         prodid=PRODID,
         uid=calendar_uid(plan, namespace),
-        name=f"{drug_name(plan)} monitoring plan from {plan.start.isoformat()}",
+        name=(f"{calendar_name.strip()}: " if calendar_name.strip() else "")
+        + f"{drug_name(plan)} monitoring plan from {plan.start.isoformat()}",
         description=f"{drug_name(plan)} for {indication_name(plan).lower()}, protocol "
         f"{plan.protocol.drug}/{plan.protocol.id}, first dose {plan.start.isoformat()}. {DISCLAIMER}",
         subcomponents=events,
@@ -181,6 +190,8 @@ def calendar_bytes(
     *,
     dtstamp: dt.datetime | None = None,
     namespace: str = "",
+    title_prefix: str = "",
+    calendar_name: str = "",
 ) -> bytes:
     """The plan as the bytes of an .ics file (RFC 5545), one all-day event per visit day.
 
@@ -189,4 +200,14 @@ def calendar_bytes(
     plans that would otherwise be identical (e.g. two patients with the same drug, protocol and start date in
     one clinic calendar).
     """
-    return calendar(plan, remind, dtstamp=dtstamp, namespace=namespace).to_ical()
+    return calendar(plan, remind, dtstamp=dtstamp, namespace=namespace, title_prefix=title_prefix,
+                    calendar_name=calendar_name).to_ical()
+
+
+def identity_label(plan: Plan) -> str:
+    """'Anna Example (MRN 123)', 'Anna Example' or 'MRN 123' from the plan's patient identity ('' if none)."""
+    ident = getattr(plan, "identity", None)
+    if not ident:
+        return ""
+    name, number = getattr(ident, "name", "") or "", getattr(ident, "identifier", "") or ""
+    return f"{name} ({number})" if name and number else (name or number)

@@ -58,6 +58,9 @@ def status_dict(st: Status, file: str = "") -> dict[str, Any]:
         "protocol": plan.protocol.id,
         "counts": {key: len(section_items(st, key)) for key, _ in SECTIONS},
     }
+    from jakplan.render.nextvisit import status_summary
+
+    out["summary"] = status_summary(st)
     for key, _ in SECTIONS:
         out[key] = [item_dict(i) for i in section_items(st, key)]
     out["lab_actions"] = [
@@ -90,6 +93,9 @@ def render_status(st: Status, console, file: str = "") -> None:
     plan = st.plan
     head = f"{drug_name(plan)} monitoring plan: {indication_name(plan)}"
     console.print(Text(head + (f" ({file})" if file else ""), style="bold"))
+    from jakplan.render.nextvisit import status_summary
+
+    console.print(Text(status_summary(st), style="bold"))
     console.print(f"Start {plan.start.isoformat()}, protocol {plan.drug}/{plan.protocol.id}; status on {st.today.isoformat()}")
     for note in st.notes:
         console.print(Text(note, style="yellow"))

@@ -1,0 +1,57 @@
+"""The one parser for dates a person types (``--start``, ``--on``, ``--today``, CSV cells ...).
+
+Accepted: ISO 8601 calendar dates, with or without zero padding (``2024-05-01``, ``2024-5-1``; ``/`` works as
+the separator too when the year comes first). Refused, with a hint: a day/month form such as ``01/05/2024``,
+which is 1 May in most of the world and 5 January in the US; the error names both readings (or the one
+reading, when only one is a date) and asks for YYYY-MM-DD. A refused date is never guessed.
+
+    >>> parse_user_date("2024-5-1", "--start")
+    datetime.date(2024, 5, 1)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from jakplan.errors import JakplanError
+
+_ISO = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})$")
+
+
+def _real(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def parse_user_date(value: str, option: str = "date") -> dt.date:
+    """A calendar date typed by a person; anything else raises JakplanError naming ``option`` and the value."""
+    text = str(value).strip()
+    m = _ISO.match(text)
+    if m:
+        y, mo, d = (int(g) for g in m.groups())
+        try:
+            return dt.date(y, mo, d)
+        except ValueError as exc:
+            raise JakplanError(f"{option} '{value}' is not a real calendar date ({exc})") from None
+    m = _DAY_MONTH.match(text)
+    if m:
+        a, b, y = (int(g) for g in m.groups())
+        if len(m.group(3)) == 2:
+            raise JakplanError(f"{option} '{value}': a two-digit year is ambiguous; write the date as YYYY-MM-DD")
+        dm, md = _real(y, b, a), _real(y, a, b)
+        readings = []
+        if dm:
+            readings.append(f"{dm.isoformat()} (day/month)")
+        if md and md != dm:
+            readings.append(f"{md.isoformat()} (month/day)")
+        if len(readings) == 2:
+            raise JakplanError(f"{option} '{value}' is ambiguous: it could be {readings[0]} or {readings[1]}; "
+                               "write it as YYYY-MM-DD")
+        if readings:
+            raise JakplanError(f"{option} '{value}': write it as YYYY-MM-DD ({readings[0].split(' ')[0]}?)")
+        raise JakplanError(f"{option} '{value}' is not a real calendar date; write it as YYYY-MM-DD")
+    raise JakplanError(f"{option} '{value}' is not a date; write it as YYYY-MM-DD, e.g. 2024-05-01")

@@ -1,0 +1,69 @@
+"""Forgiving input, strict meaning: a name as typed -> the one canonical name, or an error that helps.
+
+Pure (no I/O): the caller passes the valid names and the aliases (brand names, synonyms) from the data.
+Matching ignores case, surrounding space, and the difference between ``-``, ``_`` and a space, so ``Olumiant``,
+``BARICITINIB``, ``us_label`` and ``bloods-week4`` all find their name. Anything else is refused; a near miss
+(``baracitinib``, ``probenicid``) is named in the error ("did you mean baricitinib?"), never taken silently.
+
+    >>> canonical("drug", "Olumiant", ["baricitinib", "tofacitinib"], {"olumiant": "baricitinib"})
+    'baricitinib'
+    >>> canonical("drug", "baracitinib", ["baricitinib", "tofacitinib"])
+    Traceback (most recent call last):
+    ...
+    jakplan.errors.JakplanError: unknown drug 'baracitinib'; did you mean baricitinib? (known drugs: baricitinib, tofacitinib)
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Iterable, Mapping
+
+from jakplan.errors import JakplanError
+
+_SEP = re.compile(r"[\s_\-]+")
+
+CUTOFF = 0.75
+"""How close a typed name must be to a known one to be suggested (difflib ratio, 0..1)."""
+
+
+def key(text: str) -> str:
+    """The form names are compared in: lower case, '-', '_' and spaces alike, apostrophes dropped."""
+    return _SEP.sub("-", text.strip().lower().replace("'", "").replace("\u2019", "")).strip("-")
+
+
+def canonical(kind: str, text: str, choices: Iterable[str], aliases: Mapping[str, str] | None = None,
+              option: str = "") -> str:
+    """The canonical name ``text`` stands for among ``choices`` (or through ``aliases``: alias -> canonical).
+
+    Raises :class:`JakplanError` ("unknown KIND 'TEXT'; did you mean X? (known: ...)") when nothing matches;
+    ``option`` (e.g. ``--drug``) is put before the message when given.
+    """
+    names = list(dict.fromkeys(choices))
+    table: dict[str, str] = {}
+    for name in names:
+        table.setdefault(key(name), name)
+    for alias, target in (aliases or {}).items():
+        table.setdefault(key(alias), target)
+    typed = key(str(text))
+    if typed in table:
+        return table[typed]
+    near = difflib.get_close_matches(typed, list(table), n=1, cutoff=CUTOFF)
+    suggestions = list(dict.fromkeys(table[n] for n in near))
+    where = f"{option} " if option else ""
+    msg = f"{where}unknown {kind} '{text}'"
+    if suggestions:
+        msg += f"; did you mean {' or '.join(suggestions)}?"
+    shown = ", ".join(names) if len(names) <= 20 else ", ".join(names[:20]) + ", ..."
+    msg += f" (known {kind}s: {shown})" if suggestions else f"; known {kind}s: {shown}"
+    raise JakplanError(msg)
+
+
+def suggest(text: str, choices: Iterable[str], aliases: Mapping[str, str] | None = None) -> list[str]:
+    """The canonical name closest to ``text``, as a list of one (or none), for callers that word their own error."""
+    table: dict[str, str] = {}
+    for name in choices:
+        table.setdefault(key(name), name)
+    for alias, target in (aliases or {}).items():
+        table.setdefault(key(alias), target)
+    return list(dict.fromkeys(table[n] for n in difflib.get_close_matches(key(text), list(table), n=1, cutoff=CUTOFF)))

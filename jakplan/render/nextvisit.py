@@ -1,0 +1,184 @@
+"""What is next: the next visit, its window, what to do and prepare, and what is overdue (``jakplan next``).
+
+:func:`next_answer` finds the answer as data, from a plan alone (nothing is known about what was done) or from a
+plan file's tracked status (overdue checks, moved dates, on hold); :func:`next_lines` and :func:`next_dict` only
+put it into words or JSON. :func:`status_summary` is the one line at the top of ``jakplan status``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from jakplan.model import Plan
+from jakplan.engine.visits import Visit, visits
+from jakplan.render.common import DISCLAIMER, drug_name, indication_name
+from jakplan.render.compact import every_visit_rules, note_word, visit_words, window_short
+
+
+@dataclass(frozen=True)
+class NextAnswer:
+    plan: Plan
+    today: dt.date
+    visit: Visit | None
+    """The first visit whose window has not closed (an open window counts), or None when the plan has none left."""
+    overdue: tuple | None
+    """Overdue tracking items from a plan file's records; None when there are no records to tell."""
+    on_hold: int = 0
+    source: str = ""
+    """Where the records came from (the plan file's name), '' without records."""
+
+    @property
+    def due_now(self) -> bool:
+        return self.visit is not None and self.visit.window_start <= self.today
+
+    @property
+    def days_until(self) -> int | None:
+        return None if self.visit is None else (self.visit.date - self.today).days
+
+
+def next_answer(plan: Plan, today: dt.date) -> NextAnswer:
+    """From the plan alone: the first visit whose window is still open or yet to open on ``today``."""
+    for v in visits(plan):
+        if v.window_end >= today:
+            return NextAnswer(plan, today, v, None)
+    return NextAnswer(plan, today, None, None)
+
+
+def next_from_status(st, source: str = "") -> NextAnswer:
+    """From a plan file's status (:class:`jakplan.tracking.Status`): checks already done are left out, dates
+    moved by a pause are used, and the overdue checks are listed."""
+    plan = st.plan
+    by_key = {(e.rule, e.occurrence): e for e in plan.events}
+    open_items = [i for i in st.items if i.state in ("due", "upcoming")]
+    visit = None
+    if open_items:
+        day = min(i.date for i in open_items)
+        group = [i for i in open_items if i.date == day]
+        events = []
+        for i in group:
+            ev = by_key.get((i.rule, i.occurrence))
+            if ev is not None:
+                events.append(ev._replace(date=i.date, window_start=i.window_start, window_end=i.window_end))
+        # the every-visit questions ride on the lab day: found at the item's date (or its date before a pause)
+        days = {i.date for i in group}
+        planned = {i.planned: i.date for i in group if i.planned}
+        every = set(every_visit_rules(plan))
+        for ev in plan.events:
+            if ev.rule not in every:
+                continue
+            if ev.date in days:
+                events.append(ev)
+            elif ev.date in planned:
+                shift = planned[ev.date] - ev.date
+                events.append(ev._replace(date=ev.date + shift, window_start=ev.window_start + shift,
+                                          window_end=ev.window_end + shift))
+        if events:
+            visit = Visit(day, tuple(events))
+    return NextAnswer(plan, st.today, visit, tuple(st.overdue), on_hold=len(st.by_state("on_hold")), source=source)
+
+
+def prepare_notes(visit: Visit) -> list[str]:
+    """The patient notes of the visit (fasting ...), once each, in full."""
+    return list(dict.fromkeys(n for ev in visit.events for n in ev.patient_notes))
+
+
+def _in_days(n: int) -> str:
+    if n == 0:
+        return "today"
+    if n > 0:
+        return f"in {n} day{'s' if n != 1 else ''}"
+    return f"{-n} day{'s' if n != -1 else ''} ago"
+
+
+def next_lines(ans: NextAnswer, width: int = 80) -> list[str]:
+    """The short block: next visit, window, what to do, what to prepare, overdue; then the plan and disclaimer,
+    wrapped to ``width`` columns."""
+    import textwrap
+
+    out: list[str] = []
+    for ln in _next_lines(ans):
+        lead = len(ln) - len(ln.lstrip())
+        indent = " " * (lead + (4 if lead else 2))
+        out += textwrap.wrap(ln, width=max(width, 40), subsequent_indent=indent, break_long_words=False,
+                             break_on_hyphens=False) or [""]
+    return out
+
+
+def _next_lines(ans: NextAnswer) -> list[str]:
+    plan, v = ans.plan, ans.visit
+    out: list[str] = []
+    if v is None:
+        out.append(f"Next visit: none left in the plan (it ends {plan.end.isoformat()}); plan further with --months.")
+    else:
+        when = "before the first dose" if v.before_start else v.label
+        state = "open now" if ans.due_now else f"opens {v.window_start.isoformat()}"
+        out.append(f"Next visit: {v.date.isoformat()} ({_in_days(ans.days_until)}), {when}")
+        out.append(f"  Window: {v.window_start.isoformat()} to {v.window_end.isoformat()} ({state})")
+        out.append(f"  To do: {visit_words(v)}")
+        notes = prepare_notes(v)
+        out.append("  Notes for you: " + (" ".join(notes) if notes else "none (nothing to prepare that the protocol asks for)"))
+    if ans.overdue is None:
+        out.append("Overdue: not known (no records; a plan file from `jakplan init` keeps them)")
+    elif not ans.overdue:
+        out.append(f"Overdue: nothing (records in {ans.source or 'the plan file'})")
+    else:
+        n = len(ans.overdue)
+        out.append(f"Overdue: {n} check{'s' if n != 1 else ''} (records in {ans.source or 'the plan file'})")
+        for i in ans.overdue:
+            out.append(f"  {i.rule}: {i.title}; window closed {i.window_end.isoformat()}, {i.days_late} days late")
+    if ans.on_hold:
+        out.append(f"On hold: {ans.on_hold} check{'s' if ans.on_hold != 1 else ''} (treatment paused)")
+    out.append(f"Plan: {drug_name(plan)} for {indication_name(plan)}, protocol {plan.drug}/{plan.protocol.id}, "
+               f"first dose {plan.start.isoformat()}; on {ans.today.isoformat()}.")
+    out.append(DISCLAIMER)
+    return out
+
+
+def next_dict(ans: NextAnswer) -> dict[str, Any]:
+    v = ans.visit
+    visit: dict[str, Any] | None = None
+    if v is not None:
+        visit = {
+            "date": v.date.isoformat(),
+            "window_start": v.window_start.isoformat(),
+            "window_end": v.window_end.isoformat(),
+            "when": "before the first dose" if v.before_start else v.label,
+            "due_now": ans.due_now,
+            "days_until": ans.days_until,
+            "checks": list(v.checks()),
+            "rules": [e.rule for e in v.events],
+            "to_do": visit_words(v),
+            "prepare": prepare_notes(v),
+            "prepare_short": [w for w in (note_word(n) for n in prepare_notes(v)) if w],
+        }
+    return {
+        "today": ans.today.isoformat(),
+        "start": ans.plan.start.isoformat(),
+        "drug": ans.plan.drug,
+        "indication": ans.plan.indication,
+        "protocol": ans.plan.protocol.id,
+        "next_visit": visit,
+        "overdue": None if ans.overdue is None else [
+            {"rule": i.rule, "title": i.title, "date": i.date.isoformat(), "window_end": i.window_end.isoformat(),
+             "days_late": i.days_late} for i in ans.overdue],
+        "on_hold": ans.on_hold,
+        "disclaimer": DISCLAIMER,
+    }
+
+
+def status_summary(st) -> str:
+    """One line for the top of ``jakplan status``: overdue, due now, on hold and the next visit."""
+    ans = next_from_status(st)
+    parts = [f"{len(st.overdue)} overdue", f"{len(st.due)} due now"]
+    held = len(st.by_state("on_hold"))
+    if held:
+        parts.append(f"{held} on hold")
+    if ans.visit is not None:
+        v = ans.visit
+        state = ", open now" if ans.due_now else ""
+        parts.append(f"next visit {v.date.isoformat()} (window {window_short(v)}{state})")
+    else:
+        parts.append("no visit left in the plan")
+    return f"On {st.today.isoformat()}: " + "; ".join(parts) + "."

@@ -1,0 +1,285 @@
+"""The plan sheet: the whole course on one printed page, for the patient and the GP (``jakplan sheet``).
+
+:func:`build_sheet` turns a plan into plain data (who, the drug and dose, one row per visit day in short words,
+what to watch for between visits and what the label says to do about it, the sources as numbered footnotes);
+:func:`render_html` lays it out as one self-contained A4 or Letter page with tick boxes. Nothing here computes a
+date: the rows are :func:`jakplan.visits.visits`, the same days as the timeline, calendar and checklist.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from jakplan.model import Citation, Plan
+from jakplan.catalog.vocab import vocabulary
+from jakplan.engine.visits import visits
+from jakplan.render.common import DISCLAIMER, drug_name, horizon_text, indication_name, patient_line, phase_titles, risk_lines
+from jakplan.render.compact import (
+    every_visit_line,
+    every_visit_rules,
+    note_numbers,
+    visit_when_short,
+    visit_words,
+    window_short,
+)
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    date: str
+    window: str
+    when: str
+    phase: str
+    due: str
+    refs: tuple[int, ...]
+    """Footnote numbers of the sources of this visit's checks."""
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    patient: str
+    identifier: str
+    contact: str
+    drug: str
+    first_dose: str
+    plan_to: str
+    protocol: str
+    dose: tuple[str, ...]
+    dose_refs: tuple[int, ...]
+    patient_factors: str
+    risks: tuple[str, ...]
+    every_visit: str
+    rows: tuple[SheetRow, ...]
+    watch: tuple[str, ...]
+    what_to_do: tuple[str, ...]
+    watch_refs: tuple[int, ...]
+    footnotes: tuple[str, ...]
+    visit_notes: tuple[str, ...] = ()
+    """Patient notes of the visits, numbered in the rows as '(note N)' and printed in full under the table."""
+    disclaimer: str = DISCLAIMER
+    paper: str = "A4"
+    extra: tuple[str, ...] = field(default=())
+
+
+class _Notes:
+    """Numbered footnotes, one per source document, listing every section cited from it."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, list] = {}
+
+    def ref(self, c: Citation) -> int:
+        entry = self.by_id.setdefault(c.source.id, [len(self.by_id) + 1, c] + ([c.section] if c.section else []))
+        if c.section and c.section not in entry[2:]:
+            entry.append(c.section)
+        return entry[0]
+
+    def texts(self) -> tuple[str, ...]:
+        out = []
+        for entry in self.by_id.values():
+            c, sections = entry[1], entry[2:]
+            s = f"[{c.source.id}] {c.source.document}" + (", " + "; ".join(sections) if sections else "")
+            out.append(s + (" (secondary source)" if c.source.weak else ""))
+        return tuple(out)
+
+
+def _identity(plan: Plan) -> tuple[str, str, str]:
+    ident = getattr(plan, "identity", None)
+    if not ident:
+        return "", "", ""
+    return (getattr(ident, "name", "") or "", getattr(ident, "identifier", "") or "", getattr(ident, "contact", "") or "")
+
+
+
+
+def build_sheet(plan: Plan, paper: str = "A4") -> Sheet:
+    """The sheet for ``plan`` as plain data."""
+    notes = _Notes()
+    name, identifier, contact = _identity(plan)
+    skip = every_visit_rules(plan)
+    titles = phase_titles(plan)
+    rows = []
+    all_visits = visits(plan)
+    note_refs = note_numbers(all_visits, skip)
+    for v in all_visits:
+        refs = tuple(dict.fromkeys(notes.ref(ev.citation) for ev in v.events if ev.rule not in skip))
+        rows.append(SheetRow(v.date.isoformat(), window_short(v), visit_when_short(v),
+                             titles.get(v.events[0].phase, v.events[0].phase), visit_words(v, skip, note_refs), refs))
+
+    dose: list[str] = []
+    dose_refs: list[int] = []
+    d = plan.dose
+    if d is not None:
+        from jakplan.render.common import dose_lines
+
+        lines = dose_lines(plan, tags=False)
+        dose.append(lines[0])
+        change = next((ln.strip() for ln in lines if ln.strip().startswith("Would change with")), "")
+        if change:
+            dose.append(change.rstrip(":") + ": the prescriber sets the dose.")
+        for dl in d.reasons:
+            dose_refs.append(notes.ref(dl.entry.citation))
+    for rn in plan.risks:
+        if not rn.open_conditions:
+            notes.ref(rn.risk.citation)
+
+    vocab = vocabulary()["checks"]
+    watch: list[str] = []
+    todo: list[str] = []
+    watch_refs: list[int] = []
+    for ev in plan.events:
+        if ev.rule in skip or any(vocab.get(c, {}).get("kind") == "ask" for c in ev.checks):
+            for c in ev.checks:
+                w = vocab.get(c, {}).get("watch")
+                if w and w not in watch:
+                    watch.append(w)
+                    watch_refs.append(notes.ref(ev.citation))
+            for n in ev.notes:
+                if n not in todo:
+                    todo.append(n)
+    p = plan.protocol
+    return Sheet(
+        title=f"Monitoring plan: {drug_name(plan)} for {indication_name(plan).lower()}",
+        patient=name,
+        identifier=identifier,
+        contact=contact,
+        drug=drug_name(plan),
+        first_dose=plan.start.isoformat(),
+        plan_to=horizon_text(plan),
+        protocol=f"{p.drug}/{p.id} - {p.title}",
+        dose=tuple(dose),
+        dose_refs=tuple(dict.fromkeys(dose_refs)),
+        patient_factors=patient_line(plan),
+        risks=tuple(risk_lines(plan, tags=False)),
+        every_visit=every_visit_line(plan),
+        rows=tuple(rows),
+        watch=tuple(watch),
+        what_to_do=tuple(todo),
+        watch_refs=tuple(dict.fromkeys(watch_refs)),
+        footnotes=notes.texts(),
+        visit_notes=tuple(note_refs),
+        paper=paper,
+    )
+
+
+def sheet_text(sh: Sheet) -> str:
+    """Every word of the sheet as plain text, in reading order (what a printed page must show)."""
+    out = [sh.title, f"Patient: {sh.patient}", f"Identifier: {sh.identifier}", f"Prescriber or clinic: {sh.contact}",
+           f"First dose: {sh.first_dose}", f"Plan to: {sh.plan_to}", *sh.dose, sh.patient_factors, *sh.risks,
+           sh.every_visit]
+    for r in sh.rows:
+        out.append(f"{r.date} {r.when} {r.due}")
+    out += [f"Note {n}: {t}" for n, t in enumerate(sh.visit_notes, start=1)]
+    out += list(sh.watch) + list(sh.what_to_do) + list(sh.footnotes) + [sh.disclaimer]
+    return "\n".join(x for x in out if x) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------- html
+_CSS = """
+@page { size: %(paper)s; margin: 8mm 12mm 7mm 12mm; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 9pt;
+       line-height: 1.2; color: #000; margin: 0 auto; max-width: 190mm; }
+h1 { font-size: 14pt; margin: 0 0 4pt 0; }
+h2 { font-size: 10pt; margin: 4pt 0 2pt 0; border-bottom: 1px solid #000; padding-bottom: 1pt;
+     break-after: avoid; page-break-after: avoid; }
+dl.who { display: grid; grid-template-columns: 1fr 1fr; column-gap: 14pt; row-gap: 2pt; margin: 0 0 3pt 0; }
+dl.who div { display: flex; gap: 6pt; }
+dl.who dt { font-weight: bold; flex: 0 0 24mm; }
+dl.who dd { margin: 0; flex: 1; border-bottom: 1px solid #000; min-height: 11pt; }
+dl.who dd.filled { border-bottom: none; }
+p { margin: 0 0 3pt 0; }
+table.visits { border-collapse: collapse; width: 100%%; }
+table.visits th, table.visits td { border-bottom: 0.6pt solid #888; padding: 1.2pt 4pt 1.2pt 0; text-align: left;
+                                   vertical-align: top; }
+table.visits tr { break-inside: avoid; page-break-inside: avoid; }
+table.visits td.phase { font-weight: bold; padding-top: 3pt; border-bottom: 0.6pt solid #000; }
+.box { display: inline-block; width: 10pt; height: 10pt; border: 1.2pt solid #000; }
+td.done { width: 24mm; }
+.nowrap { white-space: nowrap; }
+.note { display: block; font-size: 8.5pt; }
+sup { font-size: 6.5pt; }
+ul { margin: 0; padding-left: 12pt; }
+li { margin: 0 0 1.5pt 0; }
+ol.foot { font-size: 7pt; line-height: 1.12; margin: 0; padding-left: 14pt; color: #222; overflow-wrap: anywhere; }
+.disclaimer { margin-top: 4pt; font-weight: bold; }
+p.note { font-size: 8pt; margin: 2pt 0 0 0; }
+body.dense { font-size: 8.3pt; }
+body.dense table.visits td { padding-top: 0.6pt; padding-bottom: 0.6pt; }
+body.denser { font-size: 7.6pt; line-height: 1.12; }
+body.denser table.visits td { padding-top: 0.3pt; padding-bottom: 0.3pt; }
+body.denser h2 { margin-top: 3pt; }
+@media screen { body { padding: 12mm; } }
+"""
+
+DENSE_ROWS = (6, 11)
+"""Above this many visit days the page uses a smaller type (then smaller still), so a longer plan still fits."""
+
+
+def _h(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _density(rows: int) -> str:
+    if rows > DENSE_ROWS[1]:
+        return ' class="denser"'
+    if rows > DENSE_ROWS[0]:
+        return ' class="dense"'
+    return ""
+
+
+def _sup(refs) -> str:
+    return f"<sup>{','.join(str(r) for r in refs)}</sup>" if refs else ""
+
+
+def render_html(sh: Sheet) -> str:
+    """One self-contained, print-ready HTML page (inline CSS, no scripts, no external files)."""
+    size = "letter" if sh.paper.lower() == "letter" else "A4"
+
+    def who(key: str, val: str) -> str:
+        return f'<div><dt>{_h(key)}</dt><dd class="{"filled" if val else ""}">{_h(val) or "&nbsp;"}</dd></div>'
+
+    out = [
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">', f"<title>{_h(sh.title)}</title>",
+        f"<style>{_CSS % {'paper': size}}</style>", "</head>", f"<body{_density(len(sh.rows))}>", f"<h1>{_h(sh.title)}</h1>",
+        '<dl class="who">',
+        who("Patient", sh.patient), who("First dose", sh.first_dose),
+        who("Identifier", sh.identifier), who("Plan to", sh.plan_to),
+        who("Clinic contact", sh.contact), who("Protocol", sh.protocol),
+        "</dl>",
+        '<h2 id="dose">The medicine</h2>',
+    ]
+    for i, line in enumerate(sh.dose):
+        out.append(f"<p>{'<b>' if i == 0 else ''}{_h(line)}{'</b>' + _sup(sh.dose_refs) if i == 0 else ''}</p>")
+    out.append(f"<p>{_h(sh.patient_factors)}</p>")
+    for r in sh.risks:
+        out.append(f"<p>{_h(r)}</p>")
+    out.append('<h2 id="visits">Visits: tick each one when it is done</h2>')
+    if sh.every_visit:
+        out.append(f"<p>{_h(sh.every_visit)}</p>")
+    out.append('<table class="visits"><thead><tr><th></th><th>Date</th><th>Window</th><th>When</th><th>What is done</th>'
+               '<th>Done on</th></tr></thead><tbody>')
+    phase = None
+    for r in sh.rows:
+        if r.phase != phase:
+            phase = r.phase
+            out.append(f'<tr><td class="phase" colspan="6">{_h(phase)}</td></tr>')
+        out.append(f'<tr><td><span class="box" aria-hidden="true"></span></td><td class="nowrap">{_h(r.date)}</td>'
+                   f'<td class="nowrap">{_h(r.window)}</td><td class="nowrap">{_h(r.when)}</td><td>{_h(r.due)}{_sup(r.refs)}</td>'
+                   '<td class="done"></td></tr>')
+    out.append("</tbody></table>")
+    for n, text in enumerate(sh.visit_notes, start=1):
+        out.append(f'<p class="note">Note {n}: {_h(text)}</p>')
+    if sh.watch:
+        out.append('<h2 id="watch">Between visits: what to watch for, and when to call</h2>')
+        out.append(f"<p>Tell your prescriber or clinic promptly if you notice any of these{_sup(sh.watch_refs)}:</p>")
+        out.append("<ul>" + "".join(f"<li>{_h(w)}</li>" for w in sh.watch) + "</ul>")
+        if sh.what_to_do:
+            out.append("<p>What the label says to do:</p>")
+            out.append("<ul>" + "".join(f"<li>{_h(t)}</li>" for t in sh.what_to_do) + "</ul>")
+    out.append('<h2 id="sources">Sources</h2>')
+    out.append('<ol class="foot">' + "".join(f"<li>{_h(s)}</li>" for s in sh.footnotes) + "</ol>")
+    out.append(f'<p class="disclaimer">{_h(sh.disclaimer)}</p>')
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
