@@ -47,9 +47,10 @@ def phase_words(before_start: bool) -> str:
     return "before the first dose" if before_start else "during treatment"
 
 
-def no_limit_text(protocol: Protocol, analyte: str, before_start: bool, indication: str) -> str:
+def no_limit_text(protocol: Protocol, analyte: str | list[str], before_start: bool, indication: str) -> str:
     """'this protocol (baricitinib/us-label) gives no limit for platelets before the first dose in ra: check the label'"""
-    return (f"this protocol ({protocol.drug}/{protocol.id}) gives no limit for {analyte_name(analyte)} "
+    names = ", ".join(analyte_name(a) for a in ([analyte] if isinstance(analyte, str) else analyte))
+    return (f"this protocol ({protocol.drug}/{protocol.id}) gives no limit for {names} "
             f"{phase_words(before_start)} in {indication}: check the label")
 
 

@@ -148,11 +148,11 @@ def unlimited_analytes(plan: Plan, checks: tuple[str, ...], before_start: bool) 
     return out
 
 
-def no_limit_item(plan: Plan, analyte: str, before_start: bool) -> str:
+def no_limit_item(plan: Plan, analytes: list[str], before_start: bool) -> str:
+    """'Not assessed: this protocol (baricitinib/us-label) gives no limit for platelets, ALT/AST during ...'"""
     from jakplan.engine.labs import no_limit_text
 
-    label = vocabulary()["analytes"][analyte]["label"]
-    return f"{label}: not assessed: " + no_limit_text(plan.protocol, analyte, before_start, plan.indication)
+    return "Not assessed: " + no_limit_text(plan.protocol, analytes, before_start, plan.indication)
 
 
 class _Collector:
@@ -211,8 +211,9 @@ def build_checklist(plan: Plan, visit: Visit, context: tuple[str, ...] = ()) -> 
             if item is not None:
                 limits.add(th.id, item.text, item.details, item.sources[0])
                 cite(th.citation)
-        for analyte in unlimited_analytes(plan, tuple(tests.items), visit.before_start):
-            limits.add(f"no-limit:{analyte}", no_limit_item(plan, analyte, visit.before_start))
+        unlimited = unlimited_analytes(plan, tuple(tests.items), visit.before_start)
+        if unlimited:
+            limits.add("no-limit", no_limit_item(plan, unlimited, visit.before_start))
     for line in unverified_lines(plan):
         notes.add(f"unverified:{line}", line)
     if plan.dose is not None:  # the patient box cites these ([S1] ...): list them with the sources

@@ -86,8 +86,8 @@ def factor_text(name: str, value: Any) -> str:
 
 def patient_line(plan: Plan) -> str:
     factors = plan.patient.factors if plan.patient else {}
-    how = {dv.name: dv.how for dv in plan.derived}
-    given = [factor_text(k, v) + (f" ({how[k]})" if k in how else "") for k, v in factors.items() if v is not None]
+    kind = {dv.name: dv.kind + (f" {dv.on.isoformat()}" if dv.on else "") for dv in plan.derived}
+    given = [factor_text(k, v) + (f" ({kind[k]})" if k in kind else "") for k, v in factors.items() if v is not None]
     if not given:
         return "Patient: no patient factors given (age, kidney function, medicines ... change the dose and the checks)."
     return "Patient: " + "; ".join(given) + "."
@@ -143,16 +143,22 @@ def dose_lines(plan: Plan, tags: bool = True) -> list[str]:
             + (f"; may change further: {depends_text(d)}" if d.missing else (f"; {unused_text(d)}" if d.unused else "")))
     if d.unused and "not used by this label" not in out[0]:
         out.append(f"  {unused_text(d)[0].upper()}{unused_text(d)[1:]}.")
+    out += [f"  {line}" for line in derived_lines(plan)]  # computed or recorded values the dose used
     out += list(dict.fromkeys(f"  {r.entry.why + ': ' if r.entry.why and len(d.reasons) > 1 else ''}{n}"
                               for r in d.reasons for n in r.entry.notes))
     if d.possible:
         factors = plan.patient.factors if plan.patient else {}
         missing = dict.fromkeys(factor_label(f) for dl in d.possible for f in missing_factors(dl.entry.conditions, factors))
-        out.append(f"  Would change with {', '.join(missing)} (not given):")
+        if not (d.missing and "(not given)" in out[0]):  # else the headline has just said it
+            out.append(f"  Would change with {', '.join(missing)} (not given):")
         out += [f"    {g}" for g in _possible_groups(d.possible, tags)]
     for u, _ in d.check_label_possible:
         out.append(f"  Check the current label ({open_text(u.conditions, plan)}): {u.topic}. {u.detail}")
     return out
+
+
+MAX_FLAGS = 3
+"""Up to this many factors not given, the dose headline names the options to give."""
 
 
 def depends_text(d) -> str:
@@ -160,9 +166,11 @@ def depends_text(d) -> str:
     from jakplan.records.factors import factor_table
 
     table = factor_table()
-    flags = [table[f].flag + (" (or --age, --weight, --sex and --creatinine: jakplan then computes it by "
-                              "Cockcroft-Gault)" if f == "crcl" else "") for f in d.missing if f in table]
-    text = f"depends on {', '.join(factor_label(f) for f in d.missing)} (not given): give {', '.join(flags)}"
+    text = f"depends on {', '.join(factor_label(f) for f in d.missing)} (not given)"
+    if len(d.missing) <= MAX_FLAGS:  # name the options to give (a long list is left to the changes below)
+        flags = [table[f].flag + (" (or --age, --weight, --sex and --creatinine to compute it)" if f == "crcl" else "")
+                 for f in d.missing if f in table]
+        text += f": give {', '.join(flags)}"
     if d.unused:
         text += f"; {unused_text(d)}"
     return text

@@ -103,8 +103,9 @@ def render_status(st: Status, console, file: str = "") -> None:
     dose = dose_lines(plan)
     if dose:  # the dose on the status day: a recorded eGFR, creatinine clearance or weight changes it
         console.print(Text(dose[0], style="bold" if plan.dose.settled else "bold yellow"))
-    for line in derived_lines(plan):
-        console.print(Text("  " + line, style="dim"))
+    for line in dose[1:]:
+        if line.strip() in derived_lines(plan):  # a recorded or computed value behind the dose
+            console.print(Text(line, style="dim"))
     for note in st.notes:
         console.print(Text(note, style="yellow"))
 
