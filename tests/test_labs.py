@@ -115,13 +115,23 @@ def test_a_value_without_a_threshold_is_not_assessed():
     # a more severe verdict from another value still leads, and the unassessed value is named
     r = evaluate_labs(US, {"platelets": 40.0, "anc": 0.4})
     assert r.action == "interrupt" and r.not_assessed == ("platelets",)
-    assert "not assessed (no limit in this protocol): platelets" in r.notes[0]
+    assert r.notes[0] == "not assessed: check the label for platelets (no limit in this protocol)"
+    assert r.findings[0].unassessed == "no_limit" and r.as_dict()["findings"][0]["not_assessed_because"] == "no_limit"
 
 
 def test_a_drop_rule_needs_its_baseline():
     tofa = load_protocol("tofacitinib", "us-label")
     # Hb 10.1 is above the absolute limit; only the fall from 12.6 (> 2 g/dL) interrupts
     assert evaluate_labs(tofa, {"hb": 10.1}, baseline={"hb": 12.6}).action == "interrupt"
+    # without the baseline the fall cannot be checked: not assessed, and the verdict says what is missing
+    r = evaluate_labs(tofa, {"hb": 10.1})
+    assert r.action == "not_assessed" and r.findings[0].unassessed == "no_baseline"
+    from jakplan.render.labs import verdict_line
+
+    assert verdict_line(r) == ("Overall: Not assessed: haemoglobin needs its value before treatment "
+                               "(a fall-from-baseline rule could not be checked).")
+    # a limit crossed still decides
+    assert evaluate_labs(tofa, {"hb": 7.5}).action == "interrupt"
 
 
 def test_unknown_analyte_and_uncovered_indication():

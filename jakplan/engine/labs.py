@@ -12,8 +12,8 @@ Thresholds come from the protocol's [[threshold]] entries for the indication: ``
 or ``drop`` = a fall from the patient's baseline of more than the value. The most severe action wins, in the
 order of vocabulary.toml [actions].
 
-Fail closed: a value for which the protocol gives no limit in that phase and indication (or only a
-fall-from-baseline rule and no baseline) is ``not_assessed``, which ranks above continue / ok_to_start, so the
+Fail closed: a value for which the protocol gives no limit in that phase and indication (or that crosses no
+limit while a fall-from-baseline rule could not be checked for want of a baseline) is ``not_assessed``, which ranks above continue / ok_to_start, so the
 overall verdict is never calm while any given value was not assessed.
 """
 
@@ -72,6 +72,9 @@ class Finding:
     resume: str = ""
     notes: tuple[str, ...] = ()
     baseline: float | None = None
+    unassessed: str = ""
+    """Why a not_assessed value was not assessed: 'no_limit' (the protocol gives none for it here) or
+    'no_baseline' (a fall-from-baseline rule could not be checked)."""
 
     @property
     def citation(self) -> Citation | None:
@@ -93,6 +96,7 @@ class Finding:
             "crossed": [x.id for x in self.crossed],
             "resume": self.resume,
             "notes": list(self.notes),
+            "not_assessed_because": self.unassessed or None,
             "source": self.citation.as_dict() if self.citation else None,
         }
 
@@ -193,11 +197,16 @@ def evaluate_labs(
             if feeds and feeds in dose_factors(protocol):
                 notes.insert(1, f"the label doses by {analyte_name(analyte)}: see the dose advice")
             findings.append(Finding(analyte, value, vocab[analyte]["unit"], NOT_ASSESSED, notes=tuple(notes),
-                                    baseline=base))
+                                    baseline=base, unassessed="no_limit" if not mine else "no_baseline"))
             continue
         crossed = [t for t in checkable if _crossed(t, value, base)]
         if not crossed:
-            findings.append(Finding(analyte, value, vocab[analyte]["unit"], calm, notes=tuple(notes), baseline=base))
+            # a fall-from-baseline rule left unchecked (no baseline) may still apply: not calm either
+            unchecked = len(checkable) < len(mine)
+            if unchecked:
+                notes[0] += ": not assessed until the value before treatment is known (give the baseline)"
+            findings.append(Finding(analyte, value, vocab[analyte]["unit"], NOT_ASSESSED if unchecked else calm,
+                                    notes=tuple(notes), baseline=base, unassessed="no_baseline" if unchecked else ""))
             continue
         worst = max(crossed, key=lambda t: severity(getattr(t, phase)))
         action = getattr(worst, phase)
@@ -215,9 +224,23 @@ def evaluate_labs(
     if not values:
         notes = ("no values given",)
     elif unassessed and overall != NOT_ASSESSED:
-        notes = (f"not assessed (no limit in this protocol): {', '.join(analyte_name(a) for a in unassessed)}: check the label",)
+        notes = (f"not assessed: {unassessed_text(findings)}",)
     return LabReport(protocol.drug, protocol.id, ind, before_start, tuple(findings), overall, resume, notes,
                      not_assessed=unassessed)
+
+
+def unassessed_text(findings) -> str:
+    """'check the label for platelets (no limit in this protocol); haemoglobin needs its value before treatment
+    (a fall-from-baseline rule)'"""
+    no_limit = [analyte_name(f.analyte) for f in findings if f.unassessed == "no_limit"]
+    no_base = [analyte_name(f.analyte) for f in findings if f.unassessed == "no_baseline"]
+    parts = []
+    if no_limit:
+        parts.append(f"check the label for {', '.join(no_limit)} (no limit in this protocol)")
+    if no_base:
+        parts.append(f"{', '.join(no_base)} {'needs its' if len(no_base) == 1 else 'need their'} value before "
+                     f"treatment (a fall-from-baseline rule could not be checked)")
+    return "; ".join(parts)
 
 
 def analyte_name(analyte: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jakplan.engine.labs import CALM, NOT_ASSESSED, LabReport, action_label, analyte_name
+from jakplan.engine.labs import CALM, NOT_ASSESSED, LabReport, action_label, unassessed_text
 from jakplan.model import Protocol
 from jakplan.catalog.vocab import drugs, vocabulary
 from jakplan.render.common import DISCLAIMER, cite_short
@@ -19,18 +19,14 @@ def _heading(report: LabReport, proto: Protocol) -> str:
 
 def verdict_line(report: LabReport) -> str:
     if report.action == NOT_ASSESSED:
-        names = ", ".join(analyte_name(a) for a in report.not_assessed) or "the values given"
-        phase = "before the first dose" if report.before_start else "during treatment"
-        return (f"Overall: Not assessed: check the label for {names} (this protocol gives no limit for "
-                f"{'it' if len(report.not_assessed) == 1 else 'them'} {phase}).")
+        return f"Overall: Not assessed: {unassessed_text(report.findings) or 'no values given'}."
     line = f"Overall: {action_label(report.action)}"
     if report.resume:
         verb = "may start" if report.action == "do_not_start" else "may resume"
         line += f"; {verb} " + " and ".join(report.resume)
     line += "."
     if report.not_assessed:
-        line += (" Not assessed (no limit in this protocol): "
-                 + ", ".join(analyte_name(a) for a in report.not_assessed) + ": check the label.")
+        line += f" Not assessed: {unassessed_text(report.findings)}."
     return line
 
 
