@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jakplan.api import plan_for
 from jakplan.catalog.loader import load_protocol
 from jakplan.catalog.vocab import drugs, shipped_protocols
 from jakplan.engine.plan import build_plan

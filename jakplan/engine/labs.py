@@ -192,7 +192,7 @@ def evaluate_labs(
         if not checkable:
             # fail closed: no limit (or only a fall-from-baseline rule without a baseline) is not "fine"
             notes.insert(0, no_limit_text(protocol, analyte, before_start, ind) if not mine else
-                         f"only a fall-from-baseline rule applies and no baseline was given: check the label")
+                         "only a fall-from-baseline rule applies and no baseline was given: check the label")
             feeds = vocab[analyte].get("factor")
             if feeds and feeds in dose_factors(protocol):
                 notes.insert(1, f"the label doses by {analyte_name(analyte)}: see the dose advice")
