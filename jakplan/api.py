@@ -103,10 +103,49 @@ def plan_for_record(record: PatientRecord, over: dict[str, Any] | None = None, t
     protocol = _protocol_for(prof, indication, over.get("protocol"), tuple(protocol_dirs))
     history = record.history.as_of(today) if today else record.history
     months = DEFAULT_MONTHS if prof.months is None else prof.months
+    factors = dict(prof.factors)
+    recorded: list = []
     if today is not None:
         months = horizon_months(prof.start, today, prof.months, history.pauses)
-    plan = build_plan(protocol, Patient(indication, dict(prof.factors)), prof.start, months, history.pauses)
-    return plan._replace(identity=prof.identity)
+        typed = set((over.get("factors") or {}))
+        for name, (value, on) in factor_updates(record, today).items():
+            if name in typed:
+                continue  # a value typed on the command line wins over the file
+            recorded.append(_recorded(name, value, on, factors.get(name), record.where))
+            factors[name] = value
+    plan = build_plan(protocol, Patient(indication, factors), prof.start, months, history.pauses)
+    return plan._replace(identity=prof.identity, derived=tuple(recorded) + plan.derived)
+
+
+def factor_updates(record: PatientRecord, today: dt.date) -> dict[str, tuple[float, dt.date]]:
+    """Patient factors measured and recorded as lab values (eGFR, creatinine clearance, weight: the analytes
+    with a ``factor`` in the vocabulary): the latest value on or before ``today`` of each, when it was recorded
+    on or after the start date, or when the profile does not give that factor."""
+    from jakplan.catalog.vocab import vocabulary
+
+    feeds = {a: spec["factor"] for a, spec in vocabulary()["analytes"].items() if spec.get("factor")}
+    start = record.profile.start
+    out: dict[str, tuple[float, dt.date]] = {}
+    for rec in sorted(record.history.labs, key=lambda r: r.on):
+        if rec.on > today:
+            continue
+        for analyte, value in rec.values.items():
+            name = feeds.get(analyte)
+            if name is None:
+                continue
+            if start is not None and rec.on < start and record.profile.factors.get(name) is not None:
+                continue
+            out[name] = (value, rec.on)
+    return out
+
+
+def _recorded(name: str, value: float, on: dt.date, before: Any, where: str | None):
+    from jakplan.model import Derived
+
+    how = f"recorded on {on.isoformat()}"
+    if before is not None and before != value:
+        how += f"; the file's [factors] says {before:g}"
+    return Derived(name, value, "recorded", how, "", on)
 
 
 def _check_born(prof: Profile) -> None:
@@ -145,5 +184,5 @@ def record_of(path: str | Path) -> PatientRecord:
     return load_record(path)
 
 
-__all__ = ["plan_for", "plan_for_record", "status_for_record", "overrides", "record_of", "baseline_labs",
+__all__ = ["plan_for", "plan_for_record", "status_for_record", "overrides", "record_of", "baseline_labs", "factor_updates",
            "resolve_indication", "History"]

@@ -323,6 +323,19 @@ class Event(NamedTuple):
         return (self.date, KINDS.index(self.kind), self.rule, self.occurrence)
 
 
+class Derived(NamedTuple):
+    """A patient factor jakplan did not take as typed: computed from others, or taken from a recorded value."""
+
+    name: str
+    value: Any
+    kind: str
+    """'computed' (e.g. creatinine clearance by Cockcroft-Gault) or 'recorded' (a lab value recorded after the start)."""
+    how: str
+    """In words, with the source or the day it was recorded."""
+    source: str = ""
+    on: dt.date | None = None
+
+
 class Plan(NamedTuple):
     drug: str
     indication: str
@@ -347,6 +360,8 @@ class Plan(NamedTuple):
     """Who the plan is for (:class:`jakplan.records.profile.Identity`), when known."""
     pauses: tuple[Any, ...] = ()
     """Treatment pauses (:class:`jakplan.history.Pause`) the dates take into account."""
+    derived: tuple[Derived, ...] = ()
+    """Factors computed or taken from recorded values (labelled as such in every output)."""
 
 
 class DoseLine(NamedTuple):
@@ -375,6 +390,16 @@ class DoseAdvice(NamedTuple):
     check_label: tuple[Unverified, ...] = ()
     """Unverified points that decide this patient's dose: the output says "check the current label"."""
     check_label_possible: tuple[tuple[Unverified, tuple[Condition, ...]], ...] = ()
+    missing: tuple[str, ...] = ()
+    """Factors the dose depends on (an entry that would change it tests them) that the user did not give:
+    the dose is then not settled, and the headline says which to give."""
+    unused: tuple[str, ...] = ()
+    """Factors the user gave that this label does not dose by, although it doses by another measure of the
+    same kind (eGFR given, the label uses creatinine clearance)."""
+
+    @property
+    def settled(self) -> bool:
+        return not self.missing and self.outcome in ("standard", "adjusted", "not_recommended", "contraindicated")
 
 
 class RiskNote(NamedTuple):

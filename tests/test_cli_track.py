@@ -111,7 +111,7 @@ def test_status_shows_the_anchor_and_the_pause(runner, app, anna):
     (["record", "{f}", "--rule", "nope", "--done", "2024-07-01"], "--rule 'nope' is not a check in protocol us-label"),
     (["record", "{f}", "--rule", "lipids_week12", "--done", "2999-01-01"], "is in the future"),
     (["record", "{f}", "--lab", "anc=1.8"], "--on DAY is missing"),
-    (["record", "{f}", "--lab", "anc=abc", "--on", "2024-07-01"], "--lab anc: 'abc' is not a number"),
+    (["record", "{f}", "--lab", "anc=abc", "--on", "2024-07-01"], "--lab anc 'abc' is not a number"),
     (["record", "{f}", "--lab", "xyz=1", "--on", "2024-07-01"], "unknown lab analyte 'xyz'"),
     (["record", "{f}", "--lab", "anc", "--on", "2024-07-01"], "must look like ANALYTE=VALUE"),
     (["resume", "{f}", "--on", "2024-07-01"], "not paused; nothing to resume"),

@@ -93,8 +93,10 @@ def test_before_start_thresholds_us_label(values, action):
 
 def test_covid19_uses_its_own_lower_thresholds():
     r = evaluate_labs(US, {"anc": 0.6, "alc": 0.3, "hb": 7.0}, indication="covid19")
-    assert r.action == "continue"  # RA limits would interrupt; COVID-19 has no Hb threshold
-    assert "no during threshold for haemoglobin in covid19" in r.findings[2].notes[0]
+    # RA limits would interrupt; COVID-19 has none for Hb, so Hb is not assessed (never "continue")
+    assert [f.action for f in r.findings] == ["continue", "continue", "not_assessed"]
+    assert r.action == "not_assessed" and r.not_assessed == ("hb",)
+    assert "gives no limit for haemoglobin during treatment in covid19: check the label" in r.findings[2].notes[0]
     assert evaluate_labs(US, {"alc": 0.19}, indication="covid19").action == "interrupt"
 
 
@@ -105,9 +107,31 @@ def test_most_severe_action_wins_and_all_crossings_are_listed():
     assert actions(r) == [("alt_uln", "do_not_start", "alt_contraindication")]
 
 
-def test_a_value_without_a_threshold_says_so():
+def test_a_value_without_a_threshold_is_not_assessed():
     r = evaluate_labs(US, {"platelets": 40.0})
-    assert r.action == "continue" and "no during threshold for platelets" in r.findings[0].notes[0]
+    assert r.action == "not_assessed" and r.findings[0].action == "not_assessed"
+    assert r.findings[0].notes[0] == ("this protocol (baricitinib/us-label) gives no limit for platelets during "
+                                      "treatment in ra: check the label")
+    # a more severe verdict from another value still leads, and the unassessed value is named
+    r = evaluate_labs(US, {"platelets": 40.0, "anc": 0.4})
+    assert r.action == "interrupt" and r.not_assessed == ("platelets",)
+    assert r.notes[0] == "not assessed: check the label for platelets (no limit in this protocol)"
+    assert r.findings[0].unassessed == "no_limit" and r.as_dict()["findings"][0]["not_assessed_because"] == "no_limit"
+
+
+def test_a_drop_rule_needs_its_baseline():
+    tofa = load_protocol("tofacitinib", "us-label")
+    # Hb 10.1 is above the absolute limit; only the fall from 12.6 (> 2 g/dL) interrupts
+    assert evaluate_labs(tofa, {"hb": 10.1}, baseline={"hb": 12.6}).action == "interrupt"
+    # without the baseline the fall cannot be checked: not assessed, and the verdict says what is missing
+    r = evaluate_labs(tofa, {"hb": 10.1})
+    assert r.action == "not_assessed" and r.findings[0].unassessed == "no_baseline"
+    from jakplan.render.labs import verdict_line
+
+    assert verdict_line(r) == ("Overall: Not assessed: haemoglobin needs its value before treatment "
+                               "(a fall-from-baseline rule could not be checked).")
+    # a limit crossed still decides
+    assert evaluate_labs(tofa, {"hb": 7.5}).action == "interrupt"
 
 
 def test_unknown_analyte_and_uncovered_indication():

@@ -64,7 +64,8 @@ def test_default_plan_fits_60_lines_at_80_columns_with_no_word_cut():
         assert f"(note {n})" in text and f"Note {n}: {' '.join(note.split())}" in text
     # the every-visit questions are printed once, above the table
     assert text.count("ask about infections, TB symptoms, shingles, blood clots, new medicines") == 1
-    assert "Dose: 2 mg once daily" in text and "US boxed warning" in text
+    # no factors given: the dose is not settled (issue 10 item 3), the label's dose follows
+    assert "Dose: depends on eGFR" in text and "applies: 2 mg once daily" in text and "US boxed warning" in text
     assert lines[-1].startswith("come first") or DISCLAIMER in " ".join(lines[-2:])
 
 

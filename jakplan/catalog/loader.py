@@ -282,6 +282,9 @@ def _threshold(ck: _Checker, raw: Any, index: int, vocab: dict) -> Threshold:
     actions = {}
     for phase in ("before_start", "during"):
         act = ck.get(raw, phase, where, str, required=False)
+        if act == "not_assessed":
+            ck.fail(where, f"field '{phase}': 'not_assessed' is what jakplan says when a protocol has no limit; "
+                           f"a threshold must name an action")
         if act is not None and act not in vocab["actions"]:
             ck.fail(where, f"field '{phase}': unknown action '{act}'; known: {', '.join(vocab['actions'])}")
         actions[phase] = act

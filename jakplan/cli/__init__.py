@@ -24,6 +24,7 @@ COMMAND_MODULES: dict[str, str] = {
     "pause": "track",
     "resume": "track",
     "status": "track",
+    "undo": "track",
     "cohort": "cohort",
     "labs": "labs",
     "next": "nextcmd",

@@ -22,7 +22,8 @@ def labs(
     alc: Optional[str] = typer.Option(None, "--alc", help="Lymphocytes: 10^9/L by default, or 600/mm3, 600/uL.", show_default=False),
     hb: Optional[str] = typer.Option(None, "--hb", help="Haemoglobin: g/dL by default, or 95g/L.", show_default=False),
     platelets: Optional[str] = typer.Option(None, "--platelets", help="Platelets: 10^9/L by default, or 45000/mm3.", show_default=False),
-    alt: Optional[str] = typer.Option(None, "--alt", help="ALT/AST as a multiple of the upper limit of normal, e.g. 3.5.", show_default=False),
+    alt: Optional[str] = typer.Option(None, "--alt", help="ALT/AST as a multiple of the upper limit of normal, e.g. 3.5, or in U/L with --alt-uln: 120U/L.", show_default=False),
+    alt_uln: Optional[str] = typer.Option(None, "--alt-uln", help="The laboratory's upper limit of normal for ALT/AST in U/L, when --alt is in U/L.", show_default=False),
     hb_baseline: Optional[str] = typer.Option(None, "--hb-baseline", help="Haemoglobin before treatment (for a 'fall from baseline' rule).", show_default=False),
     before_start: bool = typer.Option(False, "--before-start", help="Judge against the pre-treatment (do-not-start) thresholds."),
     fmt: Format = typer.Option(Format.table, "--format", help="table (terminal), markdown or json."),
@@ -34,20 +35,22 @@ def labs(
     interrupt (and when it may resume), reduce the dose, or discontinue, with the source."""
     with clean_errors():
         from jakplan.engine.labs import evaluate_labs
-        from jakplan.engine.units import parse_value
         from jakplan.errors import JakplanError
+        from jakplan.records.labvalues import lab_measurement, lab_value
 
         given = {"anc": anc, "alc": alc, "hb": hb, "platelets": platelets, "alt_uln": alt}
         values, shown = {}, {}
         for analyte, option in ANALYTE_OPTIONS:
             if given[analyte] is not None:
-                m = parse_value(analyte, given[analyte], option)
+                m = lab_measurement(analyte, given[analyte], where=option, uln=alt_uln)
                 values[analyte], shown[analyte] = m.value, m.given
+        if alt_uln is not None and alt is None:
+            raise JakplanError("--alt-uln is the upper limit of normal for --alt in U/L; give --alt too")
         if not values:
             raise JakplanError("no lab values given: use --anc, --alc, --hb, --platelets and/or --alt")
         baseline = {}
         if hb_baseline is not None:
-            baseline["hb"] = parse_value("hb", hb_baseline, "--hb-baseline").value
+            baseline["hb"] = lab_value("hb", hb_baseline, where="--hb-baseline")
         if fmt is Format.fhir:
             raise JakplanError("--format fhir is for plans; use table, markdown or json for lab results")
         from jakplan.api import baseline_labs, overrides, plan_for_record

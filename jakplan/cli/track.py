@@ -20,19 +20,11 @@ class StatusFormat(str, Enum):
     json = "json"
 
 
-def parse_lab(text: str) -> tuple[str, float]:
-    from jakplan.errors import JakplanError
-    from jakplan.records.planfile import check_lab_value
+def parse_lab(text: str, uln: str | None = None) -> tuple[str, float]:
+    """'hb=9.5' -> ('hb', 9.5) through the one lab-value path (the same refusals as `jakplan labs`)."""
+    from jakplan.records.labvalues import parse_lab_item
 
-    name, sep, raw = text.partition("=")
-    name, raw = name.strip().lower(), raw.strip()
-    if not sep or not name or not raw:
-        raise JakplanError(f"--lab '{text}' must look like ANALYTE=VALUE, e.g. anc=1.8")
-    try:
-        value = float(raw)
-    except ValueError:
-        raise JakplanError(f"--lab {name}: '{raw}' is not a number") from None
-    return name, check_lab_value(name, value, "--lab")
+    return parse_lab_item(text, "--lab", uln=uln)
 
 
 def _not_future(day: dt.date, option: str) -> dt.date:
@@ -82,14 +74,19 @@ def record(
     planfile: str = typer.Argument(..., help="The plan file."),
     rule: List[str] = typer.Option([], "--rule", help="Id of the check that was done (repeatable)."),
     done: Optional[str] = typer.Option(None, "--done", help="Day the checks given with --rule were done."),
-    lab: List[str] = typer.Option([], "--lab", help="A measured value ANALYTE=VALUE (repeatable), e.g. anc=1.8."),
+    lab: List[str] = typer.Option([], "--lab", help="A measured value ANALYTE=VALUE (repeatable), with an optional unit as in `jakplan labs`: anc=1.8, anc=1200/mm3, hb=95g/L, alt=2.5 (x ULN) or alt=120U/L with --alt-uln, egfr=38, crcl=45, weight=70."),
+    alt_uln: Optional[str] = typer.Option(None, "--alt-uln", help="The laboratory's upper limit of normal for ALT/AST in U/L, when --lab alt=... is in U/L."),
     on: Optional[str] = typer.Option(None, "--on", help="Day the --lab values were measured."),
     note: str = typer.Option("", "--note", help="A note kept with the record."),
 ) -> None:
-    """Record checks that were done (--rule ... --done DAY) and lab values (--lab a=v ... --on DAY)."""
+    """Record checks that were done (--rule ... --done DAY) and lab values (--lab a=v ... --on DAY).
+
+    Lab values go through the same checks as `jakplan labs` (a refused value leaves the file untouched); what
+    the protocol says about them (including a fall from baseline and a result to confirm on a repeat) is
+    printed at once. `jakplan undo FILE` removes the last entry."""
     with clean_errors():
         from jakplan.errors import JakplanError
-        from jakplan.records.planfile import edit_planfile, load_planfile
+        from jakplan.records.planfile import edit_planfile
 
         if not rule and not lab:
             raise JakplanError("nothing to record: give --rule ID --done DAY and/or --lab ANALYTE=VALUE --on DAY")
@@ -105,7 +102,7 @@ def record(
         lab_day = _not_future(parse_date(on, "--on"), "--on") if on else None
         values: dict[str, float] = {}
         for item in lab:
-            name, value = parse_lab(item)
+            name, value = parse_lab(item, alt_uln)
             if name in values:
                 raise JakplanError(f"--lab {name} is given twice")
             values[name] = value
@@ -142,15 +139,61 @@ def record(
                 lines.append(f"Recorded in {planfile}: lab values on {lab_day}: {shown}")
             history = pf.history
         if values:
-            from jakplan.history import History
-            from jakplan.engine.tracking import lab_actions
-
-            found = lab_actions(plan, History(labs=history.labs[-1:]))
-            for a in found:
-                lines.append(f"! {a.text}")
-            if any(a.action in ("interrupt", "stop", "discontinue", "do_not_start") for a in found):
-                lines.append("  Contact the prescriber; if treatment is interrupted, record it with `jakplan pause`.")
+            lines += _lab_lines(planfile, history, lab_day, values)
         write_stdout("\n".join(lines))
+
+
+def _lab_lines(planfile: str, history, day: dt.date, values: dict[str, float]) -> list[str]:
+    """What the protocol says about the values just recorded, judged with the whole history (so a fall from
+    the baseline and a repeat that confirms an earlier result count), and the dose advice they change."""
+    from jakplan.api import factor_updates, plan_for_record
+    from jakplan.engine.tracking import lab_actions
+    from jakplan.records.patient import load_record
+    from jakplan.render.common import dose_lines
+
+    record = load_record(planfile)
+    plan = plan_for_record(record, today=max(day, dt.date.today()))
+    lines = []
+    found = [a for a in lab_actions(plan, history) if a.on == day and a.analyte in values]
+    for a in found:
+        lines.append(f"! {a.text}")
+    if any(a.action in ("interrupt", "stop", "discontinue", "do_not_start") for a in found):
+        lines.append("  Contact the prescriber; if treatment is interrupted, record it with `jakplan pause`.")
+    if not found:
+        lines.append("  No limit of the protocol is crossed by these values.")
+    from jakplan.render.words import factor_label
+
+    changed = [factor_label(f) for f, (_, on) in factor_updates(record, max(day, dt.date.today())).items() if on == day]
+    if changed:
+        lines.append(f"  {', '.join(changed)} now used for the dose advice: " + (dose_lines(plan) or ["no dose entry"])[0])
+    return lines
+
+
+@app.command()
+def undo(
+    planfile: str = typer.Argument(..., help="The plan file."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be removed; change nothing."),
+) -> None:
+    """Remove the last entry added to a plan file (a check done, lab values, a pause or a resume)."""
+    with clean_errors():
+        from jakplan.errors import JakplanError
+        from jakplan.records.planfile import edit_planfile
+
+        class _DryRun(Exception):
+            pass
+
+        removed = ""
+        try:
+            with edit_planfile(planfile) as pf:
+                removed = pf.undo_last()
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            write_stdout(f"Would remove from {planfile}: {removed} (dry run: nothing changed).")
+            return
+        except JakplanError:
+            raise
+        write_stdout(f"Removed from {planfile}: {removed}.")
 
 
 @app.command()

@@ -20,7 +20,8 @@ from jakplan.model import (
     RiskNote,
     Unverified,
 )
-from jakplan.engine.conditions import match
+from jakplan.engine.conditions import match, missing_factors
+from jakplan.catalog.vocab import vocabulary
 
 
 def _rank(d: Dose) -> int:
@@ -53,8 +54,10 @@ def dose_advice(protocol: Protocol, patient: Patient, factors: dict[str, Any] | 
         if m.applies:
             (check_open.append((u, m.open)) if m.open else check.append(u))
     if not applies:
-        return DoseAdvice("check_label" if check else "unknown", "", (), tuple(possible + open_standard),
-                          check_label=tuple(check), check_label_possible=tuple(check_open))
+        lines = tuple(possible + open_standard)
+        return DoseAdvice("check_label" if check else "unknown", "", (), lines,
+                          check_label=tuple(check), check_label_possible=tuple(check_open),
+                          missing=_missing(lines, check_open, factors), unused=_unused(protocol, factors))
     top = max(_rank(d) for d in applies)
     chosen = [d for d in applies if _rank(d) == top]
     outcome = DOSE_OUTCOMES[top]
@@ -65,8 +68,41 @@ def dose_advice(protocol: Protocol, patient: Patient, factors: dict[str, Any] | 
         outcome, dose = "check_label", ""
     # an open entry only matters if it is at least as restrictive as what already applies
     possible = [p for p in possible if _rank(p.entry) >= top and p.entry not in chosen]
+    missing = _missing(tuple(possible), check_open, factors) if outcome in ("standard", "adjusted", "check_label") else ()
     return DoseAdvice(outcome, dose, tuple(DoseLine(d) for d in chosen), tuple(possible),
-                      conflict=len(doses) > 1, check_label=tuple(check), check_label_possible=tuple(check_open))
+                      conflict=len(doses) > 1, check_label=tuple(check), check_label_possible=tuple(check_open),
+                      missing=missing, unused=_unused(protocol, factors))
+
+
+def _missing(lines: tuple[DoseLine, ...], check_open: list, factors: dict[str, Any] | None) -> tuple[str, ...]:
+    """The factors not given that an entry which would change the dose tests (in the order met)."""
+    factors = factors or {}
+    names = [f for dl in lines for f in missing_factors(dl.entry.conditions, factors)]
+    names += [f for u, _ in check_open for f in missing_factors(u.conditions, factors)]
+    return tuple(dict.fromkeys(names))
+
+
+def dose_factors(protocol: Protocol) -> set[str]:
+    """Every factor a dose entry (or a dose point to check on the label) of the protocol tests."""
+    out = {c.factor for d in protocol.doses for c in d.conditions}
+    out |= {c.factor for u in protocol.unverified if u.dose for c in u.conditions}
+    return out
+
+
+def _unused(protocol: Protocol, factors: dict[str, Any] | None) -> tuple[str, ...]:
+    """Given factors of a measure kind (vocabulary ``measures``, e.g. kidney function) that the label doses by
+    with another factor of that kind, not with this one: eGFR given to a label that uses creatinine clearance."""
+    factors = factors or {}
+    spec = vocabulary()["factors"]
+    used = dose_factors(protocol)
+    out = []
+    for name, value in factors.items():
+        kind = spec.get(name, {}).get("measures")
+        if value is None or kind is None or name in used:
+            continue
+        if any(spec.get(f, {}).get("measures") == kind for f in used):
+            out.append(name)
+    return tuple(out)
 
 
 def risk_notes(protocol: Protocol, patient: Patient, factors: dict[str, Any] | None = None) -> tuple[RiskNote, ...]:

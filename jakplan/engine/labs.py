@@ -11,6 +11,10 @@ Values are in the canonical units of vocabulary.toml [analytes] (parse and conve
 Thresholds come from the protocol's [[threshold]] entries for the indication: ``below`` / ``above`` a value,
 or ``drop`` = a fall from the patient's baseline of more than the value. The most severe action wins, in the
 order of vocabulary.toml [actions].
+
+Fail closed: a value for which the protocol gives no limit in that phase and indication (or that crosses no
+limit while a fall-from-baseline rule could not be checked for want of a baseline) is ``not_assessed``, which ranks above continue / ok_to_start, so the
+overall verdict is never calm while any given value was not assessed.
 """
 
 from __future__ import annotations
@@ -21,14 +25,33 @@ from typing import Any
 from jakplan.errors import JakplanError
 from jakplan.model import Citation, Protocol, Threshold
 from jakplan.catalog.vocab import drug_info, vocabulary
+from jakplan.engine.dosing import dose_factors
+
+
+CALM = ("continue", "ok_to_start")
+"""The verdicts that let treatment go ahead; never given for a value the protocol has no limit for."""
+NOT_ASSESSED = "not_assessed"
 
 
 def severity(action: str) -> int:
-    """Position in vocabulary.toml [actions] (mildest first); 'ok_to_start' ranks with 'continue'."""
+    """Position in vocabulary.toml [actions] (mildest first); 'ok_to_start' ranks with 'continue'.
+
+    'not_assessed' ranks above both: a value without a limit can never let the overall verdict be calm."""
     order = list(vocabulary()["actions"])
     if action == "ok_to_start":
         return order.index("continue")
     return order.index(action)
+
+
+def phase_words(before_start: bool) -> str:
+    return "before the first dose" if before_start else "during treatment"
+
+
+def no_limit_text(protocol: Protocol, analyte: str | list[str], before_start: bool, indication: str) -> str:
+    """'this protocol (baricitinib/us-label) gives no limit for platelets before the first dose in ra: check the label'"""
+    names = ", ".join(analyte_name(a) for a in ([analyte] if isinstance(analyte, str) else analyte))
+    return (f"this protocol ({protocol.drug}/{protocol.id}) gives no limit for {names} "
+            f"{phase_words(before_start)} in {indication}: check the label")
 
 
 def action_label(action: str) -> str:
@@ -49,6 +72,9 @@ class Finding:
     resume: str = ""
     notes: tuple[str, ...] = ()
     baseline: float | None = None
+    unassessed: str = ""
+    """Why a not_assessed value was not assessed: 'no_limit' (the protocol gives none for it here) or
+    'no_baseline' (a fall-from-baseline rule could not be checked)."""
 
     @property
     def citation(self) -> Citation | None:
@@ -70,6 +96,7 @@ class Finding:
             "crossed": [x.id for x in self.crossed],
             "resume": self.resume,
             "notes": list(self.notes),
+            "not_assessed_because": self.unassessed or None,
             "source": self.citation.as_dict() if self.citation else None,
         }
 
@@ -85,6 +112,8 @@ class LabReport:
     """The overall verdict: the most severe action of any finding."""
     resume: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    not_assessed: tuple[str, ...] = ()
+    """Analytes given for which the protocol has no limit in this phase and indication (never judged calm)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +125,7 @@ class LabReport:
             "action_label": action_label(self.action),
             "resume": list(self.resume),
             "notes": list(self.notes),
+            "not_assessed": list(self.not_assessed),
             "findings": [f.as_dict() for f in self.findings],
         }
 
@@ -155,15 +185,28 @@ def evaluate_labs(
         mine = [t for t in usable if t.analyte == analyte]
         base = baseline.get(analyte)
         notes: list[str] = []
-        if not mine:
-            notes.append(f"{protocol.drug}/{protocol.id} has no {phase.replace('_', ' ')} threshold for "
-                         f"{vocab[analyte]['label'].lower()} in {ind}")
         if any(t.comparison == "drop" for t in mine) and base is None:
             t = next(t for t in mine if t.comparison == "drop")
             notes.append(f"no baseline given, so '{t.text()}' ({t.citation.source.id}) was not checked")
-        crossed = [t for t in mine if _crossed(t, value, base)]
+        checkable = [t for t in mine if t.comparison != "drop" or base is not None]
+        if not checkable:
+            # fail closed: no limit (or only a fall-from-baseline rule without a baseline) is not "fine"
+            notes.insert(0, no_limit_text(protocol, analyte, before_start, ind) if not mine else
+                         "only a fall-from-baseline rule applies and no baseline was given: check the label")
+            feeds = vocab[analyte].get("factor")
+            if feeds and feeds in dose_factors(protocol):
+                notes.insert(1, f"the label doses by {analyte_name(analyte)}: see the dose advice")
+            findings.append(Finding(analyte, value, vocab[analyte]["unit"], NOT_ASSESSED, notes=tuple(notes),
+                                    baseline=base, unassessed="no_limit" if not mine else "no_baseline"))
+            continue
+        crossed = [t for t in checkable if _crossed(t, value, base)]
         if not crossed:
-            findings.append(Finding(analyte, value, vocab[analyte]["unit"], calm, notes=tuple(notes), baseline=base))
+            # a fall-from-baseline rule left unchecked (no baseline) may still apply: not calm either
+            unchecked = len(checkable) < len(mine)
+            if unchecked:
+                notes[0] += ": not assessed until the value before treatment is known (give the baseline)"
+            findings.append(Finding(analyte, value, vocab[analyte]["unit"], NOT_ASSESSED if unchecked else calm,
+                                    notes=tuple(notes), baseline=base, unassessed="no_baseline" if unchecked else ""))
             continue
         worst = max(crossed, key=lambda t: severity(getattr(t, phase)))
         action = getattr(worst, phase)
@@ -174,9 +217,33 @@ def evaluate_labs(
             analyte, value, vocab[analyte]["unit"], action, worst, tuple(crossed),
             resume=worst.resume if action in ("interrupt", "do_not_start") else "", notes=tuple(notes), baseline=base,
         ))
-    overall = max((f.action for f in findings), key=severity, default=calm)
+    overall = max((f.action for f in findings), key=severity, default=NOT_ASSESSED)
     resume = tuple(dict.fromkeys(f.resume for f in findings if f.resume and f.action == overall))
+    unassessed = tuple(f.analyte for f in findings if f.action == NOT_ASSESSED)
     notes = ()
     if not values:
         notes = ("no values given",)
-    return LabReport(protocol.drug, protocol.id, ind, before_start, tuple(findings), overall, resume, notes)
+    elif unassessed and overall != NOT_ASSESSED:
+        notes = (f"not assessed: {unassessed_text(findings)}",)
+    return LabReport(protocol.drug, protocol.id, ind, before_start, tuple(findings), overall, resume, notes,
+                     not_assessed=unassessed)
+
+
+def unassessed_text(findings) -> str:
+    """'check the label for platelets (no limit in this protocol); haemoglobin needs its value before treatment
+    (a fall-from-baseline rule)'"""
+    no_limit = [analyte_name(f.analyte) for f in findings if f.unassessed == "no_limit"]
+    no_base = [analyte_name(f.analyte) for f in findings if f.unassessed == "no_baseline"]
+    parts = []
+    if no_limit:
+        parts.append(f"check the label for {', '.join(no_limit)} (no limit in this protocol)")
+    if no_base:
+        parts.append(f"{', '.join(no_base)} {'needs its' if len(no_base) == 1 else 'need their'} value before "
+                     f"treatment (a fall-from-baseline rule could not be checked)")
+    return "; ".join(parts)
+
+
+def analyte_name(analyte: str) -> str:
+    """The short name used in sentences ('neutrophils', 'ALT/AST')."""
+    spec = vocabulary()["analytes"][analyte]
+    return spec.get("name", spec["label"])

@@ -13,6 +13,7 @@ from dateutil.relativedelta import relativedelta
 
 from jakplan.engine.conditions import Match, check_condition, effective_factors, match
 from jakplan.engine.dosing import course_for, dose_advice, risk_notes, unverified_for
+from jakplan.engine.renal import computed_factors
 from jakplan.errors import JakplanError
 from jakplan.model import Event, Patient, Plan, Protocol, Rule, Skip
 from jakplan.engine.timing import Occurrence, check_range, occurrences, pause_shift, relative_label, shift
@@ -121,7 +122,7 @@ def build_plan(protocol: Protocol, patient: Patient, start: dt.date, months: int
     _check_request(protocol, patient, months)
     check_range(start, months)
     end = horizon_end(start, months)
-    factors = effective_factors(patient.factors, start)
+    factors, derived = computed_factors(effective_factors(patient.factors, start))
     course = course_for(protocol, patient)
     course_end = shift(start, course.length) - dt.timedelta(days=1) if course else None
     last_day = min(end, course_end) if course_end else end
@@ -150,5 +151,5 @@ def build_plan(protocol: Protocol, patient: Patient, start: dt.date, months: int
         end=end + dt.timedelta(days=paused), months=months, events=tuple(events), skipped=tuple(skipped),
         patient=Patient(patient.indication, factors), dose=dose_advice(protocol, patient, factors),
         risks=risk_notes(protocol, patient, factors), course=course, course_end=course_end,
-        unverified=unverified_for(protocol, patient, factors), pauses=tuple(pauses),
+        unverified=unverified_for(protocol, patient, factors), pauses=tuple(pauses), derived=derived,
     )

@@ -235,7 +235,7 @@ def track(plan: Plan, history: History, today: dt.date) -> Status:
     if plan.pauses != pauses:
         from jakplan.engine.plan import build_plan
 
-        plan = build_plan(plan.protocol, plan.patient, plan.start, plan.months, pauses)._replace(identity=plan.identity)
+        plan = build_plan(plan.protocol, plan.patient, plan.start, plan.months, pauses)._replace(identity=plan.identity, derived=plan.derived)
     closed = tuple(p for p in pauses if p.end is not None)
     skipped = {s.rule for s in plan.skipped}
     applicable = {r.id: r for r in plan.protocol.rules if r.id not in skipped}
@@ -278,11 +278,12 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
 
     A record dated before the start is judged by the before-start actions, later ones by the during-treatment
     actions; thresholds that compare with a baseline use the last values recorded before the start date.
-    Only values that call for something other than continuing are returned.
+    Only values that call for something other than continuing are returned, including values the protocol
+    gives no limit for (``not_assessed``: never silently fine).
     """
     if not history.labs:
         return []
-    from jakplan.engine.labs import action_label, evaluate_labs
+    from jakplan.engine.labs import CALM, action_label, evaluate_labs
     from jakplan.catalog.vocab import vocabulary
 
     labs = sorted(history.labs, key=lambda r: r.on)
@@ -295,20 +296,37 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
                 baseline[a] = v
     analytes = vocabulary()["analytes"]
     out = []
+    crossed_on: dict[str, dt.date] = {}  # threshold id -> the last earlier day a result crossed it
     for rec in labs:
         before = rec.on < plan.start
         report = evaluate_labs(plan.protocol, dict(rec.values), before_start=before,
                                baseline=None if before else baseline, indication=plan.indication)
         for f in report.findings:
-            if f.action in ("continue", "ok_to_start") or f.threshold is None:
+            if f.action in CALM:
                 continue
             label = analytes.get(f.analyte, {}).get("label", f.analyte)
-            text = f"{label} {f.value:g} {f.unit} on {rec.on}: {f.threshold.text()} -> {action_label(f.action)}"
-            if f.resume:
-                text += f"; resume {f.resume}"
-            for n in f.notes:
-                text += f"; {n}"
-            text += f" [{f.threshold.citation.text()}]"
+            if f.threshold is None:  # fail closed: no limit in this protocol is not "fine"
+                text = f"{label} {f.value:g} {f.unit} on {rec.on}: not assessed: " + "; ".join(f.notes)
+            else:
+                text = f"{label} {f.value:g} {f.unit} on {rec.on}: {f.threshold.text()} -> {action_label(f.action)}"
+                if f.resume:
+                    text += f"; resume {f.resume}"
+                notes = list(f.notes)
+                if f.threshold.confirm:
+                    earlier = crossed_on.get(f.threshold.id)
+                    if earlier is not None:  # the repeat confirms the earlier result
+                        notes = [n for n in notes if n != "confirm on a repeat test before acting"]
+                        notes.insert(0, f"confirmed: the result on {earlier} crossed it too")
+                    else:
+                        notes = [n if n != "confirm on a repeat test before acting" else
+                                 "confirm on a repeat test before acting (not yet confirmed: record the repeat)"
+                                 for n in notes]
+                for n in notes:
+                    text += f"; {n}"
+                text += f" [{f.threshold.citation.text()}]"
             out.append(LabAction(on=rec.on, analyte=f.analyte, value=f.value, text=text, action=f.action,
                                  current=latest.get(f.analyte) == rec.on, detail=f.as_dict()))
+        for f in report.findings:
+            for t in f.crossed:
+                crossed_on[t.id] = rec.on
     return out

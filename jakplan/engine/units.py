@@ -28,11 +28,17 @@ _COUNT = {
 _HB = {"g/dl": 1.0, "g/l": 0.1}
 _ULN = {"xuln": 1.0, "uln": 1.0, "×uln": 1.0, "x": 1.0}
 _EGFR = {"ml/min/1.73m2": 1.0, "ml/min/1.73m²": 1.0, "ml/min": 1.0}
-FAMILIES = {"anc": _COUNT, "alc": _COUNT, "platelets": _COUNT, "hb": _HB, "alt_uln": _ULN, "egfr": _EGFR}
+_CRCL = {"ml/min": 1.0}
+_KG = {"kg": 1.0}
+_ENZYME = {"u/l", "iu/l", "ui/l"}
+"""Enzyme activity units: converted to x ULN only with the laboratory's upper limit of normal (same unit)."""
+FAMILIES = {"anc": _COUNT, "alc": _COUNT, "platelets": _COUNT, "hb": _HB, "alt_uln": _ULN, "egfr": _EGFR,
+            "crcl": _CRCL, "weight": _KG}
 UNIT_NAMES = {
     "anc": "10^9/L, cells/mm3 or cells/uL (= /mm3)", "alc": "10^9/L, cells/mm3 or cells/uL (= /mm3)",
-    "platelets": "10^9/L, 10^3/uL or cells/mm3", "hb": "g/dL or g/L", "alt_uln": "x ULN",
-    "egfr": "mL/min/1.73m2",
+    "platelets": "10^9/L, 10^3/uL or cells/mm3", "hb": "g/dL or g/L",
+    "alt_uln": "x ULN, or U/L with the upper limit of normal given (--alt-uln)",
+    "egfr": "mL/min/1.73m2", "crcl": "mL/min", "weight": "kg",
 }
 # a readable spelling for each alternative a bare number might have been meant in
 _ALTERNATIVES = {"anc": [("/mm3", 1e-3)], "alc": [("/mm3", 1e-3)], "platelets": [("/mm3", 1e-3)], "hb": [("g/L", 0.1)]}
@@ -64,8 +70,11 @@ def plausible(analyte: str) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def parse_value(analyte: str, text: str | float, option: str | None = None) -> Measurement:
-    """'1200/mm3' -> 1.2 (10^9/L). Raises JakplanError naming the option for anything it cannot accept."""
+def parse_value(analyte: str, text: str | float, option: str | None = None, uln: float | str | None = None) -> Measurement:
+    """'1200/mm3' -> 1.2 (10^9/L). Raises JakplanError naming the option for anything it cannot accept.
+
+    ``uln``: the laboratory's upper limit of normal in U/L, needed (and only used) for ALT/AST given in U/L:
+    '120U/L' with uln 40 -> 3 x ULN."""
     vocab = vocabulary()["analytes"]
     if analyte not in vocab:
         raise JakplanError(f"unknown analyte '{analyte}'; known: {', '.join(sorted(vocab))}")
@@ -80,16 +89,18 @@ def parse_value(analyte: str, text: str | float, option: str | None = None) -> M
     number = float(m.group(1))
     unit_text = m.group(2)
     key = unit_text.lower().replace(" ", "")
-    family = FAMILIES[analyte]
+    family = FAMILIES.get(analyte, {})
+    if not math.isfinite(number):
+        raise JakplanError(f"{opt} '{raw}' is not a finite number")
     if not unit_text:
         factor = 1.0
     elif key in family:
         factor = family[key]
+    elif analyte == "alt_uln" and key in _ENZYME:
+        factor = 1.0 / _uln(uln, opt, raw)
     else:
         raise JakplanError(f"{opt} '{raw}': unit '{unit_text}' is not one jakplan converts for {analyte_label(analyte).lower()}; "
                            f"use {UNIT_NAMES[analyte]}")
-    if not math.isfinite(number):
-        raise JakplanError(f"{opt} '{raw}' is not a finite number")
     if number < 0:
         raise JakplanError(f"{opt} '{raw}': {analyte_label(analyte).lower()} cannot be negative")
     value = number * factor
@@ -106,4 +117,19 @@ def parse_value(analyte: str, text: str | float, option: str | None = None) -> M
             hint = " in any unit jakplan knows"
         raise JakplanError(f"{opt} '{raw}' = {shown} is impossible for {analyte_label(analyte).lower()} "
                            f"(possible: {lo:g} to {hi:g} {canonical}){hint}")
-    return Measurement(analyte, round(value, 6), canonical, raw.strip())
+    given = raw.strip() + (f" (ULN {_uln(uln, opt, raw):g} U/L)" if analyte == "alt_uln" and key in _ENZYME else "")
+    return Measurement(analyte, round(value, 6), canonical, given)
+
+
+def _uln(uln: float | str | None, opt: str, raw: str) -> float:
+    if uln is None:
+        raise JakplanError(f"{opt} '{raw}' is in U/L: give the laboratory's upper limit of normal too "
+                           f"(--alt-uln 40, or uln=40), or give the value as a multiple of it (e.g. 3.5)")
+    try:
+        val = float(str(uln).strip().removesuffix("U/L").removesuffix("u/l").strip())
+    except ValueError:
+        raise JakplanError(f"upper limit of normal '{uln}' is not a number (U/L)") from None
+    if not math.isfinite(val) or not 5 <= val <= 200:
+        raise JakplanError(f"upper limit of normal '{uln}' U/L is not a laboratory's ALT/AST upper limit "
+                           f"(jakplan accepts 5 to 200 U/L)")
+    return val

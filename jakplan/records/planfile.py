@@ -54,7 +54,11 @@ from jakplan.catalog.vocab import vocabulary
 LOCK_TIMEOUT = 10.0
 """Seconds a command waits for another jakplan command to finish with the same plan file."""
 
-_RESERVED_LAB_KEYS = ("on", "note")
+_RESERVED_LAB_KEYS = ("on", "note", "added")
+STAMP = "added"
+"""Each entry jakplan writes carries the moment it was added (``added = 2024-07-29T10:15:02.123456``), so that
+`jakplan undo` can remove the last one; a resume adds ``resumed`` to its pause. Hand-written entries may omit
+them."""
 
 
 @dataclass
@@ -91,15 +95,29 @@ class PlanFile:
         entry: dict[str, Any] = {"rule": rule, "on": on}
         if note:
             entry["note"] = note
+        entry[STAMP] = self._stamp()
         self._aot("done").append(entry)
         rec = Done(rule, on, note)
         self.history = History(self.history.done + (rec,), self.history.labs, self.history.pauses)
         return rec
 
+    def _stamp(self) -> dt.datetime:
+        """A moment later than any stamp in the file (two entries of one command never tie)."""
+        now = dt.datetime.now().replace(tzinfo=None)
+        last = max((st for st, _, _ in stamped_entries(self._doc)), default=None)
+        if last is not None and now <= last:
+            now = last + dt.timedelta(microseconds=1)
+        return now
+
     def add_lab(self, on: dt.date, values: dict[str, float], note: str = "") -> LabRecord:
+        same = sorted(a for rec in self.history.labs if rec.on == on for a in rec.values if a in values)
+        if same:
+            raise JakplanError(f"{self.path}: {', '.join(same)} already recorded on {on}; nothing recorded "
+                               f"(remove the earlier entry with `jakplan undo {self.path}` or edit the file)")
         entry: dict[str, Any] = {"on": on, **values}
         if note:
             entry["note"] = note
+        entry[STAMP] = self._stamp()
         self._aot("lab").append(entry)
         rec = LabRecord(on, dict(values), note)
         self.history = History(self.history.done, self.history.labs + (rec,), self.history.pauses)
@@ -116,7 +134,7 @@ class PlanFile:
             raise JakplanError(f"{self.path}: a pause cannot begin ({on}) before the previous one ended ({last})")
         if not reason.strip():
             raise JakplanError("--reason is empty; say why treatment is paused")
-        self._aot("pause").append({"from": on, "reason": reason})
+        self._aot("pause").append({"from": on, "reason": reason, STAMP: self._stamp()})
         rec = Pause(on, None, reason)
         self.history = History(self.history.done, self.history.labs, self.history.pauses + (rec,))
         return rec
@@ -129,11 +147,58 @@ class PlanFile:
             raise JakplanError(f"{self.path}: cannot resume on {on}, before the pause began ({open_p.start})")
         idx = self.history.pauses.index(open_p)
         self._aot("pause")[idx]["to"] = on
+        self._aot("pause")[idx]["resumed"] = self._stamp()
         rec = Pause(open_p.start, on, open_p.reason)
         pauses = list(self.history.pauses)
         pauses[idx] = rec
         self.history = History(self.history.done, self.history.labs, tuple(pauses))
         return rec
+
+
+    def undo_last(self) -> str:
+        """Remove the last entry jakplan added (a done check, lab values or a pause; for a resume, the resume)
+        and return what was removed, in words."""
+        entries = stamped_entries(self._doc)
+        if not entries:
+            raise JakplanError(f"{self.path}: nothing to undo (no entry recorded by jakplan; entries written by "
+                               f"hand have no '{STAMP}' time: edit the file)")
+        _, key, idx = max(entries)
+        if key == "resumed":
+            entry = self._doc["pause"][idx]
+            what = f"the resume on {entry['to']} of the pause from {entry['from']} (the pause is open again)"
+            del entry["to"]
+            del entry["resumed"]
+            return what
+        table = self._doc[key]
+        entry = table[idx]
+        if key == "done":
+            what = f"{entry['rule']} done {entry['on']}"
+        elif key == "lab":
+            vals = ", ".join(f"{k} {v:g}" for k, v in entry.items() if k not in _RESERVED_LAB_KEYS)
+            what = f"lab values on {entry['on']}: {vals}"
+        else:
+            what = f"the pause from {entry['from']}" + (f" ({entry['reason']})" if entry.get("reason") else "")
+            if "to" in entry:
+                what += f" to {entry['to']}"
+        del table[idx]
+        if len(table) == 0:
+            del self._doc[key]
+        return what
+
+
+def stamped_entries(doc: Any) -> list[tuple[dt.datetime, str, int]]:
+    """(moment, table or 'resumed', index) of every entry that carries jakplan's stamp."""
+    out = []
+    if doc is None:
+        return out
+    for key in ("done", "lab", "pause"):
+        for i, e in enumerate(doc.get(key, [])):
+            st = e.get(STAMP)
+            if isinstance(st, dt.datetime):
+                out.append((st.replace(tzinfo=None), key, i))
+            if key == "pause" and isinstance(e.get("resumed"), dt.datetime):
+                out.append((e["resumed"].replace(tzinfo=None), "resumed", i))
+    return out
 
 
 # -- reading and validating ----------------------------------------------------------------------------
@@ -168,12 +233,23 @@ def _entries(raw: dict, key: str, where: str) -> list[dict]:
 
 
 def check_lab_value(analyte: str, value: Any, where: str) -> float:
+    """A value read from a plan file: a number in the canonical unit, through the one lab-value path
+    (:func:`jakplan.records.labvalues.lab_value`: the same refusals as `labs` and `record --lab`)."""
+    from jakplan.records.labvalues import lab_value
+
     analytes = vocabulary()["analytes"]
     if analyte not in analytes:
         raise JakplanError(f"{where}: unknown lab analyte '{analyte}'; known: {', '.join(sorted(analytes))}")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
-        raise JakplanError(f"{where}: {analyte} must be a number >= 0 (in {analytes[analyte]['unit']}), not {value!r}")
-    return float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise JakplanError(f"{where}: {analyte} must be a number (in {analytes[analyte]['unit']}), not {value!r}")
+    return lab_value(analyte, value, where=f"{where}: {analyte}")
+
+
+def _check_stamps(entry: dict, where: str, keys=(STAMP,)) -> None:
+    for key in keys:
+        if key in entry and not isinstance(entry[key], dt.datetime):
+            raise JakplanError(f"{where}: field '{key}' must be a date and time (when jakplan added the entry), "
+                               f"not {entry[key]!r}")
 
 
 def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> History:
@@ -183,27 +259,34 @@ def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> Histor
         rule = _text(e, "rule", w, required=True)
         if "on" not in e:
             raise JakplanError(f"{w}: field 'on' is missing")
-        extra = set(e) - {"rule", "on", "note"}
+        extra = set(e) - {"rule", "on", "note", STAMP}
         if extra:
             raise JakplanError(f"{w}: unknown field(s): {', '.join(sorted(extra))}")
+        _check_stamps(e, w)
         done.append(Done(rule, _date(e["on"], w, "on"), _text(e, "note", w)))
     labs = []
     for i, e in enumerate(_entries(raw, "lab", where), start=1):
         w = f"{where}: lab #{i}"
         if "on" not in e:
             raise JakplanError(f"{w}: field 'on' is missing")
+        _check_stamps(e, w)
         values = {k: check_lab_value(k, v, w) for k, v in e.items() if k not in _RESERVED_LAB_KEYS}
         if not values:
             raise JakplanError(f"{w}: no lab values (write e.g. anc = 1.8)")
-        labs.append(LabRecord(_date(e["on"], w, "on"), values, _text(e, "note", w)))
+        rec = LabRecord(_date(e["on"], w, "on"), values, _text(e, "note", w))
+        twice = sorted(a for other in labs if other.on == rec.on for a in other.values if a in values)
+        if twice:
+            raise JakplanError(f"{w}: {', '.join(twice)} recorded twice on {rec.on}; keep one entry")
+        labs.append(rec)
     pauses: list[Pause] = []
     for i, e in enumerate(_entries(raw, "pause", where), start=1):
         w = f"{where}: pause #{i}"
         if "from" not in e:
             raise JakplanError(f"{w}: field 'from' is missing")
-        extra = set(e) - {"from", "to", "reason"}
+        extra = set(e) - {"from", "to", "reason", STAMP, "resumed"}
         if extra:
             raise JakplanError(f"{w}: unknown field(s): {', '.join(sorted(extra))}")
+        _check_stamps(e, w, (STAMP, "resumed"))
         p = Pause(_date(e["from"], w, "from"), _date(e["to"], w, "to") if "to" in e else None, _text(e, "reason", w))
         if p.start < start:
             raise JakplanError(f"{w}: 'from' {p.start} is before the start date {start}")

@@ -132,6 +132,29 @@ def threshold_item(th: Threshold, before_start: bool, indication: str = "") -> I
     return Item(text, tuple(details), (th.citation.source.id,))
 
 
+def unlimited_analytes(plan: Plan, checks: tuple[str, ...], before_start: bool) -> list[str]:
+    """The results of these tests for which the protocol gives no limit in this phase (fail closed: the
+    checklist says so instead of staying silent)."""
+    from jakplan.engine.labs import thresholds_for
+
+    vocab = vocabulary()["checks"]
+    phase = "before_start" if before_start else "during"
+    limited = {t.analyte for t in thresholds_for(plan.protocol, plan.indication) if getattr(t, phase)}
+    out: list[str] = []
+    for code in checks:
+        for analyte in vocab.get(code, {}).get("analytes", []):
+            if analyte not in limited and analyte not in out:
+                out.append(analyte)
+    return out
+
+
+def no_limit_item(plan: Plan, analytes: list[str], before_start: bool) -> str:
+    """'Not assessed: this protocol (baricitinib/us-label) gives no limit for platelets, ALT/AST during ...'"""
+    from jakplan.engine.labs import no_limit_text
+
+    return "Not assessed: " + no_limit_text(plan.protocol, analytes, before_start, plan.indication)
+
+
 class _Collector:
     """Items keyed so that a check due for two reasons is listed once, with both notes and sources."""
 
@@ -188,6 +211,9 @@ def build_checklist(plan: Plan, visit: Visit, context: tuple[str, ...] = ()) -> 
             if item is not None:
                 limits.add(th.id, item.text, item.details, item.sources[0])
                 cite(th.citation)
+        unlimited = unlimited_analytes(plan, tuple(tests.items), visit.before_start)
+        if unlimited:
+            limits.add("no-limit", no_limit_item(plan, unlimited, visit.before_start))
     for line in unverified_lines(plan):
         notes.add(f"unverified:{line}", line)
     if plan.dose is not None:  # the patient box cites these ([S1] ...): list them with the sources
@@ -352,6 +378,7 @@ ul.ref li { line-height: 1.15; }
 #patient + ul .detail { font-size: 8pt; }
 ul.inline .detail { display: inline; }
 ul.inline .detail::before { content: " - "; }
+.opt { white-space: nowrap; }
 ul { list-style: none; margin: 0; padding: 0; }
 li { margin: 0 0 2pt 0; break-inside: avoid; page-break-inside: avoid; display: flex; gap: 6pt; }
 li .box { flex: 0 0 auto; width: 10pt; height: 10pt; border: 1.2pt solid #000; margin-top: 1pt; }
@@ -375,7 +402,10 @@ TWO_COLUMNS = ("tests", "ask", "actions")
 
 
 def _h(text: str) -> str:
-    return html.escape(text, quote=True)
+    """Escaped, with command-line options (--crcl) kept on one line: a page break inside '--' would read as '-'."""
+    import re
+
+    return re.sub(r"(--[a-z][a-z0-9-]*)", r'<span class="opt">\1</span>', html.escape(text, quote=True))
 
 
 def render_html(cl: Checklist) -> str:

@@ -86,7 +86,8 @@ def factor_text(name: str, value: Any) -> str:
 
 def patient_line(plan: Plan) -> str:
     factors = plan.patient.factors if plan.patient else {}
-    given = [factor_text(k, v) for k, v in factors.items() if v is not None]
+    kind = {dv.name: dv.kind + (f" {dv.on.isoformat()}" if dv.on else "") for dv in plan.derived}
+    given = [factor_text(k, v) + (f" ({kind[k]})" if k in kind else "") for k, v in factors.items() if v is not None]
     if not given:
         return "Patient: no patient factors given (age, kidney function, medicines ... change the dose and the checks)."
     return "Patient: " + "; ".join(given) + "."
@@ -123,30 +124,67 @@ def dose_lines(plan: Plan, tags: bool = True) -> list[str]:
     elif d.outcome == "check_label":
         out.append("Dose: check the current label: " + "; ".join(f"{u.topic}. {u.detail}" for u in d.check_label))
     elif d.outcome == "unknown" and any(dl.entry.outcome == "standard" for dl in d.possible):
-        factors = plan.patient.factors if plan.patient else {}
-        need = dict.fromkeys(factor_label(f) for dl in d.possible if dl.entry.outcome == "standard"
-                             for f in missing_factors(dl.entry.conditions, factors))
-        out.append(f"Dose: depends on {', '.join(need)} (not given); the label's doses are listed below.")
+        out.append(f"Dose: {depends_text(d)}; the label's doses are listed below.")
     elif d.outcome == "unknown":
         out.append("Dose: no dose entry of this protocol applies to this patient; check the current label.")
+    elif d.outcome == "standard" and d.missing:
+        out.append(f"Dose: {depends_text(d)}. If none of the changes below applies: {d.dose} ("
+                   + "; ".join(cite_short(r.entry.citation, tags) for r in d.reasons) + ")")
     elif d.outcome == "standard":
-        out.append(f"Dose: {d.dose} (" + "; ".join(cite_short(r.entry.citation, tags) for r in d.reasons) + ")")
+        out.append(f"Dose: {d.dose} (" + "; ".join(cite_short(r.entry.citation, tags) for r in d.reasons) + ")"
+                   + (f"; {unused_text(d)}" if d.unused else ""))
     elif d.conflict:
-        out.append("Dose: several adjustments apply with different doses; the prescriber decides how they combine:")
+        out.append("Dose: several adjustments apply with different doses; the prescriber decides how they combine"
+                   + (f" (and it may change further: {depends_text(d)})" if d.missing else "") + ":")
         out += [f"  {r.entry.dose}: {r.entry.why}, {cite_short(r.entry.citation, tags)}" for r in d.reasons]
     else:
         out.append(f"Dose: {d.dose}: " + "; ".join(
-            f"{r.entry.why}, {cite_short(r.entry.citation, tags)}" for r in d.reasons))
+            f"{r.entry.why}, {cite_short(r.entry.citation, tags)}" for r in d.reasons)
+            + (f"; may change further: {depends_text(d)}" if d.missing else (f"; {unused_text(d)}" if d.unused else "")))
+    if d.unused and "not used by this label" not in out[0]:
+        out.append(f"  {unused_text(d)[0].upper()}{unused_text(d)[1:]}.")
+    out += [f"  {line}" for line in derived_lines(plan)]  # computed or recorded values the dose used
     out += list(dict.fromkeys(f"  {r.entry.why + ': ' if r.entry.why and len(d.reasons) > 1 else ''}{n}"
                               for r in d.reasons for n in r.entry.notes))
     if d.possible:
         factors = plan.patient.factors if plan.patient else {}
         missing = dict.fromkeys(factor_label(f) for dl in d.possible for f in missing_factors(dl.entry.conditions, factors))
-        out.append(f"  Would change with {', '.join(missing)} (not given):")
+        if not (d.missing and "(not given)" in out[0]):  # else the headline has just said it
+            out.append(f"  Would change with {', '.join(missing)} (not given):")
         out += [f"    {g}" for g in _possible_groups(d.possible, tags)]
     for u, _ in d.check_label_possible:
         out.append(f"  Check the current label ({open_text(u.conditions, plan)}): {u.topic}. {u.detail}")
     return out
+
+
+MAX_FLAGS = 3
+"""Up to this many factors not given, the dose headline names the options to give."""
+
+
+def depends_text(d) -> str:
+    """'depends on creatinine clearance: give --crcl (eGFR is not used by this label)' from the dose advice."""
+    from jakplan.records.factors import factor_table
+
+    table = factor_table()
+    text = f"depends on {', '.join(factor_label(f) for f in d.missing)} (not given)"
+    if len(d.missing) <= MAX_FLAGS:  # name the options to give (a long list is left to the changes below)
+        flags = [table[f].flag + (" (or --age, --weight, --sex and --creatinine to compute it)" if f == "crcl" else "")
+                 for f in d.missing if f in table]
+        text += f": give {', '.join(flags)}"
+    if d.unused:
+        text += f"; {unused_text(d)}"
+    return text
+
+
+def unused_text(d) -> str:
+    names = [factor_label(f) for f in d.unused]
+    return f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'} not used by this label"
+
+
+def derived_lines(plan: Plan) -> list[str]:
+    """'creatinine clearance 52.3 mL/min: computed by Cockcroft-Gault ...' for each factor jakplan did not take
+    as typed."""
+    return [f"{factor_text(dv.name, dv.value)}: {dv.how}." for dv in plan.derived]
 
 
 def risk_lines(plan: Plan, tags: bool = True) -> list[str]:
@@ -267,6 +305,8 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "disclaimer": DISCLAIMER,
         "protocol_is_default": is_default_protocol(plan),
         "patient": patient_dict(plan),
+        "derived_factors": [{"factor": dv.name, "value": dv.value, "kind": dv.kind, "how": dv.how,
+                             "source": dv.source, "on": dv.on.isoformat() if dv.on else None} for dv in plan.derived],
         "dose": dose_dict(plan),
         "risk_notes": [
             {"id": rn.risk.id, "level": rn.risk.level, "text": rn.risk.text, "applies_if": open_texts(rn.open_conditions),
@@ -305,4 +345,7 @@ def dose_dict(plan: Plan) -> dict[str, Any] | None:
         "possible": [_dose_line_dict(r) for r in d.possible],
         "check_current_label": [{"topic": u.topic, "detail": u.detail} for u in d.check_label]
         + [{"topic": u.topic, "detail": u.detail, "applies_if": open_texts(oc)} for u, oc in d.check_label_possible],
+        "settled": d.settled,
+        "depends_on_not_given": list(d.missing),
+        "not_used_by_label": list(d.unused),
     }

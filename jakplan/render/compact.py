@@ -222,6 +222,9 @@ def header_lines(plan: Plan) -> list[str]:
     dl = dose_lines(plan, tags=False)
     if dl:
         out.append(dl[0])
+        from jakplan.render.common import derived_lines
+
+        out += derived_lines(plan)  # a computed or recorded value behind the dose is always labelled
         if plan.dose and plan.dose.conflict:
             out += ["  - " + ln.strip() for ln in dl[1:] if ln.startswith("  ") and not ln.startswith("    ")
                     and not ln.strip().startswith(("Would change", "Check the current label"))]

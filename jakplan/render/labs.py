@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jakplan.engine.labs import LabReport, action_label
+from jakplan.engine.labs import CALM, NOT_ASSESSED, LabReport, action_label, unassessed_text
 from jakplan.model import Protocol
 from jakplan.catalog.vocab import drugs, vocabulary
 from jakplan.render.common import DISCLAIMER, cite_short
@@ -18,11 +18,16 @@ def _heading(report: LabReport, proto: Protocol) -> str:
 
 
 def verdict_line(report: LabReport) -> str:
+    if report.action == NOT_ASSESSED:
+        return f"Overall: Not assessed: {unassessed_text(report.findings) or 'no values given'}."
     line = f"Overall: {action_label(report.action)}"
     if report.resume:
         verb = "may start" if report.action == "do_not_start" else "may resume"
         line += f"; {verb} " + " and ".join(report.resume)
-    return line + "."
+    line += "."
+    if report.not_assessed:
+        line += f" Not assessed: {unassessed_text(report.findings)}."
+    return line
 
 
 def _rows(report: LabReport, shown: dict[str, str]) -> list[list[str]]:
@@ -38,8 +43,9 @@ def _rows(report: LabReport, shown: dict[str, str]) -> list[list[str]]:
         action = action_label(f.action)
         if f.resume:
             action += f"; {'start' if f.action == 'do_not_start' else 'resume'} {f.resume}"
-        why = f.threshold.text() if f.threshold else "no threshold crossed"
-        extra = "; ".join(f.notes)
+        why = f.threshold.text() if f.threshold else (
+            f.notes[0] if f.action == NOT_ASSESSED else "no threshold crossed")
+        extra = "; ".join(f.notes[1:] if f.action == NOT_ASSESSED else f.notes)
         rows.append([vocab[f.analyte]["label"], value, action, why + (f" ({extra})" if extra else ""),
                      cite_short(f.citation) if f.citation else ""])
     return rows
@@ -56,7 +62,7 @@ def render_labs_terminal(report: LabReport, proto: Protocol, shown: dict[str, st
     for row in _rows(report, shown):
         table.add_row(*row)
     console.print(table)
-    style = "bold" if report.action in ("continue", "ok_to_start") else "bold red"
+    style = "bold" if report.action in CALM else "bold red"
     console.print(Text(verdict_line(report), style=style))
     console.print(Text(DISCLAIMER, style="bold"))
 

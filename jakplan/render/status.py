@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jakplan.engine.tracking import Item, Status
-from jakplan.render.common import DISCLAIMER, check_label, drug_name, indication_name
+from jakplan.render.common import DISCLAIMER, check_label, derived_lines, dose_dict, dose_lines, drug_name, indication_name
 
 SECTIONS = (
     ("overdue", "Overdue"),
@@ -61,6 +61,9 @@ def status_dict(st: Status, file: str = "") -> dict[str, Any]:
     from jakplan.render.nextvisit import status_summary
 
     out["summary"] = status_summary(st)
+    out["dose"] = dose_dict(plan)
+    out["derived_factors"] = [{"factor": dv.name, "value": dv.value, "kind": dv.kind, "how": dv.how,
+                               "on": dv.on.isoformat() if dv.on else None} for dv in plan.derived]
     for key, _ in SECTIONS:
         out[key] = [item_dict(i) for i in section_items(st, key)]
     out["lab_actions"] = [
@@ -97,6 +100,12 @@ def render_status(st: Status, console, file: str = "") -> None:
 
     console.print(Text(status_summary(st), style="bold"))
     console.print(f"Start {plan.start.isoformat()}, protocol {plan.drug}/{plan.protocol.id}; status on {st.today.isoformat()}")
+    dose = dose_lines(plan)
+    if dose:  # the dose on the status day: a recorded eGFR, creatinine clearance or weight changes it
+        console.print(Text(dose[0], style="bold" if plan.dose.settled else "bold yellow"))
+    for line in dose[1:]:
+        if line.strip() in derived_lines(plan):  # a recorded or computed value behind the dose
+            console.print(Text(line, style="dim"))
     for note in st.notes:
         console.print(Text(note, style="yellow"))
 
@@ -129,7 +138,7 @@ def render_status(st: Status, console, file: str = "") -> None:
         console.print(table)
 
     if st.lab_actions:
-        console.print(Text("Lab results that call for action (protocol thresholds):", style="bold"))
+        console.print(Text("Lab results that call for action, or that this protocol gives no limit for:", style="bold"))
         for a in st.lab_actions:
             style = "bold red" if a.current else "dim"
             console.print(Text(f"  {a.on.isoformat()}: {a.text}" + ("" if a.current else " (earlier result)"), style=style))
