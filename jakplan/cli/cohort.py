@@ -9,6 +9,7 @@ import typer
 
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, make_console, parse_date, write_stdout
+from jakplan.cli.guard import echo_err, error_line
 
 cohort_app = typer.Typer(help="A clinic's patients at once: who is due, and calendars for everyone.",
                          no_args_is_help=True, rich_markup_mode=None)
@@ -68,7 +69,7 @@ def due(
                 if not res.ok:
                     bad += 1
                     errors.append(res)
-                    typer.echo(f"Error: {res.message}", err=True)
+                    echo_err(error_line(res.message))
                     continue
                 if res.detail["overdue"]:
                     overdue_patients += 1
@@ -153,7 +154,7 @@ def export(
                 else:
                     bad += 1
                     failed.append(res)
-                    typer.echo(f"Error: {res.message}", err=True)
+                    echo_err(error_line(res.message))
         _export_table(csv_file, out, formats, ok, files, events, failed)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)

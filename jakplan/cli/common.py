@@ -31,13 +31,19 @@ class Format(str, Enum):
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    typer.echo(f"Error: {message}", err=True)
+    """``Error: <message>`` on one line of stderr (control characters escaped), then exit ``code``."""
+    from jakplan.cli.guard import echo_err, error_line
+
+    echo_err(error_line(message))
     raise typer.Exit(code)
 
 
 @contextlib.contextmanager
 def clean_errors() -> Iterator[None]:
-    """Turn a JakplanError into one line on stderr and a non-zero exit (never a traceback)."""
+    """Turn a JakplanError into one line on stderr and exit 2 (never a traceback).
+
+    Anything else that escapes a command is handled by :mod:`jakplan.cli.guard` (stdout errors, Ctrl-C, and
+    the last-resort "internal error ... please report", exit 70)."""
     try:
         yield
     except JakplanError as exc:

@@ -47,7 +47,7 @@ from typing import Any, Iterator
 
 from jakplan.errors import JakplanError
 from jakplan.history import Done, History, LabRecord, Pause
-from jakplan.fileio import atomic_write, read_bytes
+from jakplan.fileio import atomic_write, read_bytes, write_target
 from jakplan.records.profile import Profile, profile_from_dict
 from jakplan.catalog.vocab import vocabulary
 
@@ -226,6 +226,8 @@ def planfile_from_text(text: str, path: Path, need_start: bool = True) -> PlanFi
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise JakplanError(f"{where}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise JakplanError(f"{where}: not valid TOML: nested too deeply") from None
     profile = profile_from_dict(raw, where, path)
     if profile.start is None:
         if need_start or any(k in raw for k in ("done", "lab", "pause")):
@@ -266,7 +268,7 @@ def file_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterato
     except ImportError:  # not a POSIX system
         raise JakplanError("changing a plan file needs POSIX file locking (Linux, macOS, BSD)") from None
 
-    target = Path(path)
+    target = write_target(Path(path))  # a symlinked plan file shares the lock of the file it points to
     lp = lock_path(target)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
@@ -315,7 +317,10 @@ def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Ite
     with file_lock(p, timeout):
         text = _read_text(p)
         pf = planfile_from_text(text, p)
-        pf._doc = tomlkit.parse(text)
+        try:
+            pf._doc = tomlkit.parse(text)
+        except Exception as exc:  # read by tomllib, yet not by tomlkit: refuse, change nothing
+            raise JakplanError(f"{p}: cannot be edited safely (the TOML editor refuses it: {type(exc).__name__})") from None
         yield pf
         _save(pf)
         pf._doc = None
