@@ -172,12 +172,6 @@ def clean_stale_temps(folder: str | os.PathLike) -> int:
     return n
 
 
-def _new_temp(folder: Path, name: str) -> tuple[int, str]:
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}{TMP_MARK}{os.getpid()}-", suffix="", dir=folder)
-    _live_temps.add(tmp)
-    return fd, tmp
-
-
 def _drop_temp(tmp: str) -> None:
     try:
         os.unlink(tmp)
@@ -208,6 +202,13 @@ def signals_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _new_temp(folder: Path, name: str) -> tuple[int, str]:
+    with signals_held():  # a SIGTERM handler that removes our temporary files must know of this one
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}{TMP_MARK}{os.getpid()}-", suffix="", dir=folder)
+        _live_temps.add(tmp)
+    return fd, tmp
 
 
 # -- writing --------------------------------------------------------------------------------------------

@@ -139,5 +139,44 @@ class GuardedGroup(TyperGroup):
         code = run_guarded(lambda: super(GuardedGroup, self).main(
             args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra))
         if standalone_mode:
+            try:  # the command is over: a late Ctrl-C must not turn the exit into a traceback
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+            except (ValueError, OSError):
+                pass
             sys.exit(code)
         return code
+
+
+class GentleStop:
+    """Ctrl-C for a long run (``cohort export``): the first one asks the run to stop after the work in hand
+    (``stop()`` turns True and one line says so), a second one stops at once (KeyboardInterrupt: exit 130,
+    temporary files removed, no traceback). Used as a context manager; outside the main thread it does nothing."""
+
+    def __init__(self, what: str = "the patient in hand"):
+        self.what = what
+        self.requested = False
+        self._old = None
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def _handler(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        echo_err(f"Interrupted: finishing {self.what}, then stopping (Ctrl-C again to stop at once).")
+
+    def __enter__(self) -> "GentleStop":
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._old = signal.signal(signal.SIGINT, self._handler)
+            except (ValueError, OSError):
+                self._old = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._old is not None:
+            try:
+                signal.signal(signal.SIGINT, self._old)
+            except (ValueError, OSError):
+                pass
