@@ -87,7 +87,7 @@ def test_create_never_overwrites(tmp_path):
     ("jakplan = 1\nstart = 2024-05-01\n[[done]]\nrule = 'x'\n", "done #1: field 'on' is missing"),
     ("jakplan = 1\nstart = 2024-05-01\n[[done]]\nrule = 'x'\non = 'soon'\n", "done #1: field 'on' must be a date"),
     ("jakplan = 1\nstart = 2024-05-01\n[[lab]]\non = 2024-06-01\nneutrophils = 1.0\n", "lab #1: unknown lab analyte 'neutrophils'"),
-    ("jakplan = 1\nstart = 2024-05-01\n[[lab]]\non = 2024-06-01\nanc = -1\n", "lab #1: anc must be a number >= 0"),
+    ("jakplan = 1\nstart = 2024-05-01\n[[lab]]\non = 2024-06-01\nanc = -1\n", "lab #1: anc must be a number from 0 to"),
     ("jakplan = 1\nstart = 2024-05-01\n[[pause]]\nfrom = 2024-06-10\nto = 2024-06-01\n", "pause #1: 'to' 2024-06-01 is before 'from'"),
     ("jakplan = 1\nstart = 2024-05-01\n[[pause]]\nfrom = 2024-04-10\n", "pause #1: 'from' 2024-04-10 is before the start date"),
     ("jakplan = 1\nstart = 2024-05-01\n[[pause]]\nfrom = 2024-06-01\n[[pause]]\nfrom = 2024-07-01\n",

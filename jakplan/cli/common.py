@@ -63,8 +63,9 @@ def make_console(**kwargs):
 
     Markup, emoji codes and highlighting are off: every string jakplan prints is data (titles, citations
     such as "[S1]"), never rich markup, and parsing it as markup would be both slower and wrong.
+    Control characters in what it prints are removed (:func:`jakplan.render.escape.safe_console`).
     """
-    from rich.console import Console
+    from jakplan.render.escape import safe_console
 
     import os
 
@@ -72,8 +73,12 @@ def make_console(**kwargs):
         kwargs.setdefault(key, False)
     if os.environ.get("NO_COLOR"):  # https://no-color.org, or --no-color: no colour and no bold either
         kwargs.setdefault("color_system", None)
-    return Console(**kwargs)
+    return safe_console(**kwargs)
 
 
 def write_stdout(text: str) -> None:
+    """Print ``text`` (and a final newline); control characters other than line ends and tabs are removed."""
+    from jakplan.render.escape import strip_output_controls
+
+    text = strip_output_controls(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

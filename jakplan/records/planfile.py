@@ -37,6 +37,7 @@ the result parses back, and replaces the file atomically (temp file + fsync + re
 from __future__ import annotations
 
 import contextlib
+import math
 import datetime as dt
 import os
 import time
@@ -86,6 +87,7 @@ class PlanFile:
         return self._doc[key]
 
     def add_done(self, rule: str, on: dt.date, note: str = "") -> Done:
+        plain_text(note, "--note")
         if any(d.rule == rule and d.on == on for d in self.history.done):
             raise JakplanError(f"{self.path}: {rule} is already recorded as done on {on}")
         entry: dict[str, Any] = {"rule": rule, "on": on}
@@ -97,6 +99,7 @@ class PlanFile:
         return rec
 
     def add_lab(self, on: dt.date, values: dict[str, float], note: str = "") -> LabRecord:
+        plain_text(note, "--note")
         entry: dict[str, Any] = {"on": on, **values}
         if note:
             entry["note"] = note
@@ -106,6 +109,7 @@ class PlanFile:
         return rec
 
     def start_pause(self, on: dt.date, reason: str) -> Pause:
+        plain_text(reason, "--reason")
         open_p = self.history.open_pause
         if open_p is not None:
             raise JakplanError(f"{self.path}: treatment is already paused since {open_p.start}; resume it first")
@@ -157,7 +161,22 @@ def _text(entry: dict, key: str, where: str, required: bool = False) -> str:
         return ""
     if not isinstance(entry[key], str):
         raise JakplanError(f"{where}: field '{key}' must be text, not {entry[key]!r}")
-    return entry[key]
+    return plain_text(entry[key], f"{where}: field '{key}'")
+
+
+MAX_TEXT = 2000
+"""The longest note or reason a plan file keeps (characters)."""
+
+
+def plain_text(value: str, what: str) -> str:
+    """A note, reason or rule id as one line of plain text: control characters and overlong text refused."""
+    from jakplan.render.escape import has_controls, shown
+
+    if has_controls(value):
+        raise JakplanError(f"{what} {shown(value)} holds a control character or line break; write one line of plain text")
+    if len(value) > MAX_TEXT:
+        raise JakplanError(f"{what} is {len(value)} characters long; at most {MAX_TEXT}")
+    return value
 
 
 def _entries(raw: dict, key: str, where: str) -> list[dict]:
@@ -167,12 +186,18 @@ def _entries(raw: dict, key: str, where: str) -> list[dict]:
     return val
 
 
+MAX_LAB_VALUE = 1e6
+"""No recorded lab value is larger (in the analyte's canonical unit); NaN and infinities are refused."""
+
+
 def check_lab_value(analyte: str, value: Any, where: str) -> float:
     analytes = vocabulary()["analytes"]
     if analyte not in analytes:
         raise JakplanError(f"{where}: unknown lab analyte '{analyte}'; known: {', '.join(sorted(analytes))}")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
-        raise JakplanError(f"{where}: {analyte} must be a number >= 0 (in {analytes[analyte]['unit']}), not {value!r}")
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or not 0 <= value <= MAX_LAB_VALUE):
+        raise JakplanError(f"{where}: {analyte} must be a number from 0 to {MAX_LAB_VALUE:g} "
+                           f"(in {analytes[analyte]['unit']}), not {value!r}")
     return float(value)
 
 
