@@ -253,6 +253,15 @@ def _folder(target: Path, shown: Path) -> Path:
     return folder
 
 
+def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Would :func:`atomic_write` accept ``path``? The real target (symlinks followed), or a one-line error."""
+    shown = Path(path)
+    target = write_target(shown)
+    _check_target(target, shown, overwrite)
+    _folder(target, shown)
+    return target
+
+
 def write_group(items: list[tuple[str | os.PathLike, bytes | str]], overwrite: bool = False, sync_dir: bool = True,
                 clean: bool = True) -> list[Path]:
     """Write several files as a unit: all of them, or (on an error, Ctrl-C or SIGTERM) none that was new.

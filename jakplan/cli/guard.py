@@ -29,7 +29,7 @@ import sys
 import threading
 from typing import Any
 
-import click
+import typer
 from typer.core import TyperGroup
 
 from jakplan.errors import JakplanError
@@ -43,6 +43,27 @@ INTERNAL_MARK = "please report"
 """Words that only the last-resort handler prints (the bad-input matrix checks no input reaches it)."""
 
 
+def _exception_classes(name: str) -> tuple[type, ...]:
+    """The click exception class ``name`` from click and from the copy of click that typer may carry."""
+    import importlib
+
+    out = []
+    for mod in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            cls = getattr(importlib.import_module(mod), name, None)
+        except ImportError:
+            continue
+        if cls is not None and cls not in out:
+            out.append(cls)
+    return tuple(out)
+
+
+_NO_ARGS = _exception_classes("NoArgsIsHelpError")
+_USAGE = _exception_classes("UsageError")
+_CLICK = _exception_classes("ClickException")
+_ABORT = _exception_classes("Abort")
+
+
 def error_line(message: str) -> str:
     """``Error: <message>`` as one line (control characters and newlines escaped)."""
     from jakplan.render.escape import one_line
@@ -53,7 +74,7 @@ def error_line(message: str) -> str:
 def echo_err(line: str) -> None:
     """Print one line on stderr; a broken stderr is ignored (there is nowhere else to say it)."""
     try:
-        click.echo(line, err=True)
+        typer.echo(line, err=True)
     except (OSError, ValueError):
         pass
 
@@ -89,22 +110,22 @@ def run_guarded(invoke) -> int:
         code = rv if isinstance(rv, int) else 0
         sys.stdout.flush()
         return code
-    except click.exceptions.NoArgsIsHelpError as exc:
+    except _NO_ARGS as exc:
         exc.show()
         return exc.exit_code
-    except click.exceptions.UsageError as exc:
+    except _USAGE as exc:
         hint = ""
         if exc.ctx is not None:
             hint = f" (see `{exc.ctx.command_path} --help`)"
         echo_err(error_line(exc.format_message()) + hint)
         return exc.exit_code
-    except click.exceptions.ClickException as exc:
+    except _CLICK as exc:
         echo_err(error_line(exc.format_message()))
         return EXIT_BAD_INPUT if exc.exit_code in (1, 2) else exc.exit_code
     except JakplanError as exc:
         echo_err(error_line(str(exc)))
         return EXIT_BAD_INPUT
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, *_ABORT):
         echo_err("Interrupted.")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
@@ -139,10 +160,6 @@ class GuardedGroup(TyperGroup):
         code = run_guarded(lambda: super(GuardedGroup, self).main(
             args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra))
         if standalone_mode:
-            try:  # the command is over: a late Ctrl-C must not turn the exit into a traceback
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-            except (ValueError, OSError):
-                pass
             sys.exit(code)
         return code
 

@@ -89,8 +89,9 @@ def record(
     """Record checks that were done (--rule ... --done DAY) and lab values (--lab a=v ... --on DAY)."""
     with clean_errors():
         from jakplan.errors import JakplanError
-        from jakplan.records.planfile import edit_planfile, load_planfile
+        from jakplan.records.planfile import edit_planfile, load_planfile, plain_text
 
+        plain_text(note, "--note")  # before the plan file is touched
         if not rule and not lab:
             raise JakplanError("nothing to record: give --rule ID --done DAY and/or --lab ANALYTE=VALUE --on DAY")
         if rule and not done:
@@ -161,8 +162,9 @@ def pause(
 ) -> None:
     """Record that treatment is interrupted; checks from that day are on hold until `resume`."""
     with clean_errors():
-        from jakplan.records.planfile import edit_planfile
+        from jakplan.records.planfile import edit_planfile, plain_text
 
+        plain_text(reason, "--reason")  # before the plan file is touched
         day = parse_date(from_, "--from")
         with edit_planfile(planfile) as pf:
             p = pf.start_pause(day, reason)

@@ -339,6 +339,7 @@ def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Ite
     import tomlkit
 
     p = Path(path)
+    planfile_from_text(_read_text(p), p)  # a missing, special or bad file fails before a lock file is made
     with file_lock(p, timeout):
         text = _read_text(p)
         pf = planfile_from_text(text, p)
@@ -379,6 +380,9 @@ def create_planfile(path: str | os.PathLike, profile: Profile, overwrite: bool =
         doc["factors"] = table
     pf = PlanFile(path=p, profile=profile)
     pf._doc = doc
+    from jakplan.fileio import check_writable
+
+    check_writable(p, overwrite)  # refused targets fail before a lock file is made
     with file_lock(p):
         if p.exists() and not overwrite:
             raise JakplanError(f"{p}: already exists; not overwriting it (use --force to replace it)")
