@@ -93,8 +93,13 @@ def stream_map(fn: Callable[[T], R], items: Iterable[T], workers: int = 1, chunk
             pending.append(pool.submit(_run_chunk, fn, c))
             if len(pending) >= 2 * workers:
                 yield from pending.popleft().result()
+        if stopped():
+            for f in pending:
+                f.cancel()  # not yet started: dropped; the ones running are finished and yielded
         while pending:
-            yield from pending.popleft().result()
+            f = pending.popleft()
+            if not f.cancelled():
+                yield from f.result()
     except BaseException:
         for proc in list(getattr(pool, "_processes", {}).values()):
             try:
