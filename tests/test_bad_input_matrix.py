@@ -9,7 +9,6 @@ that the console script runs), against one workspace of files built once per mod
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -91,6 +90,8 @@ def ws(tmp_path_factory):
         _write(root, f"csv/{name}.csv", CSV_HEAD + row + "\n")
     for name, text in CSV_FILES.items():
         _write(root, f"csvfile/{name}.csv", text)
+    os.mkfifo(root / "pf" / "here-fifo.toml")
+    os.mkfifo(root / "csv" / "here-fifo.toml")
     _write(root, "outside/secret.toml", "schema = 1\nid = \"secret\"\ndrug = \"baricitinib\"\ntitle = \"TOP SECRET\"\n")
     return root
 
@@ -105,11 +106,8 @@ def snapshot(root: Path) -> dict[str, str]:
                 continue  # the empty lock file beside a plan file (see docs/reliability.md) holds no data
             p = os.path.join(dirpath, f)
             rel = os.path.relpath(p, root)
-            if os.path.islink(p) or not os.path.isfile(p):
-                out[rel] = "special"
-                continue
-            with open(p, "rb") as fh:
-                out[rel] = hashlib.sha256(fh.read()).hexdigest()
+            st = os.lstat(p)  # a replaced file has a new inode; a file written in place a new mtime or size
+            out[rel] = f"{st.st_mode:o}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
     return out
 
 
@@ -143,6 +141,8 @@ PLANFILE_BODIES: dict[str, str] = {
     "protocol_abs": plan_body(protocol='protocol = "/etc/passwd.toml"'),
     "protocol_up": plan_body(protocol='protocol = "../outside/secret.toml"'),
     "protocol_fifo": plan_body(protocol='protocol = "../fifo.toml"'),
+    "protocol_fifo_here": plan_body(protocol='protocol = "here-fifo.toml"'),
+    "protocol_dev": plan_body(protocol='protocol = "/dev/zero"'),
     "start_text": plan_body(start='start = "yesterday"'),
     "start_far": plan_body(start="start = 9999-12-31"),
     "start_early": plan_body(start="start = 0001-01-01"),
@@ -191,7 +191,7 @@ PLANFILE_NAMES: dict[str, str] = {
     "version2": "newer", "noversion": "jakplan", "version_text": "jakplan", "drug_unknown": "aspirin",
     "drug_number": "drug", "indication_unknown": "gout", "protocol_unknown": "nonesuch",
     "protocol_abs": "/etc/passwd.toml", "protocol_up": "../outside/secret.toml", "protocol_fifo": "fifo.toml",
-    "start_text": "yesterday", "start_far": "9999-12-31", "start_early": "0001-01-01", "start_datetime": "start",
+    "protocol_fifo_here": "here-fifo.toml", "protocol_dev": "/dev/zero", "start_text": "yesterday", "start_far": "9999-12-31", "start_early": "0001-01-01", "start_datetime": "start",
     "months_0": "months", "months_neg": "months", "months_big": "months", "months_float": "months",
     "months_nan": "months", "age_nan": "nan", "age_inf": "inf", "age_neg_inf": "inf", "age_huge": "age",
     "age_neg": "age", "age_text": "old", "egfr_nan": "nan", "egfr_huge": "egfr", "weight_inf": "inf",
@@ -307,6 +307,7 @@ CSV_ROWS: dict[str, str] = {
     "protocol_up": "p1,2024-05-01,baricitinib,ra,../outside/secret.toml,12,50,,never",
     "protocol_fifo": "p1,2024-05-01,baricitinib,ra,../fifo.toml,12,50,,never",
     "protocol_dev": "p1,2024-05-01,baricitinib,ra,/dev/zero,12,50,,never",
+    "protocol_fifo_here": "p1,2024-05-01,baricitinib,ra,here-fifo.toml,12,50,,never",
     "too_few": "p1,2024-05-01,baricitinib",
     "too_many": "p1,2024-05-01,baricitinib,ra,us-label,12,50,,never,extra",
 }
@@ -319,7 +320,7 @@ CSV_ROW_NAMES: dict[str, str] = {
     "age_text": "old", "egfr_neg": "egfr", "egfr_nan": "egfr", "smoker_bad": "sometimes", "drug_unknown": "aspirin",
     "indication_unknown": "gout", "protocol_unknown": "nonesuch", "protocol_abs": "/etc/passwd.toml",
     "protocol_up": "../outside/secret.toml", "protocol_fifo": "fifo.toml", "protocol_dev": "/dev/zero",
-    "too_few": "3 cells", "too_many": "10 cells",
+    "protocol_fifo_here": "here-fifo.toml", "too_few": "3 cells", "too_many": "10 cells",
 }
 
 CSV_FILES: dict[str, str] = {

@@ -109,6 +109,9 @@ def _safe_console_class():
         from rich.segment import Segment
 
         class SafeConsole(Console):
+            def on_broken_pipe(self) -> None:  # rich would exit 1 itself; jakplan.cli.guard ends it quietly (141)
+                raise BrokenPipeError
+
             def _render_buffer(self, buffer):  # the one place where rich turns segments into output text
                 return super()._render_buffer(
                     seg if seg.control else Segment(strip_controls(seg.text), seg.style, seg.control) for seg in buffer
