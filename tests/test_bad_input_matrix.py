@@ -184,6 +184,7 @@ PLANFILE_BODIES: dict[str, str] = {
     "pause_backwards": PLAN + "\n[[pause]]\nfrom = 2024-07-01\nto = 2024-06-01\nreason = \"x\"\n",
     "pause_two_open": PLAN + "\n[[pause]]\nfrom = 2024-07-01\nreason = \"x\"\n\n[[pause]]\nfrom = 2024-08-01\nreason = \"y\"\n",
     "done_not_list": PLAN + "\ndone = 3\n",
+    "patient_name_control": PLAN + "\n[patient]\nname = \"Anna\\u001b[2J\"\n",
 }
 """Plan files (also used as --profile) with one bad value each, and the text the error must name."""
 
@@ -201,6 +202,7 @@ PLANFILE_NAMES: dict[str, str] = {
     "lab_text": "low", "lab_no_on": "'on'", "done_no_rule": "'rule'", "done_bad_on": "soon", "done_extra": "who",
     "note_control": "\\x1b[2J", "note_newline": "\\nError: forged", "pause_before_start": "2024-01-01",
     "pause_backwards": "2024-06-01", "pause_two_open": "pause", "done_not_list": "done",
+    "patient_name_control": "\\x1b[2J",
 }
 
 _PB = GOOD_PROTOCOL
@@ -383,6 +385,8 @@ def _cases():
                         "1e400": "age", "1e309": "egfr", "100000000000000000000": "crcl", "NaN": "crcl",
                         }.get(v, v.replace("{ws}/", ""))
                 add(f"{cmd}-{opt[2:]}-{i}", base + S + [opt, v], name)
+        add(f"{cmd}-name-newline", base + S + ["--name", "Anna\nError: forged"], "\\nError: forged")
+        add(f"{cmd}-contact-escape", base + S + ["--contact", "ward\x1b]0;x\x07"], "\\x1b]0;x\\x07")
         add(f"{cmd}-unknown-option", base + S + ["--shoe", "44"], "--shoe")
         add(f"{cmd}-option-missing-value", base + S + ["--age"], "--age")
         add(f"{cmd}-format", base + S + ["--format", "pdf"], "--format")

@@ -292,6 +292,21 @@ def test_first_ctrl_c_stops_after_the_patients_in_hand_second_at_once(tmp_path, 
             assert f"Interrupted: {len(ics)} patients written, each complete" in err
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigterm_stops_cohort_export_with_every_patient_whole(tmp_path, workers):
+    csv = _csv(tmp_path / "p.csv", 600)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(JAKPLAN + ["cohort", "export", str(csv), "--out", str(out), "--workers", workers],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not out.exists() or len(os.listdir(out)) < 10:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143 and "Traceback" not in err, err
+    ics, js = _check_export_folder(out)
+    assert ics == js and 0 < len(ics) < 600 and temps(out) == []
+
+
 def test_kill_9_at_random_moments_leaves_only_whole_files_and_a_rerun_cleans_up(tmp_path):
     csv = _csv(tmp_path / "p.csv", 100)
     out = tmp_path / "out"
