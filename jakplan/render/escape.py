@@ -89,8 +89,10 @@ def _escape_start(m: re.Match) -> str:
 
 
 def markdown_cell(text: str) -> str:
-    """Data as the content of a Markdown table cell: :func:`markdown_text` with ``|`` escaped."""
-    return markdown_text(text).replace("|", "\\|")
+    """Data as the content of a Markdown table cell (inline only, so no block structure to escape): one line,
+    no HTML, ``|`` escaped."""
+    text = strip_controls(text, keep_newlines=False)
+    return _HTML_RE.sub(lambda m: _HTML[m.group()], text).replace("|", "\\|")
 
 
 def safe_console(**kwargs):
