@@ -349,6 +349,32 @@ def test_two_exports_into_one_folder_never_overwrite_each_other(tmp_path):
     assert sum(refused) == 80, refused
 
 
+def test_kill_9_during_records_never_corrupts_the_plan_file(tmp_path):
+    """Writers killed at random moments: the plan file always reads back, holds every record that completed,
+    and the next write removes what the dead writers left."""
+    from jakplan.records.planfile import load_planfile
+
+    plan = tmp_path / "anna.toml"
+    plan.write_text(PLAN)
+    code = ("import sys, datetime as dt\n"
+            "from jakplan.records.planfile import edit_planfile\n"
+            "for k in range(10000):\n"
+            "    with edit_planfile(sys.argv[1]) as pf:\n"
+            "        pf.add_lab(dt.date(2024, 6, 1) + dt.timedelta(days=k % 300), {'anc': 1.0 + k / 1000})\n")
+    rng = random.Random(7)
+    counts = []
+    for _ in range(4):
+        proc = subprocess.Popen([sys.executable, "-c", code, str(plan)], stderr=subprocess.PIPE)
+        time.sleep(0.3 + rng.random() * 0.4)
+        proc.kill()
+        proc.wait()
+        counts.append(len(load_planfile(plan).history.labs))  # always a whole, valid file
+    assert counts == sorted(counts) and counts[-1] > 0, counts  # nothing that was written is ever lost
+    proc = run(["record", plan, "--lab", "anc=2.0", "--on", "2024-05-02"])
+    assert proc.returncode == 0, proc.stderr
+    assert temps(tmp_path) == [] and len(load_planfile(plan).history.labs) == counts[-1] + 1
+
+
 def test_concurrent_records_through_a_symlink_and_the_real_path_lose_nothing(tmp_path):
     real = tmp_path / "anna.toml"
     real.write_text(PLAN)
