@@ -17,7 +17,8 @@ Writing (:func:`atomic_write`, :func:`write_group`):
 - only regular files are replaced: ``--force`` never replaces a device, FIFO, socket or folder;
 - temporary files are named ``.NAME.jakplan-tmp-PID-RANDOM``; they are removed when the write fails or is
   interrupted (Ctrl-C, SIGTERM), and ones left by a writer that was killed (its process is gone, or the
-  file is older than :data:`STALE_AFTER` seconds) are removed on the next write into that folder;
+  file is older than :data:`STALE_AFTER` seconds) are removed on the next write into that folder, which also
+  rolls back a group of new files that a kill cut in half (see :func:`clean_stale_temps`);
 - several files written with :func:`write_group` (one patient's calendar and JSON) appear together or not
   at all: Ctrl-C and SIGTERM are held back while they are renamed into place.
 """
@@ -47,7 +48,8 @@ TMP_MARK = ".jakplan-tmp-"
 STALE_AFTER = 300.0
 """Seconds after which a temporary file of ours is stale even if a process with its writer's pid exists."""
 
-_TMP_RE = re.compile(r"^\..+" + re.escape(TMP_MARK) + r"(\d+)-[A-Za-z0-9_]+$")
+_TMP_RE = re.compile(r"^\.(?P<name>.+)" + re.escape(TMP_MARK)
+                     + r"(?P<pid>\d+)-(?:g(?P<group>[0-9a-f]{12})-)?[A-Za-z0-9_]+$")
 _live_temps: set[str] = set()
 
 
@@ -155,15 +157,47 @@ def stale_temps(folder: str | os.PathLike, now: float | None = None) -> list[Pat
             continue
         if not stat.S_ISREG(st.st_mode):
             continue
-        if now - st.st_mtime > STALE_AFTER or not _pid_alive(int(m.group(1))):
+        if now - st.st_mtime > STALE_AFTER or not _pid_alive(int(m.group("pid"))):
             out.append(Path(folder) / e.name)
     return out
 
 
+def _placed(tmp: Path) -> Path | None:
+    """The file a temporary file of ours was linked into place as (same inode), if it was."""
+    m = _TMP_RE.match(tmp.name)
+    if not m:
+        return None
+    target = tmp.with_name(m.group("name"))
+    try:
+        a, b = os.stat(tmp, follow_symlinks=False), os.stat(target, follow_symlinks=False)
+    except OSError:
+        return None
+    return target if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev) else None
+
+
 def clean_stale_temps(folder: str | os.PathLike) -> int:
-    """Remove stale temporary files of ours from ``folder``; returns how many were removed."""
+    """Remove stale temporary files of ours from ``folder``; returns how many were removed.
+
+    A group of new files (one patient's calendar and JSON) whose writer was killed while linking them into
+    place is rolled back: its temporary files share a group tag, and if some of them were placed (the visible
+    file has the temporary file's inode) but others were not, the placed ones are removed too, so the patient
+    is written again whole by the next run. A file that is not ours (another inode) is never removed.
+    """
+    stale = stale_temps(folder)
+    groups: dict[str, list[Path]] = {}
+    for p in stale:
+        m = _TMP_RE.match(p.name)
+        if m and m.group("group"):
+            groups.setdefault(m.group("group"), []).append(p)
+    for members in groups.values():
+        placed = [_placed(p) for p in members]
+        if any(placed) and not all(placed):
+            for target in placed:
+                if target is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(target)
     n = 0
-    for p in stale_temps(folder):
+    for p in stale:
         try:
             p.unlink()
             n += 1
@@ -204,9 +238,10 @@ def signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def _new_temp(folder: Path, name: str) -> tuple[int, str]:
+def _new_temp(folder: Path, name: str, group: str = "") -> tuple[int, str]:
+    tag = f"g{group}-" if group else ""
     with signals_held():  # a SIGTERM handler that removes our temporary files must know of this one
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}{TMP_MARK}{os.getpid()}-", suffix="", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}{TMP_MARK}{os.getpid()}-{tag}", suffix="", dir=folder)
         _live_temps.add(tmp)
     return fd, tmp
 
@@ -284,10 +319,12 @@ def write_group(items: list[tuple[str | os.PathLike, bytes | str]], overwrite: b
             clean_stale_temps(folder)
     temps: list[str] = []
     placed: list[Path] = []
+    # new files written together share a group tag, so that a run after a kill -9 mid-group can roll it back
+    group = os.urandom(6).hex() if len(plan) > 1 and not overwrite else ""
     try:
         for shown, target, folder, exists, payload in plan:
             try:
-                fd, tmp = _new_temp(folder, target.name)
+                fd, tmp = _new_temp(folder, target.name, group)
             except OSError as exc:
                 raise JakplanError(f"{shown}: cannot write here: {exc.strerror}") from None
             temps.append(tmp)
