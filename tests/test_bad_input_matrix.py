@@ -351,11 +351,14 @@ def _cases():
         "export": ["export", "--out", "{ws}/new.ics"],
         "checklist": ["checklist", "--week", "12"],
         "init": ["init", "--out", "{ws}/new-plan.toml"],
+        "next": ["next", "--today", "2024-08-01"],
+        "sheet": ["sheet", "--out", "{ws}/new.html"],
     }
     # -- option values, every plan command
-    bad_dates = {"feb30": "2024-02-30", "month13": "2024-13-01", "word": "soon", "slashes": "2024/05/01",
+    bad_dates = {"feb30": "2024-02-30", "month13": "2024-13-01", "word": "soon",
                  "far": "9999-12-31", "early": "0001-01-01", "newline": "2024-05-01\nError: forged",
-                 "escape": "\x1b[31m2024-05-01", "empty": "", "unicode_digits": "\u0662\u0660\u0662\u0664-05-01"}
+                 "escape": "\x1b[31m2024-05-01", "empty": "", "dots": "2024.05.01", "datetime": "2024-05-01T10:00",
+                 "day_month": "01/05/2024"}
     shown_dates = {"newline": "\\nError: forged", "escape": "\\x1b[31m", "empty": "--start"}
     for cmd, base in plan_cmds.items():
         for k, v in bad_dates.items():
@@ -389,7 +392,7 @@ def _cases():
         add(f"{cmd}-contact-escape", base + S + ["--contact", "ward\x1b]0;x\x07"], "\\x1b]0;x\\x07")
         add(f"{cmd}-unknown-option", base + S + ["--shoe", "44"], "--shoe")
         add(f"{cmd}-option-missing-value", base + S + ["--age"], "--age")
-        add(f"{cmd}-format", base + S + ["--format", "pdf"], "--format")
+        add(f"{cmd}-format", base + S + ["--format", "docx"], "--format")
     # -- plan commands through --profile: every bad plan/profile file
     for cmd in ("schedule", "checklist"):
         for name, shown in PLANFILE_NAMES.items():
@@ -420,12 +423,16 @@ def _cases():
         add(f"checklist-week-{i}", ["checklist"] + S + ["--week", v], "--week" if v == "x" else v)
     add("checklist-on-before", ["checklist"] + S + ["--on", "2024-03-01"], "2024-03-01")
     add("checklist-two-choices", ["checklist"] + S + ["--week", "12", "--next"], "--week")
+    add("sheet-out-exists", ["sheet"] + S + ["--out", "{ws}/exists.ics"], "exists.ics")
+    add("sheet-out-device", ["sheet"] + S + ["--out", "/dev/null", "--force"], "/dev/null")
+    add("sheet-paper", ["sheet"] + S + ["--out", "{ws}/new.html", "--paper", "a3"], "--paper")
+    add("next-today", ["next"] + S + ["--today", "2024-02-30"], "2024-02-30")
     add("init-out-exists", ["init"] + S + ["--out", "{ws}/anna.toml"], "anna.toml")
     add("init-out-device", ["init"] + S + ["--out", "/dev/null", "--force"], "/dev/null")
     add("init-out-fifo", ["init"] + S + ["--out", "{ws}/fifo.toml", "--force"], "fifo.toml")
     add("init-out-dir", ["init"] + S + ["--out", "{ws}/adir.toml", "--force"], "adir.toml")
     # -- plan-file commands: every bad plan file, and bad option values
-    for cmd, extra in {"status": ["--today", "2024-08-01"], "record": ["--rule", "bloods_week4", "--done", "2024-06-01"],
+    for cmd, extra in {"status": ["--today", "2024-08-01"], "next": ["--today", "2024-08-01"], "record": ["--rule", "bloods_week4", "--done", "2024-06-01"],
                        "pause": ["--from", "2024-07-01", "--reason", "zoster"], "resume": ["--on", "2024-07-10"]}.items():
         for name, shown in PLANFILE_NAMES.items():
             if cmd in ("record", "pause", "resume") and name not in (
