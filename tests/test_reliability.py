@@ -300,6 +300,25 @@ def _check_export_folder(out: Path) -> tuple[set[str], set[str]]:
     return ics, js
 
 
+def test_an_unexpected_error_in_one_row_never_aborts_the_run(tmp_path, monkeypatch):
+    import jakplan.cohort as cohort
+
+    real = cohort.plan_for_record
+
+    def flaky(record, *a, **kw):
+        if record.profile.factors.get("age") == 31:
+            raise OverflowError("date value out of range")
+        return real(record, *a, **kw)
+
+    monkeypatch.setattr(cohort, "plan_for_record", flaky)
+    csv = _csv(tmp_path / "p.csv", 5)
+    results = list(cohort.export_rows(csv, tmp_path / "out", workers=1))
+    assert [r.ok for r in results] == [True, False, True, True, True]
+    assert "line 3 (id p00001): this row could not be planned (OverflowError: date value out of range)" in results[1].message
+    ics, js = _check_export_folder(tmp_path / "out")
+    assert ics == js == {"p00000", "p00002", "p00003", "p00004"}
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_first_ctrl_c_stops_after_the_patients_in_hand_second_at_once(tmp_path, workers):
     csv = _csv(tmp_path / "p.csv", 600)
