@@ -106,7 +106,9 @@ def stream_map(fn: Callable[[T], R], items: Iterable[T], workers: int = 1, chunk
                 proc.terminate()
             except Exception:
                 pass
-        pool.shutdown(wait=False, cancel_futures=True)
+        # the workers are gone, so waiting is short; not waiting would leave the pool's exit hook writing to a
+        # closed pipe at interpreter exit (a traceback on stderr)
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
 
