@@ -152,6 +152,15 @@ def _check_born(prof: Profile) -> None:
     born = prof.factors.get("born")
     if isinstance(born, dt.date) and prof.start is not None and born >= prof.start:
         raise JakplanError(f"born {born.isoformat()} is not before the start date {prof.start.isoformat()}")
+    if isinstance(born, dt.date) and prof.start is not None:
+        from jakplan.engine.conditions import age_on
+        from jakplan.records.factors import factor_table
+
+        spec = factor_table().get("age")
+        age = age_on(born, prof.start)
+        if spec is not None and spec.hi is not None and age > spec.hi:
+            raise JakplanError(f"born {born.isoformat()} gives an age of {age} at the start date "
+                               f"{prof.start.isoformat()}, more than {spec.hi:g}")
 
 
 def baseline_labs(record: PatientRecord, start: dt.date) -> dict[str, float]:

@@ -54,22 +54,63 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield buf
 
 
-def stream_map(fn: Callable[[T], R], items: Iterable[T], workers: int = 1, chunk: int = CHUNK) -> Iterator[R]:
+def _worker_init() -> None:
+    """A worker ignores Ctrl-C (the main process decides when to stop) and cleans up on SIGTERM."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_term)
+
+
+def _worker_term(signum, frame) -> None:
+    from jakplan.fileio import remove_live_temps
+
+    remove_live_temps()
+    os._exit(128 + signum)
+
+
+def stream_map(fn: Callable[[T], R], items: Iterable[T], workers: int = 1, chunk: int = CHUNK,
+               stop: Callable[[], bool] | None = None) -> Iterator[R]:
     """``map(fn, items)`` in order, over ``workers`` processes when > 1, with at most 2 chunks per worker in
-    flight (``fn`` must be a module-level function). Input is consumed lazily."""
+    flight (``fn`` must be a module-level function). Input is consumed lazily.
+
+    ``stop`` is asked before each new item (or chunk) is started; once it says True no more are started, and
+    the ones in hand are finished and yielded. An exception in the consumer (a second Ctrl-C) stops the
+    workers at once (SIGTERM: each removes its temporary files)."""
+    stopped = stop or (lambda: False)
     if workers <= 1:
         for x in items:
+            if stopped():
+                return
             yield fn(x)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+    try:
         pending: deque = deque()
-        it = _chunks(items, chunk)
-        for c in it:
+        for c in _chunks(items, chunk):
+            if stopped():
+                break
             pending.append(pool.submit(_run_chunk, fn, c))
             if len(pending) >= 2 * workers:
                 yield from pending.popleft().result()
+        if stopped():
+            for f in pending:
+                f.cancel()  # not yet started: dropped; the ones running are finished and yielded
         while pending:
-            yield from pending.popleft().result()
+            f = pending.popleft()
+            if not f.cancelled():
+                yield from f.result()
+    except BaseException:
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            try:
+                proc.terminate()
+            except Exception:
+                pass
+        # the workers are gone, so waiting is short; not waiting would leave the pool's exit hook writing to a
+        # closed pipe at interpreter exit (a traceback on stderr)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def chunk_size(n: int, workers: int) -> int:
@@ -133,8 +174,10 @@ def render_patient(plan, pid: str, formats: tuple[str, ...]) -> dict[str, bytes]
 
 
 def export_one(job: ExportJob) -> Result:
-    """Render and write one patient's files; never raises for the patient's own problems."""
-    from jakplan.fileio import atomic_write
+    """Render and write one patient's files as a unit (all or none); never raises for the patient's own
+    problems: whatever goes wrong with one row (bad data, a date out of range, an unexpected error) becomes
+    that row's Result, and the run goes on."""
+    from jakplan.fileio import write_group
 
     row = job.row
     pid = row.cells.get("id", "?")
@@ -143,37 +186,55 @@ def export_one(job: ExportJob) -> Result:
         plan = plan_for_record(record)
         data = render_patient(plan, pid, job.formats)
         targets = [(Path(job.out) / f"{pid}{SUFFIX[f]}", payload) for f, payload in data.items()]
-        if not job.overwrite:
-            for t, _ in targets:
-                if t.exists():
-                    raise JakplanError(f"{row.where} (id {pid}): {t} already exists; not overwriting it (use --force)")
-        written: list[Path] = []
-        try:
-            for t, payload in targets:
-                atomic_write(t, payload, overwrite=job.overwrite, sync_dir=False)  # folder synced once at the end
-                written.append(t)
-        except JakplanError:
-            for t in written:
-                if not job.overwrite:
-                    t.unlink(missing_ok=True)
-            raise
+        # new files are created exclusively (a name taken meanwhile fails the patient, never replaces a file);
+        # the folder is synced once at the end, and stale temporary files were cleaned at the start of the run
+        write_group(targets, overwrite=job.overwrite, sync_dir=False, clean=False)
         return Result(pid, row.where, True, files=tuple(str(t) for t, _ in targets), events=len(plan.events))
     except JakplanError as exc:
         msg = str(exc)
         if not msg.startswith(row.source):
             msg = f"{row.where} (id {pid}): {msg}"
         return Result(pid, row.where, False, msg)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - one row never aborts the run
+        return Result(pid, row.where, False, f"{row.where} (id {pid}): this row could not be planned "
+                                             f"({type(exc).__name__}: {exc}); please report it")
+
+
+def output_folder(out: str | os.PathLike) -> Path:
+    """The folder for per-patient files, created if its parent exists; anything else is one line."""
+    outdir = Path(out)
+    if outdir.is_dir():
+        return outdir
+    if outdir.exists() or outdir.is_symlink():
+        raise JakplanError(f"{outdir}: exists and is not a folder")
+    parent = outdir.parent if str(outdir.parent) else Path(".")
+    if not parent.is_dir():
+        why = "its parent folder does not exist" if not parent.exists() else f"{parent} is not a folder"
+        raise JakplanError(f"{outdir}: cannot create this folder: {why}")
+    try:
+        outdir.mkdir()
+    except FileExistsError:
+        if not outdir.is_dir():
+            raise JakplanError(f"{outdir}: exists and is not a folder") from None
+    except OSError as exc:
+        raise JakplanError(f"{outdir}: cannot create this folder: {exc.strerror}") from None
+    return outdir
 
 
 def export_rows(csv_path: str | os.PathLike, out: str | os.PathLike, formats: tuple[str, ...] = ("ics", "json"),
-                overwrite: bool = False, workers: int | None = None, total: int | None = None) -> Iterator[Result]:
-    """One Result per CSV data row, in order (see the module docstring). ``workers`` None: decide by size."""
-    outdir = Path(out)
-    if not outdir.exists() and outdir.parent.is_dir():
-        outdir.mkdir()
-    if not outdir.is_dir():
-        raise JakplanError(f"{outdir}: not a folder, and its parent folder does not exist")
+                overwrite: bool = False, workers: int | None = None, total: int | None = None,
+                stop: Callable[[], bool] | None = None) -> Iterator[Result]:
+    """One Result per CSV data row, in order (see the module docstring). ``workers`` None: decide by size.
+
+    ``stop`` is asked before each patient (or chunk) is started: once it says True (a first Ctrl-C), the
+    patients in hand are finished and no more are started."""
+    from jakplan.fileio import clean_stale_temps
+
     rows = read_rows(csv_path)
+    outdir = output_folder(out)
+    clean_stale_temps(outdir)  # once per run, not once per file
     n = total if total is not None else count_rows(csv_path)
     if workers is None:
         workers = default_workers(n)
@@ -196,7 +257,7 @@ def export_rows(csv_path: str | os.PathLike, out: str | os.PathLike, formats: tu
 
         fsync_dir(outdir)  # one folder fsync makes every rename of the run durable
 
-    return synced(stream_map(export_one, jobs(), workers, chunk_size(n, workers)))
+    return synced(stream_map(export_one, jobs(), workers, chunk_size(n, workers), stop))
 
 
 # -- who is due ------------------------------------------------------------------------------------------
@@ -228,6 +289,10 @@ def due_one(job: DueJob) -> Result:
         return Result(p.stem, str(p), True, detail=detail)
     except JakplanError as exc:
         return Result(p.stem, str(p), False, str(exc))
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - one file never aborts the folder
+        return Result(p.stem, str(p), False, f"{p}: could not be read ({type(exc).__name__}: {exc}); please report it")
 
 
 def plan_files(folder: str | os.PathLike) -> list[Path]:

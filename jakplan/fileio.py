@@ -1,18 +1,68 @@
-"""Safe file writing: nothing the user wrote is ever lost.
+"""Safe file reading and writing: nothing the user wrote is ever lost, forked or left half-written.
 
-- ``atomic_write`` writes to a temporary file in the same folder, fsyncs it, then renames it over the
-  target (``os.replace`` is atomic on POSIX), so a crash leaves either the old file or the new one.
-- It refuses to replace an existing file unless ``overwrite=True``, and refuses directories and
-  unwritable places with a one-line :class:`JakplanError`.
+Reading (:func:`read_bytes`, :func:`open_regular`):
+
+- only regular files are read: a FIFO, a device, a socket or a folder is refused with one line, without
+  blocking (the file is opened with ``O_NONBLOCK`` and checked with ``fstat`` before a byte is read);
+- protocol, profile and plan files are capped at :data:`MAX_INPUT_BYTES`, so ``--protocol /dev/zero`` or a
+  runaway file is refused at once instead of filling memory.
+
+Writing (:func:`atomic_write`, :func:`write_group`):
+
+- a file is written to a temporary file in the same folder, fsynced, then renamed over the target
+  (``os.replace`` is atomic on POSIX), so a crash leaves either the old file or the new one;
+- a new file (no ``overwrite``) is created exclusively with ``os.link``: two writers racing for one name
+  cannot both succeed, and neither replaces the other's file;
+- a symlink is written through to its target (the link stays a link; a plan file is never forked);
+- only regular files are replaced: ``--force`` never replaces a device, FIFO, socket or folder;
+- temporary files are named ``.NAME.jakplan-tmp-PID-RANDOM``; they are removed when the write fails or is
+  interrupted (Ctrl-C, SIGTERM), and ones left by a writer that was killed (its process is gone, or the
+  file is older than :data:`STALE_AFTER` seconds) are removed on the next write into that folder, which also
+  rolls back a group of new files that a kill cut in half (see :func:`clean_stale_temps`);
+- several files written with :func:`write_group` (one patient's calendar and JSON) appear together or not
+  at all: Ctrl-C and SIGTERM are held back while they are renamed into place.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import re
+import signal
+import stat
 import tempfile
+import threading
+import time
 from pathlib import Path
+from typing import IO, Iterator
 
 from jakplan.errors import JakplanError
+
+MAX_INPUT_BYTES = 1 << 20
+"""The largest protocol, profile or plan file jakplan reads (1 MiB; the largest shipped protocol is ~30 KiB)."""
+
+TMP_MARK = ".jakplan-tmp-"
+"""What every temporary file of ours carries in its name: ``.NAME.jakplan-tmp-PID-RANDOM``."""
+
+STALE_AFTER = 300.0
+"""Seconds after which a temporary file of ours is stale even if a process with its writer's pid exists."""
+
+_TMP_RE = re.compile(r"^\.(?P<name>.+)" + re.escape(TMP_MARK)
+                     + r"(?P<pid>\d+)-(?:g(?P<group>[0-9a-f]{12})-)?[A-Za-z0-9_]+$")
+_live_temps: set[str] = set()
+
+
+def _describe_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe), not a regular file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device, not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a regular file"
+    return "is not a regular file"
 
 
 def fsync_dir(folder: str | os.PathLike) -> None:
@@ -27,59 +77,325 @@ def fsync_dir(folder: str | os.PathLike) -> None:
         pass
 
 
-def read_bytes(path: str | os.PathLike) -> bytes:
-    """The bytes of a user's file; a missing file, a folder or an unreadable file raises a one-line JakplanError."""
+# -- reading --------------------------------------------------------------------------------------------
+
+
+def _open_regular_fd(path: str | os.PathLike, what: str = "file") -> int:
+    """An fd open for reading on a regular file; anything else raises a one-line JakplanError, never blocks."""
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise JakplanError(f"{path}: file not found") from None
+        raise JakplanError(f"{path}: {what} not found") from None
     except IsADirectoryError:
-        raise JakplanError(f"{path}: is a directory, not a file") from None
+        raise JakplanError(f"{path}: is a directory, not a {what}") from None
+    except (OSError, ValueError) as exc:
+        raise JakplanError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = _describe_kind(st.st_mode)
+            raise JakplanError(f"{path}: {kind if what == 'file' else kind.replace('a file', 'a ' + what)}")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_bytes(path: str | os.PathLike, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a user's file (at most ``limit``); a missing file, a folder, a FIFO or device, a file
+    larger than ``limit`` or an unreadable file raises a one-line JakplanError."""
+    fd = _open_regular_fd(path)
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read(limit + 1)
     except OSError as exc:
         raise JakplanError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(data) > limit:
+        raise JakplanError(f"{path}: larger than {limit // 1024} KiB, the limit for a file jakplan reads whole")
+    return data
 
 
-def atomic_write(path: str | os.PathLike, data: bytes | str, overwrite: bool = False, sync_dir: bool = True) -> Path:
-    """Write ``data`` to ``path`` atomically; text is written as UTF-8.
+def open_regular(path: str | os.PathLike, what: str = "file", **kwargs) -> IO:
+    """A text stream on a regular file (for reading a CSV as a stream); same refusals as :func:`read_bytes`."""
+    fd = _open_regular_fd(path, what)
+    return os.fdopen(fd, "r", **kwargs)
 
-    ``sync_dir=False`` skips the fsync of the folder after the rename, for a caller that writes many files
-    into one folder and calls :func:`fsync_dir` once when all are written (the cohort export).
-    """
-    target = Path(path)
-    if target.is_dir():
-        raise JakplanError(f"{target}: is a directory; give a file name")
-    if target.exists() and not overwrite:
-        raise JakplanError(f"{target}: already exists; not overwriting it (use --force to replace it)")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise JakplanError(f"{target}: folder {folder} does not exist")
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+
+# -- temporary files -------------------------------------------------------------------------------------
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise JakplanError(f"{target}: cannot write here: {exc.strerror}") from None
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OSError, OverflowError):
+        return False
+    return True
+
+
+def stale_temps(folder: str | os.PathLike, now: float | None = None) -> list[Path]:
+    """Temporary files of ours in ``folder`` whose writer is gone or that are older than STALE_AFTER."""
+    now = time.time() if now is None else now
+    out = []
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if target.exists():
-            try:
-                os.chmod(tmp, target.stat().st_mode & 0o7777)
-            except OSError:
-                pass
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except OSError as exc:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    for e in entries:
+        m = _TMP_RE.match(e.name)
+        if not m or os.path.join(str(folder), e.name) in _live_temps:
+            continue
         try:
-            os.unlink(tmp)
+            st = e.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        if now - st.st_mtime > STALE_AFTER or not _pid_alive(int(m.group("pid"))):
+            out.append(Path(folder) / e.name)
+    return out
+
+
+def _placed(tmp: Path) -> Path | None:
+    """The file a temporary file of ours was linked into place as (same inode), if it was."""
+    m = _TMP_RE.match(tmp.name)
+    if not m:
+        return None
+    target = tmp.with_name(m.group("name"))
+    try:
+        a, b = os.stat(tmp, follow_symlinks=False), os.stat(target, follow_symlinks=False)
+    except OSError:
+        return None
+    return target if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev) else None
+
+
+def clean_stale_temps(folder: str | os.PathLike) -> int:
+    """Remove stale temporary files of ours from ``folder``; returns how many were removed.
+
+    A group of new files (one patient's calendar and JSON) whose writer was killed while linking them into
+    place is rolled back: its temporary files share a group tag, and if some of them were placed (the visible
+    file has the temporary file's inode) but others were not, the placed ones are removed too, so the patient
+    is written again whole by the next run. A file that is not ours (another inode) is never removed.
+    """
+    stale = stale_temps(folder)
+    groups: dict[str, list[Path]] = {}
+    for p in stale:
+        m = _TMP_RE.match(p.name)
+        if m and m.group("group"):
+            groups.setdefault(m.group("group"), []).append(p)
+    for members in groups.values():
+        placed = [_placed(p) for p in members]
+        if any(placed) and not all(placed):
+            for target in placed:
+                if target is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(target)
+    n = 0
+    for p in stale:
+        try:
+            p.unlink()
+            n += 1
         except OSError:
             pass
-        raise JakplanError(f"{target}: cannot write: {exc.strerror}") from None
-    if sync_dir:
-        fsync_dir(folder)
+    return n
+
+
+def _drop_temp(tmp: str) -> None:
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
+    _live_temps.discard(tmp)
+
+
+def remove_live_temps() -> None:
+    """Remove the temporary files this process is writing (called on SIGTERM and at exit)."""
+    for tmp in list(_live_temps):
+        _drop_temp(tmp)
+
+
+# -- signals held back while files are renamed into place ---------------------------------------------------
+
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold back SIGINT and SIGTERM (delivered when the block ends) so that a group of renames completes."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _new_temp(folder: Path, name: str, group: str = "") -> tuple[int, str]:
+    tag = f"g{group}-" if group else ""
+    with signals_held():  # a SIGTERM handler that removes our temporary files must know of this one
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}{TMP_MARK}{os.getpid()}-{tag}", suffix="", dir=folder)
+        _live_temps.add(tmp)
+    return fd, tmp
+
+
+# -- writing --------------------------------------------------------------------------------------------
+
+
+def write_target(path: str | os.PathLike) -> Path:
+    """Where writing ``path`` really goes: a symlink (or a chain of them) is followed to its target."""
+    p = Path(path)
+    try:
+        if p.is_symlink():
+            return Path(os.path.realpath(p))
+    except OSError:
+        pass
+    return p
+
+
+def _check_target(target: Path, shown: Path, overwrite: bool) -> bool:
+    """True when ``target`` exists (a regular file that may be replaced); else a one-line JakplanError."""
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return False
+    except NotADirectoryError:
+        raise JakplanError(f"{shown}: a part of the path is a file, not a folder") from None
+    except OSError as exc:
+        raise JakplanError(f"{shown}: cannot write: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise JakplanError(f"{shown}: is a directory; give a file name")
+    if not stat.S_ISREG(st.st_mode):
+        raise JakplanError(f"{shown}: {_describe_kind(st.st_mode)}; jakplan replaces only regular files")
+    if not overwrite:
+        raise JakplanError(f"{shown}: already exists; not overwriting it (use --force to replace it)")
+    return True
+
+
+def _folder(target: Path, shown: Path) -> Path:
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        if folder.exists() or any(p.exists() and not p.is_dir() for p in folder.parents):
+            raise JakplanError(f"{shown}: folder {folder} is not a folder")
+        raise JakplanError(f"{shown}: folder {folder} does not exist")
+    return folder
+
+
+def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Would :func:`atomic_write` accept ``path``? The real target (symlinks followed), or a one-line error."""
+    shown = Path(path)
+    target = write_target(shown)
+    _check_target(target, shown, overwrite)
+    _folder(target, shown)
     return target
+
+
+def write_group(items: list[tuple[str | os.PathLike, bytes | str]], overwrite: bool = False, sync_dir: bool = True,
+                clean: bool = True) -> list[Path]:
+    """Write several files as a unit: all of them, or (on an error, Ctrl-C or SIGTERM) none that was new.
+
+    Each file goes to a temporary file first (all fsynced); then, with SIGINT and SIGTERM held back, each is
+    linked into place (a new file, exclusively) or renamed over the old one (``overwrite``). If a new file's
+    name was taken meanwhile, the files this call already placed are removed again and the call fails.
+    ``sync_dir=False`` skips the folder fsync for a caller that writes many files into one folder and calls
+    :func:`fsync_dir` once at the end; ``clean=False`` skips looking for stale temporary files.
+    """
+    plan = []
+    for path, data in items:
+        shown = Path(path)
+        target = write_target(shown)
+        exists = _check_target(target, shown, overwrite)
+        folder = _folder(target, shown)
+        plan.append((shown, target, folder, exists, data.encode("utf-8") if isinstance(data, str) else data))
+    if clean:
+        for folder in {f for _, _, f, _, _ in plan}:
+            clean_stale_temps(folder)
+    temps: list[str] = []
+    placed: list[Path] = []
+    # new files written together share a group tag, so that a run after a kill -9 mid-group can roll it back
+    group = os.urandom(6).hex() if len(plan) > 1 and not overwrite else ""
+    try:
+        for shown, target, folder, exists, payload in plan:
+            try:
+                fd, tmp = _new_temp(folder, target.name, group)
+            except OSError as exc:
+                raise JakplanError(f"{shown}: cannot write here: {exc.strerror}") from None
+            temps.append(tmp)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(payload)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                mode = None
+                if exists:
+                    with contextlib.suppress(OSError):
+                        mode = os.stat(target).st_mode & 0o7777
+                if mode is None:
+                    umask = os.umask(0)
+                    os.umask(umask)
+                    mode = 0o666 & ~umask
+                os.chmod(tmp, mode)
+            except OSError as exc:
+                raise JakplanError(f"{shown}: cannot write: {exc.strerror}") from None
+        with signals_held():
+            for (shown, target, folder, exists, _), tmp in zip(plan, temps):
+                try:
+                    if overwrite:
+                        _check_target(target, shown, True)  # still a regular file (or gone)
+                        os.replace(tmp, target)
+                    else:
+                        _link_new(tmp, target, shown)
+                except JakplanError:
+                    if not overwrite:
+                        for p in placed:
+                            with contextlib.suppress(OSError):
+                                os.unlink(p)
+                    raise
+                except OSError as exc:
+                    if not overwrite:
+                        for p in placed:
+                            with contextlib.suppress(OSError):
+                                os.unlink(p)
+                    raise JakplanError(f"{shown}: cannot write: {exc.strerror}") from None
+                placed.append(target)
+    finally:
+        for tmp in temps:
+            if os.path.lexists(tmp):
+                _drop_temp(tmp)
+            else:
+                _live_temps.discard(tmp)
+    if sync_dir:
+        for folder in {f for _, _, f, _, _ in plan}:
+            fsync_dir(folder)
+    return [shown for shown, *_ in plan]
+
+
+def _link_new(tmp: str, target: Path, shown: Path) -> None:
+    """Put ``tmp`` in place as the new file ``target``, failing if the name is taken (no check-then-replace)."""
+    try:
+        os.link(tmp, target)
+        return
+    except FileExistsError:
+        raise JakplanError(f"{shown}: already exists; not overwriting it (use --force to replace it)") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
+            raise
+    # a file system without hard links: reserve the name exclusively, then rename over our own empty file
+    try:
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        raise JakplanError(f"{shown}: already exists; not overwriting it (use --force to replace it)") from None
+    os.replace(tmp, target)
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | str, overwrite: bool = False, sync_dir: bool = True,
+                 clean: bool = True) -> Path:
+    """Write ``data`` to ``path`` atomically (see the module docstring); text is written as UTF-8."""
+    return write_group([(path, data)], overwrite=overwrite, sync_dir=sync_dir, clean=clean)[0]

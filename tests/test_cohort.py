@@ -1,6 +1,7 @@
 """`jakplan cohort export / due`: per-patient files from a CSV, who is due in a folder, bad rows and files."""
 
 import datetime as dt
+import errno
 import json
 import re
 import shutil
@@ -116,20 +117,20 @@ def test_stream_map_keeps_order_and_is_lazy():
 def test_nothing_half_written_and_nothing_overwritten(cohort, monkeypatch):
     import jakplan.fileio
 
-    real = jakplan.fileio.atomic_write
+    real = jakplan.fileio._link_new
 
-    def disk_full_for_p0002_json(path, data, overwrite=False, **kwargs):
-        if Path(path).name == "p0002.json":
-            raise JakplanError(f"{path}: cannot write: No space left on device")
-        return real(path, data, overwrite, **kwargs)
+    def disk_full_for_p0002_json(tmp, target, shown):
+        if Path(target).name == "p0002.json":  # the patient's second file fails as it is put in place
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(tmp, target, shown)
 
-    monkeypatch.setattr(jakplan.fileio, "atomic_write", disk_full_for_p0002_json)
+    monkeypatch.setattr(jakplan.fileio, "_link_new", disk_full_for_p0002_json)
     out = cohort / "cal"
     (out / "p0004.ics").write_text("my own file")
     results = {r.name: r for r in export_rows(cohort / "patients.csv", out, ("ics", "json"), workers=1)}
     assert "No space left on device" in results["p0002"].message
     assert not (out / "p0002.ics").exists()  # its calendar, written first, was removed again
-    assert "p0004.ics already exists" in results["p0004"].message
+    assert "p0004.ics: already exists" in results["p0004"].message
     assert (out / "p0004.ics").read_text() == "my own file" and not (out / "p0004.json").exists()
     assert sorted(p.name for p in out.iterdir()) == ["p0001.ics", "p0001.json", "p0004.ics"]
 

@@ -224,9 +224,10 @@ def test_a_crash_mid_write_leaves_the_old_file(tmp_path):
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert path.read_bytes() == before
     assert [d.rule for d in load_planfile(path).history.done] == ["bloods_week4"]
-    leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-    assert leftovers and all(n.startswith(".anna.toml.") for n in leftovers)  # the dead write, hidden
-    # the kernel released the dead process's lock: the next command works
+    leftovers = [p.name for p in tmp_path.iterdir() if ".jakplan-tmp-" in p.name]
+    assert leftovers and all(n.startswith(".anna.toml.jakplan-tmp-") for n in leftovers)  # the dead write, hidden
+    # the kernel released the dead process's lock: the next command works, and removes the dead write's file
     with edit_planfile(path, timeout=2) as pf:
         pf.add_done("lipids_week12", D(2024, 7, 29))
     assert [d.rule for d in load_planfile(path).history.done] == ["bloods_week4", "lipids_week12"]
+    assert not [p.name for p in tmp_path.iterdir() if ".jakplan-tmp-" in p.name]

@@ -65,6 +65,8 @@ def parse_toml_bytes(raw: bytes, path: Path | str) -> dict[str, Any]:
         raise JakplanError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise JakplanError(f"{path}: not valid TOML: not UTF-8 text") from None
+    except RecursionError:
+        raise JakplanError(f"{path}: not valid TOML: nested too deeply") from None
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -11,6 +11,8 @@ Every problem in a file raises :class:`JakplanError` with one line naming the fi
 
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,17 @@ ANCHORS = ("start", "last_done")
 CONDITION_OPS = ("is", "min", "max", "above", "below", "has")
 
 
+MAX_NUMBER = 1e9
+"""No number in a protocol file is larger than this (a threshold, an offset, a count)."""
+MAX_OFFSET_YEARS = 100
+MAX_OFFSET = {"days": 36525, "weeks": 5218, "months": 1200, "years": MAX_OFFSET_YEARS}
+"""The longest offset a protocol may give (a timing, a window, a lead, a course length): 100 years."""
+MAX_COUNT = 10000
+"""The most occurrences an ``every`` timing may ask for."""
+MAX_THRESHOLD = 1e6
+"""The largest lab threshold (in the analyte's canonical unit; platelets are 10^9/L, so 1e6 is far beyond)."""
+
+
 class _Checker:
     """Validation helpers that prefix every message with file, rule and field."""
 
@@ -75,7 +88,32 @@ class _Checker:
             self.fail(where, f"unit '{unit}' is not one of {', '.join(UNITS)}")
         if not isinstance(n, int) or isinstance(n, bool) or n < 0 or (n == 0 and not allow_zero):
             self.fail(where, f"{unit} must be a whole number {'>= 0' if allow_zero else '> 0'}, not {n!r}")
+        if n > MAX_OFFSET[unit]:
+            self.fail(where, f"{unit} = {n} is more than {MAX_OFFSET_YEARS} years (at most {MAX_OFFSET[unit]} {unit})")
         return Offset(n, unit)
+
+    def scan(self, raw: Any, where: str = "") -> None:
+        """Every value of a parsed file, before its meaning is read: text without control characters (line
+        breaks and tabs allowed), numbers finite and at most MAX_NUMBER in size."""
+        from jakplan.render.escape import has_controls, one_line
+
+        if isinstance(raw, dict):
+            for k, v in raw.items():
+                if has_controls(str(k)):
+                    self.fail(where or "top level", f"key '{one_line(k)}' holds a control character")
+                self.scan(v, f"{where}.{k}" if where else str(k))
+        elif isinstance(raw, list):
+            for i, v in enumerate(raw):
+                self.scan(v, f"{where}[{i}]")
+        elif isinstance(raw, str):
+            if has_controls(raw, allow_newlines=True):
+                self.fail(f"field '{where}'", f"'{one_line(raw)}' holds a control character; write plain text")
+        elif isinstance(raw, float):
+            if not math.isfinite(raw) or abs(raw) > MAX_NUMBER:
+                self.fail(f"field '{where}'", f"{raw!r} is not a finite number of at most {MAX_NUMBER:g}")
+        elif isinstance(raw, int) and not isinstance(raw, bool):
+            if abs(raw) > MAX_NUMBER:
+                self.fail(f"field '{where}'", f"{raw} is larger than {MAX_NUMBER:g}")
 
 
 def _type_name(types) -> str:
@@ -138,8 +176,8 @@ def _timing(ck: _Checker, raw: Any, where: str) -> Timing:
     if ttype == "every" and "every" not in raw:
         ck.fail(where, "type 'every' needs 'every', e.g. every = { months = 3 }")
     count = raw.get("count")
-    if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
-        ck.fail(where + ".count", f"must be a whole number >= 1, not {count!r}")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_COUNT):
+        ck.fail(where + ".count", f"must be a whole number from 1 to {MAX_COUNT}, not {count!r}")
     t = Timing(
         type=ttype,
         at=off("at"),
@@ -275,6 +313,8 @@ def _threshold(ck: _Checker, raw: Any, index: int, vocab: dict) -> Threshold:
     value = ck.get(raw, cmp[0], where, (int, float))
     if value < 0:
         ck.fail(where, f"field '{cmp[0]}' must not be negative, not {value!r}")
+    if not math.isfinite(value) or value > MAX_THRESHOLD:
+        ck.fail(where, f"field '{cmp[0]}' must be a number from 0 to {MAX_THRESHOLD:g}, not {value!r}")
     inds = ck.get(raw, "indications", where, list, required=False, default=[])
     if not all(isinstance(i, str) for i in inds):
         ck.fail(where, "field 'indications' must be a list of indication codes")
@@ -526,6 +566,7 @@ def _load(path: Path, stack: tuple[str, ...], own_only: bool, confine: Confineme
         raise JakplanError(f"{path}: include/extends cycle: {' -> '.join(stack + (key,))}")
     raw = read_toml(path)
     ck = _Checker(path)
+    ck.scan(raw)
     vocab = vocabulary()
     pid, drug, fragment = _header(ck, raw)
     base: Protocol | None = None

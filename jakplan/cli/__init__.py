@@ -52,4 +52,12 @@ def main() -> None:
     words = [a for a in sys.argv[1:] if not a.startswith("-")]
     first = words[0] if words else None
     load_commands([first] if first in COMMAND_MODULES and sys.argv[1] == first else None)
-    _app(prog_name="jakplan")
+    try:
+        _app(prog_name="jakplan")  # errors become one line in jakplan.cli.guard; this exits with the code
+    finally:
+        import signal
+
+        try:  # the command is over: a late Ctrl-C must not turn the exit into a traceback
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except (ValueError, OSError):
+            pass

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from jakplan.cli.guard import GuardedGroup
+
 app = typer.Typer(
+    cls=GuardedGroup,
     name="jakplan",
     help="Monitoring planner for oral JAK-inhibitor therapy. A planning aid: the prescriber's instructions come first.",
     no_args_is_help=True,

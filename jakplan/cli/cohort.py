@@ -9,6 +9,8 @@ import typer
 
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, make_console, parse_date, write_stdout
+from jakplan.cli.guard import EXIT_INTERRUPTED, GentleStop, echo_err, error_line
+from jakplan.render.escape import one_line
 
 cohort_app = typer.Typer(help="A clinic's patients at once: who is due, and calendars for everyone.",
                          no_args_is_help=True, rich_markup_mode=None)
@@ -68,7 +70,7 @@ def due(
                 if not res.ok:
                     bad += 1
                     errors.append(res)
-                    typer.echo(f"Error: {res.message}", err=True)
+                    echo_err(error_line(res.message))
                     continue
                 if res.detail["overdue"]:
                     overdue_patients += 1
@@ -134,12 +136,13 @@ def export(
     A bad row is reported by file and line and the rest are still written. Exits 2 if any row failed.
     """
     bad = 0
-    with clean_errors():
+    stop = GentleStop("the patients in hand")
+    with clean_errors(), stop:
         from jakplan.cohort import count_rows, export_rows
 
         formats = tuple(dict.fromkeys(f.value for f in fmt))
         total = count_rows(csv_file)
-        results = export_rows(csv_file, out, formats, overwrite=force, workers=workers, total=total)
+        results = export_rows(csv_file, out, formats, overwrite=force, workers=workers, total=total, stop=stop)
         ok = files = events = 0
         progress, task = _progress(total, "Writing calendars")
         failed = []
@@ -153,8 +156,11 @@ def export(
                 else:
                     bad += 1
                     failed.append(res)
-                    typer.echo(f"Error: {res.message}", err=True)
+                    echo_err(error_line(res.message))
         _export_table(csv_file, out, formats, ok, files, events, failed)
+    if stop.requested:
+        echo_err(f"Interrupted: {ok} patients written, each complete; the rows after them were not started.")
+        raise typer.Exit(EXIT_INTERRUPTED)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -174,7 +180,7 @@ def _export_table(csv_file, out, formats, ok, files, events, failed) -> None:
     table.add_row(str(ok), str(files), str(events), str(len(failed)))
     console.print(table)
     for r in failed[:20]:
-        console.print(Text(f"  not written: {r.message}", style="red"))
+        console.print(Text(f"  not written: {one_line(r.message)}", style="red"))
     if len(failed) > 20:
         console.print(Text(f"  ... and {len(failed) - 20} more (all listed on stderr)", style="red"))
     console.print(Text(DISCLAIMER, style="bold"))

@@ -31,13 +31,19 @@ class Format(str, Enum):
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    typer.echo(f"Error: {message}", err=True)
+    """``Error: <message>`` on one line of stderr (control characters escaped), then exit ``code``."""
+    from jakplan.cli.guard import echo_err, error_line
+
+    echo_err(error_line(message))
     raise typer.Exit(code)
 
 
 @contextlib.contextmanager
 def clean_errors() -> Iterator[None]:
-    """Turn a JakplanError into one line on stderr and a non-zero exit (never a traceback)."""
+    """Turn a JakplanError into one line on stderr and exit 2 (never a traceback).
+
+    Anything else that escapes a command is handled by :mod:`jakplan.cli.guard` (stdout errors, Ctrl-C, and
+    the last-resort "internal error ... please report", exit 70)."""
     try:
         yield
     except JakplanError as exc:
@@ -57,8 +63,9 @@ def make_console(**kwargs):
 
     Markup, emoji codes and highlighting are off: every string jakplan prints is data (titles, citations
     such as "[S1]"), never rich markup, and parsing it as markup would be both slower and wrong.
+    Control characters in what it prints are removed (:func:`jakplan.render.escape.safe_console`).
     """
-    from rich.console import Console
+    from jakplan.render.escape import safe_console
 
     import os
 
@@ -66,8 +73,12 @@ def make_console(**kwargs):
         kwargs.setdefault(key, False)
     if os.environ.get("NO_COLOR"):  # https://no-color.org, or --no-color: no colour and no bold either
         kwargs.setdefault("color_system", None)
-    return Console(**kwargs)
+    return safe_console(**kwargs)
 
 
 def write_stdout(text: str) -> None:
+    """Print ``text`` (and a final newline); control characters other than line ends and tabs are removed."""
+    from jakplan.render.escape import strip_output_controls
+
+    text = strip_output_controls(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -67,7 +67,9 @@ class PlanOptions:
         from jakplan.records.profile import Identity
 
         v = self.values
-        ident = Identity(*((v.get(k) or "").strip() for k in ("name", "identifier", "contact")))
+        from jakplan.records.planfile import plain_text
+
+        ident = Identity(*(plain_text((v.get(k) or "").strip(), f"--{k}") for k in ("name", "identifier", "contact")))
         return overrides(
             drug=v.get("drug"), indication=v.get("indication"), protocol=v.get("protocol"),
             start=parse_date(v["start"], "--start") if v.get("start") else None,

@@ -48,7 +48,9 @@ def protocols(
         hint = "Use one with --protocol NAME (or a path to your own .toml); see it with `jakplan protocols show DRUG/NAME`."
         if fmt is Format.markdown:
             lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-            lines += ["| " + " | ".join(c) + " |" for c in cells]
+            from jakplan.render.escape import markdown_cell
+
+            lines += ["| " + " | ".join(markdown_cell(x) for x in c) + " |" for c in cells]
             write_stdout("\n".join(lines + ["", hint, "", f"_{DISCLAIMER}_"]))
             return
         from rich.table import Table

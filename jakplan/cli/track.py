@@ -86,8 +86,9 @@ def record(
     printed at once. `jakplan undo FILE` removes the last entry."""
     with clean_errors():
         from jakplan.errors import JakplanError
-        from jakplan.records.planfile import edit_planfile
+        from jakplan.records.planfile import edit_planfile, plain_text
 
+        plain_text(note, "--note")  # before the plan file is touched
         if not rule and not lab:
             raise JakplanError("nothing to record: give --rule ID --done DAY and/or --lab ANALYTE=VALUE --on DAY")
         if rule and not done:
@@ -204,8 +205,9 @@ def pause(
 ) -> None:
     """Record that treatment is interrupted; checks from that day are on hold until `resume`."""
     with clean_errors():
-        from jakplan.records.planfile import edit_planfile
+        from jakplan.records.planfile import edit_planfile, plain_text
 
+        plain_text(reason, "--reason")  # before the plan file is touched
         day = parse_date(from_, "--from")
         with edit_planfile(planfile) as pf:
             p = pf.start_pause(day, reason)

@@ -35,16 +35,12 @@ class Row:
 
 def read_rows(path: str | os.PathLike) -> Iterator[Row]:
     """The data rows of a profiles CSV, lazily, with their line numbers; a bad header raises at once."""
+    from jakplan.fileio import open_regular
+
     p = Path(path)
-    try:
-        # a byte that is not UTF-8 becomes U+FFFD, which no column accepts: that row is reported, the rest go on
-        fh = open(p, newline="", encoding="utf-8-sig", errors="replace")
-    except FileNotFoundError:
-        raise JakplanError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise JakplanError(f"{p}: is a directory, not a CSV file") from None
-    except OSError as exc:
-        raise JakplanError(f"{p}: cannot read: {exc.strerror}") from None
+    # a regular file only (never blocks on a FIFO); read as a stream, so its size does not matter.
+    # A byte that is not UTF-8 becomes U+FFFD, which no column accepts: that row is reported, the rest go on.
+    fh = open_regular(p, "CSV file", newline="", encoding="utf-8-sig", errors="replace")
     reader = csv.reader(fh)
     try:
         header = _header(p, reader)
@@ -120,9 +116,10 @@ def record_from_row(row: Row):
         if c.get(key):
             setattr(prof, key, c[key])
     if c.get("months"):
-        if not c["months"].isdigit():
-            raise JakplanError(f"{where}: months '{c['months']}' is not a whole number")
-        prof.months = check_months(int(c["months"]), where)
+        m = c["months"]
+        if not (m.isascii() and m.isdigit()):
+            raise JakplanError(f"{where}: months '{m}' is not a whole number")
+        prof.months = check_months(int(m), where)
     for name, raw in c.items():
         if name not in PROFILE_COLUMNS and raw:
             prof.factors[name] = parse_text(name, raw, where)
@@ -131,8 +128,10 @@ def record_from_row(row: Row):
 
 def count_rows(csv_path: str | os.PathLike) -> int:
     """Data lines in a CSV (a cheap pass for the progress bar and the pool decision)."""
+    from jakplan.fileio import _open_regular_fd
+
     try:
-        with open(csv_path, "rb") as fh:
+        with os.fdopen(_open_regular_fd(csv_path), "rb") as fh:
             return max(0, sum(1 for line in fh if line.strip()) - 1)
-    except OSError:
-        return 0
+    except (OSError, JakplanError):
+        return 0  # read_rows says what is wrong with the file

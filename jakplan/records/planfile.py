@@ -37,6 +37,7 @@ the result parses back, and replaces the file atomically (temp file + fsync + re
 from __future__ import annotations
 
 import contextlib
+import math
 import datetime as dt
 import os
 import time
@@ -47,7 +48,7 @@ from typing import Any, Iterator
 
 from jakplan.errors import JakplanError
 from jakplan.history import Done, History, LabRecord, Pause
-from jakplan.fileio import atomic_write, read_bytes
+from jakplan.fileio import atomic_write, read_bytes, write_target
 from jakplan.records.profile import Profile, profile_from_dict
 from jakplan.catalog.vocab import vocabulary
 
@@ -90,6 +91,7 @@ class PlanFile:
         return self._doc[key]
 
     def add_done(self, rule: str, on: dt.date, note: str = "") -> Done:
+        plain_text(note, "--note")
         if any(d.rule == rule and d.on == on for d in self.history.done):
             raise JakplanError(f"{self.path}: {rule} is already recorded as done on {on}")
         entry: dict[str, Any] = {"rule": rule, "on": on}
@@ -110,6 +112,7 @@ class PlanFile:
         return now
 
     def add_lab(self, on: dt.date, values: dict[str, float], note: str = "") -> LabRecord:
+        plain_text(note, "--note")
         same = sorted(a for rec in self.history.labs if rec.on == on for a in rec.values if a in values)
         if same:
             raise JakplanError(f"{self.path}: {', '.join(same)} already recorded on {on}; nothing recorded "
@@ -124,6 +127,7 @@ class PlanFile:
         return rec
 
     def start_pause(self, on: dt.date, reason: str) -> Pause:
+        plain_text(reason, "--reason")
         open_p = self.history.open_pause
         if open_p is not None:
             raise JakplanError(f"{self.path}: treatment is already paused since {open_p.start}; resume it first")
@@ -222,7 +226,22 @@ def _text(entry: dict, key: str, where: str, required: bool = False) -> str:
         return ""
     if not isinstance(entry[key], str):
         raise JakplanError(f"{where}: field '{key}' must be text, not {entry[key]!r}")
-    return entry[key]
+    return plain_text(entry[key], f"{where}: field '{key}'")
+
+
+MAX_TEXT = 2000
+"""The longest note or reason a plan file keeps (characters)."""
+
+
+def plain_text(value: str, what: str) -> str:
+    """A note, reason or rule id as one line of plain text: control characters and overlong text refused."""
+    from jakplan.render.escape import has_controls, shown
+
+    if has_controls(value):
+        raise JakplanError(f"{what} {shown(value)} holds a control character or line break; write one line of plain text")
+    if len(value) > MAX_TEXT:
+        raise JakplanError(f"{what} is {len(value)} characters long; at most {MAX_TEXT}")
+    return value
 
 
 def _entries(raw: dict, key: str, where: str) -> list[dict]:
@@ -309,6 +328,8 @@ def planfile_from_text(text: str, path: Path, need_start: bool = True) -> PlanFi
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise JakplanError(f"{where}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise JakplanError(f"{where}: not valid TOML: nested too deeply") from None
     profile = profile_from_dict(raw, where, path)
     if profile.start is None:
         if need_start or any(k in raw for k in ("done", "lab", "pause")):
@@ -349,7 +370,7 @@ def file_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterato
     except ImportError:  # not a POSIX system
         raise JakplanError("changing a plan file needs POSIX file locking (Linux, macOS, BSD)") from None
 
-    target = Path(path)
+    target = write_target(Path(path))  # a symlinked plan file shares the lock of the file it points to
     lp = lock_path(target)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
@@ -395,10 +416,14 @@ def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Ite
     import tomlkit
 
     p = Path(path)
+    planfile_from_text(_read_text(p), p)  # a missing, special or bad file fails before a lock file is made
     with file_lock(p, timeout):
         text = _read_text(p)
         pf = planfile_from_text(text, p)
-        pf._doc = tomlkit.parse(text)
+        try:
+            pf._doc = tomlkit.parse(text)
+        except Exception as exc:  # read by tomllib, yet not by tomlkit: refuse, change nothing
+            raise JakplanError(f"{p}: cannot be edited safely (the TOML editor refuses it: {type(exc).__name__})") from None
         yield pf
         _save(pf)
         pf._doc = None
@@ -432,6 +457,9 @@ def create_planfile(path: str | os.PathLike, profile: Profile, overwrite: bool =
         doc["factors"] = table
     pf = PlanFile(path=p, profile=profile)
     pf._doc = doc
+    from jakplan.fileio import check_writable
+
+    check_writable(p, overwrite)  # refused targets fail before a lock file is made
     with file_lock(p):
         if p.exists() and not overwrite:
             raise JakplanError(f"{p}: already exists; not overwriting it (use --force to replace it)")

@@ -130,9 +130,12 @@ def _identity(raw: Any, where: str) -> Identity:
     extra = set(raw) - set(IDENTITY_KEYS)
     if extra:
         raise JakplanError(f"{where}: patient: unknown field(s) {', '.join(sorted(extra))}; known: {', '.join(IDENTITY_KEYS)}")
+    from jakplan.records.planfile import plain_text
+
     for k, v in raw.items():
         if not isinstance(v, str):
             raise JakplanError(f"{where}: patient: field '{k}' must be text, not {v!r}")
+        plain_text(v, f"{where}: patient: field '{k}'")
     return Identity(*(raw.get(k, "").strip() for k in IDENTITY_KEYS))
 
 

@@ -338,7 +338,10 @@ def render_text(cl: Checklist, width: int = 100) -> str:
 
 # ------------------------------------------------------------------------------------------------ markdown
 def _md(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;")
+    from jakplan.render.escape import escape_line_start, strip_controls
+
+    text = strip_controls(text, keep_newlines=False)
+    return escape_line_start(text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;"))
 
 
 def render_markdown(cl: Checklist) -> str:

@@ -41,6 +41,7 @@ from jakplan.errors import JakplanError
 from jakplan.model import Plan
 from jakplan.engine.visits import Visit, visits
 from jakplan.render.checklist import visit_kinds_text, visit_when
+from jakplan.render.escape import strip_controls
 from jakplan.render.common import DISCLAIMER, check_label, drug_name, indication_name, window_text
 
 PRODID = f"-//jakplan//jakplan {__version__}//EN"
@@ -155,8 +156,8 @@ def calendar(
             stamp=stamp,
             start=visit.date,
             end=visit.date + dt.timedelta(days=1),
-            summary=title,
-            description=description(plan, visit),
+            summary=strip_controls(title, keep_newlines=False),
+            description=strip_controls(description(plan, visit)),
             categories=list(visit.kinds),
             sequence=0,
             transparency="TRANSPARENT",
@@ -166,7 +167,7 @@ def calendar(
             text = f"Reminder: {title} on {visit.date.isoformat()}."
             if prep:
                 text += " " + " ".join(dict.fromkeys(prep))
-            alarm = Alarm.new(description=text)
+            alarm = Alarm.new(description=strip_controls(text, keep_newlines=False))
             alarm.add("action", "DISPLAY")
             alarm.add("trigger", -remind)
             ev.add_component(alarm)
@@ -174,10 +175,10 @@ def calendar(
     cal = Calendar.new(
         prodid=PRODID,
         uid=calendar_uid(plan, namespace),
-        name=(f"{calendar_name.strip()}: " if calendar_name.strip() else "")
-        + f"{drug_name(plan)} monitoring plan from {plan.start.isoformat()}",
-        description=f"{drug_name(plan)} for {indication_name(plan).lower()}, protocol "
-        f"{plan.protocol.drug}/{plan.protocol.id}, first dose {plan.start.isoformat()}. {DISCLAIMER}",
+        name=strip_controls((f"{calendar_name.strip()}: " if calendar_name.strip() else "")
+                            + f"{drug_name(plan)} monitoring plan from {plan.start.isoformat()}", keep_newlines=False),
+        description=strip_controls(f"{drug_name(plan)} for {indication_name(plan).lower()}, protocol "
+        f"{plan.protocol.drug}/{plan.protocol.id}, first dose {plan.start.isoformat()}. {DISCLAIMER}"),
         subcomponents=events,
     )
     cal.validate()

@@ -68,9 +68,11 @@ def render_labs_terminal(report: LabReport, proto: Protocol, shown: dict[str, st
 
 
 def render_labs_markdown(report: LabReport, proto: Protocol, shown: dict[str, str]) -> str:
-    lines = [f"# {_heading(report, proto)}", "", "| Test | Value | Action | Why | Source |", "|---|---|---|---|---|"]
+    from jakplan.render.escape import markdown_cell, markdown_text
+
+    lines = [f"# {markdown_text(_heading(report, proto))}", "", "| Test | Value | Action | Why | Source |", "|---|---|---|---|---|"]
     for row in _rows(report, shown):
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
+        lines.append("| " + " | ".join(markdown_cell(c) for c in row) + " |")
     lines += ["", f"**{verdict_line(report)}**", "", f"_{DISCLAIMER}_", ""]
     return "\n".join(lines)
 

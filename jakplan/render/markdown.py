@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jakplan.render.words import open_texts
+from jakplan.render.escape import markdown_cell, markdown_text as _md
 
 from jakplan.model import Event, Plan
 from jakplan.render.common import (
@@ -24,7 +25,7 @@ from jakplan.render.common import (
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return markdown_cell(text)
 
 
 def _what(ev: Event) -> str:
@@ -40,24 +41,25 @@ def render_markdown(plan: Plan, sources: bool = False) -> str:
         "",
         f"- Start (first dose): {plan.start.isoformat()}; plan to {horizon_text(plan)}",
     ]
+    # every line below carries text from the protocol file: escaped (no HTML, no new Markdown structure)
     if course_line(plan, sources):
-        lines.append(f"- **{course_line(plan, sources)}**")
-    lines += [f"- {ln.strip()}" for ln in protocol_lines(plan)]
-    lines.append(f"- {planning_line(plan)}")
-    lines += [f"- {ln}" for ln in unverified_lines(plan)]
-    lines += ["", "## For this patient", "", f"- {patient_line(plan)}"]
+        lines.append(f"- **{_md(course_line(plan, sources))}**")
+    lines += [f"- {_md(ln.strip())}" for ln in protocol_lines(plan)]
+    lines.append(f"- {_md(planning_line(plan))}")
+    lines += [f"- {_md(ln)}" for ln in unverified_lines(plan)]
+    lines += ["", "## For this patient", "", f"- {_md(patient_line(plan))}"]
     for i, ln in enumerate(dose_lines(plan, sources)):
         depth = (len(ln) - len(ln.lstrip())) // 2
-        text = ln.strip()
+        text = _md(ln.strip())
         lines.append("  " * depth + (f"- **{text}**" if i == 0 else f"- {text}"))
-    lines += [f"- {ln}" for ln in risk_lines(plan, sources)]
+    lines += [f"- {_md(ln)}" for ln in risk_lines(plan, sources)]
     titles = phase_titles(plan)
     header = ["Date", "Window", "When", "Kind", "What", "Checks"] + (["Source"] if sources else [])
     current = None
     for ev in plan.events:
         if ev.phase != current:
             current = ev.phase
-            lines += ["", f"## {titles.get(ev.phase, ev.phase)}", ""]
+            lines += ["", f"## {_md(titles.get(ev.phase, ev.phase))}", ""]
             lines.append("| " + " | ".join(header) + " |")
             lines.append("|" + "---|" * len(header))
         row = [

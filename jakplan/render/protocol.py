@@ -129,12 +129,14 @@ def _head(p: Protocol) -> list[str]:
 
 def render_protocol_markdown(p: Protocol) -> str:
     head = _head(p)
-    out = [f"# {head[0]}", ""] + [f"- {ln}" for ln in head[1:]]
+    from jakplan.render.escape import markdown_cell, markdown_text
+
+    out = [f"# {markdown_text(head[0])}", ""] + [f"- {markdown_text(ln)}" for ln in head[1:]]
     for title, cols, rows in _sections(p):
         if not rows:
             continue
         out += ["", f"## {title}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-        out += ["| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |" for row in rows]
+        out += ["| " + " | ".join(markdown_cell(str(c)) for c in row) + " |" for row in rows]
     out += ["", f"_{DISCLAIMER}_", ""]
     return "\n".join(out)
 

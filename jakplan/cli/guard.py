@@ -1,0 +1,199 @@
+"""The last line of defence of the command line: whatever happens, the user sees one line, never a traceback.
+
+:class:`GuardedGroup` is the click group of the ``jakplan`` application (``typer.Typer(cls=GuardedGroup)``).
+It runs every command and turns what escapes it into one line on stderr and an exit code:
+
+====================================================  ====  =============================================
+what escaped                                          exit  shown
+====================================================  ====  =============================================
+a usage error (unknown option, a value click refuses)  2    ``Error: <click's message>`` on one line
+:class:`JakplanError` (bad input, bad file)            2    ``Error: <message>``
+stdout closed (``| head``)                            141   nothing (ends quietly)
+an OSError writing the output (a full disk)            2    ``Error: cannot write the output: ...``
+another OSError (the environment)                      2    ``Error: <file>: <reason>``
+Ctrl-C                                                130   ``Interrupted.``
+anything else (a bug)                                  70   ``Error: internal error (...); please report``
+====================================================  ====  =============================================
+
+Every message goes through :func:`jakplan.render.escape.one_line`, so a value holding a newline or an escape
+sequence is shown escaped and cannot forge a second line. SIGTERM ends a command the way Ctrl-C does
+(temporary files are removed on the way out), with exit code 143.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from jakplan.errors import JakplanError
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+EXIT_PIPE = 141
+REPORT_URL = "https://github.com/jakplan/jakplan/issues"
+INTERNAL_MARK = "please report"
+"""Words that only the last-resort handler prints (the bad-input matrix checks no input reaches it)."""
+
+
+def _exception_classes(name: str) -> tuple[type, ...]:
+    """The click exception class ``name`` from click and from the copy of click that typer may carry."""
+    import importlib
+
+    out = []
+    for mod in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            cls = getattr(importlib.import_module(mod), name, None)
+        except ImportError:
+            continue
+        if cls is not None and cls not in out:
+            out.append(cls)
+    return tuple(out)
+
+
+_NO_ARGS = _exception_classes("NoArgsIsHelpError")
+_USAGE = _exception_classes("UsageError")
+_CLICK = _exception_classes("ClickException")
+_ABORT = _exception_classes("Abort")
+
+
+def error_line(message: str) -> str:
+    """``Error: <message>`` as one line (control characters and newlines escaped)."""
+    from jakplan.render.escape import one_line
+
+    return "Error: " + one_line(message)
+
+
+def echo_err(line: str) -> None:
+    """Print one line on stderr; a broken stderr is ignored (there is nowhere else to say it)."""
+    try:
+        typer.echo(line, err=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _silence_stdout() -> None:
+    """After stdout failed: point fd 1 at /dev/null, so that the flush at exit cannot fail again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C: finally blocks remove temporary files
+
+
+def run_guarded(invoke) -> int:
+    """Run ``invoke()`` (the click command in non-standalone mode) and return the exit code (see the table)."""
+    old = None
+    if threading.current_thread() is threading.main_thread():
+        try:
+            old = signal.signal(signal.SIGTERM, _on_sigterm)
+        except (ValueError, OSError):
+            old = None
+    try:
+        rv = invoke()
+        code = rv if isinstance(rv, int) else 0
+        sys.stdout.flush()
+        return code
+    except _NO_ARGS as exc:
+        exc.show()
+        return exc.exit_code
+    except _USAGE as exc:
+        hint = ""
+        if exc.ctx is not None:
+            hint = f" (see `{exc.ctx.command_path} --help`)"
+        echo_err(error_line(exc.format_message()) + hint)
+        return exc.exit_code
+    except _CLICK as exc:
+        echo_err(error_line(exc.format_message()))
+        return EXIT_BAD_INPUT if exc.exit_code in (1, 2) else exc.exit_code
+    except JakplanError as exc:
+        echo_err(error_line(str(exc)))
+        return EXIT_BAD_INPUT
+    except (KeyboardInterrupt, *_ABORT):
+        echo_err("Interrupted.")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_PIPE
+    except OSError as exc:
+        if exc.filename is None:
+            _silence_stdout()
+            echo_err(error_line(f"cannot write the output: {exc.strerror or exc}"))
+        else:
+            echo_err(error_line(f"{exc.filename}: {exc.strerror or exc}"))
+        return EXIT_BAD_INPUT
+    except RecursionError:
+        echo_err(error_line(f"internal error (input nested too deeply); {INTERNAL_MARK} it at {REPORT_URL}"))
+        return EXIT_INTERNAL
+    except Exception as exc:  # noqa: BLE001 - the last resort: a bug, said in one line
+        echo_err(error_line(f"internal error ({type(exc).__name__}: {exc}); {INTERNAL_MARK} it at {REPORT_URL} "
+                            "with the command you ran"))
+        return EXIT_INTERNAL
+    finally:
+        if old is not None:
+            try:
+                signal.signal(signal.SIGTERM, old)
+            except (ValueError, OSError):
+                pass
+
+
+class GuardedGroup(TyperGroup):
+    """The ``jakplan`` group: runs the command through :func:`run_guarded`."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        code = run_guarded(lambda: super(GuardedGroup, self).main(
+            args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra))
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+class GentleStop:
+    """Ctrl-C for a long run (``cohort export``): the first one asks the run to stop after the work in hand
+    (``stop()`` turns True and one line says so), a second one stops at once (KeyboardInterrupt: exit 130,
+    temporary files removed, no traceback). Used as a context manager; outside the main thread it does nothing."""
+
+    def __init__(self, what: str = "the patient in hand"):
+        self.what = what
+        self.requested = False
+        self._old = None
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def _handler(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        echo_err(f"Interrupted: finishing {self.what}, then stopping (Ctrl-C again to stop at once).")
+
+    def __enter__(self) -> "GentleStop":
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._old = signal.signal(signal.SIGINT, self._handler)
+            except (ValueError, OSError):
+                self._old = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._old is not None:
+            try:
+                signal.signal(signal.SIGINT, self._old)
+            except (ValueError, OSError):
+                pass
