@@ -62,14 +62,6 @@ class Citation(NamedTuple):
     source: Source
     section: str = ""
 
-    def text(self) -> str:
-        s = f"[{self.source.id}] {self.source.document}"
-        if self.section:
-            s += f", {self.section}"
-        if self.source.grade_note():
-            s += " " + self.source.grade_note()
-        return s
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.source.id,

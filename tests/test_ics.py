@@ -8,7 +8,7 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-from jakplan.render.words import open_texts
+from jakplan.render.words import cite_full, open_texts
 from jakplan.api import plan_for
 from jakplan.render.common import DISCLAIMER, check_label
 from jakplan.render.ics import calendar_bytes
@@ -51,7 +51,7 @@ def test_every_event_matches_the_engine(start, protocol, months):
         for engine_event in visit.events:
             assert engine_event.title in desc
             assert f"[{engine_event.citation.source.id}]" in desc
-            assert engine_event.citation.text() in desc
+            assert cite_full(engine_event.citation) in desc
             for code in engine_event.checks:
                 assert check_label(code) in desc
             for note in (*engine_event.patient_notes, *open_texts(engine_event.conditions)):

@@ -47,10 +47,9 @@ def protocols(
                   ", ".join(r["indications"]), ", ".join(r["default_for"]) or "-"] for r in rows]
         hint = "Use one with --protocol NAME (or a path to your own .toml); see it with `jakplan protocols show DRUG/NAME`."
         if fmt is Format.markdown:
-            lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-            from jakplan.render.escape import markdown_cell
+            from jakplan.render.escape import markdown_table
 
-            lines += ["| " + " | ".join(markdown_cell(x) for x in c) + " |" for c in cells]
+            lines = markdown_table(cols, cells)
             write_stdout("\n".join(lines + ["", hint, "", f"_{DISCLAIMER}_"]))
             return
         from rich.table import Table

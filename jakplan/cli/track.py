@@ -151,13 +151,14 @@ def _lab_lines(planfile: str, history, day: dt.date, values: dict[str, float]) -
     from jakplan.engine.tracking import lab_actions
     from jakplan.records.patient import load_record
     from jakplan.render.common import dose_lines
+    from jakplan.render.words import lab_action_text
 
     record = load_record(planfile)
     plan = plan_for_record(record, today=max(day, dt.date.today()))
     lines = []
     found = [a for a in lab_actions(plan, history) if a.on == day and a.analyte in values]
     for a in found:
-        lines.append(f"! {a.text}")
+        lines.append(f"! {lab_action_text(a)}")
     if any(a.action in ("interrupt", "stop", "discontinue", "do_not_start") for a in found):
         lines.append("  Contact the prescriber; if treatment is interrupted, record it with `jakplan pause`.")
     if not found:

@@ -72,11 +72,14 @@ class LabAction:
     on: dt.date
     analyte: str
     value: float
-    text: str
     action: str
     current: bool
     """True for the most recent record of this analyte (earlier ones are history)."""
     detail: dict[str, Any] = field(default_factory=dict)
+    finding: Any = None
+    """The :class:`jakplan.engine.labs.Finding` behind it (renderers word it: render.words.lab_action_text)."""
+    confirmed_on: dt.date | None = None
+    """For a threshold to confirm on a repeat test: the earlier day a result crossed it too (None: not yet)."""
 
 
 @dataclass(frozen=True)
@@ -283,8 +286,7 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
     """
     if not history.labs:
         return []
-    from jakplan.engine.labs import CALM, action_label, evaluate_labs
-    from jakplan.catalog.vocab import vocabulary
+    from jakplan.engine.labs import CALM, evaluate_labs
 
     labs = sorted(history.labs, key=lambda r: r.on)
     latest: dict[str, dt.date] = {}
@@ -294,7 +296,6 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
             latest[a] = rec.on
             if rec.on < plan.start:
                 baseline[a] = v
-    analytes = vocabulary()["analytes"]
     out = []
     crossed_on: dict[str, dt.date] = {}  # threshold id -> the last earlier day a result crossed it
     for rec in labs:
@@ -304,28 +305,10 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
         for f in report.findings:
             if f.action in CALM:
                 continue
-            label = analytes.get(f.analyte, {}).get("label", f.analyte)
-            if f.threshold is None:  # fail closed: no limit in this protocol is not "fine"
-                text = f"{label} {f.value:g} {f.unit} on {rec.on}: not assessed: " + "; ".join(f.notes)
-            else:
-                text = f"{label} {f.value:g} {f.unit} on {rec.on}: {f.threshold.text()} -> {action_label(f.action)}"
-                if f.resume:
-                    text += f"; resume {f.resume}"
-                notes = list(f.notes)
-                if f.threshold.confirm:
-                    earlier = crossed_on.get(f.threshold.id)
-                    if earlier is not None:  # the repeat confirms the earlier result
-                        notes = [n for n in notes if n != "confirm on a repeat test before acting"]
-                        notes.insert(0, f"confirmed: the result on {earlier} crossed it too")
-                    else:
-                        notes = [n if n != "confirm on a repeat test before acting" else
-                                 "confirm on a repeat test before acting (not yet confirmed: record the repeat)"
-                                 for n in notes]
-                for n in notes:
-                    text += f"; {n}"
-                text += f" [{f.threshold.citation.text()}]"
-            out.append(LabAction(on=rec.on, analyte=f.analyte, value=f.value, text=text, action=f.action,
-                                 current=latest.get(f.analyte) == rec.on, detail=f.as_dict()))
+            earlier = crossed_on.get(f.threshold.id) if f.threshold is not None and f.threshold.confirm else None
+            out.append(LabAction(on=rec.on, analyte=f.analyte, value=f.value, action=f.action,
+                                 current=latest.get(f.analyte) == rec.on, detail=f.as_dict(), finding=f,
+                                 confirmed_on=earlier))
         for f in report.findings:
             for t in f.crossed:
                 crossed_on[t.id] = rec.on

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jakplan.engine.conditions import missing_factors
-from jakplan.render.words import condition_text, factor_label, open_texts, skip_text
+from jakplan.render.words import cite_full, cite_short, condition_text, factor_label, open_texts, skip_text
 from jakplan.model import Citation, DoseLine, Event, Plan
 from jakplan.catalog.files import data_path
 from jakplan.catalog.vocab import default_protocol, drugs, vocabulary
@@ -59,15 +59,6 @@ def is_default_protocol(plan: Plan) -> bool:
         return p.path == shipped and p.id == default_protocol(p.drug, plan.indication)
     except Exception:  # an unknown drug in a user file: not a default
         return False
-
-
-def cite_short(c: Citation, tags: bool = True) -> str:
-    """'US PI 2.1 [S1]' ('US PI 2.1' without tags), with '(secondary source)' for a weak one."""
-    if tags:
-        s = f"{c.section} [{c.source.id}]" if c.section else f"[{c.source.id}]"
-    else:
-        s = c.section or c.source.document
-    return s + (" " + c.source.grade_note() if c.source.grade_note() else "")
 
 
 def factor_text(name: str, value: Any) -> str:

@@ -95,6 +95,13 @@ def markdown_cell(text: str) -> str:
     return _HTML_RE.sub(lambda m: _HTML[m.group()], text).replace("|", "\\|")
 
 
+def markdown_table(header: list[str], rows) -> list[str]:
+    """A Markdown table as lines: the header, the rule, and one line per row; every cell goes through
+    :func:`markdown_cell` (the one way jakplan writes a Markdown table)."""
+    lines = ["| " + " | ".join(markdown_cell(str(h)) for h in header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(markdown_cell(str(c)) for c in row) + " |" for row in rows]
+
+
 def safe_console(**kwargs):
     """A rich Console that removes control characters from the text it prints (its own styling, rendered
     after, is kept): a file name or value holding ESC or BEL cannot reach the terminal."""

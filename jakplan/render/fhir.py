@@ -13,7 +13,7 @@ The tests validate the output with the ``fhir.resources`` R4B models (CarePlan i
 
 from __future__ import annotations
 
-from jakplan.render.words import open_texts, skip_text
+from jakplan.render.words import cite_full, open_texts, skip_text
 
 import html
 import re
@@ -63,7 +63,7 @@ def careplan(plan: Plan, patient: str | None = None) -> dict[str, Any]:
                 "event": [ev.date.isoformat()],
                 "repeat": {"boundsPeriod": {"start": ev.window_start.isoformat(), "end": ev.window_end.isoformat()}},
             },
-            "reasonReference": [{"reference": f"#src-{fhir_id(src.id)}", "display": ev.citation.text()}],
+            "reasonReference": [{"reference": f"#src-{fhir_id(src.id)}", "display": cite_full(ev.citation)}],
         }
         if src.url:
             detail["instantiatesUri"] = [src.url]

@@ -30,7 +30,7 @@ Design, section by section of RFC 5545:
 
 from __future__ import annotations
 
-from jakplan.render.words import open_texts
+from jakplan.render.words import cite_full, open_texts
 
 import datetime as dt
 import hashlib
@@ -113,7 +113,7 @@ def description(plan: Plan, visit: Visit) -> str:
     lines += ["", "Sources:"]
     seen: set[str] = set()
     for ev in visit.events:
-        cite = ev.citation.text()
+        cite = cite_full(ev.citation)
         if cite not in seen:
             seen.add(cite)
             lines.append(f"- {cite}")

@@ -7,7 +7,8 @@ from typing import Any
 from jakplan.engine.labs import CALM, NOT_ASSESSED, LabReport, action_label, unassessed_text
 from jakplan.model import Protocol
 from jakplan.catalog.vocab import drugs, vocabulary
-from jakplan.render.common import DISCLAIMER, cite_short
+from jakplan.render.common import DISCLAIMER
+from jakplan.render.words import cite_short
 
 
 def _heading(report: LabReport, proto: Protocol) -> str:
@@ -68,11 +69,10 @@ def render_labs_terminal(report: LabReport, proto: Protocol, shown: dict[str, st
 
 
 def render_labs_markdown(report: LabReport, proto: Protocol, shown: dict[str, str]) -> str:
-    from jakplan.render.escape import markdown_cell, markdown_text
+    from jakplan.render.escape import markdown_table, markdown_text
 
-    lines = [f"# {markdown_text(_heading(report, proto))}", "", "| Test | Value | Action | Why | Source |", "|---|---|---|---|---|"]
-    for row in _rows(report, shown):
-        lines.append("| " + " | ".join(markdown_cell(c) for c in row) + " |")
+    lines = [f"# {markdown_text(_heading(report, proto))}", ""]
+    lines += markdown_table(["Test", "Value", "Action", "Why", "Source"], _rows(report, shown))
     lines += ["", f"**{verdict_line(report)}**", "", f"_{DISCLAIMER}_", ""]
     return "\n".join(lines)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from jakplan.render.words import open_texts
-from jakplan.render.escape import markdown_cell, markdown_text as _md
+from jakplan.render.words import cite_full, open_texts
+from jakplan.render.escape import markdown_table, markdown_text as _md
 
 from jakplan.model import Event, Plan
 from jakplan.render.common import (
@@ -24,8 +24,10 @@ from jakplan.render.common import (
 )
 
 
-def _cell(text: str) -> str:
-    return markdown_cell(text)
+def _row(ev: Event, sources: bool) -> list[str]:
+    row = [ev.date.isoformat(), window_text(ev), ev.relative, ev.kind, _what(ev),
+           ", ".join(check_label(c) for c in ev.checks)]
+    return row + ([cite_full(ev.citation)] if sources else [])
 
 
 def _what(ev: Event) -> str:
@@ -55,23 +57,10 @@ def render_markdown(plan: Plan, sources: bool = False) -> str:
     lines += [f"- {_md(ln)}" for ln in risk_lines(plan, sources)]
     titles = phase_titles(plan)
     header = ["Date", "Window", "When", "Kind", "What", "Checks"] + (["Source"] if sources else [])
-    current = None
-    for ev in plan.events:
-        if ev.phase != current:
-            current = ev.phase
-            lines += ["", f"## {_md(titles.get(ev.phase, ev.phase))}", ""]
-            lines.append("| " + " | ".join(header) + " |")
-            lines.append("|" + "---|" * len(header))
-        row = [
-            ev.date.isoformat(),
-            window_text(ev),
-            ev.relative,
-            ev.kind,
-            _what(ev),
-            ", ".join(check_label(c) for c in ev.checks),
-        ]
-        if sources:
-            row.append(ev.citation.text())
-        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    from itertools import groupby
+
+    for phase, events in groupby(plan.events, key=lambda ev: ev.phase):
+        lines += ["", f"## {_md(titles.get(phase, phase))}", ""]
+        lines += markdown_table(header, [_row(ev, sources) for ev in events])
     lines += ["", f"_{DISCLAIMER}_", ""]
     return "\n".join(lines)

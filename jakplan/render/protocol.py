@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jakplan.render.words import condition_text
+from jakplan.render.words import cite_tagged, condition_text
 from jakplan.model import Protocol, Timing
 from jakplan.catalog.vocab import default_protocol, drugs, vocabulary
 from jakplan.render.common import DISCLAIMER
@@ -39,11 +39,6 @@ def applies_text(indications, conditions) -> str:
         parts.append("indication " + " or ".join(indications))
     parts += [condition_text(c) for c in conditions]
     return "; ".join(parts) or "all"
-
-
-def cite(c) -> str:
-    s = f"[{c.source.id}] {c.section}" if c.section else f"[{c.source.id}]"
-    return s + (" " + c.source.grade_note() if c.source.grade_note() else "")
 
 
 def protocol_dict(p: Protocol) -> dict[str, Any]:
@@ -90,25 +85,25 @@ def _sections(p: Protocol) -> list[tuple[str, list[str], list[list[str]]]]:
     actions = vocabulary()["actions"]
     return [
         ("Rules", ["Rule", "Kind", "When", "Applies", "What", "Source"],
-         [[r["id"], r["kind"], r["when"], r["applies"], r["title"], cite(rule.citation)]
+         [[r["id"], r["kind"], r["when"], r["applies"], r["title"], cite_tagged(rule.citation)]
           for r, rule in zip(d["rules"], p.rules)]),
         ("Lab thresholds", ["Threshold", "Value", "Before start", "During", "Resume", "Applies", "Source"],
          [[t.id, f"{vocabulary()['analytes'][t.analyte]['label']} {t.text()}" + (" (confirm on repeat)" if t.confirm else ""),
            actions.get(t.before_start, "") if t.before_start else "", actions.get(t.during, "") if t.during else "",
-           t.resume, applies_text(t.indications, ()), cite(t.citation)] for t in p.thresholds]),
+           t.resume, applies_text(t.indications, ()), cite_tagged(t.citation)] for t in p.thresholds]),
         ("Doses", ["Dose entry", "Applies", "Outcome", "Dose", "Why", "Source"],
-         [[x.id, applies_text(x.indications, x.conditions), x.outcome.replace("_", " "), x.dose, x.why, cite(x.citation)]
+         [[x.id, applies_text(x.indications, x.conditions), x.outcome.replace("_", " "), x.dose, x.why, cite_tagged(x.citation)]
           for x in p.doses]),
         ("Risk notes", ["Risk note", "Level", "Applies", "Text", "Source"],
          [[r.id, vocabulary()["risk_levels"].get(r.level, r.level), applies_text(r.indications, r.conditions), r.text,
-           cite(r.citation)] for r in p.risks]),
+           cite_tagged(r.citation)] for r in p.risks]),
         ("Fixed courses", ["Course", "Length", "Applies", "Text", "Source"],
-         [[c.id, c.length.label(), applies_text(c.indications, ()), c.text, cite(c.citation)] for c in p.courses]),
+         [[c.id, c.length.label(), applies_text(c.indications, ()), c.text, cite_tagged(c.citation)] for c in p.courses]),
         ("Check the current label", ["Topic", "Applies", "Detail"],
          [[u.topic, applies_text(u.indications, u.conditions) + (" (decides the dose)" if u.dose else ""), u.detail]
           for u in p.unverified]),
         ("Not addressed by the source (declared silent)", ["Class item", "Applies", "Why", "Source"],
-         [[x.item, applies_text(x.indications, ()), x.why, cite(x.citation)] for x in p.silent]),
+         [[x.item, applies_text(x.indications, ()), x.why, cite_tagged(x.citation)] for x in p.silent]),
     ]
 
 
@@ -129,14 +124,13 @@ def _head(p: Protocol) -> list[str]:
 
 def render_protocol_markdown(p: Protocol) -> str:
     head = _head(p)
-    from jakplan.render.escape import markdown_cell, markdown_text
+    from jakplan.render.escape import markdown_table, markdown_text
 
     out = [f"# {markdown_text(head[0])}", ""] + [f"- {markdown_text(ln)}" for ln in head[1:]]
     for title, cols, rows in _sections(p):
         if not rows:
             continue
-        out += ["", f"## {title}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-        out += ["| " + " | ".join(markdown_cell(str(c)) for c in row) + " |" for row in rows]
+        out += ["", f"## {title}", ""] + markdown_table(cols, rows)
     out += ["", f"_{DISCLAIMER}_", ""]
     return "\n".join(out)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jakplan.engine.tracking import Item, Status
+from jakplan.render.words import lab_action_text
 from jakplan.render.common import DISCLAIMER, check_label, derived_lines, dose_dict, dose_lines, drug_name, indication_name
 
 SECTIONS = (
@@ -67,7 +68,7 @@ def status_dict(st: Status, file: str = "") -> dict[str, Any]:
     for key, _ in SECTIONS:
         out[key] = [item_dict(i) for i in section_items(st, key)]
     out["lab_actions"] = [
-        {"on": a.on.isoformat(), "analyte": a.analyte, "value": a.value, "action": a.action, "text": a.text,
+        {"on": a.on.isoformat(), "analyte": a.analyte, "value": a.value, "action": a.action, "text": lab_action_text(a),
          "current": a.current}
         for a in st.lab_actions
     ]
@@ -141,7 +142,7 @@ def render_status(st: Status, console, file: str = "") -> None:
         console.print(Text("Lab results that call for action, or that this protocol gives no limit for:", style="bold"))
         for a in st.lab_actions:
             style = "bold red" if a.current else "dim"
-            console.print(Text(f"  {a.on.isoformat()}: {a.text}" + ("" if a.current else " (earlier result)"), style=style))
+            console.print(Text(f"  {a.on.isoformat()}: {lab_action_text(a)}" + ("" if a.current else " (earlier result)"), style=style))
     if st.visit_rules:
         for r in st.visit_rules:
             console.print(Text(f"At every visit: {r.title}: " + "; ".join(check_label(c) for c in r.checks), style="dim"))

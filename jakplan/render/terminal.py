@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jakplan.render.words import open_texts
+from jakplan.render.words import cite_full, open_texts
 
 from rich.console import Console
 from rich.table import Table
@@ -64,7 +64,7 @@ def render_terminal(plan: Plan, console: Console, sources: bool = False) -> None
                 what.append(f"\n! {extra}", style="yellow")
             row = [ev.date.isoformat(), window_text(ev), ev.relative, Text(ev.kind, style=KIND_STYLE.get(ev.kind, "")), what]
             if sources:
-                row.append(ev.citation.text())
+                row.append(cite_full(ev.citation))
             table.add_row(*row)
         console.print(table)
     console.print(Text(DISCLAIMER, style="bold"))

@@ -63,3 +63,54 @@ def skip_text(skip: Skip) -> str:
     if skip.failed is not None:
         return f"applies only if {raw_condition_text(skip.failed)}"
     return "; ".join(open_texts(skip.open))
+
+
+def cite_full(c) -> str:
+    """'[S1] Olumiant US Prescribing Information, US PI 2.1 (secondary source: mirror)'."""
+    s = f"[{c.source.id}] {c.source.document}"
+    if c.section:
+        s += f", {c.section}"
+    note = c.source.grade_note()
+    return s + (" " + note if note else "")
+
+
+def cite_short(c, tags: bool = True) -> str:
+    """'US PI 2.1 [S1]' ('US PI 2.1' without tags), with the source's grade note."""
+    if tags:
+        s = f"{c.section} [{c.source.id}]" if c.section else f"[{c.source.id}]"
+    else:
+        s = c.section or c.source.document
+    note = c.source.grade_note()
+    return s + (" " + note if note else "")
+
+
+def cite_tagged(c) -> str:
+    """'[S1] US PI 2.1', with the source's grade note (tables that list many entries of few sources)."""
+    s = f"[{c.source.id}] {c.section}" if c.section else f"[{c.source.id}]"
+    note = c.source.grade_note()
+    return s + (" " + note if note else "")
+
+
+_CONFIRM = "confirm on a repeat test before acting"
+
+
+def lab_action_text(a) -> str:
+    """'haemoglobin 7.5 g/dL on 2024-06-01: < 8 g/dL -> Interrupt; resume ...; notes [source]' for a recorded
+    value that needs action (:class:`jakplan.engine.tracking.LabAction`), or why it was not assessed."""
+    from jakplan.catalog.vocab import vocabulary
+    from jakplan.engine.labs import action_label
+
+    f = a.finding
+    label = vocabulary()["analytes"].get(f.analyte, {}).get("label", f.analyte)
+    head = f"{label} {f.value:g} {f.unit} on {a.on}"
+    if f.threshold is None:  # fail closed: no limit in this protocol is not "fine"
+        return f"{head}: not assessed: " + "; ".join(f.notes)
+    text = f"{head}: {f.threshold.text()} -> {action_label(f.action)}"
+    if f.resume:
+        text += f"; resume {f.resume}"
+    notes = list(f.notes)
+    if f.threshold.confirm and a.confirmed_on is not None:  # the repeat confirms the earlier result
+        notes = [f"confirmed: the result on {a.confirmed_on} crossed it too"] + [n for n in notes if n != _CONFIRM]
+    elif f.threshold.confirm:
+        notes = [n if n != _CONFIRM else f"{_CONFIRM} (not yet confirmed: record the repeat)" for n in notes]
+    return text + "".join(f"; {n}" for n in notes) + f" [{cite_full(f.threshold.citation)}]"
