@@ -30,7 +30,8 @@ from jakplan.model import Citation, Event, Plan, Rule
 from jakplan.history import History, Pause
 from jakplan.engine.timing import pause_shift, shift
 
-STATES = ("overdue", "due", "on_hold", "upcoming", "done", "missed")
+STATES = ("overdue", "due", "on_hold", "upcoming", "done", "missed", "waived", "not_applicable")
+"""An item's state; ``waived`` and ``not_applicable`` are closed by a recorded decision with its reason."""
 
 
 @dataclass(frozen=True)
@@ -196,14 +197,30 @@ def _complete(rule: Rule, plan: Plan, outstanding: list[Item], done: list, close
         else:
             unmatched.append((rule.id, d.on, "no open occurrence left in the plan"))
             continue
-        late = max(0, (d.on - target.window_end).days)
-        if late:
-            note = f"done {late} days after the window closed"
-        finished.append(replace(target, state="done", done_on=d.on, days_late=late, note=note))
+        if d.outcome == "not_applicable":
+            finished += _closed_by_decision(d, target, outstanding)
+            outstanding = []
+            continue
+        if d.outcome == "waived":
+            finished += _closed_by_decision(d, target, outstanding)
+        else:
+            late = max(0, (d.on - target.window_end).days)
+            if late:
+                note = f"done {late} days after the window closed"
+            finished.append(replace(target, state="done", done_on=d.on, days_late=late, note=note))
         outstanding = outstanding[outstanding.index(target) + 1:]
         if rule.anchor == "last_done" and rule.timing.type == "every":
             outstanding = _after_last_done(rule, plan, d.on, target.occurrence, _limit(rule, plan, closed), closed)
     return finished, outstanding
+
+
+def _closed_by_decision(d, target: Item, outstanding: list[Item]) -> list[Item]:
+    """A waiver closes its occurrence; 'not applicable' closes it and every later occurrence of the rule."""
+    if d.outcome == "waived":
+        return [replace(target, state="waived", done_on=d.on, note=f"waived on {d.on}: {d.reason}")]
+    rest = outstanding[outstanding.index(target):]
+    return [replace(i, state="not_applicable", done_on=d.on, note=f"not applicable from {d.on}: {d.reason}")
+            for i in rest]
 
 
 def _classify(outstanding: list[Item], plan: Plan, open_p: Pause | None, today: dt.date) -> list[Item]:
