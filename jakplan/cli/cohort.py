@@ -184,3 +184,35 @@ def _export_table(csv_file, out, formats, ok, files, events, failed) -> None:
     if len(failed) > 20:
         console.print(Text(f"  ... and {len(failed) - 20} more (all listed on stderr)", style="red"))
     console.print(Text(DISCLAIMER, style="bold"))
+
+
+# -- the register: a folder of plan files ------------------------------------------------------------------
+
+
+@cohort_app.command("import")
+def import_csv(
+    csv_file: str = typer.Argument(..., help="A CSV of profiles: id,start[,drug,indication,protocol,months,name,"
+                                             "identifier,contact,<factors>]."),
+    into: str = typer.Option(..., "--into", help="The register: a folder of plan files, one <id>.toml per patient "
+                                                 "(created if its parent exists)."),
+    keep_columns: bool = typer.Option(False, "--keep-columns", help="Keep columns jakplan does not know as text in "
+                                                                    "each plan file's [columns] table instead of refusing the file."),
+) -> None:
+    """Create or update one plan file per CSV row: new ids are created, changed profile values are updated
+    (each change printed as old -> new), the history is never touched. Exits 2 if any row failed."""
+    bad = 0
+    with clean_errors():
+        from jakplan.records.register import import_rows
+
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "error": 0}
+        for res in import_rows(csv_file, into, keep_columns):
+            counts[res.action] += 1
+            if res.action == "error":
+                bad += 1
+                typer.echo(f"Error: {res.message}", err=True)
+            elif res.action == "updated":
+                write_stdout(f"Updated {res.path} ({res.where}): " + "; ".join(res.changes))
+        write_stdout(f"{csv_file} -> {into}/: {counts['created']} created, {counts['updated']} updated, "
+                     f"{counts['unchanged']} unchanged, {counts['error']} rows with errors.")
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
