@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -148,7 +149,8 @@ class Result:
 SUFFIX = {"ics": ".ics", "json": ".json", "fhir": ".fhir.json"}
 
 
-def render_patient(plan, pid: str, formats: tuple[str, ...]) -> dict[str, bytes]:
+def render_patient(plan, pid: str, formats: tuple[str, ...], who: str = "",
+                   dtstamp: dt.datetime | None = None) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for f in formats:
         if f == "ics":
@@ -157,13 +159,13 @@ def render_patient(plan, pid: str, formats: tuple[str, ...]) -> dict[str, bytes]
             from jakplan.render.ics import identity_label
 
             # the calendar's own name always says whose it is (its events do not: calendars are shared)
-            out[f] = calendar_bytes(plan, namespace=pid, calendar_name=identity_label(plan) or pid)
+            out[f] = calendar_bytes(plan, namespace=pid, calendar_name=who or identity_label(plan) or pid,
+                                    dtstamp=dtstamp)
         elif f == "json":
-            import json
-
             from jakplan.render.common import plan_dict
+            from jakplan.render.jsontext import json_text
 
-            out[f] = (json.dumps(plan_dict(plan), indent=2, ensure_ascii=False) + "\n").encode()
+            out[f] = (json_text(plan_dict(plan)) + "\n").encode()
         elif f == "fhir":
             from jakplan.render.fhir import careplan_json
 
@@ -258,6 +260,122 @@ def export_rows(csv_path: str | os.PathLike, out: str | os.PathLike, formats: tu
         fsync_dir(outdir)  # one folder fsync makes every rename of the run durable
 
     return synced(stream_map(export_one, jobs(), workers, chunk_size(n, workers), stop))
+
+
+# -- export from a register (a folder of plan files) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterJob:
+    path: str
+    out: str
+    formats: tuple[str, ...] = ("ics", "json")
+
+
+_DTSTAMP = re.compile(rb"^DTSTAMP:(\d{8}T\d{6}Z)\r?$", re.MULTILINE)
+
+
+def _old_stamp(data: bytes) -> dt.datetime | None:
+    m = _DTSTAMP.search(data)
+    if not m:
+        return None
+    return dt.datetime.strptime(m.group(1).decode(), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+
+
+def who_of(identity, pid: str) -> str:
+    """How a clinic's calendar names the patient: 'name (identifier)', either alone, or the plan file's id."""
+    if identity and identity.name and identity.identifier:
+        return f"{identity.name} ({identity.identifier})"
+    if identity and (identity.name or identity.identifier):
+        return identity.name or identity.identifier
+    return pid
+
+
+def _changed_only(target: Path, fmt: str, render) -> bytes | None:
+    """The bytes to write to ``target`` (``render(dtstamp)``), or None when it already holds this content.
+
+    A calendar's DTSTAMP is the time of the export, so an existing calendar is compared with the calendar
+    rendered with its own DTSTAMP: unchanged content is not rewritten, a changed one gets a new DTSTAMP."""
+    try:
+        old = target.read_bytes()
+    except OSError:
+        return render(None)
+    stamp = _old_stamp(old) if fmt == "ics" else None
+    new = render(stamp)
+    if new == old:
+        return None
+    return render(None) if stamp is not None else new
+
+
+def export_planfile(job: RegisterJob) -> Result:
+    """Write one plan file's calendar (and JSON ...) where its content changed; never raises for its problems.
+
+    ``files`` of the result: the files written; ``detail``: ``unchanged`` (files left as they were) or
+    ``skipped`` (a TOML file that is not a plan file)."""
+    from jakplan.fileio import atomic_write
+    from jakplan.records.register import read_record
+
+    p = Path(job.path)
+    pid = p.stem
+    try:
+        record = read_record(p)
+        if record is None:
+            return Result(pid, str(p), True, detail={"skipped": "not a plan file (no 'jakplan = 1')"})
+        plan = plan_for_record(record)
+        who = who_of(record.profile.identity, pid)
+        written, unchanged = [], 0
+        for f in job.formats:
+            target = Path(job.out) / f"{pid}{SUFFIX[f]}"
+            payload = _changed_only(target, f, lambda stamp, f=f: render_patient(plan, pid, (f,), who, stamp)[f])
+            if payload is None:
+                unchanged += 1
+                continue
+            atomic_write(target, payload, overwrite=True, sync_dir=False)  # folder synced once at the end
+            written.append(str(target))
+        return Result(pid, str(p), True, files=tuple(written), events=len(plan.events), detail={"unchanged": unchanged})
+    except JakplanError as exc:
+        return Result(pid, str(p), False, str(exc))
+
+
+_TMP = re.compile(r"^\..+\.(ics|json)\.[A-Za-z0-9_]+\.tmp$")
+
+
+def remove_leftovers(out: Path) -> int:
+    """Remove temporary files an interrupted export left behind (the target files are never half-written)."""
+    n = 0
+    for t in out.glob(".*.tmp"):
+        if _TMP.match(t.name):
+            t.unlink(missing_ok=True)
+            n += 1
+    return n
+
+
+def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: tuple[str, ...] = ("ics", "json"),
+                    workers: int | None = None) -> tuple[int, Iterator[Result]]:
+    """(number of files, one Result per plan file): each patient's files, rewritten only where they changed.
+
+    Safe to re-run after an interrupted run: every file is replaced atomically, leftover temporary files are
+    removed first, and what is already up to date is left alone."""
+    from jakplan.records.register import plan_files
+
+    outdir = Path(out)
+    if not outdir.exists() and outdir.parent.is_dir():
+        outdir.mkdir()
+    if not outdir.is_dir():
+        raise JakplanError(f"{outdir}: not a folder, and its parent folder does not exist")
+    files = plan_files(folder)
+    remove_leftovers(outdir)
+    if workers is None:
+        workers = default_workers(len(files))
+
+    def synced(results: Iterator[Result]) -> Iterator[Result]:
+        yield from results
+        from jakplan.fileio import fsync_dir
+
+        fsync_dir(outdir)
+
+    jobs = (RegisterJob(str(p), str(outdir), formats) for p in files)
+    return len(files), synced(stream_map(export_planfile, jobs, workers, chunk_size(len(files), workers)))
 
 
 # -- who is due ------------------------------------------------------------------------------------------

@@ -124,17 +124,25 @@ def _due_table(rows, start, end, nfiles: int, bad: int) -> None:
 
 @cohort_app.command("export")
 def export(
-    csv_file: str = typer.Argument(..., help="A CSV of profiles: id,start[,drug,indication,protocol,months,<factors>]."),
+    csv_file: str = typer.Argument(..., help="The register (a folder of plan files), or a CSV of profiles: "
+                                             "id,start[,drug,indication,protocol,months,<factors>]."),
     out: str = typer.Option(..., "--out", help="Folder for the per-patient files (created if its parent exists)."),
     fmt: List[OutFormat] = typer.Option(["ics", "json"], "--format",
                                         help="Files per patient (repeatable): ics, json, fhir. Default: ics and json."),
     force: bool = typer.Option(False, "--force", help="Replace existing files."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Processes (default: 2 for a large cohort, else 1)."),
 ) -> None:
-    """One .ics calendar (and JSON plan, and optionally FHIR CarePlan) per patient of a CSV.
+    """One .ics calendar (and JSON plan, and optionally FHIR CarePlan) per patient of a register or a CSV.
 
-    A bad row is reported by file and line and the rest are still written. Exits 2 if any row failed.
+    From a register: pauses and identity included, only files whose content changed are rewritten (a re-run
+    with no change writes nothing). From a CSV (a shortcut): existing files are kept unless --force.
+    A bad row or file is reported by name and the rest are still written. Exits 2 if any failed.
     """
+    from pathlib import Path
+
+    if Path(csv_file).is_dir():
+        _export_register(csv_file, out, tuple(dict.fromkeys(f.value for f in fmt)), workers)
+        return
     bad = 0
     stop = GentleStop("the patients in hand")
     with clean_errors(), stop:
@@ -214,5 +222,38 @@ def import_csv(
                 write_stdout(f"Updated {res.path} ({res.where}): " + "; ".join(res.changes))
         write_stdout(f"{csv_file} -> {into}/: {counts['created']} created, {counts['updated']} updated, "
                      f"{counts['unchanged']} unchanged, {counts['error']} rows with errors.")
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _export_register(folder: str, out: str, formats: tuple[str, ...], workers: Optional[int]) -> None:
+    """`cohort export FOLDER`: calendars from the plan files, rewritten only where they changed."""
+    bad = written = unchanged = skipped = patients = 0
+    with clean_errors():
+        from jakplan.cohort import export_register
+
+        total, results = export_register(folder, out, formats, workers)
+        progress, task = _progress(total, "Updating calendars")
+        with progress:
+            for res in results:
+                progress.advance(task)
+                if not res.ok:
+                    bad += 1
+                    typer.echo(f"Error: {res.message}", err=True)
+                elif res.detail.get("skipped"):
+                    skipped += 1
+                else:
+                    patients += 1
+                    written += len(res.files)
+                    unchanged += res.detail.get("unchanged", 0)
+        from jakplan.render.common import DISCLAIMER
+
+        lines = [f"{folder} -> {out}/ ({', '.join(formats)}): {patients} patients, {written} files written, "
+                 f"{unchanged} unchanged" + (f", {skipped} TOML files that are not plan files skipped" if skipped else "")
+                 + (f", {bad} plan files with errors (see stderr)" if bad else "") + "."]
+        if written == 0 and not bad:
+            lines.append("Nothing changed: every file is up to date; nothing was written.")
+        lines.append(DISCLAIMER)
+        write_stdout("\n".join(lines))
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)

@@ -93,8 +93,9 @@ class PlanFile:
     def add_done(self, rule: str, on: dt.date, note: str = "", outcome: str = "done", reason: str = "") -> Done:
         plain_text(note, "--note")
         plain_text(reason, "the reason")
-        if any(d.rule == rule and d.on == on for d in self.history.done):
-            raise JakplanError(f"{self.path}: {rule} is already recorded on {on}")
+        same = next((d for d in self.history.done if d.rule == rule and d.on == on), None)
+        if same is not None:
+            raise JakplanError(f"{self.path}: {rule} is already recorded as {same.outcome.replace('_', ' ')} on {on}")
         if outcome not in OUTCOMES:
             raise JakplanError(f"{self.path}: outcome '{outcome}' is not one of {', '.join(OUTCOMES)}")
         if outcome != "done" and not reason.strip():
