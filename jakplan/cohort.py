@@ -388,23 +388,21 @@ class DueJob:
 
 
 def due_one(job: DueJob) -> Result:
+    """One plan file's worklist rows for the week (``detail['rows']``, see :mod:`jakplan.worklist`)."""
     from jakplan.api import status_for_record
-    from jakplan.records.patient import load_record
-    from jakplan.render.status import item_dict
+    from jakplan.records.register import read_record
+    from jakplan.worklist import week_rows
 
     p = Path(job.path)
     try:
-        week_end = job.week_start + dt.timedelta(days=6)
-        st = status_for_record(load_record(p), job.week_start)
-        overdue = st.overdue
-        due = st.due + [i for i in st.items if i.state == "upcoming" and i.window_start <= week_end]
-        due.sort(key=lambda i: (i.date, i.rule))
-        detail = {
-            "overdue": [item_dict(i) for i in overdue],
-            "due": [item_dict(i) for i in due],
-            "paused": bool(st.pauses and st.pauses[-1].end is None),
-        }
-        return Result(p.stem, str(p), True, detail=detail)
+        record = read_record(p)
+        if record is None:
+            return Result(p.stem, str(p), True, detail={"skipped": True, "rows": [], "overdue": False})
+        st = status_for_record(record, job.week_start)
+        rows = week_rows(st, p.stem, str(p), job.week_start)
+        return Result(p.stem, str(p), True, detail={
+            "rows": rows, "overdue": any(r["kind"] == "overdue" for r in rows),
+            "paused": bool(st.pauses and st.pauses[-1].end is None)})
     except JakplanError as exc:
         return Result(p.stem, str(p), False, str(exc))
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
@@ -414,10 +412,10 @@ def due_one(job: DueJob) -> Result:
 
 
 def plan_files(folder: str | os.PathLike) -> list[Path]:
-    d = Path(folder)
-    if not d.is_dir():
-        raise JakplanError(f"{d}: not a folder of plan files")
-    return sorted(p for p in d.glob("*.toml") if not p.name.startswith("."))
+    """The plan files of a register folder (see :func:`jakplan.records.register.plan_files`)."""
+    from jakplan.records.register import plan_files as listed
+
+    return listed(folder)
 
 
 def due_files(files: list[Path], week_start: dt.date, workers: int | None = None) -> Iterator[Result]:

@@ -22,7 +22,10 @@ EXIT_BAD_INPUT = 2
 
 class DueFormat(str, Enum):
     table = "table"
+    csv = "csv"
     json = "json"
+    markdown = "markdown"
+    html = "html"
 
 
 class OutFormat(str, Enum):
@@ -43,12 +46,14 @@ def _progress(total: int, what: str):
 
 @cohort_app.command("due")
 def due(
-    folder: str = typer.Argument(..., help="A folder of plan files (*.toml)."),
-    week: Optional[str] = typer.Option(None, "--week", help="First day of the week to look at (default: today)."),
-    fmt: DueFormat = typer.Option(DueFormat.table, "--format", help="table or json."),
+    folder: str = typer.Argument(..., help="The register: a folder of plan files (*.toml)."),
+    week: Optional[str] = typer.Option(None, "--week", help="The Monday of the week to look at (another day is "
+                                                            "moved back to its Monday; default: this week)."),
+    fmt: DueFormat = typer.Option(DueFormat.table, "--format", help="table, csv, json, markdown or html."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Processes (default: 2 for a large cohort, else 1)."),
 ) -> None:
-    """Who is overdue, or due in the week from --week, across every plan file in a folder.
+    """The week's worklist: lab results that need action first, then overdue checks (most days late first),
+    then checks due this week, with patient, drug, the tests in words and the window.
 
     Exits 1 when someone is overdue, 2 when a file could not be read (the others are still reported).
     """
@@ -58,37 +63,30 @@ def due(
     overdue_patients = 0
     with clean_errors():
         from jakplan.cohort import due_files, plan_files
+        from jakplan.worklist import monday, sort_rows
 
-        start = parse_date(week, "--week") if week else dt.date.today()
+        start = parse_date(week, "--week") if week else monday(dt.date.today())
+        if start.weekday() != 0:
+            typer.echo(f"--week {start.isoformat()} is a {start.strftime('%A')}; weeks start on Monday: showing the "
+                       f"week from {monday(start).isoformat()}", err=True)
+            start = monday(start)
         end = start + dt.timedelta(days=6)
         files = plan_files(folder)
-        rows, errors = [], []
+        rows, errors, skipped = [], [], 0
         progress, task = _progress(len(files), "Reading plan files")
         with progress:
             for res in due_files(files, start, workers):
                 progress.advance(task)
                 if not res.ok:
                     bad += 1
-                    errors.append(res)
+                    errors.append((res.where, res.message))
                     echo_err(error_line(res.message))
                     continue
-                if res.detail["overdue"]:
-                    overdue_patients += 1
-                if res.detail["overdue"] or res.detail["due"]:
-                    rows.append(res)
-        if fmt is DueFormat.json:
-            import json
-
-            from jakplan.render.common import DISCLAIMER
-
-            write_stdout(json.dumps({
-                "week_start": start.isoformat(), "week_end": end.isoformat(), "files": len(files),
-                "patients": [{"name": r.name, "file": r.where, **r.detail} for r in rows],
-                "errors": [{"file": e.where, "message": e.message} for e in errors],
-                "disclaimer": DISCLAIMER,
-            }, indent=2, ensure_ascii=False))
-        else:
-            _due_table(rows, start, end, len(files), bad)
+                skipped += bool(res.detail.get("skipped"))
+                overdue_patients += res.detail["overdue"]
+                rows += res.detail["rows"]
+        rows = sort_rows(rows)
+        _print_worklist(fmt, rows, start, end, len(files) - skipped, errors, skipped)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
     if overdue_patients:
@@ -96,30 +94,24 @@ def due(
         raise typer.Exit(EXIT_OVERDUE)
 
 
-def _due_table(rows, start, end, nfiles: int, bad: int) -> None:
-    from rich.table import Table
-    from rich.text import Text
+def _print_worklist(fmt: DueFormat, rows, start, end, nfiles: int, errors, skipped: int) -> None:
+    from jakplan.render import worklist as w
 
-    from jakplan.render.common import DISCLAIMER
+    line = w.summary(rows, nfiles, len(errors), skipped)
+    if fmt is DueFormat.json:
+        from jakplan.render.jsontext import json_text
 
-    console = make_console()
-    table = Table(title=f"Due or overdue, week {start.isoformat()} to {end.isoformat()}", title_justify="left")
-    table.add_column("Patient", no_wrap=True)
-    table.add_column("Overdue")
-    table.add_column("Due this week")
-    for r in rows:
-        od = Text()
-        for i in r.detail["overdue"]:
-            od.append(f"{i['rule']} ({i['date']}, {i['days_late']} days late)\n", style="bold red")
-        du = Text("\n".join(f"{i['rule']} ({i['date']})" for i in r.detail["due"]))
-        name = r.name + ("\n(paused)" if r.detail.get("paused") else "")
-        od.rstrip()
-        table.add_row(name, od if od.plain else Text("-"), du if du.plain else Text("-"))
-    console.print(table)
-    n_over = sum(1 for r in rows if r.detail["overdue"])
-    console.print(f"{nfiles} plan files: {n_over} with overdue checks, {len(rows) - n_over} due this week only, "
-                  f"{nfiles - len(rows) - bad} with nothing due" + (f", {bad} unreadable (see errors)" if bad else "") + ".")
-    console.print(Text(DISCLAIMER, style="bold"))
+        write_stdout(json_text(w.as_json(rows, start, end, nfiles, errors, skipped)))
+    elif fmt is DueFormat.csv:
+        import sys
+
+        sys.stdout.write(w.as_csv(rows))
+    elif fmt is DueFormat.markdown:
+        write_stdout(w.as_markdown(rows, start, end, line))
+    elif fmt is DueFormat.html:
+        write_stdout(w.as_html(rows, start, end, line))
+    else:
+        w.print_table(rows, start, end, line, make_console())
 
 
 @cohort_app.command("export")
