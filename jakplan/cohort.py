@@ -423,3 +423,39 @@ def due_files(files: list[Path], week_start: dt.date, workers: int | None = None
         workers = default_workers(len(files))
     return stream_map(due_one, (DueJob(str(p), week_start) for p in files), workers,
                       chunk_size(len(files), workers))
+
+
+# -- the audit -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditJob:
+    path: str
+    start: dt.date
+    end: dt.date
+
+
+def audit_one(job: AuditJob) -> Result:
+    """One plan file's occurrences in the period with their outcome (``detail['rows']``, see :mod:`jakplan.audit`)."""
+    from jakplan.api import status_for_record
+    from jakplan.audit import patient_rows
+    from jakplan.records.register import read_record
+
+    p = Path(job.path)
+    try:
+        record = read_record(p)
+        if record is None:
+            return Result(p.stem, str(p), True, detail={"skipped": True, "rows": []})
+        if record.profile.start is not None and record.profile.start > job.end + dt.timedelta(days=366):
+            return Result(p.stem, str(p), True, detail={"rows": []})
+        st = status_for_record(record, job.end)
+        return Result(p.stem, str(p), True, detail={"rows": patient_rows(st, p.stem, job.start, job.end)})
+    except JakplanError as exc:
+        return Result(p.stem, str(p), False, str(exc))
+
+
+def audit_files(files: list[Path], start: dt.date, end: dt.date, workers: int | None = None) -> Iterator[Result]:
+    if workers is None:
+        workers = default_workers(len(files))
+    return stream_map(audit_one, (AuditJob(str(p), start, end) for p in files), workers,
+                      chunk_size(len(files), workers))

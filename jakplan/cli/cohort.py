@@ -249,3 +249,62 @@ def _export_register(folder: str, out: str, formats: tuple[str, ...], workers: O
         write_stdout("\n".join(lines))
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+class AuditFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    html = "html"
+
+
+@cohort_app.command("audit")
+def audit(
+    folder: str = typer.Argument(..., help="The register: a folder of plan files (*.toml)."),
+    from_: str = typer.Option(..., "--from", help="First day of the period, YYYY-MM-DD."),
+    to: str = typer.Option(..., "--to", help="Last day of the period, YYYY-MM-DD."),
+    fmt: AuditFormat = typer.Option(AuditFormat.table, "--format", help="table, csv, json or html (with a chart)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Processes (default: 2 for a large cohort, else 1)."),
+) -> None:
+    """For each check and drug: how many planned in the period were done in their window, early, late, missing,
+    waived or not applicable (judged on the last day of the period), and the patients behind each number."""
+    bad = 0
+    with clean_errors():
+        from jakplan.audit import aggregate
+        from jakplan.cohort import audit_files, plan_files
+        from jakplan.errors import JakplanError
+        from jakplan.render import audit as render
+
+        start, end = parse_date(from_, "--from"), parse_date(to, "--to")
+        if end < start:
+            raise JakplanError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
+        files = plan_files(folder)
+        rows, errors, skipped = [], [], 0
+        progress, task = _progress(len(files), "Reading plan files")
+        with progress:
+            for res in audit_files(files, start, end, workers):
+                progress.advance(task)
+                if not res.ok:
+                    bad += 1
+                    errors.append((res.where, res.message))
+                    typer.echo(f"Error: {res.message}", err=True)
+                    continue
+                skipped += bool(res.detail.get("skipped"))
+                rows += res.detail["rows"]
+        groups = aggregate(rows)
+        nfiles = len(files) - skipped
+        line = render.basis(nfiles - bad, skipped, bad)
+        if fmt is AuditFormat.json:
+            from jakplan.render.jsontext import json_text
+
+            write_stdout(json_text(render.as_json(groups, start, end, nfiles, errors, skipped)))
+        elif fmt is AuditFormat.csv:
+            import sys
+
+            sys.stdout.write(render.as_csv(groups))
+        elif fmt is AuditFormat.html:
+            write_stdout(render.as_html(groups, start, end, line))
+        else:
+            render.print_table(groups, start, end, line, make_console())
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
