@@ -54,7 +54,8 @@ def week_rows(st, pid: str, file: str, week_start: dt.date) -> list[dict[str, An
     for a in actions:
         rows.append({"kind": "lab", **who, "check": f"lab result: {a.analyte}", "tests": a.text,
                      "date": a.on.isoformat(), "window_start": "", "window_end": "", "days_late": 0,
-                     "lab_action": a.action, "lab": lab_summary, "file": file})
+                     "lab_action": a.action, "lab": lab_summary, "file": file, "rule": "", "occurrence": None,
+                     "anchor": ""})
     for i in st.items:
         if i.state == "overdue":
             kind = "overdue"
@@ -63,6 +64,7 @@ def week_rows(st, pid: str, file: str, week_start: dt.date) -> list[dict[str, An
         else:
             continue
         rows.append({"kind": kind, **who, "check": i.title, "tests": _tests(rules.get(i.rule)), "rule": i.rule,
+                     "occurrence": i.occurrence, "anchor": i.anchor,
                      "date": i.date.isoformat(), "window_start": i.window_start.isoformat(),
                      "window_end": i.window_end.isoformat(), "days_late": i.days_late if kind == "overdue" else 0,
                      "lab_action": actions[0].action if actions else "", "lab": lab_summary, "file": file})

@@ -50,7 +50,7 @@ def summary(rows: list[dict[str, Any]], nfiles: int, bad: int, skipped: int) -> 
 
 def as_json(rows, week_start, week_end, nfiles, errors, skipped) -> dict[str, Any]:
     return {"week_start": week_start.isoformat(), "week_end": week_end.isoformat(), "files": nfiles,
-            "columns": list(COLUMNS), "items": [{k: r[k] for k in COLUMNS} | {"rule": r.get("rule", "")} for r in rows],
+            "columns": list(COLUMNS), "items": [{k: r[k] for k in COLUMNS} | {k: r.get(k) for k in ("rule", "occurrence", "anchor")} for r in rows],
             "errors": [{"file": f, "message": m} for f, m in errors], "skipped": skipped, "disclaimer": DISCLAIMER}
 
 
