@@ -7,13 +7,15 @@ second writes nothing), and `cohort audit` (numbers checked against a hand count
 The patients (all baricitinib, RA, US label, age 60; screening = 6 checks, window start-28 days .. start):
 
     group  ids      start        history                                      in the week from 2024-08-12
-    A      p01-p10  2024-07-15   screening done                               bloods_week4 due (08-12)
-    B      p11-p20  2024-06-03   screening done                               bloods_week4 overdue, 42 days late
-    C      p21-p30  2024-05-20   screening done, bloods_week4 done            bloods_week12, lipids_week12,
+    A      p01-p10  2024-07-15   screening done                               week 4 due (08-12)
+    B      p11-p20  2024-06-03   screening done                               week 4 overdue, 42 days late
+    C      p21-p30  2024-05-20   screening done, week 4 done                  bloods_week12, lipids_week12,
                                  (p30 late: 07-01, window closed 06-24)       t2t_review_week12 due (08-12)
     D      p31-p40  2024-11-04   nothing                                      nothing (screening from 10-07)
     E      p41-p50  2024-08-26   nothing                                      6 screening checks due (dated
                                                                               07-29, window open to 08-26)
+"Week 4" is two checks: bloods_week4 and early_response_baricitinib (both dated start + 4 weeks; windows from
+week 3 and week 2 to week 5).
 p01 has neutrophils 0.4 x 10^9/L on 2024-08-09 (interrupt under the US label); p11's bloods_week4 is waived.
 """
 
@@ -29,6 +31,7 @@ from jakplan.records.planfile import edit_planfile
 
 SCREENING = ["baseline_blood_count", "baseline_liver_kidney", "hepatitis_screening", "immunisations",
              "tb_screening", "zoster_vaccine"]
+WEEK4 = ["bloods_week4", "early_response_baricitinib"]
 GROUPS = {"A": "2024-07-15", "B": "2024-06-03", "C": "2024-05-20", "D": "2024-11-04", "E": "2024-08-26"}
 NAMES = ["Ada", "Ben", "Cas", "Dee", "Eli", "Fay", "Gus", "Hal", "Ida", "Jon"]
 
@@ -60,7 +63,8 @@ def _history(register):
                 for rule in SCREENING:
                     pf.add_done(rule, start - dt.timedelta(days=14))
                 if g == "C":
-                    pf.add_done("bloods_week4", dt.date(2024, 7, 1) if pid == "p30" else dt.date(2024, 6, 17))
+                    for rule in WEEK4:
+                        pf.add_done(rule, dt.date(2024, 7, 1) if pid == "p30" else dt.date(2024, 6, 17))
 
 
 def test_a_clinic_week(tmp_path, clinic_csv, runner, app, monkeypatch):
@@ -94,23 +98,27 @@ def test_a_clinic_week(tmp_path, clinic_csv, runner, app, monkeypatch):
     # 4. the week's worklist as CSV
     r = runner.invoke(app, ["cohort", "due", str(register), "--week", "2024-08-12", "--format", "csv"])
     assert r.exit_code == 1, r.output  # someone is overdue
-    assert r.stderr.strip() == "9 patients with overdue checks"
+    assert r.stderr.strip() == "10 patients with overdue checks"
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     kinds = [row["kind"] for row in rows]
-    assert kinds == ["lab"] + ["overdue"] * 9 + ["due"] * 100  # lab result first, then overdue, then due
+    assert kinds == ["lab"] + ["overdue"] * 19 + ["due"] * 110  # lab result first, then overdue, then due
     lab = rows[0]
     assert (lab["patient"], lab["name"], lab["identifier"], lab["lab_action"]) == ("p01", "Ben Test1", "MRN 1001", "interrupt")
-    overdue = rows[1:10]
-    assert sorted(r["patient"] for r in overdue) == ids("B")[1:]  # p11 waived
-    assert {(r["check"], r["days_late"], r["date"], r["window_start"], r["window_end"]) for r in overdue} == {
-        ("Full blood count, kidney (U&E) and liver tests at week 4", "42", "2024-07-01", "2024-06-24", "2024-07-08")}
-    assert all("Full blood count with differential" in r["tests"] and r["drug"] == "Baricitinib" for r in overdue)
-    due = rows[10:]
+    overdue = rows[1:20]
+    bloods = [r for r in overdue if r["check"] == "Full blood count, kidney (U&E) and liver tests at week 4"]
+    assert sorted(r["patient"] for r in bloods) == ids("B")[1:]  # p11's was waived
+    assert sorted(r["patient"] for r in overdue if r not in bloods) == ids("B")  # the early-response review
+    assert {(r["days_late"], r["date"], r["window_start"], r["window_end"]) for r in bloods} == {
+        ("42", "2024-07-01", "2024-06-24", "2024-07-08")}
+    assert {(r["days_late"], r["date"], r["window_start"], r["window_end"]) for r in overdue if r not in bloods} == {
+        ("42", "2024-07-01", "2024-06-17", "2024-07-08")}  # the early-response window opens at week 2
+    assert all("Full blood count with differential" in r["tests"] and r["drug"] == "Baricitinib" for r in bloods)
+    due = rows[20:]
     by_patient: dict[str, list[str]] = {}
     for row in due:
         by_patient.setdefault(row["patient"], []).append(row["check"])
     assert sorted(by_patient) == sorted(ids("A") + ids("C") + ids("E"))
-    assert all(len(by_patient[p]) == 1 for p in ids("A"))
+    assert all(len(by_patient[p]) == 2 for p in ids("A"))
     assert all(len(by_patient[p]) == 3 for p in ids("C"))
     assert all(len(by_patient[p]) == 6 for p in ids("E"))
     assert [r["date"] for r in due] == sorted(r["date"] for r in due)  # due: by date
@@ -141,7 +149,7 @@ def test_a_clinic_week(tmp_path, clinic_csv, runner, app, monkeypatch):
     assert r.exit_code == 0, r.output
     got = json.loads(r.stdout)
     checks = {g["rule"]: g for g in got["checks"]}
-    assert set(checks) == set(SCREENING) | {"bloods_week4", "bloods_week12", "lipids_week12", "t2t_review_week12"}
+    assert set(checks) == set(SCREENING) | set(WEEK4) | {"bloods_week12", "lipids_week12", "t2t_review_week12"}
     for rule in SCREENING:  # A, B, C done on time (start - 14 days); E dated 07-29, window open to 08-26
         g = checks[rule]
         assert (g["total"], g["on_time"], g["open"], g["missing"]) == (40, 30, 10, 0), rule
@@ -150,9 +158,11 @@ def test_a_clinic_week(tmp_path, clinic_csv, runner, app, monkeypatch):
     assert (g["total"], g["on_time"], g["late"], g["missing"], g["waived"], g["open"]) == (30, 9, 1, 9, 1, 10)
     assert g["patients"]["late"] == ["p30"] and g["patients"]["waived"] == ["p11"]
     assert g["patients"]["missing"] == ids("B")[1:]
+    g = checks["early_response_baricitinib"]  # the same, without the waiver
+    assert (g["total"], g["on_time"], g["late"], g["missing"], g["waived"], g["open"]) == (30, 9, 1, 10, 0, 10)
     for rule in ("bloods_week12", "lipids_week12", "t2t_review_week12"):  # C, dated 08-12, windows still open
         assert (checks[rule]["total"], checks[rule]["open"]) == (10, 10), rule
-    assert got["totals"]["total"] == 6 * 40 + 30 + 3 * 10
+    assert got["totals"]["total"] == 6 * 40 + 2 * 30 + 3 * 10
     r = runner.invoke(app, ["cohort", "audit", str(register), "--from", "2024-01-01", "--to", "2024-08-18", "--format", "csv"])
     table = {row["rule"]: row for row in csv.DictReader(io.StringIO(r.stdout))}
     assert (table["bloods_week4"]["missing"], table["bloods_week4"]["patients_waived"]) == ("9", "p11")

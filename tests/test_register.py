@@ -194,9 +194,11 @@ def test_worklist_order_lab_first_then_overdue_by_days_late_then_due(runner, app
     rows = [(i["kind"], i["patient"], i["rule"], i["days_late"], i["date"]) for i in got["items"]]
     assert rows == [
         ("lab", "c003", "", 0, "2024-08-09"),
+        ("overdue", "c002", "early_response_baricitinib", 42, "2024-07-01"),
         ("overdue", "c002", "bloods_week4", 42, "2024-07-01"),
         ("overdue", "c006", "cbc_every_3_months", 35, "2024-07-08"),
         ("due", "c004", "target_by_month6", 0, "2024-08-05"),  # dated before the week, window open to 08-12
+        ("due", "c005", "early_response_baricitinib", 0, "2024-08-12"),
         ("due", "c005", "bloods_week4", 0, "2024-08-15"),
     ]
     lab = got["items"][0]
@@ -213,13 +215,13 @@ def test_worklist_formats_and_week_normalised(runner, app, example_register):
     assert r.exit_code == 1
     assert r.stderr.splitlines()[0] == "--week 2024-08-14 is a Wednesday; weeks start on Monday: showing the week from 2024-08-12"
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
-    assert [row["patient"] for row in rows] == ["c003", "c002", "c006", "c004", "c005"]
-    assert rows[1]["tests"] == ("Full blood count with differential (neutrophils, lymphocytes, haemoglobin); "
+    assert [row["patient"] for row in rows] == ["c003", "c002", "c002", "c006", "c004", "c005", "c005"]
+    assert rows[2]["tests"] == ("Full blood count with differential (neutrophils, lymphocytes, haemoglobin); "
                                 "Kidney function (creatinine, eGFR); Liver enzymes (ALT, AST)")
     md = runner.invoke(app, ["cohort", "due", str(example_register), "--week", "2024-08-12", "--format", "markdown"]).stdout
     assert md.startswith("# Worklist for the week 2024-08-12 to 2024-08-18") and "| 42 days late" in md
     html = runner.invoke(app, ["cohort", "due", str(example_register), "--week", "2024-08-12", "--format", "html"]).stdout
-    assert html.count('<tr class="overdue">') == 2 and html.count('<tr class="lab">') == 1
+    assert html.count('<tr class="overdue">') == 3 and html.count('<tr class="lab">') == 1
     assert "the prescriber&#x27;s instructions come first" in html
 
 
