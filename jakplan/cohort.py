@@ -114,6 +114,15 @@ def stream_map(fn: Callable[[T], R], items: Iterable[T], workers: int = 1, chunk
     pool.shutdown(wait=True)
 
 
+def _in_one_run(results: Iterator[R]) -> Iterator[R]:
+    """Consume ``results`` inside :func:`jakplan.api.one_run`: each protocol reference is loaded once per run
+    (worker processes, forked inside it, keep their own copy for the run)."""
+    from jakplan.api import one_run
+
+    with one_run():
+        yield from results
+
+
 def chunk_size(n: int, workers: int) -> int:
     """Chunks small enough that every worker gets several (load balance), at most CHUNK rows."""
     return max(4, min(CHUNK, n // (workers * 4) if workers > 1 else CHUNK))
@@ -259,7 +268,7 @@ def export_rows(csv_path: str | os.PathLike, out: str | os.PathLike, formats: tu
 
         fsync_dir(outdir)  # one folder fsync makes every rename of the run durable
 
-    return synced(stream_map(export_one, jobs(), workers, chunk_size(n, workers), stop))
+    return synced(_in_one_run(stream_map(export_one, jobs(), workers, chunk_size(n, workers), stop)))
 
 
 # -- export from a register (a folder of plan files) ------------------------------------------------------
@@ -375,7 +384,7 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
         fsync_dir(outdir)
 
     jobs = (RegisterJob(str(p), str(outdir), formats) for p in files)
-    return len(files), synced(stream_map(export_planfile, jobs, workers, chunk_size(len(files), workers)))
+    return len(files), synced(_in_one_run(stream_map(export_planfile, jobs, workers, chunk_size(len(files), workers))))
 
 
 # -- who is due ------------------------------------------------------------------------------------------
@@ -421,8 +430,8 @@ def plan_files(folder: str | os.PathLike) -> list[Path]:
 def due_files(files: list[Path], week_start: dt.date, workers: int | None = None) -> Iterator[Result]:
     if workers is None:
         workers = default_workers(len(files))
-    return stream_map(due_one, (DueJob(str(p), week_start) for p in files), workers,
-                      chunk_size(len(files), workers))
+    return _in_one_run(stream_map(due_one, (DueJob(str(p), week_start) for p in files), workers,
+                                  chunk_size(len(files), workers)))
 
 
 # -- the audit -------------------------------------------------------------------------------------------
@@ -457,5 +466,5 @@ def audit_one(job: AuditJob) -> Result:
 def audit_files(files: list[Path], start: dt.date, end: dt.date, workers: int | None = None) -> Iterator[Result]:
     if workers is None:
         workers = default_workers(len(files))
-    return stream_map(audit_one, (AuditJob(str(p), start, end) for p in files), workers,
-                      chunk_size(len(files), workers))
+    return _in_one_run(stream_map(audit_one, (AuditJob(str(p), start, end) for p in files), workers,
+                                  chunk_size(len(files), workers)))
