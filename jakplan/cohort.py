@@ -159,7 +159,9 @@ SUFFIX = {"ics": ".ics", "json": ".json", "fhir": ".fhir.json"}
 
 
 def render_patient(plan, pid: str, formats: tuple[str, ...], who: str = "",
-                   dtstamp: dt.datetime | None = None) -> dict[str, bytes]:
+                   dtstamp: dt.datetime | None = None, recorded: list[dict] | None = None) -> dict[str, bytes]:
+    """Each format's bytes. ``recorded`` (a register's export, see :func:`recorded_items`): what the plan file
+    records for each occurrence, in the calendar's text and as the JSON's ``recorded`` list."""
     out: dict[str, bytes] = {}
     for f in formats:
         if f == "ics":
@@ -167,14 +169,18 @@ def render_patient(plan, pid: str, formats: tuple[str, ...], who: str = "",
 
             from jakplan.render.ics import identity_label
 
+            texts = {(r["rule"], r["occurrence"]): r["text"] for r in recorded} if recorded else None
             # the calendar's own name always says whose it is (its events do not: calendars are shared)
             out[f] = calendar_bytes(plan, namespace=pid, calendar_name=who or identity_label(plan) or pid,
-                                    dtstamp=dtstamp)
+                                    dtstamp=dtstamp, recorded=texts)
         elif f == "json":
             from jakplan.render.common import plan_dict
             from jakplan.render.jsontext import json_text
 
-            out[f] = (json_text(plan_dict(plan)) + "\n").encode()
+            data = plan_dict(plan)
+            if recorded is not None:
+                data["recorded"] = recorded
+            out[f] = (json_text(data) + "\n").encode()
         elif f == "fhir":
             from jakplan.render.fhir import careplan_json
 
@@ -316,6 +322,28 @@ def _changed_only(target: Path, fmt: str, render) -> bytes | None:
     return render(None) if stamp is not None else new
 
 
+def recorded_items(plan, history) -> list[dict[str, Any]]:
+    """What a plan file records for the plan's occurrences: done (on time or late), waived, not applicable.
+
+    Independent of the day of the export: the course is tracked on the day of the last record."""
+    from jakplan.engine.tracking import track
+
+    if not history.done:
+        return []
+    last = max([d.on for d in history.done] + [plan.start])
+    out = []
+    for i in track(plan, history, last).items:
+        if i.state not in ("done", "waived", "not_applicable") or i.done_on is None:
+            continue
+        if i.state == "done":
+            text = f"done {i.done_on.isoformat()}" + (f" ({i.days_late} days after the window closed)" if i.days_late else "")
+        else:
+            text = i.note
+        out.append({"rule": i.rule, "occurrence": i.occurrence, "state": i.state, "on": i.done_on.isoformat(),
+                    "text": text})
+    return out
+
+
 def export_planfile(job: RegisterJob) -> Result:
     """Write one plan file's calendar (and JSON ...) where its content changed; never raises for its problems.
 
@@ -332,10 +360,12 @@ def export_planfile(job: RegisterJob) -> Result:
             return Result(pid, str(p), True, detail={"skipped": "not a plan file (no 'jakplan = 1')"})
         plan = plan_for_record(record)
         who = who_of(record.profile.identity, pid)
+        recorded = recorded_items(plan, record.history)
         written, unchanged = [], 0
         for f in job.formats:
             target = Path(job.out) / f"{pid}{SUFFIX[f]}"
-            payload = _changed_only(target, f, lambda stamp, f=f: render_patient(plan, pid, (f,), who, stamp)[f])
+            payload = _changed_only(target, f, lambda stamp, f=f: render_patient(plan, pid, (f,), who, stamp,
+                                                                                 recorded)[f])
             if payload is None:
                 unchanged += 1
                 continue

@@ -239,6 +239,12 @@ def test_export_from_the_register_has_pauses_and_identity_and_rewrites_only_what
     plan = plan_for_record(read_record(example_register / "c001.toml"))
     assert plan.pauses and {ev.start for ev in cal.walk("VEVENT")} == {e.date for e in plan.events}
     assert json.loads((out / "c001.json").read_text())["start"] == "2024-05-01"
+    # what the plan file records is in the calendar's text and the JSON (independent of the day of the export)
+    (screening,) = [ev for ev in cal.walk("VEVENT") if ev.start == dt.date(2024, 4, 3)]
+    assert "Recorded: done 2024-04-15" in str(screening["DESCRIPTION"])
+    c004 = json.loads((out / "c004.json").read_text())["recorded"]
+    assert {"rule": "immunisations", "occurrence": 0, "state": "waived", "on": "2024-01-20",
+            "text": "waived on 2024-01-20: vaccinations brought up to date by the GP practice in 2023; record seen"} in c004
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1711990000")
     r = runner.invoke(app, ["cohort", "export", str(example_register), "--out", str(out)])
