@@ -102,6 +102,8 @@ def _show(val: Any) -> str:
         return ", ".join(str(v) for v in val) or "none"
     if hasattr(val, "isoformat"):
         return val.isoformat()
+    if isinstance(val, float):
+        return f"{val:g}"
     return str(val)
 
 
