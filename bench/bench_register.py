@@ -3,7 +3,8 @@
     python bench/bench_register.py [--files 10000] [--export-files 10000] [--repeat 3]
 
 Paired and interleaved (each repeat runs the floor and jakplan back to back, in alternating order), medians
-reported; one process throughout (``workers=1``), so the ratios compare like with like.
+reported; one process (``workers=1``) for every ratio, so they compare like with like; `cohort due` is also
+timed with the default number of processes for the size.
 
 - ``cohort due``: :func:`jakplan.cohort.due_files` over N plan files for the week of 2024-08-12 (read with
   tomllib, validated, plan built through the one path, tracked, worklist rows built) plus sorting the rows.
@@ -87,13 +88,13 @@ def make_register(folder: Path, n: int, seed: int = 11) -> None:
 # -- cohort due ------------------------------------------------------------------------------------------
 
 
-def run_due(files) -> tuple[float, int]:
+def run_due(files, workers: int = 1) -> tuple[float, int]:
     from jakplan.cohort import due_files
     from jakplan.worklist import sort_rows
 
     t0 = time.perf_counter()
     rows = []
-    for res in due_files(files, WEEK, workers=1):
+    for res in due_files(files, WEEK, workers=workers):
         if not res.ok:
             raise SystemExit(res.message)
         rows += res.detail["rows"]
@@ -219,6 +220,12 @@ def main() -> None:
         print(f"  floor      {floor_t:7.2f} s  {n / floor_t:7.0f} files/s  (tomllib + validate + build the plans)")
         print(f"  ratio      {due_t / floor_t:.2f}x   aim <= 1.50x")
         print(f"  protocol files loaded in one due run: {len(loaded)} ({len(set(loaded))} distinct)")
+        from jakplan.cohort import default_workers
+
+        w = default_workers(n)
+        if w > 1:
+            pooled = statistics.median(run_due(files, w)[0] for _ in range(args.repeat))
+            print(f"cohort due, {w} processes (the default at this size): {pooled:.2f} s  {n / pooled:.0f} files/s")
 
         ereg = reg
         if args.export_files < n:
