@@ -403,6 +403,9 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
     if not outdir.is_dir():
         raise JakplanError(f"{outdir}: not a folder, and its parent folder does not exist")
     files = plan_files(folder)
+    if not files:
+        raise JakplanError(f"{folder}: no plan files in this folder (*.toml files that start with 'jakplan = 1'); "
+                           f"give a register folder or a CSV of profiles")
     remove_leftovers(outdir)
     if workers is None:
         workers = default_workers(len(files))

@@ -3,7 +3,8 @@
 :func:`week_rows` turns one patient's :class:`~jakplan.engine.tracking.Status` on the Monday of a week into rows:
 
 1. ``lab``: a current lab result that calls for action under the protocol's thresholds (the most recent value of
-   an analyte; stop / discontinue first, then interrupt / do not start, then reduce the dose, then the rest);
+   an analyte; stop / discontinue first, then interrupt / do not start, then reduce the dose, then the rest, and
+   last a value the protocol gives no limit for: not assessed, check the label);
 2. ``overdue``: a check whose window closed before the Monday (sorted by days late, most first);
 3. ``due``: a check still open whose date falls on or before the Sunday (its date or the end of its window in
    the week, or a date already passed with the window still open). A check dated later is not listed even if
@@ -23,8 +24,9 @@ COLUMNS = ("kind", "patient", "name", "identifier", "drug", "check", "tests", "d
            "days_late", "lab_action", "lab", "file")
 """The columns of the worklist (CSV header, JSON keys of each row)."""
 
-ACTION_RANK = {"stop": 0, "discontinue": 0, "interrupt": 1, "do_not_start": 1, "reduce_dose": 2}
-"""Lab actions in order of urgency (others after these)."""
+ACTION_RANK = {"stop": 0, "discontinue": 0, "interrupt": 1, "do_not_start": 1, "reduce_dose": 2, "not_assessed": 4}
+"""Lab actions in order of urgency (others after these; a value the protocol has no limit for is listed last,
+"not assessed: check the label", never left out)."""
 
 
 def monday(day: dt.date) -> dt.date:
@@ -41,6 +43,7 @@ def week_rows(st, pid: str, file: str, week_start: dt.date) -> list[dict[str, An
     """The worklist rows of one patient for the week from ``week_start`` (a Monday); ``st`` is the status on it."""
     from jakplan.engine.labs import action_label
     from jakplan.render.common import drug_name
+    from jakplan.render.words import lab_action_text
 
     week_end = week_start + dt.timedelta(days=6)
     plan = st.plan
@@ -52,7 +55,7 @@ def week_rows(st, pid: str, file: str, week_start: dt.date) -> list[dict[str, An
     rules = {r.id: r for r in plan.protocol.rules}
     rows: list[dict[str, Any]] = []
     for a in actions:
-        rows.append({"kind": "lab", **who, "check": f"lab result: {a.analyte}", "tests": a.text,
+        rows.append({"kind": "lab", **who, "check": f"lab result: {a.analyte}", "tests": lab_action_text(a),
                      "date": a.on.isoformat(), "window_start": "", "window_end": "", "days_late": 0,
                      "lab_action": a.action, "lab": lab_summary, "file": file, "rule": "", "occurrence": None,
                      "anchor": ""})

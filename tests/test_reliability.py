@@ -88,7 +88,9 @@ def test_a_fifo_in_a_clinic_folder_does_not_block_cohort_due(tmp_path):
     assert proc.returncode == 2
     assert [ln for ln in proc.stderr.splitlines() if ln.startswith("Error:")] == [
         f"Error: {tmp_path / 'x.toml'}: is a FIFO (named pipe), not a regular file"]
-    assert [p["name"] for p in json.loads(proc.stdout)["patients"]] == ["anna"]
+    got = json.loads(proc.stdout)  # the worklist of the readable plan file is still given
+    assert got["files"] == 2 and [e["file"] for e in got["errors"]] == [str(tmp_path / "x.toml")]
+    assert {i["patient"] for i in got["items"]} == {"anna"}
 
 
 # ---------------------------------------------------------------------------------------------- writing

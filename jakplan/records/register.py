@@ -33,7 +33,7 @@ def plan_files(folder: str | os.PathLike) -> list[Path]:
     d = Path(folder)
     if not d.is_dir():
         raise JakplanError(f"{d}: not a folder of plan files")
-    return sorted(p for p in d.glob("*.toml") if not p.name.startswith(".") and p.is_file())
+    return sorted(p for p in d.glob("*.toml") if not p.name.startswith(".") and not p.is_dir())
 
 
 def read_record(path: str | os.PathLike) -> PatientRecord | None:
