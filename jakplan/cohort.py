@@ -390,7 +390,7 @@ def remove_leftovers(out: Path) -> int:
 
 
 def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: tuple[str, ...] = ("ics", "json"),
-                    workers: int | None = None) -> tuple[int, Iterator[Result]]:
+                    workers: int | None = None, stop: Callable[[], bool] | None = None) -> tuple[int, Iterator[Result]]:
     """(number of files, one Result per plan file): each patient's files, rewritten only where they changed.
 
     Safe to re-run after an interrupted run: every file is replaced atomically, leftover temporary files are
@@ -417,7 +417,8 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
         fsync_dir(outdir)
 
     jobs = (RegisterJob(str(p), str(outdir), formats) for p in files)
-    return len(files), synced(_in_one_run(stream_map(export_planfile, jobs, workers, chunk_size(len(files), workers))))
+    return len(files), synced(_in_one_run(stream_map(export_planfile, jobs, workers, chunk_size(len(files), workers),
+                                                     stop)))
 
 
 # -- who is due ------------------------------------------------------------------------------------------

@@ -209,7 +209,7 @@ def import_csv(
             counts[res.action] += 1
             if res.action == "error":
                 bad += 1
-                typer.echo(f"Error: {res.message}", err=True)
+                echo_err(error_line(res.message))
             elif res.action == "updated":
                 write_stdout(f"Updated {res.path} ({res.where}): " + "; ".join(res.changes))
         write_stdout(f"{csv_file} -> {into}/: {counts['created']} created, {counts['updated']} updated, "
@@ -221,17 +221,18 @@ def import_csv(
 def _export_register(folder: str, out: str, formats: tuple[str, ...], workers: Optional[int]) -> None:
     """`cohort export FOLDER`: calendars from the plan files, rewritten only where they changed."""
     bad = written = unchanged = skipped = patients = 0
-    with clean_errors():
+    stop = GentleStop("the patients in hand")
+    with clean_errors(), stop:
         from jakplan.cohort import export_register
 
-        total, results = export_register(folder, out, formats, workers)
+        total, results = export_register(folder, out, formats, workers, stop)
         progress, task = _progress(total, "Updating calendars")
         with progress:
             for res in results:
                 progress.advance(task)
                 if not res.ok:
                     bad += 1
-                    typer.echo(f"Error: {res.message}", err=True)
+                    echo_err(error_line(res.message))
                 elif res.detail.get("skipped"):
                     skipped += 1
                 else:
@@ -243,10 +244,14 @@ def _export_register(folder: str, out: str, formats: tuple[str, ...], workers: O
         lines = [f"{folder} -> {out}/ ({', '.join(formats)}): {patients} patients, {written} files written, "
                  f"{unchanged} unchanged" + (f", {skipped} TOML files that are not plan files skipped" if skipped else "")
                  + (f", {bad} plan files with errors (see stderr)" if bad else "") + "."]
-        if written == 0 and not bad:
+        if written == 0 and not bad and not stop.requested:
             lines.append("Nothing changed: every file is up to date; nothing was written.")
         lines.append(DISCLAIMER)
         write_stdout("\n".join(lines))
+    if stop.requested:
+        echo_err(f"Interrupted: {patients} patients up to date, each complete; run the same command again to "
+                 f"finish (what is up to date is not written again).")
+        raise typer.Exit(EXIT_INTERRUPTED)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -287,7 +292,7 @@ def audit(
                 if not res.ok:
                     bad += 1
                     errors.append((res.where, res.message))
-                    typer.echo(f"Error: {res.message}", err=True)
+                    echo_err(error_line(res.message))
                     continue
                 skipped += bool(res.detail.get("skipped"))
                 rows += res.detail["rows"]
