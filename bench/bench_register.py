@@ -68,14 +68,15 @@ def make_register(folder: Path, n: int, seed: int = 11) -> None:
         lines = ["jakplan = 1", 'drug = "baricitinib"', 'indication = "ra"', f'protocol = "{proto}"',
                  f"start = {start.isoformat()}", "", "[patient]", f'name = "Patient {k}"', f'identifier = "MRN {k:07d}"',
                  "", "[factors]", f"age = {age}", f'smoker = "{smoker}"']
-        done_days = set()
+        done_days, lab_days = set(), set()
         for ev in plan.events:
             if ev.date < WEEK - dt.timedelta(days=7) and rng.random() < 0.9:
                 on = ev.date + dt.timedelta(days=rng.choice((0, 0, 0, 1, 2, 20)))
                 if on < WEEK and (ev.rule, on) not in done_days:
                     done_days.add((ev.rule, on))
                     lines += ["", "[[done]]", f'rule = "{ev.rule}"', f"on = {on.isoformat()}"]
-                    if ev.kind == "lab" and rng.random() < 0.3:
+                    if ev.kind == "lab" and on not in lab_days and rng.random() < 0.3:
+                        lab_days.add(on)
                         lines += ["", "[[lab]]", f"on = {on.isoformat()}", f"anc = {rng.choice((0.8, 1.9, 3.2, 4.1))}",
                                   f"hb = {rng.choice((7.5, 11.0, 13.4, 14.2))}"]
         if rng.random() < 0.05:
