@@ -211,7 +211,7 @@ def import_csv(
                 bad += 1
                 echo_err(error_line(res.message))
             elif res.action == "updated":
-                write_stdout(f"Updated {res.path} ({res.where}): " + "; ".join(res.changes))
+                write_stdout(one_line(f"Updated {res.path} ({res.where}): " + "; ".join(res.changes)))
         write_stdout(f"{csv_file} -> {into}/: {counts['created']} created, {counts['updated']} updated, "
                      f"{counts['unchanged']} unchanged, {counts['error']} rows with errors.")
     if bad:

@@ -66,19 +66,14 @@ def as_csv(rows) -> str:
     return buf.getvalue()
 
 
-def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def as_markdown(rows, week_start, week_end, line: str) -> str:
-    out = [f"# {title(week_start, week_end)}", "", line, "",
-           "| | Patient | Drug | Check | Tests | Date | Window | Lab result needing action |",
-           "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        out.append("| " + " | ".join(_md(x) for x in (status_text(r), who(r), r["drug"], r["check"], r["tests"],
-                                                      r["date"], window(r), r["lab"])) + " |")
-    if not rows:
-        out.append("| nothing due | | | | | | | |")
+    from jakplan.render.escape import markdown_table
+
+    header = ["", "Patient", "Drug", "Check", "Tests", "Date", "Window", "Lab result needing action"]
+    body = [[status_text(r), who(r), r["drug"], r["check"], r["tests"], r["date"], window(r), r["lab"]] for r in rows]
+    if not body:
+        body = [["nothing due", "", "", "", "", "", "", ""]]
+    out = [f"# {title(week_start, week_end)}", "", line, "", *markdown_table(header, body)]
     out += ["", f"**{DISCLAIMER}**", ""]
     return "\n".join(out)
 
