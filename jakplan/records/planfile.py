@@ -219,7 +219,7 @@ class PlanFile:
         table = self._doc[key]
         entry = table[idx]
         if key == "done":
-            what = f"{entry['rule']} done {entry['on']}"
+            what = f"{entry['rule']} {str(entry.get('outcome', 'done')).replace('_', ' ')} {entry['on']}"
         elif key == "lab":
             vals = ", ".join(f"{k} {v:g}" for k, v in entry.items() if k not in _RESERVED_LAB_KEYS)
             what = f"lab values on {entry['on']}: {vals}"
