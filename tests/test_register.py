@@ -400,8 +400,7 @@ def test_the_protocol_cache_is_hit_once_per_protocol_in_a_run(example_register, 
 def test_a_waiver_can_be_undone_and_says_what_it_removed(tmp_path, runner, app):
     pf = tmp_path / "p.toml"
     runner.invoke(app, ["init", "--start", "2024-05-01", "--out", str(pf)])
-    before = pf.read_bytes()
     assert runner.invoke(app, ["record", str(pf), "--rule", "bloods_week4", "--waive", "elsewhere", "--done", "2024-06-01"]).exit_code == 0
     r = runner.invoke(app, ["undo", str(pf)])
     assert r.exit_code == 0 and r.stdout.strip() == f"Removed from {pf}: bloods_week4 waived 2024-06-01."
-    assert load_planfile(pf).history.done == () and pf.read_bytes() != before or load_planfile(pf).history.done == ()
+    assert load_planfile(pf).history.done == ()
