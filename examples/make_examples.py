@@ -46,7 +46,18 @@ EXAMPLES: list[tuple[str, list[str]]] = [
                                "--format", "json"]),
     ("protocols.md", ["protocols", "--format", "markdown"]),
     ("protocol-tofacitinib-us.md", ["protocols", "show", "tofacitinib/us-label", "--format", "markdown"]),
+    # a clinic's register (examples/clinic/register: one plan file per patient); `cohort due` exits 1 (overdue)
+    ("clinic/worklist-2024-08-12.csv", ["cohort", "due", "clinic/register", "--week", "2024-08-12",
+                                        "--format", "csv"]),
+    ("clinic/worklist-2024-08-12.md", ["cohort", "due", "clinic/register", "--week", "2024-08-12",
+                                       "--format", "markdown"]),
+    ("clinic/audit-2024.csv", ["cohort", "audit", "clinic/register", "--from", "2024-01-01",
+                               "--to", "2024-12-31", "--format", "csv"]),
+    ("clinic/audit-2024.html", ["cohort", "audit", "clinic/register", "--from", "2024-01-01",
+                                "--to", "2024-12-31", "--format", "html"]),
 ]
+EXIT_OK = {"cohort": (0, 1)}
+"""Exit statuses that still print the sample: `cohort due` exits 1 when someone is overdue."""
 
 # A fixed export time for the .ics sample (DTSTAMP, RFC 5545 3.8.7.2), so that it is byte-for-byte reproducible.
 SOURCE_DATE_EPOCH = "1711960200"  # 2024-04-01T08:30:00Z
@@ -63,8 +74,13 @@ def render(argv: list[str]) -> str:
 
     from jakplan.cli import app
 
-    result = CliRunner().invoke(app, argv, env={"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH})
-    if result.exit_code != 0:
+    cwd = os.getcwd()
+    os.chdir(HERE)  # relative paths in argv (and so in the samples) are relative to examples/
+    try:
+        result = CliRunner().invoke(app, argv, env={"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH})
+    finally:
+        os.chdir(cwd)
+    if result.exit_code not in EXIT_OK.get(argv[0], (0,)):
         raise SystemExit(f"jakplan {' '.join(argv)} failed: {result.output}")
     return result.stdout_bytes.decode("utf-8")  # exactly as printed (Result.stdout turns CRLF into LF)
 

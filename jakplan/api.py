@@ -15,9 +15,10 @@ work the same everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from jakplan.errors import JakplanError
 from jakplan.history import History
@@ -60,7 +61,41 @@ def horizon_months(start: dt.date, today: dt.date, months: int | None, pauses: t
     return max(1, min(need, MAX_MONTHS))
 
 
+_RUN: dict | None = None
+"""Protocols by reference for the run in progress (see :func:`one_run`); None outside a run."""
+
+
+@contextlib.contextmanager
+def one_run() -> Iterator[None]:
+    """Within the block, a protocol reference (drug, reference, the folder it is read from) is resolved, checked
+    and loaded once, whatever the number of patients: a cohort command's run. Outside it every call resolves the
+    reference again (the loader still caches the parsed file by path, size and modification time)."""
+    global _RUN
+    outer = _RUN
+    _RUN = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _RUN = outer
+
+
 def _protocol_for(prof: Profile, indication: str, cli_protocol: str | None, confine_extra: tuple = ()):
+    """The protocol (once per reference within :func:`one_run`)."""
+    if _RUN is None:
+        return _load_protocol_for(prof, indication, cli_protocol, confine_extra)
+    if cli_protocol is not None or prof.source is None:
+        key: tuple = ("cwd", prof.drug, cli_protocol or prof.protocol, indication, str(Path.cwd()))
+    elif prof.protocol is None:
+        key = ("default", prof.drug, indication)
+    else:
+        key = ("file", prof.drug, prof.protocol, str(Path(prof.source).parent), tuple(map(str, confine_extra)))
+    proto = _RUN.get(key)
+    if proto is None:
+        proto = _RUN[key] = _load_protocol_for(prof, indication, cli_protocol, confine_extra)
+    return proto
+
+
+def _load_protocol_for(prof: Profile, indication: str, cli_protocol: str | None, confine_extra: tuple = ()):
     """The protocol: one typed on the command line resolves from the current folder; one written in a file
     resolves relative to that file and may not leave its folder."""
     from jakplan.catalog.loader import load_protocol

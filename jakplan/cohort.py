@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -113,6 +114,15 @@ def stream_map(fn: Callable[[T], R], items: Iterable[T], workers: int = 1, chunk
     pool.shutdown(wait=True)
 
 
+def _in_one_run(results: Iterator[R]) -> Iterator[R]:
+    """Consume ``results`` inside :func:`jakplan.api.one_run`: each protocol reference is loaded once per run
+    (worker processes, forked inside it, keep their own copy for the run)."""
+    from jakplan.api import one_run
+
+    with one_run():
+        yield from results
+
+
 def chunk_size(n: int, workers: int) -> int:
     """Chunks small enough that every worker gets several (load balance), at most CHUNK rows."""
     return max(4, min(CHUNK, n // (workers * 4) if workers > 1 else CHUNK))
@@ -148,7 +158,10 @@ class Result:
 SUFFIX = {"ics": ".ics", "json": ".json", "fhir": ".fhir.json"}
 
 
-def render_patient(plan, pid: str, formats: tuple[str, ...]) -> dict[str, bytes]:
+def render_patient(plan, pid: str, formats: tuple[str, ...], who: str = "",
+                   dtstamp: dt.datetime | None = None, recorded: list[dict] | None = None) -> dict[str, bytes]:
+    """Each format's bytes. ``recorded`` (a register's export, see :func:`recorded_items`): what the plan file
+    records for each occurrence, in the calendar's text and as the JSON's ``recorded`` list."""
     out: dict[str, bytes] = {}
     for f in formats:
         if f == "ics":
@@ -156,14 +169,18 @@ def render_patient(plan, pid: str, formats: tuple[str, ...]) -> dict[str, bytes]
 
             from jakplan.render.ics import identity_label
 
+            texts = {(r["rule"], r["occurrence"]): r["text"] for r in recorded} if recorded else None
             # the calendar's own name always says whose it is (its events do not: calendars are shared)
-            out[f] = calendar_bytes(plan, namespace=pid, calendar_name=identity_label(plan) or pid)
+            out[f] = calendar_bytes(plan, namespace=pid, calendar_name=who or identity_label(plan) or pid,
+                                    dtstamp=dtstamp, recorded=texts)
         elif f == "json":
-            import json
-
             from jakplan.render.common import plan_dict
+            from jakplan.render.jsontext import json_text
 
-            out[f] = (json.dumps(plan_dict(plan), indent=2, ensure_ascii=False) + "\n").encode()
+            data = plan_dict(plan)
+            if recorded is not None:
+                data["recorded"] = recorded
+            out[f] = (json_text(data) + "\n").encode()
         elif f == "fhir":
             from jakplan.render.fhir import careplan_json
 
@@ -257,7 +274,151 @@ def export_rows(csv_path: str | os.PathLike, out: str | os.PathLike, formats: tu
 
         fsync_dir(outdir)  # one folder fsync makes every rename of the run durable
 
-    return synced(stream_map(export_one, jobs(), workers, chunk_size(n, workers), stop))
+    return synced(_in_one_run(stream_map(export_one, jobs(), workers, chunk_size(n, workers), stop)))
+
+
+# -- export from a register (a folder of plan files) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterJob:
+    path: str
+    out: str
+    formats: tuple[str, ...] = ("ics", "json")
+
+
+_DTSTAMP = re.compile(rb"^DTSTAMP:(\d{8}T\d{6}Z)\r?$", re.MULTILINE)
+
+
+def _old_stamp(data: bytes) -> dt.datetime | None:
+    m = _DTSTAMP.search(data)
+    if not m:
+        return None
+    return dt.datetime.strptime(m.group(1).decode(), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+
+
+def who_of(identity, pid: str) -> str:
+    """How a clinic's calendar names the patient: 'name (identifier)', either alone, or the plan file's id."""
+    if identity and identity.name and identity.identifier:
+        return f"{identity.name} ({identity.identifier})"
+    if identity and (identity.name or identity.identifier):
+        return identity.name or identity.identifier
+    return pid
+
+
+def _changed_only(target: Path, fmt: str, render) -> bytes | None:
+    """The bytes to write to ``target`` (``render(dtstamp)``), or None when it already holds this content.
+
+    A calendar's DTSTAMP is the time of the export, so an existing calendar is compared with the calendar
+    rendered with its own DTSTAMP: unchanged content is not rewritten, a changed one gets a new DTSTAMP."""
+    try:
+        old = target.read_bytes()
+    except OSError:
+        return render(None)
+    stamp = _old_stamp(old) if fmt == "ics" else None
+    new = render(stamp)
+    if new == old:
+        return None
+    return render(None) if stamp is not None else new
+
+
+def recorded_items(plan, history) -> list[dict[str, Any]]:
+    """What a plan file records for the plan's occurrences: done (on time or late), waived, not applicable.
+
+    Independent of the day of the export: the course is tracked on the day of the last record."""
+    from jakplan.engine.tracking import track
+
+    if not history.done:
+        return []
+    last = max([d.on for d in history.done] + [plan.start])
+    out = []
+    for i in track(plan, history, last).items:
+        if i.state not in ("done", "waived", "not_applicable") or i.done_on is None:
+            continue
+        if i.state == "done":
+            text = f"done {i.done_on.isoformat()}" + (f" ({i.days_late} days after the window closed)" if i.days_late else "")
+        else:
+            text = i.note
+        out.append({"rule": i.rule, "occurrence": i.occurrence, "state": i.state, "on": i.done_on.isoformat(),
+                    "text": text})
+    return out
+
+
+def export_planfile(job: RegisterJob) -> Result:
+    """Write one plan file's calendar (and JSON ...) where its content changed; never raises for its problems.
+
+    ``files`` of the result: the files written; ``detail``: ``unchanged`` (files left as they were) or
+    ``skipped`` (a TOML file that is not a plan file)."""
+    from jakplan.fileio import atomic_write
+    from jakplan.records.register import read_record
+
+    p = Path(job.path)
+    pid = p.stem
+    try:
+        record = read_record(p)
+        if record is None:
+            return Result(pid, str(p), True, detail={"skipped": "not a plan file (no 'jakplan = 1')"})
+        plan = plan_for_record(record)
+        who = who_of(record.profile.identity, pid)
+        recorded = recorded_items(plan, record.history)
+        written, unchanged = [], 0
+        for f in job.formats:
+            target = Path(job.out) / f"{pid}{SUFFIX[f]}"
+            payload = _changed_only(target, f, lambda stamp, f=f: render_patient(plan, pid, (f,), who, stamp,
+                                                                                 recorded)[f])
+            if payload is None:
+                unchanged += 1
+                continue
+            atomic_write(target, payload, overwrite=True, sync_dir=False)  # folder synced once at the end
+            written.append(str(target))
+        return Result(pid, str(p), True, files=tuple(written), events=len(plan.events), detail={"unchanged": unchanged})
+    except JakplanError as exc:
+        return Result(pid, str(p), False, str(exc))
+
+
+_TMP = re.compile(r"^\..+\.(ics|json)\.[A-Za-z0-9_]+\.tmp$")
+
+
+def remove_leftovers(out: Path) -> int:
+    """Remove temporary files an interrupted export left behind (the target files are never half-written)."""
+    n = 0
+    for t in out.glob(".*.tmp"):
+        if _TMP.match(t.name):
+            t.unlink(missing_ok=True)
+            n += 1
+    return n
+
+
+def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: tuple[str, ...] = ("ics", "json"),
+                    workers: int | None = None, stop: Callable[[], bool] | None = None) -> tuple[int, Iterator[Result]]:
+    """(number of files, one Result per plan file): each patient's files, rewritten only where they changed.
+
+    Safe to re-run after an interrupted run: every file is replaced atomically, leftover temporary files are
+    removed first, and what is already up to date is left alone."""
+    from jakplan.records.register import plan_files
+
+    outdir = Path(out)
+    if not outdir.exists() and outdir.parent.is_dir():
+        outdir.mkdir()
+    if not outdir.is_dir():
+        raise JakplanError(f"{outdir}: not a folder, and its parent folder does not exist")
+    files = plan_files(folder)
+    if not files:
+        raise JakplanError(f"{folder}: no plan files in this folder (*.toml files that start with 'jakplan = 1'); "
+                           f"give a register folder or a CSV of profiles")
+    remove_leftovers(outdir)
+    if workers is None:
+        workers = default_workers(len(files))
+
+    def synced(results: Iterator[Result]) -> Iterator[Result]:
+        yield from results
+        from jakplan.fileio import fsync_dir
+
+        fsync_dir(outdir)
+
+    jobs = (RegisterJob(str(p), str(outdir), formats) for p in files)
+    return len(files), synced(_in_one_run(stream_map(export_planfile, jobs, workers, chunk_size(len(files), workers),
+                                                     stop)))
 
 
 # -- who is due ------------------------------------------------------------------------------------------
@@ -270,23 +431,21 @@ class DueJob:
 
 
 def due_one(job: DueJob) -> Result:
+    """One plan file's worklist rows for the week (``detail['rows']``, see :mod:`jakplan.worklist`)."""
     from jakplan.api import status_for_record
-    from jakplan.records.patient import load_record
-    from jakplan.render.status import item_dict
+    from jakplan.records.register import read_record
+    from jakplan.worklist import week_rows
 
     p = Path(job.path)
     try:
-        week_end = job.week_start + dt.timedelta(days=6)
-        st = status_for_record(load_record(p), job.week_start)
-        overdue = st.overdue
-        due = st.due + [i for i in st.items if i.state == "upcoming" and i.window_start <= week_end]
-        due.sort(key=lambda i: (i.date, i.rule))
-        detail = {
-            "overdue": [item_dict(i) for i in overdue],
-            "due": [item_dict(i) for i in due],
-            "paused": bool(st.pauses and st.pauses[-1].end is None),
-        }
-        return Result(p.stem, str(p), True, detail=detail)
+        record = read_record(p)
+        if record is None:
+            return Result(p.stem, str(p), True, detail={"skipped": True, "rows": [], "overdue": False})
+        st = status_for_record(record, job.week_start)
+        rows = week_rows(st, p.stem, str(p), job.week_start)
+        return Result(p.stem, str(p), True, detail={
+            "rows": rows, "overdue": any(r["kind"] == "overdue" for r in rows),
+            "paused": bool(st.pauses and st.pauses[-1].end is None)})
     except JakplanError as exc:
         return Result(p.stem, str(p), False, str(exc))
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
@@ -296,14 +455,50 @@ def due_one(job: DueJob) -> Result:
 
 
 def plan_files(folder: str | os.PathLike) -> list[Path]:
-    d = Path(folder)
-    if not d.is_dir():
-        raise JakplanError(f"{d}: not a folder of plan files")
-    return sorted(p for p in d.glob("*.toml") if not p.name.startswith("."))
+    """The plan files of a register folder (see :func:`jakplan.records.register.plan_files`)."""
+    from jakplan.records.register import plan_files as listed
+
+    return listed(folder)
 
 
 def due_files(files: list[Path], week_start: dt.date, workers: int | None = None) -> Iterator[Result]:
     if workers is None:
         workers = default_workers(len(files))
-    return stream_map(due_one, (DueJob(str(p), week_start) for p in files), workers,
-                      chunk_size(len(files), workers))
+    return _in_one_run(stream_map(due_one, (DueJob(str(p), week_start) for p in files), workers,
+                                  chunk_size(len(files), workers)))
+
+
+# -- the audit -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditJob:
+    path: str
+    start: dt.date
+    end: dt.date
+
+
+def audit_one(job: AuditJob) -> Result:
+    """One plan file's occurrences in the period with their outcome (``detail['rows']``, see :mod:`jakplan.audit`)."""
+    from jakplan.api import status_for_record
+    from jakplan.audit import patient_rows
+    from jakplan.records.register import read_record
+
+    p = Path(job.path)
+    try:
+        record = read_record(p)
+        if record is None:
+            return Result(p.stem, str(p), True, detail={"skipped": True, "rows": []})
+        if record.profile.start is not None and record.profile.start > job.end + dt.timedelta(days=366):
+            return Result(p.stem, str(p), True, detail={"rows": []})
+        st = status_for_record(record, job.end)
+        return Result(p.stem, str(p), True, detail={"rows": patient_rows(st, p.stem, job.start, job.end)})
+    except JakplanError as exc:
+        return Result(p.stem, str(p), False, str(exc))
+
+
+def audit_files(files: list[Path], start: dt.date, end: dt.date, workers: int | None = None) -> Iterator[Result]:
+    if workers is None:
+        workers = default_workers(len(files))
+    return _in_one_run(stream_map(audit_one, (AuditJob(str(p), start, end) for p in files), workers,
+                                  chunk_size(len(files), workers)))

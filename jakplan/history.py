@@ -9,11 +9,19 @@ import datetime as dt
 from dataclasses import dataclass
 
 
+OUTCOMES = ("done", "waived", "not_applicable")
+"""What a [[done]] entry says about a check: done, waived (this occurrence is not needed, with a reason), or
+not applicable (the check no longer applies to this patient from that day, with a reason)."""
+
+
 @dataclass(frozen=True)
 class Done:
     rule: str
     on: dt.date
     note: str = ""
+    outcome: str = "done"
+    reason: str = ""
+    """Why a check was waived or does not apply (required for those outcomes)."""
 
 
 @dataclass(frozen=True)

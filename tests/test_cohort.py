@@ -198,11 +198,16 @@ def test_cli_due_json(runner, app, clinic, workers):
     assert result.exit_code == 1, result.output
     got = json.loads(result.stdout)
     assert (got["week_start"], got["week_end"], got["files"], got["errors"]) == ("2024-08-12", "2024-08-18", 3, [])
-    summary = {p["name"]: ([i["rule"] for i in p["overdue"]], [(i["rule"], i["date"]) for i in p["due"]])
-               for p in got["patients"]}
-    assert summary["carla"] == ([], [("bloods_week4", "2024-08-12"), ("early_response_baricitinib", "2024-08-12")])
-    assert summary["anna"] == ([], [("target_by_month6", "2024-11-01")])
-    assert "bloods_week4" in summary["bob"][0] and "tb_screening" in summary["bob"][0]
+    rows = [(i["kind"], i["patient"], i["rule"]) for i in got["items"]]
+    assert ("due", "carla", "bloods_week4") in rows and ("due", "carla", "early_response_baricitinib") in rows
+    # anna's target_by_month6 (dated 2024-11-01, window already open) is not this week's work
+    assert not [r for r in rows if r[1] == "anna"]
+    bob = [r for r in rows if r[1] == "bob"]
+    assert ("overdue", "bob", "bloods_week4") in bob and ("overdue", "bob", "tb_screening") in bob
+    kinds = [i["kind"] for i in got["items"]]
+    assert kinds == sorted(kinds, key=("lab", "overdue", "due").index)  # overdue first, then due
+    late = [i["days_late"] for i in got["items"] if i["kind"] == "overdue"]
+    assert late == sorted(late, reverse=True)
     assert result.stderr.strip() == "1 patient with overdue checks"
 
 
@@ -212,9 +217,9 @@ def test_cli_due_reports_a_bad_file_by_name_and_line_and_goes_on(runner, app, cl
     assert result.exit_code == 2, result.output
     assert result.stderr.strip().splitlines() == [
         f"Error: {clinic / 'dave.toml'}: not valid TOML: Expected ']]' at the end of an array declaration (at line 3, column 7)"]
-    for name in ("anna", "bob", "carla"):
+    for name in ("bob", "carla"):
         assert name in result.stdout
-    assert "4 plan files: 1 with overdue checks, 2 due this week only, 0 with nothing due, 1 unreadable" in result.stdout
+    assert "4 plan files: 0 with a lab result that needs action, 1 with overdue checks, 1 with checks due this week, 1 unreadable" in result.stdout
 
 
 def test_a_row_with_bytes_that_are_not_utf8_is_reported_and_the_rest_go_on(tmp_path):

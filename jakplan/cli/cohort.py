@@ -22,7 +22,10 @@ EXIT_BAD_INPUT = 2
 
 class DueFormat(str, Enum):
     table = "table"
+    csv = "csv"
     json = "json"
+    markdown = "markdown"
+    html = "html"
 
 
 class OutFormat(str, Enum):
@@ -43,12 +46,14 @@ def _progress(total: int, what: str):
 
 @cohort_app.command("due")
 def due(
-    folder: str = typer.Argument(..., help="A folder of plan files (*.toml)."),
-    week: Optional[str] = typer.Option(None, "--week", help="First day of the week to look at (default: today)."),
-    fmt: DueFormat = typer.Option(DueFormat.table, "--format", help="table or json."),
+    folder: str = typer.Argument(..., help="The register: a folder of plan files (*.toml)."),
+    week: Optional[str] = typer.Option(None, "--week", help="The Monday of the week to look at (another day is "
+                                                            "moved back to its Monday; default: this week)."),
+    fmt: DueFormat = typer.Option(DueFormat.table, "--format", help="table, csv, json, markdown or html."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Processes (default: 2 for a large cohort, else 1)."),
 ) -> None:
-    """Who is overdue, or due in the week from --week, across every plan file in a folder.
+    """The week's worklist: lab results that need action first, then overdue checks (most days late first),
+    then checks due this week, with patient, drug, the tests in words and the window.
 
     Exits 1 when someone is overdue, 2 when a file could not be read (the others are still reported).
     """
@@ -58,37 +63,30 @@ def due(
     overdue_patients = 0
     with clean_errors():
         from jakplan.cohort import due_files, plan_files
+        from jakplan.worklist import monday, sort_rows
 
-        start = parse_date(week, "--week") if week else dt.date.today()
+        start = parse_date(week, "--week") if week else monday(dt.date.today())
+        if start.weekday() != 0:
+            typer.echo(f"--week {start.isoformat()} is a {start.strftime('%A')}; weeks start on Monday: showing the "
+                       f"week from {monday(start).isoformat()}", err=True)
+            start = monday(start)
         end = start + dt.timedelta(days=6)
         files = plan_files(folder)
-        rows, errors = [], []
+        rows, errors, skipped = [], [], 0
         progress, task = _progress(len(files), "Reading plan files")
         with progress:
             for res in due_files(files, start, workers):
                 progress.advance(task)
                 if not res.ok:
                     bad += 1
-                    errors.append(res)
+                    errors.append((res.where, res.message))
                     echo_err(error_line(res.message))
                     continue
-                if res.detail["overdue"]:
-                    overdue_patients += 1
-                if res.detail["overdue"] or res.detail["due"]:
-                    rows.append(res)
-        if fmt is DueFormat.json:
-            import json
-
-            from jakplan.render.common import DISCLAIMER
-
-            write_stdout(json.dumps({
-                "week_start": start.isoformat(), "week_end": end.isoformat(), "files": len(files),
-                "patients": [{"name": r.name, "file": r.where, **r.detail} for r in rows],
-                "errors": [{"file": e.where, "message": e.message} for e in errors],
-                "disclaimer": DISCLAIMER,
-            }, indent=2, ensure_ascii=False))
-        else:
-            _due_table(rows, start, end, len(files), bad)
+                skipped += bool(res.detail.get("skipped"))
+                overdue_patients += res.detail["overdue"]
+                rows += res.detail["rows"]
+        rows = sort_rows(rows)
+        _print_worklist(fmt, rows, start, end, len(files) - skipped, errors, skipped)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
     if overdue_patients:
@@ -96,45 +94,47 @@ def due(
         raise typer.Exit(EXIT_OVERDUE)
 
 
-def _due_table(rows, start, end, nfiles: int, bad: int) -> None:
-    from rich.table import Table
-    from rich.text import Text
+def _print_worklist(fmt: DueFormat, rows, start, end, nfiles: int, errors, skipped: int) -> None:
+    from jakplan.render import worklist as w
 
-    from jakplan.render.common import DISCLAIMER
+    line = w.summary(rows, nfiles, len(errors), skipped)
+    if fmt is DueFormat.json:
+        from jakplan.render.jsontext import json_text
 
-    console = make_console()
-    table = Table(title=f"Due or overdue, week {start.isoformat()} to {end.isoformat()}", title_justify="left")
-    table.add_column("Patient", no_wrap=True)
-    table.add_column("Overdue")
-    table.add_column("Due this week")
-    for r in rows:
-        od = Text()
-        for i in r.detail["overdue"]:
-            od.append(f"{i['rule']} ({i['date']}, {i['days_late']} days late)\n", style="bold red")
-        du = Text("\n".join(f"{i['rule']} ({i['date']})" for i in r.detail["due"]))
-        name = r.name + ("\n(paused)" if r.detail.get("paused") else "")
-        od.rstrip()
-        table.add_row(name, od if od.plain else Text("-"), du if du.plain else Text("-"))
-    console.print(table)
-    n_over = sum(1 for r in rows if r.detail["overdue"])
-    console.print(f"{nfiles} plan files: {n_over} with overdue checks, {len(rows) - n_over} due this week only, "
-                  f"{nfiles - len(rows) - bad} with nothing due" + (f", {bad} unreadable (see errors)" if bad else "") + ".")
-    console.print(Text(DISCLAIMER, style="bold"))
+        write_stdout(json_text(w.as_json(rows, start, end, nfiles, errors, skipped)))
+    elif fmt is DueFormat.csv:
+        import sys
+
+        sys.stdout.write(w.as_csv(rows))
+    elif fmt is DueFormat.markdown:
+        write_stdout(w.as_markdown(rows, start, end, line))
+    elif fmt is DueFormat.html:
+        write_stdout(w.as_html(rows, start, end, line))
+    else:
+        w.print_table(rows, start, end, line, make_console())
 
 
 @cohort_app.command("export")
 def export(
-    csv_file: str = typer.Argument(..., help="A CSV of profiles: id,start[,drug,indication,protocol,months,<factors>]."),
+    csv_file: str = typer.Argument(..., help="The register (a folder of plan files), or a CSV of profiles: "
+                                             "id,start[,drug,indication,protocol,months,<factors>]."),
     out: str = typer.Option(..., "--out", help="Folder for the per-patient files (created if its parent exists)."),
     fmt: List[OutFormat] = typer.Option(["ics", "json"], "--format",
                                         help="Files per patient (repeatable): ics, json, fhir. Default: ics and json."),
     force: bool = typer.Option(False, "--force", help="Replace existing files."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Processes (default: 2 for a large cohort, else 1)."),
 ) -> None:
-    """One .ics calendar (and JSON plan, and optionally FHIR CarePlan) per patient of a CSV.
+    """One .ics calendar (and JSON plan, and optionally FHIR CarePlan) per patient of a register or a CSV.
 
-    A bad row is reported by file and line and the rest are still written. Exits 2 if any row failed.
+    From a register: pauses and identity included, only files whose content changed are rewritten (a re-run
+    with no change writes nothing). From a CSV (a shortcut): existing files are kept unless --force.
+    A bad row or file is reported by name and the rest are still written. Exits 2 if any failed.
     """
+    from pathlib import Path
+
+    if Path(csv_file).is_dir():
+        _export_register(csv_file, out, tuple(dict.fromkeys(f.value for f in fmt)), workers)
+        return
     bad = 0
     stop = GentleStop("the patients in hand")
     with clean_errors(), stop:
@@ -184,3 +184,132 @@ def _export_table(csv_file, out, formats, ok, files, events, failed) -> None:
     if len(failed) > 20:
         console.print(Text(f"  ... and {len(failed) - 20} more (all listed on stderr)", style="red"))
     console.print(Text(DISCLAIMER, style="bold"))
+
+
+# -- the register: a folder of plan files ------------------------------------------------------------------
+
+
+@cohort_app.command("import")
+def import_csv(
+    csv_file: str = typer.Argument(..., help="A CSV of profiles: id,start[,drug,indication,protocol,months,name,"
+                                             "identifier,contact,<factors>]."),
+    into: str = typer.Option(..., "--into", help="The register: a folder of plan files, one <id>.toml per patient "
+                                                 "(created if its parent exists)."),
+    keep_columns: bool = typer.Option(False, "--keep-columns", help="Keep columns jakplan does not know as text in "
+                                                                    "each plan file's [columns] table instead of refusing the file."),
+) -> None:
+    """Create or update one plan file per CSV row: new ids are created, changed profile values are updated
+    (each change printed as old -> new), the history is never touched. Exits 2 if any row failed."""
+    bad = 0
+    with clean_errors():
+        from jakplan.records.register import import_rows
+
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "error": 0}
+        for res in import_rows(csv_file, into, keep_columns):
+            counts[res.action] += 1
+            if res.action == "error":
+                bad += 1
+                echo_err(error_line(res.message))
+            elif res.action == "updated":
+                write_stdout(one_line(f"Updated {res.path} ({res.where}): " + "; ".join(res.changes)))
+        write_stdout(f"{csv_file} -> {into}/: {counts['created']} created, {counts['updated']} updated, "
+                     f"{counts['unchanged']} unchanged, {counts['error']} rows with errors.")
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _export_register(folder: str, out: str, formats: tuple[str, ...], workers: Optional[int]) -> None:
+    """`cohort export FOLDER`: calendars from the plan files, rewritten only where they changed."""
+    bad = written = unchanged = skipped = patients = 0
+    stop = GentleStop("the patients in hand")
+    with clean_errors(), stop:
+        from jakplan.cohort import export_register
+
+        total, results = export_register(folder, out, formats, workers, stop)
+        progress, task = _progress(total, "Updating calendars")
+        with progress:
+            for res in results:
+                progress.advance(task)
+                if not res.ok:
+                    bad += 1
+                    echo_err(error_line(res.message))
+                elif res.detail.get("skipped"):
+                    skipped += 1
+                else:
+                    patients += 1
+                    written += len(res.files)
+                    unchanged += res.detail.get("unchanged", 0)
+        from jakplan.render.common import DISCLAIMER
+
+        lines = [f"{folder} -> {out}/ ({', '.join(formats)}): {patients} patients, {written} files written, "
+                 f"{unchanged} unchanged" + (f", {skipped} TOML files that are not plan files skipped" if skipped else "")
+                 + (f", {bad} plan files with errors (see stderr)" if bad else "") + "."]
+        if written == 0 and not bad and not stop.requested:
+            lines.append("Nothing changed: every file is up to date; nothing was written.")
+        lines.append(DISCLAIMER)
+        write_stdout("\n".join(lines))
+    if stop.requested:
+        echo_err(f"Interrupted: {patients} patients up to date, each complete; run the same command again to "
+                 f"finish (what is up to date is not written again).")
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+class AuditFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    html = "html"
+
+
+@cohort_app.command("audit")
+def audit(
+    folder: str = typer.Argument(..., help="The register: a folder of plan files (*.toml)."),
+    from_: str = typer.Option(..., "--from", help="First day of the period, YYYY-MM-DD."),
+    to: str = typer.Option(..., "--to", help="Last day of the period, YYYY-MM-DD."),
+    fmt: AuditFormat = typer.Option(AuditFormat.table, "--format", help="table, csv, json or html (with a chart)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Processes (default: 2 for a large cohort, else 1)."),
+) -> None:
+    """For each check and drug: how many planned in the period were done in their window, early, late, missing,
+    waived or not applicable (judged on the last day of the period), and the patients behind each number."""
+    bad = 0
+    with clean_errors():
+        from jakplan.audit import aggregate
+        from jakplan.cohort import audit_files, plan_files
+        from jakplan.errors import JakplanError
+        from jakplan.render import audit as render
+
+        start, end = parse_date(from_, "--from"), parse_date(to, "--to")
+        if end < start:
+            raise JakplanError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
+        files = plan_files(folder)
+        rows, errors, skipped = [], [], 0
+        progress, task = _progress(len(files), "Reading plan files")
+        with progress:
+            for res in audit_files(files, start, end, workers):
+                progress.advance(task)
+                if not res.ok:
+                    bad += 1
+                    errors.append((res.where, res.message))
+                    echo_err(error_line(res.message))
+                    continue
+                skipped += bool(res.detail.get("skipped"))
+                rows += res.detail["rows"]
+        groups = aggregate(rows)
+        nfiles = len(files) - skipped
+        line = render.basis(nfiles - bad, skipped, bad)
+        if fmt is AuditFormat.json:
+            from jakplan.render.jsontext import json_text
+
+            write_stdout(json_text(render.as_json(groups, start, end, nfiles, errors, skipped)))
+        elif fmt is AuditFormat.csv:
+            import sys
+
+            sys.stdout.write(render.as_csv(groups))
+        elif fmt is AuditFormat.html:
+            write_stdout(render.as_html(groups, start, end, line))
+        else:
+            render.print_table(groups, start, end, line, make_console())
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)

@@ -78,8 +78,14 @@ def record(
     alt_uln: Optional[str] = typer.Option(None, "--alt-uln", help="The laboratory's upper limit of normal for ALT/AST in U/L, when --lab alt=... is in U/L."),
     on: Optional[str] = typer.Option(None, "--on", help="Day the --lab values were measured."),
     note: str = typer.Option("", "--note", help="A note kept with the record."),
+    waive: Optional[str] = typer.Option(None, "--waive", help="Record the --rule checks as waived, with this reason "
+                                        "(closes the open occurrence; --done DAY is the day decided, default today)."),
+    not_applicable: Optional[str] = typer.Option(None, "--not-applicable", help="Record that the --rule checks no "
+                                                 "longer apply to this patient, with this reason (closes this and "
+                                                 "every later occurrence)."),
 ) -> None:
-    """Record checks that were done (--rule ... --done DAY) and lab values (--lab a=v ... --on DAY).
+    """Record checks that were done (--rule ... --done DAY) and lab values (--lab a=v ... --on DAY); or close a
+    check by a decision: --rule ID --waive "reason" or --rule ID --not-applicable "reason".
 
     Lab values go through the same checks as `jakplan labs` (a refused value leaves the file untouched); what
     the protocol says about them (including a fall from baseline and a result to confirm on a repeat) is
@@ -89,6 +95,12 @@ def record(
         from jakplan.records.planfile import edit_planfile, plain_text
 
         plain_text(note, "--note")  # before the plan file is touched
+        outcome, reason = _decision(waive, not_applicable)
+        if outcome != "done":
+            if not rule:
+                opt = "--waive" if outcome == "waived" else "--not-applicable"
+                raise JakplanError(f"{opt} needs at least one --rule ID")
+            done = done or dt.date.today().isoformat()
         if not rule and not lab:
             raise JakplanError("nothing to record: give --rule ID --done DAY and/or --lab ANALYTE=VALUE --on DAY")
         if rule and not done:
@@ -132,8 +144,12 @@ def record(
         lines = []
         with edit_planfile(planfile) as pf:
             for rid in rule:
-                pf.add_done(rid, done_day, note)
-                lines.append(f"Recorded in {planfile}: {rid} done {done_day}")
+                pf.add_done(rid, done_day, note, outcome, reason)
+                if outcome == "done":
+                    lines.append(f"Recorded in {planfile}: {rid} done {done_day}")
+                else:
+                    lines.append(f"Recorded in {planfile}: {rid} {outcome.replace('_', ' ')} on {done_day} ({reason}); "
+                                 f"`jakplan status` lists it as closed by this decision")
             if values:
                 pf.add_lab(lab_day, values, note)
                 shown = ", ".join(f"{k} {v:g}" for k, v in values.items())
@@ -196,6 +212,23 @@ def undo(
         except JakplanError:
             raise
         write_stdout(f"Removed from {planfile}: {removed}.")
+
+
+def _decision(waive: str | None, not_applicable: str | None) -> tuple[str, str]:
+    """(outcome, reason) of `record`: done, or a waiver / not-applicable decision with its reason."""
+    from jakplan.errors import JakplanError
+
+    if waive is not None and not_applicable is not None:
+        raise JakplanError("give --waive or --not-applicable, not both")
+    if waive is not None:
+        if not waive.strip():
+            raise JakplanError("--waive needs a reason, e.g. --waive \"checked at the other hospital\"")
+        return "waived", waive.strip()
+    if not_applicable is not None:
+        if not not_applicable.strip():
+            raise JakplanError("--not-applicable needs a reason")
+        return "not_applicable", not_applicable.strip()
+    return "done", ""
 
 
 @app.command()

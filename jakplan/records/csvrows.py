@@ -33,8 +33,11 @@ class Row:
         return f"{self.source} line {self.line}"
 
 
-def read_rows(path: str | os.PathLike) -> Iterator[Row]:
-    """The data rows of a profiles CSV, lazily, with their line numbers; a bad header raises at once."""
+def read_rows(path: str | os.PathLike, allow_extra: bool = False) -> Iterator[Row]:
+    """The data rows of a profiles CSV, lazily, with their line numbers; a bad header raises at once.
+
+    ``allow_extra``: columns that are neither profile columns nor patient factors are kept in the rows (for
+    the caller to handle; :func:`record_from_row` ignores them) instead of refused."""
     from jakplan.fileio import open_regular
 
     p = Path(path)
@@ -43,14 +46,20 @@ def read_rows(path: str | os.PathLike) -> Iterator[Row]:
     fh = open_regular(p, "CSV file", newline="", encoding="utf-8-sig", errors="replace")
     reader = csv.reader(fh)
     try:
-        header = _header(p, reader)
+        header = _header(p, reader, allow_extra)
     except BaseException:
         fh.close()
         raise
     return _rows(p, fh, reader, header)
 
 
-def _header(p: Path, reader) -> list[str]:
+def extra_columns(header: list[str] | tuple[str, ...]) -> list[str]:
+    """Columns that are neither profile columns nor patient factors."""
+    factors = vocabulary()["factors"]
+    return [h for h in header if h not in PROFILE_COLUMNS and h not in factors]
+
+
+def _header(p: Path, reader, allow_extra: bool = False) -> list[str]:
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -58,8 +67,8 @@ def _header(p: Path, reader) -> list[str]:
     except (csv.Error, UnicodeDecodeError) as exc:
         raise JakplanError(f"{p} line 1: not a readable CSV header: {exc}") from None
     factors = vocabulary()["factors"]
-    unknown = [h for h in header if h not in PROFILE_COLUMNS and h not in factors]
-    if unknown:
+    unknown = extra_columns(header)
+    if unknown and not allow_extra:
         raise JakplanError(f"{p} line 1: unknown column(s) {', '.join(unknown)}; known: "
                            f"{', '.join(PROFILE_COLUMNS)} and patient factors {', '.join(sorted(factors))}")
     for need in ("id", "start"):
@@ -120,8 +129,9 @@ def record_from_row(row: Row):
         if not (m.isascii() and m.isdigit()):
             raise JakplanError(f"{where}: months '{m}' is not a whole number")
         prof.months = check_months(int(m), where)
+    factor_names = vocabulary()["factors"]
     for name, raw in c.items():
-        if name not in PROFILE_COLUMNS and raw:
+        if name in factor_names and raw:
             prof.factors[name] = parse_text(name, raw, where)
     return pid, PatientRecord(prof, where=where)
 

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from jakplan.errors import JakplanError
-from jakplan.history import Done, History, LabRecord, Pause
+from jakplan.history import OUTCOMES, Done, History, LabRecord, Pause
 from jakplan.fileio import atomic_write, read_bytes, write_target
 from jakplan.records.profile import Profile, profile_from_dict
 from jakplan.catalog.vocab import vocabulary
@@ -90,16 +90,25 @@ class PlanFile:
             self._doc[key] = tomlkit.aot()
         return self._doc[key]
 
-    def add_done(self, rule: str, on: dt.date, note: str = "") -> Done:
+    def add_done(self, rule: str, on: dt.date, note: str = "", outcome: str = "done", reason: str = "") -> Done:
         plain_text(note, "--note")
-        if any(d.rule == rule and d.on == on for d in self.history.done):
-            raise JakplanError(f"{self.path}: {rule} is already recorded as done on {on}")
+        plain_text(reason, "the reason")
+        same = next((d for d in self.history.done if d.rule == rule and d.on == on), None)
+        if same is not None:
+            raise JakplanError(f"{self.path}: {rule} is already recorded as {same.outcome.replace('_', ' ')} on {on}")
+        if outcome not in OUTCOMES:
+            raise JakplanError(f"{self.path}: outcome '{outcome}' is not one of {', '.join(OUTCOMES)}")
+        if outcome != "done" and not reason.strip():
+            raise JakplanError(f"the reason is empty; say why {rule} is {outcome.replace('_', ' ')}")
         entry: dict[str, Any] = {"rule": rule, "on": on}
+        if outcome != "done":
+            entry["outcome"] = outcome
+            entry["reason"] = reason.strip()
         if note:
             entry["note"] = note
         entry[STAMP] = self._stamp()
         self._aot("done").append(entry)
-        rec = Done(rule, on, note)
+        rec = Done(rule, on, note, outcome, reason.strip())
         self.history = History(self.history.done + (rec,), self.history.labs, self.history.pauses)
         return rec
 
@@ -125,6 +134,40 @@ class PlanFile:
         rec = LabRecord(on, dict(values), note)
         self.history = History(self.history.done, self.history.labs + (rec,), self.history.pauses)
         return rec
+
+    def set_value(self, table: str | None, key: str, value: Any) -> None:
+        """Set a profile value: top level (``table`` None) or in ``[factors]``, ``[patient]`` ... (created if
+        missing). The history is never touched; the file is checked when it is saved."""
+        import tomlkit
+
+        if self._doc is None:
+            raise JakplanError(f"{self.path}: internal error: change outside edit_planfile")
+        if table in ("done", "lab", "pause") or (table is None and key in ("done", "lab", "pause")):
+            raise JakplanError(f"{self.path}: internal error: the history is changed only by its own methods")
+        if table is None:
+            self._doc[key] = value
+            return
+        if table not in self._doc:
+            # a new table goes before the history, so the file still reads profile first
+            t = tomlkit.table()
+            t[key] = value
+            body = self._doc.body
+            at = next((n for n, (k, _) in enumerate(body) if k is not None and k.key in ("done", "lab", "pause")), None)
+            if at is None:
+                self._doc[table] = t
+            else:
+                new = tomlkit.document()
+                for n, (k, item) in enumerate(body):
+                    if n == at:
+                        new[table] = t
+                        new.add(tomlkit.nl())
+                    if k is None:
+                        new.add(item)
+                    else:
+                        new.append(k, item)
+                self._doc = new
+            return
+        self._doc[table][key] = value
 
     def start_pause(self, on: dt.date, reason: str) -> Pause:
         plain_text(reason, "--reason")
@@ -176,7 +219,7 @@ class PlanFile:
         table = self._doc[key]
         entry = table[idx]
         if key == "done":
-            what = f"{entry['rule']} done {entry['on']}"
+            what = f"{entry['rule']} {str(entry.get('outcome', 'done')).replace('_', ' ')} {entry['on']}"
         elif key == "lab":
             vals = ", ".join(f"{k} {v:g}" for k, v in entry.items() if k not in _RESERVED_LAB_KEYS)
             what = f"lab values on {entry['on']}: {vals}"
@@ -278,11 +321,17 @@ def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> Histor
         rule = _text(e, "rule", w, required=True)
         if "on" not in e:
             raise JakplanError(f"{w}: field 'on' is missing")
-        extra = set(e) - {"rule", "on", "note", STAMP}
+        extra = set(e) - {"rule", "on", "note", "outcome", "reason", STAMP}
         if extra:
             raise JakplanError(f"{w}: unknown field(s): {', '.join(sorted(extra))}")
         _check_stamps(e, w)
-        done.append(Done(rule, _date(e["on"], w, "on"), _text(e, "note", w)))
+        outcome = _text(e, "outcome", w) or "done"
+        if outcome not in OUTCOMES:
+            raise JakplanError(f"{w}: outcome '{outcome}' is not one of {', '.join(OUTCOMES)}")
+        reason = _text(e, "reason", w).strip()
+        if outcome != "done" and not reason:
+            raise JakplanError(f"{w}: a check recorded as {outcome.replace('_', ' ')} needs a 'reason'")
+        done.append(Done(rule, _date(e["on"], w, "on"), _text(e, "note", w), outcome, reason))
     labs = []
     for i, e in enumerate(_entries(raw, "lab", where), start=1):
         w = f"{where}: lab #{i}"
@@ -321,15 +370,23 @@ def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> Histor
     return History(tuple(done), tuple(labs), tuple(pauses))
 
 
+def parse_toml_text(text: str, path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise JakplanError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise JakplanError(f"{path}: not valid TOML: nested too deeply") from None
+
+
 def planfile_from_text(text: str, path: Path, need_start: bool = True) -> PlanFile:
     """A plan file (or, with ``need_start=False``, a profile that may still lack its start date)."""
+    return planfile_from_raw(parse_toml_text(text, path), path, need_start)
+
+
+def planfile_from_raw(raw: dict[str, Any], path: Path, need_start: bool = True) -> PlanFile:
+    """A plan file from its parsed TOML (see :func:`planfile_from_text`)."""
     where = str(path)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise JakplanError(f"{where}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise JakplanError(f"{where}: not valid TOML: nested too deeply") from None
     profile = profile_from_dict(raw, where, path)
     if profile.start is None:
         if need_start or any(k in raw for k in ("done", "lab", "pause")):

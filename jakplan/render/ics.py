@@ -83,8 +83,9 @@ def summary(plan: Plan, visit: Visit) -> str:
     return f"{drug_name(plan)} {visit_when(visit)}: {visit_kinds_text(visit)}"
 
 
-def description(plan: Plan, visit: Visit) -> str:
-    """The event's text: context, window, each item with its checks and notes, the sources, the disclaimer."""
+def description(plan: Plan, visit: Visit, recorded: dict | None = None) -> str:
+    """The event's text: context, window, each item with its checks and notes (and what was recorded for it,
+    ``recorded``: (rule, occurrence) -> text), the sources, the disclaimer."""
     lines = [
         f"{drug_name(plan)} for {indication_name(plan).lower()}, protocol {plan.protocol.drug}/{plan.protocol.id}; "
         f"first dose {plan.start.isoformat()}.",
@@ -102,6 +103,8 @@ def description(plan: Plan, visit: Visit) -> str:
             head += f" (its window: {window_text(ev)})"
         lines.append(head)
         lines.append("  " + "; ".join(check_label(c) for c in ev.checks))
+        if recorded and (ev.rule, ev.occurrence) in recorded:
+            lines.append(f"  Recorded: {recorded[(ev.rule, ev.occurrence)]}")
         for cond in open_texts(ev.conditions):
             lines.append(f"  ({cond})")
         for note in ev.patient_notes:
@@ -129,12 +132,14 @@ def calendar(
     namespace: str = "",
     title_prefix: str = "",
     calendar_name: str = "",
+    recorded: dict | None = None,
 ):
     """The plan as an ``icalendar.Calendar`` (see the module docstring for the RFC 5545 choices).
 
     ``title_prefix`` starts every event's title ("Anna E.: Baricitinib week 12 ..."): calendars are often
     shared, so the patient's name goes into events only when asked. ``calendar_name`` is put before the
-    calendar's own name (NAME / X-WR-CALNAME), e.g. the patient's name or identifier in a cohort export."""
+    calendar's own name (NAME / X-WR-CALNAME), e.g. the patient's name or identifier in a cohort export.
+    ``recorded`` ((rule, occurrence) -> text, from a plan file's history) adds what was recorded to each item."""
     from icalendar import Alarm, Calendar, Event
 
     if remind is not None and remind < dt.timedelta(0):
@@ -157,7 +162,7 @@ def calendar(
             start=visit.date,
             end=visit.date + dt.timedelta(days=1),
             summary=strip_controls(title, keep_newlines=False),
-            description=strip_controls(description(plan, visit)),
+            description=strip_controls(description(plan, visit, recorded)),
             categories=list(visit.kinds),
             sequence=0,
             transparency="TRANSPARENT",
@@ -193,6 +198,7 @@ def calendar_bytes(
     namespace: str = "",
     title_prefix: str = "",
     calendar_name: str = "",
+    recorded: dict | None = None,
 ) -> bytes:
     """The plan as the bytes of an .ics file (RFC 5545), one all-day event per visit day.
 
@@ -202,7 +208,7 @@ def calendar_bytes(
     one clinic calendar).
     """
     return calendar(plan, remind, dtstamp=dtstamp, namespace=namespace, title_prefix=title_prefix,
-                    calendar_name=calendar_name).to_ical()
+                    calendar_name=calendar_name, recorded=recorded).to_ical()
 
 
 def identity_label(plan: Plan) -> str:

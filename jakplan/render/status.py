@@ -15,6 +15,7 @@ SECTIONS = (
     ("next", "Next for each check"),
     ("done", "Done"),
     ("missed", "Missed (a later check replaces it)"),
+    ("waived", "Closed by a decision (waived, or not applicable), with the reason"),
 )
 
 
@@ -45,6 +46,8 @@ def section_items(st: Status, key: str) -> list[Item]:
         return [i for i in st.next if i.state == "upcoming"]
     if key == "done":
         return st.done
+    if key == "waived":
+        return sorted(st.by_state("waived") + st.by_state("not_applicable"), key=lambda i: (i.date, i.rule))
     return st.by_state(key)
 
 
@@ -133,6 +136,8 @@ def render_status(st: Status, console, file: str = "") -> None:
         for i in items:
             if key == "overdue":
                 state = Text(f"{i.days_late} days late (window closed {i.window_end.isoformat()})", style="bold red")
+            elif key == "waived":
+                state = Text(i.note)
             else:
                 state = Text(i.note or i.state.replace("_", " "))
             table.add_row(_when(i), i.rule, i.title, f"{i.anchor_text}\n{i.relative}", state)

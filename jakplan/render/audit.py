@@ -1,0 +1,114 @@
+"""The monitoring audit (:mod:`jakplan.audit`) as CSV, JSON, HTML (a table and a bar chart in plain HTML/CSS)
+or a terminal table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+from jakplan.audit import OUTCOME_WORDS, OUTCOMES, totals
+from jakplan.render.common import DISCLAIMER
+
+COLOURS = {"on_time": "#2e7d32", "early": "#66bb6a", "late": "#f9a825", "missing": "#c62828", "waived": "#6d6d6d",
+           "not_applicable": "#9e9e9e", "open": "#90caf9"}
+
+CSV_COLUMNS = ("drug", "rule", "check", "total", *OUTCOMES, "done_in_time_percent",
+               *(f"patients_{o}" for o in OUTCOMES))
+
+
+def title(start: dt.date, end: dt.date) -> str:
+    return f"Monitoring audit {start.isoformat()} to {end.isoformat()}"
+
+
+def basis(nfiles: int, skipped: int, bad: int) -> str:
+    text = (f"{nfiles} plan files; each planned check dated in the period, judged on the last day of the period "
+            f"(done in its window, early, late, missing, waived or not applicable; still open if its window had "
+            f"not closed)")
+    if skipped:
+        text += f"; {skipped} TOML files that are not plan files skipped"
+    if bad:
+        text += f"; {bad} unreadable plan files left out (see errors)"
+    return text + "."
+
+
+def as_json(groups, start, end, nfiles, errors, skipped) -> dict[str, Any]:
+    return {"from": start.isoformat(), "to": end.isoformat(), "files": nfiles, "outcomes": list(OUTCOMES),
+            "totals": totals(groups), "checks": groups, "errors": [{"file": f, "message": m} for f, m in errors],
+            "skipped": skipped, "disclaimer": DISCLAIMER}
+
+
+def as_csv(groups) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for g in groups:
+        pct = "" if g["done_in_time_percent"] is None else g["done_in_time_percent"]
+        w.writerow([g["drug"], g["rule"], g["check"], g["total"], *(g[o] for o in OUTCOMES), pct,
+                    *(" ".join(g["patients"][o]) for o in OUTCOMES)])
+    return buf.getvalue()
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:1.5rem;color:#111}
+table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#eee}td.n{text-align:right}.bar{display:flex;height:1.1rem;width:100%;min-width:12rem;background:#f4f4f4}
+.bar span{display:block;height:100%}.key span{display:inline-block;width:.9rem;height:.9rem;margin:0 .3rem 0 1rem;vertical-align:middle}
+details{font-size:.85rem}.disclaimer{font-weight:bold;margin-top:1rem}"""
+
+
+def _bar(g: dict[str, Any], e) -> str:
+    parts = []
+    for o in OUTCOMES:
+        if g[o]:
+            pct = 100 * g[o] / g["total"]
+            parts.append(f'<span class="{o}" style="width:{pct:.2f}%;background:{COLOURS[o]}" '
+                         f'title="{e(OUTCOME_WORDS[o])}: {g[o]}"></span>')
+    return f'<div class="bar" role="img" aria-label="{e(", ".join(f"{OUTCOME_WORDS[o]} {g[o]}" for o in OUTCOMES))}">' \
+           + "".join(parts) + "</div>"
+
+
+def as_html(groups, start, end, line: str) -> str:
+    e = lambda t: html.escape(str(t), quote=True)  # noqa: E731
+    head = "".join(f"<th>{e(OUTCOME_WORDS[o])}</th>" for o in OUTCOMES)
+    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">', f"<title>{e(title(start, end))}</title>",
+           f"<style>{_CSS}</style>", "</head>", "<body>", f"<h1>{e(title(start, end))}</h1>", f"<p>{e(line)}</p>",
+           '<p class="key">' + "".join(f'<span style="background:{COLOURS[o]}"></span>{e(OUTCOME_WORDS[o])}'
+                                       for o in OUTCOMES) + "</p>",
+           "<table>", f"<thead><tr><th>Drug</th><th>Check</th><th>Chart</th><th>Total</th>{head}"
+           "<th>Done in time (of those judged)</th></tr></thead>", "<tbody>"]
+    for g in groups:
+        cells = "".join(f'<td class="n">{g[o]}</td>' for o in OUTCOMES)
+        pct = "-" if g["done_in_time_percent"] is None else f"{g['done_in_time_percent']:g}%"
+        who = "".join(f"<div>{e(OUTCOME_WORDS[o])}: {e(', '.join(g['patients'][o]))}</div>"
+                      for o in OUTCOMES if g["patients"][o])
+        out.append(f"<tr><td>{e(g['drug'])}</td><td>{e(g['check'])}<details><summary>patients</summary>{who}"
+                   f"</details></td><td>{_bar(g, e)}</td><td class=\"n\">{g['total']}</td>{cells}"
+                   f"<td class=\"n\">{pct}</td></tr>")
+    t = totals(groups)
+    out.append("<tr><th colspan=\"3\">All checks</th>" + f'<th class="n">{t["total"]}</th>'
+               + "".join(f'<th class="n">{t[o]}</th>' for o in OUTCOMES) + "<th></th></tr>")
+    out += ["</tbody>", "</table>", f'<p class="disclaimer">{e(DISCLAIMER)}</p>', "</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+def print_table(groups, start, end, line: str, console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title(start, end), title_justify="left")
+    table.add_column("Drug")
+    table.add_column("Check")
+    table.add_column("Total", justify="right")
+    for o in OUTCOMES:
+        table.add_column(OUTCOME_WORDS[o], justify="right")
+    for g in groups:
+        table.add_row(g["drug"], g["check"], str(g["total"]), *(str(g[o]) for o in OUTCOMES))
+    t = totals(groups)
+    table.add_row("All", "", str(t["total"]), *(str(t[o]) for o in OUTCOMES), style="bold")
+    console.print(table)
+    console.print(line)
+    console.print("The patients behind each number: --format csv, json or html.")
+    console.print(Text(DISCLAIMER, style="bold"))

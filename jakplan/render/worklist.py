@@ -1,0 +1,115 @@
+"""The week's worklist (:mod:`jakplan.worklist`) as CSV, JSON, Markdown, HTML or a terminal table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+from jakplan.render.common import DISCLAIMER
+from jakplan.worklist import COLUMNS
+
+KIND_WORDS = {"lab": "lab result needs action", "overdue": "overdue", "due": "due this week"}
+
+
+def status_text(row: dict[str, Any]) -> str:
+    if row["kind"] == "overdue":
+        return f"{row['days_late']} days late (window closed {row['window_end']})"
+    if row["kind"] == "due":
+        return f"due {row['date']}"
+    return KIND_WORDS["lab"]
+
+
+def window(row: dict[str, Any]) -> str:
+    if not row["window_start"]:
+        return ""
+    if row["window_start"] == row["window_end"]:
+        return row["window_start"]
+    return f"{row['window_start']} to {row['window_end']}"
+
+
+def who(row: dict[str, Any]) -> str:
+    extra = ", ".join(x for x in (row["name"], row["identifier"]) if x)
+    return f"{row['patient']} ({extra})" if extra else row["patient"]
+
+
+def title(week_start: dt.date, week_end: dt.date) -> str:
+    return f"Worklist for the week {week_start.isoformat()} to {week_end.isoformat()}"
+
+
+def summary(rows: list[dict[str, Any]], nfiles: int, bad: int, skipped: int) -> str:
+    n = {k: len({r["patient"] for r in rows if r["kind"] == k}) for k in ("lab", "overdue", "due")}
+    text = (f"{nfiles} plan files: {n['lab']} with a lab result that needs action, {n['overdue']} with overdue "
+            f"checks, {n['due']} with checks due this week")
+    if skipped:
+        text += f", {skipped} TOML files that are not plan files skipped"
+    if bad:
+        text += f", {bad} unreadable (see errors)"
+    return text + "."
+
+
+def as_json(rows, week_start, week_end, nfiles, errors, skipped) -> dict[str, Any]:
+    return {"week_start": week_start.isoformat(), "week_end": week_end.isoformat(), "files": nfiles,
+            "columns": list(COLUMNS), "items": [{k: r[k] for k in COLUMNS} | {k: r.get(k) for k in ("rule", "occurrence", "anchor")} for r in rows],
+            "errors": [{"file": f, "message": m} for f, m in errors], "skipped": skipped, "disclaimer": DISCLAIMER}
+
+
+def as_csv(rows) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for r in rows:
+        w.writerow([r[k] for k in COLUMNS])
+    return buf.getvalue()
+
+
+def as_markdown(rows, week_start, week_end, line: str) -> str:
+    from jakplan.render.escape import markdown_table
+
+    header = ["", "Patient", "Drug", "Check", "Tests", "Date", "Window", "Lab result needing action"]
+    body = [[status_text(r), who(r), r["drug"], r["check"], r["tests"], r["date"], window(r), r["lab"]] for r in rows]
+    if not body:
+        body = [["nothing due", "", "", "", "", "", "", ""]]
+    out = [f"# {title(week_start, week_end)}", "", line, "", *markdown_table(header, body)]
+    out += ["", f"**{DISCLAIMER}**", ""]
+    return "\n".join(out)
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:1.5rem;color:#111}
+table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#eee}tr.lab td:first-child{background:#fdd;font-weight:bold}tr.overdue td:first-child{background:#fee}
+.disclaimer{font-weight:bold;margin-top:1rem}@media print{body{margin:0}}"""
+
+
+def as_html(rows, week_start, week_end, line: str) -> str:
+    e = lambda t: html.escape(str(t), quote=True)  # noqa: E731
+    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+           f"<title>{e(title(week_start, week_end))}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
+           f"<h1>{e(title(week_start, week_end))}</h1>", f"<p>{e(line)}</p>", "<table>",
+           "<thead><tr><th>Status</th><th>Patient</th><th>Drug</th><th>Check</th><th>Tests</th><th>Date</th>"
+           "<th>Window</th><th>Lab result needing action</th></tr></thead>", "<tbody>"]
+    for r in rows:
+        cells = (status_text(r), who(r), r["drug"], r["check"], r["tests"], r["date"], window(r), r["lab"])
+        out.append(f'<tr class="{e(r["kind"])}">' + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
+    out += ["</tbody>", "</table>", f'<p class="disclaimer">{e(DISCLAIMER)}</p>', "</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+def print_table(rows, week_start, week_end, line: str, console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title(week_start, week_end), title_justify="left")
+    for col in ("Status", "Patient", "Drug", "Check and tests", "Date", "Window", "Lab"):
+        table.add_column(col)
+    style = {"lab": "bold red", "overdue": "red", "due": ""}
+    for r in rows:
+        table.add_row(Text(status_text(r), style=style[r["kind"]]), who(r), r["drug"],
+                      f"{r['check']}\n{r['tests']}" if r["kind"] != "lab" else r["tests"], r["date"], window(r),
+                      r["lab"] or "-")
+    console.print(table)
+    console.print(line)
+    console.print(Text(DISCLAIMER, style="bold"))
