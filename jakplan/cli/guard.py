@@ -23,6 +23,7 @@ sequence is shown escaped and cannot forge a second line. SIGTERM ends a command
 from __future__ import annotations
 
 import errno
+import importlib.util
 import os
 import signal
 import sys
@@ -44,11 +45,14 @@ INTERNAL_MARK = "please report"
 
 
 def _exception_classes(name: str) -> tuple[type, ...]:
-    """The click exception class ``name`` from click and from the copy of click that typer may carry."""
+    """The click exception class ``name`` from the copy of click that typer may carry, and from click itself
+    when it is loaded (importing click only to catch its errors would cost start-up time for nothing)."""
     import importlib
 
     out = []
     for mod in ("click.exceptions", "typer._click.exceptions"):
+        if mod.startswith("click.") and "click" not in sys.modules and importlib.util.find_spec("typer._click"):
+            continue
         try:
             cls = getattr(importlib.import_module(mod), name, None)
         except ImportError:

@@ -67,7 +67,7 @@ class PlanOptions:
         from jakplan.records.profile import Identity
 
         v = self.values
-        from jakplan.records.planfile import plain_text
+        from jakplan.records.profile import plain_text
 
         ident = Identity(*(plain_text((v.get(k) or "").strip(), f"--{k}") for k in ("name", "identifier", "contact")))
         return overrides(

@@ -92,7 +92,8 @@ def record(
     printed at once. `jakplan undo FILE` removes the last entry."""
     with clean_errors():
         from jakplan.errors import JakplanError
-        from jakplan.records.planfile import edit_planfile, plain_text
+        from jakplan.records.planfile import edit_planfile
+        from jakplan.records.profile import plain_text
 
         plain_text(note, "--note")  # before the plan file is touched
         outcome, reason = _decision(waive, not_applicable)
@@ -239,7 +240,8 @@ def pause(
 ) -> None:
     """Record that treatment is interrupted; checks from that day are on hold until `resume`."""
     with clean_errors():
-        from jakplan.records.planfile import edit_planfile, plain_text
+        from jakplan.records.planfile import edit_planfile
+        from jakplan.records.profile import plain_text
 
         plain_text(reason, "--reason")  # before the plan file is touched
         day = parse_date(from_, "--from")

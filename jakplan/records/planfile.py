@@ -49,7 +49,7 @@ from typing import Any, Iterator
 from jakplan.errors import JakplanError
 from jakplan.history import OUTCOMES, Done, History, LabRecord, Pause
 from jakplan.fileio import atomic_write, read_bytes, write_target
-from jakplan.records.profile import Profile, profile_from_dict
+from jakplan.records.profile import Profile, plain_text, profile_from_dict
 from jakplan.catalog.vocab import vocabulary
 
 LOCK_TIMEOUT = 10.0
@@ -270,21 +270,6 @@ def _text(entry: dict, key: str, where: str, required: bool = False) -> str:
     if not isinstance(entry[key], str):
         raise JakplanError(f"{where}: field '{key}' must be text, not {entry[key]!r}")
     return plain_text(entry[key], f"{where}: field '{key}'")
-
-
-MAX_TEXT = 2000
-"""The longest note or reason a plan file keeps (characters)."""
-
-
-def plain_text(value: str, what: str) -> str:
-    """A note, reason or rule id as one line of plain text: control characters and overlong text refused."""
-    from jakplan.render.escape import has_controls, shown
-
-    if has_controls(value):
-        raise JakplanError(f"{what} {shown(value)} holds a control character or line break; write one line of plain text")
-    if len(value) > MAX_TEXT:
-        raise JakplanError(f"{what} is {len(value)} characters long; at most {MAX_TEXT}")
-    return value
 
 
 def _entries(raw: dict, key: str, where: str) -> list[dict]:

@@ -130,7 +130,6 @@ def _identity(raw: Any, where: str) -> Identity:
     extra = set(raw) - set(IDENTITY_KEYS)
     if extra:
         raise JakplanError(f"{where}: patient: unknown field(s) {', '.join(sorted(extra))}; known: {', '.join(IDENTITY_KEYS)}")
-    from jakplan.records.planfile import plain_text
 
     for k, v in raw.items():
         if not isinstance(v, str):
@@ -171,3 +170,18 @@ def profile_from_dict(raw: dict[str, Any], where: str, source: Path | None = Non
 
 def load_profile(path: str | Path) -> Profile:
     return profile_from_dict(read_toml(Path(path)), str(path), Path(path))
+
+
+MAX_TEXT = 2000
+"""The longest note or reason a plan file keeps (characters)."""
+
+
+def plain_text(value: str, what: str) -> str:
+    """A note, reason or rule id as one line of plain text: control characters and overlong text refused."""
+    from jakplan.render.escape import has_controls, shown
+
+    if has_controls(value):
+        raise JakplanError(f"{what} {shown(value)} holds a control character or line break; write one line of plain text")
+    if len(value) > MAX_TEXT:
+        raise JakplanError(f"{what} is {len(value)} characters long; at most {MAX_TEXT}")
+    return value
