@@ -115,7 +115,8 @@ EVIDENCE = ("loinc.org", "hl7", "lab catalogue")
 @lru_cache(maxsize=None)
 def loinc_table() -> LoincTable:
     """The reviewed LOINC table (``jakplan/data/loinc.toml``), checked against the vocabulary."""
-    from .protocols import data_path, read_toml, vocabulary
+    from .catalog.files import data_path, read_toml
+    from .catalog.vocab import vocabulary
 
     raw = read_toml(data_path() / "loinc.toml")
     analytes = vocabulary()["analytes"]
@@ -187,7 +188,7 @@ def measure(analyte: str, value: str, unit: str, *, uln: str | None = None, enzy
     ``mass_or_moles``: the kind of unit the code is defined in; a unit of the other kind is refused.
     Returns (value, canonical unit, given text). Raises JakplanError with a one-line reason.
     """
-    from .units import parse_value
+    from .engine.units import parse_value
 
     label = label or analyte
     value = str(value).strip()
@@ -237,7 +238,7 @@ def _by_code(code: str, display: str, unit: str, value: str, uln: str | None) ->
 
 
 def _short(entry: LoincCode) -> str:
-    from .protocols import vocabulary
+    from .catalog.vocab import vocabulary
 
     return vocabulary()["analytes"][entry.analyte]["label"] if not entry.uln else entry.name.split(" [")[0]
 
@@ -320,7 +321,7 @@ def import_csv(path: str | Path, today: dt.date | None = None, text: str | None 
         return _fatal(res, f"{name} line 1", f"missing column(s): {', '.join(missing)} "
                       f"(expected patient, date, analyte, value, unit)")
     table = loinc_table()
-    from .protocols import vocabulary
+    from .catalog.vocab import vocabulary
 
     analytes = vocabulary()["analytes"]
     while True:
