@@ -296,7 +296,7 @@ def import_csv(path: str | Path, today: dt.date | None = None, text: str | None 
         text = _read(path, res)
         if text is None:
             return res
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
     except csv.Error as exc:
