@@ -27,17 +27,17 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from .catalog.loinc import EVIDENCE, LOINC_CODE, LoincCode, LoincTable, loinc_table  # noqa: F401 (re-exported)
 from .errors import JakplanError
 
 LOINC_SYSTEM = "http://loinc.org"
 UCUM_SYSTEM = "http://unitsofmeasure.org"
 FINAL_FHIR = ("final", "amended", "corrected")
 FINAL_HL7 = ("F", "C")
-_LOINC_CODE = re.compile(r"^\d{1,7}-\d$")
+_LOINC_CODE = LOINC_CODE
 
 
 @dataclass(frozen=True)
@@ -81,65 +81,6 @@ class ImportResult:
     def errors(self) -> list[str]:
         """One line per problem, naming the file and where in it."""
         return [str(p) for p in self.problems]
-
-
-# -- the LOINC table ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LoincCode:
-    code: str
-    analyte: str
-    name: str
-    units: tuple[str, ...]
-    source: str
-    evidence: str
-    uln: bool = False
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class LoincTable:
-    codes: dict[str, LoincCode]
-    unmapped: dict[str, tuple[str, str]]
-    """code -> (name, reason)"""
-    aliases: dict[str, str]
-
-    def for_analyte(self, analyte: str) -> list[LoincCode]:
-        return [c for c in self.codes.values() if c.analyte == analyte]
-
-
-EVIDENCE = ("loinc.org", "hl7", "lab catalogue")
-
-
-@lru_cache(maxsize=None)
-def loinc_table() -> LoincTable:
-    """The reviewed LOINC table (``jakplan/data/loinc.toml``), checked against the vocabulary."""
-    from .catalog.files import data_path, read_toml
-    from .catalog.vocab import vocabulary
-
-    raw = read_toml(data_path() / "loinc.toml")
-    analytes = vocabulary()["analytes"]
-    codes: dict[str, LoincCode] = {}
-    for code, e in raw.get("codes", {}).items():
-        where = f"loinc.toml [codes.\"{code}\"]"
-        if not _LOINC_CODE.match(code):
-            raise JakplanError(f"{where}: not a LOINC code")
-        if e.get("analyte") not in analytes:
-            raise JakplanError(f"{where}: unknown analyte {e.get('analyte')!r}")
-        if e.get("evidence") not in EVIDENCE:
-            raise JakplanError(f"{where}: evidence must be one of {', '.join(EVIDENCE)}")
-        codes[code] = LoincCode(code, e["analyte"], e["name"], tuple(e["units"]), e["source"], e["evidence"],
-                                bool(e.get("uln", False)), e.get("note", ""))
-    unmapped = {code: (e["name"], e["reason"]) for code, e in raw.get("unmapped", {}).items()}
-    clash = set(codes) & set(unmapped)
-    if clash:
-        raise JakplanError(f"loinc.toml: code(s) both mapped and unmapped: {', '.join(sorted(clash))}")
-    aliases = dict(raw.get("aliases", {}))
-    for word, analyte in aliases.items():
-        if analyte not in analytes:
-            raise JakplanError(f"loinc.toml [aliases]: {word} = unknown analyte {analyte!r}")
-    return LoincTable(codes, unmapped, aliases)
 
 
 # -- one value through the lab-value path ---------------------------------------------------------------
