@@ -12,8 +12,8 @@ from fhir.resources.R4B.task import Task
 from pydantic import ValidationError
 
 from jakplan.catalog.loinc import loinc_table
-from jakplan.engine.tracking import status_for
-from jakplan.records.planfile import edit_planfile, load_planfile
+from jakplan.api import record_of, status_for_record
+from jakplan.records.planfile import edit_planfile
 from jakplan.render.common import DISCLAIMER
 from jakplan.render.fhir import ACTIVITY_STATUS, careplan, task_bundle, tasks
 
@@ -23,7 +23,7 @@ LOINC = "http://loinc.org"
 
 @pytest.fixture
 def anna():
-    return status_for(load_planfile(EXAMPLES / "patients" / "anna.toml"), dt.date(2024, 11, 20))
+    return status_for_record(record_of(EXAMPLES / "patients" / "anna.toml"), dt.date(2024, 11, 20))
 
 
 def test_careplan_activities_reflect_what_was_done(anna):
@@ -53,7 +53,7 @@ def test_careplan_activities_reflect_what_was_done(anna):
 def test_overdue_and_missed(tmp_path):
     path = tmp_path / "anna.toml"
     shutil.copy(EXAMPLES / "patients" / "anna.toml", path)
-    st = status_for(load_planfile(path), dt.date(2025, 3, 1))
+    st = status_for_record(record_of(path), dt.date(2025, 3, 1))
     acts = {a["id"]: a["detail"] for a in careplan(st.plan, "anna", st)["activity"]}
     overdue = [i for i in st.items if i.state == "overdue"]
     assert overdue
@@ -63,7 +63,7 @@ def test_overdue_and_missed(tmp_path):
         assert d["statusReason"]["text"] == f"overdue by {i.days_late} days (window closed {i.window_end.isoformat()})"
     with edit_planfile(path) as pf:
         pf.add_done("bloods_every_3_months", dt.date(2025, 2, 20))
-    st = status_for(load_planfile(path), dt.date(2025, 3, 1))
+    st = status_for_record(record_of(path), dt.date(2025, 3, 1))
     missed = [i for i in st.items if i.state == "missed"]
     assert missed
     cp = CarePlan.model_validate(careplan(st.plan, "anna", st))

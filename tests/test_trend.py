@@ -8,11 +8,11 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from jakplan.api import plan_for
+from jakplan.api import plan_for, record_of
 from jakplan.history import LabRecord, Pause
-from jakplan.records.planfile import edit_planfile, load_planfile
+from jakplan.records.planfile import edit_planfile
 from jakplan.render.common import DISCLAIMER
-from jakplan.render.trend import PANELS, limits, panel_svg, points_from_history, trend_for_planfile, trend_html
+from jakplan.render.trend import PANELS, limits, panel_svg, points_from_history, trend_for_record, trend_html
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -36,14 +36,14 @@ def test_trend_page_for_a_plan_file(tmp_path):
     with edit_planfile(path) as pf:  # more values: a baseline, a low neutrophil count, ALT and lipids
         pf.add_lab(dt.date(2024, 4, 15), {"anc": 3.1, "hb": 13.2, "alt_uln": 0.6, "cholesterol": 5.1, "ldl": 3.0})
         pf.add_lab(dt.date(2024, 10, 30), {"anc": 0.9, "hb": 11.9, "alt_uln": 1.8, "cholesterol": 6.2, "ldl": 4.0})
-    pf = load_planfile(path)
-    page = trend_for_planfile(pf)
-    assert page == trend_for_planfile(pf)  # same input, same bytes
+    record = record_of(path)
+    page = trend_for_record(record)
+    assert page == trend_for_record(record)  # same input, same bytes
     assert page.count(DISCLAIMER) == 2 and "<title>Baricitinib lab trends for anna</title>" in page
     svgs = _svgs(page)
     assert len(svgs) == len(PANELS)  # one well-formed SVG per panel
     by_panel = dict(zip([p[0] for p in PANELS], svgs))
-    plan = plan_for(pf.start, protocol="us-label", factors={"age": 58})
+    plan = plan_for(dt.date(2024, 5, 1), protocol="us-label", factors={"age": 58})
     for panel, analytes in [("neutrophils", ["anc"]), ("lymphocytes", ["alc"]), ("haemoglobin", ["hb"])]:
         svg = by_panel[panel]
         texts = _texts(svg)

@@ -18,6 +18,7 @@ import datetime as dt
 import html
 import io
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable
 
 from ..history import LabRecord, Pause
@@ -230,13 +231,14 @@ def trend_html(plan: Plan, labs: Iterable[LabRecord], pauses: Iterable[Pause] = 
     return "\n".join(out)
 
 
-def trend_for_planfile(pf, today: dt.date | None = None) -> str:
-    """The trend page for a plan file (its plan, recorded labs and pauses)."""
-    from ..api import plan_for
+def trend_for_record(record, today: dt.date | None = None) -> str:
+    """The trend page for a patient record (a plan file's profile, recorded labs and pauses), its plan built
+    by the one path :func:`jakplan.api.plan_for_record`."""
+    from ..api import plan_for_record
 
-    prof = pf.profile
-    plan = plan_for(pf.start, drug=prof.drug, indication=prof.indication, protocol=prof.protocol,
-                    months=12 if prof.months is None else prof.months, factors=prof.factors)
-    return trend_html(plan, pf.history.labs, pf.history.pauses, patient=pf.name, today=today)
-
-
+    plan = plan_for_record(record)
+    ident = getattr(plan, "identity", None)
+    who = (ident.name or ident.identifier) if ident else ""
+    if not who and record.source is not None:
+        who = Path(record.source).stem
+    return trend_html(plan, record.history.labs, record.history.pauses, patient=who, today=today)
