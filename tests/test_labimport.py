@@ -39,12 +39,12 @@ def test_csv_example_every_row_imported_or_reported():
     assert got[("anna", D(2024, 10, 30), "alt_uln")] == 1.6  # 64 U/L with ULN 40
     assert got[("anna", D(2024, 4, 15), "cholesterol")] == 5.1
     assert got[("anna", D(2024, 10, 30), "ldl")] == 3.9
-    assert got[("bob", D(2024, 5, 20), "hb")] == 12.9
+    assert got[("bob", D(2024, 7, 1), "hb")] == 12.9
     lines = path.read_text().splitlines()
     assert len(res.records) + len(res.problems) == len(lines) - 1
     assert res.errors == [f"{path} line 15: hb '129' = 129 g/dL is impossible for haemoglobin "
                           "(possible: 1 to 25 g/dL); if you meant g/L, write 129g/L"]
-    assert lines[14] == "bob,2024-05-20,hb,129,,"
+    assert lines[14] == "bob,2024-07-01,hb,129,,"
     # the where of each record names its own line
     for r in res.records:
         n = int(r.where.rsplit(" ", 1)[1])

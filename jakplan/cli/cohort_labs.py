@@ -1,0 +1,130 @@
+"""`jakplan cohort labs import FILE... --into FOLDER`: lab results (CSV, FHIR R4 Bundle, HL7 v2 ORU^R01) into
+a clinic's plan files."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from jakplan.cli.cohort import cohort_app
+from jakplan.cli.common import clean_errors, parse_date, write_stdout
+
+labs_app = typer.Typer(help="Lab results for a clinic's patients: import them into the plan files.",
+                       no_args_is_help=True, rich_markup_mode=None)
+cohort_app.add_typer(labs_app, name="labs")
+
+EXIT_NOTHING_READ = 2
+URGENT = ("interrupt", "stop", "discontinue", "do_not_start")
+
+
+class LabFileFormat(str, Enum):
+    csv = "csv"
+    fhir = "fhir"
+    hl7 = "hl7"
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@labs_app.command("import")
+def labs_import(
+    files: List[str] = typer.Argument(..., help="Lab files: CSV (patient, date, analyte, value, unit[, uln]), a "
+                                               "FHIR R4 Bundle of Observations (.json) or HL7 v2 ORU^R01 messages (.hl7)."),
+    into: str = typer.Option(..., "--into", help="The clinic's folder of plan files (<patient id>.toml).",
+                             show_default=False),
+    input_format: Optional[LabFileFormat] = typer.Option(None, "--input-format",
+                                                         help="csv, fhir or hl7 (default: from the file name and content)."),
+    today: Optional[str] = typer.Option(None, "--today", help="Results dated after this day are refused (default: today)."),
+    fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", help="text or json."),
+) -> None:
+    """Append lab results to each patient's plan file. Every value goes through the same unit conversion and
+    plausibility checks as `jakplan labs`; a bad row, entry or segment is reported by file and line and the rest
+    are imported; a value already in the plan file is skipped (importing the same file twice adds nothing).
+    Values that cross a protocol limit are listed with the action. Exits 2 only if nothing could be read."""
+    import datetime as dt
+
+    with clean_errors():
+        from jakplan.labimport import import_file
+        from jakplan.labstore import store_imports
+
+        day = parse_date(today, "--today") if today else dt.date.today()
+        results = [import_file(f, day, input_format.value if input_format else None) for f in files]
+        read = sum(len(r.records) for r in results)
+        summary = store_imports(results, into) if read else None
+        findings = _findings(summary) if summary else []
+        problems = [p for r in results for p in r.problems] + (summary.problems if summary else [])
+        if fmt is ReportFormat.json:
+            import json
+
+            write_stdout(json.dumps(_as_dict(results, summary, problems, findings), indent=2, ensure_ascii=False))
+        else:
+            for p in problems:
+                typer.echo(f"{'Not followed' if p.kind == 'not_followed' else 'Error'}: {p}", err=True)
+            write_stdout("\n".join(_text(results, summary, problems, findings)))
+        if not read:
+            raise typer.Exit(EXIT_NOTHING_READ)
+
+
+def _findings(summary) -> list[tuple[str, str, str]]:
+    """(patient, action, text) for each newly stored value that crosses a protocol threshold."""
+    from jakplan.api import plan_for_record
+    from jakplan.engine.tracking import lab_actions
+    from jakplan.records.patient import load_record
+
+    out = []
+    for o in summary.patients:
+        if not o.added:
+            continue
+        record = load_record(o.path)
+        new = {(day, a) for day, vals in o.added.items() for a in vals}
+        for act in lab_actions(plan_for_record(record), record.history):
+            if (act.on, act.analyte) in new:
+                out.append((o.patient, act.action, act.text))
+    return out
+
+
+def _text(results, summary, problems, findings) -> list[str]:
+    from jakplan.render.common import DISCLAIMER
+
+    lines = []
+    for r in results:
+        bad = sum(1 for p in r.problems if p.kind != "not_followed")
+        other = sum(1 for p in r.problems if p.kind == "not_followed")
+        lines.append(f"Read {r.path} ({r.format}): {len(r.records)} value(s)"
+                     + (f", {bad} reported" if bad else "") + (f", {other} for tests jakplan does not follow" if other else ""))
+    if summary is not None:
+        for o in summary.patients:
+            days = ", ".join(d.isoformat() for d in sorted(o.added))
+            lines.append(f"  {o.patient} ({o.path.name}): {o.added_count} value(s) added"
+                         + (f" ({days})" if days else "") + (f"; {o.already} already there" if o.already else ""))
+        lines.append(f"Added {summary.added} value(s) to {sum(1 for o in summary.patients if o.added)} plan file(s) in "
+                     f"{summary.folder}; {summary.already} already there; {len(problems)} problem(s) (listed on stderr).")
+    else:
+        lines.append("Nothing could be read; no plan file was changed.")
+    urgent = [f for f in findings if f[1] in URGENT]
+    for pid, action, text in sorted(findings, key=lambda f: (f[1] not in URGENT, f[0])):
+        lines.append(f"! {pid}: {text}")
+    if urgent:
+        lines.append("  Contact the prescriber; if treatment is interrupted, record it with `jakplan pause`.")
+    lines.append(DISCLAIMER)
+    return lines
+
+
+def _as_dict(results, summary, problems, findings) -> dict:
+    from jakplan.render.common import DISCLAIMER
+
+    return {
+        "files": [{"path": r.path, "format": r.format, "values_read": len(r.records), "fatal": r.fatal}
+                  for r in results],
+        "patients": [] if summary is None else [
+            {"patient": o.patient, "plan_file": str(o.path), "already_there": o.already,
+             "added": [{"on": d.isoformat(), "values": v} for d, v in sorted(o.added.items())]}
+            for o in summary.patients],
+        "problems": [{"where": p.where, "message": p.message, "kind": p.kind} for p in problems],
+        "actions": [{"patient": pid, "action": action, "text": text} for pid, action, text in findings],
+        "disclaimer": DISCLAIMER,
+    }
