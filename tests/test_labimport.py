@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from jakplan.engine.units import parse_value
@@ -104,16 +104,29 @@ def test_csv_file_level_problems_are_fatal():
     assert res.fatal and res.errors == ["/nonexistent/labs.csv: no such file"]
 
 
-_field = st.one_of(
-    st.sampled_from(["", "p1", "2024-07-29", "2024-02-30", "751-8", "718-7", "1742-6", "2345-7", "hb", "anc", "alt",
-                     "nan", "inf", "-1", "1e308", "12", "0.5", "1,2", "<5", "10*9/L", "g/L", "U/L", "mmol/L", "x ULN",
-                     "/mm3", "40", "0"]),
-    st.text(max_size=12),
-)
+_noise = st.text(max_size=12)
+_row = st.tuples(
+    st.one_of(st.sampled_from(["p1", "p2", "anna", ""]), _noise),
+    st.one_of(st.sampled_from(["2024-07-29", "2023-12-31", "2024-02-30", "2999-01-01", "29/07/2024", ""]), _noise),
+    st.one_of(st.sampled_from(["751-8", "731-0", "718-7", "777-3", "1742-6", "2093-3", "2085-9", "2345-7", "770-8",
+                               "hb", "anc", "alc", "alt", "platelets", "ldl", "sodium", ""]), _noise),
+    st.one_of(st.sampled_from(["1.8", "0.5", "12", "129", "45", "1e308", "-1", "nan", "inf", "1,2", "<5", ""]),
+              st.floats(allow_nan=True, allow_infinity=True).map(repr), _noise),
+    st.one_of(st.sampled_from(["10*9/L", "10^9/L", "/uL", "g/dL", "g/L", "U/L", "mmol/L", "mg/dL", "x ULN", "%", ""]),
+              _noise),
+    st.one_of(st.sampled_from(["40", "0", "-3", "", "abc"]), _noise),
+).map(list)
+_good = st.tuples(
+    st.sampled_from(["p1", "p2", "anna"]), st.dates(dt.date(2000, 1, 1), TODAY).map(str),
+    st.sampled_from([("751-8", "1.8", "10*9/L", ""), ("anc", "1200", "/mm3", ""), ("718-7", "121", "g/L", ""),
+                     ("1742-6", "45", "U/L", "40"), ("alt", "2.5", "x ULN", ""), ("14647-2", "5.1", "mmol/L", ""),
+                     ("2093-3", "190", "mg/dL", ""), ("platelets", "150", "", "")]),
+).map(lambda t: [t[0], t[1], *t[2]])
+_rows = st.lists(st.one_of(_good, _row, st.lists(_noise, max_size=8)), max_size=12)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(st.lists(_field, min_size=0, max_size=8), max_size=12))
+@given(rows=_rows)
 def test_property_random_csv_rows_never_crash_and_each_row_is_imported_or_reported(rows):
     text = _csv(rows)
     res = import_csv("random.csv", TODAY, text=text)  # never raises
@@ -130,6 +143,7 @@ def test_property_random_csv_rows_never_crash_and_each_row_is_imported_or_report
                    "triglycerides"}
     for r in res.records:
         assert r.analyte in vocab_units and math.isfinite(r.value) and r.value >= 0 and r.on <= TODAY
+    event("imported some" if res.records else "imported none")
 
 
 # -- FHIR -------------------------------------------------------------------------------------------------
@@ -287,3 +301,42 @@ def test_hl7_nothing_readable_is_fatal():
     assert res.fatal and len(res.problems) == 1
     res = import_hl7("m.hl7", TODAY, text="")
     assert res.fatal and res.errors == ["m.hl7: no HL7 v2 message (no MSH segment)"]
+
+
+def test_hl7_elr_style_message_with_the_features_real_feeds_have():
+    """An HL7 v2.5.1 ELR-style result (modelled on the public ELR test messages): repeated PID-3 with assigning
+    authorities in subcomponents, OBX-3 with original text in component 9, OBX-14 with a time-zone offset,
+    performing-organisation fields after OBX-14, NTE and SPM segments, and a unit error (Hb in g/mL) as seen in
+    published samples."""
+    text = _hl7(
+        "MSH|^~\\&|Lab^2.16.840.1.113883.19.3.1^ISO|Century Hospital^2.16.840.1.113883.3.72.5.30.1^ISO|ELR^2.16.840."
+        "1.113883.19.3.2^ISO|SPH^2.16.840.1.113883.19.3.3^ISO|20110104170028-0800||ORU^R01^ORU_R01|NIST-ELR-001.01|T|"
+        "2.5.1|||NE|NE|||||PHLabReport-NoAck^HL7^2.16.840.1.113883.9.11^ISO",
+        "SFT|1|Level Seven Healthcare Software, Inc.^L^^^^&2.16.840.1.113883.19.4.6^ISO^XX^^^1234|1.2|An Application|"
+        "56734||20080817",
+        "PID|1||PATID1234^^^Century Hospital&2.16.840.1.113883.3.72.5.30.1&ISO^MR~123456789^^^SSN&2.16.840.1.113883"
+        ".4.1&ISO^SS||Example^Pat^Q^^^^L||19650612|M",
+        "ORC|RE|ORD723222^ORDER_PLACER^2.16.840.1.113883.19.3.1^ISO|R-783274^LAB^2.16.840.1.113883.19.3.1^ISO",
+        "OBR|1|ORD723222^ORDER_PLACER^2.16.840.1.113883.19.3.1^ISO|R-783274^LAB^2.16.840.1.113883.19.3.1^ISO|"
+        "57021-8^CBC W Auto Differential panel - Blood^LN^^^^^^CBC with differential|||20110103143428-0800|||||||||"
+        "||||||20110104170028-0800|||F",
+        "OBX|1|NM|26453-1^Erythrocytes [#/volume] in Blood^LN^^^^^^Erythrocytes||4.41|10*6/uL^million per microliter"
+        "^UCUM|4.3 to 6.2|N|||F|||20110103143428-0800|||||20110104170028-0800||||Century Hospital^^^^^&2.16.840.1."
+        "113883.3.72.5.30.1&ISO^XX^^^987",
+        "OBX|2|NM|718-7^Hemoglobin [Mass/volume] in Blood^LN^^^^^^Hemoglobin||12.5|g/mL^grams per milliliter^UCUM|"
+        "13 to 18|L|||F|||20110103143428-0800|||||20110104170028-0800",
+        "NTE|1|L|Specimen slightly haemolysed.",
+        "OBX|3|NM|751-8^Neutrophils [#/volume] in Blood by Automated count^LN^^^^^^Neutrophils||3.9|10*3/uL^thousand"
+        " per microliter^UCUM|1.8-7.7|N|||F|||20110103143428-0800",
+        "OBX|4|NM|731-0^Lymphocytes [#/volume] in Blood by Automated count^LN^^^^^^Lymphocytes||1.1|10*3/uL^thousand"
+        " per microliter^UCUM|1.0-4.8|N|||C|||20110103143428-0800",
+        "SPM|1|^R-783274&LAB&2.16.840.1.113883.19.3.1&ISO||119297000^Blood specimen^SCT|||||||||||||20110103143428-0800",
+    )
+    res = import_hl7("elr.hl7", TODAY, text=text)
+    assert recs(res) == [("PATID1234", D(2011, 1, 3), "anc", 3.9), ("PATID1234", D(2011, 1, 3), "alc", 1.1)]
+    assert res.errors == [
+        "elr.hl7 message 1 segment OBX 1: LOINC 26453-1 (Erythrocytes [#/volume] in Blood) is not a lab result "
+        "jakplan follows; not imported",
+        "elr.hl7 message 1 segment OBX 2: LOINC 718-7 (Haemoglobin) '12.5 g/mL': unit 'g/mL' is not one jakplan "
+        "converts for haemoglobin; use g/dL or g/L",
+    ]
