@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -340,3 +341,52 @@ def test_hl7_elr_style_message_with_the_features_real_feeds_have():
         "elr.hl7 message 1 segment OBX 2: LOINC 718-7 (Haemoglobin) '12.5 g/mL': unit 'g/mL' is not one jakplan "
         "converts for haemoglobin; use g/dL or g/L",
     ]
+
+
+_json = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8),
+              st.sampled_from(["final", "Observation", "http://loinc.org", "751-8", "10*9/L", "2024-07-29",
+                               "Patient/p1", "http://unitsofmeasure.org"])),
+    lambda kids: st.one_of(st.lists(kids, max_size=4), st.dictionaries(
+        st.sampled_from(["resourceType", "status", "code", "coding", "system", "display", "text", "subject",
+                         "reference", "identifier", "value", "effectiveDateTime", "valueQuantity", "unit",
+                         "comparator", "referenceRange", "high", "hasMember", "resource", "entry", "fullUrl"]),
+        kids, max_size=6)),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entries=st.lists(st.one_of(_json, st.builds(lambda r: {"resource": r}, _json),
+                                  st.just({"resource": _one_obs()["entry"][1]["resource"]})), max_size=6))
+def test_property_random_fhir_entries_never_crash(entries):
+    text = json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries})
+    res = import_fhir("b.json", TODAY, text=text)  # never raises
+    assert not res.fatal
+    for r in res.records + res.problems:
+        assert r.where.startswith("b.json entry ")
+
+
+_seg = st.one_of(
+    st.sampled_from(["PID|1||p1", "OBR|1|||x|||20240729", "OBX|1|NM|718-7^Hb^LN||13.1|g/dL|||||F",
+                     "OBX|1|SN|751-8^N^LN||^1.2|10*9/L|||||F|||20240729", "OBX|2|NM|1742-6^ALT^LN||40|U/L|7-56|||F",
+                     "NTE|1||note", "MSH|^~\\&|A|B|C|D|20240729||ORU^R01|1|P|2.5", "FHS|^~\\&", "BHS|^~\\&"]),
+    st.text(alphabet="OBXPIDMSH|^~&\\0123456789.-/ ", max_size=40),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(segments=st.lists(_seg, max_size=10), sep=st.sampled_from(["\r", "\n", "\r\n"]))
+def test_property_random_hl7_never_crashes_and_each_obx_is_imported_or_reported(segments, sep):
+    text = sep.join(["MSH|^~\\&|A|B|C|D|20240729||ORU^R01|1|P|2.5", *segments]) + sep
+    res = import_hl7("m.hl7", TODAY, text=text)  # never raises
+    for r in res.records:
+        assert math.isfinite(r.value) and r.on <= TODAY
+    obx = [p for p in res.problems if " segment OBX " in p.where]
+    lines = [ln.strip() for s in segments for ln in re.split(r"\r\n|\r|\n", s)]
+    n_obx = sum(1 for ln in lines if ln.startswith("OBX"))
+    whole_message_problems = [p for p in res.problems if " segment " not in p.where]
+    if whole_message_problems:  # a message that is not ORU^R01 or does not parse: reported once, as a message
+        assert len(res.records) + len(obx) <= n_obx
+    else:
+        assert len(res.records) + len(obx) == n_obx
