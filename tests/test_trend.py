@@ -12,7 +12,7 @@ from jakplan.api import plan_for, record_of
 from jakplan.history import LabRecord, Pause
 from jakplan.records.planfile import edit_planfile
 from jakplan.render.common import DISCLAIMER
-from jakplan.render.trend import PANELS, limits, panel_svg, points_from_history, trend_for_record, trend_html
+from jakplan.render.trend import PANELS, Limit, limits, panel_svg, points_from_history, trend_for_record, trend_html
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -93,3 +93,26 @@ def test_matplotlib_is_not_imported_at_cli_start():
             "import jakplan.render.trend\nprint('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_values_beyond_a_limit_are_circled():
+    plan = plan_for(dt.date(2024, 5, 1))
+    labs = [LabRecord(dt.date(2024, 6, 1), {"anc": 2.0}), LabRecord(dt.date(2024, 7, 1), {"anc": 0.8})]
+    svg = ET.fromstring(panel_svg(plan, "neutrophils", points_from_history(labs)))
+    assert "beyond-anc" in _ids(svg) and "beyond a limit" in _texts(svg)
+    calm = ET.fromstring(panel_svg(plan, "neutrophils", points_from_history(labs[:1])))
+    assert "beyond-anc" not in _ids(calm)
+
+
+def test_a_value_is_beyond_a_line_only_in_the_phase_the_rule_covers():
+    start = dt.date(2024, 5, 1)
+    before_only = Limit("anc", 1.0, "Do not start (before the first dose) [X]: < 1 10^9/L", "do_not_start", "below",
+                        before_start=True, during=False)
+    assert before_only.crossed(0.8, dt.date(2024, 4, 1), start)
+    assert not before_only.crossed(0.8, dt.date(2024, 6, 1), start)
+    assert not before_only.crossed(1.2, dt.date(2024, 4, 1), start)
+    above = Limit("alt_uln", 3.0, "Interrupt [X]: > 3 x ULN", "interrupt", "above", before_start=False)
+    assert above.crossed(3.5, dt.date(2024, 6, 1), start) and not above.crossed(2.5, dt.date(2024, 6, 1), start)
+    plan = plan_for(start, drug="tofacitinib")
+    during = [lim for lim in limits(plan, "hb", 13.5) if lim.during]
+    assert len(during) == 2 and all(lim.crossed(lim.value - 0.5, dt.date(2024, 6, 1), start) for lim in during)

@@ -32,7 +32,7 @@ class ReportFormat(str, Enum):
 
 @labs_app.command("import")
 def labs_import(
-    files: List[str] = typer.Argument(..., help="Lab files: CSV (patient, date, analyte, value, unit[, uln]), a "
+    files: List[str] = typer.Argument(..., metavar="FILE...", help="Lab files: CSV (patient, date, analyte, value, unit[, uln]), a "
                                                "FHIR R4 Bundle of Observations (.json) or HL7 v2 ORU^R01 messages (.hl7)."),
     into: str = typer.Option(..., "--into", help="The clinic's folder of plan files (<patient id>.toml).",
                              show_default=False),

@@ -56,6 +56,16 @@ class Limit:
     """None for a fall-from-baseline rule with no baseline known (named, not drawn)."""
     label: str
     action: str
+    comparison: str = "below"
+    """'below' or 'above' the line is what the rule acts on (a fall from baseline acts below its line)."""
+    before_start: bool = True
+    during: bool = True
+    """The phases the line acts in: a value is beyond it only in a phase the rule covers."""
+
+    def crossed(self, value: float, on: dt.date, start: dt.date) -> bool:
+        if self.value is None or not (self.before_start if on < start else self.during):
+            return False
+        return value < self.value if self.comparison in ("below", "drop") else value > self.value
 
 
 def points_from_history(labs: Iterable[LabRecord]) -> list[Point]:
@@ -97,7 +107,9 @@ def limits(plan: Plan, analyte: str, baseline: float | None) -> list[Limit]:
         if t.comparison == "drop":
             words += f" = {value:g} {t.unit}" if value is not None else " (no baseline recorded: not drawn)"
         worst = max((a for _, a, _ in items), key=severity)
-        out.append(Limit(analyte, value, words, worst))
+        whens = {when for when, _, _ in items}
+        out.append(Limit(analyte, value, words, worst, t.comparison,
+                         "before the first dose" in whens, "during treatment" in whens))
     return out
 
 
@@ -138,7 +150,13 @@ def panel_svg(plan: Plan, panel: str, points: list[Point], pauses: Iterable[Paus
                         color=_COLOURS[i % len(_COLOURS)], label=_label(a), gid=f"values-{a}")
         drawn = []
         for a in analytes:
-            for lim in limits(plan, a, _baseline(points, a, plan.start)):
+            lims = limits(plan, a, _baseline(points, a, plan.start))
+            beyond = [p for p in mine if p.analyte == a and any(lim.crossed(p.value, p.on, plan.start) for lim in lims)]
+            if beyond:
+                ax.plot([p.on for p in beyond], [p.value for p in beyond], linestyle="none", marker="o", markersize=8,
+                        markerfacecolor="none", markeredgecolor="#c62828", markeredgewidth=1.5,
+                        label="beyond a limit", gid=f"beyond-{a}")
+            for lim in lims:
                 if lim.value is None:
                     continue
                 colour = _LIMIT_COLOUR.get(lim.action, "#555555")
