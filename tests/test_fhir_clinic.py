@@ -113,3 +113,11 @@ def test_task_validator_is_real(anna):
     t["restriction"]["period"]["start"] = "not a date"
     with pytest.raises(ValidationError):
         Task.model_validate(t)
+
+
+def test_task_ids_stay_distinct_for_long_patient_ids(anna):
+    pid = "patient-with-a-very-long-identifier-from-the-hospital-system-0000000000001"
+    ids = [t["id"] for t in tasks(anna, pid)]
+    assert len(set(ids)) == len(ids) and all(len(i) <= 64 for i in ids)
+    for t in tasks(anna, pid):
+        Task.model_validate(t)

@@ -234,6 +234,16 @@ def careplan_json(plan: Plan, patient: str | None = None, status: Status | None 
     return json.dumps(careplan(plan, patient, status), indent=2, ensure_ascii=False)
 
 
+def _task_id(text: str) -> str:
+    """A resource id for a Task: :func:`fhir_id`, with a digest of the full text when it must be shortened."""
+    out = _ID_BAD.sub("-", text)
+    if len(out) <= 64:
+        return out
+    import hashlib
+
+    return out[:51] + "-" + hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
 TASK_STATUS = {"overdue": "requested", "due": "requested", "done": "completed"}
 """Tracking state -> Task.status; other states (upcoming, on hold, missed) make no Task."""
 
@@ -265,7 +275,7 @@ def tasks(status: Status, patient: str, since: dt.date | None = None, until: dt.
             key = f"{row.rule}-{row.occurrence}{suffix}"
             task: dict[str, Any] = {
                 "resourceType": "Task",
-                "id": fhir_id(f"{patient}-{key}"),
+                "id": _task_id(f"{patient}-{key}"),
                 "identifier": [{"system": "urn:jakplan:task", "value": f"{patient}/{key}"}],
                 "basedOn": [{"reference": f"CarePlan/{cp_id}"}],
                 "status": TASK_STATUS[state],
