@@ -111,6 +111,9 @@ def _number(text: str, where_label: str) -> float:
     if re.match(r"^[<>≤≥]=?", t):
         raise JakplanError(f"{where_label} '{t}' is a censored value (below or above what the lab can measure); "
                            f"jakplan cannot judge it: enter the value by hand if the prescriber wants it kept")
+    if re.match(r"^[+-]?\d*,\d", t):
+        raise JakplanError(f"{where_label} '{t}': a comma is ambiguous (decimal or thousands?); write 1.2 or 1200 "
+                           f"without commas")
     try:
         x = float(t)
     except ValueError:
@@ -229,7 +232,8 @@ def _col(name: str) -> str | None:
 
 def import_csv(path: str | Path, today: dt.date | None = None, text: str | None = None) -> ImportResult:
     """Read a lab CSV: columns patient id, date, analyte (LOINC code or jakplan name), value, and optionally
-    unit and uln (the upper limit of normal, for ALT/AST in U/L)."""
+    unit and uln (the upper limit of normal, for ALT/AST in U/L). Commas separate the fields, or semicolons or
+    tabs when the header has those and no comma (a decimal comma in a value is still refused as ambiguous)."""
     today = today or dt.date.today()
     name = str(path)
     res = ImportResult(name, "csv")
@@ -237,7 +241,9 @@ def import_csv(path: str | Path, today: dt.date | None = None, text: str | None 
         text = _read(path, res)
         if text is None:
             return res
-    reader = csv.reader(io.StringIO(text, newline=""))
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first and "," not in first else "\t" if "\t" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader, None)
     except csv.Error as exc:

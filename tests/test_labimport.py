@@ -390,3 +390,12 @@ def test_property_random_hl7_never_crashes_and_each_obx_is_imported_or_reported(
         assert len(res.records) + len(obx) <= n_obx
     else:
         assert len(res.records) + len(obx) == n_obx
+
+
+def test_csv_with_semicolons_or_tabs():
+    for sep in (";", "\t"):
+        text = sep.join(["patient", "date", "analyte", "value", "unit"]) + "\n" + \
+            sep.join(["p1", "2024-07-29", "718-7", "121", "g/L"]) + "\n" + sep.join(["p1", "2024-07-29", "anc", "1,8", ""]) + "\n"
+        res = import_csv("x.csv", TODAY, text=text)
+        assert recs(res) == [("p1", D(2024, 7, 29), "hb", 12.1)]
+        assert "a comma is ambiguous" in res.errors[0] and res.errors[0].startswith("x.csv line 3: ")
