@@ -6,7 +6,7 @@ the file, writes nothing) into :class:`ImportedLab` records in jakplan's canonic
     >>> result.records[0].analyte, [str(p) for p in result.problems]   # doctest: +SKIP
 
 Every value goes through the same lab-value path as ``jakplan labs`` and ``record --lab``
-(:func:`jakplan.units.parse_value`: explicit or defaulted units, the same conversions, the vocabulary's
+(:func:`jakplan.engine.units.parse_value`: explicit or defaulted units, the same conversions, the vocabulary's
 plausibility ranges; NaN and infinity refused). Codes are LOINC codes looked up in the reviewed table
 ``jakplan/data/loinc.toml`` (key on the code only, never on display text). ALT and AST arrive in U/L and are
 judged as a multiple of the upper limit of normal, so they need the lab's reference range (FHIR
@@ -125,7 +125,7 @@ def _number(text: str, where_label: str) -> float:
 
 def measure(analyte: str, value: str, unit: str, *, uln: str | None = None, enzyme: bool = False,
             label: str = "", mass_or_moles: str = "") -> tuple[float, str, str]:
-    """Convert one value to the canonical unit of ``analyte`` through :func:`jakplan.units.parse_value`.
+    """Convert one value to the canonical unit of ``analyte`` through :func:`jakplan.engine.units.parse_value`.
 
     ``enzyme``: the value is an enzyme activity (ALT/AST) that jakplan judges as a multiple of the upper
     limit of normal: a unit of U/L (or ukat/L) needs ``uln`` in the same unit; 'x ULN' needs nothing.
@@ -425,6 +425,10 @@ def _observation(r: dict, where: str, patients: dict[str, str], today: dt.date) 
     for rr in r.get("referenceRange") or []:
         high = (rr or {}).get("high") or {}
         if isinstance(high.get("value"), (int, float)) and not isinstance(high.get("value"), bool):
+            high_unit = high.get("code") or high.get("unit") or unit
+            if ucum_text(high_unit).lower().replace(" ", "") != ucum_text(unit).lower().replace(" ", ""):
+                raise JakplanError(f"LOINC {code}: the reference range is in '{high_unit}' but the value in "
+                                   f"'{unit}'; jakplan does not mix them")
             uln = repr(high["value"])
             break
     entry, val, canon, given = _by_code(code, display, unit, repr(v) if isinstance(v, float) else str(v), uln)

@@ -399,3 +399,14 @@ def test_csv_with_semicolons_or_tabs():
         res = import_csv("x.csv", TODAY, text=text)
         assert recs(res) == [("p1", D(2024, 7, 29), "hb", 12.1)]
         assert "a comma is ambiguous" in res.errors[0] and res.errors[0].startswith("x.csv line 3: ")
+
+
+def test_fhir_reference_range_in_another_unit_is_refused():
+    data = _bundle()
+    entry = next(e for e in data["entry"] if e["resource"].get("id") == "lab-4")  # ALT 19 U/L, ULN 33 U/L
+    entry["resource"]["referenceRange"][0]["high"].update({"unit": "ukat/L", "code": "ukat/L", "value": 0.55})
+    data["entry"] = [data["entry"][0], entry]
+    Bundle.model_validate(data)
+    res = import_fhir("b.json", TODAY, text=json.dumps(data))
+    assert not res.records and res.errors == [
+        "b.json entry 2: LOINC 1742-6: the reference range is in 'ukat/L' but the value in 'U/L'; jakplan does not mix them"]
