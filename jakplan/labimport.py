@@ -91,7 +91,7 @@ _ULN_UNITS = ("xuln", "×uln", "uln", "x")
 
 
 def ucum_text(unit: str) -> str:
-    """A UCUM unit in the spelling jakplan.units reads ('10*9/L' -> '10^9/L'); other spellings unchanged."""
+    """A UCUM unit in the spelling jakplan.engine.units reads ('10*9/L' -> '10^9/L'); other spellings unchanged."""
     u = unit.strip()
     u = re.sub(r"10\*(\d)", r"10^\1", u)
     return u
