@@ -207,11 +207,12 @@ td, th { border: 1px solid #ccc; padding: .15rem .5rem; text-align: left; }
 """
 
 
-def trend_html(plan: Plan, labs: Iterable[LabRecord], pauses: Iterable[Pause] = (), patient: str = "",
+def trend_html(plan: Plan, labs: Iterable[LabRecord], pauses: Iterable[Pause] | None = None, patient: str = "",
                today: dt.date | None = None) -> str:
-    """The trend page: every panel as inline SVG with its limits and a table of the values, HTML-escaped."""
+    """The trend page: every panel as inline SVG with its limits and a table of the values, HTML-escaped.
+    ``pauses`` default to the plan's own."""
     points = points_from_history(labs)
-    pauses = tuple(pauses)
+    pauses = tuple(getattr(plan, "pauses", ()) if pauses is None else pauses)
     def e(text: str) -> str:  # text content only (no attribute takes user text)
         return html.escape(text, quote=False)
 
