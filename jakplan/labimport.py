@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .catalog.loinc import EVIDENCE, LOINC_CODE, LoincCode, LoincTable, loinc_table  # noqa: F401 (re-exported)
+from .catalog.loinc import LOINC_CODE, LoincCode, loinc_table
 from .errors import JakplanError
 
 LOINC_SYSTEM = "http://loinc.org"
