@@ -81,8 +81,9 @@ def _lines(recs: Iterable[ImportedLab]) -> str:
     return ", ".join(r.where for r in recs)
 
 
-def store_imports(results: list[ImportResult], folder: str | Path) -> StoreSummary:
-    """Append every imported record to its patient's plan file in ``folder`` (see the module text)."""
+def store_imports(results: list[ImportResult], folder: str | Path, write: bool = True) -> StoreSummary:
+    """Append every imported record to its patient's plan file in ``folder`` (see the module text).
+    ``write=False``: work out what would be added and report it, changing no file."""
     folder = Path(folder)
     summary = StoreSummary(folder)
     by_name, files = _index(folder)
@@ -99,7 +100,7 @@ def store_imports(results: list[ImportResult], folder: str | Path) -> StoreSumma
                 f"{len(mine)} value(s) not imported ({_lines(mine)})"))
             continue
         try:
-            summary.patients.append(_store_patient(pid, path, mine, summary.problems))
+            summary.patients.append(_store_patient(pid, path, mine, summary.problems, write))
         except JakplanError as exc:
             summary.problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
     return summary
@@ -128,7 +129,8 @@ def _wanted(mine: list[ImportedLab], problems: list[Problem]) -> dict[dt.date, d
     return out
 
 
-def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list[Problem]) -> PatientOutcome:
+def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list[Problem],
+                   write: bool = True) -> PatientOutcome:
     from jakplan.records.planfile import edit_planfile, load_planfile
 
     outcome = PatientOutcome(pid, path)
@@ -157,7 +159,7 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
         return add, already, found
 
     add, _, _ = new_values(load_planfile(path).history)
-    if add:
+    if add and write:
         with edit_planfile(path) as pf:  # locked: recompute against what is there now
             add, already, found = new_values(pf.history)
             for day, analytes in sorted(add.items()):

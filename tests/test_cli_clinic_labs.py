@@ -136,3 +136,19 @@ def test_trend_command(runner, app, clinic):
     assert res.exit_code == 0 and res.stdout.startswith("<!DOCTYPE html>")
     res = runner.invoke(app, ["trend", "clinic/nobody.toml", "--out", "x.html"])
     assert res.exit_code == 2 and res.stderr.startswith("Error: ")
+
+
+def test_dry_run_changes_nothing_and_reports_the_same(runner, app, clinic):
+    snap = _snapshot(clinic / "clinic")
+    args = ["cohort", "labs", "import", "labs.csv", "labs.hl7", "--into", "clinic", "--format", "json"]
+    dry = runner.invoke(app, [*args, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert _snapshot(clinic / "clinic") == snap
+    real = runner.invoke(app, args)
+    assert real.exit_code == 0, real.output
+    d, r = json.loads(dry.stdout), json.loads(real.stdout)
+    assert d.pop("dry_run") is True and r.pop("dry_run") is False
+    assert d == r and r["actions"]
+    assert _snapshot(clinic / "clinic") != snap
+    text = runner.invoke(app, ["cohort", "labs", "import", "labs.csv", "--into", "clinic", "--dry-run"])
+    assert "Would add 0 value(s)" in text.stdout and "Dry run: no file was changed." in text.stdout

@@ -40,6 +40,7 @@ def labs_import(
                                                          help="csv, fhir or hl7 (default: from the file name and content)."),
     today: Optional[str] = typer.Option(None, "--today", help="Results dated after this day are refused (default: today)."),
     fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", help="text or json."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be added and any limit crossed; change no file."),
 ) -> None:
     """Append lab results to each patient's plan file. Every value goes through the same unit conversion and
     plausibility checks as `jakplan labs`; a bad row, entry or segment is reported by file and line and the rest
@@ -54,25 +55,28 @@ def labs_import(
         day = parse_date(today, "--today") if today else dt.date.today()
         results = [import_file(f, day, input_format.value if input_format else None) for f in files]
         read = sum(len(r.records) for r in results)
-        summary = store_imports(results, into) if read else None
-        findings = _findings(summary) if summary else []
+        summary = store_imports(results, into, write=not dry_run) if read else None
+        findings = _findings(summary, dry_run) if summary else []
         problems = [p for r in results for p in r.problems] + (summary.problems if summary else [])
         if fmt is ReportFormat.json:
             import json
 
-            write_stdout(json.dumps(_as_dict(results, summary, problems, findings), indent=2, ensure_ascii=False))
+            write_stdout(json.dumps(_as_dict(results, summary, problems, findings, dry_run), indent=2,
+                                    ensure_ascii=False))
         else:
             for p in problems:
                 typer.echo(f"{'Not followed' if p.kind == 'not_followed' else 'Error'}: {p}", err=True)
-            write_stdout("\n".join(_text(results, summary, problems, findings)))
+            write_stdout("\n".join(_text(results, summary, problems, findings, dry_run)))
         if not read:
             raise typer.Exit(EXIT_NOTHING_READ)
 
 
-def _findings(summary) -> list[tuple[str, str, str]]:
-    """(patient, action, text) for each newly stored value that crosses a protocol threshold."""
+def _findings(summary, dry_run: bool = False) -> list[tuple[str, str, str]]:
+    """(patient, action, text) for each newly stored value that crosses a protocol threshold (for a dry run,
+    judged as if the values had been stored)."""
     from jakplan.api import plan_for_record
     from jakplan.engine.tracking import lab_actions
+    from jakplan.history import History, LabRecord
     from jakplan.records.patient import load_record
 
     out = []
@@ -80,6 +84,10 @@ def _findings(summary) -> list[tuple[str, str, str]]:
         if not o.added:
             continue
         record = load_record(o.path)
+        if dry_run:
+            h = record.history
+            extra = tuple(LabRecord(day, dict(vals)) for day, vals in sorted(o.added.items()))
+            record = record._replace(history=History(h.done, h.labs + extra, h.pauses))
         new = {(day, a) for day, vals in o.added.items() for a in vals}
         for act in lab_actions(plan_for_record(record), record.history):
             if (act.on, act.analyte) in new:
@@ -87,7 +95,7 @@ def _findings(summary) -> list[tuple[str, str, str]]:
     return out
 
 
-def _text(results, summary, problems, findings) -> list[str]:
+def _text(results, summary, problems, findings, dry_run: bool = False) -> list[str]:
     from jakplan.render.common import DISCLAIMER
 
     lines = []
@@ -96,13 +104,16 @@ def _text(results, summary, problems, findings) -> list[str]:
         other = sum(1 for p in r.problems if p.kind == "not_followed")
         lines.append(f"Read {r.path} ({r.format}): {len(r.records)} value(s)"
                      + (f", {bad} reported" if bad else "") + (f", {other} for tests jakplan does not follow" if other else ""))
+    verb = "to add" if dry_run else "added"
     if summary is not None:
         for o in summary.patients:
             days = ", ".join(d.isoformat() for d in sorted(o.added))
-            lines.append(f"  {o.patient} ({o.path.name}): {o.added_count} value(s) added"
+            lines.append(f"  {o.patient} ({o.path.name}): {o.added_count} value(s) {verb}"
                          + (f" ({days})" if days else "") + (f"; {o.already} already there" if o.already else ""))
-        lines.append(f"Added {summary.added} value(s) to {sum(1 for o in summary.patients if o.added)} plan file(s) in "
-                     f"{summary.folder}; {summary.already} already there; {len(problems)} problem(s) (listed on stderr).")
+        lines.append(f"{'Would add' if dry_run else 'Added'} {summary.added} value(s) to "
+                     f"{sum(1 for o in summary.patients if o.added)} plan file(s) in {summary.folder}; "
+                     f"{summary.already} already there; {len(problems)} problem(s) (listed on stderr)."
+                     + (" Dry run: no file was changed." if dry_run else ""))
     else:
         lines.append("Nothing could be read; no plan file was changed.")
     urgent = [f for f in findings if f[1] in URGENT]
@@ -114,10 +125,11 @@ def _text(results, summary, problems, findings) -> list[str]:
     return lines
 
 
-def _as_dict(results, summary, problems, findings) -> dict:
+def _as_dict(results, summary, problems, findings, dry_run: bool = False) -> dict:
     from jakplan.render.common import DISCLAIMER
 
     return {
+        "dry_run": dry_run,
         "files": [{"path": r.path, "format": r.format, "values_read": len(r.records), "fatal": r.fatal}
                   for r in results],
         "patients": [] if summary is None else [
