@@ -200,13 +200,17 @@ def _check_day(day: dt.date, today: dt.date) -> dt.date:
 
 
 def _iso_day(text: str) -> dt.date:
+    """A day from a file: a date (the one parser of typed dates, :func:`jakplan.dates.parse_user_date`) or an
+    ISO date-time (the day as written, in its own time zone)."""
+    from .dates import parse_user_date
+
     t = str(text).strip()
-    try:
-        if len(t) > 10 and t[10] in "T ":
+    if len(t) > 10 and t[10] in "T ":
+        try:
             return dt.datetime.fromisoformat(t.replace("Z", "+00:00")).date()
-        return dt.date.fromisoformat(t)
-    except ValueError:
-        raise JakplanError(f"'{t}' is not a date (YYYY-MM-DD)") from None
+        except ValueError:
+            raise JakplanError(f"date '{t}' is not an ISO date and time") from None
+    return parse_user_date(t, "date")
 
 
 # -- CSV ------------------------------------------------------------------------------------------------

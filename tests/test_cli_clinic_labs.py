@@ -113,7 +113,7 @@ def test_exit_2_only_when_nothing_could_be_read(runner, app, clinic):
     assert "Nothing could be read; no plan file was changed." in res.stdout
     (clinic / "rows.csv").write_text("patient,date,analyte,value,unit\nanna,2024-13-01,hb,12,g/dL\n")
     res = runner.invoke(app, ["cohort", "labs", "import", "rows.csv", "--into", "clinic"])
-    assert res.exit_code == 2 and "rows.csv line 2: '2024-13-01' is not a date" in res.stderr
+    assert res.exit_code == 2 and "rows.csv line 2: date '2024-13-01' is not a real calendar date" in res.stderr
     res = runner.invoke(app, ["cohort", "labs", "import", "labs.csv", "--into", "nowhere"])
     assert res.exit_code == 2 and res.stderr.strip() == "Error: nowhere: not a folder of plan files"
     assert _snapshot(clinic / "clinic") == snap

@@ -69,7 +69,7 @@ def _csv(rows, header=("patient", "date", "analyte", "value", "unit", "uln")):
     (["p1", "2024-07-29", "718-7", "7.5", "mg/mL", ""], "unit 'mg/mL' is not one jakplan converts for haemoglobin"),
     (["p1", "2024-07-29", "751-8", "<0.1", "10*9/L", ""], "censored"),
     (["p1", "2999-01-01", "hb", "12", "g/dL", ""], "date 2999-01-01 is in the future"),
-    (["p1", "29/07/2024", "hb", "12", "g/dL", ""], "'29/07/2024' is not a date"),
+    (["p1", "29/07/2024", "hb", "12", "g/dL", ""], "date '29/07/2024': write it as YYYY-MM-DD (2024-07-29?)"),
     (["", "2024-07-29", "hb", "12", "g/dL", ""], "no patient id"),
     (["p1", "2024-07-29", "sodium", "140", "mmol/L", ""], "unknown analyte 'sodium'"),
     (["p1", "2024-07-29", "2345-7", "5.5", "mmol/L", ""], "LOINC 2345-7 is not a lab result jakplan follows"),
@@ -410,3 +410,12 @@ def test_fhir_reference_range_in_another_unit_is_refused():
     res = import_fhir("b.json", TODAY, text=json.dumps(data))
     assert not res.records and res.errors == [
         "b.json entry 2: LOINC 1742-6: the reference range is in 'ukat/L' but the value in 'U/L'; jakplan does not mix them"]
+
+
+def test_csv_dates_go_through_the_one_date_parser():
+    text = _csv([["p1", "2024-7-9", "hb", "12", "g/dL", ""], ["p1", "05/07/2024", "hb", "12", "g/dL", ""],
+                 ["p1", "2024-07-10T08:30:00+02:00", "hb", "12.5", "g/dL", ""]])
+    res = import_csv("x.csv", TODAY, text=text)
+    assert recs(res) == [("p1", D(2024, 7, 9), "hb", 12.0), ("p1", D(2024, 7, 10), "hb", 12.5)]
+    assert res.errors == ["x.csv line 3: date '05/07/2024' is ambiguous: it could be 2024-07-05 (day/month) or "
+                          "2024-05-07 (month/day); write it as YYYY-MM-DD"]
