@@ -71,9 +71,9 @@ def labs_import(
             raise typer.Exit(EXIT_NOTHING_READ)
 
 
-def _findings(summary, dry_run: bool = False) -> list[tuple[str, str, str]]:
-    """(patient, action, text) for each newly stored value that crosses a protocol threshold (for a dry run,
-    judged as if the values had been stored)."""
+def _findings(summary, dry_run: bool = False) -> list[tuple[str, str, str, str]]:
+    """(patient, action, text, analyte) for each newly stored value that crosses a protocol threshold or that
+    the protocol gives no limit for (``not_assessed``); for a dry run, judged as if the values had been stored."""
     from jakplan.api import plan_for_record
     from jakplan.engine.tracking import lab_actions
     from jakplan.history import History, LabRecord
@@ -91,8 +91,11 @@ def _findings(summary, dry_run: bool = False) -> list[tuple[str, str, str]]:
         new = {(day, a) for day, vals in o.added.items() for a in vals}
         for act in lab_actions(plan_for_record(record), record.history):
             if (act.on, act.analyte) in new:
-                out.append((o.patient, act.action, act.text))
+                out.append((o.patient, act.action, act.text, act.analyte))
     return out
+
+
+NOT_ASSESSED = "not_assessed"
 
 
 def _text(results, summary, problems, findings, dry_run: bool = False) -> list[str]:
@@ -116,11 +119,18 @@ def _text(results, summary, problems, findings, dry_run: bool = False) -> list[s
                      + (" Dry run: no file was changed." if dry_run else ""))
     else:
         lines.append("Nothing could be read; no plan file was changed.")
-    urgent = [f for f in findings if f[1] in URGENT]
-    for pid, action, text in sorted(findings, key=lambda f: (f[1] not in URGENT, f[0])):
+    acting = [f for f in findings if f[1] != NOT_ASSESSED]
+    for pid, action, text, _ in sorted(acting, key=lambda f: (f[1] not in URGENT, f[0])):
         lines.append(f"! {pid}: {text}")
-    if urgent:
+    if any(f[1] in URGENT for f in acting):
         lines.append("  Contact the prescriber; if treatment is interrupted, record it with `jakplan pause`.")
+    unjudged: dict[str, dict[str, None]] = {}
+    for pid, action, _, analyte in findings:
+        if action == NOT_ASSESSED:
+            unjudged.setdefault(pid, {})[_name(analyte)] = None
+    if unjudged:
+        lines.append("Not assessed (this protocol gives no limit for them; check the label): "
+                     + "; ".join(f"{pid}: {', '.join(names)}" for pid, names in unjudged.items()))
     lines.append(DISCLAIMER)
     return lines
 
@@ -137,6 +147,16 @@ def _as_dict(results, summary, problems, findings, dry_run: bool = False) -> dic
              "added": [{"on": d.isoformat(), "values": v} for d, v in sorted(o.added.items())]}
             for o in summary.patients],
         "problems": [{"where": p.where, "message": p.message, "kind": p.kind} for p in problems],
-        "actions": [{"patient": pid, "action": action, "text": text} for pid, action, text in findings],
+        "actions": [{"patient": pid, "action": action, "text": text} for pid, action, text, _ in findings
+                    if action != NOT_ASSESSED],
+        "not_assessed": [{"patient": pid, "analyte": analyte, "text": text} for pid, action, text, analyte in findings
+                         if action == NOT_ASSESSED],
         "disclaimer": DISCLAIMER,
     }
+
+
+def _name(analyte: str) -> str:
+    from jakplan.catalog.vocab import vocabulary
+
+    entry = vocabulary()["analytes"].get(analyte, {})
+    return entry.get("name") or entry.get("label", analyte)
