@@ -6,7 +6,7 @@ the file, writes nothing) into :class:`ImportedLab` records in jakplan's canonic
     >>> result.records[0].analyte, [str(p) for p in result.problems]   # doctest: +SKIP
 
 Every value goes through the same lab-value path as ``jakplan labs`` and ``record --lab``
-(:func:`jakplan.engine.units.parse_value`: explicit or defaulted units, the same conversions, the vocabulary's
+(:func:`jakplan.records.labvalues.lab_measurement`: explicit or defaulted units, the same conversions, the vocabulary's
 plausibility ranges; NaN and infinity refused). Codes are LOINC codes looked up in the reviewed table
 ``jakplan/data/loinc.toml`` (key on the code only, never on display text). ALT and AST arrive in U/L and are
 judged as a multiple of the upper limit of normal, so they need the lab's reference range (FHIR
@@ -94,7 +94,7 @@ def ucum_text(unit: str) -> str:
     """A UCUM unit in the spelling jakplan.engine.units reads ('10*9/L' -> '10^9/L'); other spellings unchanged."""
     u = unit.strip()
     u = re.sub(r"10\*(\d)", r"10^\1", u)
-    return u
+    return u.replace("[IU]", "IU").replace("[iU]", "IU")
 
 
 def _unit_kind(unit: str) -> str:
@@ -125,21 +125,22 @@ def _number(text: str, where_label: str) -> float:
 
 def measure(analyte: str, value: str, unit: str, *, uln: str | None = None, enzyme: bool = False,
             label: str = "", mass_or_moles: str = "") -> tuple[float, str, str]:
-    """Convert one value to the canonical unit of ``analyte`` through :func:`jakplan.engine.units.parse_value`.
+    """Convert one value to the canonical unit of ``analyte`` through the one lab-value path
+    (:func:`jakplan.records.labvalues.lab_measurement`, the same as ``jakplan labs`` and ``record --lab``).
 
     ``enzyme``: the value is an enzyme activity (ALT/AST) that jakplan judges as a multiple of the upper
-    limit of normal: a unit of U/L (or ukat/L) needs ``uln`` in the same unit; 'x ULN' needs nothing.
+    limit of normal: a unit of U/L (or ukat/L, x 60) needs ``uln`` in the same unit; 'x ULN' needs nothing.
     ``mass_or_moles``: the kind of unit the code is defined in; a unit of the other kind is refused.
     Returns (value, canonical unit, given text). Raises JakplanError with a one-line reason.
     """
-    from .engine.units import parse_value
+    from .records.labvalues import lab_measurement
 
     label = label or analyte
     value = str(value).strip()
     unit = ucum_text(str(unit or ""))
     if not value:
         raise JakplanError(f"{label}: no value")
-    _number(value, label)  # NaN, inf, censored and non-numbers refused with a clear line
+    number = _number(value, label)  # NaN, inf, censored and non-numbers refused with a clear line
     given = f"{value} {unit}".strip()
     key = unit.lower().replace(" ", "")
     if enzyme and key not in _ULN_UNITS:
@@ -150,18 +151,15 @@ def measure(analyte: str, value: str, unit: str, *, uln: str | None = None, enzy
             raise JakplanError(f"{label} '{given}': no upper limit of normal (reference range) given; jakplan "
                                f"judges ALT/AST as a multiple of it, so it cannot judge this value")
         top = _number(str(uln), f"{label} upper limit of normal")
-        if top <= 0:
-            raise JakplanError(f"{label} upper limit of normal '{uln}' must be above 0")
-        ratio = _number(value, label) / top
-        given = f"{given} (ULN {str(uln).strip()} {unit})"
-        m = parse_value("alt_uln", f"{ratio!r}", label)
-        return m.value, m.unit, given
+        factor = _ENZYME_UNITS[key]
+        m = lab_measurement("alt_uln", f"{number * factor!r} U/L", None, label, uln=repr(top * factor))
+        return m.value, m.unit, f"{given} (ULN {str(uln).strip()} {unit})"
     if mass_or_moles and unit:
         kind = _unit_kind(unit)
         if kind and kind != mass_or_moles:
             raise JakplanError(f"{label} '{given}': this code is a {mass_or_moles} concentration, but the unit "
                                f"'{unit}' is a {kind} unit (wrong code or wrong unit)")
-    m = parse_value(analyte, f"{value} {unit}".strip(), label)
+    m = lab_measurement(analyte, f"{value} {unit}".strip(), None, label)
     return m.value, m.unit, given
 
 

@@ -24,7 +24,9 @@ from typing import Iterable
 from jakplan.errors import JakplanError
 from jakplan.labimport import ImportedLab, ImportResult, Problem
 
-SAME = 1e-9
+def same_value(a: float, b: float) -> bool:
+    """Equal as stored: plan files are read back through the lab-value path, which keeps 6 significant digits."""
+    return abs(a - b) <= 1e-9 or f"{a:.6g}" == f"{b:.6g}"
 
 
 @dataclass
@@ -114,7 +116,7 @@ def _wanted(mine: list[ImportedLab], problems: list[Problem]) -> dict[dt.date, d
     out: dict[dt.date, dict[str, tuple[float, list[ImportedLab]]]] = {}
     for day, analytes in sorted(grouped.items()):
         for analyte, recs in analytes.items():
-            values = sorted({r.value for r in recs})
+            values = sorted({float(f"{r.value:.6g}") for r in recs})
             if len(values) > 1 and analyte == "alt_uln":
                 value = values[-1]  # ALT and AST on one day: the higher multiple of ULN
             elif len(values) > 1:
@@ -147,7 +149,7 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
         for day, analytes in wanted.items():
             for analyte, (value, recs) in analytes.items():
                 old = have.get((day, analyte))
-                if old and any(abs(v - value) <= SAME for v in old):
+                if old and any(same_value(v, value) for v in old):
                     already += len(recs)
                 elif old:
                     for r in recs:

@@ -37,6 +37,8 @@ class LoincTable:
     """vocabulary check -> ((LOINC code, long name), ...) requested for it"""
     uncoded: dict[str, str] = field(default_factory=dict)
     """test check -> why it has no LOINC code"""
+    not_imported: dict[str, str] = field(default_factory=dict)
+    """vocabulary analyte -> why lab files do not carry it"""
 
     def for_analyte(self, analyte: str) -> list[LoincCode]:
         return [c for c in self.codes.values() if c.analyte == analyte]
@@ -84,4 +86,8 @@ def loinc_table() -> LoincTable:
             raise JakplanError(f"loinc.toml [orders] {check}: code(s) {', '.join(missing)} not in [codes] or [order_codes]")
         orders[check] = tuple((c, names[c]) for c in order)
     uncoded = dict(raw.get("uncoded", {}))
-    return LoincTable(codes, unmapped, aliases, orders, uncoded)
+    not_imported = dict(raw.get("analytes_not_imported", {}))
+    for analyte in not_imported:
+        if analyte not in analytes:
+            raise JakplanError(f"loinc.toml [analytes_not_imported]: unknown analyte {analyte!r}")
+    return LoincTable(codes, unmapped, aliases, orders, uncoded, not_imported)
