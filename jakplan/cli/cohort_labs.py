@@ -78,6 +78,7 @@ def _findings(summary, dry_run: bool = False) -> list[tuple[str, str, str, str]]
     from jakplan.engine.tracking import lab_actions
     from jakplan.history import History, LabRecord
     from jakplan.records.patient import load_record
+    from jakplan.render.words import lab_action_text
 
     out = []
     for o in summary.patients:
@@ -91,7 +92,7 @@ def _findings(summary, dry_run: bool = False) -> list[tuple[str, str, str, str]]
         new = {(day, a) for day, vals in o.added.items() for a in vals}
         for act in lab_actions(plan_for_record(record), record.history):
             if (act.on, act.analyte) in new:
-                out.append((o.patient, act.action, act.text, act.analyte))
+                out.append((o.patient, act.action, lab_action_text(act), act.analyte))
     return out
 
 
