@@ -18,8 +18,8 @@ D = dt.date
 @pytest.fixture
 def clinic(tmp_path, monkeypatch):
     shutil.copytree(EXAMPLES / "patients", tmp_path / "clinic")
-    for f in (EXAMPLES / "clinic").iterdir():
-        shutil.copy(f, tmp_path / f.name)
+    for name in ("labs.csv", "labs.fhir.json", "labs.hl7"):
+        shutil.copy(EXAMPLES / "clinic" / name, tmp_path / name)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
