@@ -30,6 +30,7 @@ COMMAND_MODULES: dict[str, str] = {
     "next": "nextcmd",
     "sheet": "sheet",
     "protocols": "protocols",
+    "trend": "trend",
 }
 """Which module registers each top-level command (tests check that this covers every command)."""
 

@@ -313,3 +313,6 @@ def audit(
             render.print_table(groups, start, end, line, make_console())
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+import jakplan.cli.cohort_labs  # noqa: E402,F401  (registers `cohort labs import`)

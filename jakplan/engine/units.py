@@ -32,13 +32,22 @@ _CRCL = {"ml/min": 1.0}
 _KG = {"kg": 1.0}
 _ENZYME = {"u/l", "iu/l", "ui/l"}
 """Enzyme activity units: converted to x ULN only with the laboratory's upper limit of normal (same unit)."""
+_EGFR["ml/min/{1.73_m2}"] = 1.0  # the UCUM spelling labs send
+# Molar-mass arithmetic, not clinical figures: 1 mg/dL = 10 mg/L; creatinine 113.12 g/mol (-> x 88.4 umol/L),
+# cholesterol 386.65 g/mol (-> / 38.67 mmol/L), triglycerides as triolein 885.7 g/mol (-> / 88.57 mmol/L).
+_CREATININE = {"umol/l": 1.0, "µmol/l": 1.0, "μmol/l": 1.0, "mmol/l": 1000.0, "mg/dl": 10_000 / 113.12}
+_CHOLESTEROL = {"mmol/l": 1.0, "mg/dl": 10 / 386.65}
+_TRIGLYCERIDES = {"mmol/l": 1.0, "mg/dl": 10 / 885.7}
 FAMILIES = {"anc": _COUNT, "alc": _COUNT, "platelets": _COUNT, "hb": _HB, "alt_uln": _ULN, "egfr": _EGFR,
-            "crcl": _CRCL, "weight": _KG}
+            "crcl": _CRCL, "weight": _KG, "creatinine": _CREATININE, "cholesterol": _CHOLESTEROL,
+            "ldl": _CHOLESTEROL, "hdl": _CHOLESTEROL, "triglycerides": _TRIGLYCERIDES}
 UNIT_NAMES = {
     "anc": "10^9/L, cells/mm3 or cells/uL (= /mm3)", "alc": "10^9/L, cells/mm3 or cells/uL (= /mm3)",
     "platelets": "10^9/L, 10^3/uL or cells/mm3", "hb": "g/dL or g/L",
     "alt_uln": "x ULN, or U/L with the upper limit of normal given (--alt-uln)",
-    "egfr": "mL/min/1.73m2", "crcl": "mL/min", "weight": "kg",
+    "egfr": "mL/min/1.73m2", "crcl": "mL/min", "weight": "kg", "creatinine": "umol/L or mg/dL",
+    "cholesterol": "mmol/L or mg/dL", "ldl": "mmol/L or mg/dL", "hdl": "mmol/L or mg/dL",
+    "triglycerides": "mmol/L or mg/dL",
 }
 # a readable spelling for each alternative a bare number might have been meant in
 _ALTERNATIVES = {"anc": [("/mm3", 1e-3)], "alc": [("/mm3", 1e-3)], "platelets": [("/mm3", 1e-3)], "hb": [("g/L", 0.1)]}

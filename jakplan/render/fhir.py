@@ -1,25 +1,38 @@
-"""The plan as an HL7 FHIR R4 CarePlan (plain JSON data; no FHIR library needed to write it).
+"""The plan as an HL7 FHIR R4 CarePlan, and a clinic's due checks as FHIR Tasks (plain JSON data; no FHIR
+library needed to write it).
 
-- one ``activity`` per planned event: ``detail.kind`` ServiceRequest (screening, lab) or Appointment
-  (review, milestone), ``detail.code.text`` the rule's title, ``detail.scheduledTiming`` the planned date
-  (``event``) inside its window (``repeat.boundsPeriod``), ``detail.status`` "scheduled";
-  the activity's element id is ``<rule>-<occurrence>`` so a receiver can match re-imports;
+- one ``activity`` per planned event, and one per LOINC-coded test in it: ``detail.kind`` ServiceRequest
+  (screening, lab) or Appointment (review, milestone), ``detail.scheduledTiming`` the planned date (``event``)
+  inside its window (``repeat.boundsPeriod``). A test with LOINC order codes in ``jakplan/data/loinc.toml``
+  [orders] gets an activity of its own per code, ``detail.code`` holding the LOINC coding (id
+  ``<rule>-<occurrence>-<LOINC>``); what is left of the event (questions, assessments, tests without a
+  verified code) stays in the activity ``<rule>-<occurrence>`` with ``detail.code.text`` the rule's title.
+  The ids are stable so a receiver can match re-imports;
+- ``detail.status`` is "scheduled" for a plan, or, given a tracking status (a plan file on a day), what was
+  done: completed, scheduled (due or upcoming), not-started (overdue), on-hold (paused) or cancelled (missed
+  because a later check replaced it), with ``statusReason`` in words;
 - every cited source is a contained DocumentReference (``#src-<id>``) that the activities name in
   ``detail.reasonReference``; their URLs are also listed in ``instantiatesUri``;
-- ``note`` carries the disclaimer, the protocol in force and the "check the current label" items.
+- ``note`` carries the disclaimer, the protocol in force, the "check the current label" items and the tests
+  that have no verified LOINC code.
 
-The tests validate the output with the ``fhir.resources`` R4B models (CarePlan is the same in R4 and R4B).
+:func:`tasks` turns the checks due or overdue on a day into Task resources (status ``requested``) and the
+ones done into ``completed`` Tasks, each with the LOINC code of its test, the patient, the window
+(``restriction.period``) and the CarePlan it is based on.
+
+The tests validate the output with the ``fhir.resources`` R4B models (CarePlan and Task are the same in R4 and R4B).
 """
 
 from __future__ import annotations
 
-from jakplan.render.words import cite_full, open_texts, skip_text
-
+import datetime as dt
 import html
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from jakplan.model import Plan
+from jakplan.engine.tracking import Item, Status
+from jakplan.model import Citation, Plan
 from jakplan.render.common import (
     DISCLAIMER,
     check_label,
@@ -31,6 +44,7 @@ from jakplan.render.common import (
     risk_lines,
     unverified_lines,
 )
+from jakplan.render.words import cite_full, open_texts, skip_text
 
 KIND = {"screening": "ServiceRequest", "lab": "ServiceRequest", "review": "Appointment", "milestone": "Appointment"}
 _ID_BAD = re.compile(r"[^A-Za-z0-9\-.]")
@@ -41,33 +55,134 @@ def fhir_id(text: str) -> str:
     return _ID_BAD.sub("-", text)[:64] or "x"
 
 
-def careplan(plan: Plan, patient: str | None = None) -> dict[str, Any]:
-    """The plan as a FHIR R4 CarePlan resource (a JSON-ready dict). ``patient`` names the subject."""
+LOINC = "http://loinc.org"
+ACTIVITY_STATUS = {"done": "completed", "due": "scheduled", "upcoming": "scheduled", "overdue": "not-started",
+                   "on_hold": "on-hold", "missed": "cancelled"}
+"""Tracking state -> CarePlan.activity.detail.status."""
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One planned occurrence of a rule: from the plan's events, or from a tracking status's items."""
+
+    rule: str
+    occurrence: int
+    kind: str
+    title: str
+    checks: tuple[str, ...]
+    citation: Citation
+    date: dt.date
+    window_start: dt.date
+    window_end: dt.date
+    relative: str
+    extra: tuple[str, ...] = ()
+    item: Item | None = None
+
+
+def _rows(plan: Plan, status: Status | None) -> list[_Row]:
+    events = {(ev.rule, ev.occurrence): ev for ev in plan.events}
+    if status is None:
+        return [_Row(ev.rule, ev.occurrence, ev.kind, ev.title, ev.checks, ev.citation, ev.date, ev.window_start,
+                     ev.window_end, ev.relative, (*open_texts(ev.conditions), *ev.notes, *ev.patient_notes)) for ev in plan.events]
+    out = []
+    for it in sorted(status.items, key=lambda i: (i.date, i.rule, i.occurrence)):
+        ev = events.get((it.rule, it.occurrence))
+        try:
+            checks = plan.protocol.rule(it.rule).checks
+        except KeyError:
+            checks = ev.checks if ev else ()
+        extra = (*open_texts(ev.conditions), *ev.notes, *ev.patient_notes) if ev else ()
+        out.append(_Row(it.rule, it.occurrence, it.kind, it.title, checks, it.citation, it.date, it.window_start,
+                        it.window_end, it.relative, extra, it))
+    return out
+
+
+def coded_tests(checks: tuple[str, ...]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Split checks into LOINC-coded tests [(check, code, long name)] and the rest (in order)."""
+    from jakplan.catalog.loinc import loinc_table
+
+    orders = loinc_table().orders
+    coded: list[tuple[str, str, str]] = []
+    rest: list[str] = []
+    for c in checks:
+        if c in orders:
+            coded += [(c, code, name) for code, name in orders[c]]
+        else:
+            rest.append(c)
+    return coded, rest
+
+
+def _loinc_concept(check: str, code: str, name: str) -> dict[str, Any]:
+    from jakplan.catalog.loinc import loinc_table
+
+    several = len(loinc_table().orders[check]) > 1
+    return {"coding": [{"system": LOINC, "code": code, "display": name}],
+            "text": f"{check_label(check)}: {name.split(' [')[0]}" if several else check_label(check)}
+
+
+def _state_text(it: Item) -> str:
+    if it.state == "done":
+        late = f", {it.days_late} days after the window closed" if it.days_late else ""
+        return f"done on {it.done_on.isoformat() if it.done_on else '?'}{late}"
+    if it.state == "overdue":
+        return f"overdue by {it.days_late} days (window closed {it.window_end.isoformat()})"
+    if it.state == "due":
+        return f"due now (window {it.window_start.isoformat()} to {it.window_end.isoformat()})"
+    if it.state == "on_hold":
+        return "on hold while treatment is paused"
+    if it.state == "missed":
+        return "missed: a later check of the same kind replaced it" + (f" ({it.note})" if it.note else "")
+    return f"upcoming on {it.date.isoformat()}"
+
+
+def careplan(plan: Plan, patient: str | None = None, status: Status | None = None) -> dict[str, Any]:
+    """The plan as a FHIR R4 CarePlan resource (a JSON-ready dict). ``patient`` names the subject.
+
+    With ``status`` (:func:`jakplan.engine.tracking.track` of this plan), each activity's status says what was
+    done, and its dates are the tracked ones (moved by pauses)."""
     p = plan.protocol
     title = f"{drug_name(plan)} monitoring plan: {indication_name(plan)}"
     sources: dict[str, Any] = {}
     activities = []
-    for ev in plan.events:
-        src = ev.citation.source
+    uncoded: dict[str, None] = {}
+    from jakplan.catalog.loinc import loinc_table
+
+    table = loinc_table()
+    for row in _rows(plan, status):
+        src = row.citation.source
         sources.setdefault(src.id, src)
-        desc = "; ".join(check_label(c) for c in ev.checks)
-        extra = [*open_texts(ev.conditions), *ev.notes, *ev.patient_notes]
-        if extra:
-            desc += ". " + " ".join(extra)
-        detail: dict[str, Any] = {
-            "kind": KIND[ev.kind],
-            "code": {"text": ev.title},
-            "status": "scheduled",
-            "description": f"{desc} ({ev.relative}; window {ev.window_start.isoformat()} to {ev.window_end.isoformat()})",
-            "scheduledTiming": {
-                "event": [ev.date.isoformat()],
-                "repeat": {"boundsPeriod": {"start": ev.window_start.isoformat(), "end": ev.window_end.isoformat()}},
-            },
-            "reasonReference": [{"reference": f"#src-{fhir_id(src.id)}", "display": cite_full(ev.citation)}],
-        }
-        if src.url:
-            detail["instantiatesUri"] = [src.url]
-        activities.append({"id": f"{ev.rule}-{ev.occurrence}", "detail": detail})
+        coded, rest = coded_tests(row.checks)
+        uncoded.update((c, None) for c in rest if c in table.uncoded)
+        when = f"({row.relative}; window {row.window_start.isoformat()} to {row.window_end.isoformat()})"
+        extra = (". " + " ".join(row.extra)) if row.extra else ""
+
+        def detail(code: dict[str, Any], desc: str, kind: str) -> dict[str, Any]:
+            d: dict[str, Any] = {
+                "kind": kind,
+                "code": code,
+                "status": "scheduled",
+                "description": f"{desc}{extra} {when}",
+                "scheduledTiming": {
+                    "event": [row.date.isoformat()],
+                    "repeat": {"boundsPeriod": {"start": row.window_start.isoformat(),
+                                                "end": row.window_end.isoformat()}},
+                },
+                "reasonReference": [{"reference": f"#src-{fhir_id(src.id)}", "display": cite_full(row.citation)}],
+            }
+            if row.item is not None:
+                d["status"] = ACTIVITY_STATUS[row.item.state]
+                d["statusReason"] = {"text": _state_text(row.item)}
+            if src.url:
+                d["instantiatesUri"] = [src.url]
+            return d
+
+        base = f"{row.rule}-{row.occurrence}"
+        if rest or not coded:
+            desc = "; ".join(check_label(c) for c in (rest if coded else row.checks))
+            activities.append({"id": base, "detail": detail({"text": row.title}, desc, KIND[row.kind])})
+        for check, code, name in coded:
+            activities.append({"id": f"{base}-{code}", "detail": detail(
+                _loinc_concept(check, code, name), f"{row.title}: {check_label(check)}", "ServiceRequest")})
 
     contained = []
     for sid, src in sources.items():
@@ -84,6 +199,7 @@ def careplan(plan: Plan, patient: str | None = None) -> dict[str, Any]:
     notes += [ln.strip() for ln in dose_lines(plan) + risk_lines(plan)]
     notes += unverified_lines(plan)
     notes += [f"Not applicable: {s.rule} ({skip_text(s)})" for s in plan.skipped]
+    notes += [f"No LOINC code on '{check_label(c)}': {table.uncoded[c]}." for c in uncoded]
     subject: dict[str, Any] = {"display": patient or "the patient this plan was made for"}
     if patient:
         subject["identifier"] = {"value": patient}
@@ -112,7 +228,75 @@ def careplan(plan: Plan, patient: str | None = None) -> dict[str, Any]:
     return out
 
 
-def careplan_json(plan: Plan, patient: str | None = None) -> str:
+def careplan_json(plan: Plan, patient: str | None = None, status: Status | None = None) -> str:
     import json
 
-    return json.dumps(careplan(plan, patient), indent=2, ensure_ascii=False)
+    return json.dumps(careplan(plan, patient, status), indent=2, ensure_ascii=False)
+
+
+def _task_id(text: str) -> str:
+    """A resource id for a Task: :func:`fhir_id`, with a digest of the full text when it must be shortened."""
+    out = _ID_BAD.sub("-", text)
+    if len(out) <= 64:
+        return out
+    import hashlib
+
+    return out[:51] + "-" + hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+TASK_STATUS = {"overdue": "requested", "due": "requested", "done": "completed"}
+"""Tracking state -> Task.status; other states (upcoming, on hold, missed) make no Task."""
+
+
+def tasks(status: Status, patient: str, since: dt.date | None = None, until: dt.date | None = None) -> list[dict[str, Any]]:
+    """The checks due or overdue on the status day as ``requested`` Tasks, and those done as ``completed``
+    Tasks (done on or after ``since`` when given), one per LOINC-coded test (else one per check day).
+
+    ``until``: also request the checks whose window opens by this day (the rest of a week's worklist)."""
+    plan = status.plan
+    cp_id = careplan(plan, patient)["id"]
+    out = []
+    for row in _rows(plan, status):
+        it = row.item
+        assert it is not None
+        state = it.state
+        if state == "upcoming" and until is not None and it.window_start <= until:
+            state = "due"
+        if state not in TASK_STATUS:
+            continue
+        if state == "done" and since is not None and (it.done_on is None or it.done_on < since):
+            continue
+        coded, rest = coded_tests(row.checks)
+        parts: list[tuple[str, dict[str, Any], str]] = []
+        if rest or not coded:
+            parts.append(("", {"text": row.title}, "; ".join(check_label(c) for c in (rest if coded else row.checks))))
+        parts += [(f"-{code}", _loinc_concept(check, code, name), check_label(check)) for check, code, name in coded]
+        for suffix, code, what in parts:
+            key = f"{row.rule}-{row.occurrence}{suffix}"
+            task: dict[str, Any] = {
+                "resourceType": "Task",
+                "id": _task_id(f"{patient}-{key}"),
+                "identifier": [{"system": "urn:jakplan:task", "value": f"{patient}/{key}"}],
+                "basedOn": [{"reference": f"CarePlan/{cp_id}"}],
+                "status": TASK_STATUS[state],
+                "businessStatus": {"text": _state_text(it) if state == it.state else
+                                   f"due this week (window {it.window_start.isoformat()} to {it.window_end.isoformat()})"},
+                "intent": "plan",
+                "priority": "urgent" if state == "overdue" else "routine",
+                "code": code,
+                "description": f"{row.title}: {what} ({row.relative})",
+                "for": {"identifier": {"value": patient}, "display": patient},
+                "restriction": {"period": {"start": it.window_start.isoformat(), "end": it.window_end.isoformat()}},
+                "reasonCode": {"text": cite_full(row.citation)},
+                "note": [{"text": DISCLAIMER}],
+            }
+            if state == "done" and it.done_on:
+                task["executionPeriod"] = {"start": it.done_on.isoformat(), "end": it.done_on.isoformat()}
+            out.append(task)
+    return out
+
+
+def task_bundle(status: Status, patient: str, since: dt.date | None = None, until: dt.date | None = None) -> dict[str, Any]:
+    """:func:`tasks` as a FHIR ``collection`` Bundle."""
+    return {"resourceType": "Bundle", "type": "collection",
+            "entry": [{"resource": t} for t in tasks(status, patient, since, until)]}

@@ -1,0 +1,163 @@
+"""`jakplan cohort labs import FILE... --into FOLDER`: lab results (CSV, FHIR R4 Bundle, HL7 v2 ORU^R01) into
+a clinic's plan files."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from jakplan.cli.cohort import cohort_app
+from jakplan.cli.common import clean_errors, parse_date, write_stdout
+
+labs_app = typer.Typer(help="Lab results for a clinic's patients: import them into the plan files.",
+                       no_args_is_help=True, rich_markup_mode=None)
+cohort_app.add_typer(labs_app, name="labs")
+
+EXIT_NOTHING_READ = 2
+URGENT = ("interrupt", "stop", "discontinue", "do_not_start")
+
+
+class LabFileFormat(str, Enum):
+    csv = "csv"
+    fhir = "fhir"
+    hl7 = "hl7"
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@labs_app.command("import")
+def labs_import(
+    files: List[str] = typer.Argument(..., metavar="FILE...", help="Lab files: CSV (patient, date, analyte, value, unit[, uln]), a "
+                                               "FHIR R4 Bundle of Observations (.json) or HL7 v2 ORU^R01 messages (.hl7)."),
+    into: str = typer.Option(..., "--into", help="The clinic's folder of plan files (<patient id>.toml).",
+                             show_default=False),
+    input_format: Optional[LabFileFormat] = typer.Option(None, "--input-format",
+                                                         help="csv, fhir or hl7 (default: from the file name and content)."),
+    today: Optional[str] = typer.Option(None, "--today", help="Results dated after this day are refused (default: today)."),
+    fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", help="text or json."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be added and any limit crossed; change no file."),
+) -> None:
+    """Append lab results to each patient's plan file. Every value goes through the same unit conversion and
+    plausibility checks as `jakplan labs`; a bad row, entry or segment is reported by file and line and the rest
+    are imported; a value already in the plan file is skipped (importing the same file twice adds nothing).
+    Values that cross a protocol limit are listed with the action. Exits 2 only if nothing could be read."""
+    import datetime as dt
+
+    with clean_errors():
+        from jakplan.labimport import import_file
+        from jakplan.labstore import store_imports
+
+        day = parse_date(today, "--today") if today else dt.date.today()
+        results = [import_file(f, day, input_format.value if input_format else None) for f in files]
+        read = sum(len(r.records) for r in results)
+        summary = store_imports(results, into, write=not dry_run) if read else None
+        findings = _findings(summary, dry_run) if summary else []
+        problems = [p for r in results for p in r.problems] + (summary.problems if summary else [])
+        if fmt is ReportFormat.json:
+            import json
+
+            write_stdout(json.dumps(_as_dict(results, summary, problems, findings, dry_run), indent=2,
+                                    ensure_ascii=False))
+        else:
+            for p in problems:
+                typer.echo(f"{'Not followed' if p.kind == 'not_followed' else 'Error'}: {p}", err=True)
+            write_stdout("\n".join(_text(results, summary, problems, findings, dry_run)))
+        if not read:
+            raise typer.Exit(EXIT_NOTHING_READ)
+
+
+def _findings(summary, dry_run: bool = False) -> list[tuple[str, str, str, str]]:
+    """(patient, action, text, analyte) for each newly stored value that crosses a protocol threshold or that
+    the protocol gives no limit for (``not_assessed``); for a dry run, judged as if the values had been stored."""
+    from jakplan.api import plan_for_record
+    from jakplan.engine.tracking import lab_actions
+    from jakplan.history import History, LabRecord
+    from jakplan.records.patient import load_record
+    from jakplan.render.words import lab_action_text
+
+    out = []
+    for o in summary.patients:
+        if not o.added:
+            continue
+        record = load_record(o.path)
+        if dry_run:
+            h = record.history
+            extra = tuple(LabRecord(day, dict(vals)) for day, vals in sorted(o.added.items()))
+            record = record._replace(history=History(h.done, h.labs + extra, h.pauses))
+        new = {(day, a) for day, vals in o.added.items() for a in vals}
+        for act in lab_actions(plan_for_record(record), record.history):
+            if (act.on, act.analyte) in new:
+                out.append((o.patient, act.action, lab_action_text(act), act.analyte))
+    return out
+
+
+NOT_ASSESSED = "not_assessed"
+
+
+def _text(results, summary, problems, findings, dry_run: bool = False) -> list[str]:
+    from jakplan.render.common import DISCLAIMER
+
+    lines = []
+    for r in results:
+        bad = sum(1 for p in r.problems if p.kind != "not_followed")
+        other = sum(1 for p in r.problems if p.kind == "not_followed")
+        lines.append(f"Read {r.path} ({r.format}): {len(r.records)} value(s)"
+                     + (f", {bad} reported" if bad else "") + (f", {other} for tests jakplan does not follow" if other else ""))
+    verb = "to add" if dry_run else "added"
+    if summary is not None:
+        for o in summary.patients:
+            days = ", ".join(d.isoformat() for d in sorted(o.added))
+            lines.append(f"  {o.patient} ({o.path.name}): {o.added_count} value(s) {verb}"
+                         + (f" ({days})" if days else "") + (f"; {o.already} already there" if o.already else ""))
+        lines.append(f"{'Would add' if dry_run else 'Added'} {summary.added} value(s) to "
+                     f"{sum(1 for o in summary.patients if o.added)} plan file(s) in {summary.folder}; "
+                     f"{summary.already} already there; {len(problems)} problem(s) (listed on stderr)."
+                     + (" Dry run: no file was changed." if dry_run else ""))
+    else:
+        lines.append("Nothing could be read; no plan file was changed.")
+    acting = [f for f in findings if f[1] != NOT_ASSESSED]
+    for pid, action, text, _ in sorted(acting, key=lambda f: (f[1] not in URGENT, f[0])):
+        lines.append(f"! {pid}: {text}")
+    if any(f[1] in URGENT for f in acting):
+        lines.append("  Contact the prescriber; if treatment is interrupted, record it with `jakplan pause`.")
+    unjudged: dict[str, dict[str, None]] = {}
+    for pid, action, _, analyte in findings:
+        if action == NOT_ASSESSED:
+            unjudged.setdefault(pid, {})[_name(analyte)] = None
+    if unjudged:
+        lines.append("Not assessed (this protocol gives no limit for them; check the label): "
+                     + "; ".join(f"{pid}: {', '.join(names)}" for pid, names in unjudged.items()))
+    lines.append(DISCLAIMER)
+    return lines
+
+
+def _as_dict(results, summary, problems, findings, dry_run: bool = False) -> dict:
+    from jakplan.render.common import DISCLAIMER
+
+    return {
+        "dry_run": dry_run,
+        "files": [{"path": r.path, "format": r.format, "values_read": len(r.records), "fatal": r.fatal}
+                  for r in results],
+        "patients": [] if summary is None else [
+            {"patient": o.patient, "plan_file": str(o.path), "already_there": o.already,
+             "added": [{"on": d.isoformat(), "values": v} for d, v in sorted(o.added.items())]}
+            for o in summary.patients],
+        "problems": [{"where": p.where, "message": p.message, "kind": p.kind} for p in problems],
+        "actions": [{"patient": pid, "action": action, "text": text} for pid, action, text, _ in findings
+                    if action != NOT_ASSESSED],
+        "not_assessed": [{"patient": pid, "analyte": analyte, "text": text} for pid, action, text, analyte in findings
+                         if action == NOT_ASSESSED],
+        "disclaimer": DISCLAIMER,
+    }
+
+
+def _name(analyte: str) -> str:
+    from jakplan.catalog.vocab import vocabulary
+
+    entry = vocabulary()["analytes"].get(analyte, {})
+    return entry.get("name") or entry.get("label", analyte)

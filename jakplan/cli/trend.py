@@ -1,0 +1,35 @@
+"""`jakplan trend PLANFILE --out trend.html`: a patient's lab values over time against the protocol's limits."""
+
+from __future__ import annotations
+
+import typer
+
+from jakplan.cli.base import app
+from jakplan.cli.common import clean_errors, write_stdout
+
+
+@app.command()
+def trend(
+    planfile: str = typer.Argument(..., help="The plan file."),
+    out: str = typer.Option(..., "--out", help="The HTML file to write, or - for standard output.", show_default=False),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
+) -> None:
+    """Plot neutrophils, lymphocytes, haemoglobin, platelets, ALT/AST and lipids over time (SVG in one HTML
+    page) with the protocol's limits drawn as lines, the first dose and pauses marked. A panel whose test has
+    no limit in the protocol says so (not assessed)."""
+    with clean_errors():
+        from jakplan.api import record_of
+        from jakplan.errors import JakplanError
+        from jakplan.fileio import atomic_write
+        from jakplan.render.trend import trend_for_record
+
+        record = record_of(planfile)
+        if record.profile.start is None:
+            raise JakplanError(f"{planfile}: no start date (the first dose); a trend needs it")
+        page = trend_for_record(record)
+        if out == "-":
+            write_stdout(page)
+            return
+        values = sum(len(r.values) for r in record.history.labs)
+        path = atomic_write(out, page, overwrite=force)
+        typer.echo(f"Wrote {path} ({values} lab value(s) from {planfile}).", err=True)
