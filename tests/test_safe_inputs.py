@@ -228,3 +228,18 @@ def test_the_dose_headline_is_never_settled_while_a_dose_factor_is_missing(case,
             assert d.dose == ""  # no figure is offered as the dose
     for name in d.unused:  # a given kidney measure the label does not dose by is named
         assert name in factors and "not used by this label" in " ".join(dose_lines(plan))
+
+
+def test_lab_value_with_the_unit_given_apart_regression():
+    """Bug: a unit given apart was joined without a space ('1.8' + '10^9/L' read as '1.810^9/L')."""
+    from jakplan.records.labvalues import lab_value
+
+    assert lab_value("anc", "1.8", "10^9/L") == 1.8
+    assert lab_value("hb", "95", "g/L") == 9.5
+
+
+def test_lab_value_keeps_every_digit_of_a_float_regression():
+    """Bug: floats were read at 6 significant digits (4.862279 became 4.86228)."""
+    from jakplan.records.labvalues import lab_value
+
+    assert lab_value("anc", 4.862279) == 4.862279

@@ -54,8 +54,8 @@ def lab_measurement(analyte: str, value: Any, unit: str | None = None, where: st
         raise JakplanError(f"{where}: {name} must be a number, not {value!r}")
     if isinstance(value, float) and not math.isfinite(value):
         raise JakplanError(f"{where} '{value}' is not a finite number")
-    text = f"{value:g}" if isinstance(value, float) else str(value)
-    return parse_value(name, text + (unit or ""), where, uln=uln)
+    text = repr(value) if isinstance(value, float) else str(value)  # repr: every digit, read back exactly
+    return parse_value(name, text + (f" {unit}" if unit else ""), where, uln=uln)
 
 
 def parse_lab_item(text: str, where: str = "--lab", uln: float | str | None = None) -> tuple[str, float]:
