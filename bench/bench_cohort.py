@@ -4,7 +4,7 @@
 
 What it measures (printed, not asserted):
 
-- jakplan: ``jakplan.cohort.export_rows`` from a CSV of N deterministic profiles to N .ics files, end to end:
+- jakplan: ``jakplan.clinic.cohort.export_rows`` from a CSV of N deterministic profiles to N .ics files, end to end:
   reading the CSV, building each plan, rendering the calendar, and the atomic write of each file
   (temporary file + fsync + rename; one fsync of the output folder per run). Wall time, patients/s; run serially and with
   ``--workers`` processes (the default for a cohort of this size).
@@ -55,7 +55,7 @@ def make_csv(path: Path, n: int, seed: int = 6) -> None:
 
 
 def run_jakplan(csv: Path, out: Path, workers: int) -> tuple[float, int]:
-    from jakplan.cohort import export_rows
+    from jakplan.clinic.cohort import export_rows
 
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
@@ -107,7 +107,7 @@ def run_floor(data) -> float:
 
 def peak_memory(csv: Path, out: Path) -> float:
     """tracemalloc peak (MiB) of a serial export."""
-    from jakplan.cohort import export_rows
+    from jakplan.clinic.cohort import export_rows
 
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()

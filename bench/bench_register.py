@@ -6,12 +6,12 @@ Paired and interleaved (each repeat runs the floor and jakplan back to back, in 
 reported; one process (``workers=1``) for every ratio, so they compare like with like; `cohort due` is also
 timed with the default number of processes for the size.
 
-- ``cohort due``: :func:`jakplan.cohort.due_files` over N plan files for the week of 2024-08-12 (read with
+- ``cohort due``: :func:`jakplan.clinic.cohort.due_files` over N plan files for the week of 2024-08-12 (read with
   tomllib, validated, plan built through the one path, tracked, worklist rows built) plus sorting the rows.
   Floor: tomllib parse of the same files + building their plans (``planfile_from_raw`` and
   ``plan_for_record(record, today=week)``, protocols loaded once per run as in the due run), the work no
   worklist can skip. Aim: >= 2,000 files/s and <= 1.5x.
-- ``cohort export``: :func:`jakplan.cohort.export_register` of the same register to .ics files into an empty
+- ``cohort export``: :func:`jakplan.clinic.cohort.export_register` of the same register to .ics files into an empty
   folder (every file written: plans built, calendars rendered, each file written atomically with an fsync, one
   fsync of the folder). Floor: icalendar building and serialising the same events (same UIDs, dates,
   summaries, descriptions, categories; extracted beforehand) and writing each file with the same atomic write
@@ -90,8 +90,8 @@ def make_register(folder: Path, n: int, seed: int = 11) -> None:
 
 
 def run_due(files, workers: int = 1) -> tuple[float, int]:
-    from jakplan.cohort import due_files
-    from jakplan.worklist import sort_rows
+    from jakplan.clinic.cohort import due_files
+    from jakplan.clinic.worklist import sort_rows
 
     t0 = time.perf_counter()
     rows = []
@@ -124,7 +124,7 @@ def run_due_floor(files) -> float:
 
 
 def run_export(folder: Path, out: Path, formats=("ics",), clear: bool = True) -> tuple[float, int]:
-    from jakplan.cohort import export_register
+    from jakplan.clinic.cohort import export_register
 
     if clear:
         shutil.rmtree(out, ignore_errors=True)
@@ -199,7 +199,7 @@ def main() -> None:
     try:
         reg = tmp / "register"
         make_register(reg, args.files)
-        from jakplan.cohort import plan_files
+        from jakplan.clinic.cohort import plan_files
         import jakplan.catalog.loader as loader
 
         files = plan_files(reg)
@@ -221,7 +221,7 @@ def main() -> None:
         print(f"  floor      {floor_t:7.2f} s  {n / floor_t:7.0f} files/s  (tomllib + validate + build the plans)")
         print(f"  ratio      {due_t / floor_t:.2f}x   aim <= 1.50x")
         print(f"  protocol files loaded in one due run: {len(loaded)} ({len(set(loaded))} distinct)")
-        from jakplan.cohort import default_workers
+        from jakplan.clinic.cohort import default_workers
 
         w = default_workers(n)
         if w > 1:

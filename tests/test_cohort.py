@@ -13,7 +13,7 @@ from icalendar import Calendar
 
 from jakplan.api import plan_for
 from jakplan.api import plan_for_record
-from jakplan.cohort import export_rows, stream_map
+from jakplan.clinic.cohort import export_rows, stream_map
 from jakplan.records.csvrows import Row, record_from_row
 from jakplan.errors import JakplanError
 from jakplan.render.common import plan_dict

@@ -323,7 +323,7 @@ def test_audit_outcome_of_each_state(tmp_path, runner, app):
 
 
 def got_outcomes(g):
-    from jakplan.audit import OUTCOMES
+    from jakplan.clinic.audit import OUTCOMES
 
     return OUTCOMES
 
@@ -382,7 +382,7 @@ def test_json_text_equals_json_dumps_for_any_json_value(value):
 
 def test_the_protocol_cache_is_hit_once_per_protocol_in_a_run(example_register, monkeypatch, tmp_path):
     import jakplan.catalog.loader as loader
-    from jakplan.cohort import due_files, export_register
+    from jakplan.clinic.cohort import due_files, export_register
 
     for n in range(7, 40):
         shutil.copy(example_register / "c001.toml", example_register / f"c{n:03d}.toml")

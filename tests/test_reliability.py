@@ -303,7 +303,7 @@ def _check_export_folder(out: Path) -> tuple[set[str], set[str]]:
 
 
 def test_an_unexpected_error_in_one_row_never_aborts_the_run(tmp_path, monkeypatch):
-    import jakplan.cohort as cohort
+    import jakplan.clinic.cohort as cohort
 
     real = cohort.plan_for_record
 

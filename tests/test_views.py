@@ -302,7 +302,7 @@ def test_record_rule_ids_forgive_case_and_dashes(runner, app, tmp_path):
 
 def test_names_module():
     from jakplan.errors import JakplanError
-    from jakplan.names import canonical
+    from jakplan.catalog.names import canonical
 
     choices = ["us-label", "eu-smpc", "nhs-lanarkshire"]
     assert canonical("protocol", " NHS_Lanarkshire ", choices) == "nhs-lanarkshire"
@@ -314,14 +314,14 @@ def test_names_module():
 
 @given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2200, 12, 31)))
 def test_dates_with_and_without_zero_padding(day):
-    from jakplan.dates import parse_user_date
+    from jakplan.records.dates import parse_user_date
 
     assert parse_user_date(day.isoformat()) == day
     assert parse_user_date(f"{day.year}-{day.month}-{day.day}") == day
 
 
 def test_ambiguous_and_wrong_dates_are_refused():
-    from jakplan.dates import parse_user_date
+    from jakplan.records.dates import parse_user_date
     from jakplan.errors import JakplanError
 
     with pytest.raises(JakplanError, match=r"ambiguous: it could be 2024-05-01 \(day/month\) or 2024-01-05 \(month/day\)"):
@@ -357,7 +357,7 @@ def test_event_titles_name_the_patient_only_when_asked(runner, app, tmp_path):
 def test_cohort_calendars_are_named_after_the_patient(tmp_path):
     from icalendar import Calendar
 
-    from jakplan.cohort import export_rows
+    from jakplan.clinic.cohort import export_rows
 
     csv = tmp_path / "p.csv"
     csv.write_text("id,start,name,identifier\np1,2024-05-01,Anna Example,MRN 1\np2,2024-06-01,,MRN 2\n", encoding="utf-8")

@@ -62,8 +62,8 @@ def due(
     bad = 0
     overdue_patients = 0
     with clean_errors():
-        from jakplan.cohort import due_files, plan_files
-        from jakplan.worklist import monday, sort_rows
+        from jakplan.clinic.cohort import due_files, plan_files
+        from jakplan.clinic.worklist import monday, sort_rows
 
         start = parse_date(week, "--week") if week else monday(dt.date.today())
         if start.weekday() != 0:
@@ -138,7 +138,7 @@ def export(
     bad = 0
     stop = GentleStop("the patients in hand")
     with clean_errors(), stop:
-        from jakplan.cohort import count_rows, export_rows
+        from jakplan.clinic.cohort import count_rows, export_rows
 
         formats = tuple(dict.fromkeys(f.value for f in fmt))
         total = count_rows(csv_file)
@@ -223,7 +223,7 @@ def _export_register(folder: str, out: str, formats: tuple[str, ...], workers: O
     bad = written = unchanged = skipped = patients = 0
     stop = GentleStop("the patients in hand")
     with clean_errors(), stop:
-        from jakplan.cohort import export_register
+        from jakplan.clinic.cohort import export_register
 
         total, results = export_register(folder, out, formats, workers, stop)
         progress, task = _progress(total, "Updating calendars")
@@ -275,8 +275,8 @@ def audit(
     waived or not applicable (judged on the last day of the period), and the patients behind each number."""
     bad = 0
     with clean_errors():
-        from jakplan.audit import aggregate
-        from jakplan.cohort import audit_files, plan_files
+        from jakplan.clinic.audit import aggregate
+        from jakplan.clinic.cohort import audit_files, plan_files
         from jakplan.errors import JakplanError
         from jakplan.render import audit as render
 

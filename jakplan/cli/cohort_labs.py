@@ -49,8 +49,8 @@ def labs_import(
     import datetime as dt
 
     with clean_errors():
-        from jakplan.labimport import import_file
-        from jakplan.labstore import store_imports
+        from jakplan.records.labimport import import_file
+        from jakplan.clinic.labstore import store_imports
 
         day = parse_date(today, "--today") if today else dt.date.today()
         results = [import_file(f, day, input_format.value if input_format else None) for f in files]

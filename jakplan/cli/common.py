@@ -52,8 +52,8 @@ def clean_errors() -> Iterator[None]:
 
 def parse_date(value: str, option: str) -> dt.date:
     """A calendar date typed by a person (YYYY-MM-DD, zero padding optional); a day/month form such as
-    01/05/2024 is refused naming both readings. See :mod:`jakplan.dates`."""
-    from jakplan.dates import parse_user_date
+    01/05/2024 is refused naming both readings. See :mod:`jakplan.records.dates`."""
+    from jakplan.records.dates import parse_user_date
 
     return parse_user_date(value, option)
 

@@ -128,7 +128,7 @@ def record(
         plan = plan_for_record(load_record(planfile))
         known = {r.id for r in plan.protocol.rules}
         skipped = {s.rule: skip_text(s) for s in plan.skipped}
-        from jakplan.names import key, suggest
+        from jakplan.catalog.names import key, suggest
 
         by_key = {key(r): r for r in known}
         for n, rid in enumerate(rule):  # any case, '-' for '_'; a near miss is named, never taken

@@ -65,7 +65,7 @@ def factor_table() -> dict[str, Factor]:
 def factor(name: str, where: str) -> Factor:
     table = factor_table()
     if name not in table:
-        from jakplan.names import key, suggest
+        from jakplan.catalog.names import key, suggest
 
         by_key = {key(n): n for n in table}  # 'CV_Risk', 'cardiovascular-risk' find their factor
         if key(name) in by_key:
@@ -112,7 +112,7 @@ def _medicines(f: Factor, value: Any, where: str) -> list[str]:
         if not name or name == "none":
             continue
         if name not in known:
-            from jakplan.names import suggest
+            from jakplan.catalog.names import suggest
 
             near = suggest(name, known)
             raise JakplanError(f"{where}: factor '{f.name}': unknown value '{raw.strip()}' (not a medicine or interaction "
@@ -125,7 +125,7 @@ def _medicines(f: Factor, value: Any, where: str) -> list[str]:
 
 def _date(f: Factor, value: Any, where: str) -> dt.date:
     if isinstance(value, str):
-        from jakplan.dates import parse_user_date
+        from jakplan.records.dates import parse_user_date
 
         day = parse_user_date(value, where)  # 2024-5-1 accepted; 01/05/2024 refused naming both readings
     elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):

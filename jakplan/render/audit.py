@@ -1,4 +1,4 @@
-"""The monitoring audit (:mod:`jakplan.audit`) as CSV, JSON, HTML (a table and a bar chart in plain HTML/CSS)
+"""The monitoring audit (:mod:`jakplan.clinic.audit`) as CSV, JSON, HTML (a table and a bar chart in plain HTML/CSS)
 or a terminal table."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import datetime as dt
 import html
 from typing import Any
 
-from jakplan.audit import OUTCOME_WORDS, OUTCOMES, totals
+from jakplan.clinic.audit import OUTCOME_WORDS, OUTCOMES, totals
 from jakplan.render.common import DISCLAIMER
 
 COLOURS = {"on_time": "#2e7d32", "early": "#66bb6a", "late": "#f9a825", "missing": "#c62828", "waived": "#6d6d6d",

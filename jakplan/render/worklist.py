@@ -1,4 +1,4 @@
-"""The week's worklist (:mod:`jakplan.worklist`) as CSV, JSON, Markdown, HTML or a terminal table."""
+"""The week's worklist (:mod:`jakplan.clinic.worklist`) as CSV, JSON, Markdown, HTML or a terminal table."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import html
 from typing import Any
 
 from jakplan.render.common import DISCLAIMER
-from jakplan.worklist import COLUMNS
+from jakplan.clinic.worklist import COLUMNS
 
 KIND_WORDS = {"lab": "lab result needs action", "overdue": "overdue", "due": "due this week"}
 

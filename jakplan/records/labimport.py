@@ -1,7 +1,7 @@
 """Lab results in: parse a CSV file, a FHIR R4 Bundle of Observations or HL7 v2 ORU^R01 messages (pure: reads
 the file, writes nothing) into :class:`ImportedLab` records in jakplan's canonical units.
 
-    >>> from jakplan.labimport import import_file
+    >>> from jakplan.records.labimport import import_file
     >>> result = import_file("examples/clinic/labs.csv")          # doctest: +SKIP
     >>> result.records[0].analyte, [str(p) for p in result.problems]   # doctest: +SKIP
 
@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .catalog.loinc import LOINC_CODE, LoincCode, loinc_table
-from .errors import JakplanError
+from jakplan.catalog.loinc import LOINC_CODE, LoincCode, loinc_table
+from jakplan.errors import JakplanError
 
 LOINC_SYSTEM = "http://loinc.org"
 UCUM_SYSTEM = "http://unitsofmeasure.org"
@@ -133,7 +133,7 @@ def measure(analyte: str, value: str, unit: str, *, uln: str | None = None, enzy
     ``mass_or_moles``: the kind of unit the code is defined in; a unit of the other kind is refused.
     Returns (value, canonical unit, given text). Raises JakplanError with a one-line reason.
     """
-    from .records.labvalues import lab_measurement
+    from jakplan.records.labvalues import lab_measurement
 
     label = label or analyte
     value = str(value).strip()
@@ -180,7 +180,7 @@ def _by_code(code: str, display: str, unit: str, value: str, uln: str | None) ->
 
 
 def _short(entry: LoincCode) -> str:
-    from .catalog.vocab import vocabulary
+    from jakplan.catalog.vocab import vocabulary
 
     return vocabulary()["analytes"][entry.analyte]["label"] if not entry.uln else entry.name.split(" [")[0]
 
@@ -198,9 +198,9 @@ def _check_day(day: dt.date, today: dt.date) -> dt.date:
 
 
 def _iso_day(text: str) -> dt.date:
-    """A day from a file: a date (the one parser of typed dates, :func:`jakplan.dates.parse_user_date`) or an
+    """A day from a file: a date (the one parser of typed dates, :func:`jakplan.records.dates.parse_user_date`) or an
     ISO date-time (the day as written, in its own time zone)."""
-    from .dates import parse_user_date
+    from jakplan.records.dates import parse_user_date
 
     t = str(text).strip()
     if len(t) > 10 and t[10] in "T ":
@@ -270,7 +270,7 @@ def import_csv(path: str | Path, today: dt.date | None = None, text: str | None 
         return _fatal(res, f"{name} line 1", f"missing column(s): {', '.join(missing)} "
                       f"(expected patient, date, analyte, value, unit)")
     table = loinc_table()
-    from .catalog.vocab import vocabulary
+    from jakplan.catalog.vocab import vocabulary
 
     analytes = vocabulary()["analytes"]
     while True:

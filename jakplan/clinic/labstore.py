@@ -1,6 +1,6 @@
 """Imported lab results into a clinic's plan files (``jakplan cohort labs import FILE --into clinic/``).
 
-:func:`store_imports` takes what :mod:`jakplan.labimport` read (already converted and checked by the lab-value
+:func:`store_imports` takes what :mod:`jakplan.records.labimport` read (already converted and checked by the lab-value
 path) and appends it to each patient's plan file through the plan-file writer
 (:func:`jakplan.records.planfile.edit_planfile`: lock, validate, atomic replace, comments kept):
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable
 
 from jakplan.errors import JakplanError
-from jakplan.labimport import ImportedLab, ImportResult, Problem
+from jakplan.records.labimport import ImportedLab, ImportResult, Problem
 
 def same_value(a: float, b: float) -> bool:
     """Equal as stored: plan files are read back through the lab-value path, which keeps 6 significant digits."""

@@ -431,10 +431,10 @@ class DueJob:
 
 
 def due_one(job: DueJob) -> Result:
-    """One plan file's worklist rows for the week (``detail['rows']``, see :mod:`jakplan.worklist`)."""
+    """One plan file's worklist rows for the week (``detail['rows']``, see :mod:`jakplan.clinic.worklist`)."""
     from jakplan.api import status_for_record
     from jakplan.records.register import read_record
-    from jakplan.worklist import week_rows
+    from jakplan.clinic.worklist import week_rows
 
     p = Path(job.path)
     try:
@@ -479,9 +479,9 @@ class AuditJob:
 
 
 def audit_one(job: AuditJob) -> Result:
-    """One plan file's occurrences in the period with their outcome (``detail['rows']``, see :mod:`jakplan.audit`)."""
+    """One plan file's occurrences in the period with their outcome (``detail['rows']``, see :mod:`jakplan.clinic.audit`)."""
     from jakplan.api import status_for_record
-    from jakplan.audit import patient_rows
+    from jakplan.clinic.audit import patient_rows
     from jakplan.records.register import read_record
 
     p = Path(job.path)
