@@ -23,6 +23,8 @@ import csv
 import datetime as dt
 import io
 import json
+import re
+import xml.etree.ElementTree as ET
 
 import pytest
 from icalendar import Calendar
@@ -78,13 +80,33 @@ def test_a_clinic_week(tmp_path, clinic_csv, runner, app, monkeypatch):
     assert sorted(p.name for p in register.iterdir() if not p.name.startswith(".")) == [f"p{n:02d}.toml" for n in range(1, 51)]
     _history(register)
 
-    # 2. lab results in
-    # >>> LAB IMPORT (issue 11 item 3, branch `clinic`): `jakplan cohort labs import labs.csv --into clinic/` and a
-    # >>> FHIR bundle, each with a bad row, go here; until then the one result is recorded with `jakplan record`.
-    r = runner.invoke(app, ["record", str(register / "p01.toml"), "--lab", "anc=0.4", "--on", "2024-08-09"])
+    # 2. lab results in: a lab CSV and a FHIR bundle, each with a bad row that is reported while the rest is imported
+    labs_csv = tmp_path / "labs.csv"
+    labs_csv.write_text("patient,date,analyte,value,unit,uln\n"
+                        "p01,2024-08-09,751-8,0.4,10*9/L,\n"       # neutrophils 0.4: interrupt under the US label
+                        "p02,2024-08-09,751-8,abc,10*9/L,\n")      # bad: not a number
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Observation", "id": "ok", "status": "final",
+                      "code": {"coding": [{"system": "http://loinc.org", "code": "718-7"}]},
+                      "subject": {"reference": "Patient/p02"}, "effectiveDateTime": "2024-08-08",
+                      "valueQuantity": {"value": 13.1, "unit": "g/dL", "system": "http://unitsofmeasure.org",
+                                        "code": "g/dL"}}},
+        {"resource": {"resourceType": "Observation", "id": "bad", "status": "final",
+                      "code": {"coding": [{"system": "http://loinc.org", "code": "718-7"}]},
+                      "subject": {"reference": "Patient/p03"}, "effectiveDateTime": "2024-08-08"}},  # bad: no value
+    ]}
+    labs_fhir = tmp_path / "labs.fhir.json"
+    labs_fhir.write_text(json.dumps(bundle))
+    r = runner.invoke(app, ["cohort", "labs", "import", str(labs_csv), str(labs_fhir), "--into", str(register),
+                            "--today", "2024-08-12", "--format", "json"])
     assert r.exit_code == 0, r.output
-    assert "Interrupt treatment" in r.stdout
-    # <<< LAB IMPORT
+    got = json.dumps(json.loads(r.stdout))
+    assert "labs.csv line 3" in got and "entry 2" in got  # each bad row named by file and place
+    assert "0.4" in (register / "p01.toml").read_text() and "13.1" in (register / "p02.toml").read_text()
+    again = runner.invoke(app, ["cohort", "labs", "import", str(labs_csv), str(labs_fhir), "--into", str(register),
+                                "--today", "2024-08-12", "--format", "json"])
+    assert again.exit_code == 0, again.output
+    assert (register / "p01.toml").read_text().count("0.4") == 1  # importing the same files twice adds nothing
 
     # 3. a waiver
     r = runner.invoke(app, ["record", str(register / "p11.toml"), "--rule", "bloods_week4", "--waive",
@@ -166,4 +188,11 @@ def test_a_clinic_week(tmp_path, clinic_csv, runner, app, monkeypatch):
     table = {row["rule"]: row for row in csv.DictReader(io.StringIO(r.stdout))}
     assert (table["bloods_week4"]["missing"], table["bloods_week4"]["patients_waived"]) == ("9", "p11")
 
-    # 7. trends (issue 11 item 4, branch `clinic`): `jakplan trend clinic/p01.toml --out trend.html` goes here.
+    # 7. trends: p01's neutrophils with the protocol's limits drawn as lines
+    page = tmp_path / "trend.html"
+    r = runner.invoke(app, ["trend", str(register / "p01.toml"), "--out", str(page)])
+    assert r.exit_code == 0, r.output
+    html = page.read_text()
+    svgs = re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
+    assert svgs and all(ET.fromstring(svg) is not None for svg in svgs)  # well-formed SVG
+    assert "Interrupt" in html and "0.5" in html  # limits drawn and labelled with their action (lymphocytes < 0.5)
