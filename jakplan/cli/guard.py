@@ -8,7 +8,7 @@ what escaped                                          exit  shown
 ====================================================  ====  =============================================
 a usage error (unknown option, a value click refuses)  2    ``Error: <click's message>`` on one line
 :class:`JakplanError` (bad input, bad file)            2    ``Error: <message>``
-stdout closed (``| head``)                            141   nothing (ends quietly)
+stdout closed (``| head``)                             0    nothing (ends quietly)
 an OSError writing the output (a full disk)            2    ``Error: cannot write the output: ...``
 another OSError (the environment)                      2    ``Error: <file>: <reason>``
 Ctrl-C                                                130   ``Interrupted.``
@@ -38,7 +38,8 @@ from jakplan.errors import JakplanError
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
-EXIT_PIPE = 141
+EXIT_PIPE = 0
+"""A closed pipe (`jakplan ... | head`) is not an error: the reader took what it wanted (issue 13: exit 0)."""
 REPORT_URL = "https://github.com/jakplan/jakplan/issues"
 INTERNAL_MARK = "please report"
 """Words that only the last-resort handler prints (the bad-input matrix checks no input reaches it)."""

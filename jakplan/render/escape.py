@@ -118,7 +118,7 @@ def _safe_console_class():
         from rich.segment import Segment
 
         class SafeConsole(Console):
-            def on_broken_pipe(self) -> None:  # rich would exit 1 itself; jakplan.cli.guard ends it quietly (141)
+            def on_broken_pipe(self) -> None:  # rich would exit 1 itself; jakplan.cli.guard ends it quietly (exit 0)
                 raise BrokenPipeError
 
             def _render_buffer(self, buffer):  # the one place where rich turns segments into output text
