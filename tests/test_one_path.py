@@ -53,8 +53,8 @@ def plan_files(draw):
     rules = ["bloods_week4", "bloods_week12", "lipids_week12", "bloods_every_3_months"]
     done = sorted({(draw(st.sampled_from(rules)), start + dt.timedelta(days=draw(st.integers(20, 300))))
                    for _ in range(draw(st.integers(0, 3)))})
-    labs = [(start + dt.timedelta(days=draw(st.integers(-20, 300))), draw(st.sampled_from([0.8, 1.5, 3.0])))
-            for _ in range(draw(st.integers(0, 2)))]
+    lab_days = draw(st.lists(st.integers(-20, 300), max_size=2, unique=True))  # one record per day (duplicates are refused)
+    labs = [(start + dt.timedelta(days=d), draw(st.sampled_from([0.8, 1.5, 3.0]))) for d in lab_days]
     return start, done, labs, pauses
 
 
