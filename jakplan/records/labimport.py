@@ -232,26 +232,8 @@ def _col(name: str) -> str | None:
     return None
 
 
-def import_csv(path: str | Path, today: dt.date | None = None, text: str | None = None) -> ImportResult:
-    """Read a lab CSV: columns patient id, date, analyte (LOINC code or jakplan name), value, and optionally
-    unit and uln (the upper limit of normal, for ALT/AST in U/L). Commas separate the fields, or semicolons or
-    tabs when the header has those and no comma (a decimal comma in a value is still refused as ambiguous)."""
-    today = today or dt.date.today()
-    name = str(path)
-    res = ImportResult(name, "csv")
-    if text is None:
-        text = _read(path, res)
-        if text is None:
-            return res
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if ";" in first and "," not in first else "\t" if "\t" in first and "," not in first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        return _fatal(res, f"{name} line 1", f"not a CSV file: {exc}")
-    if not header or not any(h.strip() for h in header):
-        return _fatal(res, f"{name} line 1", "empty file: expected a header row (patient, date, analyte, value, unit)")
+def _csv_columns(header: list[str]) -> tuple[dict[str, int], str | None]:
+    """The header's columns (column -> index), or an error message for the header line."""
     cols: dict[str, int] = {}
     unknown = []
     for i, h in enumerate(header):
@@ -259,16 +241,48 @@ def import_csv(path: str | Path, today: dt.date | None = None, text: str | None 
         if c is None:
             unknown.append(h.strip() or f"(column {i + 1} has no name)")
         elif c in cols:
-            return _fatal(res, f"{name} line 1", f"two columns mean '{c}': {header[cols[c]]!r} and {h!r}")
+            return cols, f"two columns mean '{c}': {header[cols[c]]!r} and {h!r}"
         else:
             cols[c] = i
     if unknown:
-        return _fatal(res, f"{name} line 1", f"unknown column(s) {', '.join(repr(u) for u in unknown)}; "
+        return cols, (f"unknown column(s) {', '.join(repr(u) for u in unknown)}; "
                       f"known: patient, date, analyte, value, unit, uln")
     missing = [c for c in REQUIRED_CSV if c not in cols]
     if missing:
-        return _fatal(res, f"{name} line 1", f"missing column(s): {', '.join(missing)} "
+        return cols, (f"missing column(s): {', '.join(missing)} "
                       f"(expected patient, date, analyte, value, unit)")
+    return cols, None
+
+
+def _csv_record(get: dict[str, str], where: str, today: dt.date, table: Any, analytes: dict) -> ImportedLab:
+    """One CSV data row (column -> stripped text) as an imported lab value; a JakplanError says what is wrong."""
+    pid = get["patient"]
+    if not pid:
+        raise JakplanError("no patient id")
+    day = _check_day(_iso_day(get["date"]), today) if get["date"] else None
+    if day is None:
+        raise JakplanError("no date")
+    what = get["analyte"]
+    unit = get.get("unit", "")
+    uln = get.get("uln") or None
+    if _LOINC_CODE.match(what):
+        entry, val, canon, given = _by_code(what, "", unit, get["value"], uln)
+        analyte = entry.analyte
+    else:
+        word = re.sub(r"[\s\-]+", "_", what.lower())
+        analyte = table.aliases.get(word, word)
+        if analyte not in analytes:
+            raise JakplanError(f"unknown analyte '{what}': use a LOINC code or one of "
+                               f"{', '.join(sorted(set(analytes) | set(table.aliases)))}")
+        enzyme = word in ("alt", "ast")
+        val, canon, given = measure(analyte, get["value"], unit, uln=uln, enzyme=enzyme,
+                                    label=word if enzyme else analyte)
+    return ImportedLab(pid, day, analyte, val, canon, where, what, given)
+
+
+def _csv_rows(reader: Any, header: list[str], cols: dict[str, int], name: str, res: ImportResult,
+              today: dt.date) -> None:
+    """Read the data rows into ``res``: each row a record or a problem."""
     table = loinc_table()
     from jakplan.catalog.vocab import vocabulary
 
@@ -289,32 +303,37 @@ def import_csv(path: str | Path, today: dt.date | None = None, text: str | None 
             continue
         get = {c: row[i].strip() for c, i in cols.items()}
         try:
-            pid = get["patient"]
-            if not pid:
-                raise JakplanError("no patient id")
-            day = _check_day(_iso_day(get["date"]), today) if get["date"] else None
-            if day is None:
-                raise JakplanError("no date")
-            what = get["analyte"]
-            unit = get.get("unit", "")
-            uln = get.get("uln") or None
-            if _LOINC_CODE.match(what):
-                entry, val, canon, given = _by_code(what, "", unit, get["value"], uln)
-                analyte = entry.analyte
-            else:
-                word = re.sub(r"[\s\-]+", "_", what.lower())
-                analyte = table.aliases.get(word, word)
-                if analyte not in analytes:
-                    raise JakplanError(f"unknown analyte '{what}': use a LOINC code or one of "
-                                       f"{', '.join(sorted(set(analytes) | set(table.aliases)))}")
-                enzyme = word in ("alt", "ast")
-                val, canon, given = measure(analyte, get["value"], unit, uln=uln, enzyme=enzyme,
-                                            label=word if enzyme else analyte)
-            res.records.append(ImportedLab(pid, day, analyte, val, canon, where, what, given))
+            res.records.append(_csv_record(get, where, today, table, analytes))
         except _NotFollowed as exc:
             res.problems.append(Problem(where, str(exc), "not_followed"))
         except JakplanError as exc:
             res.problems.append(Problem(where, str(exc)))
+
+
+def import_csv(path: str | Path, today: dt.date | None = None, text: str | None = None) -> ImportResult:
+    """Read a lab CSV: columns patient id, date, analyte (LOINC code or jakplan name), value, and optionally
+    unit and uln (the upper limit of normal, for ALT/AST in U/L). Commas separate the fields, or semicolons or
+    tabs when the header has those and no comma (a decimal comma in a value is still refused as ambiguous)."""
+    today = today or dt.date.today()
+    name = str(path)
+    res = ImportResult(name, "csv")
+    if text is None:
+        text = _read(path, res)
+        if text is None:
+            return res
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first and "," not in first else "\t" if "\t" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        return _fatal(res, f"{name} line 1", f"not a CSV file: {exc}")
+    if not header or not any(h.strip() for h in header):
+        return _fatal(res, f"{name} line 1", "empty file: expected a header row (patient, date, analyte, value, unit)")
+    cols, error = _csv_columns(header)
+    if error:
+        return _fatal(res, f"{name} line 1", error)
+    _csv_rows(reader, header, cols, name, res, today)
     return res
 
 
