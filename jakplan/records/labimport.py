@@ -499,11 +499,66 @@ def _uln_from_range(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+def _hl7_field(msg: Any, sname: str, k: int):
+    """fld(field, component=1, repetition=1) of the ``k``-th ``sname`` segment of ``msg`` ("" when absent)."""
+    def fld(f: int, c: int = 1, r: int = 1) -> str:
+        try:
+            return str(msg.extract_field(sname, k, f, r, c)).strip()
+        except (IndexError, KeyError):
+            return ""
+
+    return fld
+
+
+def _hl7_segments(msg: Any, where_msg: str, res: ImportResult, today: dt.date) -> None:
+    """Each OBX of one ORU^R01 message into ``res`` (a record or a problem), with the PID and OBR before it."""
+    pid = ""
+    obr_day = ""
+    counts: dict[str, int] = {}
+    obx_n = 0
+    for seg in msg:
+        sname = str(seg[0])
+        counts[sname] = counts.get(sname, 0) + 1
+        fld = _hl7_field(msg, sname, counts[sname])
+        if sname == "PID":
+            pid = fld(3)
+            obr_day = ""
+        elif sname == "OBR":
+            obr_day = fld(7)
+        elif sname == "OBX":
+            obx_n += 1
+            where = f"{where_msg} segment OBX {obx_n}"
+            try:
+                res.records.append(_obx(fld, pid, obr_day, where, today))
+            except _NotFollowed as exc:
+                res.problems.append(Problem(where, str(exc), "not_followed"))
+            except JakplanError as exc:
+                res.problems.append(Problem(where, str(exc)))
+
+
+def _hl7_message(segs: list[str], where_msg: str, res: ImportResult, today: dt.date) -> None:
+    """One message's segments parsed; an ORU^R01 has its results read into ``res``, any other is a problem."""
+    import hl7
+
+    try:
+        msg = hl7.parse("\r".join(segs))
+        mtype = (msg.extract_field("MSH", 1, 9, 1, 1), msg.extract_field("MSH", 1, 9, 1, 2))
+    except Exception as exc:  # python-hl7 raises several kinds on malformed text
+        res.problems.append(Problem(where_msg, f"not an HL7 v2 message ({exc})"))
+        return
+    obx_total = sum(1 for s in segs if s.startswith("OBX"))
+    if tuple(str(x) for x in mtype) != ("ORU", "R01"):
+        res.problems.append(Problem(where_msg, f"message type {'^'.join(map(str, mtype))}, not ORU^R01: "
+                                    f"{obx_total} OBX segment(s) not imported"))
+        return
+    _hl7_segments(msg, where_msg, res, today)
+
+
 def import_hl7(path: str | Path, today: dt.date | None = None, text: str | None = None) -> ImportResult:
     """Read HL7 v2 ORU^R01 messages (python-hl7 parses each message): PID-3 the patient id, OBX-3 the LOINC
     code (coding system LN), OBX-5 the value, OBX-6 the unit, OBX-7 the reference range (for the ULN of
     ALT/AST), OBX-11 the result status (F or C), OBX-14 or else OBR-7 the day."""
-    import hl7
+    import hl7  # noqa: F401  (python-hl7 is needed before anything is read)
 
     today = today or dt.date.today()
     name = str(path)
@@ -521,47 +576,7 @@ def import_hl7(path: str | Path, today: dt.date | None = None, text: str | None 
         if not segs:
             continue
         found = True
-        where_msg = f"{name} message {n}"
-        try:
-            msg = hl7.parse("\r".join(segs))
-            mtype = (msg.extract_field("MSH", 1, 9, 1, 1), msg.extract_field("MSH", 1, 9, 1, 2))
-        except Exception as exc:  # python-hl7 raises several kinds on malformed text
-            res.problems.append(Problem(where_msg, f"not an HL7 v2 message ({exc})"))
-            continue
-        obx_total = sum(1 for s in segs if s.startswith("OBX"))
-        if tuple(str(x) for x in mtype) != ("ORU", "R01"):
-            res.problems.append(Problem(where_msg, f"message type {'^'.join(map(str, mtype))}, not ORU^R01: "
-                                        f"{obx_total} OBX segment(s) not imported"))
-            continue
-        pid = ""
-        obr_day = ""
-        counts: dict[str, int] = {}
-        obx_n = 0
-        for seg in msg:
-            sname = str(seg[0])
-            counts[sname] = counts.get(sname, 0) + 1
-            k = counts[sname]
-
-            def fld(f: int, c: int = 1, r: int = 1) -> str:
-                try:
-                    return str(msg.extract_field(sname, k, f, r, c)).strip()
-                except (IndexError, KeyError):
-                    return ""
-
-            if sname == "PID":
-                pid = fld(3)
-                obr_day = ""
-            elif sname == "OBR":
-                obr_day = fld(7)
-            elif sname == "OBX":
-                obx_n += 1
-                where = f"{where_msg} segment OBX {obx_n}"
-                try:
-                    res.records.append(_obx(fld, pid, obr_day, where, today))
-                except _NotFollowed as exc:
-                    res.problems.append(Problem(where, str(exc), "not_followed"))
-                except JakplanError as exc:
-                    res.problems.append(Problem(where, str(exc)))
+        _hl7_message(segs, f"{name} message {n}", res, today)
     if not found and not res.problems:
         return _fatal(res, name, "no HL7 v2 message (no MSH segment)")
     if not found:
