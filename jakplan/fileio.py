@@ -297,6 +297,72 @@ def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
     return target
 
 
+def _group_plan(items: list[tuple[str | os.PathLike, bytes | str]], overwrite: bool) -> list[tuple]:
+    """Each item checked: (shown path, real target, folder, target exists, bytes to write)."""
+    plan = []
+    for path, data in items:
+        shown = Path(path)
+        target = write_target(shown)
+        exists = _check_target(target, shown, overwrite)
+        folder = _folder(target, shown)
+        plan.append((shown, target, folder, exists, data.encode("utf-8") if isinstance(data, str) else data))
+    return plan
+
+
+def _write_temp(shown: Path, target: Path, folder: Path, exists: bool, payload: bytes, group: str,
+                temps: list[str]) -> None:
+    """Write ``payload`` to a new fsynced temporary file next to ``target`` (added to ``temps`` at once), with
+    the old file's mode (or the umask's)."""
+    try:
+        fd, tmp = _new_temp(folder, target.name, group)
+    except OSError as exc:
+        raise JakplanError(f"{shown}: cannot write here: {exc.strerror}") from None
+    temps.append(tmp)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        mode = None
+        if exists:
+            with contextlib.suppress(OSError):
+                mode = os.stat(target).st_mode & 0o7777
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+    except OSError as exc:
+        raise JakplanError(f"{shown}: cannot write: {exc.strerror}") from None
+
+
+def _remove_placed(placed: list[Path]) -> None:
+    for p in placed:
+        with contextlib.suppress(OSError):
+            os.unlink(p)
+
+
+def _place_all(plan: list[tuple], temps: list[str], overwrite: bool) -> None:
+    """Put every temporary file in place; for new files, one that fails removes those this call placed."""
+    placed: list[Path] = []
+    for (shown, target, folder, exists, _), tmp in zip(plan, temps):
+        try:
+            if overwrite:
+                _check_target(target, shown, True)  # still a regular file (or gone)
+                os.replace(tmp, target)
+            else:
+                _link_new(tmp, target, shown)
+        except JakplanError:
+            if not overwrite:
+                _remove_placed(placed)
+            raise
+        except OSError as exc:
+            if not overwrite:
+                _remove_placed(placed)
+            raise JakplanError(f"{shown}: cannot write: {exc.strerror}") from None
+        placed.append(target)
+
+
 def write_group(items: list[tuple[str | os.PathLike, bytes | str]], overwrite: bool = False, sync_dir: bool = True,
                 clean: bool = True) -> list[Path]:
     """Write several files as a unit: all of them, or (on an error, Ctrl-C or SIGTERM) none that was new.
@@ -307,64 +373,18 @@ def write_group(items: list[tuple[str | os.PathLike, bytes | str]], overwrite: b
     ``sync_dir=False`` skips the folder fsync for a caller that writes many files into one folder and calls
     :func:`fsync_dir` once at the end; ``clean=False`` skips looking for stale temporary files.
     """
-    plan = []
-    for path, data in items:
-        shown = Path(path)
-        target = write_target(shown)
-        exists = _check_target(target, shown, overwrite)
-        folder = _folder(target, shown)
-        plan.append((shown, target, folder, exists, data.encode("utf-8") if isinstance(data, str) else data))
+    plan = _group_plan(items, overwrite)
     if clean:
         for folder in {f for _, _, f, _, _ in plan}:
             clean_stale_temps(folder)
     temps: list[str] = []
-    placed: list[Path] = []
     # new files written together share a group tag, so that a run after a kill -9 mid-group can roll it back
     group = os.urandom(6).hex() if len(plan) > 1 and not overwrite else ""
     try:
         for shown, target, folder, exists, payload in plan:
-            try:
-                fd, tmp = _new_temp(folder, target.name, group)
-            except OSError as exc:
-                raise JakplanError(f"{shown}: cannot write here: {exc.strerror}") from None
-            temps.append(tmp)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(payload)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                mode = None
-                if exists:
-                    with contextlib.suppress(OSError):
-                        mode = os.stat(target).st_mode & 0o7777
-                if mode is None:
-                    umask = os.umask(0)
-                    os.umask(umask)
-                    mode = 0o666 & ~umask
-                os.chmod(tmp, mode)
-            except OSError as exc:
-                raise JakplanError(f"{shown}: cannot write: {exc.strerror}") from None
+            _write_temp(shown, target, folder, exists, payload, group, temps)
         with signals_held():
-            for (shown, target, folder, exists, _), tmp in zip(plan, temps):
-                try:
-                    if overwrite:
-                        _check_target(target, shown, True)  # still a regular file (or gone)
-                        os.replace(tmp, target)
-                    else:
-                        _link_new(tmp, target, shown)
-                except JakplanError:
-                    if not overwrite:
-                        for p in placed:
-                            with contextlib.suppress(OSError):
-                                os.unlink(p)
-                    raise
-                except OSError as exc:
-                    if not overwrite:
-                        for p in placed:
-                            with contextlib.suppress(OSError):
-                                os.unlink(p)
-                    raise JakplanError(f"{shown}: cannot write: {exc.strerror}") from None
-                placed.append(target)
+            _place_all(plan, temps, overwrite)
     finally:
         for tmp in temps:
             if os.path.lexists(tmp):

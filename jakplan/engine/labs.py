@@ -154,6 +154,63 @@ def _crossed(t: Threshold, value: float, baseline: float | None) -> bool:
     return baseline is not None and baseline - value > t.value
 
 
+def _checked_indication(protocol: Protocol, values: dict[str, float], baseline: dict[str, float],
+                        indication: str | None, vocab: dict) -> str:
+    """The indication to judge for, after checking every analyte is known and the protocol covers it."""
+    for name in list(values) + list(baseline):
+        if name not in vocab:
+            raise JakplanError(f"unknown analyte '{name}'; known: {', '.join(sorted(vocab))}")
+    ind = indication or _default_indication(protocol)
+    if protocol.indications and ind not in protocol.indications:
+        raise JakplanError(f"protocol '{protocol.id}' for {protocol.drug} does not cover indication '{ind}'; "
+                           f"it covers: {', '.join(protocol.indications)}")
+    return ind
+
+
+def _unchecked_finding(protocol: Protocol, analyte: str, value: float, mine: list[Threshold], notes: list[str],
+                       base: float | None, before_start: bool, ind: str, vocab: dict) -> Finding:
+    """Fail closed: no limit (or only a fall-from-baseline rule without a baseline) is not "fine"."""
+    notes.insert(0, no_limit_text(protocol, analyte, before_start, ind) if not mine else
+                 "only a fall-from-baseline rule applies and no baseline was given: check the label")
+    feeds = vocab[analyte].get("factor")
+    if feeds and feeds in dose_factors(protocol):
+        notes.insert(1, f"the label doses by {analyte_name(analyte)}: see the dose advice")
+    return Finding(analyte, value, vocab[analyte]["unit"], NOT_ASSESSED, notes=tuple(notes),
+                   baseline=base, unassessed="no_limit" if not mine else "no_baseline")
+
+
+def _finding(protocol: Protocol, analyte: str, value: float, usable: list[Threshold], base: float | None,
+             before_start: bool, ind: str, vocab: dict) -> Finding:
+    """One value judged against the usable thresholds for its analyte."""
+    phase = "before_start" if before_start else "during"
+    calm = "ok_to_start" if before_start else "continue"
+    mine = [t for t in usable if t.analyte == analyte]
+    notes: list[str] = []
+    if any(t.comparison == "drop" for t in mine) and base is None:
+        t = next(t for t in mine if t.comparison == "drop")
+        notes.append(f"no baseline given, so '{t.text()}' ({t.citation.source.id}) was not checked")
+    checkable = [t for t in mine if t.comparison != "drop" or base is not None]
+    if not checkable:
+        return _unchecked_finding(protocol, analyte, value, mine, notes, base, before_start, ind, vocab)
+    crossed = [t for t in checkable if _crossed(t, value, base)]
+    if not crossed:
+        # a fall-from-baseline rule left unchecked (no baseline) may still apply: not calm either
+        unchecked = len(checkable) < len(mine)
+        if unchecked:
+            notes[0] += ": not assessed until the value before treatment is known (give the baseline)"
+        return Finding(analyte, value, vocab[analyte]["unit"], NOT_ASSESSED if unchecked else calm,
+                       notes=tuple(notes), baseline=base, unassessed="no_baseline" if unchecked else "")
+    worst = max(crossed, key=lambda t: severity(getattr(t, phase)))
+    action = getattr(worst, phase)
+    if worst.confirm:
+        notes.append("confirm on a repeat test before acting")
+    notes += list(worst.notes)
+    return Finding(
+        analyte, value, vocab[analyte]["unit"], action, worst, tuple(crossed),
+        resume=worst.resume if action in ("interrupt", "do_not_start") else "", notes=tuple(notes), baseline=base,
+    )
+
+
 def evaluate_labs(
     protocol: Protocol,
     values: dict[str, float],
@@ -170,53 +227,11 @@ def evaluate_labs(
     """
     vocab = vocabulary()["analytes"]
     baseline = dict(baseline or {})
-    for name in list(values) + list(baseline):
-        if name not in vocab:
-            raise JakplanError(f"unknown analyte '{name}'; known: {', '.join(sorted(vocab))}")
-    ind = indication or _default_indication(protocol)
-    if protocol.indications and ind not in protocol.indications:
-        raise JakplanError(f"protocol '{protocol.id}' for {protocol.drug} does not cover indication '{ind}'; "
-                           f"it covers: {', '.join(protocol.indications)}")
+    ind = _checked_indication(protocol, values, baseline, indication, vocab)
     phase = "before_start" if before_start else "during"
-    calm = "ok_to_start" if before_start else "continue"
     usable = [t for t in thresholds_for(protocol, ind) if getattr(t, phase)]
-    findings: list[Finding] = []
-    for analyte, value in values.items():
-        mine = [t for t in usable if t.analyte == analyte]
-        base = baseline.get(analyte)
-        notes: list[str] = []
-        if any(t.comparison == "drop" for t in mine) and base is None:
-            t = next(t for t in mine if t.comparison == "drop")
-            notes.append(f"no baseline given, so '{t.text()}' ({t.citation.source.id}) was not checked")
-        checkable = [t for t in mine if t.comparison != "drop" or base is not None]
-        if not checkable:
-            # fail closed: no limit (or only a fall-from-baseline rule without a baseline) is not "fine"
-            notes.insert(0, no_limit_text(protocol, analyte, before_start, ind) if not mine else
-                         "only a fall-from-baseline rule applies and no baseline was given: check the label")
-            feeds = vocab[analyte].get("factor")
-            if feeds and feeds in dose_factors(protocol):
-                notes.insert(1, f"the label doses by {analyte_name(analyte)}: see the dose advice")
-            findings.append(Finding(analyte, value, vocab[analyte]["unit"], NOT_ASSESSED, notes=tuple(notes),
-                                    baseline=base, unassessed="no_limit" if not mine else "no_baseline"))
-            continue
-        crossed = [t for t in checkable if _crossed(t, value, base)]
-        if not crossed:
-            # a fall-from-baseline rule left unchecked (no baseline) may still apply: not calm either
-            unchecked = len(checkable) < len(mine)
-            if unchecked:
-                notes[0] += ": not assessed until the value before treatment is known (give the baseline)"
-            findings.append(Finding(analyte, value, vocab[analyte]["unit"], NOT_ASSESSED if unchecked else calm,
-                                    notes=tuple(notes), baseline=base, unassessed="no_baseline" if unchecked else ""))
-            continue
-        worst = max(crossed, key=lambda t: severity(getattr(t, phase)))
-        action = getattr(worst, phase)
-        if worst.confirm:
-            notes.append("confirm on a repeat test before acting")
-        notes += list(worst.notes)
-        findings.append(Finding(
-            analyte, value, vocab[analyte]["unit"], action, worst, tuple(crossed),
-            resume=worst.resume if action in ("interrupt", "do_not_start") else "", notes=tuple(notes), baseline=base,
-        ))
+    findings: list[Finding] = [_finding(protocol, analyte, value, usable, baseline.get(analyte), before_start, ind,
+                                        vocab) for analyte, value in values.items()]
     overall = max((f.action for f in findings), key=severity, default=NOT_ASSESSED)
     resume = tuple(dict.fromkeys(f.resume for f in findings if f.resume and f.action == overall))
     unassessed = tuple(f.analyte for f in findings if f.action == NOT_ASSESSED)

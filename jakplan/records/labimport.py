@@ -232,26 +232,8 @@ def _col(name: str) -> str | None:
     return None
 
 
-def import_csv(path: str | Path, today: dt.date | None = None, text: str | None = None) -> ImportResult:
-    """Read a lab CSV: columns patient id, date, analyte (LOINC code or jakplan name), value, and optionally
-    unit and uln (the upper limit of normal, for ALT/AST in U/L). Commas separate the fields, or semicolons or
-    tabs when the header has those and no comma (a decimal comma in a value is still refused as ambiguous)."""
-    today = today or dt.date.today()
-    name = str(path)
-    res = ImportResult(name, "csv")
-    if text is None:
-        text = _read(path, res)
-        if text is None:
-            return res
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if ";" in first and "," not in first else "\t" if "\t" in first and "," not in first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        return _fatal(res, f"{name} line 1", f"not a CSV file: {exc}")
-    if not header or not any(h.strip() for h in header):
-        return _fatal(res, f"{name} line 1", "empty file: expected a header row (patient, date, analyte, value, unit)")
+def _csv_columns(header: list[str]) -> tuple[dict[str, int], str | None]:
+    """The header's columns (column -> index), or an error message for the header line."""
     cols: dict[str, int] = {}
     unknown = []
     for i, h in enumerate(header):
@@ -259,16 +241,48 @@ def import_csv(path: str | Path, today: dt.date | None = None, text: str | None 
         if c is None:
             unknown.append(h.strip() or f"(column {i + 1} has no name)")
         elif c in cols:
-            return _fatal(res, f"{name} line 1", f"two columns mean '{c}': {header[cols[c]]!r} and {h!r}")
+            return cols, f"two columns mean '{c}': {header[cols[c]]!r} and {h!r}"
         else:
             cols[c] = i
     if unknown:
-        return _fatal(res, f"{name} line 1", f"unknown column(s) {', '.join(repr(u) for u in unknown)}; "
+        return cols, (f"unknown column(s) {', '.join(repr(u) for u in unknown)}; "
                       f"known: patient, date, analyte, value, unit, uln")
     missing = [c for c in REQUIRED_CSV if c not in cols]
     if missing:
-        return _fatal(res, f"{name} line 1", f"missing column(s): {', '.join(missing)} "
+        return cols, (f"missing column(s): {', '.join(missing)} "
                       f"(expected patient, date, analyte, value, unit)")
+    return cols, None
+
+
+def _csv_record(get: dict[str, str], where: str, today: dt.date, table: Any, analytes: dict) -> ImportedLab:
+    """One CSV data row (column -> stripped text) as an imported lab value; a JakplanError says what is wrong."""
+    pid = get["patient"]
+    if not pid:
+        raise JakplanError("no patient id")
+    day = _check_day(_iso_day(get["date"]), today) if get["date"] else None
+    if day is None:
+        raise JakplanError("no date")
+    what = get["analyte"]
+    unit = get.get("unit", "")
+    uln = get.get("uln") or None
+    if _LOINC_CODE.match(what):
+        entry, val, canon, given = _by_code(what, "", unit, get["value"], uln)
+        analyte = entry.analyte
+    else:
+        word = re.sub(r"[\s\-]+", "_", what.lower())
+        analyte = table.aliases.get(word, word)
+        if analyte not in analytes:
+            raise JakplanError(f"unknown analyte '{what}': use a LOINC code or one of "
+                               f"{', '.join(sorted(set(analytes) | set(table.aliases)))}")
+        enzyme = word in ("alt", "ast")
+        val, canon, given = measure(analyte, get["value"], unit, uln=uln, enzyme=enzyme,
+                                    label=word if enzyme else analyte)
+    return ImportedLab(pid, day, analyte, val, canon, where, what, given)
+
+
+def _csv_rows(reader: Any, header: list[str], cols: dict[str, int], name: str, res: ImportResult,
+              today: dt.date) -> None:
+    """Read the data rows into ``res``: each row a record or a problem."""
     table = loinc_table()
     from jakplan.catalog.vocab import vocabulary
 
@@ -289,32 +303,37 @@ def import_csv(path: str | Path, today: dt.date | None = None, text: str | None 
             continue
         get = {c: row[i].strip() for c, i in cols.items()}
         try:
-            pid = get["patient"]
-            if not pid:
-                raise JakplanError("no patient id")
-            day = _check_day(_iso_day(get["date"]), today) if get["date"] else None
-            if day is None:
-                raise JakplanError("no date")
-            what = get["analyte"]
-            unit = get.get("unit", "")
-            uln = get.get("uln") or None
-            if _LOINC_CODE.match(what):
-                entry, val, canon, given = _by_code(what, "", unit, get["value"], uln)
-                analyte = entry.analyte
-            else:
-                word = re.sub(r"[\s\-]+", "_", what.lower())
-                analyte = table.aliases.get(word, word)
-                if analyte not in analytes:
-                    raise JakplanError(f"unknown analyte '{what}': use a LOINC code or one of "
-                                       f"{', '.join(sorted(set(analytes) | set(table.aliases)))}")
-                enzyme = word in ("alt", "ast")
-                val, canon, given = measure(analyte, get["value"], unit, uln=uln, enzyme=enzyme,
-                                            label=word if enzyme else analyte)
-            res.records.append(ImportedLab(pid, day, analyte, val, canon, where, what, given))
+            res.records.append(_csv_record(get, where, today, table, analytes))
         except _NotFollowed as exc:
             res.problems.append(Problem(where, str(exc), "not_followed"))
         except JakplanError as exc:
             res.problems.append(Problem(where, str(exc)))
+
+
+def import_csv(path: str | Path, today: dt.date | None = None, text: str | None = None) -> ImportResult:
+    """Read a lab CSV: columns patient id, date, analyte (LOINC code or jakplan name), value, and optionally
+    unit and uln (the upper limit of normal, for ALT/AST in U/L). Commas separate the fields, or semicolons or
+    tabs when the header has those and no comma (a decimal comma in a value is still refused as ambiguous)."""
+    today = today or dt.date.today()
+    name = str(path)
+    res = ImportResult(name, "csv")
+    if text is None:
+        text = _read(path, res)
+        if text is None:
+            return res
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first and "," not in first else "\t" if "\t" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        return _fatal(res, f"{name} line 1", f"not a CSV file: {exc}")
+    if not header or not any(h.strip() for h in header):
+        return _fatal(res, f"{name} line 1", "empty file: expected a header row (patient, date, analyte, value, unit)")
+    cols, error = _csv_columns(header)
+    if error:
+        return _fatal(res, f"{name} line 1", error)
+    _csv_rows(reader, header, cols, name, res, today)
     return res
 
 
@@ -480,11 +499,66 @@ def _uln_from_range(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+def _hl7_field(msg: Any, sname: str, k: int):
+    """fld(field, component=1, repetition=1) of the ``k``-th ``sname`` segment of ``msg`` ("" when absent)."""
+    def fld(f: int, c: int = 1, r: int = 1) -> str:
+        try:
+            return str(msg.extract_field(sname, k, f, r, c)).strip()
+        except (IndexError, KeyError):
+            return ""
+
+    return fld
+
+
+def _hl7_segments(msg: Any, where_msg: str, res: ImportResult, today: dt.date) -> None:
+    """Each OBX of one ORU^R01 message into ``res`` (a record or a problem), with the PID and OBR before it."""
+    pid = ""
+    obr_day = ""
+    counts: dict[str, int] = {}
+    obx_n = 0
+    for seg in msg:
+        sname = str(seg[0])
+        counts[sname] = counts.get(sname, 0) + 1
+        fld = _hl7_field(msg, sname, counts[sname])
+        if sname == "PID":
+            pid = fld(3)
+            obr_day = ""
+        elif sname == "OBR":
+            obr_day = fld(7)
+        elif sname == "OBX":
+            obx_n += 1
+            where = f"{where_msg} segment OBX {obx_n}"
+            try:
+                res.records.append(_obx(fld, pid, obr_day, where, today))
+            except _NotFollowed as exc:
+                res.problems.append(Problem(where, str(exc), "not_followed"))
+            except JakplanError as exc:
+                res.problems.append(Problem(where, str(exc)))
+
+
+def _hl7_message(segs: list[str], where_msg: str, res: ImportResult, today: dt.date) -> None:
+    """One message's segments parsed; an ORU^R01 has its results read into ``res``, any other is a problem."""
+    import hl7
+
+    try:
+        msg = hl7.parse("\r".join(segs))
+        mtype = (msg.extract_field("MSH", 1, 9, 1, 1), msg.extract_field("MSH", 1, 9, 1, 2))
+    except Exception as exc:  # python-hl7 raises several kinds on malformed text
+        res.problems.append(Problem(where_msg, f"not an HL7 v2 message ({exc})"))
+        return
+    obx_total = sum(1 for s in segs if s.startswith("OBX"))
+    if tuple(str(x) for x in mtype) != ("ORU", "R01"):
+        res.problems.append(Problem(where_msg, f"message type {'^'.join(map(str, mtype))}, not ORU^R01: "
+                                    f"{obx_total} OBX segment(s) not imported"))
+        return
+    _hl7_segments(msg, where_msg, res, today)
+
+
 def import_hl7(path: str | Path, today: dt.date | None = None, text: str | None = None) -> ImportResult:
     """Read HL7 v2 ORU^R01 messages (python-hl7 parses each message): PID-3 the patient id, OBX-3 the LOINC
     code (coding system LN), OBX-5 the value, OBX-6 the unit, OBX-7 the reference range (for the ULN of
     ALT/AST), OBX-11 the result status (F or C), OBX-14 or else OBR-7 the day."""
-    import hl7
+    import hl7  # noqa: F401  (python-hl7 is needed before anything is read)
 
     today = today or dt.date.today()
     name = str(path)
@@ -502,47 +576,7 @@ def import_hl7(path: str | Path, today: dt.date | None = None, text: str | None 
         if not segs:
             continue
         found = True
-        where_msg = f"{name} message {n}"
-        try:
-            msg = hl7.parse("\r".join(segs))
-            mtype = (msg.extract_field("MSH", 1, 9, 1, 1), msg.extract_field("MSH", 1, 9, 1, 2))
-        except Exception as exc:  # python-hl7 raises several kinds on malformed text
-            res.problems.append(Problem(where_msg, f"not an HL7 v2 message ({exc})"))
-            continue
-        obx_total = sum(1 for s in segs if s.startswith("OBX"))
-        if tuple(str(x) for x in mtype) != ("ORU", "R01"):
-            res.problems.append(Problem(where_msg, f"message type {'^'.join(map(str, mtype))}, not ORU^R01: "
-                                        f"{obx_total} OBX segment(s) not imported"))
-            continue
-        pid = ""
-        obr_day = ""
-        counts: dict[str, int] = {}
-        obx_n = 0
-        for seg in msg:
-            sname = str(seg[0])
-            counts[sname] = counts.get(sname, 0) + 1
-            k = counts[sname]
-
-            def fld(f: int, c: int = 1, r: int = 1) -> str:
-                try:
-                    return str(msg.extract_field(sname, k, f, r, c)).strip()
-                except (IndexError, KeyError):
-                    return ""
-
-            if sname == "PID":
-                pid = fld(3)
-                obr_day = ""
-            elif sname == "OBR":
-                obr_day = fld(7)
-            elif sname == "OBX":
-                obx_n += 1
-                where = f"{where_msg} segment OBX {obx_n}"
-                try:
-                    res.records.append(_obx(fld, pid, obr_day, where, today))
-                except _NotFollowed as exc:
-                    res.problems.append(Problem(where, str(exc), "not_followed"))
-                except JakplanError as exc:
-                    res.problems.append(Problem(where, str(exc)))
+        _hl7_message(segs, f"{name} message {n}", res, today)
     if not found and not res.problems:
         return _fatal(res, name, "no HL7 v2 message (no MSH segment)")
     if not found:

@@ -135,6 +135,73 @@ def _state_text(it: Item) -> str:
     return f"upcoming on {it.date.isoformat()}"
 
 
+def _activity_detail(row: _Row, code: dict[str, Any], desc: str, kind: str, extra: str, when: str) -> dict[str, Any]:
+    """One activity's ``detail`` for ``row``: its code, words, dates, source and (tracked) status."""
+    src = row.citation.source
+    d: dict[str, Any] = {
+        "kind": kind,
+        "code": code,
+        "status": "scheduled",
+        "description": f"{desc}{extra} {when}",
+        "scheduledTiming": {
+            "event": [row.date.isoformat()],
+            "repeat": {"boundsPeriod": {"start": row.window_start.isoformat(),
+                                        "end": row.window_end.isoformat()}},
+        },
+        "reasonReference": [{"reference": f"#src-{fhir_id(src.id)}", "display": cite_full(row.citation)}],
+    }
+    if row.item is not None:
+        d["status"] = ACTIVITY_STATUS[row.item.state]
+        d["statusReason"] = {"text": _state_text(row.item)}
+    if src.url:
+        d["instantiatesUri"] = [src.url]
+    return d
+
+
+def _row_activities(row: _Row, table: Any, uncoded: dict[str, None]) -> list[dict[str, Any]]:
+    """The activities of one row (the uncoded rest, then one per LOINC code); notes its uncoded tests."""
+    coded, rest = coded_tests(row.checks)
+    uncoded.update((c, None) for c in rest if c in table.uncoded)
+    when = f"({row.relative}; window {row.window_start.isoformat()} to {row.window_end.isoformat()})"
+    extra = (". " + " ".join(row.extra)) if row.extra else ""
+    activities = []
+    base = f"{row.rule}-{row.occurrence}"
+    if rest or not coded:
+        desc = "; ".join(check_label(c) for c in (rest if coded else row.checks))
+        activities.append({"id": base, "detail": _activity_detail(row, {"text": row.title}, desc, KIND[row.kind],
+                                                                  extra, when)})
+    for check, code, name in coded:
+        activities.append({"id": f"{base}-{code}", "detail": _activity_detail(
+            row, _loinc_concept(check, code, name), f"{row.title}: {check_label(check)}", "ServiceRequest",
+            extra, when)})
+    return activities
+
+
+def _contained_sources(sources: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each cited source as a contained DocumentReference."""
+    contained = []
+    for sid, src in sources.items():
+        doc: dict[str, Any] = {
+            "resourceType": "DocumentReference",
+            "id": f"src-{fhir_id(sid)}",
+            "status": "current",
+            "description": f"[{sid}] {src.document}" + (" " + src.grade_note() if src.grade_note() else ""),
+            "content": [{"attachment": {"title": src.document, **({"url": src.url} if src.url else {})}}],
+        }
+        contained.append(doc)
+    return contained
+
+
+def _careplan_notes(plan: Plan, table: Any, uncoded: dict[str, None]) -> list[str]:
+    """The CarePlan's notes: disclaimer, protocol, doses and risks, unverified items, skips, uncoded tests."""
+    notes = [DISCLAIMER, *[ln.strip() for ln in protocol_lines(plan)], planning_line(plan)]
+    notes += [ln.strip() for ln in dose_lines(plan) + risk_lines(plan)]
+    notes += unverified_lines(plan)
+    notes += [f"Not applicable: {s.rule} ({skip_text(s)})" for s in plan.skipped]
+    notes += [f"No LOINC code on '{check_label(c)}': {table.uncoded[c]}." for c in uncoded]
+    return notes
+
+
 def careplan(plan: Plan, patient: str | None = None, status: Status | None = None) -> dict[str, Any]:
     """The plan as a FHIR R4 CarePlan resource (a JSON-ready dict). ``patient`` names the subject.
 
@@ -151,55 +218,10 @@ def careplan(plan: Plan, patient: str | None = None, status: Status | None = Non
     for row in _rows(plan, status):
         src = row.citation.source
         sources.setdefault(src.id, src)
-        coded, rest = coded_tests(row.checks)
-        uncoded.update((c, None) for c in rest if c in table.uncoded)
-        when = f"({row.relative}; window {row.window_start.isoformat()} to {row.window_end.isoformat()})"
-        extra = (". " + " ".join(row.extra)) if row.extra else ""
+        activities += _row_activities(row, table, uncoded)
 
-        def detail(code: dict[str, Any], desc: str, kind: str) -> dict[str, Any]:
-            d: dict[str, Any] = {
-                "kind": kind,
-                "code": code,
-                "status": "scheduled",
-                "description": f"{desc}{extra} {when}",
-                "scheduledTiming": {
-                    "event": [row.date.isoformat()],
-                    "repeat": {"boundsPeriod": {"start": row.window_start.isoformat(),
-                                                "end": row.window_end.isoformat()}},
-                },
-                "reasonReference": [{"reference": f"#src-{fhir_id(src.id)}", "display": cite_full(row.citation)}],
-            }
-            if row.item is not None:
-                d["status"] = ACTIVITY_STATUS[row.item.state]
-                d["statusReason"] = {"text": _state_text(row.item)}
-            if src.url:
-                d["instantiatesUri"] = [src.url]
-            return d
-
-        base = f"{row.rule}-{row.occurrence}"
-        if rest or not coded:
-            desc = "; ".join(check_label(c) for c in (rest if coded else row.checks))
-            activities.append({"id": base, "detail": detail({"text": row.title}, desc, KIND[row.kind])})
-        for check, code, name in coded:
-            activities.append({"id": f"{base}-{code}", "detail": detail(
-                _loinc_concept(check, code, name), f"{row.title}: {check_label(check)}", "ServiceRequest")})
-
-    contained = []
-    for sid, src in sources.items():
-        doc: dict[str, Any] = {
-            "resourceType": "DocumentReference",
-            "id": f"src-{fhir_id(sid)}",
-            "status": "current",
-            "description": f"[{sid}] {src.document}" + (" " + src.grade_note() if src.grade_note() else ""),
-            "content": [{"attachment": {"title": src.document, **({"url": src.url} if src.url else {})}}],
-        }
-        contained.append(doc)
-
-    notes = [DISCLAIMER, *[ln.strip() for ln in protocol_lines(plan)], planning_line(plan)]
-    notes += [ln.strip() for ln in dose_lines(plan) + risk_lines(plan)]
-    notes += unverified_lines(plan)
-    notes += [f"Not applicable: {s.rule} ({skip_text(s)})" for s in plan.skipped]
-    notes += [f"No LOINC code on '{check_label(c)}': {table.uncoded[c]}." for c in uncoded]
+    contained = _contained_sources(sources)
+    notes = _careplan_notes(plan, table, uncoded)
     subject: dict[str, Any] = {"display": patient or "the patient this plan was made for"}
     if patient:
         subject["identifier"] = {"value": patient}

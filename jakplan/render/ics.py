@@ -124,6 +124,50 @@ def description(plan: Plan, visit: Visit, recorded: dict | None = None) -> str:
     return "\n".join(lines)
 
 
+def _checked_stamp(plan: Plan, remind: dt.timedelta | None, dtstamp: dt.datetime | None) -> dt.datetime:
+    """The DTSTAMP in UTC, after checking the reminder is not negative and the plan has events."""
+    if remind is not None and remind < dt.timedelta(0):
+        raise JakplanError("a reminder is given as a time before the visit, so it cannot be negative")
+    if not plan.events:
+        # RFC 5545 3.6: a calendar holds at least one component; an empty file would be refused on import
+        raise JakplanError("nothing to export: the plan has no events in this period")
+    stamp = dtstamp or default_dtstamp()
+    if stamp.tzinfo is None:
+        raise JakplanError("DTSTAMP must be a UTC date-time (RFC 5545 3.8.7.2)")
+    return stamp.astimezone(dt.timezone.utc)
+
+
+def _visit_event(plan: Plan, visit: Visit, stamp: dt.datetime, remind: dt.timedelta | None, namespace: str,
+                 title_prefix: str, recorded: dict | None):
+    """One visit as an all-day VEVENT, with a display alarm ``remind`` before it when asked."""
+    from icalendar import Alarm, Event
+
+    title = summary(plan, visit)
+    if title_prefix.strip():
+        title = f"{title_prefix.strip()}: {title}"
+    ev = Event.new(
+        uid=visit_uid(plan, visit, namespace),
+        stamp=stamp,
+        start=visit.date,
+        end=visit.date + dt.timedelta(days=1),
+        summary=strip_controls(title, keep_newlines=False),
+        description=strip_controls(description(plan, visit, recorded)),
+        categories=list(visit.kinds),
+        sequence=0,
+        transparency="TRANSPARENT",
+    )
+    if remind is not None:
+        prep = [n for e in visit.events for n in e.patient_notes]
+        text = f"Reminder: {title} on {visit.date.isoformat()}."
+        if prep:
+            text += " " + " ".join(dict.fromkeys(prep))
+        alarm = Alarm.new(description=strip_controls(text, keep_newlines=False))
+        alarm.add("action", "DISPLAY")
+        alarm.add("trigger", -remind)
+        ev.add_component(alarm)
+    return ev
+
+
 def calendar(
     plan: Plan,
     remind: dt.timedelta | None = None,
@@ -140,43 +184,10 @@ def calendar(
     shared, so the patient's name goes into events only when asked. ``calendar_name`` is put before the
     calendar's own name (NAME / X-WR-CALNAME), e.g. the patient's name or identifier in a cohort export.
     ``recorded`` ((rule, occurrence) -> text, from a plan file's history) adds what was recorded to each item."""
-    from icalendar import Alarm, Calendar, Event
+    from icalendar import Calendar
 
-    if remind is not None and remind < dt.timedelta(0):
-        raise JakplanError("a reminder is given as a time before the visit, so it cannot be negative")
-    if not plan.events:
-        # RFC 5545 3.6: a calendar holds at least one component; an empty file would be refused on import
-        raise JakplanError("nothing to export: the plan has no events in this period")
-    stamp = dtstamp or default_dtstamp()
-    if stamp.tzinfo is None:
-        raise JakplanError("DTSTAMP must be a UTC date-time (RFC 5545 3.8.7.2)")
-    stamp = stamp.astimezone(dt.timezone.utc)
-    events = []
-    for visit in visits(plan):
-        title = summary(plan, visit)
-        if title_prefix.strip():
-            title = f"{title_prefix.strip()}: {title}"
-        ev = Event.new(
-            uid=visit_uid(plan, visit, namespace),
-            stamp=stamp,
-            start=visit.date,
-            end=visit.date + dt.timedelta(days=1),
-            summary=strip_controls(title, keep_newlines=False),
-            description=strip_controls(description(plan, visit, recorded)),
-            categories=list(visit.kinds),
-            sequence=0,
-            transparency="TRANSPARENT",
-        )
-        if remind is not None:
-            prep = [n for e in visit.events for n in e.patient_notes]
-            text = f"Reminder: {title} on {visit.date.isoformat()}."
-            if prep:
-                text += " " + " ".join(dict.fromkeys(prep))
-            alarm = Alarm.new(description=strip_controls(text, keep_newlines=False))
-            alarm.add("action", "DISPLAY")
-            alarm.add("trigger", -remind)
-            ev.add_component(alarm)
-        events.append(ev)
+    stamp = _checked_stamp(plan, remind, dtstamp)
+    events = [_visit_event(plan, visit, stamp, remind, namespace, title_prefix, recorded) for visit in visits(plan)]
     cal = Calendar.new(
         prodid=PRODID,
         uid=calendar_uid(plan, namespace),

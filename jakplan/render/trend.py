@@ -124,11 +124,66 @@ def _baseline(points: list[Point], analyte: str, start: dt.date) -> float | None
     return before[-1].value if before else None
 
 
+def _draw_values(ax, analytes: tuple[str, ...], mine: list[Point]) -> None:
+    """Each analyte's values as a line with markers, in the panel's colours."""
+    for i, a in enumerate(analytes):
+        series = [p for p in mine if p.analyte == a]
+        if series:
+            ax.plot([p.on for p in series], [p.value for p in series], marker="o", markersize=4,
+                    color=_COLOURS[i % len(_COLOURS)], label=_label(a), gid=f"values-{a}")
+
+
+def _draw_limits(ax, plan: Plan, analytes: tuple[str, ...], points: list[Point], mine: list[Point]) -> list[float]:
+    """Ring the values beyond a limit and draw each limit as a labelled dashed line; the limits drawn."""
+    drawn = []
+    for a in analytes:
+        lims = limits(plan, a, _baseline(points, a, plan.start))
+        beyond = [p for p in mine if p.analyte == a and any(lim.crossed(p.value, p.on, plan.start) for lim in lims)]
+        if beyond:
+            ax.plot([p.on for p in beyond], [p.value for p in beyond], linestyle="none", marker="o", markersize=8,
+                    markerfacecolor="none", markeredgecolor="#c62828", markeredgewidth=1.5,
+                    label="beyond a limit", gid=f"beyond-{a}")
+        for lim in lims:
+            if lim.value is None:
+                continue
+            colour = _LIMIT_COLOUR.get(lim.action, "#555555")
+            ax.axhline(lim.value, color=colour, linestyle="--", linewidth=1, gid=f"limit-{a}")
+            ax.annotate(lim.label, xy=(0.005, lim.value), xycoords=("axes fraction", "data"),
+                        xytext=(2, 2), textcoords="offset points", fontsize=7, color=colour)
+            drawn.append(lim.value)
+    return drawn
+
+
+def _draw_pauses(ax, pauses: list[Pause], last: dt.date, pad: dt.timedelta) -> None:
+    """Each pause as a shaded span (an open pause runs to the right edge)."""
+    for p in pauses:
+        end = p.end or last + pad
+        words = f"paused {p.start.isoformat()}" + (f" to {p.end.isoformat()}" if p.end else " (still paused)")
+        if p.reason:
+            words += f": {p.reason}"
+        ax.axvspan(p.start, end, color="#f2c14e", alpha=0.3, linewidth=0, gid="pause", label=words)
+
+
+def _set_axes(ax, values: list[float], first: dt.date, last: dt.date, pad: dt.timedelta) -> None:
+    """The value and date ranges, date ticks, grid and legend."""
+    from matplotlib import dates as mdates
+
+    if values:
+        lo, hi = min(values), max(values)
+        span = (hi - lo) or max(abs(hi), 1.0)
+        ax.set_ylim(max(0.0, lo - 0.15 * span) if lo >= 0 else lo - 0.15 * span, hi + 0.25 * span)
+    ax.set_xlim(first - pad, last + pad)
+    loc = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+    ax.grid(True, color="#e5e5e5", linewidth=0.6)
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), ncol=3, fontsize=7, frameon=False)
+
+
 def panel_svg(plan: Plan, panel: str, points: list[Point], pauses: Iterable[Pause] = (),
               today: dt.date | None = None) -> str:
     """One panel as an SVG document (text)."""
     import matplotlib
-    from matplotlib import dates as mdates
     from matplotlib.figure import Figure
 
     pid, title, analytes = next(p for p in PANELS if p[0] == panel)
@@ -143,49 +198,15 @@ def panel_svg(plan: Plan, panel: str, points: list[Point], pauses: Iterable[Paus
         fig = Figure(figsize=(8, 3.2))
         ax = fig.subplots()
         ax.set_title(f"{title} ({', '.join(units)})", loc="left", fontsize=10)
-        for i, a in enumerate(analytes):
-            series = [p for p in mine if p.analyte == a]
-            if series:
-                ax.plot([p.on for p in series], [p.value for p in series], marker="o", markersize=4,
-                        color=_COLOURS[i % len(_COLOURS)], label=_label(a), gid=f"values-{a}")
-        drawn = []
-        for a in analytes:
-            lims = limits(plan, a, _baseline(points, a, plan.start))
-            beyond = [p for p in mine if p.analyte == a and any(lim.crossed(p.value, p.on, plan.start) for lim in lims)]
-            if beyond:
-                ax.plot([p.on for p in beyond], [p.value for p in beyond], linestyle="none", marker="o", markersize=8,
-                        markerfacecolor="none", markeredgecolor="#c62828", markeredgewidth=1.5,
-                        label="beyond a limit", gid=f"beyond-{a}")
-            for lim in lims:
-                if lim.value is None:
-                    continue
-                colour = _LIMIT_COLOUR.get(lim.action, "#555555")
-                ax.axhline(lim.value, color=colour, linestyle="--", linewidth=1, gid=f"limit-{a}")
-                ax.annotate(lim.label, xy=(0.005, lim.value), xycoords=("axes fraction", "data"),
-                            xytext=(2, 2), textcoords="offset points", fontsize=7, color=colour)
-                drawn.append(lim.value)
+        _draw_values(ax, analytes, mine)
+        drawn = _draw_limits(ax, plan, analytes, points, mine)
         ax.axvline(plan.start, color="#333333", linewidth=1.2, gid="first-dose",
                    label=f"first dose {plan.start.isoformat()}")
-        for p in pauses:
-            end = p.end or last + pad
-            words = f"paused {p.start.isoformat()}" + (f" to {p.end.isoformat()}" if p.end else " (still paused)")
-            if p.reason:
-                words += f": {p.reason}"
-            ax.axvspan(p.start, end, color="#f2c14e", alpha=0.3, linewidth=0, gid="pause", label=words)
+        _draw_pauses(ax, pauses, last, pad)
         if not mine:
             ax.text(0.5, 0.5, "no values recorded", transform=ax.transAxes, ha="center", va="center",
                     color="#777777")
-        values = [p.value for p in mine] + drawn
-        if values:
-            lo, hi = min(values), max(values)
-            span = (hi - lo) or max(abs(hi), 1.0)
-            ax.set_ylim(max(0.0, lo - 0.15 * span) if lo >= 0 else lo - 0.15 * span, hi + 0.25 * span)
-        ax.set_xlim(first - pad, last + pad)
-        loc = mdates.AutoDateLocator()
-        ax.xaxis.set_major_locator(loc)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
-        ax.grid(True, color="#e5e5e5", linewidth=0.6)
-        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), ncol=3, fontsize=7, frameon=False)
+        _set_axes(ax, [p.value for p in mine] + drawn, first, last, pad)
         buf = io.StringIO()
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     return buf.getvalue()
