@@ -37,68 +37,92 @@ def checklist(
     """Print the checklist for one visit: tests to take (with preparation), what to assess, questions to ask,
     the lab results that would change treatment, and the sources. Choose the visit with --week, --on or --next."""
     with clean_errors():
-        import datetime as dt
-
         if out == "-":
             out = None  # standard output, as with `export --out -`
 
-        from jakplan.errors import JakplanError
         from jakplan.render import checklist as render
-        from jakplan.engine.visits import lookup, next_visit, week_day
-        from jakplan.cli.common import parse_date
 
-        chosen = [name for name, given in (("--week", week is not None), ("--on", on is not None), ("--next", next_)) if given]
-        if len(chosen) != 1:
-            raise JakplanError("choose the visit with exactly one of --week N, --on YYYY-MM-DD or --next"
-                               + (f" (got {' and '.join(chosen)})" if chosen else ""))
-        if today is not None and not next_:
-            raise JakplanError("--today goes with --next")
-        if out is not None and fmt is ChecklistFormat.terminal:
-            raise JakplanError("--out writes a file: choose --format text, markdown or html")
-        if out is not None:
-            from pathlib import Path
-
-            target = Path(out)
-            if target.is_dir():
-                raise JakplanError(f"{target}: is a directory; give a file name")
-            if target.exists() and not force:
-                raise JakplanError(f"{target}: already exists; not overwriting it (use --force to replace it)")
-
+        _check_checklist_options(week, on, next_, today, fmt, out, force)
         plan = plan_options.build()
-        context: tuple[str, ...] = ()
-        if next_:
-            day = parse_date(today, "--today") if today is not None else dt.date.today()
-            visit = next_visit(plan, day)
-            if visit.date < day:
-                context = (f"On {day.isoformat()} this visit's window is open (planned {visit.date.isoformat()}).",)
-        else:
-            if week is not None:
-                day, option = week_day(plan, week), f"--week {week}:"
-            else:
-                day, option = parse_date(on, "--on"), "--on"
-            found = lookup(plan, day, option)
-            if found.visit is None:
-                write_stdout(render.nothing_due_text(found) + ("(Nothing was written.)" if out else ""))
-                if strict:
-                    typer.echo(f"nothing is due on {day.isoformat()} (--strict: exit {EXIT_NOTHING_FOUND})", err=True)
-                    raise typer.Exit(EXIT_NOTHING_FOUND)
-                return
-            visit = found.visit
-            context = render.window_context(day, visit, found.open_windows)
-
+        chosen = _choose_visit(plan, week, on, next_, today, out, strict)
+        if chosen is None:
+            return
+        visit, context = chosen
         cl = render.build_checklist(plan, visit, context)
-        if fmt is ChecklistFormat.terminal:
-            render.render_terminal(cl, make_console())
-            return
-        text = {
-            ChecklistFormat.text: render.render_text,
-            ChecklistFormat.markdown: render.render_markdown,
-            ChecklistFormat.html: render.render_html,
-        }[fmt](cl)
-        if out is None:
-            write_stdout(text)
-            return
-        from jakplan.fileio import atomic_write
+        _emit_checklist(cl, fmt, out, force)
 
-        path = atomic_write(out, text, overwrite=force)
-        typer.echo(f"Wrote {path}.", err=True)
+
+def _check_checklist_options(week: Optional[int], on: Optional[str], next_: bool, today: Optional[str],
+                             fmt: ChecklistFormat, out: Optional[str], force: bool) -> None:
+    """Refuse option combinations `checklist` cannot act on, and an --out it must not write."""
+    from jakplan.errors import JakplanError
+
+    chosen = [name for name, given in (("--week", week is not None), ("--on", on is not None), ("--next", next_)) if given]
+    if len(chosen) != 1:
+        raise JakplanError("choose the visit with exactly one of --week N, --on YYYY-MM-DD or --next"
+                           + (f" (got {' and '.join(chosen)})" if chosen else ""))
+    if today is not None and not next_:
+        raise JakplanError("--today goes with --next")
+    if out is not None and fmt is ChecklistFormat.terminal:
+        raise JakplanError("--out writes a file: choose --format text, markdown or html")
+    if out is not None:
+        from pathlib import Path
+
+        target = Path(out)
+        if target.is_dir():
+            raise JakplanError(f"{target}: is a directory; give a file name")
+        if target.exists() and not force:
+            raise JakplanError(f"{target}: already exists; not overwriting it (use --force to replace it)")
+
+
+def _choose_visit(plan, week: Optional[int], on: Optional[str], next_: bool, today: Optional[str],
+                  out: Optional[str], strict: bool):
+    """(visit, context lines) for the visit asked for; None when nothing is due that day (after saying so)."""
+    import datetime as dt
+
+    from jakplan.cli.common import parse_date
+    from jakplan.engine.visits import lookup, next_visit, week_day
+    from jakplan.render import checklist as render
+
+    context: tuple[str, ...] = ()
+    if next_:
+        day = parse_date(today, "--today") if today is not None else dt.date.today()
+        visit = next_visit(plan, day)
+        if visit.date < day:
+            context = (f"On {day.isoformat()} this visit's window is open (planned {visit.date.isoformat()}).",)
+        return visit, context
+    if week is not None:
+        day, option = week_day(plan, week), f"--week {week}:"
+    else:
+        day, option = parse_date(on, "--on"), "--on"
+    found = lookup(plan, day, option)
+    if found.visit is None:
+        write_stdout(render.nothing_due_text(found) + ("(Nothing was written.)" if out else ""))
+        if strict:
+            typer.echo(f"nothing is due on {day.isoformat()} (--strict: exit {EXIT_NOTHING_FOUND})", err=True)
+            raise typer.Exit(EXIT_NOTHING_FOUND)
+        return None
+    visit = found.visit
+    context = render.window_context(day, visit, found.open_windows)
+    return visit, context
+
+
+def _emit_checklist(cl, fmt: ChecklistFormat, out: Optional[str], force: bool) -> None:
+    """Show the checklist on screen, print it, or write it to --out."""
+    from jakplan.render import checklist as render
+
+    if fmt is ChecklistFormat.terminal:
+        render.render_terminal(cl, make_console())
+        return
+    text = {
+        ChecklistFormat.text: render.render_text,
+        ChecklistFormat.markdown: render.render_markdown,
+        ChecklistFormat.html: render.render_html,
+    }[fmt](cl)
+    if out is None:
+        write_stdout(text)
+        return
+    from jakplan.fileio import atomic_write
+
+    path = atomic_write(out, text, overwrite=force)
+    typer.echo(f"Wrote {path}.", err=True)

@@ -36,44 +36,65 @@ def labs(
     with clean_errors():
         from jakplan.engine.labs import evaluate_labs
         from jakplan.errors import JakplanError
-        from jakplan.records.labvalues import lab_measurement, lab_value
+        from jakplan.records.labvalues import lab_value
 
-        given = {"anc": anc, "alc": alc, "hb": hb, "platelets": platelets, "alt_uln": alt}
-        values, shown = {}, {}
-        for analyte, option in ANALYTE_OPTIONS:
-            if given[analyte] is not None:
-                m = lab_measurement(analyte, given[analyte], where=option, uln=alt_uln)
-                values[analyte], shown[analyte] = m.value, m.given
-        if alt_uln is not None and alt is None:
-            raise JakplanError("--alt-uln is the upper limit of normal for --alt in U/L; give --alt too")
-        if not values:
-            raise JakplanError("no lab values given: use --anc, --alc, --hb, --platelets and/or --alt")
+        values, shown = _given_values({"anc": anc, "alc": alc, "hb": hb, "platelets": platelets, "alt_uln": alt},
+                                      alt, alt_uln)
         baseline = {}
         if hb_baseline is not None:
             baseline["hb"] = lab_value("hb", hb_baseline, where="--hb-baseline")
         if fmt is Format.fhir:
             raise JakplanError("--format fhir is for plans; use table, markdown or json for lab results")
-        from jakplan.api import baseline_labs, overrides, plan_for_record
-        from jakplan.records.patient import PatientRecord, load_record
-        from jakplan.records.profile import Profile
-
-        record = load_record(profile) if profile else PatientRecord(Profile())
-        # the protocol and indication through the one path (a start date is not needed to judge values)
-        start = record.profile.start or dt.date.today()
-        plan = plan_for_record(record, overrides(drug=drug, indication=indication, protocol=protocol, start=start))
+        plan = _plan_with_baseline(profile, drug, indication, protocol, baseline)
         proto, ind = plan.protocol, plan.indication
-        if "hb" not in baseline and record.profile.start is not None:
-            recorded = baseline_labs(record, record.profile.start)
-            if "hb" in recorded:
-                baseline["hb"] = recorded["hb"]
         report = evaluate_labs(proto, values, before_start=before_start, baseline=baseline, indication=ind)
-        from jakplan.render.labs import labs_dict, render_labs_markdown, render_labs_terminal
+        _print_labs(report, proto, shown, fmt)
 
-        if fmt is Format.json:
-            import json
 
-            write_stdout(json.dumps(labs_dict(report, proto, shown), indent=2, ensure_ascii=False))
-        elif fmt is Format.markdown:
-            write_stdout(render_labs_markdown(report, proto, shown))
-        else:
-            render_labs_terminal(report, proto, shown, make_console())
+def _given_values(given: dict, alt: Optional[str], alt_uln: Optional[str]) -> tuple[dict, dict]:
+    """({analyte: value}, {analyte: as given}) from the options, refusing --alt-uln alone or no values."""
+    from jakplan.errors import JakplanError
+    from jakplan.records.labvalues import lab_measurement
+
+    values, shown = {}, {}
+    for analyte, option in ANALYTE_OPTIONS:
+        if given[analyte] is not None:
+            m = lab_measurement(analyte, given[analyte], where=option, uln=alt_uln)
+            values[analyte], shown[analyte] = m.value, m.given
+    if alt_uln is not None and alt is None:
+        raise JakplanError("--alt-uln is the upper limit of normal for --alt in U/L; give --alt too")
+    if not values:
+        raise JakplanError("no lab values given: use --anc, --alc, --hb, --platelets and/or --alt")
+    return values, shown
+
+
+def _plan_with_baseline(profile: Optional[str], drug: Optional[str], indication: Optional[str],
+                        protocol: Optional[str], baseline: dict):
+    """The plan for the profile (or defaults); fills baseline["hb"] from the record when not given."""
+    from jakplan.api import baseline_labs, overrides, plan_for_record
+    from jakplan.records.patient import PatientRecord, load_record
+    from jakplan.records.profile import Profile
+
+    record = load_record(profile) if profile else PatientRecord(Profile())
+    # the protocol and indication through the one path (a start date is not needed to judge values)
+    start = record.profile.start or dt.date.today()
+    plan = plan_for_record(record, overrides(drug=drug, indication=indication, protocol=protocol, start=start))
+    if "hb" not in baseline and record.profile.start is not None:
+        recorded = baseline_labs(record, record.profile.start)
+        if "hb" in recorded:
+            baseline["hb"] = recorded["hb"]
+    return plan
+
+
+def _print_labs(report, proto, shown: dict, fmt: Format) -> None:
+    """Write the report as json, markdown or a terminal table."""
+    from jakplan.render.labs import labs_dict, render_labs_markdown, render_labs_terminal
+
+    if fmt is Format.json:
+        import json
+
+        write_stdout(json.dumps(labs_dict(report, proto, shown), indent=2, ensure_ascii=False))
+    elif fmt is Format.markdown:
+        write_stdout(render_labs_markdown(report, proto, shown))
+    else:
+        render_labs_terminal(report, proto, shown, make_console())

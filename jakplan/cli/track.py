@@ -91,74 +91,104 @@ def record(
     the protocol says about them (including a fall from baseline and a result to confirm on a repeat) is
     printed at once. `jakplan undo FILE` removes the last entry."""
     with clean_errors():
-        from jakplan.errors import JakplanError
-        from jakplan.records.planfile import edit_planfile
         from jakplan.records.profile import plain_text
 
         plain_text(note, "--note")  # before the plan file is touched
         outcome, reason = _decision(waive, not_applicable)
-        if outcome != "done":
-            if not rule:
-                opt = "--waive" if outcome == "waived" else "--not-applicable"
-                raise JakplanError(f"{opt} needs at least one --rule ID")
-            done = done or dt.date.today().isoformat()
-        if not rule and not lab:
-            raise JakplanError("nothing to record: give --rule ID --done DAY and/or --lab ANALYTE=VALUE --on DAY")
-        if rule and not done:
-            raise JakplanError("--done DAY is missing: say when the check was done")
-        if lab and not on:
-            raise JakplanError("--on DAY is missing: say when the lab values were measured")
-        if done and not rule:
-            raise JakplanError("--done needs at least one --rule ID")
-        if on and not lab:
-            raise JakplanError("--on needs at least one --lab ANALYTE=VALUE")
+        done = _check_record_options(rule, done, lab, on, outcome)
         done_day = _not_future(parse_date(done, "--done"), "--done") if done else None
         lab_day = _not_future(parse_date(on, "--on"), "--on") if on else None
-        values: dict[str, float] = {}
-        for item in lab:
-            name, value = parse_lab(item, alt_uln)
-            if name in values:
-                raise JakplanError(f"--lab {name} is given twice")
-            values[name] = value
+        values = _parse_lab_options(lab, alt_uln)
 
         from jakplan.api import plan_for_record
         from jakplan.records.patient import load_record
-        from jakplan.render.words import skip_text
 
         plan = plan_for_record(load_record(planfile))
-        known = {r.id for r in plan.protocol.rules}
-        skipped = {s.rule: skip_text(s) for s in plan.skipped}
-        from jakplan.catalog.names import key, suggest
-
-        by_key = {key(r): r for r in known}
-        for n, rid in enumerate(rule):  # any case, '-' for '_'; a near miss is named, never taken
-            if key(rid) in by_key:
-                rule[n] = rid = by_key[key(rid)]
-            if rid not in known:
-                near = suggest(rid, known)
-                raise JakplanError(f"--rule '{rid}' is not a check in protocol {plan.protocol.id}"
-                                   + (f"; did you mean {near[0]}?" if near else "")
-                                   + f" (known: {', '.join(sorted(known))})")
-        for rid in rule:
-            if rid in skipped:
-                raise JakplanError(f"--rule '{rid}' does not apply to this patient ({skipped[rid]})")
-        lines = []
-        with edit_planfile(planfile) as pf:
-            for rid in rule:
-                pf.add_done(rid, done_day, note, outcome, reason)
-                if outcome == "done":
-                    lines.append(f"Recorded in {planfile}: {rid} done {done_day}")
-                else:
-                    lines.append(f"Recorded in {planfile}: {rid} {outcome.replace('_', ' ')} on {done_day} ({reason}); "
-                                 f"`jakplan status` lists it as closed by this decision")
-            if values:
-                pf.add_lab(lab_day, values, note)
-                shown = ", ".join(f"{k} {v:g}" for k, v in values.items())
-                lines.append(f"Recorded in {planfile}: lab values on {lab_day}: {shown}")
-            history = pf.history
+        _resolve_rules(rule, plan)
+        lines, history = _write_record(planfile, rule, done_day, lab_day, values, note, outcome, reason)
         if values:
             lines += _lab_lines(planfile, history, lab_day, values)
         write_stdout("\n".join(lines))
+
+
+def _check_record_options(rule: List[str], done: Optional[str], lab: List[str], on: Optional[str],
+                          outcome: str) -> Optional[str]:
+    """Refuse option combinations `record` cannot act on; returns --done (today by default for a decision)."""
+    from jakplan.errors import JakplanError
+
+    if outcome != "done":
+        if not rule:
+            opt = "--waive" if outcome == "waived" else "--not-applicable"
+            raise JakplanError(f"{opt} needs at least one --rule ID")
+        done = done or dt.date.today().isoformat()
+    if not rule and not lab:
+        raise JakplanError("nothing to record: give --rule ID --done DAY and/or --lab ANALYTE=VALUE --on DAY")
+    if rule and not done:
+        raise JakplanError("--done DAY is missing: say when the check was done")
+    if lab and not on:
+        raise JakplanError("--on DAY is missing: say when the lab values were measured")
+    if done and not rule:
+        raise JakplanError("--done needs at least one --rule ID")
+    if on and not lab:
+        raise JakplanError("--on needs at least one --lab ANALYTE=VALUE")
+    return done
+
+
+def _parse_lab_options(lab: List[str], alt_uln: Optional[str]) -> dict[str, float]:
+    """The --lab items as {analyte: value}, refusing an analyte given twice."""
+    from jakplan.errors import JakplanError
+
+    values: dict[str, float] = {}
+    for item in lab:
+        name, value = parse_lab(item, alt_uln)
+        if name in values:
+            raise JakplanError(f"--lab {name} is given twice")
+        values[name] = value
+    return values
+
+
+def _resolve_rules(rule: List[str], plan) -> None:
+    """Map each --rule to the protocol's own id (in place) and refuse unknown or skipped checks."""
+    from jakplan.catalog.names import key, suggest
+    from jakplan.errors import JakplanError
+    from jakplan.render.words import skip_text
+
+    known = {r.id for r in plan.protocol.rules}
+    skipped = {s.rule: skip_text(s) for s in plan.skipped}
+    by_key = {key(r): r for r in known}
+    for n, rid in enumerate(rule):  # any case, '-' for '_'; a near miss is named, never taken
+        if key(rid) in by_key:
+            rule[n] = rid = by_key[key(rid)]
+        if rid not in known:
+            near = suggest(rid, known)
+            raise JakplanError(f"--rule '{rid}' is not a check in protocol {plan.protocol.id}"
+                               + (f"; did you mean {near[0]}?" if near else "")
+                               + f" (known: {', '.join(sorted(known))})")
+    for rid in rule:
+        if rid in skipped:
+            raise JakplanError(f"--rule '{rid}' does not apply to this patient ({skipped[rid]})")
+
+
+def _write_record(planfile: str, rule: List[str], done_day, lab_day, values: dict[str, float], note: str,
+                  outcome: str, reason) -> tuple[list[str], object]:
+    """Add the checks and lab values to the plan file; returns the lines to print and the new history."""
+    from jakplan.records.planfile import edit_planfile
+
+    lines = []
+    with edit_planfile(planfile) as pf:
+        for rid in rule:
+            pf.add_done(rid, done_day, note, outcome, reason)
+            if outcome == "done":
+                lines.append(f"Recorded in {planfile}: {rid} done {done_day}")
+            else:
+                lines.append(f"Recorded in {planfile}: {rid} {outcome.replace('_', ' ')} on {done_day} ({reason}); "
+                             f"`jakplan status` lists it as closed by this decision")
+        if values:
+            pf.add_lab(lab_day, values, note)
+            shown = ", ".join(f"{k} {v:g}" for k, v in values.items())
+            lines.append(f"Recorded in {planfile}: lab values on {lab_day}: {shown}")
+        history = pf.history
+    return lines, history
 
 
 def _lab_lines(planfile: str, history, day: dt.date, values: dict[str, float]) -> list[str]:

@@ -175,7 +175,6 @@ class _Collector:
 
 def build_checklist(plan: Plan, visit: Visit, context: tuple[str, ...] = ()) -> Checklist:
     """The checklist for ``visit`` of ``plan`` as plain data (see the module docstring for the sections)."""
-    tests, actions, assess, ask, notes = _Collector(), _Collector(), _Collector(), _Collector(), _Collector()
     citations: dict[str, list] = {}  # source id -> [citation, sections...]: each source listed once
 
     def cite(c) -> None:
@@ -183,6 +182,29 @@ def build_checklist(plan: Plan, visit: Visit, context: tuple[str, ...] = ()) -> 
         if c.section and c.section not in entry[1:]:
             entry.append(c.section)
 
+    tests, actions, assess, ask, notes = _collect_events(visit, cite)
+    limits = _collect_limits(plan, visit, tests, cite)
+    for line in unverified_lines(plan):
+        notes.add(f"unverified:{line}", line)
+    _cite_patient_box(plan, cite)
+    patient = _collect_patient(plan)
+
+    phase = "before the first dose" if visit.before_start else "during treatment"
+    sections = [
+        Section("patient", "For this patient (dose and risk notes)", patient.result(), tick=False),
+        Section("tests", "Tests to take", tests.result()),
+        Section("actions", "To do before the first dose" if visit.before_start else "To do", actions.result()),
+        Section("assess", "Assess (response milestones and reviews due)", assess.result()),
+        Section("ask", "Ask the patient", ask.result()),
+        Section("thresholds", f"Lab results that change treatment ({phase})", limits.result(), tick=False),
+        Section("notes", "Notes for the clinician", notes.result(), tick=False),
+    ]
+    return _assemble(plan, visit, context, sections, citations)
+
+
+def _collect_events(visit: Visit, cite) -> tuple[_Collector, _Collector, _Collector, _Collector, _Collector]:
+    """(tests, actions, assess, ask, notes) from the visit's events, citing each event's source."""
+    tests, actions, assess, ask, notes = _Collector(), _Collector(), _Collector(), _Collector(), _Collector()
     for ev in visit.events:
         src = ev.citation.source.id
         cite(ev.citation)
@@ -203,7 +225,11 @@ def build_checklist(plan: Plan, visit: Visit, context: tuple[str, ...] = ()) -> 
                 assess.add(code, check_label(code), ev.patient_notes + conds, src)
         for note in ev.notes:
             notes.add(f"note:{note}", note, (), src)
+    return tests, actions, assess, ask, notes
 
+
+def _collect_limits(plan: Plan, visit: Visit, tests: _Collector, cite) -> _Collector:
+    """The lab limits that change treatment, when the visit has tests to take (citing their sources)."""
     limits = _Collector()
     if tests.items:
         for th in plan.protocol.thresholds:
@@ -214,14 +240,21 @@ def build_checklist(plan: Plan, visit: Visit, context: tuple[str, ...] = ()) -> 
         unlimited = unlimited_analytes(plan, tuple(tests.items), visit.before_start)
         if unlimited:
             limits.add("no-limit", no_limit_item(plan, unlimited, visit.before_start))
-    for line in unverified_lines(plan):
-        notes.add(f"unverified:{line}", line)
-    if plan.dose is not None:  # the patient box cites these ([S1] ...): list them with the sources
+    return limits
+
+
+def _cite_patient_box(plan: Plan, cite) -> None:
+    """The patient box cites these ([S1] ...): list them with the sources."""
+    if plan.dose is not None:
         for dl in plan.dose.reasons + plan.dose.possible:
             cite(dl.entry.citation)
     for rn in plan.risks:
         if not rn.open_conditions:
             cite(rn.risk.citation)
+
+
+def _collect_patient(plan: Plan) -> _Collector:
+    """The patient box: the patient line, dose and risk lines (an indented line belongs to the line above)."""
     patient = _Collector()
     head = ""
     for line in [patient_line(plan)] + dose_lines(plan, tags=True) + risk_lines(plan, tags=True):
@@ -230,17 +263,11 @@ def build_checklist(plan: Plan, visit: Visit, context: tuple[str, ...] = ()) -> 
         else:
             head = f"patient:{line}"
             patient.add(head, line.strip())
+    return patient
 
-    phase = "before the first dose" if visit.before_start else "during treatment"
-    sections = [
-        Section("patient", "For this patient (dose and risk notes)", patient.result(), tick=False),
-        Section("tests", "Tests to take", tests.result()),
-        Section("actions", "To do before the first dose" if visit.before_start else "To do", actions.result()),
-        Section("assess", "Assess (response milestones and reviews due)", assess.result()),
-        Section("ask", "Ask the patient", ask.result()),
-        Section("thresholds", f"Lab results that change treatment ({phase})", limits.result(), tick=False),
-        Section("notes", "Notes for the clinician", notes.result(), tick=False),
-    ]
+
+def _assemble(plan: Plan, visit: Visit, context: tuple[str, ...], sections: list, citations: dict) -> Checklist:
+    """The Checklist from its sections and sources (empty sections left out)."""
     window = (
         visit.window_start.isoformat()
         if visit.window_start == visit.window_end

@@ -251,18 +251,48 @@ def compact_lines(plan: Plan, width: int = 80, today: dt.date | None = None,
     holds the visit days with a check recorded as overdue, ``done`` those with every check recorded done (both
     from a plan file's records)."""
     width = max(width, 40)
+    all_visits = visits(plan)
+    marks = Marks.on(all_visits, today, overdue, done, missed) if today else None
+    out = _top_lines(plan, width, today, marks)
+    skip = every_visit_rules(plan)
+
+    rows = [(v, window_short(v), visit_when_short(v)) for v in all_visits]
+    cols = _column_widths(rows, marks, width)
+    titles = phase_titles(plan)
+    note_refs = note_numbers(all_visits, skip)
+    out.append("")
+    out += _row_lines(["", "Date", "Window", "When"], "Due", cols)
+    phase = None
+    for v, win, when in rows:
+        ph = v.events[0].phase
+        if ph != phase:
+            phase = ph
+            out.append(titles.get(ph, ph))
+        mark = marks.by_date.get(v.date, "") if marks else ""
+        out += _row_lines([mark, v.date.isoformat(), win, when], visit_words(v, skip, note_refs), cols)
+    if note_refs:
+        out.append("")
+        for note, n in note_refs.items():
+            out += _wrap(f"Note {n}: {note}", width, "  ")
+    out.append("")
+    out += _wrap(DISCLAIMER, width)
+    return out
+
+
+def _top_lines(plan: Plan, width: int, today: dt.date | None, marks: "Marks | None") -> list[str]:
+    """The header lines above the table, and the legend of the marks when ``today`` is given."""
     out: list[str] = []
     for ln in header_lines(plan):
         out += _wrap(ln, width, "      " if ln.startswith("  - ") else "  ")
-    all_visits = visits(plan)
-    marks = Marks.on(all_visits, today, overdue, done, missed) if today else None
     if marks:
         shown = [m for m in ("done", "missed", "past", "open", "next", "overdue") if m in marks.by_date.values()]
         legend = "; ".join(f"{m} = {MARK_WORDS[m]}" for m in shown) or "nothing marked"
         out += _wrap(f"On {today.isoformat()}: {legend}.", width, "  ")
-    skip = every_visit_rules(plan)
+    return out
 
-    rows = [(v, window_short(v), visit_when_short(v)) for v in all_visits]
+
+def _column_widths(rows: list, marks: "Marks | None", width: int) -> tuple[int, int, int, int, bool]:
+    """(mark, window, when, due) column widths and whether the due words go on lines of their own."""
     mark_w = max((len(m) for m in marks.by_date.values()), default=0) + 1 if marks else 0
     win_w = max((len(w) for _, w, _ in rows), default=6)
     when_w = min(max((len(w) for _, _, w in rows), default=4), 20)
@@ -271,42 +301,26 @@ def compact_lines(plan: Plan, width: int = 80, today: dt.date | None = None,
     stacked = due_w < 24
     if stacked:
         due_w = width - 4
+    return mark_w, win_w, when_w, due_w, stacked
 
-    def row_lines(cells: list[str], due: str) -> list[str]:
-        first = (f"{cells[0]:<{mark_w}}" if mark_w else "") + f"{cells[1]:<10}  {cells[2]:<{win_w}}  "
-        when_lines = _wrap(cells[3], when_w)
-        if stacked:
-            lines = [(first + cells[3]).rstrip()]
-            return lines + ["    " + ln for ln in _wrap(due, due_w)]
-        due_lines = _wrap(due, due_w)
-        n = max(len(when_lines), len(due_lines))
-        lines = []
-        for i in range(n):
-            w = when_lines[i] if i < len(when_lines) else ""
-            d = due_lines[i] if i < len(due_lines) else ""
-            lead = first if i == 0 else " " * len(first)
-            lines.append(f"{lead}{w:<{when_w}}  {d}".rstrip())
-        return lines
 
-    titles = phase_titles(plan)
-    note_refs = note_numbers(all_visits, skip)
-    out.append("")
-    out += row_lines(["", "Date", "Window", "When"], "Due")
-    phase = None
-    for v, win, when in rows:
-        ph = v.events[0].phase
-        if ph != phase:
-            phase = ph
-            out.append(titles.get(ph, ph))
-        mark = marks.by_date.get(v.date, "") if marks else ""
-        out += row_lines([mark, v.date.isoformat(), win, when], visit_words(v, skip, note_refs))
-    if note_refs:
-        out.append("")
-        for note, n in note_refs.items():
-            out += _wrap(f"Note {n}: {note}", width, "  ")
-    out.append("")
-    out += _wrap(DISCLAIMER, width)
-    return out
+def _row_lines(cells: list[str], due: str, cols: tuple[int, int, int, int, bool]) -> list[str]:
+    """One table row (mark, date, window, when, due words) as lines, in the widths of ``cols``."""
+    mark_w, win_w, when_w, due_w, stacked = cols
+    first = (f"{cells[0]:<{mark_w}}" if mark_w else "") + f"{cells[1]:<10}  {cells[2]:<{win_w}}  "
+    when_lines = _wrap(cells[3], when_w)
+    if stacked:
+        lines = [(first + cells[3]).rstrip()]
+        return lines + ["    " + ln for ln in _wrap(due, due_w)]
+    due_lines = _wrap(due, due_w)
+    n = max(len(when_lines), len(due_lines))
+    lines = []
+    for i in range(n):
+        w = when_lines[i] if i < len(when_lines) else ""
+        d = due_lines[i] if i < len(due_lines) else ""
+        lead = first if i == 0 else " " * len(first)
+        lines.append(f"{lead}{w:<{when_w}}  {d}".rstrip())
+    return lines
 
 
 def compact_text(plan: Plan, width: int = 80, today: dt.date | None = None,

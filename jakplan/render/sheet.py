@@ -98,46 +98,14 @@ def build_sheet(plan: Plan, paper: str = "A4") -> Sheet:
     notes = _Notes()
     name, identifier, contact = _identity(plan)
     skip = every_visit_rules(plan)
-    titles = phase_titles(plan)
-    rows = []
     all_visits = visits(plan)
     note_refs = note_numbers(all_visits, skip)
-    for v in all_visits:
-        refs = tuple(dict.fromkeys(notes.ref(ev.citation) for ev in v.events if ev.rule not in skip))
-        rows.append(SheetRow(v.date.isoformat(), window_short(v), visit_when_short(v),
-                             titles.get(v.events[0].phase, v.events[0].phase), visit_words(v, skip, note_refs), refs))
-
-    dose: list[str] = []
-    dose_refs: list[int] = []
-    d = plan.dose
-    if d is not None:
-        from jakplan.render.common import dose_lines
-
-        lines = dose_lines(plan, tags=False)
-        dose.append(lines[0])
-        change = next((ln.strip() for ln in lines if ln.strip().startswith("Would change with")), "")
-        if change:
-            dose.append(change.rstrip(":") + ": the prescriber sets the dose.")
-        for dl in d.reasons:
-            dose_refs.append(notes.ref(dl.entry.citation))
+    rows = _sheet_rows(plan, all_visits, skip, note_refs, notes)
+    dose, dose_refs = _sheet_dose(plan, notes)
     for rn in plan.risks:
         if not rn.open_conditions:
             notes.ref(rn.risk.citation)
-
-    vocab = vocabulary()["checks"]
-    watch: list[str] = []
-    todo: list[str] = []
-    watch_refs: list[int] = []
-    for ev in plan.events:
-        if ev.rule in skip or any(vocab.get(c, {}).get("kind") == "ask" for c in ev.checks):
-            for c in ev.checks:
-                w = vocab.get(c, {}).get("watch")
-                if w and w not in watch:
-                    watch.append(w)
-                    watch_refs.append(notes.ref(ev.citation))
-            for n in ev.notes:
-                if n not in todo:
-                    todo.append(n)
+    watch, todo, watch_refs = _sheet_watch(plan, skip, notes)
     p = plan.protocol
     return Sheet(
         title=f"Monitoring plan: {drug_name(plan)} for {indication_name(plan).lower()}",
@@ -161,6 +129,54 @@ def build_sheet(plan: Plan, paper: str = "A4") -> Sheet:
         visit_notes=tuple(note_refs),
         paper=paper,
     )
+
+
+def _sheet_rows(plan: Plan, all_visits, skip, note_refs, notes: "_Notes") -> list:
+    """One SheetRow per visit day, with the footnote numbers of its sources."""
+    titles = phase_titles(plan)
+    rows = []
+    for v in all_visits:
+        refs = tuple(dict.fromkeys(notes.ref(ev.citation) for ev in v.events if ev.rule not in skip))
+        rows.append(SheetRow(v.date.isoformat(), window_short(v), visit_when_short(v),
+                             titles.get(v.events[0].phase, v.events[0].phase), visit_words(v, skip, note_refs), refs))
+    return rows
+
+
+def _sheet_dose(plan: Plan, notes: "_Notes") -> tuple[list[str], list[int]]:
+    """The dose lines of the sheet and the footnote numbers of the reasons behind the dose."""
+    dose: list[str] = []
+    dose_refs: list[int] = []
+    d = plan.dose
+    if d is not None:
+        from jakplan.render.common import dose_lines
+
+        lines = dose_lines(plan, tags=False)
+        dose.append(lines[0])
+        change = next((ln.strip() for ln in lines if ln.strip().startswith("Would change with")), "")
+        if change:
+            dose.append(change.rstrip(":") + ": the prescriber sets the dose.")
+        for dl in d.reasons:
+            dose_refs.append(notes.ref(dl.entry.citation))
+    return dose, dose_refs
+
+
+def _sheet_watch(plan: Plan, skip, notes: "_Notes") -> tuple[list[str], list[str], list[int]]:
+    """(what to watch for, what to do, footnote numbers) from every-visit rules and the checks that ask."""
+    vocab = vocabulary()["checks"]
+    watch: list[str] = []
+    todo: list[str] = []
+    watch_refs: list[int] = []
+    for ev in plan.events:
+        if ev.rule in skip or any(vocab.get(c, {}).get("kind") == "ask" for c in ev.checks):
+            for c in ev.checks:
+                w = vocab.get(c, {}).get("watch")
+                if w and w not in watch:
+                    watch.append(w)
+                    watch_refs.append(notes.ref(ev.citation))
+            for n in ev.notes:
+                if n not in todo:
+                    todo.append(n)
+    return watch, todo, watch_refs
 
 
 def sheet_text(sh: Sheet) -> str:

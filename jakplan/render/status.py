@@ -94,7 +94,20 @@ def _when(i: Item) -> str:
 
 
 def render_status(st: Status, console, file: str = "") -> None:
-    from rich.table import Table
+    from rich.text import Text
+
+    _print_status_head(st, console, file)
+    for key, title in SECTIONS:
+        items = section_items(st, key)
+        if not items:
+            continue
+        console.print(_done_table(items, title) if key == "done" else _section_table(items, key, title))
+    _print_status_tail(st, console)
+    console.print(Text(DISCLAIMER, style="bold"))
+
+
+def _print_status_head(st: Status, console, file: str) -> None:
+    """The title, the summary, the start and protocol line, the dose on the status day and the notes."""
     from rich.text import Text
 
     plan = st.plan
@@ -113,35 +126,47 @@ def render_status(st: Status, console, file: str = "") -> None:
     for note in st.notes:
         console.print(Text(note, style="yellow"))
 
-    for key, title in SECTIONS:
-        items = section_items(st, key)
-        if not items:
-            continue
-        table = Table(title=f"{title}: {len(items)}", title_justify="left")
-        if key == "done":
-            table.add_column("Done on", no_wrap=True)
-            table.add_column("Check", no_wrap=True)
-            table.add_column("What")
-            table.add_column("Planned")
-            for i in items:
-                planned = f"{i.date.isoformat()} ({i.relative})" + (f"\n{i.note}" if i.note else "")
-                table.add_row(i.done_on.isoformat() if i.done_on else "", i.rule, i.title, planned)
-            console.print(table)
-            continue
-        table.add_column("Date", no_wrap=True)
-        table.add_column("Check", no_wrap=True)
-        table.add_column("What")
-        table.add_column("Counted from", min_width=16)
-        table.add_column("Status")
-        for i in items:
-            if key == "overdue":
-                state = Text(f"{i.days_late} days late (window closed {i.window_end.isoformat()})", style="bold red")
-            elif key == "waived":
-                state = Text(i.note)
-            else:
-                state = Text(i.note or i.state.replace("_", " "))
-            table.add_row(_when(i), i.rule, i.title, f"{i.anchor_text}\n{i.relative}", state)
-        console.print(table)
+
+def _done_table(items, title: str):
+    """The table of checks recorded done."""
+    from rich.table import Table
+
+    table = Table(title=f"{title}: {len(items)}", title_justify="left")
+    table.add_column("Done on", no_wrap=True)
+    table.add_column("Check", no_wrap=True)
+    table.add_column("What")
+    table.add_column("Planned")
+    for i in items:
+        planned = f"{i.date.isoformat()} ({i.relative})" + (f"\n{i.note}" if i.note else "")
+        table.add_row(i.done_on.isoformat() if i.done_on else "", i.rule, i.title, planned)
+    return table
+
+
+def _section_table(items, key: str, title: str):
+    """The table of one status section other than done (overdue, waived, due ...)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"{title}: {len(items)}", title_justify="left")
+    table.add_column("Date", no_wrap=True)
+    table.add_column("Check", no_wrap=True)
+    table.add_column("What")
+    table.add_column("Counted from", min_width=16)
+    table.add_column("Status")
+    for i in items:
+        if key == "overdue":
+            state = Text(f"{i.days_late} days late (window closed {i.window_end.isoformat()})", style="bold red")
+        elif key == "waived":
+            state = Text(i.note)
+        else:
+            state = Text(i.note or i.state.replace("_", " "))
+        table.add_row(_when(i), i.rule, i.title, f"{i.anchor_text}\n{i.relative}", state)
+    return table
+
+
+def _print_status_tail(st: Status, console) -> None:
+    """Lab results that call for action, the every-visit checks and records that matched no check."""
+    from rich.text import Text
 
     if st.lab_actions:
         console.print(Text("Lab results that call for action, or that this protocol gives no limit for:", style="bold"))
@@ -153,4 +178,3 @@ def render_status(st: Status, console, file: str = "") -> None:
             console.print(Text(f"At every visit: {r.title}: " + "; ".join(check_label(c) for c in r.checks), style="dim"))
     for rule, day, why in st.unmatched:
         console.print(Text(f"Recorded {rule} on {day.isoformat()}: {why}", style="yellow"))
-    console.print(Text(DISCLAIMER, style="bold"))
