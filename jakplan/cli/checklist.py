@@ -65,14 +65,10 @@ def _check_checklist_options(week: Optional[int], on: Optional[str], next_: bool
         raise JakplanError("--today goes with --next")
     if out is not None and fmt is ChecklistFormat.terminal:
         raise JakplanError("--out writes a file: choose --format text, markdown or html")
-    if out is not None:
-        from pathlib import Path
+    if out is not None and out != "-":
+        from jakplan.fileio import check_writable
 
-        target = Path(out)
-        if target.is_dir():
-            raise JakplanError(f"{target}: is a directory; give a file name")
-        if target.exists() and not force:
-            raise JakplanError(f"{target}: already exists; not overwriting it (use --force to replace it)")
+        check_writable(out, overwrite=force)  # refused before the plan is built
 
 
 def _choose_visit(plan, week: Optional[int], on: Optional[str], next_: bool, today: Optional[str],

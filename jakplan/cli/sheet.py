@@ -34,9 +34,8 @@ def sheet(
     """The whole plan on one page for the patient and the GP: who, the medicine and dose, every visit with a
     tick box, what to watch for between visits and when to call, and the sources as footnotes."""
     with clean_errors():
-        from pathlib import Path
-
         from jakplan.errors import JakplanError
+        from jakplan.fileio import atomic_write, check_writable
         from jakplan.render.sheet import build_sheet, render_html
 
         if out == "-":
@@ -44,17 +43,11 @@ def sheet(
         if fmt is SheetFormat.pdf and out is None:
             raise JakplanError("--format pdf writes a file: give --out FILE.pdf")
         if out is not None:
-            target = Path(out)
-            if target.is_dir():
-                raise JakplanError(f"{target}: is a directory; give a file name")
-            if target.exists() and not force:
-                raise JakplanError(f"{target}: already exists; not overwriting it (use --force to replace it)")
+            check_writable(out, overwrite=force)  # refused before the plan is built
         page = render_html(build_sheet(plan_options.build(), paper=paper.value))
         if out is None:
             write_stdout(page)
             return
-        from jakplan.fileio import atomic_write
-
         if fmt is SheetFormat.pdf:
             from jakplan.render.pdf import html_to_pdf
 
