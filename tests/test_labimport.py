@@ -419,3 +419,15 @@ def test_csv_dates_go_through_the_one_date_parser():
     assert recs(res) == [("p1", D(2024, 7, 9), "hb", 12.0), ("p1", D(2024, 7, 10), "hb", 12.5)]
     assert res.errors == ["x.csv line 3: date '05/07/2024' is ambiguous: it could be 2024-07-05 (day/month) or "
                           "2024-05-07 (month/day); write it as YYYY-MM-DD"]
+
+
+def test_a_fifo_named_as_a_lab_file_is_refused_without_blocking_regression(tmp_path):
+    """Bug: lab files were read with Path.read_bytes, so a FIFO blocked the import (fileio.read_bytes refuses it)."""
+    import os
+
+    from jakplan.records.labimport import import_file
+
+    fifo = tmp_path / "labs.csv"
+    os.mkfifo(fifo)
+    res = import_file(fifo)
+    assert res.fatal and len(res.errors) == 1 and "labs.csv" in res.errors[0]

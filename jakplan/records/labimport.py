@@ -314,13 +314,10 @@ def import_csv(path: str | Path, today: dt.date | None = None, text: str | None 
     """Read a lab CSV: columns patient id, date, analyte (LOINC code or jakplan name), value, and optionally
     unit and uln (the upper limit of normal, for ALT/AST in U/L). Commas separate the fields, or semicolons or
     tabs when the header has those and no comma (a decimal comma in a value is still refused as ambiguous)."""
-    today = today or dt.date.today()
-    name = str(path)
-    res = ImportResult(name, "csv")
+    res, text = _begin(path, "csv", text)
     if text is None:
-        text = _read(path, res)
-        if text is None:
-            return res
+        return res
+    today, name = today or dt.date.today(), str(path)
     first = text.split("\n", 1)[0]
     delimiter = ";" if ";" in first and "," not in first else "\t" if "\t" in first and "," not in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -344,13 +341,10 @@ def import_fhir(path: str | Path, today: dt.date | None = None, text: str | None
     """Read a FHIR R4 Bundle of Observations (LOINC codes, UCUM units). The patient id is the subject's
     identifier, else the identifier of the Patient the subject references in the bundle, else the id in the
     reference ('Patient/p0001' -> 'p0001'); the day is effectiveDateTime (or effectivePeriod.start)."""
-    today = today or dt.date.today()
-    name = str(path)
-    res = ImportResult(name, "fhir")
+    res, text = _begin(path, "fhir", text)
     if text is None:
-        text = _read(path, res)
-        if text is None:
-            return res
+        return res
+    today, name = today or dt.date.today(), str(path)
     try:
         bundle = json.loads(text, parse_constant=lambda c: float("nan"))
     except json.JSONDecodeError as exc:
@@ -560,13 +554,10 @@ def import_hl7(path: str | Path, today: dt.date | None = None, text: str | None 
     ALT/AST), OBX-11 the result status (F or C), OBX-14 or else OBR-7 the day."""
     import hl7  # noqa: F401  (python-hl7 is needed before anything is read)
 
-    today = today or dt.date.today()
-    name = str(path)
-    res = ImportResult(name, "hl7")
+    res, text = _begin(path, "hl7", text)
     if text is None:
-        text = _read(path, res)
-        if text is None:
-            return res
+        return res
+    today, name = today or dt.date.today(), str(path)
     found = False
     for n, segs, stray in _hl7_messages(text):
         if stray:
@@ -627,20 +618,32 @@ def _obx(fld, pid: str, obr_day: str, where: str, today: dt.date) -> ImportedLab
 # -- any file --------------------------------------------------------------------------------------------
 
 
+MAX_LAB_FILE_BYTES = 64 << 20
+"""A lab file is read whole: at most this many bytes (about a million result rows)."""
+
+
 def _read(path: str | Path, res: ImportResult) -> str | None:
+    """The file's text through :func:`jakplan.fileio.read_bytes` (regular files only, never blocking on a FIFO,
+    size-capped); a problem is the result's one fatal line."""
+    from jakplan.fileio import read_bytes
+
     try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        _fatal(res, str(path), "no such file")
-        return None
-    except OSError as exc:
-        _fatal(res, str(path), f"cannot read: {exc.strerror}")
+        raw = read_bytes(path, MAX_LAB_FILE_BYTES)
+    except JakplanError as exc:
+        reason = str(exc).removeprefix(f"{path}: ")
+        _fatal(res, str(path), "no such file" if reason == "file not found" else reason)
         return None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         _fatal(res, str(path), "not UTF-8 text")
         return None
+
+
+def _begin(path: str | Path, kind: str, text: str | None) -> tuple[ImportResult, str | None]:
+    """The result an importer fills, and the text to read (given, or read from ``path``)."""
+    res = ImportResult(str(path), kind)
+    return res, (text if text is not None else _read(path, res))
 
 
 def _fatal(res: ImportResult, where: str, message: str) -> ImportResult:
