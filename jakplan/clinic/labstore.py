@@ -25,7 +25,8 @@ from jakplan.errors import JakplanError
 from jakplan.records.labimport import ImportedLab, ImportResult, Problem
 
 def same_value(a: float, b: float) -> bool:
-    """Equal as stored: plan files are read back through the lab-value path, which keeps 6 significant digits."""
+    """Equal as stored, to 6 significant digits: plan files written while the lab-value path read values back at
+    6 digits still hold such values, and must still match their source on a re-import."""
     return abs(a - b) <= 1e-9 or f"{a:.6g}" == f"{b:.6g}"
 
 
