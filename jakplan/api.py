@@ -189,7 +189,7 @@ def _check_born(prof: Profile) -> None:
         raise JakplanError(f"born {born.isoformat()} is not before the start date {prof.start.isoformat()}")
     if isinstance(born, dt.date) and prof.start is not None:
         from jakplan.engine.conditions import age_on
-        from jakplan.records.factors import factor_table
+        from jakplan.catalog.factors import factor_table
 
         spec = factor_table().get("age")
         age = age_on(born, prof.start)

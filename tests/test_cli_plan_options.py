@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from jakplan.api import plan_for_record
-from jakplan.records.factors import factor_table
+from jakplan.catalog.factors import factor_table
 from jakplan.records.patient import load_record
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

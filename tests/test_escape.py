@@ -1,10 +1,10 @@
-"""jakplan.render.escape: the one place where text from data is made safe for each output."""
+"""jakplan.escape: the one place where text from data is made safe for each output."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jakplan.render.escape import has_controls, markdown_cell, markdown_text, one_line, strip_controls
+from jakplan.escape import has_controls, markdown_cell, markdown_text, one_line, strip_controls
 
 
 def test_one_line_shows_controls_escaped():

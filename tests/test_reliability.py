@@ -483,7 +483,7 @@ def test_control_characters_never_reach_the_terminal_or_the_calendar(tmp_path):
     from icalendar import Calendar
 
     from jakplan.api import plan_for
-    from jakplan.render.escape import safe_console
+    from jakplan.escape import safe_console
     from jakplan.render.ics import calendar_bytes
     from jakplan.render.terminal import render_terminal
 

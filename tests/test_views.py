@@ -314,14 +314,14 @@ def test_names_module():
 
 @given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2200, 12, 31)))
 def test_dates_with_and_without_zero_padding(day):
-    from jakplan.records.dates import parse_user_date
+    from jakplan.dates import parse_user_date
 
     assert parse_user_date(day.isoformat()) == day
     assert parse_user_date(f"{day.year}-{day.month}-{day.day}") == day
 
 
 def test_ambiguous_and_wrong_dates_are_refused():
-    from jakplan.records.dates import parse_user_date
+    from jakplan.dates import parse_user_date
     from jakplan.errors import JakplanError
 
     with pytest.raises(JakplanError, match=r"ambiguous: it could be 2024-05-01 \(day/month\) or 2024-01-05 \(month/day\)"):

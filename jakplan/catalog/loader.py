@@ -95,7 +95,7 @@ class _Checker:
     def scan(self, raw: Any, where: str = "") -> None:
         """Every value of a parsed file, before its meaning is read: text without control characters (line
         breaks and tabs allowed), numbers finite and at most MAX_NUMBER in size."""
-        from jakplan.render.escape import has_controls, one_line
+        from jakplan.escape import has_controls, one_line
 
         if isinstance(raw, dict):
             for k, v in raw.items():

@@ -10,7 +10,7 @@ import typer
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, make_console, parse_date, write_stdout
 from jakplan.cli.guard import EXIT_INTERRUPTED, GentleStop, echo_err, error_line
-from jakplan.render.escape import one_line
+from jakplan.escape import one_line
 
 cohort_app = typer.Typer(help="A clinic's patients at once: who is due, and calendars for everyone.",
                          no_args_is_help=True, rich_markup_mode=None)

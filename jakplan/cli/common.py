@@ -52,8 +52,8 @@ def clean_errors() -> Iterator[None]:
 
 def parse_date(value: str, option: str) -> dt.date:
     """A calendar date typed by a person (YYYY-MM-DD, zero padding optional); a day/month form such as
-    01/05/2024 is refused naming both readings. See :mod:`jakplan.records.dates`."""
-    from jakplan.records.dates import parse_user_date
+    01/05/2024 is refused naming both readings. See :mod:`jakplan.dates`."""
+    from jakplan.dates import parse_user_date
 
     return parse_user_date(value, option)
 
@@ -63,9 +63,9 @@ def make_console(**kwargs):
 
     Markup, emoji codes and highlighting are off: every string jakplan prints is data (titles, citations
     such as "[S1]"), never rich markup, and parsing it as markup would be both slower and wrong.
-    Control characters in what it prints are removed (:func:`jakplan.render.escape.safe_console`).
+    Control characters in what it prints are removed (:func:`jakplan.escape.safe_console`).
     """
-    from jakplan.render.escape import safe_console
+    from jakplan.escape import safe_console
 
     import os
 
@@ -78,7 +78,7 @@ def make_console(**kwargs):
 
 def write_stdout(text: str) -> None:
     """Print ``text`` (and a final newline); control characters other than line ends and tabs are removed."""
-    from jakplan.render.escape import strip_output_controls
+    from jakplan.escape import strip_output_controls
 
     text = strip_output_controls(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

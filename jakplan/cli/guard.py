@@ -15,7 +15,7 @@ Ctrl-C                                                130   ``Interrupted.``
 anything else (a bug)                                  70   ``Error: internal error (...); please report``
 ====================================================  ====  =============================================
 
-Every message goes through :func:`jakplan.render.escape.one_line`, so a value holding a newline or an escape
+Every message goes through :func:`jakplan.escape.one_line`, so a value holding a newline or an escape
 sequence is shown escaped and cannot forge a second line. SIGTERM ends a command the way Ctrl-C does
 (temporary files are removed on the way out), with exit code 143.
 """
@@ -71,7 +71,7 @@ _ABORT = _exception_classes("Abort")
 
 def error_line(message: str) -> str:
     """``Error: <message>`` as one line (control characters and newlines escaped)."""
-    from jakplan.render.escape import one_line
+    from jakplan.escape import one_line
 
     return "Error: " + one_line(message)
 

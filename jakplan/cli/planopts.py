@@ -2,7 +2,7 @@
 
 The plan options (``--start``, ``--months``, ``--drug``, ``--indication``, ``--protocol``, ``--profile``) are
 declared here; the patient options (``--age``, ``--egfr``, ``--cv-risk/--no-cv-risk`` ...) are generated from
-the one factor table (:mod:`jakplan.records.factors`, itself read from ``vocabulary.toml``), so a factor added
+the one factor table (:mod:`jakplan.catalog.factors`, itself read from ``vocabulary.toml``), so a factor added
 to the vocabulary is an option of every plan command, a profile key and a CSV column at once.
 :func:`with_plan_options` gives a command all of them; :meth:`PlanOptions.build` turns the parsed values into
 the plan through the one path, :func:`jakplan.api.plan_for_record`.
@@ -33,7 +33,7 @@ _PLAN = (
 
 def _patient_parameters() -> list[inspect.Parameter]:
     """One option per factor of the factor table, typed by the factor (flags for true/false factors)."""
-    from jakplan.records.factors import factor_table
+    from jakplan.catalog.factors import factor_table
 
     out = []
     for f in factor_table().values():
@@ -63,7 +63,7 @@ class PlanOptions:
         """The command-line values to lay over the patient record (bad values raise ``JakplanError``)."""
         from jakplan.api import overrides
         from jakplan.cli.common import parse_date
-        from jakplan.records.factors import factors_from_options
+        from jakplan.catalog.factors import factors_from_options
         from jakplan.records.profile import Identity
 
         v = self.values

@@ -47,7 +47,7 @@ def protocols(
                   ", ".join(r["indications"]), ", ".join(r["default_for"]) or "-"] for r in rows]
         hint = "Use one with --protocol NAME (or a path to your own .toml); see it with `jakplan protocols show DRUG/NAME`."
         if fmt is Format.markdown:
-            from jakplan.render.escape import markdown_table
+            from jakplan.escape import markdown_table
 
             lines = markdown_table(cols, cells)
             write_stdout("\n".join(lines + ["", hint, "", f"_{DISCLAIMER}_"]))

@@ -104,7 +104,7 @@ def record_from_row(row: Row):
     """(patient id, PatientRecord) from one CSV row; raises JakplanError naming the file, line and column.
 
     A protocol path in a cell is relative to the CSV's folder and may not leave it."""
-    from jakplan.records.factors import parse_text
+    from jakplan.catalog.factors import parse_text
     from jakplan.records.patient import PatientRecord
     from jakplan.records.profile import Identity, Profile, check_months
 

@@ -198,9 +198,9 @@ def _check_day(day: dt.date, today: dt.date) -> dt.date:
 
 
 def _iso_day(text: str) -> dt.date:
-    """A day from a file: a date (the one parser of typed dates, :func:`jakplan.records.dates.parse_user_date`) or an
+    """A day from a file: a date (the one parser of typed dates, :func:`jakplan.dates.parse_user_date`) or an
     ISO date-time (the day as written, in its own time zone)."""
-    from jakplan.records.dates import parse_user_date
+    from jakplan.dates import parse_user_date
 
     t = str(text).strip()
     if len(t) > 10 and t[10] in "T ":

@@ -23,7 +23,7 @@ Format (version 1)::
     cardiovascular_risk = true
 
 The command-line options (``--age``, ``--egfr``, ``--with`` ...) set the same factors: both come from the
-one factor table, :mod:`jakplan.records.factors`.
+one factor table, :mod:`jakplan.catalog.factors`.
 
 Other top-level tables (for example the history a plan file keeps) are left to their owners and
 ignored here, so a plan file is also a valid profile.
@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 
 from jakplan.catalog.files import read_toml
 from jakplan.errors import JakplanError
-from jakplan.records.factors import check_value
+from jakplan.catalog.factors import check_value
 
 FORMAT_VERSION = 1
 IDENTITY_KEYS = ("name", "identifier", "contact")
@@ -178,7 +178,7 @@ MAX_TEXT = 2000
 
 def plain_text(value: str, what: str) -> str:
     """A note, reason or rule id as one line of plain text: control characters and overlong text refused."""
-    from jakplan.render.escape import has_controls, shown
+    from jakplan.escape import has_controls, shown
 
     if has_controls(value):
         raise JakplanError(f"{what} {shown(value)} holds a control character or line break; write one line of plain text")

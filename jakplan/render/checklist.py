@@ -365,7 +365,7 @@ def render_text(cl: Checklist, width: int = 100) -> str:
 
 # ------------------------------------------------------------------------------------------------ markdown
 def _md(text: str) -> str:
-    from jakplan.render.escape import escape_line_start, strip_controls
+    from jakplan.escape import escape_line_start, strip_controls
 
     text = strip_controls(text, keep_newlines=False)
     return escape_line_start(text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;"))

@@ -154,7 +154,7 @@ MAX_FLAGS = 3
 
 def depends_text(d) -> str:
     """'depends on creatinine clearance: give --crcl (eGFR is not used by this label)' from the dose advice."""
-    from jakplan.records.factors import factor_table
+    from jakplan.catalog.factors import factor_table
 
     table = factor_table()
     text = f"depends on {', '.join(factor_label(f) for f in d.missing)} (not given)"

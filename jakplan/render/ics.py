@@ -41,7 +41,7 @@ from jakplan.errors import JakplanError
 from jakplan.model import Plan
 from jakplan.engine.visits import Visit, visits
 from jakplan.render.checklist import visit_kinds_text, visit_when
-from jakplan.render.escape import strip_controls
+from jakplan.escape import strip_controls
 from jakplan.render.common import DISCLAIMER, check_label, drug_name, indication_name, window_text
 
 PRODID = f"-//jakplan//jakplan {__version__}//EN"

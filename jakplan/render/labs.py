@@ -69,7 +69,7 @@ def render_labs_terminal(report: LabReport, proto: Protocol, shown: dict[str, st
 
 
 def render_labs_markdown(report: LabReport, proto: Protocol, shown: dict[str, str]) -> str:
-    from jakplan.render.escape import markdown_table, markdown_text
+    from jakplan.escape import markdown_table, markdown_text
 
     lines = [f"# {markdown_text(_heading(report, proto))}", ""]
     lines += markdown_table(["Test", "Value", "Action", "Why", "Source"], _rows(report, shown))

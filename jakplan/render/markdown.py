@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jakplan.render.words import cite_full, open_texts
-from jakplan.render.escape import markdown_table, markdown_text as _md
+from jakplan.escape import markdown_table, markdown_text as _md
 
 from jakplan.model import Event, Plan
 from jakplan.render.common import (

@@ -124,7 +124,7 @@ def _head(p: Protocol) -> list[str]:
 
 def render_protocol_markdown(p: Protocol) -> str:
     head = _head(p)
-    from jakplan.render.escape import markdown_table, markdown_text
+    from jakplan.escape import markdown_table, markdown_text
 
     out = [f"# {markdown_text(head[0])}", ""] + [f"- {markdown_text(ln)}" for ln in head[1:]]
     for title, cols, rows in _sections(p):

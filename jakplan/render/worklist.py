@@ -67,7 +67,7 @@ def as_csv(rows) -> str:
 
 
 def as_markdown(rows, week_start, week_end, line: str) -> str:
-    from jakplan.render.escape import markdown_table
+    from jakplan.escape import markdown_table
 
     header = ["", "Patient", "Drug", "Check", "Tests", "Date", "Window", "Lab result needing action"]
     body = [[status_text(r), who(r), r["drug"], r["check"], r["tests"], r["date"], window(r), r["lab"]] for r in rows]

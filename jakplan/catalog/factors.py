@@ -125,7 +125,7 @@ def _medicines(f: Factor, value: Any, where: str) -> list[str]:
 
 def _date(f: Factor, value: Any, where: str) -> dt.date:
     if isinstance(value, str):
-        from jakplan.records.dates import parse_user_date
+        from jakplan.dates import parse_user_date
 
         day = parse_user_date(value, where)  # 2024-5-1 accepted; 01/05/2024 refused naming both readings
     elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
