@@ -56,12 +56,13 @@ def make_csv(path: Path, n: int, seed: int = 6) -> None:
 
 def run_jakplan(csv: Path, out: Path, workers: int) -> tuple[float, int]:
     from jakplan.clinic.cohort import export_rows
+    from jakplan.render.cohortfiles import render_patient
 
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
     t0 = time.perf_counter()
     n = 0
-    for res in export_rows(csv, out, ("ics",), workers=workers):
+    for res in export_rows(csv, out, ("ics",), workers=workers, render=render_patient):
         if not res.ok:
             raise SystemExit(res.message)
         n += 1
@@ -108,11 +109,12 @@ def run_floor(data) -> float:
 def peak_memory(csv: Path, out: Path) -> float:
     """tracemalloc peak (MiB) of a serial export."""
     from jakplan.clinic.cohort import export_rows
+    from jakplan.render.cohortfiles import render_patient
 
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
     tracemalloc.start()
-    for _ in export_rows(csv, out, ("ics",), workers=1):
+    for _ in export_rows(csv, out, ("ics",), workers=1, render=render_patient):
         pass
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -125,12 +125,13 @@ def run_due_floor(files) -> float:
 
 def run_export(folder: Path, out: Path, formats=("ics",), clear: bool = True) -> tuple[float, int]:
     from jakplan.clinic.cohort import export_register
+    from jakplan.render.cohortfiles import render_patient
 
     if clear:
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir()
     t0 = time.perf_counter()
-    _, results = export_register(folder, out, formats, workers=1)
+    _, results = export_register(folder, out, formats, workers=1, render=render_patient)
     written = 0
     for res in results:
         if not res.ok:

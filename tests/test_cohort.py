@@ -19,6 +19,7 @@ from jakplan.errors import JakplanError
 from jakplan.render.common import plan_dict
 from jakplan.render.fhir import careplan
 from jakplan.render.ics import calendar_bytes
+from jakplan.render.cohortfiles import render_patient
 
 EPOCH = "1711960200"
 
@@ -59,7 +60,7 @@ def expected_files(out: Path, pid: str):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_export_writes_good_rows_and_names_bad_ones(cohort, workers):
     out = cohort / "cal"
-    results = list(export_rows(cohort / "patients.csv", out, ("ics", "json", "fhir"), workers=workers))
+    results = list(export_rows(cohort / "patients.csv", out, ("ics", "json", "fhir"), workers=workers, render=render_patient))
     assert [(r.name, r.ok) for r in results] == [
         ("p0001", True), ("p0002", True), ("p0003", False), ("p0004", True), ("p0005", False), ("p0001", False),
         ("p0007", False)]
@@ -87,8 +88,8 @@ def test_serial_and_parallel_agree(cohort, tmp_path):
     (tmp_path / "many.csv").write_text(rows)
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir(), b.mkdir()
-    ra = list(export_rows(tmp_path / "many.csv", a, ("ics",), workers=1))
-    rb = list(export_rows(tmp_path / "many.csv", b, ("ics",), workers=2))
+    ra = list(export_rows(tmp_path / "many.csv", a, ("ics",), workers=1, render=render_patient))
+    rb = list(export_rows(tmp_path / "many.csv", b, ("ics",), workers=2, render=render_patient))
     assert [(r.name, r.ok, r.events) for r in ra] == [(r.name, r.ok, r.events) for r in rb]
     assert all(r.ok for r in ra) and len(ra) == 150
     for f in a.iterdir():
@@ -127,7 +128,7 @@ def test_nothing_half_written_and_nothing_overwritten(cohort, monkeypatch):
     monkeypatch.setattr(jakplan.fileio, "_link_new", disk_full_for_p0002_json)
     out = cohort / "cal"
     (out / "p0004.ics").write_text("my own file")
-    results = {r.name: r for r in export_rows(cohort / "patients.csv", out, ("ics", "json"), workers=1)}
+    results = {r.name: r for r in export_rows(cohort / "patients.csv", out, ("ics", "json"), workers=1, render=render_patient)}
     assert "No space left on device" in results["p0002"].message
     assert not (out / "p0002.ics").exists()  # its calendar, written first, was removed again
     assert "p0004.ics: already exists" in results["p0004"].message
@@ -144,7 +145,7 @@ def test_nothing_half_written_and_nothing_overwritten(cohort, monkeypatch):
 def test_a_bad_header_stops_before_anything_is_written(cohort, text, message):
     (cohort / "bad.csv").write_text(text)
     with pytest.raises(JakplanError, match=re.escape(message)):
-        list(export_rows(cohort / "bad.csv", cohort / "cal"))
+        list(export_rows(cohort / "bad.csv", cohort / "cal", render=render_patient))
     assert list((cohort / "cal").iterdir()) == []
 
 
@@ -224,6 +225,6 @@ def test_cli_due_reports_a_bad_file_by_name_and_line_and_goes_on(runner, app, cl
 
 def test_a_row_with_bytes_that_are_not_utf8_is_reported_and_the_rest_go_on(tmp_path):
     (tmp_path / "mixed.csv").write_bytes(b"id,start,smoker\nok1,2024-05-01,never\nbad,2024-05-01,n\xe9ver\nok2,2024-06-01,past\n")
-    results = list(export_rows(tmp_path / "mixed.csv", tmp_path / "out", ("ics",), workers=1))
+    results = list(export_rows(tmp_path / "mixed.csv", tmp_path / "out", ("ics",), workers=1, render=render_patient))
     assert [(r.name, r.ok) for r in results] == [("ok1", True), ("bad", False), ("ok2", True)]
     assert f"{tmp_path / 'mixed.csv'} line 3 (id bad): factor 'smoker' must be one of" in results[1].message

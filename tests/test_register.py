@@ -18,7 +18,9 @@ from icalendar import Calendar
 from jakplan.api import plan_for, plan_for_record, status_for_record
 from jakplan.errors import JakplanError
 from jakplan.records.planfile import edit_planfile, load_planfile
-from jakplan.records.register import import_rows, plan_files, read_record
+from jakplan.clinic.register_import import import_rows
+from jakplan.records.register import plan_files, read_record
+from jakplan.render.cohortfiles import render_patient
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -393,7 +395,7 @@ def test_the_protocol_cache_is_hit_once_per_protocol_in_a_run(example_register, 
     results = list(due_files(plan_files(example_register), dt.date(2024, 8, 12), workers=1))
     assert all(r.ok for r in results) and len(results) == 39
     assert len(loads) == len(set(loads)) == 6  # six distinct protocols in the register, each loaded once
-    _, res = export_register(example_register, tmp_path / "cal", workers=1)
+    _, res = export_register(example_register, tmp_path / "cal", workers=1, render=render_patient)
     assert all(r.ok for r in res) and len(loads) == 6  # and not again for the export in the same process
 
 

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from jakplan import fileio
 from jakplan.errors import JakplanError
 from jakplan.fileio import MAX_INPUT_BYTES, TMP_MARK, atomic_write, read_bytes, stale_temps, write_group
+from jakplan.render.cohortfiles import render_patient
 
 JAKPLAN = [sys.executable, "-m", "jakplan"]
 PLAN = 'jakplan = 1\ndrug = "baricitinib"\nindication = "ra"\nstart = 2024-05-01\n\n[factors]\nage = 58\n'
@@ -314,7 +315,7 @@ def test_an_unexpected_error_in_one_row_never_aborts_the_run(tmp_path, monkeypat
 
     monkeypatch.setattr(cohort, "plan_for_record", flaky)
     csv = _csv(tmp_path / "p.csv", 5)
-    results = list(cohort.export_rows(csv, tmp_path / "out", workers=1))
+    results = list(cohort.export_rows(csv, tmp_path / "out", workers=1, render=render_patient))
     assert [r.ok for r in results] == [True, False, True, True, True]
     assert "line 3 (id p00001): this row could not be planned (OverflowError: date value out of range)" in results[1].message
     ics, js = _check_export_folder(tmp_path / "out")

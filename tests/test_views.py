@@ -17,6 +17,7 @@ from jakplan.api import plan_for
 from jakplan.engine.visits import visits
 from jakplan.render.common import DISCLAIMER
 from jakplan.render.compact import compact_lines, every_visit_rules, note_numbers, visit_notes, visit_words
+from jakplan.render.cohortfiles import render_patient
 
 START = dt.date(2024, 5, 1)
 ANNA = "examples/patients/anna.toml"
@@ -361,7 +362,7 @@ def test_cohort_calendars_are_named_after_the_patient(tmp_path):
 
     csv = tmp_path / "p.csv"
     csv.write_text("id,start,name,identifier\np1,2024-05-01,Anna Example,MRN 1\np2,2024-06-01,,MRN 2\n", encoding="utf-8")
-    results = list(export_rows(csv, tmp_path / "out", ("ics",), workers=1))
+    results = list(export_rows(csv, tmp_path / "out", ("ics",), workers=1, render=render_patient))
     assert all(r.ok for r in results), [r.message for r in results]
     names = {p.stem: str(Calendar.from_ical((tmp_path / "out" / f"{p.stem}.ics").read_bytes())["X-WR-CALNAME"])
              for p in (tmp_path / "out").iterdir()}

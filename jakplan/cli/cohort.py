@@ -139,10 +139,11 @@ def export(
     stop = GentleStop("the patients in hand")
     with clean_errors(), stop:
         from jakplan.clinic.cohort import count_rows, export_rows
+        from jakplan.render.cohortfiles import render_patient
 
         formats = tuple(dict.fromkeys(f.value for f in fmt))
         total = count_rows(csv_file)
-        results = export_rows(csv_file, out, formats, overwrite=force, workers=workers, total=total, stop=stop)
+        results = export_rows(csv_file, out, formats, overwrite=force, workers=workers, total=total, stop=stop, render=render_patient)
         ok = files = events = 0
         progress, task = _progress(total, "Writing calendars")
         failed = []
@@ -202,7 +203,7 @@ def import_csv(
     (each change printed as old -> new), the history is never touched. Exits 2 if any row failed."""
     bad = 0
     with clean_errors():
-        from jakplan.records.register import import_rows
+        from jakplan.clinic.register_import import import_rows
 
         counts = {"created": 0, "updated": 0, "unchanged": 0, "error": 0}
         for res in import_rows(csv_file, into, keep_columns):
@@ -224,8 +225,9 @@ def _export_register(folder: str, out: str, formats: tuple[str, ...], workers: O
     stop = GentleStop("the patients in hand")
     with clean_errors(), stop:
         from jakplan.clinic.cohort import export_register
+        from jakplan.render.cohortfiles import render_patient
 
-        total, results = export_register(folder, out, formats, workers, stop)
+        total, results = export_register(folder, out, formats, workers, stop, render=render_patient)
         progress, task = _progress(total, "Updating calendars")
         with progress:
             for res in results:

@@ -133,6 +133,12 @@ def default_workers(n: int) -> int:
     return min(2, os.cpu_count() or 1) if n >= PARALLEL_MIN else 1
 
 
+# The renderer of one patient's files, ``render(plan, pid, formats, who="", dtstamp=None, recorded=None)`` ->
+# each format's bytes: :func:`jakplan.render.cohortfiles.render_patient`. It is passed in by the caller (the CLI),
+# because the clinic layer sits below render/ and never imports it; a module-level function, so workers can
+# receive it.
+Renderer = Callable[..., dict[str, bytes]]
+
 # -- export ----------------------------------------------------------------------------------------------
 
 
@@ -140,6 +146,7 @@ def default_workers(n: int) -> int:
 class ExportJob:
     row: Row
     out: str
+    render: Renderer
     formats: tuple[str, ...] = ("ics", "json")
     overwrite: bool = False
 
@@ -158,38 +165,6 @@ class Result:
 SUFFIX = {"ics": ".ics", "json": ".json", "fhir": ".fhir.json"}
 
 
-def render_patient(plan, pid: str, formats: tuple[str, ...], who: str = "",
-                   dtstamp: dt.datetime | None = None, recorded: list[dict] | None = None) -> dict[str, bytes]:
-    """Each format's bytes. ``recorded`` (a register's export, see :func:`recorded_items`): what the plan file
-    records for each occurrence, in the calendar's text and as the JSON's ``recorded`` list."""
-    out: dict[str, bytes] = {}
-    for f in formats:
-        if f == "ics":
-            from jakplan.render.ics import calendar_bytes
-
-            from jakplan.render.ics import identity_label
-
-            texts = {(r["rule"], r["occurrence"]): r["text"] for r in recorded} if recorded else None
-            # the calendar's own name always says whose it is (its events do not: calendars are shared)
-            out[f] = calendar_bytes(plan, namespace=pid, calendar_name=who or identity_label(plan) or pid,
-                                    dtstamp=dtstamp, recorded=texts)
-        elif f == "json":
-            from jakplan.render.common import plan_dict
-            from jakplan.render.jsontext import json_text
-
-            data = plan_dict(plan)
-            if recorded is not None:
-                data["recorded"] = recorded
-            out[f] = (json_text(data) + "\n").encode()
-        elif f == "fhir":
-            from jakplan.render.fhir import careplan_json
-
-            out[f] = (careplan_json(plan, pid) + "\n").encode()
-        else:
-            raise JakplanError(f"unknown output format '{f}'")
-    return out
-
-
 def export_one(job: ExportJob) -> Result:
     """Render and write one patient's files as a unit (all or none); never raises for the patient's own
     problems: whatever goes wrong with one row (bad data, a date out of range, an unexpected error) becomes
@@ -201,7 +176,7 @@ def export_one(job: ExportJob) -> Result:
     try:
         pid, record = record_from_row(row)
         plan = plan_for_record(record)
-        data = render_patient(plan, pid, job.formats)
+        data = job.render(plan, pid, job.formats)
         targets = [(Path(job.out) / f"{pid}{SUFFIX[f]}", payload) for f, payload in data.items()]
         # new files are created exclusively (a name taken meanwhile fails the patient, never replaces a file);
         # the folder is synced once at the end, and stale temporary files were cleaned at the start of the run
@@ -242,7 +217,7 @@ def output_folder(out: str | os.PathLike) -> Path:
 
 def export_rows(csv_path: str | os.PathLike, out: str | os.PathLike, formats: tuple[str, ...] = ("ics", "json"),
                 overwrite: bool = False, workers: int | None = None, total: int | None = None,
-                stop: Callable[[], bool] | None = None) -> Iterator[Result]:
+                stop: Callable[[], bool] | None = None, *, render: Renderer) -> Iterator[Result]:
     """One Result per CSV data row, in order (see the module docstring). ``workers`` None: decide by size.
 
     ``stop`` is asked before each patient (or chunk) is started: once it says True (a first Ctrl-C), the
@@ -263,10 +238,10 @@ def export_rows(csv_path: str | os.PathLike, out: str | os.PathLike, formats: tu
             pid = row.cells.get("id", "")
             if pid and pid in seen:
                 bad = Row(row.source, row.line, {"id": pid, "__error__": f"id '{pid}' is used by an earlier row"})
-                yield ExportJob(bad, str(outdir), formats, overwrite)
+                yield ExportJob(bad, str(outdir), render, formats, overwrite)
                 continue
             seen.add(pid)
-            yield ExportJob(row, str(outdir), formats, overwrite)
+            yield ExportJob(row, str(outdir), render, formats, overwrite)
 
     def synced(results: Iterator[Result]) -> Iterator[Result]:
         yield from results
@@ -284,6 +259,7 @@ def export_rows(csv_path: str | os.PathLike, out: str | os.PathLike, formats: tu
 class RegisterJob:
     path: str
     out: str
+    render: Renderer
     formats: tuple[str, ...] = ("ics", "json")
 
 
@@ -364,7 +340,7 @@ def export_planfile(job: RegisterJob) -> Result:
         written, unchanged = [], 0
         for f in job.formats:
             target = Path(job.out) / f"{pid}{SUFFIX[f]}"
-            payload = _changed_only(target, f, lambda stamp, f=f: render_patient(plan, pid, (f,), who, stamp,
+            payload = _changed_only(target, f, lambda stamp, f=f: job.render(plan, pid, (f,), who, stamp,
                                                                                  recorded)[f])
             if payload is None:
                 unchanged += 1
@@ -390,7 +366,8 @@ def remove_leftovers(out: Path) -> int:
 
 
 def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: tuple[str, ...] = ("ics", "json"),
-                    workers: int | None = None, stop: Callable[[], bool] | None = None) -> tuple[int, Iterator[Result]]:
+                    workers: int | None = None, stop: Callable[[], bool] | None = None, *,
+                    render: Renderer) -> tuple[int, Iterator[Result]]:
     """(number of files, one Result per plan file): each patient's files, rewritten only where they changed.
 
     Safe to re-run after an interrupted run: every file is replaced atomically, leftover temporary files are
@@ -416,7 +393,7 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
 
         fsync_dir(outdir)
 
-    jobs = (RegisterJob(str(p), str(outdir), formats) for p in files)
+    jobs = (RegisterJob(str(p), str(outdir), render, formats) for p in files)
     return len(files), synced(_in_one_run(stream_map(export_planfile, jobs, workers, chunk_size(len(files), workers),
                                                      stop)))
 

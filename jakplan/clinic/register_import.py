@@ -1,0 +1,194 @@
+"""Creating and updating a register's plan files from a CSV of profiles (``jakplan cohort import``).
+
+:func:`import_rows` creates or updates plan files from a CSV of profiles (the columns of
+:mod:`jakplan.records.csvrows`): a new id becomes a new plan file; for an existing one every profile value the
+row gives (a non-empty cell) that differs from the file is changed, and each change is reported as
+``old -> new``. An empty cell means "not given" and changes nothing. The history (``[[done]]``, ``[[lab]]``,
+``[[pause]]``) is never touched. Columns jakplan does not know are refused by name, unless ``keep_columns``:
+then they are kept as text in the plan file's ``[columns]`` table. Every write goes through
+:mod:`jakplan.records.planfile` (lock, tomlkit, check it reads back, atomic replace).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from jakplan.errors import JakplanError
+from jakplan.records.patient import PatientRecord
+from jakplan.records.register import EXTRA_TABLE
+
+# -- import ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    pid: str
+    where: str
+    """The CSV file and line."""
+    action: str
+    """created, updated, unchanged or error."""
+    path: str = ""
+    changes: tuple[str, ...] = ()
+    message: str = ""
+
+
+_TOP = ("drug", "indication", "protocol", "start", "months")
+
+
+def _wanted(row, prof, extras: list[str]) -> dict[tuple[str | None, str], Any]:
+    """The profile values a row gives (non-empty cells only), keyed as they sit in a plan file."""
+    cells = row.cells
+    out: dict[tuple[str | None, str], Any] = {}
+    for key in _TOP:
+        if cells.get(key):
+            out[(None, key)] = getattr(prof, key)
+    for key, val in prof.identity._asdict().items():
+        if val:
+            out[("patient", key)] = val
+    for key, val in prof.factors.items():
+        out[("factors", key)] = val
+    for key in extras:
+        if cells.get(key):
+            out[(EXTRA_TABLE, key)] = cells[key]
+    return out
+
+
+def _current(raw: dict[str, Any], table: str | None, key: str) -> Any:
+    if table is None:
+        return raw.get(key)
+    t = raw.get(table)
+    return t.get(key) if isinstance(t, dict) else None
+
+
+def _label(table: str | None, key: str) -> str:
+    return key if table in (None, "factors") else f"{table}.{key}"
+
+
+def _show(val: Any) -> str:
+    if val is None:
+        return "(not set)"
+    if isinstance(val, list):
+        return ", ".join(str(v) for v in val) or "none"
+    if hasattr(val, "isoformat"):
+        return val.isoformat()
+    if isinstance(val, float):
+        return f"{val:g}"
+    return str(val)
+
+
+def _differences(raw: dict[str, Any], wanted: dict) -> list[tuple[str | None, str, Any, Any]]:
+    from jakplan.records.profile import as_date
+
+    out = []
+    for (table, key), new in wanted.items():
+        old = _current(raw, table, key)
+        if (table, key) == (None, "start") and isinstance(old, str):
+            try:
+                old = as_date(old, "start")
+            except JakplanError:
+                pass
+        if old != new:
+            out.append((table, key, old, new))
+    return out
+
+
+def _check_plan(record: PatientRecord) -> Any:
+    from jakplan.api import plan_for_record
+
+    return plan_for_record(record)
+
+
+def import_one(row, folder: Path, extras: list[str]) -> ImportResult:
+    """Create or update the plan file of one CSV row (never raises for the row's own problems)."""
+    from jakplan.records.csvrows import record_from_row
+    from jakplan.records.planfile import (
+        _read_text,
+        create_planfile,
+        edit_planfile,
+        parse_toml_text,
+        planfile_from_raw,
+    )
+
+    pid = row.cells.get("id", "?")
+    try:
+        pid, rec = record_from_row(row)
+        target = folder / f"{pid}.toml"
+        prof = rec.profile
+        prof.source = target  # a protocol path in the row is read relative to the plan file's folder
+        wanted = _wanted(row, prof, extras)
+        if not target.exists():
+            plan = _check_plan(PatientRecord(prof, where=rec.where))
+            prof.indication = plan.indication
+            create_planfile(target, prof)
+            keep = {k: v for k, v in wanted.items() if k[0] == EXTRA_TABLE}
+            if keep:
+                with edit_planfile(target) as pf:
+                    for (table, key), val in keep.items():
+                        pf.set_value(table, key, val)
+            return ImportResult(pid, row.where, "created", str(target))
+        raw = parse_toml_text(_read_text(target), target)
+        if not _differences(raw, wanted):
+            planfile_from_raw(raw, target)  # an unchanged file must still be a valid plan file
+            return ImportResult(pid, row.where, "unchanged", str(target))
+        with edit_planfile(target) as pf:
+            diffs = _differences(parse_toml_text(_read_text(target), target), wanted)
+            merged = pf.profile.merged(**{k: getattr(prof, k) for k in _TOP if (None, k) in wanted},
+                                       factors={k: v for (t, k), v in wanted.items() if t == "factors"},
+                                       identity=prof.identity)
+            _check_plan(PatientRecord(merged, pf.history, str(target)))
+            for table, key, _old, new in diffs:
+                pf.set_value(table, key, new)
+        changes = tuple(f"{_label(t, k)} {_show(old)} -> {_show(new)}" for t, k, old, new in diffs)
+        return ImportResult(pid, row.where, "updated", str(target), changes)
+    except JakplanError as exc:
+        msg = str(exc)
+        if not msg.startswith(row.source):
+            msg = f"{row.where} (id {pid}): {msg}"
+        return ImportResult(pid, row.where, "error", message=msg)
+
+
+def import_rows(csv_path: str | os.PathLike, folder: str | os.PathLike, keep_columns: bool = False) -> Iterator[ImportResult]:
+    """One :class:`ImportResult` per data row of the CSV, in order (see the module docstring).
+
+    The header is checked first (a bad header or an unknown column raises before anything is written)."""
+    from jakplan.records.csvrows import PROFILE_COLUMNS, extra_columns, read_rows
+
+    d = Path(folder)
+    if not d.exists() and d.parent.is_dir():
+        d.mkdir()
+    if not d.is_dir():
+        raise JakplanError(f"{d}: not a folder, and its parent folder does not exist")
+    rows = read_rows(csv_path, allow_extra=True)
+    extras = extra_columns(_header_of(csv_path))
+    if extras and not keep_columns:
+        from jakplan.catalog.vocab import vocabulary
+
+        rows.close()
+        raise JakplanError(
+            f"{csv_path} line 1: unknown column(s) {', '.join(extras)}; known: {', '.join(PROFILE_COLUMNS)} and "
+            f"patient factors {', '.join(sorted(vocabulary()['factors']))}. Rename them, or give --keep-columns to "
+            f"keep them as text in each plan file's [{EXTRA_TABLE}] table")
+
+    def results() -> Iterator[ImportResult]:
+        seen: set[str] = set()
+        for row in rows:
+            pid = row.cells.get("id", "")
+            if pid and pid in seen:
+                yield ImportResult(pid, row.where, "error", message=f"{row.where}: id '{pid}' is used by an earlier row")
+                continue
+            seen.add(pid)
+            yield import_one(row, d, extras)
+
+    return results()
+
+
+def _header_of(csv_path: str | os.PathLike) -> list[str]:
+    import csv
+
+    from jakplan.fileio import open_regular
+
+    with open_regular(Path(csv_path), "CSV file", newline="", encoding="utf-8-sig", errors="replace") as fh:
+        return [h.strip() for h in next(csv.reader(fh), [])]
