@@ -228,5 +228,49 @@ def record_of(path: str | Path) -> PatientRecord:
     return load_record(path)
 
 
+def score_inputs():
+    """The inputs a disease-activity score is computed from (``data/scores.toml``): name, label, unit, range;
+    `record` makes one option of each."""
+    from jakplan.catalog.scores import score_table
+
+    return tuple(score_table().inputs.values())
+
+
+def record_score(path: str | Path, score: str, on: dt.date, given: dict[str, float], note: str = ""):
+    """Record a disease-activity score in a plan file and judge the response milestones on that day.
+
+    ``score`` is ``NAME`` (computed from ``given``, every input the formula needs, each in its range) or
+    ``NAME=VALUE`` (the computed score given directly; ``given`` must then be empty). Returns the record and
+    the plan file's status on ``on``. A refused score leaves the file untouched."""
+    from jakplan.catalog.scores import canonical_score, score_table
+    from jakplan.engine.scores import check_value, compute
+    from jakplan.history import ScoreRecord
+    from jakplan.records.planfile import edit_planfile
+
+    table = score_table()
+    name, _, direct = score.partition("=")
+    sid = canonical_score(name.strip())
+    sdef = table.scores[sid]
+    if direct.strip():
+        if given:
+            raise JakplanError(f"--score {score}: give the score or its inputs "
+                               f"({', '.join('--' + n.replace('_', '-') for n in given)}), not both")
+        try:
+            number = float(direct)
+        except ValueError:
+            raise JakplanError(f"--score {score}: '{direct.strip()}' is not a number") from None
+        rec = ScoreRecord(on, sid, check_value(sdef, number, table), {}, note)
+    else:
+        rec = ScoreRecord(on, sid, compute(sdef, given, table), dict(given), note)
+    record = record_of(path)
+    if record.profile.start is None:
+        raise JakplanError(f"{path}: no start date; a score is judged against the first dose")
+    plan_for_record(record)  # a plan file whose plan cannot be built is refused before it is changed
+    with edit_planfile(path) as pf:
+        pf.add_score(rec)
+        history = pf.history
+    return rec, status_for_record(record._replace(history=history), on)
+
+
 __all__ = ["plan_for", "plan_for_record", "status_for_record", "overrides", "record_of", "baseline_labs", "factor_updates",
-           "resolve_indication", "History"]
+           "resolve_indication", "History", "score_inputs", "record_score"]

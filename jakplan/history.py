@@ -6,7 +6,7 @@ Read from and written to plan files by :mod:`jakplan.records.planfile`; the engi
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 
 OUTCOMES = ("done", "waived", "not_applicable")
@@ -44,10 +44,23 @@ class Pause:
 
 
 @dataclass(frozen=True)
+class ScoreRecord:
+    """A disease-activity score measured on one day (``data/scores.toml``): its value and, when it was
+    computed by jakplan, the inputs it was computed from."""
+
+    on: dt.date
+    score: str
+    value: float
+    inputs: dict[str, float] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class History:
     done: tuple[Done, ...] = ()
     labs: tuple[LabRecord, ...] = ()
     pauses: tuple[Pause, ...] = ()
+    scores: tuple[ScoreRecord, ...] = ()
 
     @property
     def open_pause(self) -> Pause | None:
@@ -57,4 +70,9 @@ class History:
         """The history as it stood at the end of ``day``: later records left out, a later resume undone."""
         pauses = tuple(p if p.end is None or p.end <= day else Pause(p.start, None, p.reason)
                        for p in self.pauses if p.start <= day)
-        return History(tuple(d for d in self.done if d.on <= day), tuple(r for r in self.labs if r.on <= day), pauses)
+        return History(tuple(d for d in self.done if d.on <= day), tuple(r for r in self.labs if r.on <= day), pauses,
+                       tuple(s for s in self.scores if s.on <= day))
+
+    def but(self, **changes) -> "History":
+        """This history with some of its tables replaced (the others kept as they are)."""
+        return replace(self, **changes)

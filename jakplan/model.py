@@ -116,6 +116,14 @@ class Skip(NamedTuple):
     open: tuple[Condition, ...] = ()
 
 
+class ResponseSpec(NamedTuple):
+    """What a response milestone expects: the scores that answer it and the criterion that judges them
+    (ids in ``data/scores.toml``)."""
+
+    scores: tuple[str, ...]
+    criterion: str
+
+
 class Rule(NamedTuple):
     id: str
     kind: str
@@ -133,6 +141,8 @@ class Rule(NamedTuple):
     if_unknown: str = "keep"
     """When a condition's factor is not given: "keep" the event with an 'applies if' note, or "skip" it
     (listed as not applicable) for checks that only concern some patients (contraception, HBV DNA ...)."""
+    response: ResponseSpec | None = None
+    """A milestone that expects a disease-activity score and a criterion that judges it (None: none)."""
 
 
 class Threshold(NamedTuple):

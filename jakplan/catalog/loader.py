@@ -23,6 +23,7 @@ from jakplan.catalog.vocab import drug_info, drugs, factor_values, planning_defa
 from jakplan.errors import JakplanError
 from jakplan.model import (
     DOSE_OUTCOMES,
+    ResponseSpec,
     KINDS,
     UNITS,
     Citation,
@@ -242,6 +243,29 @@ def _conditions(ck: _Checker, raw: Any, where: str, factors: dict) -> tuple[tupl
     return tuple(inds), tuple(conds)
 
 
+def _response(ck: _Checker, raw: Any, where: str, kind: str) -> ResponseSpec | None:
+    """A milestone's ``response = { scores = [...], criterion = "..." }``: ids in data/scores.toml."""
+    if raw is None:
+        return None
+    from jakplan.catalog.scores import score_table
+
+    table = score_table()
+    if kind != "milestone":
+        ck.fail(where, f"field 'response': only a milestone expects a score, not a '{kind}' rule")
+    if not isinstance(raw, dict) or set(raw) - {"scores", "criterion"}:
+        ck.fail(where, "field 'response' must be a table with 'scores' and 'criterion'")
+    scores = raw.get("scores")
+    if not isinstance(scores, list) or not scores or not all(isinstance(x, str) and x in table.scores for x in scores):
+        ck.fail(where, f"field 'response': 'scores' must list known scores ({', '.join(table.scores)})")
+    crit = raw.get("criterion")
+    if crit not in table.criteria:
+        ck.fail(where, f"field 'response': criterion {crit!r} is not one of {', '.join(table.criteria)}")
+    needs = table.criteria[crit].scores
+    if needs and not set(scores) <= set(needs):
+        ck.fail(where, f"field 'response': criterion '{crit}' reads only {', '.join(needs)}")
+    return ResponseSpec(tuple(scores), crit)
+
+
 def _rule(ck: _Checker, raw: Any, index: int, origin: str, vocab: dict) -> Rule:
     if not isinstance(raw, dict):
         ck.fail(f"rule #{index + 1}", "must be a table")
@@ -250,7 +274,7 @@ def _rule(ck: _Checker, raw: Any, index: int, origin: str, vocab: dict) -> Rule:
         ck.fail(f"rule #{index + 1}", "field 'id' is missing or not text")
     where = f"rule '{rid}'"
     known = {"id", "kind", "title", "checks", "timing", "applies", "source", "section", "anchor", "notes", "patient_notes",
-             "if_unknown"}
+             "if_unknown", "response"}
     extra = set(raw) - known
     if extra:
         ck.fail(where, f"unknown field(s): {', '.join(sorted(extra))}")
@@ -277,6 +301,7 @@ def _rule(ck: _Checker, raw: Any, index: int, origin: str, vocab: dict) -> Rule:
     if_unknown = ck.get(raw, "if_unknown", where, str, required=False, default="keep")
     if if_unknown not in ("keep", "skip"):
         ck.fail(where, f"field 'if_unknown': '{if_unknown}' is not one of keep, skip")
+    response = _response(ck, raw.get("response"), where, kind)
     return Rule(
         id=rid,
         kind=kind,
@@ -291,6 +316,7 @@ def _rule(ck: _Checker, raw: Any, index: int, origin: str, vocab: dict) -> Rule:
         patient_notes=tuple(map(str, pnotes)),
         origin=origin,
         if_unknown=if_unknown,
+        response=response,
     )
 
 

@@ -76,7 +76,7 @@ def _findings(summary, dry_run: bool = False) -> list[tuple[str, str, str, str]]
     the protocol gives no limit for (``not_assessed``); for a dry run, judged as if the values had been stored."""
     from jakplan.api import plan_for_record
     from jakplan.engine.tracking import lab_actions
-    from jakplan.history import History, LabRecord
+    from jakplan.history import LabRecord
     from jakplan.records.patient import load_record
     from jakplan.render.words import lab_action_text
 
@@ -88,7 +88,7 @@ def _findings(summary, dry_run: bool = False) -> list[tuple[str, str, str, str]]
         if dry_run:
             h = record.history
             extra = tuple(LabRecord(day, dict(vals)) for day, vals in sorted(o.added.items()))
-            record = record._replace(history=History(h.done, h.labs + extra, h.pauses))
+            record = record._replace(history=h.but(labs=h.labs + extra))
         new = {(day, a) for day, vals in o.added.items() for a in vals}
         for act in lab_actions(plan_for_record(record), record.history):
             if (act.on, act.analyte) in new:

@@ -11,6 +11,7 @@ import typer
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, make_console, parse_date, write_stdout
 from jakplan.cli.planopts import PlanOptions, with_plan_options
+from jakplan.cli.scoreopts import ScoreOptions, with_score_options
 
 EXIT_OVERDUE = 1
 
@@ -70,7 +71,9 @@ def init(
 
 
 @app.command()
+@with_score_options
 def record(
+    score_options: ScoreOptions,
     planfile: str = typer.Argument(..., help="The plan file."),
     rule: List[str] = typer.Option([], "--rule", help="Id of the check that was done (repeatable)."),
     done: Optional[str] = typer.Option(None, "--done", help="Day the checks given with --rule were done."),
@@ -89,11 +92,17 @@ def record(
 
     Lab values go through the same checks as `jakplan labs` (a refused value leaves the file untouched); what
     the protocol says about them (including a fall from baseline and a result to confirm on a repeat) is
-    printed at once. `jakplan undo FILE` removes the last entry."""
+    printed at once. `jakplan undo FILE` removes the last entry.
+
+    A disease-activity score (--score NAME with its inputs, or NAME=VALUE) is recorded on --on DAY on its own,
+    and the response milestones it answers are judged at once."""
     with clean_errors():
         from jakplan.records.profile import plain_text
 
         plain_text(note, "--note")  # before the plan file is touched
+        if score_options.score is not None or score_options.raw:
+            _record_score(planfile, score_options, rule, lab, on, note)
+            return
         outcome, reason = _decision(waive, not_applicable)
         done = _check_record_options(rule, done, lab, on, outcome)
         done_day = _not_future(parse_date(done, "--done"), "--done") if done else None
@@ -109,6 +118,23 @@ def record(
         if values:
             lines += _lab_lines(planfile, history, lab_day, values)
         write_stdout("\n".join(lines))
+
+
+def _record_score(planfile: str, opts: ScoreOptions, rule: List[str], lab: List[str], on: Optional[str],
+                  note: str) -> None:
+    """`record --score`: one call into the api, one render call."""
+    from jakplan.api import record_score
+    from jakplan.errors import JakplanError
+    from jakplan.render.scores import score_recorded_lines
+
+    given = opts.inputs()
+    if rule or lab:
+        raise JakplanError("--score is recorded on its own: record --rule or --lab in another command")
+    if not on:
+        raise JakplanError("--on DAY is missing: say when the score was measured")
+    day = _not_future(parse_date(on, "--on"), "--on")
+    rec, status = record_score(planfile, opts.score or "", day, given, note)
+    write_stdout("\n".join(score_recorded_lines(planfile, rec, status)))
 
 
 def _check_record_options(rule: List[str], done: Optional[str], lab: List[str], on: Optional[str],
@@ -325,4 +351,7 @@ def status(
     if st.overdue:
         n = len(st.overdue)
         typer.echo(f"{planfile}: {n} item{'s' if n != 1 else ''} overdue on {day.isoformat()}", err=True)
+        raise typer.Exit(EXIT_OVERDUE)
+    if any(v.state == "not_met" for v in st.responses):
+        typer.echo(f"{planfile}: a response criterion is not met on {day.isoformat()}", err=True)
         raise typer.Exit(EXIT_OVERDUE)

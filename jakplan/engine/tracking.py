@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jakplan.model import Citation, Event, Plan, Rule
-from jakplan.history import History, Pause
+from jakplan.history import Done, History, Pause
 from jakplan.engine.timing import pause_shift, shift
+from jakplan.engine.scores import ResponseVerdict, responses
 
 STATES = ("overdue", "due", "on_hold", "upcoming", "done", "missed", "waived", "not_applicable")
 """An item's state; ``waived`` and ``not_applicable`` are closed by a recorded decision with its reason."""
@@ -94,6 +95,8 @@ class Status:
     unmatched: tuple[tuple[str, dt.date, str], ...]
     """Recorded checks that completed nothing: (rule, day, why)."""
     notes: tuple[str, ...]
+    responses: tuple[ResponseVerdict, ...] = ()
+    """Each response milestone judged on ``today`` (:func:`jakplan.engine.scores.responses`)."""
 
     def by_state(self, state: str) -> list[Item]:
         return [i for i in self.items if i.state == state]
@@ -173,6 +176,16 @@ def _limit(rule: Rule, plan: Plan, pauses: tuple[Pause, ...]) -> dt.date:
     if rule.timing.until is not None:
         end = min(end, shift(plan.start, rule.timing.until) + dt.timedelta(days=paused))
     return end
+
+
+def _with_scores(history: History, verdicts: tuple[ResponseVerdict, ...]) -> History:
+    """The history with each response milestone answered by a recorded score counted as done on that day
+    (unless a check of that milestone is recorded already): recording the score is doing the review."""
+    recorded = {(d.rule, d.on) for d in history.done}
+    extra = tuple(Done(v.rule, v.current.on, f"{v.current.score} {v.current.value:g} recorded")
+                  for v in verdicts if v.current is not None and (v.rule, v.current.on) not in recorded
+                  and not any(d.rule == v.rule and d.on >= v.window_start for d in history.done))
+    return history.but(done=history.done + extra) if extra else history
 
 
 def _sort_done(history: History, tracked: dict, applicable: dict) -> tuple[dict[str, list], list]:
@@ -269,7 +282,8 @@ def track(plan: Plan, history: History, today: dt.date) -> Status:
     skipped = {s.rule for s in plan.skipped}
     applicable = {r.id: r for r in plan.protocol.rules if r.id not in skipped}
     tracked = {rid: r for rid, r in applicable.items() if r.timing.type != "each_visit"}
-    done_by_rule, unmatched = _sort_done(history, tracked, applicable)
+    verdicts = responses(plan, history, today)
+    done_by_rule, unmatched = _sort_done(_with_scores(history, verdicts), tracked, applicable)
     items: list[Item] = []
     for rid, rule in tracked.items():
         events = sorted((ev for ev in plan.events if ev.rule == rid), key=lambda e: e.occurrence)
@@ -282,6 +296,7 @@ def track(plan: Plan, history: History, today: dt.date) -> Status:
         visit_rules=tuple(r for r in applicable.values() if r.timing.type == "each_visit"),
         lab_actions=tuple(lab_actions(plan, history)), pauses=pauses, unmatched=tuple(unmatched),
         notes=tuple(_notes(plan, pauses, tracked)),
+        responses=verdicts,
     )
 
 

@@ -37,7 +37,6 @@ the result parses back, and replaces the file atomically (temp file + fsync + re
 from __future__ import annotations
 
 import contextlib
-import math
 import datetime as dt
 import os
 import time
@@ -47,7 +46,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from jakplan.errors import JakplanError
-from jakplan.history import OUTCOMES, Done, History, LabRecord, Pause
+from jakplan.history import OUTCOMES, Done, History, LabRecord, Pause, ScoreRecord
 from jakplan.fileio import atomic_write, read_bytes, write_target
 from jakplan.records.profile import Profile, plain_text, profile_from_dict
 from jakplan.catalog.vocab import vocabulary
@@ -57,6 +56,8 @@ LOCK_TIMEOUT = 10.0
 
 _RESERVED_LAB_KEYS = ("on", "note", "added")
 STAMP = "added"
+HISTORY_TABLES = ("done", "lab", "pause", "score")
+"""The tables of a plan file that hold the recorded course (jakplan appends to them; never profile values)."""
 """Each entry jakplan writes carries the moment it was added (``added = 2024-07-29T10:15:02.123456``), so that
 `jakplan undo` can remove the last one; a resume adds ``resumed`` to its pause. Hand-written entries may omit
 them."""
@@ -109,7 +110,7 @@ class PlanFile:
         entry[STAMP] = self._stamp()
         self._aot("done").append(entry)
         rec = Done(rule, on, note, outcome, reason.strip())
-        self.history = History(self.history.done + (rec,), self.history.labs, self.history.pauses)
+        self.history = self.history.but(done=self.history.done + (rec,))
         return rec
 
     def _stamp(self) -> dt.datetime:
@@ -132,7 +133,23 @@ class PlanFile:
         entry[STAMP] = self._stamp()
         self._aot("lab").append(entry)
         rec = LabRecord(on, dict(values), note)
-        self.history = History(self.history.done, self.history.labs + (rec,), self.history.pauses)
+        self.history = self.history.but(labs=self.history.labs + (rec,))
+        return rec
+
+    def add_score(self, rec: ScoreRecord) -> ScoreRecord:
+        """Append a disease-activity score (checked by :mod:`jakplan.engine.scores` before it gets here)."""
+        plain_text(rec.note, "--note")
+        if any(s.on == rec.on and s.score == rec.score for s in self.history.scores):
+            raise JakplanError(f"{self.path}: a {rec.score} score is already recorded on {rec.on}; nothing recorded "
+                               f"(remove the earlier entry with `jakplan undo {self.path}` or edit the file)")
+        entry: dict[str, Any] = {"on": rec.on, "score": rec.score, "value": rec.value}
+        if rec.inputs:
+            entry["inputs"] = dict(rec.inputs)
+        if rec.note:
+            entry["note"] = rec.note
+        entry[STAMP] = self._stamp()
+        self._aot("score").append(entry)
+        self.history = self.history.but(scores=self.history.scores + (rec,))
         return rec
 
     def set_value(self, table: str | None, key: str, value: Any) -> None:
@@ -142,7 +159,7 @@ class PlanFile:
 
         if self._doc is None:
             raise JakplanError(f"{self.path}: internal error: change outside edit_planfile")
-        if table in ("done", "lab", "pause") or (table is None and key in ("done", "lab", "pause")):
+        if table in HISTORY_TABLES or (table is None and key in HISTORY_TABLES):
             raise JakplanError(f"{self.path}: internal error: the history is changed only by its own methods")
         if table is None:
             self._doc[key] = value
@@ -152,7 +169,7 @@ class PlanFile:
             t = tomlkit.table()
             t[key] = value
             body = self._doc.body
-            at = next((n for n, (k, _) in enumerate(body) if k is not None and k.key in ("done", "lab", "pause")), None)
+            at = next((n for n, (k, _) in enumerate(body) if k is not None and k.key in HISTORY_TABLES), None)
             if at is None:
                 self._doc[table] = t
             else:
@@ -183,7 +200,7 @@ class PlanFile:
             raise JakplanError("--reason is empty; say why treatment is paused")
         self._aot("pause").append({"from": on, "reason": reason, STAMP: self._stamp()})
         rec = Pause(on, None, reason)
-        self.history = History(self.history.done, self.history.labs, self.history.pauses + (rec,))
+        self.history = self.history.but(pauses=self.history.pauses + (rec,))
         return rec
 
     def end_pause(self, on: dt.date) -> Pause:
@@ -198,7 +215,7 @@ class PlanFile:
         rec = Pause(open_p.start, on, open_p.reason)
         pauses = list(self.history.pauses)
         pauses[idx] = rec
-        self.history = History(self.history.done, self.history.labs, tuple(pauses))
+        self.history = self.history.but(pauses=tuple(pauses))
         return rec
 
 
@@ -223,6 +240,8 @@ class PlanFile:
         elif key == "lab":
             vals = ", ".join(f"{k} {v:g}" for k, v in entry.items() if k not in _RESERVED_LAB_KEYS)
             what = f"lab values on {entry['on']}: {vals}"
+        elif key == "score":
+            what = f"the {entry['score']} score {entry['value']:g} on {entry['on']}"
         else:
             what = f"the pause from {entry['from']}" + (f" ({entry['reason']})" if entry.get("reason") else "")
             if "to" in entry:
@@ -238,7 +257,7 @@ def stamped_entries(doc: Any) -> list[tuple[dt.datetime, str, int]]:
     out = []
     if doc is None:
         return out
-    for key in ("done", "lab", "pause"):
+    for key in HISTORY_TABLES:
         for i, e in enumerate(doc.get(key, [])):
             st = e.get(STAMP)
             if isinstance(st, dt.datetime):
@@ -352,7 +371,45 @@ def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> Histor
             if p.start < prev.end:
                 raise JakplanError(f"{w}: 'from' {p.start} is before the previous pause ended ({prev.end})")
         pauses.append(p)
-    return History(tuple(done), tuple(labs), tuple(pauses))
+    return History(tuple(done), tuple(labs), tuple(pauses), _scores(raw, where))
+
+
+def _scores(raw: dict[str, Any], where: str) -> tuple[ScoreRecord, ...]:
+    """The [[score]] entries, each checked as `record --score` checks it: a known score, inputs in range and
+    the value the formula gives from them (or, given directly, a value the formula can give)."""
+    from jakplan.catalog.scores import score_table
+    from jakplan.engine.scores import check_value, compute
+
+    table = score_table()
+    out: list[ScoreRecord] = []
+    for i, e in enumerate(_entries(raw, "score", where), start=1):
+        w = f"{where}: score #{i}"
+        extra = set(e) - {"on", "score", "value", "inputs", "note", STAMP}
+        if extra:
+            raise JakplanError(f"{w}: unknown field(s): {', '.join(sorted(extra))}")
+        for key in ("on", "score", "value"):
+            if key not in e:
+                raise JakplanError(f"{w}: field '{key}' is missing")
+        _check_stamps(e, w)
+        sid = _text(e, "score", w)
+        if sid not in table.scores:
+            raise JakplanError(f"{w}: unknown score '{sid}'; known: {', '.join(table.scores)}")
+        score = table.scores[sid]
+        inputs = e.get("inputs", {})
+        if not isinstance(inputs, dict):
+            raise JakplanError(f"{w}: field 'inputs' must be a table")
+        try:
+            value = check_value(score, e["value"], table)
+            if inputs and compute(score, inputs, table) != value:
+                raise JakplanError(f"value {value:g} is not what its inputs give ({compute(score, inputs, table):g})")
+        except JakplanError as exc:
+            raise JakplanError(f"{w}: {exc}") from None
+        rec = ScoreRecord(_date(e["on"], w, "on"), sid, value, {k: float(v) for k, v in inputs.items()},
+                          _text(e, "note", w))
+        if any(s.on == rec.on and s.score == sid for s in out):
+            raise JakplanError(f"{w}: {sid} recorded twice on {rec.on}; keep one entry")
+        out.append(rec)
+    return tuple(out)
 
 
 def parse_toml_text(text: str, path: Path) -> dict[str, Any]:
@@ -374,7 +431,7 @@ def planfile_from_raw(raw: dict[str, Any], path: Path, need_start: bool = True) 
     where = str(path)
     profile = profile_from_dict(raw, where, path)
     if profile.start is None:
-        if need_start or any(k in raw for k in ("done", "lab", "pause")):
+        if need_start or any(k in raw for k in HISTORY_TABLES):
             raise JakplanError(f"{where}: field 'start' (date of the first dose) is missing; a plan file needs it")
         return PlanFile(path=path, profile=profile)
     return PlanFile(path=path, profile=profile, history=history_from_dict(raw, where, profile.start))

@@ -172,6 +172,10 @@ def status_summary(st) -> str:
     """One line for the top of ``jakplan status``: overdue, due now, on hold and the next visit."""
     ans = next_from_status(st)
     parts = [f"{len(st.overdue)} overdue", f"{len(st.due)} due now"]
+    unmet = [v for v in st.responses if v.state == "not_met"]
+    if unmet:  # what needs action comes first
+        parts.insert(0, f"response criterion not met ({', '.join(v.relative or v.rule for v in unmet)}): review "
+                        f"with the prescriber")
     held = len(st.by_state("on_hold"))
     if held:
         parts.append(f"{held} on hold")

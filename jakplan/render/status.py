@@ -7,6 +7,7 @@ from typing import Any
 from jakplan.engine.tracking import Item, Status
 from jakplan.render.words import lab_action_text
 from jakplan.render.common import DISCLAIMER, check_label, derived_lines, dose_dict, dose_lines, drug_name, indication_name
+from jakplan.render.scores import response_dict, response_text, shown
 
 SECTIONS = (
     ("overdue", "Overdue"),
@@ -82,6 +83,7 @@ def status_dict(st: Status, file: str = "") -> dict[str, Any]:
     out["every_visit"] = [{"rule": r.id, "title": r.title, "checks": list(r.checks)} for r in st.visit_rules]
     out["unmatched"] = [{"rule": r, "on": d.isoformat(), "why": why} for r, d, why in st.unmatched]
     out["notes"] = list(st.notes)
+    out["responses"] = [response_dict(v) for v in st.responses]
     out["disclaimer"] = DISCLAIMER
     return out
 
@@ -125,6 +127,8 @@ def _print_status_head(st: Status, console, file: str) -> None:
             console.print(Text(line, style="dim"))
     for note in st.notes:
         console.print(Text(note, style="yellow"))
+    for v in shown(st.responses):
+        console.print(Text(response_text(v), style="bold red" if v.needs_action else "yellow" if v.state == "due" else ""))
 
 
 def _done_table(items, title: str):

@@ -1,0 +1,76 @@
+"""`record --score NAME` and the score's inputs (--tjc, --sjc, --esr, --crp, --pga ...), one option per input of
+the score table (``data/scores.toml``, through :func:`jakplan.api.score_inputs`), as the factor options come
+from the factor table."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from typing import Annotated, Any, Optional
+
+import typer
+
+SCORE_HELP = ("A disease-activity score measured on --on DAY: NAME computed from its inputs (das28esr, das28crp, "
+              "cdai, sdai, easi, ppnrs, salt, pmayo), e.g. --score das28crp --tjc 8 --sjc 5 --crp 12 --pga 60; or "
+              "NAME=VALUE for a score computed elsewhere (--score das28crp=4.1).")
+
+
+def _parameters() -> list[inspect.Parameter]:
+    from jakplan.api import score_inputs
+
+    out = [inspect.Parameter("score", inspect.Parameter.KEYWORD_ONLY, default=None,
+                             annotation=Annotated[Optional[str], typer.Option("--score", help=SCORE_HELP,
+                                                                              show_default=False)])]
+    for spec in score_inputs():
+        flag = "--" + spec.name.replace("_", "-")
+        help_ = f"For --score: the {spec.label}, {spec.lo:g} to {spec.hi:g} {spec.unit}."
+        out.append(inspect.Parameter(f"score_{spec.name}", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                     annotation=Annotated[Optional[str], typer.Option(flag, help=help_,
+                                                                                      show_default=False)]))
+    return out
+
+
+class ScoreOptions:
+    """The parsed --score option and its inputs."""
+
+    def __init__(self, values: dict[str, Any]):
+        self.score: str | None = values.pop("score")
+        self.raw = {k.removeprefix("score_"): v for k, v in values.items() if v is not None}
+
+    def inputs(self) -> dict[str, float]:
+        """The inputs as numbers; one line for text that is not one."""
+        from jakplan.errors import JakplanError
+
+        out = {}
+        for name, text in self.raw.items():
+            flag = "--" + name.replace("_", "-")
+            try:
+                val = float(text)
+            except ValueError:
+                raise JakplanError(f"{flag} '{text}' is not a number") from None
+            if not math.isfinite(val):
+                raise JakplanError(f"{flag} '{text}' is not a finite number")
+            out[name] = val
+        if out and not self.score:
+            raise JakplanError(f"{', '.join('--' + n.replace('_', '-') for n in out)}: give --score NAME too "
+                               f"(the score these inputs are for)")
+        return out
+
+
+def with_score_options(func):
+    """Give a command --score and one option per score input; it receives ``score_options: ScoreOptions``."""
+    sig = inspect.signature(func, eval_str=True)
+    own = [p for p in sig.parameters.values() if p.name != "score_options"]
+    extra = _parameters()
+    names = [p.name for p in extra]
+
+    @functools.wraps(func)
+    def wrapper(**kwargs):
+        values = {name: kwargs.pop(name) for name in names}
+        return func(score_options=ScoreOptions(values), **kwargs)
+
+    del wrapper.__wrapped__  # Typer must see the signature below, not the wrapped function's
+    wrapper.__signature__ = sig.replace(parameters=own + extra)
+    wrapper.__annotations__ = {p.name: p.annotation for p in own + extra}
+    return wrapper

@@ -1,0 +1,121 @@
+"""Words and JSON for disease-activity scores and response milestones (the engine's
+:class:`jakplan.engine.scores.ResponseVerdict` and :class:`jakplan.history.ScoreRecord`).
+
+A verdict is worded as what the criterion concludes, never as a treatment decision: "criterion not met: review
+with the prescriber". Every verdict line names its source.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jakplan.catalog.scores import score_table
+from jakplan.engine.scores import ResponseVerdict
+from jakplan.history import ScoreRecord
+
+
+def score_label(sid: str) -> str:
+    s = score_table().scores.get(sid)
+    return s.label if s else sid
+
+
+def score_value_text(rec: ScoreRecord) -> str:
+    """'DAS28-CRP 4.16 on 2024-11-01'."""
+    return f"{score_label(rec.score)} {_num(rec)} on {rec.on.isoformat()}"
+
+
+def _num(rec: ScoreRecord) -> str:
+    s = score_table().scores.get(rec.score)
+    decimals = s.decimals if s else 2
+    return f"{rec.value:.{decimals}f}"
+
+
+def _expected(v: ResponseVerdict) -> str:
+    return " or ".join(score_label(s) for s in v.scores)
+
+
+def _cite(v: ResponseVerdict) -> str:
+    """' (NICE TA466 recommendation 1.4 [X12])': the milestone's source, in the short citation style."""
+    from jakplan.render.words import cite_short
+
+    return f" ({cite_short(v.citation)})"
+
+
+def response_text(v: ResponseVerdict) -> str:
+    """One line: what the milestone expects or concludes."""
+    at = f" ({v.relative})" if v.relative else ""
+    crit = score_table().criteria.get(v.criterion)
+    if v.state == "upcoming":
+        return (f"Response review{at} from {v.window_start.isoformat()}: record {_expected(v)}"
+                + _cite(v))
+    if v.state == "due":
+        return f"Response review due{at}: record {_expected(v)} by {v.window_end.isoformat()}" + _cite(v)
+    if v.state == "missing":
+        return (f"Response review overdue{at}: no {_expected(v)} recorded since {v.window_start.isoformat()} "
+                f"(window closed {v.window_end.isoformat()})" + _cite(v))
+    cur = v.current
+    assert cur is not None
+    if v.state == "no_baseline":
+        return (f"{score_value_text(cur)}{at}: no {score_label(cur.score)} recorded on or before the first dose, so "
+                f"the change cannot be measured; {crit.label if crit else v.criterion} not judged" + _cite(v))
+    base = v.baseline
+    change = ""
+    if base is not None:
+        change = f" (baseline {_num(base)} on {base.on.isoformat()}, change {cur.value - base.value:+.{_decimals(cur)}f})"
+    if v.state == "recorded":
+        return (f"{score_value_text(cur)}{at}{change}: the source gives no number for response; the prescriber "
+                f"judges the benefit" + _cite(v))
+    verdict = ("criterion met" if v.state == "met" else "criterion not met: review with the prescriber")
+    return (f"{_CATEGORY[v.category]} EULAR response{at}: {score_label(cur.score)} {_num(base) if base else '?'} -> {_num(cur)}, "
+            f"improvement {v.improvement:.2f}; {crit.label if crit else v.criterion}: {verdict}" + _cite(v))
+
+
+_CATEGORY = {"good": "Good", "moderate": "Moderate", "none": "No"}
+
+
+def _decimals(rec: ScoreRecord) -> int:
+    s = score_table().scores.get(rec.score)
+    return s.decimals if s else 2
+
+
+def _record_dict(rec: ScoreRecord | None) -> dict[str, Any] | None:
+    if rec is None:
+        return None
+    return {"on": rec.on.isoformat(), "score": rec.score, "value": rec.value, "inputs": dict(rec.inputs)}
+
+
+def response_dict(v: ResponseVerdict) -> dict[str, Any]:
+    return {
+        "rule": v.rule, "occurrence": v.occurrence, "date": v.date.isoformat(),
+        "window_start": v.window_start.isoformat(), "window_end": v.window_end.isoformat(),
+        "scores": list(v.scores), "criterion": v.criterion, "state": v.state,
+        "needs_action": v.needs_action, "baseline": _record_dict(v.baseline), "current": _record_dict(v.current),
+        "category": v.category or None, "improvement": v.improvement, "source": v.citation.as_dict(),
+        "text": response_text(v),
+    }
+
+
+def shown(responses: tuple[ResponseVerdict, ...]) -> list[ResponseVerdict]:
+    """The verdicts a status view shows: all but those whose window has not opened, worst first."""
+    order = ("missing", "not_met", "no_baseline", "due", "met", "recorded")
+    return sorted((v for v in responses if v.state != "upcoming"), key=lambda v: (order.index(v.state), v.date))
+
+
+def score_recorded_lines(planfile: str, rec: ScoreRecord, status) -> list[str]:
+    """What `record --score` prints: the score (and what it was computed from), then what each response
+    milestone it answers concludes, then the disclaimer."""
+    from jakplan.escape import one_line
+    from jakplan.render.common import DISCLAIMER
+
+    s = score_table().scores[rec.score]
+    how = ""
+    if rec.inputs:
+        parts = ", ".join(f"{score_table().inputs[k].label} {v:g}" for k, v in rec.inputs.items())
+        how = f", computed from {parts} ({s.section} [{s.source}])"
+    lines = [f"Recorded in {one_line(planfile)}: {score_value_text(rec)}{how}."]
+    answered = [v for v in status.responses if v.current == rec or v.baseline == rec]
+    lines += [response_text(v) for v in answered]
+    if not answered:
+        lines.append("No response milestone of this plan reads this score on that day.")
+    lines.append(DISCLAIMER)
+    return lines
