@@ -233,3 +233,30 @@ def test_label_stop_rules_name_the_score_they_expect():
         plan = plan_for(dt.date(2024, 5, 1), drug, ind, proto)
         r = next(x for x in plan.protocol.rules if x.id == rule)
         assert r.response is not None and T.criteria[r.response.criterion].kind == "judged"
+
+
+def test_next_and_the_checklist_ask_for_the_score_and_next_leads_with_an_unmet_criterion(planfile):
+    assert _record("--score", "das28esr=5.8", "--on", "2024-04-30").exit_code == 0
+    r = runner.invoke(app, ["next", "p.toml", "--today", "2024-10-28"])
+    assert "Response review due (month 6): record DAS28-ESR or DAS28-CRP" in r.output
+    assert _record("--score", "das28esr=5.5", "--on", "2024-11-01").exit_code == 0
+    r = runner.invoke(app, ["next", "p.toml", "--today", "2024-11-02", "--format", "json"])
+    assert r.exit_code == 1
+    assert {v["rule"]: v["state"] for v in json.loads(r.stdout)["responses"]}["nice_continue_month6"] == "not_met"
+
+
+def test_the_review_visit_checklist_carries_the_score_form_and_a_28_joint_chart(planfile):
+    from jakplan.api import record_of
+    from jakplan.engine.visits import visits
+    from jakplan.render.checklist import build_checklist, render_html
+
+    plan = __import__("jakplan.api", fromlist=["plan_for_record"]).plan_for_record(record_of(planfile))
+    visit = next(v for v in visits(plan) if any(e.rule == "nice_continue_month6" for e in v.events))
+    cl = build_checklist(plan, visit)
+    assert cl.form is not None and cl.form.joints
+    assert [f.name for f in cl.form.fields] == ["tjc", "sjc", "esr", "pga", "crp"]
+    page = render_html(cl)
+    assert page.count('<span class="jbox"></span>') == 56  # 14 joints a side, tender and swollen
+    other = next(v for v in visits(plan) if not any(e.rule in ("nice_continue_month6", "response_by_week24",
+                                                               "target_by_month6") for e in v.events))
+    assert build_checklist(plan, other).form is None

@@ -41,7 +41,7 @@ def next_(
         day = parse_date(today, "--today") if today is not None else dt.date.today()
         record = plan_options.record()
         h = record.history
-        if h.done or h.labs or h.pauses:  # a plan file with records: they say what is done and overdue
+        if h.done or h.labs or h.pauses or h.scores:  # a plan file with records: they say what is done and overdue
             from pathlib import Path
 
             from jakplan.api import status_for_record
@@ -60,4 +60,7 @@ def next_(
     if ans.overdue:
         n = len(ans.overdue)
         typer.echo(f"{n} check{'s' if n != 1 else ''} overdue on {day.isoformat()}", err=True)
+        raise typer.Exit(EXIT_OVERDUE)
+    if any(v.state == "not_met" for v in ans.responses):
+        typer.echo(f"a response criterion is not met on {day.isoformat()}", err=True)
         raise typer.Exit(EXIT_OVERDUE)

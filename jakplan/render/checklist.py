@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from jakplan.model import Event, Plan, Threshold
 from jakplan.catalog.vocab import vocabulary
 from jakplan.engine.visits import Lookup, Visit
+from jakplan.render.scores import FORM_CSS, ScoreForm, form_field_text, form_html, form_title, score_form
 from jakplan.render.common import (
     DISCLAIMER,
     check_label,
@@ -86,6 +87,8 @@ class Checklist:
     """The patient's name and identifier from the profile or plan file ('' when not given: a blank line)."""
     contact: str = ""
     """The prescriber's or clinic's contact from the profile or plan file."""
+    form: ScoreForm | None = None
+    """The disease-activity score to record at this visit, when a response milestone falls in it."""
 
     @property
     def title(self) -> str:
@@ -288,6 +291,7 @@ def _assemble(plan: Plan, visit: Visit, context: tuple[str, ...], sections: list
         context=tuple(context),
         patient=identity_text(plan),
         contact=identity_contact(plan),
+        form=score_form(plan, visit.events),
     )
 
 
@@ -354,6 +358,11 @@ def render_text(cl: Checklist, width: int = 100) -> str:
             for d in item.details:
                 out += textwrap.wrap(d, width, initial_indent=" " * (4 + len(lead)),
                                      subsequent_indent=" " * (4 + len(lead)))
+    if cl.form is not None:
+        out += ["", form_title(cl.form).upper()]
+        out += ["  " + form_field_text(f) for f in cl.form.fields]
+        if cl.form.joints:
+            out.append("  28-joint chart: tender and swollen, right and left (shoulder, elbow, wrist, MCP 1-5, PIP 1-5, knee)")
     out += ["", "SOURCES"]
     for s in cl.sources:
         out += textwrap.wrap(s, width, initial_indent="  ", subsequent_indent="    ")
@@ -380,6 +389,8 @@ def render_markdown(cl: Checklist) -> str:
         for item in sec.items:
             out.append(("- [ ] " if sec.tick else "- ") + _md(_item_line(item)))
             out += [f"    - {_md(d)}" for d in item.details]
+    if cl.form is not None:
+        out += ["", f"## {_md(form_title(cl.form))}", ""] + [f"- {_md(form_field_text(f))}" for f in cl.form.fields]
     out += ["", "## Sources", ""] + [f"- {_md(s)}" for s in cl.sources]
     out += ["", "## Notes", "", "&nbsp;", "", "&nbsp;", "",
             "Checked by (name and signature): \\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_ "
@@ -455,7 +466,7 @@ def render_html(cl: Checklist) -> str:
         "<head>",
         '<meta charset="utf-8">',
         f"<title>{_h(cl.title)}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_CSS}{FORM_CSS if cl.form is not None else ''}</style>",
         "</head>",
         "<body>",
         f"<h1>{_h(cl.title)}</h1>",
@@ -477,6 +488,8 @@ def render_html(cl: Checklist) -> str:
             details = "".join(f'<span class="detail">{_h(d)}</span>' for d in item.details)
             out.append(f"<li>{mark}<span>{_h(item.text)}{src}{details}</span></li>")
         out.append("</ul>")
+    if cl.form is not None:
+        out.append(form_html(cl.form))
     out.append('<h2 id="sources">Sources</h2>')
     out.append('<ol class="sources">' + "".join(f"<li>{_h(s)}</li>" for s in cl.sources) + "</ol>")
     out.append('<h2 id="notes">Notes</h2>')
@@ -511,6 +524,11 @@ def render_terminal(cl: Checklist, console) -> None:
                 t.append(f"\n{d}", style="yellow")
             grid.add_row(Text("  [ ]" if sec.tick else "   -", style="bold" if sec.tick else ""), t)
         console.print(grid)
+    if cl.form is not None:
+        console.print()
+        console.print(Text(form_title(cl.form), style="bold underline"))
+        for f in cl.form.fields:
+            console.print(Text("  " + form_field_text(f)))
     console.print()
     console.print(Text("Sources", style="bold underline"))
     grid = Table.grid(padding=(0, 1))

@@ -28,6 +28,8 @@ class NextAnswer:
     on_hold: int = 0
     source: str = ""
     """Where the records came from (the plan file's name), '' without records."""
+    responses: tuple = ()
+    """The response milestones judged on the day (:class:`jakplan.engine.scores.ResponseVerdict`)."""
 
     @property
     def due_now(self) -> bool:
@@ -76,7 +78,8 @@ def next_from_status(st, source: str = "") -> NextAnswer:
                                           window_end=ev.window_end + shift))
         if events:
             visit = Visit(day, tuple(events))
-    return NextAnswer(plan, st.today, visit, tuple(st.overdue), on_hold=len(st.by_state("on_hold")), source=source)
+    return NextAnswer(plan, st.today, visit, tuple(st.overdue), on_hold=len(st.by_state("on_hold")), source=source,
+                      responses=st.responses)
 
 
 def prepare_notes(visit: Visit) -> list[str]:
@@ -130,6 +133,9 @@ def _next_lines(ans: NextAnswer) -> list[str]:
             out.append(f"  {i.rule}: {i.title}; window closed {i.window_end.isoformat()}, {i.days_late} days late")
     if ans.on_hold:
         out.append(f"On hold: {ans.on_hold} check{'s' if ans.on_hold != 1 else ''} (treatment paused)")
+    from jakplan.render.scores import response_text, shown
+
+    out += [response_text(v) for v in shown(ans.responses)]
     out.append(f"Plan: {drug_name(plan)} for {indication_name(plan)}, protocol {plan.drug}/{plan.protocol.id}, "
                f"first dose {plan.start.isoformat()}; on {ans.today.isoformat()}.")
     out.append(DISCLAIMER)
@@ -137,6 +143,8 @@ def _next_lines(ans: NextAnswer) -> list[str]:
 
 
 def next_dict(ans: NextAnswer) -> dict[str, Any]:
+    from jakplan.render.scores import response_dict
+
     v = ans.visit
     visit: dict[str, Any] | None = None
     if v is not None:
@@ -164,6 +172,7 @@ def next_dict(ans: NextAnswer) -> dict[str, Any]:
             {"rule": i.rule, "title": i.title, "date": i.date.isoformat(), "window_end": i.window_end.isoformat(),
              "days_late": i.days_late} for i in ans.overdue],
         "on_hold": ans.on_hold,
+        "responses": [response_dict(v) for v in ans.responses],
         "disclaimer": DISCLAIMER,
     }
 

@@ -7,6 +7,7 @@ with the prescriber". Every verdict line names its source.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from jakplan.catalog.scores import score_table
@@ -119,3 +120,83 @@ def score_recorded_lines(planfile: str, rec: ScoreRecord, status) -> list[str]:
         lines.append("No response milestone of this plan reads this score on that day.")
     lines.append(DISCLAIMER)
     return lines
+
+
+# -- the form to fill at a review visit ----------------------------------------------------------------------
+
+JOINT_ROWS = (("Shoulder", 1), ("Elbow", 1), ("Wrist", 1), ("MCP 1-5", 5), ("PIP 1-5 (thumb: IP)", 5), ("Knee", 1))
+"""The 28 joints of DAS28, CDAI and SDAI, per side: 14 a side (shoulder, elbow, wrist, five MCP, five PIP
+counting the thumb's IP, knee)."""
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    unit: str
+    lo: float
+    hi: float
+
+
+@dataclass(frozen=True)
+class ScoreForm:
+    """What to measure at a visit whose response milestone expects a score: the scores it accepts, the fields
+    their inputs need (each once), and whether a 28-joint chart belongs on the page."""
+
+    scores: tuple[str, ...]
+    fields: tuple[FormField, ...]
+    joints: bool
+
+
+def score_form(plan, events) -> ScoreForm | None:
+    """The form for the visit's events (None when no event expects a score)."""
+    table = score_table()
+    rules = {r.id: r for r in plan.protocol.rules if r.response is not None}
+    wanted = list(dict.fromkeys(s for ev in events if ev.rule in rules for s in rules[ev.rule].response.scores))
+    if not wanted:
+        return None
+    names = list(dict.fromkeys(i for s in wanted for i in table.scores[s].inputs))
+    fields = tuple(FormField(n, table.inputs[n].label, table.inputs[n].unit, table.inputs[n].lo, table.inputs[n].hi)
+                   for n in names)
+    return ScoreForm(tuple(score_label(s) for s in wanted), fields, "tjc" in names or "sjc" in names)
+
+
+def form_title(form: ScoreForm) -> str:
+    return f"Record at this visit (for {' or '.join(form.scores)}; `jakplan record --score`)"
+
+
+def form_field_text(f: FormField) -> str:
+    """'Tender joint count (28 joints), 0 to 28 joints: ______'."""
+    return f"{f.label[0].upper() + f.label[1:]}, {f.lo:g} to {f.hi:g} {f.unit}: ________"
+
+
+def form_html(form: ScoreForm) -> str:
+    """The fields as a two-column list of blanks and, for joint counts, a compact 28-joint chart (tender and
+    swollen boxes, right and left): small enough to keep the checklist on one printed page."""
+    from html import escape
+
+    out = [f'<h2 id="form">{escape(form_title(form))}</h2>', '<ul class="cols form">']
+    for f in form.fields:
+        out.append(f'<li><span>{escape(f.label[0].upper() + f.label[1:])} '
+                   f'<span class="src">({f.lo:g}-{f.hi:g} {escape(f.unit)})</span></span>'
+                   f'<span class="fill"></span></li>')
+    out.append("</ul>")
+    if form.joints:
+        box = '<span class="jbox"></span>'
+        out.append('<table class="joints"><caption>28-joint chart: tick T (tender) and S (swollen)</caption>'
+                   "<tr><th></th><th>Right T</th><th>Right S</th><th>Left T</th><th>Left S</th></tr>")
+        for name, n in JOINT_ROWS:
+            cells = "".join(f"<td>{box * n}</td>" for _ in range(4))
+            out.append(f"<tr><th>{escape(name)}</th>{cells}</tr>")
+        out.append("</table>")
+    return "\n".join(out)
+
+
+FORM_CSS = """
+ul.form li { align-items: flex-end; }
+ul.form .fill { flex: 1; border-bottom: 1px solid #000; min-width: 18mm; height: 10pt; }
+table.joints { border-collapse: collapse; font-size: 8pt; margin: 2pt 0; }
+table.joints caption { text-align: left; font-size: 8pt; }
+table.joints th, table.joints td { border: 0.6pt solid #000; padding: 0.5pt 3pt; text-align: left; }
+.jbox { display: inline-block; width: 7pt; height: 7pt; border: 0.8pt solid #000; margin-right: 1.5pt; }
+"""
