@@ -260,3 +260,23 @@ def test_the_review_visit_checklist_carries_the_score_form_and_a_28_joint_chart(
     other = next(v for v in visits(plan) if not any(e.rule in ("nice_continue_month6", "response_by_week24",
                                                                "target_by_month6") for e in v.events))
     assert build_checklist(plan, other).form is None
+
+
+def test_fhir_careplan_carries_the_scores_as_observations_linked_to_their_milestone(planfile):
+    from fhir.resources.R4B.careplan import CarePlan
+
+    from jakplan.api import record_of, status_for_record
+    from jakplan.render.fhir import careplan
+
+    assert _record("--score", "sdai", "--tjc", "10", "--sjc", "6", "--pga", "70", "--ega", "60", "--crp", "20",
+                   "--on", "2024-04-28").exit_code == 0
+    assert _record("--score", "sdai", "--tjc", "2", "--sjc", "1", "--pga", "20", "--ega", "10", "--crp", "3",
+                   "--on", "2024-10-20").exit_code == 0
+    st = status_for_record(record_of(planfile), dt.date(2024, 11, 20))
+    cp = careplan(st.plan, "p", st)
+    CarePlan.model_validate(cp)  # R4B: contained resources are referenced, codes well formed
+    obs = [c for c in cp["contained"] if c["resourceType"] == "Observation"]
+    assert obs and obs[0]["code"]["coding"][0]["code"] == "75845-8"  # SDAI total score (loinc.org)
+    assert obs[0]["valueQuantity"]["value"] == 6.3  # 2 + 1 + 2.0 + 1.0 + 0.3
+    linked = {r["reference"] for a in cp["activity"] for r in a.get("outcomeReference", [])}
+    assert {f"#{o['id']}" for o in obs} == linked

@@ -46,6 +46,8 @@ class ScoreDef:
     decimals: int
     source: str
     section: str
+    loinc: str = ""
+    """The LOINC code of the total score, where loinc.org shows one ('' otherwise)."""
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -112,7 +114,7 @@ def _score(sid: str, spec: Any, inputs: dict[str, ScoreInput], known_sources: se
     _need(isinstance(spec.get("section"), str) and spec["section"], w, "needs a 'section' (what the source says)")
     return ScoreDef(sid, str(spec.get("label", sid)), tuple(spec.get("indications", [])), tuple(terms),
                     _num(spec.get("constant", 0.0), w, "constant"), int(spec.get("decimals", 2)), spec["source"],
-                    spec["section"])
+                    spec["section"], str(spec.get("loinc", "")))
 
 
 def _criterion(cid: str, spec: Any, scores: dict[str, ScoreDef], known_sources: set[str]) -> Criterion:

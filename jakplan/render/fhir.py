@@ -202,6 +202,23 @@ def _careplan_notes(plan: Plan, table: Any, uncoded: dict[str, None]) -> list[st
     return notes
 
 
+def _score_outcomes(status: Status, activities: list[dict[str, Any]], subject: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each score that answers a response milestone as a contained Observation, named by the outcomeReference
+    of that milestone's activities."""
+    from jakplan.render.scores import score_observation
+
+    out = []
+    for v in status.responses:
+        if v.current is None:
+            continue
+        obs_id = fhir_id(f"score-{v.rule}-{v.occurrence}")
+        out.append(score_observation(v, obs_id, subject))
+        for a in activities:
+            if a["id"] == f"{v.rule}-{v.occurrence}" or a["id"].startswith(f"{v.rule}-{v.occurrence}-"):
+                a.setdefault("outcomeReference", []).append({"reference": f"#{obs_id}"})
+    return out
+
+
 def careplan(plan: Plan, patient: str | None = None, status: Status | None = None) -> dict[str, Any]:
     """The plan as a FHIR R4 CarePlan resource (a JSON-ready dict). ``patient`` names the subject.
 
@@ -225,6 +242,8 @@ def careplan(plan: Plan, patient: str | None = None, status: Status | None = Non
     subject: dict[str, Any] = {"display": patient or "the patient this plan was made for"}
     if patient:
         subject["identifier"] = {"value": patient}
+    if status is not None:
+        contained += _score_outcomes(status, activities, subject)
     out: dict[str, Any] = {
         "resourceType": "CarePlan",
         "id": fhir_id(f"jakplan-{patient or plan.drug}-{p.id}-{plan.start.isoformat()}"),

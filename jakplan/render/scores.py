@@ -200,3 +200,34 @@ table.joints caption { text-align: left; font-size: 8pt; }
 table.joints th, table.joints td { border: 0.6pt solid #000; padding: 0.5pt 3pt; text-align: left; }
 .jbox { display: inline-block; width: 7pt; height: 7pt; border: 0.8pt solid #000; margin-right: 1.5pt; }
 """
+
+
+# -- FHIR ----------------------------------------------------------------------------------------------------
+
+def score_observation(v: ResponseVerdict, obs_id: str, subject: dict[str, Any]) -> dict[str, Any]:
+    """The score that answers a response milestone as a FHIR R4 Observation (contained in the CarePlan and
+    named by the milestone activity's ``outcomeReference``): the value, the inputs as components, the
+    baseline in a note and the verdict as the interpretation's text."""
+    rec = v.current
+    assert rec is not None
+    table = score_table()
+    sdef = table.scores[rec.score]
+    code: dict[str, Any] = {"text": sdef.label}
+    if sdef.loinc:
+        code["coding"] = [{"system": "http://loinc.org", "code": sdef.loinc, "display": f"Total score [{sdef.label}]"}]
+    obs: dict[str, Any] = {
+        "resourceType": "Observation", "id": obs_id, "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                  "code": "survey"}]}],
+        "code": code, "subject": subject, "effectiveDateTime": rec.on.isoformat(),
+        "valueQuantity": {"value": rec.value, "unit": "score", "system": "http://unitsofmeasure.org",
+                          "code": "{score}"},
+        "interpretation": [{"text": response_text(v)}],
+    }
+    if rec.inputs:
+        obs["component"] = [{"code": {"text": table.inputs[k].label},
+                             "valueQuantity": {"value": val, "unit": table.inputs[k].unit}}
+                            for k, val in rec.inputs.items()]
+    if v.baseline is not None:
+        obs["note"] = [{"text": f"Baseline {score_value_text(v.baseline)}."}]
+    return obs
