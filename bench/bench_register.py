@@ -106,11 +106,9 @@ def run_due(files, workers: int = 1) -> tuple[float, int]:
 def run_due_floor(files) -> float:
     import tomllib
 
-    from jakplan.api import plan_for_record
+    from jakplan.api import one_run, plan_for_record
     from jakplan.records.patient import PatientRecord
     from jakplan.records.planfile import planfile_from_raw
-
-    from jakplan.api import one_run
 
     t0 = time.perf_counter()
     with one_run():  # the protocols loaded once, as in the due run: the floor is the per-file work
@@ -200,8 +198,8 @@ def main() -> None:
     try:
         reg = tmp / "register"
         make_register(reg, args.files)
-        from jakplan.clinic.cohort import plan_files
         import jakplan.catalog.loader as loader
+        from jakplan.clinic.cohort import plan_files
 
         files = plan_files(reg)
         run_due(files[:200])  # warm imports and the protocol cache

@@ -188,8 +188,8 @@ def _check_born(prof: Profile) -> None:
     if isinstance(born, dt.date) and prof.start is not None and born >= prof.start:
         raise JakplanError(f"born {born.isoformat()} is not before the start date {prof.start.isoformat()}")
     if isinstance(born, dt.date) and prof.start is not None:
-        from jakplan.engine.conditions import age_on
         from jakplan.catalog.factors import factor_table
+        from jakplan.engine.conditions import age_on
 
         spec = factor_table().get("age")
         age = age_on(born, prof.start)

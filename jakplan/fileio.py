@@ -345,7 +345,7 @@ def _remove_placed(placed: list[Path]) -> None:
 def _place_all(plan: list[tuple], temps: list[str], overwrite: bool) -> None:
     """Put every temporary file in place; for new files, one that fails removes those this call placed."""
     placed: list[Path] = []
-    for (shown, target, folder, exists, _), tmp in zip(plan, temps):
+    for (shown, target, _folder, _exists, _), tmp in zip(plan, temps, strict=True):
         try:
             if overwrite:
                 _check_target(target, shown, True)  # still a regular file (or gone)

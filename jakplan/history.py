@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-
 OUTCOMES = ("done", "waived", "not_applicable")
 """What a [[done]] entry says about a check: done, waived (this occurrence is not needed, with a reason), or
 not applicable (the check no longer applies to this patient from that day, with a reason)."""

@@ -16,8 +16,8 @@ import icalendar
 import pytest
 
 from jakplan.api import plan_for
-from jakplan.render.ics import PRODID, calendar_bytes
 from jakplan.engine.visits import visits
+from jakplan.render.ics import PRODID, calendar_bytes
 
 STAMP = dt.datetime(2024, 4, 1, 8, 30, tzinfo=dt.timezone.utc)
 COLLECTION = "/jakplan/plan/"

@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 import pytest
 
 from jakplan.api import plan_for
+from jakplan.engine.visits import visits
 from jakplan.render.checklist import (
     build_checklist,
     render_html,
@@ -13,7 +14,6 @@ from jakplan.render.checklist import (
     render_text,
 )
 from jakplan.render.common import DISCLAIMER, check_label
-from jakplan.engine.visits import visits
 
 START = dt.date(2024, 5, 1)
 FASTING = "Fast before this blood test (the protocol asks for fasting lipids)."

@@ -10,9 +10,9 @@ import subprocess
 import pytest
 
 from jakplan.api import plan_for
+from jakplan.engine.visits import visits
 from jakplan.render.checklist import build_checklist, render_html
 from jakplan.render.common import DISCLAIMER
-from jakplan.engine.visits import visits
 
 BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser") if shutil.which(b)), None)
 PDFTOTEXT = shutil.which("pdftotext")

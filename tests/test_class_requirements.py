@@ -1,14 +1,13 @@
 """The class checklist (issue 10, item 4): every shipped protocol x indication encodes each item of
 jakplan/data/class-requirements.toml or declares it [[silent]] with the source that is silent."""
 
-from pathlib import Path
 
 import pytest
 
 from jakplan.catalog.loader import load_protocol, load_protocol_file
+from jakplan.catalog.requirements import check, items
 from jakplan.catalog.vocab import drugs, shipped_protocols, sources
 from jakplan.errors import JakplanError
-from jakplan.catalog.requirements import check, items
 
 CASES = [(d, v, ind) for d in drugs() for v in shipped_protocols(d) for ind in load_protocol(d, v).indications]
 

@@ -1,6 +1,5 @@
 """Every plan command takes the same plan and patient options; the patient options come from the factor table."""
 
-import datetime as dt
 import json
 from pathlib import Path
 

@@ -5,12 +5,12 @@ import json
 
 import pytest
 
+from jakplan.api import status_for_record
 from jakplan.history import Done, Pause
+from jakplan.records.patient import load_record
 from jakplan.records.planfile import load_planfile
 from jakplan.render.common import DISCLAIMER
 from jakplan.render.status import status_dict
-from jakplan.api import status_for_record
-from jakplan.records.patient import load_record
 
 SCREENING = ["baseline_blood_count", "baseline_liver_kidney", "hepatitis_screening", "immunisations",
              "tb_screening", "zoster_vaccine"]

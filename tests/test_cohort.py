@@ -11,15 +11,14 @@ import pytest
 from fhir.resources.R4B.careplan import CarePlan
 from icalendar import Calendar
 
-from jakplan.api import plan_for
-from jakplan.api import plan_for_record
+from jakplan.api import plan_for, plan_for_record
 from jakplan.clinic.cohort import export_rows, stream_map
-from jakplan.records.csvrows import Row, record_from_row
 from jakplan.errors import JakplanError
+from jakplan.records.csvrows import Row, record_from_row
+from jakplan.render.cohortfiles import render_patient
 from jakplan.render.common import plan_dict
 from jakplan.render.fhir import careplan
 from jakplan.render.ics import calendar_bytes
-from jakplan.render.cohortfiles import render_patient
 
 EPOCH = "1711960200"
 

@@ -2,7 +2,8 @@
 
 import json
 
-from jakplan.catalog import bundle as databundle, files as protocols
+from jakplan.catalog import bundle as databundle
+from jakplan.catalog import files as protocols
 from jakplan.catalog.files import BUNDLE_NAME, data_path, read_toml
 
 

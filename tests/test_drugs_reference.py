@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 
 from jakplan.api import plan_for
-from jakplan.engine.labs import evaluate_labs
-from jakplan.catalog.vocab import drugs, shipped_protocols, sources, vocabulary
 from jakplan.catalog.loader import load_protocol
+from jakplan.catalog.vocab import drugs, shipped_protocols, sources, vocabulary
+from jakplan.engine.labs import evaluate_labs
 
 START = dt.date(2024, 5, 1)
 ALL = [(d, p) for d in drugs() for p in shipped_protocols(d)]

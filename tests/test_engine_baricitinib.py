@@ -5,11 +5,11 @@ import datetime as dt
 import pytest
 
 from jakplan.api import plan_for
+from jakplan.catalog.loader import load_protocol
 from jakplan.engine.plan import build_plan
 from jakplan.errors import JakplanError
-from jakplan.render.words import open_texts, skip_text
 from jakplan.model import Condition, Patient
-from jakplan.catalog.loader import load_protocol
+from jakplan.render.words import open_texts, skip_text
 
 START = dt.date(2024, 5, 1)
 

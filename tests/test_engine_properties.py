@@ -6,10 +6,10 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jakplan.engine.plan import build_plan
-from jakplan.model import KINDS, Patient
 from jakplan.catalog.loader import load_protocol
 from jakplan.catalog.vocab import shipped_protocols
+from jakplan.engine.plan import build_plan
+from jakplan.model import KINDS, Patient
 
 PROTOCOLS = {pid: load_protocol("baricitinib", pid) for pid in shipped_protocols("baricitinib")}
 
@@ -71,7 +71,7 @@ def test_same_input_same_plan(start):
 @settings(max_examples=300, deadline=None)
 @given(day=starts, n=st.integers(0, 600), k=st.integers(-3, 12), unit=st.sampled_from(["days", "weeks", "months", "years"]))
 def test_shift_is_relativedelta_arithmetic(day, n, k, unit):
-    from jakplan.model import Offset
     from jakplan.engine.timing import shift
+    from jakplan.model import Offset
 
     assert shift(day, Offset(n, unit), k) == day + relativedelta(**{unit: n * k})

@@ -51,7 +51,7 @@ def test_careplan_validates_and_round_trips(protocol):
             d = by_id[base].detail
             assert d.code.text == ev.title and not d.code.coding
             assert d.kind == ("ServiceRequest" if ev.kind in ("screening", "lab") else "Appointment")
-        for check, code in coded:  # LOINC on every coded test
+        for _check, code in coded:  # LOINC on every coded test
             d = by_id[f"{base}-{code}"].detail
             assert d.kind == "ServiceRequest"
             assert [(c.system, c.code) for c in d.code.coding] == [("http://loinc.org", code)]

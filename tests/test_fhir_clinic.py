@@ -11,8 +11,8 @@ from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.task import Task
 from pydantic import ValidationError
 
-from jakplan.catalog.loinc import loinc_table
 from jakplan.api import record_of, status_for_record
+from jakplan.catalog.loinc import loinc_table
 from jakplan.records.planfile import edit_planfile
 from jakplan.render.common import DISCLAIMER
 from jakplan.render.fhir import ACTIVITY_STATUS, careplan, task_bundle, tasks

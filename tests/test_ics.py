@@ -8,11 +8,11 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-from jakplan.render.words import cite_full, open_texts
 from jakplan.api import plan_for
+from jakplan.engine.visits import visits
 from jakplan.render.common import DISCLAIMER, check_label
 from jakplan.render.ics import calendar_bytes
-from jakplan.engine.visits import visits
+from jakplan.render.words import cite_full, open_texts
 
 START = dt.date(2024, 5, 1)
 STAMP = dt.datetime(2024, 4, 1, 8, 30, tzinfo=dt.timezone.utc)
@@ -41,7 +41,7 @@ def test_every_event_matches_the_engine(start, protocol, months):
     events = vevents(cal)
     vs = visits(plan)
     assert len(events) == len(vs) == len({e.date for e in plan.events})
-    for ev, visit in zip(sorted(events, key=lambda e: e.start), vs):
+    for ev, visit in zip(sorted(events, key=lambda e: e.start), vs, strict=False):
         # all-day: DATE values, DTEND the next day (exclusive), no time zone, no recurrence
         assert type(ev.start) is dt.date and type(ev.end) is dt.date
         assert ev.start == visit.date and ev.end == visit.date + dt.timedelta(days=1)
@@ -254,7 +254,6 @@ def test_committed_sample_is_rfc_shaped():
 
 
 def test_a_plan_without_events_is_refused():
-    import dataclasses
 
     from jakplan.errors import JakplanError
 

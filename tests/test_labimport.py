@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from jakplan.engine.units import parse_value
-from jakplan.records.labimport import import_csv, import_file, import_fhir, import_hl7
+from jakplan.records.labimport import import_csv, import_fhir, import_file, import_hl7
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "clinic"
 TODAY = dt.date(2025, 1, 1)

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jakplan.errors import JakplanError
-from jakplan.engine.labs import evaluate_labs
 from jakplan.catalog.loader import load_protocol
+from jakplan.engine.labs import evaluate_labs
 from jakplan.engine.units import parse_value
+from jakplan.errors import JakplanError
 
 US = load_protocol("baricitinib", "us-label")
 NHS = load_protocol("baricitinib", "nhs-lanarkshire")
@@ -150,7 +150,7 @@ def test_cli_json_is_the_library_report(runner, app):
     got = json.loads(result.stdout)
     lib = evaluate_labs(US, {"anc": 0.8, "alc": 0.6, "hb": 9.5}).as_dict()
     assert {k: v for k, v in got.items() if k not in ("protocol_title", "verdict", "disclaimer")} == {
-        **lib, "findings": [{**f, "given": g} for f, g in zip(lib["findings"], ["0.8", "600/mm3", "95g/L"])]}
+        **lib, "findings": [{**f, "given": g} for f, g in zip(lib["findings"], ["0.8", "600/mm3", "95g/L"], strict=True)]}
     assert got["verdict"] == "Overall: Interrupt treatment; may resume when neutrophils are back at or above 1.0 x 10^9/L."
 
 

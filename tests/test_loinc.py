@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from jakplan.catalog.vocab import drugs, shipped_protocols, vocabulary
 from jakplan.catalog.loinc import EVIDENCE, loinc_table
+from jakplan.catalog.vocab import drugs, shipped_protocols, vocabulary
 from jakplan.records.labimport import measure
 
 # Checked one by one against the page named in the table (see its `source`); the brief's list first.

@@ -6,9 +6,9 @@ import datetime as dt
 import pytest
 
 from jakplan.api import plan_for
+from jakplan.catalog.loader import load_protocol
 from jakplan.engine.plan import build_plan
 from jakplan.model import Patient
-from jakplan.catalog.loader import load_protocol
 
 START = dt.date(2024, 5, 1)
 

@@ -7,12 +7,12 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jakplan.engine.conditions import check_condition
-from jakplan.engine.plan import build_plan
-from jakplan.engine.labs import evaluate_labs, severity
-from jakplan.model import DOSE_OUTCOMES, Patient
-from jakplan.catalog.vocab import drugs, factor_values, shipped_protocols
 from jakplan.catalog.loader import load_protocol
+from jakplan.catalog.vocab import drugs, factor_values, shipped_protocols
+from jakplan.engine.conditions import check_condition
+from jakplan.engine.labs import evaluate_labs, severity
+from jakplan.engine.plan import build_plan
+from jakplan.model import DOSE_OUTCOMES, Patient
 
 PROTOS = [load_protocol(d, p) for d in drugs() for p in shipped_protocols(d)]
 CASES = [(proto, ind) for proto in PROTOS for ind in proto.indications]

@@ -2,12 +2,10 @@
 
 import datetime as dt
 import multiprocessing
-import os
 import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 

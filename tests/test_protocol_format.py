@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from jakplan.api import plan_for
-from jakplan.errors import JakplanError
 from jakplan.catalog.loader import load_protocol, load_protocol_file
+from jakplan.errors import JakplanError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 START = dt.date(2024, 5, 1)

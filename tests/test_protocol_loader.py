@@ -4,10 +4,10 @@ import textwrap
 
 import pytest
 
-from jakplan.errors import JakplanError
 from jakplan.catalog.files import data_path
 from jakplan.catalog.loader import load_protocol, load_protocol_file
 from jakplan.catalog.vocab import shipped_protocols, vocabulary
+from jakplan.errors import JakplanError
 
 GOOD_RULE = """
 [[rule]]

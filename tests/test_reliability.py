@@ -15,7 +15,6 @@ import signal
 import stat
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -329,7 +328,7 @@ def test_first_ctrl_c_stops_after_the_patients_in_hand_second_at_once(tmp_path, 
         out = tmp_path / f"out{presses}"
         proc = subprocess.Popen(JAKPLAN + ["cohort", "export", str(csv), "--out", str(out), "--workers", workers],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_until(lambda: out.exists() and len(os.listdir(out)) >= 20, "the first patients")
+        wait_until(lambda out=out: out.exists() and len(os.listdir(out)) >= 20, "the first patients")
         for _ in range(presses):
             proc.send_signal(signal.SIGINT)
             time.sleep(0.05)
@@ -369,7 +368,7 @@ def test_kill_9_at_random_moments_leaves_only_whole_files_and_a_rerun_cleans_up(
         proc = subprocess.Popen(JAKPLAN + ["cohort", "export", str(csv), "--out", str(out), "--workers", "1"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         before = len(os.listdir(out)) if out.exists() else 0
-        wait_until(lambda: out.exists() and len(os.listdir(out)) > before + 2, "new patients")  # mid-run
+        wait_until(lambda before=before: out.exists() and len(os.listdir(out)) > before + 2, "new patients")  # mid-run
         time.sleep(rng.random() * 0.2)
         proc.kill()
         proc.wait()

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import tomllib
 
 import pytest
-import tomllib
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner

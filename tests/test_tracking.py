@@ -6,12 +6,12 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jakplan.render.words import lab_action_text
-from jakplan.engine.plan import build_plan
-from jakplan.model import Patient
-from jakplan.history import Done, History, Pause
 from jakplan.catalog.loader import load_protocol, load_protocol_file
+from jakplan.engine.plan import build_plan
 from jakplan.engine.tracking import pause_shift, track
+from jakplan.history import Done, History, Pause
+from jakplan.model import Patient
+from jakplan.render.words import lab_action_text
 
 D = dt.date
 START = D(2024, 5, 1)
@@ -28,7 +28,8 @@ def fixture_plan(months=24, start=START):
     return build_plan(load_protocol_file(FIXTURE), Patient("ra"), start, months)
 
 
-def screened(on=D(2024, 4, 20)):
+def screened(on=None):
+    on = on or D(2024, 4, 20)
     return tuple(Done(r, on) for r in SCREENING)
 
 

@@ -42,7 +42,7 @@ def test_trend_page_for_a_plan_file(tmp_path):
     assert page.count(DISCLAIMER) == 2 and "<title>Baricitinib lab trends for anna</title>" in page
     svgs = _svgs(page)
     assert len(svgs) == len(PANELS)  # one well-formed SVG per panel
-    by_panel = dict(zip([p[0] for p in PANELS], svgs))
+    by_panel = dict(zip([p[0] for p in PANELS], svgs, strict=True))
     plan = plan_for(dt.date(2024, 5, 1), protocol="us-label", factors={"age": 58})
     for panel, analytes in [("neutrophils", ["anc"]), ("lymphocytes", ["alc"]), ("haemoglobin", ["hb"])]:
         svg = by_panel[panel]

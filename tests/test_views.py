@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from jakplan.api import plan_for
 from jakplan.engine.visits import visits
+from jakplan.render.cohortfiles import render_patient
 from jakplan.render.common import DISCLAIMER
 from jakplan.render.compact import compact_lines, every_visit_rules, note_numbers, visit_notes, visit_words
-from jakplan.render.cohortfiles import render_patient
 
 START = dt.date(2024, 5, 1)
 ANNA = "examples/patients/anna.toml"
@@ -302,8 +302,8 @@ def test_record_rule_ids_forgive_case_and_dashes(runner, app, tmp_path):
 
 
 def test_names_module():
-    from jakplan.errors import JakplanError
     from jakplan.catalog.names import canonical
+    from jakplan.errors import JakplanError
 
     choices = ["us-label", "eu-smpc", "nhs-lanarkshire"]
     assert canonical("protocol", " NHS_Lanarkshire ", choices) == "nhs-lanarkshire"

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jakplan.api import plan_for
-from jakplan.errors import JakplanError
 from jakplan.engine.visits import lookup, next_visit, plan_first_day, visits, week_day
+from jakplan.errors import JakplanError
 
 START = dt.date(2024, 5, 1)
 PROTOCOLS = ["us-label", "eu-smpc", "nhs-lanarkshire"]

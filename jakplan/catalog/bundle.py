@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import sys
 
-from jakplan.fileio import atomic_write
 from jakplan.catalog.files import BUNDLE_NAME, data_path, fingerprint, parse_toml_bytes
+from jakplan.fileio import atomic_write
 
 
 def build() -> dict[str, list]:

@@ -12,18 +12,16 @@ Every problem in a file raises :class:`JakplanError` with one line naming the fi
 from __future__ import annotations
 
 import math
-
 from pathlib import Path
 from typing import Any
 
 from jakplan.catalog.files import read_toml
 from jakplan.catalog.resolve import Confinement, resolve
 from jakplan.catalog.silent import parse_silent
-from jakplan.catalog.vocab import drug_info, drugs, factor_values, planning_defaults, vocabulary, sources
+from jakplan.catalog.vocab import drug_info, drugs, factor_values, planning_defaults, sources, vocabulary
 from jakplan.errors import JakplanError
 from jakplan.model import (
     DOSE_OUTCOMES,
-    ResponseSpec,
     KINDS,
     UNITS,
     Citation,
@@ -35,9 +33,9 @@ from jakplan.model import (
     Phase,
     Planning,
     Protocol,
+    ResponseSpec,
     Risk,
     Rule,
-    Source,
     Threshold,
     Timing,
     Unverified,

@@ -49,8 +49,8 @@ def labs_import(
     import datetime as dt
 
     with clean_errors():
-        from jakplan.records.labimport import import_file
         from jakplan.clinic.labstore import store_imports
+        from jakplan.records.labimport import import_file
 
         day = parse_date(today, "--today") if today else dt.date.today()
         results = [import_file(f, day, input_format.value if input_format else None) for f in files]
@@ -121,7 +121,7 @@ def _text(results, summary, problems, findings, dry_run: bool = False) -> list[s
     else:
         lines.append("Nothing could be read; no plan file was changed.")
     acting = [f for f in findings if f[1] != NOT_ASSESSED]
-    for pid, action, text, _ in sorted(acting, key=lambda f: (f[1] not in URGENT, f[0])):
+    for pid, _action, text, _ in sorted(acting, key=lambda f: (f[1] not in URGENT, f[0])):
         lines.append(f"! {pid}: {text}")
     if any(f[1] in URGENT for f in acting):
         lines.append("  Contact the prescriber; if treatment is interrupted, record it with `jakplan pause`.")

@@ -65,9 +65,9 @@ def make_console(**kwargs):
     such as "[S1]"), never rich markup, and parsing it as markup would be both slower and wrong.
     Control characters in what it prints are removed (:func:`jakplan.escape.safe_console`).
     """
-    from jakplan.escape import safe_console
-
     import os
+
+    from jakplan.escape import safe_console
 
     for key in ("markup", "emoji", "highlight"):
         kwargs.setdefault(key, False)

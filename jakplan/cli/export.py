@@ -56,11 +56,9 @@ def export(
     preparation notes and sources. Import it into a calendar; re-importing the same plan updates its events
     (stable UIDs) instead of duplicating them."""
     with clean_errors():
-        from jakplan.fileio import atomic_write
-        from jakplan.render.ics import calendar_bytes
-
         from jakplan.errors import JakplanError
-        from jakplan.render.ics import identity_label
+        from jakplan.fileio import atomic_write
+        from jakplan.render.ics import calendar_bytes, identity_label
 
         alarm = parse_remind(remind)
         if show_name and title_prefix is not None:

@@ -22,8 +22,6 @@ sequence is shown escaped and cannot forge a second line. SIGTERM ends a command
 
 from __future__ import annotations
 
-import errno
-import importlib.util
 import os
 import signal
 import sys

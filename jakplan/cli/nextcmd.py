@@ -30,9 +30,9 @@ def next_(
     with clean_errors():
         import datetime as dt
 
+        from jakplan.cli.common import parse_date
         from jakplan.errors import JakplanError
         from jakplan.render.nextvisit import next_answer, next_dict, next_from_status, next_lines
-        from jakplan.cli.common import parse_date
 
         if file is not None:
             if plan_options.values.get("profile"):

@@ -62,8 +62,8 @@ class PlanOptions:
     def overrides(self) -> dict[str, Any]:
         """The command-line values to lay over the patient record (bad values raise ``JakplanError``)."""
         from jakplan.api import overrides
-        from jakplan.cli.common import parse_date
         from jakplan.catalog.factors import factors_from_options
+        from jakplan.cli.common import parse_date
         from jakplan.records.profile import Identity
 
         v = self.values

@@ -27,8 +27,8 @@ def protocols(
     if ctx.invoked_subcommand:
         return
     with clean_errors():
-        from jakplan.errors import JakplanError
         from jakplan.catalog.vocab import drug_info
+        from jakplan.errors import JakplanError
         from jakplan.render.common import DISCLAIMER
         from jakplan.render.protocol import catalogue
 

@@ -34,8 +34,8 @@ def schedule(
         if compact:
             import shutil
 
-            from jakplan.render.compact import compact_text
             from jakplan.cli.common import parse_date
+            from jakplan.render.compact import compact_text
 
             day = parse_date(today, "--today") if today is not None else None
             overdue, done, missed = _recorded_days(plan_options, day) if day else (frozenset(),) * 3

@@ -343,9 +343,9 @@ def status(
 
             write_stdout(json.dumps(status_dict(st, planfile), indent=2, ensure_ascii=False))
         else:
-            from jakplan.render.status import render_status
-
             from pathlib import Path
+
+            from jakplan.render.status import render_status
 
             render_status(st, make_console(), Path(planfile).name)
     if st.overdue:

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from jakplan.errors import JakplanError
 from jakplan.api import plan_for_record
+from jakplan.errors import JakplanError
 from jakplan.records.csvrows import Row, count_rows, read_rows, record_from_row
 
 PARALLEL_MIN = 100
@@ -410,8 +410,8 @@ class DueJob:
 def due_one(job: DueJob) -> Result:
     """One plan file's worklist rows for the week (``detail['rows']``, see :mod:`jakplan.clinic.worklist`)."""
     from jakplan.api import status_for_record
-    from jakplan.records.register import read_record
     from jakplan.clinic.worklist import week_rows
+    from jakplan.records.register import read_record
 
     p = Path(job.path)
     try:

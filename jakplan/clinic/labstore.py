@@ -24,6 +24,7 @@ from typing import Iterable
 from jakplan.errors import JakplanError
 from jakplan.records.labimport import ImportedLab, ImportResult, Problem
 
+
 def same_value(a: float, b: float) -> bool:
     """Equal as stored, to 6 significant digits: plan files written while the lab-value path read values back at
     6 digits still hold such values, and must still match their source on a re-import."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from jakplan.catalog.vocab import vocabulary
+from jakplan.engine.conditions import match, missing_factors
 from jakplan.model import (
     DOSE_OUTCOMES,
     Course,
@@ -20,8 +22,6 @@ from jakplan.model import (
     RiskNote,
     Unverified,
 )
-from jakplan.engine.conditions import match, missing_factors
-from jakplan.catalog.vocab import vocabulary
 
 
 def _rank(d: Dose) -> int:

@@ -22,11 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from jakplan.errors import JakplanError
-from jakplan.model import Citation, Protocol, Threshold
 from jakplan.catalog.vocab import drug_info, vocabulary
 from jakplan.engine.dosing import dose_factors
-
+from jakplan.errors import JakplanError
+from jakplan.model import Citation, Protocol, Threshold
 
 CALM = ("continue", "ok_to_start")
 """The verdicts that let treatment go ahead; never given for a value the protocol has no limit for."""

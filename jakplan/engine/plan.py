@@ -14,9 +14,9 @@ from dateutil.relativedelta import relativedelta
 from jakplan.engine.conditions import Match, check_condition, effective_factors, match
 from jakplan.engine.dosing import course_for, dose_advice, risk_notes, unverified_for
 from jakplan.engine.renal import computed_factors
+from jakplan.engine.timing import Occurrence, check_range, occurrences, pause_shift, relative_label, shift
 from jakplan.errors import JakplanError
 from jakplan.model import Event, Patient, Plan, Protocol, Rule, Skip
-from jakplan.engine.timing import Occurrence, check_range, occurrences, pause_shift, relative_label, shift
 
 MAX_MONTHS = 120
 

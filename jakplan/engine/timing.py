@@ -16,7 +16,6 @@ from dateutil.relativedelta import relativedelta
 
 from jakplan.model import Offset, Planning, Timing
 
-
 _DAYS_PER = {"days": 1, "weeks": 7}
 
 

@@ -26,10 +26,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from jakplan.model import Citation, Event, Plan, Rule
-from jakplan.history import Done, History, Pause
-from jakplan.engine.timing import pause_shift, shift
 from jakplan.engine.scores import ResponseVerdict, responses
+from jakplan.engine.timing import pause_shift, shift
+from jakplan.history import Done, History, Pause
+from jakplan.model import Citation, Event, Plan, Rule
 
 STATES = ("overdue", "due", "on_hold", "upcoming", "done", "missed", "waived", "not_applicable")
 """An item's state; ``waived`` and ``not_applicable`` are closed by a recorded decision with its reason."""

@@ -13,8 +13,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from jakplan.errors import JakplanError
 from jakplan.catalog.vocab import vocabulary
+from jakplan.errors import JakplanError
 
 # unit spellings (lower case, spaces removed) -> factor to the canonical unit, per unit family
 _COUNT = {

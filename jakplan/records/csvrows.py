@@ -97,7 +97,7 @@ def _rows(p: Path, fh, reader, header: list[str]) -> Iterator[Row]:
                 yield Row(str(p), reader.line_num,
                           {"__error__": f"{len(cells)} cells, but the header names {len(header)} columns"})
                 continue
-            yield Row(str(p), reader.line_num, {h: c.strip() for h, c in zip(header, cells)})
+            yield Row(str(p), reader.line_num, {h: c.strip() for h, c in zip(header, cells, strict=False)})
 
 
 def record_from_row(row: Row):

@@ -45,11 +45,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from jakplan.errors import JakplanError
-from jakplan.history import OUTCOMES, Done, History, LabRecord, Pause, ScoreRecord
-from jakplan.fileio import atomic_write, read_bytes, write_target
-from jakplan.records.profile import Profile, plain_text, profile_from_dict
 from jakplan.catalog.vocab import vocabulary
+from jakplan.errors import JakplanError
+from jakplan.fileio import atomic_write, read_bytes, write_target
+from jakplan.history import OUTCOMES, Done, History, LabRecord, Pause, ScoreRecord
+from jakplan.records.profile import Profile, plain_text, profile_from_dict
 
 LOCK_TIMEOUT = 10.0
 """Seconds a command waits for another jakplan command to finish with the same plan file."""

@@ -36,9 +36,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from jakplan.catalog.factors import check_value
 from jakplan.catalog.files import read_toml
 from jakplan.errors import JakplanError
-from jakplan.catalog.factors import check_value
 
 FORMAT_VERSION = 1
 IDENTITY_KEYS = ("name", "identifier", "contact")
@@ -81,7 +81,7 @@ class Profile:
                 out.factors.update(given)
             elif key == "identity":
                 if val:
-                    out.identity = Identity(*(new or old for new, old in zip(val, out.identity)))
+                    out.identity = Identity(*(new or old for new, old in zip(val, out.identity, strict=False)))
             elif val is not None:
                 setattr(out, key, val)
         return out

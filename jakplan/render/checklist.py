@@ -12,16 +12,13 @@ notes and "check the current label" items), and the sources; first of all, the p
 
 from __future__ import annotations
 
-from jakplan.render.words import open_texts
-
 import html
 import textwrap
 from dataclasses import dataclass, field
 
-from jakplan.model import Event, Plan, Threshold
 from jakplan.catalog.vocab import vocabulary
 from jakplan.engine.visits import Lookup, Visit
-from jakplan.render.scores import FORM_CSS, ScoreForm, form_field_text, form_html, form_title, score_form
+from jakplan.model import Event, Plan, Threshold
 from jakplan.render.common import (
     DISCLAIMER,
     check_label,
@@ -32,6 +29,8 @@ from jakplan.render.common import (
     risk_lines,
     unverified_lines,
 )
+from jakplan.render.scores import FORM_CSS, ScoreForm, form_field_text, form_html, form_title, score_form
+from jakplan.render.words import open_texts
 
 KIND_WORDS = {
     "screening": "screening before the first dose",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from jakplan.engine.conditions import missing_factors
-from jakplan.render.words import cite_full, cite_short, condition_text, factor_label, open_texts, skip_text
-from jakplan.model import Citation, DoseLine, Event, Plan
 from jakplan.catalog.files import data_path
 from jakplan.catalog.vocab import default_protocol, drugs, vocabulary
+from jakplan.engine.conditions import missing_factors
+from jakplan.model import DoseLine, Event, Plan
+from jakplan.render.words import cite_short, condition_text, factor_label, open_texts, skip_text
 
 DISCLAIMER = "jakplan is a planning aid, not medical advice: the prescriber's instructions come first."
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 
-from jakplan.model import Event, Plan
 from jakplan.catalog.vocab import vocabulary
 from jakplan.engine.visits import Visit, visits
+from jakplan.model import Event, Plan
 from jakplan.render.common import (
     DISCLAIMER,
     course_line,

@@ -30,19 +30,18 @@ Design, section by section of RFC 5545:
 
 from __future__ import annotations
 
-from jakplan.render.words import cite_full, open_texts
-
 import datetime as dt
 import hashlib
 import os
 
 from jakplan import __version__
-from jakplan.errors import JakplanError
-from jakplan.model import Plan
 from jakplan.engine.visits import Visit, visits
-from jakplan.render.checklist import visit_kinds_text, visit_when
+from jakplan.errors import JakplanError
 from jakplan.escape import strip_controls
+from jakplan.model import Plan
+from jakplan.render.checklist import visit_kinds_text, visit_when
 from jakplan.render.common import DISCLAIMER, check_label, drug_name, indication_name, window_text
+from jakplan.render.words import cite_full, open_texts
 
 PRODID = f"-//jakplan//jakplan {__version__}//EN"
 

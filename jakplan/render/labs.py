@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from jakplan.catalog.vocab import drugs, vocabulary
 from jakplan.engine.labs import CALM, NOT_ASSESSED, LabReport, action_label, unassessed_text
 from jakplan.model import Protocol
-from jakplan.catalog.vocab import drugs, vocabulary
 from jakplan.render.common import DISCLAIMER
 from jakplan.render.words import cite_short
 

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from jakplan.render.words import cite_full, open_texts
-from jakplan.escape import markdown_table, markdown_text as _md
-
+from jakplan.escape import markdown_table
+from jakplan.escape import markdown_text as _md
 from jakplan.model import Event, Plan
 from jakplan.render.common import (
     DISCLAIMER,
+    check_label,
     course_line,
     dose_lines,
-    horizon_text,
-    patient_line,
-    risk_lines,
-    unverified_lines,
-    check_label,
     drug_name,
+    horizon_text,
     indication_name,
+    patient_line,
     phase_titles,
     planning_line,
     protocol_lines,
+    risk_lines,
+    unverified_lines,
     window_text,
 )
+from jakplan.render.words import cite_full, open_texts
 
 
 def _row(ev: Event, sources: bool) -> list[str]:

@@ -11,8 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from jakplan.model import Plan
 from jakplan.engine.visits import Visit, visits
+from jakplan.model import Plan
 from jakplan.render.common import DISCLAIMER, drug_name, indication_name
 from jakplan.render.compact import every_visit_rules, note_word, visit_words, window_short
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from jakplan.render.words import cite_tagged, condition_text
-from jakplan.model import Protocol, Timing
 from jakplan.catalog.vocab import default_protocol, drugs, vocabulary
+from jakplan.model import Protocol, Timing
 from jakplan.render.common import DISCLAIMER
+from jakplan.render.words import cite_tagged, condition_text
 
 
 def timing_text(t: Timing) -> str:
@@ -86,7 +86,7 @@ def _sections(p: Protocol) -> list[tuple[str, list[str], list[list[str]]]]:
     return [
         ("Rules", ["Rule", "Kind", "When", "Applies", "What", "Source"],
          [[r["id"], r["kind"], r["when"], r["applies"], r["title"], cite_tagged(rule.citation)]
-          for r, rule in zip(d["rules"], p.rules)]),
+          for r, rule in zip(d["rules"], p.rules, strict=False)]),
         ("Lab thresholds", ["Threshold", "Value", "Before start", "During", "Resume", "Applies", "Source"],
          [[t.id, f"{vocabulary()['analytes'][t.analyte]['label']} {t.text()}" + (" (confirm on repeat)" if t.confirm else ""),
            actions.get(t.before_start, "") if t.before_start else "", actions.get(t.during, "") if t.during else "",

@@ -11,10 +11,18 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from jakplan.model import Citation, Plan
 from jakplan.catalog.vocab import vocabulary
 from jakplan.engine.visits import visits
-from jakplan.render.common import DISCLAIMER, drug_name, horizon_text, indication_name, patient_line, phase_titles, risk_lines
+from jakplan.model import Citation, Plan
+from jakplan.render.common import (
+    DISCLAIMER,
+    drug_name,
+    horizon_text,
+    indication_name,
+    patient_line,
+    phase_titles,
+    risk_lines,
+)
 from jakplan.render.compact import (
     every_visit_line,
     every_visit_rules,

@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from jakplan.engine.tracking import Item, Status
-from jakplan.render.words import lab_action_text
-from jakplan.render.common import DISCLAIMER, check_label, derived_lines, dose_dict, dose_lines, drug_name, indication_name
+from jakplan.render.common import (
+    DISCLAIMER,
+    check_label,
+    derived_lines,
+    dose_dict,
+    dose_lines,
+    drug_name,
+    indication_name,
+)
 from jakplan.render.scores import response_dict, response_text, shown
+from jakplan.render.words import lab_action_text
 
 SECTIONS = (
     ("overdue", "Overdue"),

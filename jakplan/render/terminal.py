@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from jakplan.render.words import cite_full, open_texts
-
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -11,13 +9,13 @@ from rich.text import Text
 from jakplan.model import Plan
 from jakplan.render.common import (
     DISCLAIMER,
+    check_label,
     course_line,
     dose_lines,
-    horizon_text,
-    patient_line,
-    check_label,
     drug_name,
+    horizon_text,
     indication_name,
+    patient_line,
     phase_titles,
     planning_line,
     protocol_lines,
@@ -25,6 +23,7 @@ from jakplan.render.common import (
     unverified_lines,
     window_text,
 )
+from jakplan.render.words import cite_full, open_texts
 
 KIND_STYLE = {"screening": "magenta", "lab": "cyan", "review": "yellow", "milestone": "green"}
 

@@ -99,7 +99,7 @@ def limits(plan: Plan, analyte: str, baseline: float | None) -> list[Limit]:
             if action:
                 groups.setdefault(key, []).append((when, action, t))
     out = []
-    for key, items in groups.items():
+    for items in groups.values():
         t = items[0][2]
         value = _limit_value(t, baseline)
         acts = "; ".join(dict.fromkeys(f"{action_label(a)} ({when}) [{x.citation.source.id}]" for when, a, x in items))

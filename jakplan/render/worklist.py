@@ -6,8 +6,8 @@ import datetime as dt
 import html
 from typing import Any
 
-from jakplan.render.common import DISCLAIMER
 from jakplan.clinic.worklist import COLUMNS
+from jakplan.render.common import DISCLAIMER
 
 KIND_WORDS = {"lab": "lab result needs action", "overdue": "overdue", "due": "due this week"}
 
