@@ -35,7 +35,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterator, Sequence
 
 from jakplan.errors import JakplanError
 
@@ -144,7 +144,7 @@ def stale_temps(folder: str | os.PathLike, now: float | None = None) -> list[Pat
     now = time.time() if now is None else now
     out = []
     try:
-        entries = list(os.scandir(folder))
+        entries = list(os.scandir(os.fspath(folder)))
     except OSError:
         return []
     for e in entries:
@@ -297,7 +297,7 @@ def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
     return target
 
 
-def _group_plan(items: list[tuple[str | os.PathLike, bytes | str]], overwrite: bool) -> list[tuple]:
+def _group_plan(items: Sequence[tuple[str | os.PathLike, bytes | str]], overwrite: bool) -> list[tuple]:
     """Each item checked: (shown path, real target, folder, target exists, bytes to write)."""
     plan = []
     for path, data in items:
@@ -363,7 +363,7 @@ def _place_all(plan: list[tuple], temps: list[str], overwrite: bool) -> None:
         placed.append(target)
 
 
-def write_group(items: list[tuple[str | os.PathLike, bytes | str]], overwrite: bool = False, sync_dir: bool = True,
+def write_group(items: Sequence[tuple[str | os.PathLike, bytes | str]], overwrite: bool = False, sync_dir: bool = True,
                 clean: bool = True) -> list[Path]:
     """Write several files as a unit: all of them, or (on an error, Ctrl-C or SIGTERM) none that was new.
 

@@ -91,7 +91,8 @@ class Timing(NamedTuple):
     every: Offset | None = None
     start_from: Offset | None = None
     until: Offset | None = None
-    count: int | None = None
+    times: int | None = None
+    """How many times a repeating rule occurs (the protocol file's `count`; None: for the whole plan)."""
 
 
 class Condition(NamedTuple):

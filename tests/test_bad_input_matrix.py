@@ -17,6 +17,8 @@ import pytest
 
 from jakplan.cli.guard import EXIT_INTERNAL, INTERNAL_MARK
 
+pytestmark = pytest.mark.system  # slow: see [tool.pytest.ini_options] markers
+
 PLAN = """\
 jakplan = 1
 drug = "baricitinib"

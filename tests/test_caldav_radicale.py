@@ -19,6 +19,8 @@ from jakplan.api import plan_for
 from jakplan.engine.visits import visits
 from jakplan.render.ics import PRODID, calendar_bytes
 
+pytestmark = pytest.mark.system  # slow: see [tool.pytest.ini_options] markers
+
 STAMP = dt.datetime(2024, 4, 1, 8, 30, tzinfo=dt.timezone.utc)
 COLLECTION = "/jakplan/plan/"
 

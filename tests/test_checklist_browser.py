@@ -17,11 +17,11 @@ from jakplan.render.common import DISCLAIMER
 BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser") if shutil.which(b)), None)
 PDFTOTEXT = shutil.which("pdftotext")
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.system, pytest.mark.skipif(
     BROWSER is None or PDFTOTEXT is None,
     reason="needs Chromium and pdftotext (Debian packages chromium, poppler-utils; .ci/run installs them) "
     f"- found chromium={BROWSER}, pdftotext={PDFTOTEXT}",
-)
+)]
 
 
 def print_to_pdf(html_path, pdf_path, profile):

@@ -119,6 +119,7 @@ def test_exit_2_only_when_nothing_could_be_read(runner, app, clinic):
     assert _snapshot(clinic / "clinic") == snap
 
 
+@pytest.mark.system
 def test_trend_command(runner, app, clinic):
     runner.invoke(app, ["cohort", "labs", "import", "labs.csv", "--into", "clinic", "--today", "2025-01-01"])
     res = runner.invoke(app, ["trend", "clinic/anna.toml", "--out", "trend.html"])

@@ -69,6 +69,7 @@ def _history(register):
                         pf.add_done(rule, dt.date(2024, 7, 1) if pid == "p30" else dt.date(2024, 6, 17))
 
 
+@pytest.mark.system
 def test_a_clinic_week(tmp_path, clinic_csv, runner, app, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1723449600")
     register = tmp_path / "clinic"

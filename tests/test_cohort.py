@@ -82,6 +82,7 @@ def test_export_writes_good_rows_and_names_bad_ones(cohort, workers):
     CarePlan.model_validate(json.loads((out / "p0002.fhir.json").read_text()))
 
 
+@pytest.mark.system
 def test_serial_and_parallel_agree(cohort, tmp_path):
     rows = "id,start,age\n" + "".join(f"q{n:04d},2024-{1 + n % 12:02d}-{1 + n % 28:02d},{20 + n % 70}\n" for n in range(150))
     (tmp_path / "many.csv").write_text(rows)

@@ -154,6 +154,7 @@ def test_two_writers_lose_nothing(tmp_path):
     assert [d.on for d in done if d.rule == "alice"] == [D(2024, 6, 1) + dt.timedelta(days=k) for k in range(15)]
 
 
+@pytest.mark.system
 def test_a_waiting_command_blocks_until_the_lock_is_free(tmp_path):
     path = make(tmp_path).path
     with file_lock(path):

@@ -121,7 +121,7 @@ def test_example_clinic_protocol_extends_the_us_label():
     # narrowing to RA drops the label's AA and COVID-19 entries instead of failing
     assert not [d for d in proto.doses if "covid19" in d.indications] and not proto.courses
     assert proto.rule("tb_screening").citation.source.id == "S5"          # inherited
-    assert proto.rule("bloods_week4").timing.count == 2                   # replaced
+    assert proto.rule("bloods_week4").timing.times == 2                   # replaced
     plan = plan_for(START, protocol=str(EXAMPLES / "our-clinic.toml"), factors={"egfr": 45})
     days = [e.date for e in plan.events if e.rule == "bloods_week4"]
     assert days == [dt.date(2024, 6, 1), dt.date(2024, 7, 1)]

@@ -66,6 +66,7 @@ def run_line(line: str, scratch: Path, runner, app, env: dict) -> tuple[int, str
     return proc.returncode, proc.stdout, proc.stderr
 
 
+@pytest.mark.system
 def test_readme_shell_lines_run_in_order(scratch, runner, app, monkeypatch):
     env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1",
            "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}

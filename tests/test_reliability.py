@@ -27,6 +27,8 @@ from jakplan.errors import JakplanError
 from jakplan.fileio import MAX_INPUT_BYTES, TMP_MARK, atomic_write, read_bytes, stale_temps, write_group
 from jakplan.render.cohortfiles import render_patient
 
+pytestmark = pytest.mark.system  # slow: see [tool.pytest.ini_options] markers
+
 JAKPLAN = [sys.executable, "-m", "jakplan"]
 PLAN = 'jakplan = 1\ndrug = "baricitinib"\nindication = "ra"\nstart = 2024-05-01\n\n[factors]\nage = 58\n'
 

@@ -162,7 +162,7 @@ def parse_text(name: str, raw: str | list[str], where: str) -> Any:
     if f.type == "list":
         items = raw if isinstance(raw, list) else [raw]
         return check_value(name, [p for item in items for p in item.split(",")], where)
-    text = raw.strip()
+    text = raw.strip() if isinstance(raw, str) else str(raw)
     if f.type == "number":
         try:
             value: Any = int(text) if f.whole and text.lstrip("+-").isdigit() else float(text)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, NoReturn
 
 from jakplan.catalog.files import read_toml
 from jakplan.catalog.resolve import Confinement, resolve
@@ -64,7 +64,7 @@ class _Checker:
     def __init__(self, path: Path | str):
         self.path = path
 
-    def fail(self, where: str, msg: str) -> None:
+    def fail(self, where: str, msg: str) -> NoReturn:
         raise JakplanError(f"{self.path}: {where}: {msg}")
 
     def get(self, table: dict, key: str, where: str, types: type | tuple, required: bool = True, default=None):
@@ -186,7 +186,7 @@ def _timing(ck: _Checker, raw: Any, where: str) -> Timing:
         every=off("every", allow_zero=False),
         start_from=off("from"),
         until=off("until", allow_zero=False),
-        count=count,
+        times=count,
     )
     return t
 
@@ -520,7 +520,7 @@ def _borrow(ck: _Checker, parts: _Parts, raw: dict, drug: str, confine: Confinem
 
 def _own(ck: _Checker, parts: _Parts, raw: dict, origin: str, vocab: dict) -> None:
     """The file's own entries of every section; an id defined twice in the file is an error."""
-    parsers = {
+    parsers: dict[str, Callable[[Any, int], Any]] = {
         "rule": lambda e, i: _rule(ck, e, i, origin, vocab),
         "threshold": lambda e, i: _threshold(ck, e, i, vocab),
         "dose": lambda e, i: _dose(ck, e, i, origin, vocab),

@@ -90,7 +90,7 @@ def _choose_visit(plan, week: Optional[int], on: Optional[str], next_: bool, tod
     if week is not None:
         day, option = week_day(plan, week), f"--week {week}:"
     else:
-        day, option = parse_date(on, "--on"), "--on"
+        day, option = parse_date(on or "", "--on"), "--on"
     found = lookup(plan, day, option)
     if found.visit is None:
         write_stdout(render.nothing_due_text(found) + ("(Nothing was written.)" if out else ""))

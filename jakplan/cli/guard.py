@@ -43,7 +43,7 @@ INTERNAL_MARK = "please report"
 """Words that only the last-resort handler prints (the bad-input matrix checks no input reaches it)."""
 
 
-def _exception_classes(name: str) -> tuple[type, ...]:
+def _exception_classes(name: str) -> tuple[Any, ...]:
     """The click exception class ``name`` from the copy of click that typer may carry, and from click itself
     when it is loaded (importing click only to catch its errors would cost start-up time for nothing)."""
     import importlib
@@ -175,7 +175,7 @@ class GentleStop:
     def __init__(self, what: str = "the patient in hand"):
         self.what = what
         self.requested = False
-        self._old = None
+        self._old: Any = None
 
     def __call__(self) -> bool:
         return self.requested

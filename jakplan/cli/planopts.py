@@ -37,6 +37,7 @@ def _patient_parameters() -> list[inspect.Parameter]:
 
     out = []
     for f in factor_table().values():
+        ann: Any
         if f.type == "bool":
             ann = Annotated[Optional[bool], typer.Option(f"{f.flag}/--no-{f.option}", help=f.help, show_default=False)]
         elif f.type == "list":
@@ -122,6 +123,6 @@ def with_plan_options(func=None, *, skip: tuple[str, ...] = ()):
         return func(plan_options=PlanOptions(values), **kwargs)
 
     del wrapper.__wrapped__  # Typer must see the signature below, not the wrapped function's
-    wrapper.__signature__ = sig.replace(parameters=own + extra)
+    wrapper.__signature__ = sig.replace(parameters=own + extra)  # type: ignore[attr-defined]  # read by Typer
     wrapper.__annotations__ = {p.name: p.annotation for p in own + extra}
     return wrapper

@@ -56,10 +56,10 @@ def protocols(
 
         console = make_console()
         table = Table()
-        for c in cols:
-            table.add_column(c)
-        for c in cells:
-            table.add_row(*c)
+        for col in cols:
+            table.add_column(col)
+        for row in cells:
+            table.add_row(*row)
         console.print(table)
         console.print(hint)
         console.print(DISCLAIMER)

@@ -71,6 +71,6 @@ def with_score_options(func):
         return func(score_options=ScoreOptions(values), **kwargs)
 
     del wrapper.__wrapped__  # Typer must see the signature below, not the wrapped function's
-    wrapper.__signature__ = sig.replace(parameters=own + extra)
+    wrapper.__signature__ = sig.replace(parameters=own + extra)  # type: ignore[attr-defined]  # read by Typer
     wrapper.__annotations__ = {p.name: p.annotation for p in own + extra}
     return wrapper

@@ -115,7 +115,7 @@ def record(
         plan = plan_for_record(load_record(planfile))
         _resolve_rules(rule, plan)
         lines, history = _write_record(planfile, rule, done_day, lab_day, values, note, outcome, reason)
-        if values:
+        if values and lab_day is not None:
             lines += _lab_lines(planfile, history, lab_day, values)
         write_stdout("\n".join(lines))
 

@@ -166,7 +166,7 @@ def import_rows(csv_path: str | os.PathLike, folder: str | os.PathLike, keep_col
     if extras and not keep_columns:
         from jakplan.catalog.vocab import vocabulary
 
-        rows.close()
+        rows.close()  # type: ignore[attr-defined]  # a generator: closing it closes the file
         raise JakplanError(
             f"{csv_path} line 1: unknown column(s) {', '.join(extras)}; known: {', '.join(PROFILE_COLUMNS)} and "
             f"patient factors {', '.join(sorted(vocabulary()['factors']))}. Rename them, or give --keep-columns to "

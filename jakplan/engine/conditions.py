@@ -8,7 +8,7 @@ condition holds. A condition on a factor the patient did not give is left *open*
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, NamedTuple
+from typing import Any, Mapping, NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
@@ -21,7 +21,7 @@ def age_on(born: dt.date, day: dt.date) -> int:
     return relativedelta(day, born).years
 
 
-def effective_factors(factors: dict[str, Any], on: dt.date | None) -> dict[str, Any]:
+def effective_factors(factors: Mapping[str, Any], on: dt.date | None) -> dict[str, Any]:
     """The factors with ``age`` derived from ``born`` (at ``on``, the start date) when age is not given."""
     out = dict(factors)
     born = out.get("born")
@@ -30,7 +30,7 @@ def effective_factors(factors: dict[str, Any], on: dt.date | None) -> dict[str, 
     return out
 
 
-def check_condition(cond: Condition, factors: dict[str, Any]) -> bool | None:
+def check_condition(cond: Condition, factors: Mapping[str, Any]) -> bool | None:
     """True/False when the patient's factor is known, None when it is not given."""
     if factors.get(cond.factor) is None:
         return None
@@ -84,6 +84,6 @@ def match(indications: tuple[str, ...], conditions: tuple[Condition, ...], patie
     return Match(True, open=tuple(open_conds))
 
 
-def missing_factors(conditions: tuple[Condition, ...], factors: dict[str, Any]) -> list[str]:
+def missing_factors(conditions: tuple[Condition, ...], factors: Mapping[str, Any]) -> list[str]:
     """Factors a set of conditions needs that the patient did not give."""
     return list(dict.fromkeys(c.factor for c in conditions if factors.get(c.factor) is None))

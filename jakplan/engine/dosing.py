@@ -107,7 +107,8 @@ def _unused(protocol: Protocol, factors: dict[str, Any] | None) -> tuple[str, ..
 
 def risk_notes(protocol: Protocol, patient: Patient, factors: dict[str, Any] | None = None) -> tuple[RiskNote, ...]:
     """Risk notes that apply to the patient, then those that may apply (a factor not given)."""
-    sure, maybe = [], []
+    sure: list[RiskNote] = []
+    maybe: list[RiskNote] = []
     for r in protocol.risks:
         m = match(r.indications, r.conditions, patient, factors)
         if m.applies:

@@ -234,7 +234,7 @@ def evaluate_labs(
     overall = max((f.action for f in findings), key=severity, default=NOT_ASSESSED)
     resume = tuple(dict.fromkeys(f.resume for f in findings if f.resume and f.action == overall))
     unassessed = tuple(f.analyte for f in findings if f.action == NOT_ASSESSED)
-    notes = ()
+    notes: tuple[str, ...] = ()
     if not values:
         notes = ("no values given",)
     elif unassessed and overall != NOT_ASSESSED:

@@ -24,7 +24,7 @@ def _step(unit: str, n: int) -> dt.timedelta | relativedelta:
     """n units as something to add to a date: exact days for days/weeks, a relativedelta for months/years."""
     if unit in _DAYS_PER:
         return dt.timedelta(days=n * _DAYS_PER[unit])
-    return relativedelta(**{unit: n})
+    return relativedelta(**{unit: n})  # type: ignore[arg-type]  # years=/months= keyword, not dt1
 
 
 def shift(day: dt.date, off: Offset | None, k: int = 1) -> dt.date:
@@ -84,7 +84,7 @@ def occurrences(timing: Timing, start: dt.date, end: dt.date, planning: Planning
         limit = min(end, shift(start, timing.until)) if timing.until else end
         out = []
         n = 1
-        while timing.count is None or n <= timing.count:
+        while timing.times is None or n <= timing.times:
             day = shift(anchor, timing.every, n)
             if day > limit:
                 break

@@ -151,7 +151,7 @@ def _after_last_done(rule: Rule, plan: Plan, last: dt.date, first_n: int, limit:
     k = 1
     while True:
         n = first_n + k
-        if t.count is not None and n > t.count:
+        if t.times is not None and n > t.times:
             break
         base = shift(last, t.every, k)
         if base > limit:
@@ -274,7 +274,7 @@ def track(plan: Plan, history: History, today: dt.date) -> Status:
     """
     history = history.as_of(today)
     pauses = history.pauses
-    if plan.pauses != pauses:
+    if plan.pauses != pauses and plan.patient is not None:
         from jakplan.engine.plan import build_plan
 
         plan = build_plan(plan.protocol, plan.patient, plan.start, plan.months, pauses)._replace(identity=plan.identity, derived=plan.derived)

@@ -254,7 +254,7 @@ class PlanFile:
 
 def stamped_entries(doc: Any) -> list[tuple[dt.datetime, str, int]]:
     """(moment, table or 'resumed', index) of every entry that carries jakplan's stamp."""
-    out = []
+    out: list[tuple[dt.datetime, str, int]] = []
     if doc is None:
         return out
     for key in HISTORY_TABLES:
@@ -336,7 +336,7 @@ def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> Histor
         if outcome != "done" and not reason:
             raise JakplanError(f"{w}: a check recorded as {outcome.replace('_', ' ')} needs a 'reason'")
         done.append(Done(rule, _date(e["on"], w, "on"), _text(e, "note", w), outcome, reason))
-    labs = []
+    labs: list[LabRecord] = []
     for i, e in enumerate(_entries(raw, "lab", where), start=1):
         w = f"{where}: lab #{i}"
         if "on" not in e:

@@ -7,7 +7,7 @@ from typing import Any
 from jakplan.catalog.files import data_path
 from jakplan.catalog.vocab import default_protocol, drugs, vocabulary
 from jakplan.engine.conditions import missing_factors
-from jakplan.model import DoseLine, Event, Plan
+from jakplan.model import DoseLine, Event, Plan, Protocol
 from jakplan.render.words import cite_short, condition_text, factor_label, open_texts, skip_text
 
 DISCLAIMER = "jakplan is a planning aid, not medical advice: the prescriber's instructions come first."
@@ -234,8 +234,13 @@ def planning_line(plan: Plan) -> str:
 
 
 def protocol_file(plan: Plan) -> str:
+    """The plan's protocol file (see :func:`protocol_path`)."""
+    return protocol_path(plan.protocol)
+
+
+def protocol_path(protocol: Protocol) -> str:
     """The protocol's file: 'jakplan/data/...' for a shipped one (same on every machine), else as given."""
-    path = plan.protocol.path
+    path = protocol.path
     root = str(data_path())
     if path.startswith(root):
         return "jakplan/data" + path[len(root):].replace("\\", "/")
@@ -244,7 +249,7 @@ def protocol_file(plan: Plan) -> str:
 
 def event_dict(ev: Event) -> dict[str, Any]:
     out = _event_fields(ev)
-    if ev.shifted_days:
+    if ev.shifted_days and ev.planned is not None:
         out.update(planned=ev.planned.isoformat(), shifted_days=ev.shifted_days)
     if ev.on_hold:
         out["on_hold"] = True

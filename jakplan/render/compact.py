@@ -284,7 +284,7 @@ def _top_lines(plan: Plan, width: int, today: dt.date | None, marks: "Marks | No
     out: list[str] = []
     for ln in header_lines(plan):
         out += _wrap(ln, width, "      " if ln.startswith("  - ") else "  ")
-    if marks:
+    if marks and today is not None:
         shown = [m for m in ("done", "missed", "past", "open", "next", "overdue") if m in marks.by_date.values()]
         legend = "; ".join(f"{m} = {MARK_WORDS[m]}" for m in shown) or "nothing marked"
         out += _wrap(f"On {today.isoformat()}: {legend}.", width, "  ")

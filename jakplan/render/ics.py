@@ -140,6 +140,7 @@ def _visit_event(plan: Plan, visit: Visit, stamp: dt.datetime, remind: dt.timede
                  title_prefix: str, recorded: dict | None):
     """One visit as an all-day VEVENT, with a display alarm ``remind`` before it when asked."""
     from icalendar import Alarm, Event
+    from icalendar.enums import TRANSP
 
     title = summary(plan, visit)
     if title_prefix.strip():
@@ -153,7 +154,7 @@ def _visit_event(plan: Plan, visit: Visit, stamp: dt.datetime, remind: dt.timede
         description=strip_controls(description(plan, visit, recorded)),
         categories=list(visit.kinds),
         sequence=0,
-        transparency="TRANSPARENT",
+        transparency=TRANSP.TRANSPARENT,
     )
     if remind is not None:
         prep = [n for e in visit.events for n in e.patient_notes]

@@ -117,7 +117,7 @@ def _next_lines(ans: NextAnswer) -> list[str]:
     else:
         when = "before the first dose" if v.before_start else v.label
         state = "open now" if ans.due_now else f"opens {v.window_start.isoformat()}"
-        out.append(f"Next visit: {v.date.isoformat()} ({_in_days(ans.days_until)}), {when}")
+        out.append(f"Next visit: {v.date.isoformat()} ({_in_days((v.date - ans.today).days)}), {when}")
         out.append(f"  Window: {v.window_start.isoformat()} to {v.window_end.isoformat()} ({state})")
         out.append(f"  To do: {visit_words(v)}")
         notes = prepare_notes(v)

@@ -17,17 +17,19 @@ def timing_text(t: Timing) -> str:
     if t.type == "each_visit":
         return "at each lab visit"
     if t.type == "at":
+        assert t.at is not None  # the loader requires 'at' for this type
         s = f"at {t.at.label()}"
         if t.earliest or t.latest:
             lo = t.earliest.label() if t.earliest else t.at.label()
             hi = t.latest.label() if t.latest else t.at.label()
             s += f" (window {lo} to {hi})"
         return s
+    assert t.every is not None  # the loader requires 'every' for a repeating rule
     s = f"every {t.every.label()}"
     if t.start_from and t.start_from.n:
         s += f" from {t.start_from.label()}"
-    if t.count:
-        s += f", {t.count} times"
+    if t.times:
+        s += f", {t.times} times"
     if t.until:
         s += f", until {t.until.label()}"
     return s
@@ -42,10 +44,7 @@ def applies_text(indications, conditions) -> str:
 
 
 def protocol_dict(p: Protocol) -> dict[str, Any]:
-    from jakplan.render.common import protocol_file
-
-    class _P:  # protocol_file() wants a plan; it only reads plan.protocol.path
-        protocol = p
+    from jakplan.render.common import protocol_path
 
     return {
         "drug": p.drug,
@@ -54,7 +53,7 @@ def protocol_dict(p: Protocol) -> dict[str, Any]:
         "jurisdiction": p.jurisdiction,
         "indications": list(p.indications),
         "summary": p.summary,
-        "file": protocol_file(_P),
+        "file": protocol_path(p),
         "extends": p.extends,
         "includes": [{"protocol": i.protocol, "rules": list(i.rules), "risks": list(i.risks),
                       "indications": list(i.indications), "why": i.why} for i in p.includes],

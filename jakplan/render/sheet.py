@@ -277,8 +277,8 @@ def render_html(sh: Sheet) -> str:
     for i, line in enumerate(sh.dose):
         out.append(f"<p>{'<b>' if i == 0 else ''}{_h(line)}{'</b>' + _sup(sh.dose_refs) if i == 0 else ''}</p>")
     out.append(f"<p>{_h(sh.patient_factors)}</p>")
-    for r in sh.risks:
-        out.append(f"<p>{_h(r)}</p>")
+    for risk in sh.risks:
+        out.append(f"<p>{_h(risk)}</p>")
     out.append('<h2 id="visits">Visits: tick each one when it is done</h2>')
     if sh.every_visit:
         out.append(f"<p>{_h(sh.every_visit)}</p>")

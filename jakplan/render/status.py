@@ -129,7 +129,7 @@ def _print_status_head(st: Status, console, file: str) -> None:
     console.print(f"Start {plan.start.isoformat()}, protocol {plan.drug}/{plan.protocol.id}; status on {st.today.isoformat()}")
     dose = dose_lines(plan)
     if dose:  # the dose on the status day: a recorded eGFR, creatinine clearance or weight changes it
-        console.print(Text(dose[0], style="bold" if plan.dose.settled else "bold yellow"))
+        console.print(Text(dose[0], style="bold" if plan.dose is not None and plan.dose.settled else "bold yellow"))
     for line in dose[1:]:
         if line.strip() in derived_lines(plan):  # a recorded or computed value behind the dose
             console.print(Text(line, style="dim"))

@@ -184,6 +184,7 @@ def panel_svg(plan: Plan, panel: str, points: list[Point], pauses: Iterable[Paus
               today: dt.date | None = None) -> str:
     """One panel as an SVG document (text)."""
     import matplotlib
+    from matplotlib import dates as mdates
     from matplotlib.figure import Figure
 
     pid, title, analytes = next(p for p in PANELS if p[0] == panel)
@@ -200,7 +201,7 @@ def panel_svg(plan: Plan, panel: str, points: list[Point], pauses: Iterable[Paus
         ax.set_title(f"{title} ({', '.join(units)})", loc="left", fontsize=10)
         _draw_values(ax, analytes, mine)
         drawn = _draw_limits(ax, plan, analytes, points, mine)
-        ax.axvline(plan.start, color="#333333", linewidth=1.2, gid="first-dose",
+        ax.axvline(mdates.date2num(plan.start), color="#333333", linewidth=1.2, gid="first-dose",
                    label=f"first dose {plan.start.isoformat()}")
         _draw_pauses(ax, pauses, last, pad)
         if not mine:
