@@ -228,6 +228,34 @@ def record_of(path: str | Path) -> PatientRecord:
     return load_record(path)
 
 
+def create_plan_file(record: PatientRecord, over: dict[str, Any], out: str | Path, force: bool = False) -> Plan:
+    """`jakplan init`: a new plan file at ``out`` from a record and the command-line values; returns its plan.
+
+    The plan is built first, so a bad drug, protocol or indication fails before any file is written. Names are
+    stored canonical ('Olumiant' -> baricitinib); a protocol file is stored relative to the plan file's folder
+    (typed on the command line: relative to the working folder; from a profile: relative to the profile's
+    folder), so every later command finds it from any folder, and one outside that folder is refused now."""
+    from jakplan.catalog.resolve import is_path, stored_reference
+    from jakplan.records.planfile import create_planfile
+
+    plan = plan_for_record(record, over)
+    prof = record.profile.merged(**{k: v for k, v in over.items() if k != "protocol"})
+    ref, base = over.get("protocol"), Path.cwd()
+    if ref is None:
+        ref = record.profile.protocol
+        base = record.profile.source.parent if record.profile.source is not None else Path.cwd()
+    if ref is not None and is_path(ref):
+        given = Path(ref).expanduser()
+        prof.protocol = stored_reference(str(given if given.is_absolute() else base / given), out)
+    elif ref is not None:
+        prof.protocol = plan.protocol.id
+    prof.indication = plan.indication
+    prof.drug = plan.drug  # the canonical names, not as typed ('Olumiant', 'US_label')
+    prof.months = over.get("months") or record.profile.months
+    create_planfile(out, prof, overwrite=force)
+    return plan
+
+
 def score_inputs():
     """The inputs a disease-activity score is computed from (``data/scores.toml``): name, label, unit, range;
     `record` makes one option of each."""

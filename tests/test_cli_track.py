@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -170,3 +171,33 @@ def test_schedule_takes_a_plan_file_with_history_as_its_profile(runner, app, ann
     assert held and all(e["date"] >= "2024-09-02" for e in held)
     assert all(e["date"] < "2024-09-02" for e in from_file["events"] if e not in held)
     assert from_file == direct
+
+
+def test_init_stores_a_protocol_file_relative_to_the_plan_file_so_status_works_from_any_folder(tmp_path, monkeypatch):
+    """Regression (issue 16): `init --out dir/p.toml --protocol dir/clinic.toml` stored 'dir/clinic.toml', and
+    every later command looked for dir/dir/clinic.toml."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from jakplan.cli import app
+
+    root = Path(__file__).resolve().parent.parent
+    (tmp_path / "dir").mkdir()
+    shutil.copy(root / "examples" / "our-clinic.toml", tmp_path / "dir" / "clinic.toml")
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(app, ["init", "--start", "2024-05-01", "--out", "dir/p.toml", "--protocol", "dir/clinic.toml"])
+    assert r.exit_code == 0, r.output
+    assert 'protocol = "clinic.toml"' in (tmp_path / "dir" / "p.toml").read_text()
+    for cwd, name in ((tmp_path, "dir/p.toml"), (tmp_path / "dir", "p.toml"), (tmp_path.parent, str(tmp_path / "dir" / "p.toml"))):
+        monkeypatch.chdir(cwd)
+        r = runner.invoke(app, ["status", name, "--today", "2024-05-02", "--format", "json"])
+        assert r.exit_code in (0, 1), r.output
+        assert json.loads(r.stdout)["protocol"] == "our-clinic"
+    # a protocol outside the plan file's folder would be refused on every later read: refused now, nothing written
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(root / "examples" / "our-clinic.toml", tmp_path / "outside.toml")
+    r = runner.invoke(app, ["init", "--start", "2024-05-01", "--out", "dir/q.toml", "--protocol", "outside.toml"])
+    assert r.exit_code == 2 and "not in the plan file's folder" in r.output
+    assert not (tmp_path / "dir" / "q.toml").exists()

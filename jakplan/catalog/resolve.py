@@ -49,6 +49,21 @@ def is_path(ref: str) -> bool:
     return ref.endswith(".toml") or "\\" in ref or ref.count("/") > 1 or ref.startswith((".", "/", "~"))
 
 
+def stored_reference(ref: str, holder: Path | str) -> str:
+    """The reference to write into the file ``holder`` (a plan file) for ``ref`` as typed on the command line:
+    a shipped name as it is; a path made relative to ``holder``'s folder, so that reading it back (relative to
+    that folder, confined to it) finds the same file from any working folder. A path outside that folder is
+    refused now, with one line, rather than stored and refused on every later read."""
+    if not is_path(ref):
+        return ref
+    target = Path(os.path.expanduser(ref)).resolve()
+    folder = Path(holder).resolve().parent
+    if not target.is_relative_to(folder):
+        raise JakplanError(f"protocol '{ref}' is not in the plan file's folder ({folder}); a plan file may name "
+                           f"only a shipped protocol or a file in its own folder: copy the protocol there")
+    return target.relative_to(folder).as_posix()
+
+
 def _canonical_variant(name: str) -> str:
     return name.strip().lower().replace("_", "-").replace(" ", "-")
 

@@ -47,22 +47,9 @@ def init(
 
     Takes the same patient options as `schedule` (--age, --egfr, --with ...), or --profile to start from a file."""
     with clean_errors():
-        from jakplan.api import plan_for_record
-        from jakplan.records.planfile import create_planfile
+        from jakplan.api import create_plan_file
 
-        record, over = plan_options.record(), plan_options.overrides()
-        # Build the plan first: a bad drug, protocol or indication fails before any file is written.
-        plan = plan_for_record(record, over)
-        prof = record.profile.merged(**{k: v for k, v in over.items() if k != "protocol"})
-        prof.protocol = over["protocol"] if over["protocol"] is not None else prof.protocol
-        prof.indication = plan.indication
-        prof.drug = plan.drug  # the canonical names, not as typed ('Olumiant', 'US_label')
-        from jakplan.catalog.resolve import is_path
-
-        if prof.protocol is not None and not is_path(prof.protocol):
-            prof.protocol = plan.protocol.id
-        prof.months = over["months"] or record.profile.months
-        create_planfile(out, prof, overwrite=force)
+        plan = create_plan_file(plan_options.record(), plan_options.overrides(), out, force)
         write_stdout(
             f"Wrote {out}: {plan.drug} for {plan.indication}, protocol {plan.protocol.id}, first dose "
             f"{plan.start.isoformat()}; {len(plan.events)} planned events in {plan.months} months.\n"
