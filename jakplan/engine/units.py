@@ -30,8 +30,10 @@ _ULN = {"xuln": 1.0, "uln": 1.0, "×uln": 1.0, "x": 1.0}
 _EGFR = {"ml/min/1.73m2": 1.0, "ml/min/1.73m²": 1.0, "ml/min": 1.0}
 _CRCL = {"ml/min": 1.0}
 _KG = {"kg": 1.0}
-_ENZYME = {"u/l", "iu/l", "ui/l"}
-"""Enzyme activity units: converted to x ULN only with the laboratory's upper limit of normal (same unit)."""
+ENZYME_UNITS = {"u/l": 1.0, "iu/l": 1.0, "ui/l": 1.0, "ukat/l": 60.0, "µkat/l": 60.0, "μkat/l": 60.0}
+"""Enzyme activity units -> factor to U/L (1 ukat/L = 60 U/L: 1 U = 1 umol/min = 16.67 nkat). A value in one of
+them is converted to x ULN only with the laboratory's upper limit of normal, in the same unit. The one table
+for every door: `labs`, `record --lab`, plan files and lab-file import."""
 _EGFR["ml/min/{1.73_m2}"] = 1.0  # the UCUM spelling labs send
 # Molar-mass arithmetic, not clinical figures: 1 mg/dL = 10 mg/L; creatinine 113.12 g/mol (-> x 88.4 umol/L),
 # cholesterol 386.65 g/mol (-> / 38.67 mmol/L), triglycerides as triolein 885.7 g/mol (-> / 88.57 mmol/L).
@@ -51,6 +53,14 @@ UNIT_NAMES = {
 }
 # a readable spelling for each alternative a bare number might have been meant in
 _ALTERNATIVES = {"anc": [("/mm3", 1e-3)], "alc": [("/mm3", 1e-3)], "platelets": [("/mm3", 1e-3)], "hb": [("g/L", 0.1)]}
+
+def unit_key(unit: str) -> str:
+    """The form unit spellings are compared in: UCUM notation read ('10*9/L' -> '10^9/L', '[IU]/L' -> 'IU/L',
+    annotations such as '{cells}' dropped), lower case, no spaces."""
+    u = re.sub(r"10\*(\d)", r"10^\1", unit.strip())
+    u = re.sub(r"\{[^}]*\}", "", u.replace("[IU]", "IU").replace("[iU]", "IU"))
+    return u.lower().replace(" ", "")
+
 
 _NUMBER = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*$")
 
@@ -97,7 +107,7 @@ def parse_value(analyte: str, text: str | float, option: str | None = None, uln:
         raise JakplanError(f"{opt} '{raw}' is not a number with an optional unit (e.g. 0.8, 1200/mm3, 95g/L)")
     number = float(m.group(1))
     unit_text = m.group(2)
-    key = unit_text.lower().replace(" ", "")
+    key = unit_key(unit_text)
     family = FAMILIES.get(analyte, {})
     if not math.isfinite(number):
         raise JakplanError(f"{opt} '{raw}' is not a finite number")
@@ -105,8 +115,8 @@ def parse_value(analyte: str, text: str | float, option: str | None = None, uln:
         factor = 1.0
     elif key in family:
         factor = family[key]
-    elif analyte == "alt_uln" and key in _ENZYME:
-        factor = 1.0 / _uln(uln, opt, raw)
+    elif analyte == "alt_uln" and key in ENZYME_UNITS:
+        factor = 1.0 / _uln(uln, opt, raw, unit_text)  # the upper limit in the value's own unit
     else:
         raise JakplanError(f"{opt} '{raw}': unit '{unit_text}' is not one jakplan converts for {analyte_label(analyte).lower()}; "
                            f"use {UNIT_NAMES[analyte]}")
@@ -126,19 +136,26 @@ def parse_value(analyte: str, text: str | float, option: str | None = None, uln:
             hint = " in any unit jakplan knows"
         raise JakplanError(f"{opt} '{raw}' = {shown} is impossible for {analyte_label(analyte).lower()} "
                            f"(possible: {lo:g} to {hi:g} {canonical}){hint}")
-    given = raw.strip() + (f" (ULN {_uln(uln, opt, raw):g} U/L)" if analyte == "alt_uln" and key in _ENZYME else "")
+    given = raw.strip() + (f" (ULN {_uln(uln, opt, raw, unit_text):g} {unit_text})"
+                           if analyte == "alt_uln" and key in ENZYME_UNITS else "")
     return Measurement(analyte, round(value, 6), canonical, given)
 
 
-def _uln(uln: float | str | None, opt: str, raw: str) -> float:
+def _uln(uln: float | str | None, opt: str, raw: str, unit: str = "U/L") -> float:
+    """The upper limit of normal, in the unit the value was given in (``unit``: U/L, ukat/L ...), as a number
+    in that unit; it must be a laboratory's ALT/AST upper limit once converted to U/L (5 to 200)."""
     if uln is None:
-        raise JakplanError(f"{opt} '{raw}' is in U/L: give the laboratory's upper limit of normal too "
-                           f"(--alt-uln 40, or uln=40), or give the value as a multiple of it (e.g. 3.5)")
-    try:
-        val = float(str(uln).strip().removesuffix("U/L").removesuffix("u/l").strip())
-    except ValueError:
-        raise JakplanError(f"upper limit of normal '{uln}' is not a number (U/L)") from None
-    if not math.isfinite(val) or not 5 <= val <= 200:
-        raise JakplanError(f"upper limit of normal '{uln}' U/L is not a laboratory's ALT/AST upper limit "
-                           f"(jakplan accepts 5 to 200 U/L)")
+        raise JakplanError(f"{opt} '{raw}' is in {unit}: give the laboratory's upper limit of normal too, in the "
+                           f"same unit (--alt-uln 40, or uln=40), or give the value as a multiple of it (e.g. 3.5)")
+    text = str(uln).strip()
+    m = _NUMBER.match(text)
+    if not m:
+        raise JakplanError(f"upper limit of normal '{uln}' is not a number ({unit})")
+    val, own = float(m.group(1)), unit_key(m.group(2))
+    if own and own != unit_key(unit):
+        raise JakplanError(f"upper limit of normal '{uln}': give it in the value's unit ({unit})")
+    in_u_l = val * ENZYME_UNITS.get(unit_key(unit), 1.0)
+    if not math.isfinite(val) or not 5 <= in_u_l <= 200:
+        raise JakplanError(f"upper limit of normal '{uln}' {'' if own else unit} is not a laboratory's ALT/AST "
+                           f"upper limit (jakplan accepts 5 to 200 U/L)".replace("  ", " "))
     return val

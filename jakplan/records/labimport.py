@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from jakplan.catalog.loinc import LOINC_CODE, LoincCode, loinc_table
+from jakplan.engine.units import ENZYME_UNITS, unit_key
 from jakplan.errors import JakplanError
 
 LOINC_SYSTEM = "http://loinc.org"
@@ -85,16 +86,7 @@ class ImportResult:
 
 # -- one value through the lab-value path ---------------------------------------------------------------
 
-_ENZYME_UNITS = {"u/l": 1.0, "iu/l": 1.0, "[iu]/l": 1.0, "ukat/l": 60.0, "µkat/l": 60.0, "μkat/l": 60.0}
-"""Enzyme activity: 1 ukat/L = 60 U/L (1 U = 1 umol/min = 16.67 nkat)."""
 _ULN_UNITS = ("xuln", "×uln", "uln", "x")
-
-
-def ucum_text(unit: str) -> str:
-    """A UCUM unit in the spelling jakplan.engine.units reads ('10*9/L' -> '10^9/L'); other spellings unchanged."""
-    u = unit.strip()
-    u = re.sub(r"10\*(\d)", r"10^\1", u)
-    return u.replace("[IU]", "IU").replace("[iU]", "IU")
 
 
 def _unit_kind(unit: str) -> str:
@@ -137,22 +129,21 @@ def measure(analyte: str, value: str, unit: str, *, uln: str | None = None, enzy
 
     label = label or analyte
     value = str(value).strip()
-    unit = ucum_text(str(unit or ""))
+    unit = str(unit or "").strip()
     if not value:
         raise JakplanError(f"{label}: no value")
     number = _number(value, label)  # NaN, inf, censored and non-numbers refused with a clear line
     given = f"{value} {unit}".strip()
-    key = unit.lower().replace(" ", "")
+    key = unit_key(unit)
     if enzyme and key not in _ULN_UNITS:
-        if key not in _ENZYME_UNITS:
+        if key not in ENZYME_UNITS:
             raise JakplanError(f"{label} '{given}': unit '{unit or '(none)'}' is not an enzyme activity unit "
                                f"jakplan converts; use U/L (with the upper limit of normal) or x ULN")
         if uln is None or not str(uln).strip():
             raise JakplanError(f"{label} '{given}': no upper limit of normal (reference range) given; jakplan "
                                f"judges ALT/AST as a multiple of it, so it cannot judge this value")
         top = _number(str(uln), f"{label} upper limit of normal")
-        factor = _ENZYME_UNITS[key]
-        m = lab_measurement("alt_uln", f"{number * factor!r} U/L", None, label, uln=repr(top * factor))
+        m = lab_measurement("alt_uln", f"{number!r} {unit}", None, label, uln=repr(top))
         return m.value, m.unit, f"{given} (ULN {str(uln).strip()} {unit})"
     if mass_or_moles and unit:
         kind = _unit_kind(unit)
@@ -441,7 +432,7 @@ def _observation(r: dict, where: str, patients: dict[str, str], today: dt.date) 
         high = (rr or {}).get("high") or {}
         if isinstance(high.get("value"), (int, float)) and not isinstance(high.get("value"), bool):
             high_unit = high.get("code") or high.get("unit") or unit
-            if ucum_text(high_unit).lower().replace(" ", "") != ucum_text(unit).lower().replace(" ", ""):
+            if unit_key(high_unit) != unit_key(unit):
                 raise JakplanError(f"LOINC {code}: the reference range is in '{high_unit}' but the value in "
                                    f"'{unit}'; jakplan does not mix them")
             uln = repr(high["value"])
