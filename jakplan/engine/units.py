@@ -56,9 +56,9 @@ _ALTERNATIVES = {"anc": [("/mm3", 1e-3)], "alc": [("/mm3", 1e-3)], "platelets": 
 
 def unit_key(unit: str) -> str:
     """The form unit spellings are compared in: UCUM notation read ('10*9/L' -> '10^9/L', '[IU]/L' -> 'IU/L',
-    annotations such as '{cells}' dropped), lower case, no spaces."""
+    an annotation naming what is counted, '{cells}/uL', dropped; one that is part of the unit, 'mL/min/{1.73_m2}', kept), lower case, no spaces."""
     u = re.sub(r"10\*(\d)", r"10^\1", unit.strip())
-    u = re.sub(r"\{[^}]*\}", "", u.replace("[IU]", "IU").replace("[iU]", "IU"))
+    u = re.sub(r"\{[^}]*\}(?=/)", "", u.replace("[IU]", "IU").replace("[iU]", "IU"))  # '{cells}/uL' -> '/uL'
     return u.lower().replace(" ", "")
 
 
