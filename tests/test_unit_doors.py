@@ -72,3 +72,51 @@ def test_labs_and_lab_files_agree_on_every_spelling(tmp_path, option, code, valu
         assert [f["value"] for f in findings] == [pytest.approx(canonical, rel=1e-5)]
     else:
         assert len(r.output.strip().splitlines()) == 1 and res.errors
+
+
+# -- a bare number that could be in two units is refused, naming both (issue 17 item 3) ---------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from jakplan.catalog.vocab import vocabulary  # noqa: E402
+from jakplan.engine.units import bare_alternatives, parse_value, plausible  # noqa: E402
+from jakplan.errors import JakplanError  # noqa: E402
+
+COUNTS = ("anc", "alc", "platelets")
+
+
+@given(st.sampled_from(COUNTS), st.integers(0, 6_000_000))
+def test_a_whole_number_plausible_in_two_units_is_refused_with_both_readings(analyte, n):
+    lo, hi = plausible(analyte)
+    two = lo <= n <= hi and any(tlo <= n <= thi for _, _, tlo, thi in bare_alternatives(analyte))
+    try:
+        m = parse_value(analyte, str(n))
+    except JakplanError as exc:
+        if two:
+            assert "has no unit and could be" in str(exc) and "cells/mm3" in str(exc)
+        return
+    assert not two, f"{analyte} {n} was read as {m.value} {m.unit} though it could be {n}/mm3"
+    assert m.value == n  # read in the canonical unit only where no other reading is plausible
+
+
+@given(st.sampled_from(COUNTS), st.integers(10, 500))
+def test_with_a_unit_the_same_number_is_taken(analyte, n):
+    assert parse_value(analyte, f"{n}/mm3").value == pytest.approx(n / 1000)
+    if n <= plausible(analyte)[1]:
+        assert parse_value(analyte, f"{n}x10^9/L").value == n
+
+
+@pytest.mark.parametrize("code, n", [("731-0", "450"), ("751-8", "50"), ("777-3", "2000")])
+def test_a_lab_file_row_without_a_unit_follows_the_same_rule(tmp_path, code, n):
+    res = _csv(tmp_path, code, n, "", "")
+    assert not res.records and f"could be {n}" in res.errors[0]
+    assert _csv(tmp_path, code, "0.45", "", "").records[0].value == 0.45
+
+
+def test_lymphopenia_typed_in_cells_per_mm3_is_never_read_as_lymphocytosis():
+    """The review's case: `--alc 650` or a smaller lymphocyte count in cells/mm3 was read as 10^9/L."""
+    for n in (100, 250, 450, 499, 500):
+        with pytest.raises(JakplanError, match="cells/mm3"):
+            parse_value("alc", str(n))
+    assert all("bare" in vocabulary()["analytes"][a] for a in COUNTS)

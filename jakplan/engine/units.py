@@ -51,8 +51,33 @@ UNIT_NAMES = {
     "cholesterol": "mmol/L or mg/dL", "ldl": "mmol/L or mg/dL", "hdl": "mmol/L or mg/dL",
     "triglycerides": "mmol/L or mg/dL",
 }
-# a readable spelling for each alternative a bare number might have been meant in
-_ALTERNATIVES = {"anc": [("/mm3", 1e-3)], "alc": [("/mm3", 1e-3)], "platelets": [("/mm3", 1e-3)], "hb": [("g/L", 0.1)]}
+
+
+def bare_alternatives(analyte: str) -> list[tuple[str, float, float, float]]:
+    """(unit spelling, factor to the canonical unit, lowest and highest number typed in that unit): the other
+    common units a number typed without one may have been meant in (vocabulary `bare`)."""
+    out = []
+    for alt in vocabulary()["analytes"][analyte].get("bare", []):
+        lo, hi = alt["typed"]
+        out.append((str(alt["unit"]), float(alt["factor"]), float(lo), float(hi)))
+    return out
+
+
+def _ambiguous(analyte: str, opt: str, raw: str, number: float) -> None:
+    """Refuse a whole number typed without a unit that reads as a plausible result in two units."""
+    if not re.fullmatch(r"\s*\+?\d+\s*", raw):
+        return  # a decimal (1.8) is not how a count is written in cells/mm3
+    lo, hi = plausible(analyte)
+    if not lo <= number <= hi:
+        return
+    canonical = vocabulary()["analytes"][analyte]["unit"]
+    for spelling, factor, tlo, thi in bare_alternatives(analyte):
+        if tlo <= number <= thi:
+            shown = f"x {canonical}" if canonical[0].isdigit() else canonical
+            other = f"cells{spelling}" if spelling.startswith("/") else spelling
+            raise JakplanError(
+                f"{opt} '{raw.strip()}' has no unit and could be {number:g} {shown} or {number:g} {other} "
+                f"(= {number * factor:g} {shown}); write the unit: {number:g}x{canonical} or {number:g}{spelling}")
 
 def unit_key(unit: str) -> str:
     """The form unit spellings are compared in: UCUM notation read ('10*9/L' -> '10^9/L', '[IU]/L' -> 'IU/L',
@@ -122,13 +147,15 @@ def parse_value(analyte: str, text: str | float, option: str | None = None, uln:
                            f"use {UNIT_NAMES[analyte]}")
     if number < 0:
         raise JakplanError(f"{opt} '{raw}': {analyte_label(analyte).lower()} cannot be negative")
+    if not unit_text:
+        _ambiguous(analyte, opt, raw, number)
     value = number * factor
     lo, hi = plausible(analyte)
     if not lo <= value <= hi:
         shown = f"{value:g} {canonical}" if unit_text else f"{number:g} {canonical}"
         hint = ""
         if not unit_text:
-            for spelling, alt in _ALTERNATIVES.get(analyte, []):
+            for spelling, alt, _, _ in bare_alternatives(analyte):
                 if lo <= number * alt <= hi:
                     hint = f"; if you meant {spelling}, write {number:g}{spelling}"
                     break
