@@ -47,9 +47,9 @@ EXAMPLES: list[tuple[str, list[str]]] = [
     ("protocols.md", ["protocols", "--format", "markdown"]),
     ("protocol-tofacitinib-us.md", ["protocols", "show", "tofacitinib/us-label", "--format", "markdown"]),
     # a clinic's register (examples/clinic/register: one plan file per patient); `cohort due` exits 1 (overdue)
-    ("clinic/worklist-2024-08-12.csv", ["cohort", "due", "clinic/register", "--week", "2024-08-12",
+    ("clinic/worklist-2024-08-12.csv", ["cohort", "due", "clinic/register", "--week", "2024-08-12", "--today", "2024-08-12",
                                         "--format", "csv"]),
-    ("clinic/worklist-2024-08-12.md", ["cohort", "due", "clinic/register", "--week", "2024-08-12",
+    ("clinic/worklist-2024-08-12.md", ["cohort", "due", "clinic/register", "--week", "2024-08-12", "--today", "2024-08-12",
                                        "--format", "markdown"]),
     ("clinic/audit-2024.csv", ["cohort", "audit", "clinic/register", "--from", "2024-01-01",
                                "--to", "2024-12-31", "--format", "csv"]),

@@ -488,12 +488,12 @@ def _cases():
     add("cohort-export-format", ["cohort", "export", "{ws}/good.csv", "--out", "{ws}/cal", "--format", "pdf"], "pdf")
     # -- cohort due: one bad file in a folder of one
     for name in ("lab_nan", "not_toml", "version2", "protocol_up", "start_far", "age_inf"):
-        add(f"cohort-due-{name}", ["cohort", "due", f"{{ws}}/due/{name}", "--week", "2024-08-12"],
+        add(f"cohort-due-{name}", ["cohort", "due", f"{{ws}}/due/{name}", "--week", "2024-08-12", "--today", "2024-08-12"],
             PLANFILE_NAMES[name], "due")
-    add("cohort-due-fifo", ["cohort", "due", "{ws}/due/fifo", "--week", "2024-08-12"], "x.toml", "due")
-    add("cohort-due-deep", ["cohort", "due", "{ws}/due/deep", "--week", "2024-08-12"], "nested too deeply", "due")
+    add("cohort-due-fifo", ["cohort", "due", "{ws}/due/fifo", "--week", "2024-08-12", "--today", "2024-08-12"], "x.toml", "due")
+    add("cohort-due-deep", ["cohort", "due", "{ws}/due/deep", "--week", "2024-08-12", "--today", "2024-08-12"], "nested too deeply", "due")
     add("cohort-due-not-folder", ["cohort", "due", "{ws}/anna.toml"], "anna.toml")
-    add("cohort-due-week", ["cohort", "due", "{ws}/clinic", "--week", "2024-13-01"], "2024-13-01")
+    add("cohort-due-week", ["cohort", "due", "{ws}/clinic", "--week", "2024-13-01", "--today", "2024-13-01"], "2024-13-01")
     # -- labs and protocols
     for i, (args, shown) in enumerate([
         (["--anc", "nan"], "nan"), (["--anc", "inf"], "inf"), (["--anc", "-1"], "-1"), (["--hb", "1e400"], "1e400"),

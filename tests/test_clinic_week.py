@@ -119,9 +119,9 @@ def test_a_clinic_week(tmp_path, clinic_csv, runner, app, monkeypatch):
     assert "bloods_week4" not in [i["rule"] for i in st["overdue"]]
 
     # 4. the week's worklist as CSV
-    r = runner.invoke(app, ["cohort", "due", str(register), "--week", "2024-08-12", "--format", "csv"])
+    r = runner.invoke(app, ["cohort", "due", str(register), "--week", "2024-08-12", "--today", "2024-08-12", "--format", "csv"])
     assert r.exit_code == 1, r.output  # someone is overdue
-    assert r.stderr.strip() == "10 patients with overdue checks"
+    assert r.stderr.strip() == "1 patient with a lab result that needs action; 10 patients with overdue checks"
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     kinds = [row["kind"] for row in rows]
     assert kinds == ["lab"] + ["overdue"] * 19 + ["due"] * 110  # lab result first, then overdue, then due

@@ -195,7 +195,7 @@ def clinic(tmp_path, runner, app):
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_cli_due_json(runner, app, clinic, workers):
-    result = runner.invoke(app, ["cohort", "due", str(clinic), "--week", "2024-08-12", "--format", "json", "--workers", workers])
+    result = runner.invoke(app, ["cohort", "due", str(clinic), "--week", "2024-08-12", "--today", "2024-08-12", "--format", "json", "--workers", workers])
     assert result.exit_code == 1, result.output
     got = json.loads(result.stdout)
     assert (got["week_start"], got["week_end"], got["files"], got["errors"]) == ("2024-08-12", "2024-08-18", 3, [])
@@ -214,7 +214,7 @@ def test_cli_due_json(runner, app, clinic, workers):
 
 def test_cli_due_reports_a_bad_file_by_name_and_line_and_goes_on(runner, app, clinic):
     (clinic / "dave.toml").write_text("jakplan = 1\nstart = 2024-05-01\n[[done]\nrule = 'x'\n")
-    result = runner.invoke(app, ["cohort", "due", str(clinic), "--week", "2024-08-12"])
+    result = runner.invoke(app, ["cohort", "due", str(clinic), "--week", "2024-08-12", "--today", "2024-08-12"])
     assert result.exit_code == 2, result.output
     assert result.stderr.strip().splitlines() == [
         f"Error: {clinic / 'dave.toml'}: not valid TOML: Expected ']]' at the end of an array declaration (at line 3, column 7)"]

@@ -83,7 +83,7 @@ def test_every_command_shows_the_same_dates(runner, app, tmp_path_factory, case)
     # status and cohort due: every item they date is dated as the schedule dates that occurrence
     status = json.loads(ok(runner, app, "status", pf, "--today", TODAY, "--format", "json").stdout)
     items = [i for key in ("overdue", "due", "next", "done", "missed") for i in status.get(key, [])]
-    due = json.loads(ok(runner, app, "cohort", "due", folder, "--week", TODAY, "--format", "json").stdout)
+    due = json.loads(ok(runner, app, "cohort", "due", folder, "--week", TODAY, "--today", TODAY, "--format", "json").stdout)
     rows = [r for r in due["items"] if r["kind"] != "lab"]
     for i in items + rows:
         key = (i["rule"], i["occurrence"])
@@ -126,7 +126,7 @@ def clinic_protocol_planfile(tmp_path):
     ["record", "{pf}", "--lab", "anc=2.0", "--on", "2024-05-20"],
     ["schedule", "--profile", "{pf}"],
     ["labs", "--profile", "{pf}", "--anc", "2.0"],
-    ["cohort", "due", "{folder}", "--week", "2024-06-03"],
+    ["cohort", "due", "{folder}", "--week", "2024-06-03", "--today", "2024-06-03"],
 ])
 def test_protocol_file_beside_the_plan_file_works_in_every_command(runner, app, clinic_protocol_planfile, command):
     """Bug: a plan file naming a protocol file beside it worked in schedule/labs but not status/record/cohort due."""

@@ -189,7 +189,7 @@ def example_register(tmp_path):
 
 
 def test_worklist_order_lab_first_then_overdue_by_days_late_then_due(runner, app, example_register):
-    r = runner.invoke(app, ["cohort", "due", str(example_register), "--week", "2024-08-12", "--format", "json"])
+    r = runner.invoke(app, ["cohort", "due", str(example_register), "--week", "2024-08-12", "--today", "2024-08-12", "--format", "json"])
     assert r.exit_code == 1
     got = json.loads(r.stdout)
     rows = [(i["kind"], i["patient"], i["rule"], i["days_late"], i["date"]) for i in got["items"]]
@@ -212,16 +212,16 @@ def test_worklist_order_lab_first_then_overdue_by_days_late_then_due(runner, app
 
 
 def test_worklist_formats_and_week_normalised(runner, app, example_register):
-    r = runner.invoke(app, ["cohort", "due", str(example_register), "--week", "2024-08-14", "--format", "csv"])
+    r = runner.invoke(app, ["cohort", "due", str(example_register), "--week", "2024-08-14", "--today", "2024-08-14", "--format", "csv"])
     assert r.exit_code == 1
     assert r.stderr.splitlines()[0] == "--week 2024-08-14 is a Wednesday; weeks start on Monday: showing the week from 2024-08-12"
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert [row["patient"] for row in rows] == ["c003", "c002", "c002", "c006", "c004", "c005", "c005"]
     assert rows[2]["tests"] == ("Full blood count with differential (neutrophils, lymphocytes, haemoglobin); "
                                 "Kidney function (creatinine, eGFR); Liver enzymes (ALT, AST)")
-    md = runner.invoke(app, ["cohort", "due", str(example_register), "--week", "2024-08-12", "--format", "markdown"]).stdout
+    md = runner.invoke(app, ["cohort", "due", str(example_register), "--week", "2024-08-12", "--today", "2024-08-12", "--format", "markdown"]).stdout
     assert md.startswith("# Worklist for the week 2024-08-12 to 2024-08-18") and "| 42 days late" in md
-    html = runner.invoke(app, ["cohort", "due", str(example_register), "--week", "2024-08-12", "--format", "html"]).stdout
+    html = runner.invoke(app, ["cohort", "due", str(example_register), "--week", "2024-08-12", "--today", "2024-08-12", "--format", "html"]).stdout
     assert html.count('<tr class="overdue">') == 3 and html.count('<tr class="lab">') == 1
     assert "the prescriber&#x27;s instructions come first" in html
 

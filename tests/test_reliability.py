@@ -86,7 +86,7 @@ def test_protocol_dev_zero_is_refused_at_once():
 def test_a_fifo_in_a_clinic_folder_does_not_block_cohort_due(tmp_path):
     (tmp_path / "anna.toml").write_text(PLAN)
     os.mkfifo(tmp_path / "x.toml")
-    proc = run(["cohort", "due", tmp_path, "--week", "2024-08-12", "--format", "json"])
+    proc = run(["cohort", "due", tmp_path, "--week", "2024-08-12", "--today", "2024-08-12", "--format", "json"])
     assert proc.returncode == 2
     assert [ln for ln in proc.stderr.splitlines() if ln.startswith("Error:")] == [
         f"Error: {tmp_path / 'x.toml'}: is a FIFO (named pipe), not a regular file"]

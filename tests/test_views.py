@@ -238,7 +238,7 @@ def test_no_color_and_NO_COLOR(runner, app):
     (["schedule", "--start", "2024-05-01"], 0),
     (["status", ANNA, "--today", "2025-03-01"], 1),
     (["next", ANNA, "--today", "2025-03-01"], 1),
-    (["cohort", "due", "examples/patients", "--week", "2024-08-12"], 1),
+    (["cohort", "due", "examples/patients", "--week", "2024-08-12", "--today", "2024-08-12"], 1),
     (["schedule", "--start", "2024-05-01", "--drug", "aspirin"], 2),
     (["checklist", "--start", "2024-05-01", "--on", "2024-06-10"], 0),
     (["checklist", "--start", "2024-05-01", "--on", "2024-06-10", "--strict"], 3),

@@ -51,6 +51,9 @@ def due(
                                                             "moved back to its Monday; default: this week)."),
     fmt: DueFormat = typer.Option(DueFormat.table, "--format", help="table, csv, json, markdown or html."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Processes (default: 2 for a large cohort, else 1)."),
+    today: Optional[str] = typer.Option(None, "--today", help="Judge each patient as of this day, with everything "
+                                                              "recorded up to it (default: today; --week only "
+                                                              "chooses the week listed)."),
 ) -> None:
     """The week's worklist: lab results that need action first, then overdue checks (most days late first),
     then checks due this week, with patient, drug, the tests in words and the window.
@@ -60,12 +63,13 @@ def due(
     import datetime as dt
 
     bad = 0
-    overdue_patients = 0
+    overdue_patients = lab_patients = 0
     with clean_errors():
         from jakplan.clinic.cohort import due_files, plan_files
         from jakplan.clinic.worklist import monday, sort_rows
 
-        start = parse_date(week, "--week") if week else monday(dt.date.today())
+        day = parse_date(today, "--today") if today else dt.date.today()
+        start = parse_date(week, "--week") if week else monday(day)
         if start.weekday() != 0:
             typer.echo(f"--week {start.isoformat()} is a {start.strftime('%A')}; weeks start on Monday: showing the "
                        f"week from {monday(start).isoformat()}", err=True)
@@ -75,7 +79,7 @@ def due(
         rows, errors, skipped = [], [], 0
         progress, task = _progress(len(files), "Reading plan files")
         with progress:
-            for res in due_files(files, start, workers):
+            for res in due_files(files, start, workers, day):
                 progress.advance(task)
                 if not res.ok:
                     bad += 1
@@ -84,13 +88,16 @@ def due(
                     continue
                 skipped += bool(res.detail.get("skipped"))
                 overdue_patients += res.detail["overdue"]
+                lab_patients += any(r["kind"] == "lab" for r in res.detail["rows"])
                 rows += res.detail["rows"]
         rows = sort_rows(rows)
         _print_worklist(fmt, rows, start, end, len(files) - skipped, errors, skipped)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
-    if overdue_patients:
-        typer.echo(f"{overdue_patients} patient{'s' if overdue_patients != 1 else ''} with overdue checks", err=True)
+    if overdue_patients or lab_patients:
+        parts = [f"{n} patient{'s' if n != 1 else ''} with {what}" for n, what in
+                 ((lab_patients, "a lab result that needs action"), (overdue_patients, "overdue checks")) if n]
+        typer.echo("; ".join(parts), err=True)
         raise typer.Exit(EXIT_OVERDUE)
 
 

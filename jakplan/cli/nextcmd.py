@@ -57,6 +57,9 @@ def next_(
             import shutil
 
             write_stdout("\n".join(next_lines(ans, shutil.get_terminal_size((80, 24)).columns)))
+    if ans.actions:
+        typer.echo(f"a lab result needs action on {day.isoformat()}", err=True)
+        raise typer.Exit(EXIT_OVERDUE)
     if ans.overdue:
         n = len(ans.overdue)
         typer.echo(f"{n} check{'s' if n != 1 else ''} overdue on {day.isoformat()}", err=True)

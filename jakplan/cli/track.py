@@ -335,6 +335,9 @@ def status(
             from jakplan.render.status import render_status
 
             render_status(st, make_console(), Path(planfile).name)
+    if st.open_actions:
+        typer.echo(f"{planfile}: a lab result needs action on {day.isoformat()}", err=True)
+        raise typer.Exit(EXIT_OVERDUE)
     if st.overdue:
         n = len(st.overdue)
         typer.echo(f"{planfile}: {n} item{'s' if n != 1 else ''} overdue on {day.isoformat()}", err=True)

@@ -405,6 +405,8 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
 class DueJob:
     path: str
     week_start: dt.date
+    today: dt.date | None = None
+    """The day each patient is judged on, with everything recorded up to it (default: the week's Monday)."""
 
 
 def due_one(job: DueJob) -> Result:
@@ -418,7 +420,7 @@ def due_one(job: DueJob) -> Result:
         record = read_record(p)
         if record is None:
             return Result(p.stem, str(p), True, detail={"skipped": True, "rows": [], "overdue": False})
-        st = status_for_record(record, job.week_start)
+        st = status_for_record(record, job.today or job.week_start)
         rows = week_rows(st, p.stem, str(p), job.week_start)
         return Result(p.stem, str(p), True, detail={
             "rows": rows, "overdue": any(r["kind"] == "overdue" for r in rows),
@@ -438,10 +440,13 @@ def plan_files(folder: str | os.PathLike) -> list[Path]:
     return listed(folder)
 
 
-def due_files(files: list[Path], week_start: dt.date, workers: int | None = None) -> Iterator[Result]:
+def due_files(files: list[Path], week_start: dt.date, workers: int | None = None,
+              today: dt.date | None = None) -> Iterator[Result]:
+    """Each plan file's worklist rows: judged as of ``today`` (results and records up to that day count; the
+    CLI's default is the real today), listing what falls due through the end of the week from ``week_start``."""
     if workers is None:
         workers = default_workers(len(files))
-    return _in_one_run(stream_map(due_one, (DueJob(str(p), week_start) for p in files), workers,
+    return _in_one_run(stream_map(due_one, (DueJob(str(p), week_start, today) for p in files), workers,
                                   chunk_size(len(files), workers)))
 
 

@@ -50,7 +50,9 @@ def week_rows(st, pid: str, file: str, week_start: dt.date) -> list[dict[str, An
     ident = plan.identity
     who = {"patient": pid, "name": ident.name if ident else "", "identifier": ident.identifier if ident else "",
            "drug": drug_name(plan)}
-    actions = sorted((a for a in st.lab_actions if a.current), key=lambda a: (ACTION_RANK.get(a.action, 3), a.on))
+    # only results that cross a protocol limit and are not answered are actions; values within limits are quiet
+    actions = sorted(st.open_actions, key=lambda a: (ACTION_RANK.get(a.action, 3), a.on))
+    unassessed = sorted({a.analyte for a in st.lab_actions if a.current and a.tier == "not_assessed"})
     lab_summary = "; ".join(f"{action_label(a.action)} ({a.analyte} {a.value:g} on {a.on.isoformat()})" for a in actions)
     rules = {r.id: r for r in plan.protocol.rules}
     rows: list[dict[str, Any]] = []
@@ -59,6 +61,11 @@ def week_rows(st, pid: str, file: str, week_start: dt.date) -> list[dict[str, An
                      "date": a.on.isoformat(), "window_start": "", "window_end": "", "days_late": 0,
                      "lab_action": a.action, "lab": lab_summary, "file": file, "rule": "", "occurrence": None,
                      "anchor": ""})
+    if unassessed:  # one line per patient, the analytes only: no protocol limit, so nothing to rank by value
+        rows.append({"kind": "not_assessed", **who, "check": "lab results with no limit in this protocol",
+                     "tests": "not assessed: " + ", ".join(unassessed) + " (check the label)", "date": "",
+                     "window_start": "", "window_end": "", "days_late": 0, "lab_action": "not_assessed",
+                     "lab": lab_summary, "file": file, "rule": "", "occurrence": None, "anchor": ""})
     for i in st.items:
         if i.state == "overdue":
             kind = "overdue"
@@ -74,12 +81,19 @@ def week_rows(st, pid: str, file: str, week_start: dt.date) -> list[dict[str, An
     return rows
 
 
+KINDS = ("lab", "overdue", "due", "not_assessed")
+"""Row kinds in the order the worklist lists them: results that need action, overdue checks, checks due this
+week, then (one line per patient) results the protocol gives no limit for."""
+
+
 def sort_key(row: dict[str, Any]) -> tuple:
-    kind = ("lab", "overdue", "due").index(row["kind"])
+    kind = KINDS.index(row["kind"])
     if row["kind"] == "lab":
         return (kind, ACTION_RANK.get(row["lab_action"], 3), row["date"], row["patient"], row["check"])
     if row["kind"] == "overdue":
         return (kind, -row["days_late"], row["patient"], row["date"], row["check"])
+    if row["kind"] == "not_assessed":
+        return (kind, 0, row["patient"], "", "")
     return (kind, 0, row["date"], row["patient"], row["check"])
 
 

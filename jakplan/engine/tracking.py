@@ -82,6 +82,21 @@ class LabAction:
     """The :class:`jakplan.engine.labs.Finding` behind it (renderers word it: render.words.lab_action_text)."""
     confirmed_on: dt.date | None = None
     """For a threshold to confirm on a repeat test: the earlier day a result crossed it too (None: not yet)."""
+    answered_on: dt.date | None = None
+    """The day the result was answered by a treatment pause that started on or after it (None: open)."""
+
+    @property
+    def tier(self) -> str:
+        """'action' (the value crosses a protocol limit: interrupt, stop, do not start, reduce ...) or
+        'not_assessed' (the protocol gives no limit for it). Values within the protocol's limits are quiet and
+        never become a LabAction."""
+        return "not_assessed" if self.action == "not_assessed" else "action"
+
+    @property
+    def open(self) -> bool:
+        """An action-tier result still to be answered: the most recent value of its analyte, and no pause since
+        (a later value within limits makes it not current; a pause answers it)."""
+        return self.tier == "action" and self.current and self.answered_on is None
 
 
 @dataclass(frozen=True)
@@ -104,6 +119,14 @@ class Status:
     @property
     def overdue(self) -> list[Item]:
         return self.by_state("overdue")
+
+    @property
+    def open_actions(self) -> list[LabAction]:
+        """Lab results that cross a protocol limit and are not answered yet, most severe first: what every view
+        says first, and why `status` and `next` exit 1."""
+        from jakplan.engine.labs import severity
+
+        return sorted((a for a in self.lab_actions if a.open), key=lambda a: (-severity(a.action), a.on, a.analyte))
 
     @property
     def due(self) -> list[Item]:
@@ -294,7 +317,7 @@ def track(plan: Plan, history: History, today: dt.date) -> Status:
     return Status(
         plan=plan, today=today, items=tuple(items),
         visit_rules=tuple(r for r in applicable.values() if r.timing.type == "each_visit"),
-        lab_actions=tuple(lab_actions(plan, history)), pauses=pauses, unmatched=tuple(unmatched),
+        lab_actions=tuple(_answered(lab_actions(plan, history), pauses)), pauses=pauses, unmatched=tuple(unmatched),
         notes=tuple(_notes(plan, pauses, tracked)),
         responses=verdicts,
     )
@@ -314,6 +337,17 @@ def _notes(plan: Plan, pauses: tuple[Pause, ...], tracked: dict[str, Rule]) -> l
     last = [r.id for r in tracked.values() if r.anchor == "last_done"]
     if last:
         out.append(f"Counted from the last time done: {', '.join(last)}; everything else from the start date.")
+    return out
+
+
+def _answered(actions: list[LabAction], pauses: tuple[Pause, ...]) -> list[LabAction]:
+    """Each action-tier result with the day a pause that started on or after it answered it."""
+    from dataclasses import replace
+
+    out = []
+    for a in actions:
+        after = [p.start for p in pauses if p.start >= a.on]
+        out.append(replace(a, answered_on=min(after)) if after and a.tier == "action" else a)
     return out
 
 

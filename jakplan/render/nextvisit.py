@@ -30,6 +30,8 @@ class NextAnswer:
     """Where the records came from (the plan file's name), '' without records."""
     responses: tuple = ()
     """The response milestones judged on the day (:class:`jakplan.engine.scores.ResponseVerdict`)."""
+    actions: tuple = ()
+    """Open action-tier lab results (:attr:`jakplan.engine.tracking.Status.open_actions`), most severe first."""
 
     @property
     def due_now(self) -> bool:
@@ -79,7 +81,7 @@ def next_from_status(st, source: str = "") -> NextAnswer:
         if events:
             visit = Visit(day, tuple(events))
     return NextAnswer(plan, st.today, visit, tuple(st.overdue), on_hold=len(st.by_state("on_hold")), source=source,
-                      responses=st.responses)
+                      responses=st.responses, actions=tuple(st.open_actions))
 
 
 def prepare_notes(visit: Visit) -> list[str]:
@@ -111,7 +113,7 @@ def next_lines(ans: NextAnswer, width: int = 80) -> list[str]:
 
 def _next_lines(ans: NextAnswer) -> list[str]:
     plan, v = ans.plan, ans.visit
-    out: list[str] = []
+    out: list[str] = [open_actions_text(ans.actions)] if ans.actions else []
     if v is None:
         out.append(f"Next visit: none left in the plan (it ends {plan.end.isoformat()}); plan further with --months.")
     else:
@@ -173,8 +175,21 @@ def next_dict(ans: NextAnswer) -> dict[str, Any]:
              "days_late": i.days_late} for i in ans.overdue],
         "on_hold": ans.on_hold,
         "responses": [response_dict(v) for v in ans.responses],
+        "actions": [{"on": a.on.isoformat(), "analyte": a.analyte, "value": a.value, "action": a.action}
+                    for a in ans.actions],
         "disclaimer": DISCLAIMER,
     }
+
+
+def open_actions_text(actions) -> str:
+    """'ACTION: Stop treatment (...): absolute neutrophil count 0.5 on 2024-06-03; ...' for the open
+    action-tier lab results, most severe first."""
+    from jakplan.engine.labs import action_label
+    from jakplan.engine.units import analyte_label
+
+    items = "; ".join(f"{action_label(a.action)}: {analyte_label(a.analyte).lower()} {a.value:g} on {a.on.isoformat()}"
+                      for a in actions)
+    return f"ACTION: {items} (until a pause, a later value within limits or the prescriber's decision)"
 
 
 def status_summary(st) -> str:
@@ -185,6 +200,8 @@ def status_summary(st) -> str:
     if unmet:  # what needs action comes first
         parts.insert(0, f"response criterion not met ({', '.join(v.relative or v.rule for v in unmet)}): review "
                         f"with the prescriber")
+    if st.open_actions:  # a result that crosses a limit comes before everything
+        parts.insert(0, open_actions_text(st.open_actions))
     held = len(st.by_state("on_hold"))
     if held:
         parts.append(f"{held} on hold")

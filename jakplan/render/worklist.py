@@ -9,7 +9,8 @@ from typing import Any
 from jakplan.clinic.worklist import COLUMNS
 from jakplan.render.common import DISCLAIMER
 
-KIND_WORDS = {"lab": "lab result needs action", "overdue": "overdue", "due": "due this week"}
+KIND_WORDS = {"lab": "lab result needs action", "overdue": "overdue", "due": "due this week",
+              "not_assessed": "not assessed (no limit)"}
 
 
 def status_text(row: dict[str, Any]) -> str:
@@ -17,7 +18,7 @@ def status_text(row: dict[str, Any]) -> str:
         return f"{row['days_late']} days late (window closed {row['window_end']})"
     if row["kind"] == "due":
         return f"due {row['date']}"
-    return KIND_WORDS["lab"]
+    return KIND_WORDS[row["kind"]]
 
 
 def window(row: dict[str, Any]) -> str:
@@ -38,9 +39,11 @@ def title(week_start: dt.date, week_end: dt.date) -> str:
 
 
 def summary(rows: list[dict[str, Any]], nfiles: int, bad: int, skipped: int) -> str:
-    n = {k: len({r["patient"] for r in rows if r["kind"] == k}) for k in ("lab", "overdue", "due")}
+    n = {k: len({r["patient"] for r in rows if r["kind"] == k}) for k in KIND_WORDS}
     text = (f"{nfiles} plan files: {n['lab']} with a lab result that needs action, {n['overdue']} with overdue "
             f"checks, {n['due']} with checks due this week")
+    if n["not_assessed"]:
+        text += f", {n['not_assessed']} with results this protocol gives no limit for (not assessed)"
     if skipped:
         text += f", {skipped} TOML files that are not plan files skipped"
     if bad:
