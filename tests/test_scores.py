@@ -280,3 +280,17 @@ def test_fhir_careplan_carries_the_scores_as_observations_linked_to_their_milest
     assert obs[0]["valueQuantity"]["value"] == 6.3  # 2 + 1 + 2.0 + 1.0 + 0.3
     linked = {r["reference"] for a in cp["activity"] for r in a.get("outcomeReference", [])}
     assert {f"#{o['id']}" for o in obs} == linked
+
+
+def test_the_worklist_lists_a_patient_whose_month6_criterion_is_not_met(planfile):
+    import csv
+    import io
+
+    assert _record("--score", "das28esr=5.8", "--on", "2024-04-30").exit_code == 0
+    assert _record("--score", "das28esr=5.5", "--on", "2024-11-01").exit_code == 0
+    r = runner.invoke(app, ["cohort", "due", ".", "--week", "2024-11-04", "--today", "2024-11-05", "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    resp = [x for x in rows if x["kind"] == "response"]
+    assert len(resp) == 1 and resp[0]["patient"] == "p" and "response criterion not met" in resp[0]["check"]
+    kinds = [x["kind"] for x in rows]
+    assert kinds.index("response") < min((kinds.index(k) for k in ("overdue", "due") if k in kinds), default=99)

@@ -61,6 +61,13 @@ def week_rows(st, pid: str, file: str, week_start: dt.date) -> list[dict[str, An
                      "date": a.on.isoformat(), "window_start": "", "window_end": "", "days_late": 0,
                      "lab_action": a.action, "lab": lab_summary, "file": file, "rule": "", "occurrence": None,
                      "anchor": ""})
+    for v in st.responses:
+        if v.state == "not_met":  # a response criterion not met: review with the prescriber
+            rows.append({"kind": "response", **who, "check": f"response criterion not met ({v.relative or v.rule})",
+                         "tests": f"{v.criterion}: review with the prescriber", "date": v.current.on.isoformat(),
+                         "window_start": v.window_start.isoformat(), "window_end": v.window_end.isoformat(),
+                         "days_late": 0, "lab_action": "", "lab": lab_summary, "file": file, "rule": v.rule,
+                         "occurrence": v.occurrence, "anchor": ""})
     if unassessed:  # one line per patient, the analytes only: no protocol limit, so nothing to rank by value
         rows.append({"kind": "not_assessed", **who, "check": "lab results with no limit in this protocol",
                      "tests": "not assessed: " + ", ".join(unassessed) + " (check the label)", "date": "",
@@ -81,9 +88,10 @@ def week_rows(st, pid: str, file: str, week_start: dt.date) -> list[dict[str, An
     return rows
 
 
-KINDS = ("lab", "overdue", "due", "not_assessed")
+KINDS = ("lab", "response", "overdue", "due", "not_assessed")
 """Row kinds in the order the worklist lists them: results that need action, overdue checks, checks due this
-week, then (one line per patient) results the protocol gives no limit for."""
+week, then (one line per patient) results the protocol gives no limit for. A response criterion not met
+(``response``: e.g. no moderate EULAR response at month 6) comes after the lab results."""
 
 
 def sort_key(row: dict[str, Any]) -> tuple:
@@ -92,8 +100,8 @@ def sort_key(row: dict[str, Any]) -> tuple:
         return (kind, ACTION_RANK.get(row["lab_action"], 3), row["date"], row["patient"], row["check"])
     if row["kind"] == "overdue":
         return (kind, -row["days_late"], row["patient"], row["date"], row["check"])
-    if row["kind"] == "not_assessed":
-        return (kind, 0, row["patient"], "", "")
+    if row["kind"] in ("not_assessed", "response"):
+        return (kind, 0, row["patient"], row["date"], row["check"])
     return (kind, 0, row["date"], row["patient"], row["check"])
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from jakplan.clinic.worklist import COLUMNS
 from jakplan.render.common import DISCLAIMER
 
-KIND_WORDS = {"lab": "lab result needs action", "overdue": "overdue", "due": "due this week",
-              "not_assessed": "not assessed (no limit)"}
+KIND_WORDS = {"lab": "lab result needs action", "response": "response criterion not met", "overdue": "overdue",
+              "due": "due this week", "not_assessed": "not assessed (no limit)"}
 
 
 def status_text(row: dict[str, Any]) -> str:
