@@ -294,3 +294,13 @@ def test_the_worklist_lists_a_patient_whose_month6_criterion_is_not_met(planfile
     assert len(resp) == 1 and resp[0]["patient"] == "p" and "response criterion not met" in resp[0]["check"]
     kinds = [x["kind"] for x in rows]
     assert kinds.index("response") < min((kinds.index(k) for k in ("overdue", "due") if k in kinds), default=99)
+
+
+def test_the_audit_counts_milestones_with_a_score_recorded(planfile):
+    assert _record("--score", "das28esr=5.8", "--on", "2024-04-30").exit_code == 0
+    assert _record("--score", "das28esr=4.0", "--on", "2024-11-01").exit_code == 0
+    r = runner.invoke(app, ["cohort", "audit", ".", "--from", "2024-05-01", "--to", "2024-12-31", "--format", "json"])
+    checks = {c["rule"]: c for c in json.loads(r.stdout)["checks"]}
+    assert checks["nice_continue_month6"]["with_score"] == 1
+    assert checks["response_by_week24"]["with_score"] == 1  # recorded after its window closed: late, but recorded
+    assert checks["bloods_week4"]["with_score"] is None  # expects no score

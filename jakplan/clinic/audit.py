@@ -41,8 +41,11 @@ def patient_rows(st, pid: str, start: dt.date, end: dt.date) -> list[dict[str, A
     from jakplan.render.common import drug_name
 
     drug = drug_name(st.plan)
+    # a response milestone: was the score it expects recorded? (None: the check expects no score)
+    scored = {(v.rule, v.occurrence): v.current is not None for v in st.responses}
     return [{"drug": drug, "rule": i.rule, "check": i.title, "date": i.date.isoformat(), "outcome": outcome(i),
-             "patient": pid} for i in st.items if start <= i.date <= end]
+             "patient": pid, "scored": scored.get((i.rule, i.occurrence))}
+            for i in st.items if start <= i.date <= end]
 
 
 def aggregate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -54,6 +57,8 @@ def aggregate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             **{o: 0 for o in OUTCOMES}, "patients": {o: [] for o in OUTCOMES}})
         g["total"] += 1
         g[r["outcome"]] += 1
+        if r.get("scored") is not None:  # a response milestone: how many had their score recorded
+            g["with_score"] = g.get("with_score", 0) + bool(r["scored"])
         g["patients"][r["outcome"]].append(r["patient"])
     out = []
     for key in sorted(groups):
@@ -61,6 +66,7 @@ def aggregate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         g["patients"] = {o: sorted(p) for o, p in g["patients"].items()}  # one entry per occurrence
         judged = g["on_time"] + g["early"] + g["late"] + g["missing"]
         g["done_in_time_percent"] = round(100 * (g["on_time"] + g["early"]) / judged, 1) if judged else None
+        g.setdefault("with_score", None)  # None: not a milestone that expects a score
         out.append(g)
     return out
 

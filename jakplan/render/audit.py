@@ -13,7 +13,7 @@ from jakplan.render.common import DISCLAIMER
 COLOURS = {"on_time": "#2e7d32", "early": "#66bb6a", "late": "#f9a825", "missing": "#c62828", "waived": "#6d6d6d",
            "not_applicable": "#9e9e9e", "open": "#90caf9"}
 
-CSV_COLUMNS = ("drug", "rule", "check", "total", *OUTCOMES, "done_in_time_percent",
+CSV_COLUMNS = ("drug", "rule", "check", "total", *OUTCOMES, "done_in_time_percent", "with_score",
                *(f"patients_{o}" for o in OUTCOMES))
 
 
@@ -47,7 +47,8 @@ def as_csv(groups) -> str:
     w.writerow(CSV_COLUMNS)
     for g in groups:
         pct = "" if g["done_in_time_percent"] is None else g["done_in_time_percent"]
-        w.writerow([g["drug"], g["rule"], g["check"], g["total"], *(g[o] for o in OUTCOMES), pct,
+        scored = "" if g.get("with_score") is None else g["with_score"]
+        w.writerow([g["drug"], g["rule"], g["check"], g["total"], *(g[o] for o in OUTCOMES), pct, scored,
                     *(" ".join(g["patients"][o]) for o in OUTCOMES)])
     return buf.getvalue()
 
