@@ -304,3 +304,19 @@ def test_the_audit_counts_milestones_with_a_score_recorded(planfile):
     assert checks["nice_continue_month6"]["with_score"] == 1
     assert checks["response_by_week24"]["with_score"] == 1  # recorded after its window closed: late, but recorded
     assert checks["bloods_week4"]["with_score"] is None  # expects no score
+
+
+def test_trend_plots_each_recorded_score_with_the_criterion_bounds(planfile):
+    import xml.etree.ElementTree as ET
+
+    assert _record("--score", "das28crp=5.6", "--on", "2024-04-28").exit_code == 0
+    assert _record("--score", "das28crp=3.0", "--on", "2024-11-01").exit_code == 0
+    r = runner.invoke(app, ["trend", "p.toml", "--out", "t.html"])
+    assert r.exit_code == 0, r.output
+    page = (planfile.parent / "t.html").read_text()
+    sec = page[page.index('<section id="score-das28crp">'):]
+    svg = sec[sec.index("<svg"):sec.index("</svg>") + 6]
+    root = ET.fromstring(svg)
+    ids = {el.get("id") for el in root.iter() if el.get("id")}
+    assert "score-das28crp" in ids and "criterion-eular_moderate" in ids
+    assert "3.2: a good EULAR response" in svg and "[SC2]" in svg

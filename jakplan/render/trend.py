@@ -213,6 +213,49 @@ def panel_svg(plan: Plan, panel: str, points: list[Point], pauses: Iterable[Paus
     return buf.getvalue()
 
 
+def score_svg(plan: Plan, kind: str, scores: list, pauses: Iterable[Pause] = (), today: dt.date | None = None) -> str:
+    """One disease-activity score over time as an SVG document, with the bounds of each response criterion that
+    reads it drawn and labelled with their source (DAS28: the EULAR response's 3.2 and 5.1)."""
+    import matplotlib
+    from matplotlib import dates as mdates
+    from matplotlib.figure import Figure
+
+    from ..catalog.scores import score_table
+
+    table = score_table()
+    sdef = table.scores[kind]
+    mine = sorted((s for s in scores if s.score == kind), key=lambda s: s.on)
+    pauses = list(pauses)
+    last = max([s.on for s in mine] + [plan.start] + ([today] if today else []))
+    first = min([s.on for s in mine] + [plan.start])
+    pad = dt.timedelta(days=max(7, (last - first).days // 20))
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"jakplan-score-{kind}", "font.size": 9,
+                                "font.family": "sans-serif", "text.parse_math": False}):
+        fig = Figure(figsize=(8, 3.2))
+        ax = fig.subplots()
+        ax.set_title(sdef.label, loc="left", fontsize=10)
+        ax.plot([s.on for s in mine], [s.value for s in mine], marker="o", markersize=4, color=_COLOURS[0],
+                label=sdef.label, gid=f"score-{kind}")
+        drawn = []
+        for crit in table.criteria.values():
+            if kind not in crit.scores:
+                continue
+            good_at_most, high_above, _, _ = crit.bounds
+            for value, words in ((good_at_most, f"{good_at_most:g}: a good EULAR response needs this or lower"),
+                                 (high_above, f"{high_above:g}: above it, an improvement of 1.2 or less is no response")):
+                ax.axhline(value, color="#555555", linestyle="--", linewidth=1, gid=f"criterion-{crit.id}")
+                ax.annotate(f"{words} [{crit.source}]", xy=(0.005, value), xycoords=("axes fraction", "data"),
+                            xytext=(2, 2), textcoords="offset points", fontsize=7, color="#555555")
+                drawn.append(value)
+        ax.axvline(mdates.date2num(plan.start), color="#333333", linewidth=1.2, gid="first-dose",
+                   label=f"first dose {plan.start.isoformat()}")
+        _draw_pauses(ax, pauses, last, pad)
+        _set_axes(ax, [s.value for s in mine] + drawn, first, last, pad)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    return buf.getvalue()
+
+
 def _svg_inline(svg: str) -> str:
     """The <svg> element alone (no XML declaration or DOCTYPE), to sit inside an HTML page."""
     return svg[svg.index("<svg"):].strip()
@@ -230,7 +273,7 @@ td, th { border: 1px solid #ccc; padding: .15rem .5rem; text-align: left; }
 
 
 def trend_html(plan: Plan, labs: Iterable[LabRecord], pauses: Iterable[Pause] | None = None, patient: str = "",
-               today: dt.date | None = None) -> str:
+               today: dt.date | None = None, scores: Iterable = ()) -> str:
     """The trend page: every panel as inline SVG with its limits and a table of the values, HTML-escaped.
     ``pauses`` default to the plan's own."""
     points = points_from_history(labs)
@@ -267,6 +310,16 @@ def trend_html(plan: Plan, labs: Iterable[LabRecord], pauses: Iterable[Pause] | 
                 f"<tr><td>{p.on.isoformat()}</td><td>{e(_label(p.analyte))}</td>"
                 f"<td>{p.value:g} {e(_unit(p.analyte))}</td></tr>" for p in rows) + "</table>")
         out.append("</section>")
+    scores = list(scores)
+    for kind in dict.fromkeys(s.score for s in sorted(scores, key=lambda s: s.on)):
+        from ..render.scores import score_label
+
+        out.append(f'<section id="score-{e(kind)}">')
+        out.append(f"<h2>{e(score_label(kind))}</h2>")
+        out.append(_svg_inline(score_svg(plan, kind, scores, pauses, today)))
+        out.append("<table><tr><th>Date</th><th>Score</th></tr>" + "".join(
+            f"<tr><td>{s.on.isoformat()}</td><td>{s.value:g}</td></tr>" for s in scores if s.score == kind) + "</table>")
+        out.append("</section>")
     out.append(f'<p class="aid">{e(DISCLAIMER)}</p>')
     out += ["</body>", "</html>", ""]
     return "\n".join(out)
@@ -282,4 +335,5 @@ def trend_for_record(record, today: dt.date | None = None) -> str:
     who = (ident.name or ident.identifier) if ident else ""
     if not who and record.source is not None:
         who = Path(record.source).stem
-    return trend_html(plan, record.history.labs, record.history.pauses, patient=who, today=today)
+    return trend_html(plan, record.history.labs, record.history.pauses, patient=who, today=today,
+                      scores=record.history.scores)
