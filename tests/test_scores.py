@@ -52,7 +52,9 @@ EULAR = T.criteria["eular_moderate"]
     ("easi", {"easi": 72}, 72),
     ("easi", {"easi": 12.4}, 12.4),
     ("salt", {"salt": 100}, 100),
+    ("salt", {"salt": 20}, 20),     # the AA trials' success threshold, entered as assessed
     ("ppnrs", {"ppnrs": 7}, 7),
+    ("ppnrs", {"ppnrs": 0}, 0),
 ])
 def test_formula_worked_examples(score, inputs, expected):
     assert compute(T.scores[score], inputs) == pytest.approx(expected, abs=1e-9)
