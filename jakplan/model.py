@@ -379,8 +379,9 @@ class DoseAdvice(NamedTuple):
     """The dose for this patient: the outcome, the dose text and every entry behind it.
 
     outcome: standard / adjusted / not_recommended / contraindicated (the most restrictive entry that applies),
-    "check_label" when an unverified point decides the dose (no number is given), or "unknown" when the
-    protocol has no dose entry that applies.
+    "check" when the standard entry applies but an entry that would change the dose tests a factor not given
+    (``missing``; ``dose`` is then the dose if none of those changes applies), "check_label" when an unverified
+    point decides the dose (no number is given), or "unknown" when the protocol has no dose entry that applies.
     """
 
     outcome: str

@@ -144,13 +144,13 @@ def test_tofacitinib_lab_timing():
 
 
 @pytest.mark.parametrize("factors, expected", [
-    ({"crcl": 51}, ("standard", "5 mg twice daily, or Xeljanz XR 11 mg once daily", ["T2"])),
+    ({"crcl": 51}, ("check", "5 mg twice daily, or Xeljanz XR 11 mg once daily", ["T2"])),
     ({"crcl": 50}, ("adjusted", "5 mg once daily (Xeljanz XR patients switch to 5 mg immediate-release once daily)", ["T13"])),
     ({"hepatic": "B"}, ("adjusted", "5 mg once daily", ["T13"])),
     ({"hepatic": "C"}, ("not_recommended", "", ["T13"])),
     ({"with": ["ketoconazole"]}, ("adjusted", "5 mg once daily", ["T2"])),
     ({"with": ["fluconazole"]}, ("adjusted", "5 mg once daily", ["T2"])),
-    ({"with": ["fluoxetine"]}, ("standard", "5 mg twice daily, or Xeljanz XR 11 mg once daily", ["T2"])),
+    ({"with": ["fluoxetine"]}, ("check", "5 mg twice daily, or Xeljanz XR 11 mg once daily", ["T2"])),
     ({"with": ["rifampin"]}, ("not_recommended", "", ["T2"])),
 ])
 def test_tofacitinib_us_dose_steps(factors, expected):
@@ -183,9 +183,10 @@ def test_upadacitinib_thresholds_and_lipids_week12():
 
 
 def test_upadacitinib_doses():
-    assert dose("upadacitinib") == ("standard", "15 mg once daily", ["U4"])
+    assert dose("upadacitinib") == ("check", "15 mg once daily", ["U4"])  # kidney, liver, medicines not given
     assert dose("upadacitinib", indication="ad", age=70) == ("adjusted", "15 mg once daily (no step-up to 30 mg)", ["U3"])
-    assert dose("upadacitinib", indication="ad", age=40)[0] == "standard"
+    assert dose("upadacitinib", indication="ad", age=40)[0] == "check"  # kidney, liver, medicines not given
+    assert dose("upadacitinib", indication="ad", age=40, egfr=90, hepatic="none", **{"with": []})[0] == "standard"
     assert dose("upadacitinib", egfr=14) == ("not_recommended", "", ["U2"])
     assert dose("upadacitinib", hepatic="C")[0] == "not_recommended"
     assert dose("upadacitinib", egfr=20)[0] == "check_label"  # severe renal table UNVERIFIED
@@ -222,7 +223,7 @@ def test_filgotinib():
         ("alc", "below", 0.5, "do_not_start", "interrupt", "F1"),
         ("hb", "below", 8.0, "do_not_start", "interrupt", "F1"),
     }
-    assert dose("filgotinib") == ("standard", "200 mg once daily", ["F3"])
+    assert dose("filgotinib") == ("check", "200 mg once daily", ["F3"])
     assert dose("filgotinib", crcl=59) == ("adjusted", "100 mg once daily", ["F4"])
     assert dose("filgotinib", crcl=15) == ("adjusted", "100 mg once daily", ["F4"])
     assert dose("filgotinib", crcl=14) == ("not_recommended", "", ["F4"])
@@ -299,7 +300,7 @@ def test_ritlecitinib():
     }
     (w4,) = event("ritlecitinib", "counts_week4")
     assert w4.date == START + dt.timedelta(weeks=4)
-    assert dose("ritlecitinib") == ("standard", "50 mg once daily", ["R1"])
+    assert dose("ritlecitinib") == ("check", "50 mg once daily", ["R1"])
     assert dose("ritlecitinib", "eu-smpc", egfr=10) == ("not_recommended", "", ["R3"])
     (stop,) = event("ritlecitinib", "stop_week36", protocol="eu-smpc")
     assert stop.date == START + dt.timedelta(weeks=36)
@@ -315,7 +316,7 @@ def test_deuruxolitinib():
         ("anc", "below", 1.0, "do_not_start", "interrupt", "D1"),
         ("hb", "below", 8.0, "do_not_start", "interrupt", "D1"),
     }
-    assert dose("deuruxolitinib") == ("standard", "8 mg twice daily", ["D1"])
+    assert dose("deuruxolitinib") == ("check", "8 mg twice daily", ["D1"])
     assert dose("deuruxolitinib", cyp2c9="poor") == ("contraindicated", "", ["D2"])
     assert dose("deuruxolitinib", egfr=29) == ("not_recommended", "", ["D1"])
     assert dose("deuruxolitinib", **{"with": ["cyp2c9_inhibitor"]})[0] == "check_label"

@@ -33,7 +33,7 @@ def test_us_ra_standard_dose_is_2mg():
 
 
 @pytest.mark.parametrize("egfr, expected", [
-    (60, ("standard", "2 mg once daily", [("ra_standard", "S1")])),
+    (60, ("check", "2 mg once daily", [("ra_standard", "S1")])),  # hepatic class and medicines not given
     (59, ("adjusted", "1 mg once daily", [("ra_renal_moderate", "S7")])),
     (30, ("adjusted", "1 mg once daily", [("ra_renal_moderate", "S7")])),
     (29, ("not_recommended", "", [("renal_severe", "S7")])),
@@ -53,7 +53,7 @@ def test_us_severe_hepatic_impairment_not_recommended():
 
 def test_unknown_factors_are_listed_as_possible_changes():
     p = plan()
-    assert p.dose.outcome == "standard"
+    assert p.dose.outcome == "check"
     assert {dl.entry.id for dl in p.dose.possible} == {"ra_renal_moderate", "ra_oat3", "renal_severe", "hepatic_severe"}
 
 
@@ -69,12 +69,12 @@ def test_us_aa_kidney_dose_says_check_the_label_instead_of_a_number():
 # ---------------------------------------------------------------- doses (EU SmPC, NHS Lanarkshire)
 
 def test_eu_ra_standard_4mg_and_2mg_for_age_65():
-    assert verdict(plan(protocol="eu-smpc", age=64))[:2] == ("standard", "4 mg once daily (2 mg may be used to taper once disease is controlled)")
+    assert verdict(plan(protocol="eu-smpc", age=64))[:2] == ("check", "4 mg once daily (2 mg may be used to taper once disease is controlled)")
     out, dose, reasons = verdict(plan(protocol="eu-smpc", age=65))
     assert (out, reasons) == ("adjusted", [("age_65", "S8")]) and dose.startswith("2 mg once daily")
 
 
-@pytest.mark.parametrize("crcl, outcome", [(61, "standard"), (60, "adjusted"), (30, "adjusted"), (29, "not_recommended")])
+@pytest.mark.parametrize("crcl, outcome", [(61, "check"), (60, "adjusted"), (30, "adjusted"), (29, "not_recommended")])
 def test_eu_ra_renal_uses_creatinine_clearance(crcl, outcome):
     p = plan(protocol="eu-smpc", crcl=crcl)
     assert p.dose.outcome == outcome
@@ -84,7 +84,7 @@ def test_eu_ra_renal_uses_creatinine_clearance(crcl, outcome):
 
 def test_eu_egfr_alone_does_not_stand_in_for_creatinine_clearance():
     p = plan(protocol="eu-smpc", egfr=45)
-    assert p.dose.outcome == "standard"
+    assert p.dose.outcome == "check" and "crcl" in p.dose.missing
     assert "ra_renal_moderate" in {dl.entry.id for dl in p.dose.possible}
 
 
@@ -112,7 +112,7 @@ def test_nhs_lanarkshire_2mg_over_75():
     p = plan(protocol="nhs-lanarkshire", age=76)
     # the page's own 'over 75' step and the MHRA April 2023 reconciliation (65 and over) both apply
     assert verdict(p) == ("adjusted", "2 mg once daily", [("age_65_mhra", "S8"), ("age_over_75", "S13")])
-    assert plan(protocol="nhs-lanarkshire", age=64).dose.outcome == "standard"
+    assert plan(protocol="nhs-lanarkshire", age=64).dose.outcome == "check"
 
 
 # ---------------------------------------------------------------- rules for this patient only
@@ -176,7 +176,7 @@ def test_covid19_course_is_14_days_without_latent_tb_test():
 
 
 @pytest.mark.parametrize("egfr, outcome, dose", [
-    (60, "standard", "4 mg once daily for 14 days or until hospital discharge, whichever comes first"),
+    (60, "check", "4 mg once daily for 14 days or until hospital discharge, whichever comes first"),
     (59, "adjusted", "2 mg once daily"),
     (30, "adjusted", "2 mg once daily"),
     (29, "adjusted", "1 mg once daily"),
@@ -186,7 +186,7 @@ def test_covid19_course_is_14_days_without_latent_tb_test():
 def test_covid19_renal_dosing(egfr, outcome, dose):
     p = plan("covid19", egfr=egfr)
     assert (p.dose.outcome, p.dose.dose) == (outcome, dose)
-    if outcome != "standard":
+    if outcome not in ("standard", "check"):
         assert p.dose.reasons[0].entry.citation.source.id == "S12"
 
 

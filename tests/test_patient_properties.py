@@ -45,7 +45,9 @@ def test_any_patient_gets_a_plan_with_a_backed_dose_verdict(case, facts, start):
     proto, ind = case
     plan = build_plan(proto, Patient(ind, facts), start, 12)
     d = plan.dose
-    assert d.outcome in DOSE_OUTCOMES + ("check_label", "unknown")
+    assert d.outcome in DOSE_OUTCOMES + ("check", "check_label", "unknown")
+    if d.outcome == "standard":  # fail closed: standard only when every input the label doses by is known
+        assert not d.missing, (d.missing, facts)
     for line in d.reasons:  # every reason really applies to this patient
         e = line.entry
         assert not e.indications or ind in e.indications
@@ -54,7 +56,7 @@ def test_any_patient_gets_a_plan_with_a_backed_dose_verdict(case, facts, start):
         assert d.reasons and d.dose == "" and all(r.entry.outcome == d.outcome for r in d.reasons)
     if d.outcome == "check_label":
         assert d.check_label and d.dose == ""
-    if d.outcome in ("standard", "adjusted"):
+    if d.outcome in ("standard", "adjusted", "check"):
         assert d.dose
     for rn in plan.risks:
         if not rn.open_conditions:

@@ -243,3 +243,19 @@ def test_lab_value_keeps_every_digit_of_a_float_regression():
     from jakplan.records.labvalues import lab_value
 
     assert lab_value("anc", 4.862279) == 4.862279
+
+
+@pytest.mark.parametrize("drug, protocol, given, needed", [
+    ("tofacitinib", "us-label", {"egfr": 25}, "crcl"),      # the review's case: full dose printed for eGFR 25
+    ("baricitinib", "eu-smpc", {"egfr": 25}, "crcl"),
+    ("baricitinib", "us-label", {"crcl": 25}, "egfr"),
+])
+def test_a_kidney_value_in_the_measure_the_label_does_not_use_never_gives_the_standard_dose(drug, protocol, given, needed):
+    """Issue 17: the dose is `check` (never standard) until the label's own kidney measure is given."""
+    import datetime as dt
+
+    from jakplan.api import plan_for
+
+    d = plan_for(dt.date(2024, 5, 1), drug, None, protocol, factors=given).dose
+    assert d.outcome != "standard" and not d.settled
+    assert needed in d.missing and set(given) <= set(d.unused)

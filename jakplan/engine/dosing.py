@@ -69,6 +69,10 @@ def dose_advice(protocol: Protocol, patient: Patient, factors: dict[str, Any] | 
     # an open entry only matters if it is at least as restrictive as what already applies
     possible = [p for p in possible if _rank(p.entry) >= top and p.entry not in chosen]
     missing = _missing(tuple(possible), check_open, factors) if outcome in ("standard", "adjusted", "check_label") else ()
+    if outcome == "standard" and missing:
+        # fail closed: the standard dose only when every input the label doses by is known (a factor not given,
+        # or given in a measure this label does not use, leaves the dose to check)
+        outcome = "check"
     return DoseAdvice(outcome, dose, tuple(DoseLine(d) for d in chosen), tuple(possible),
                       conflict=len(doses) > 1, check_label=tuple(check), check_label_possible=tuple(check_open),
                       missing=missing, unused=_unused(protocol, factors))

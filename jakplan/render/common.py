@@ -118,7 +118,7 @@ def dose_lines(plan: Plan, tags: bool = True) -> list[str]:
         out.append(f"Dose: {depends_text(d)}; the label's doses are listed below.")
     elif d.outcome == "unknown":
         out.append("Dose: no dose entry of this protocol applies to this patient; check the current label.")
-    elif d.outcome == "standard" and d.missing:
+    elif d.outcome == "check":
         out.append(f"Dose: {depends_text(d)}. If none of the changes below applies: {d.dose} ("
                    + "; ".join(cite_short(r.entry.citation, tags) for r in d.reasons) + ")")
     elif d.outcome == "standard":
