@@ -147,3 +147,24 @@ def test_radicale_refuses_a_broken_event(server):
     status, body = request(server, "PUT", f"/jakplan/broken/{ev['UID']}.ics", good,
                            {"Content-Type": "text/calendar; charset=utf-8"})
     assert status == 201, body
+
+
+def test_a_moved_start_leaves_exactly_the_new_set_on_the_server(server):
+    """Issue 21: the start moved a week; the re-export, uploaded by UID as a CalDAV client syncs it, replaces
+    every event (none duplicated), and an event that no longer exists is withdrawn (STATUS:CANCELLED)."""
+    collection = "/jakplan/moved/"
+    assert request(server, "MKCALENDAR", collection)[0] == 201
+    start = dt.date(2024, 5, 1)
+    first = calendar_bytes(plan_for(start, months=15), None, dtstamp=STAMP)
+    moved_plan = plan_for(start + dt.timedelta(days=7), months=12)
+    moved = calendar_bytes(moved_plan, None, dtstamp=STAMP, previous=first)
+    for data in (first, moved):
+        for ev in icalendar.Calendar.from_ical(data).walk("VEVENT"):
+            status, body = request(server, "PUT", f"{collection}{ev['UID']}.ics", one_event_calendar(ev),
+                                   {"Content-Type": "text/calendar; charset=utf-8"})
+            assert status in (201, 204), body
+    status, body = request(server, "GET", collection)
+    served = list(icalendar.Calendar.from_ical(body).walk("VEVENT"))
+    live = sorted(e.start for e in served if str(e.get("STATUS", "")) != "CANCELLED")
+    assert live == [v.date for v in visits(moved_plan)]  # exactly the new set, each once
+    assert all(int(e["SEQUENCE"]) >= 1 for e in served)  # every event was revised or withdrawn

@@ -112,9 +112,11 @@ def test_uids_are_stable_and_distinct():
     # a longer plan keeps the UIDs of the days both plans share
     longer = parse(calendar_bytes(plan_for(START, months=24), None, dtstamp=STAMP))
     assert set(uids_a) <= {str(e["UID"]) for e in vevents(longer)}
-    # another start date, protocol or namespace (e.g. another patient) gives other UIDs
+    # a moved start keeps every UID (the events move instead of being duplicated: issue 21)
+    moved = parse(calendar_bytes(plan_for(START + dt.timedelta(days=7)), None, dtstamp=STAMP))
+    assert [str(e["UID"]) for e in vevents(moved)] == uids_a
+    # another protocol or namespace (e.g. another patient) gives other UIDs
     for other in (
-        calendar_bytes(plan_for(dt.date(2024, 5, 2)), None, dtstamp=STAMP),
         calendar_bytes(plan_for(START, protocol="eu-smpc"), None, dtstamp=STAMP),
         calendar_bytes(plan, None, dtstamp=STAMP, namespace="patient-2"),
     ):
@@ -283,3 +285,24 @@ def test_any_plan_round_trips(start, protocol, months, remind_hours):
     assert len({str(e["UID"]) for e in events}) == len(events)
     assert len(list(cal.walk("VALARM"))) == (0 if remind is None else len(events))
     assert "RRULE" not in calendar_bytes(plan, remind, dtstamp=STAMP).decode()
+
+
+def test_moving_the_start_revises_events_in_place_and_cancels_what_no_longer_exists():
+    """Regression (issue 21): the start moved a week and a re-export with --force gave 14 events instead of 7.
+    Now the UIDs survive, each moved event's SEQUENCE rises, and an event that no longer exists is cancelled."""
+    first = calendar_bytes(plan_for(START, months=24), None, dtstamp=STAMP)
+    moved = calendar_bytes(plan_for(START + dt.timedelta(days=7), months=12), None, dtstamp=STAMP, previous=first)
+    old, new = vevents(parse(first)), vevents(parse(moved))
+    old_by_uid = {str(e["UID"]): e for e in old}
+    live = [e for e in new if str(e.get("STATUS", "")) != "CANCELLED"]
+    gone = [e for e in new if str(e.get("STATUS", "")) == "CANCELLED"]
+    assert len(live) == len(vevents(parse(calendar_bytes(plan_for(START, months=12), None, dtstamp=STAMP))))
+    assert {str(e["UID"]) for e in new} == set(old_by_uid)  # nothing new, nothing lost: every UID accounted for
+    for e in live:  # each moved about a week later (month arithmetic from the new start): revised, SEQUENCE + 1
+        before = old_by_uid[str(e["UID"])]
+        assert 1 <= (e["DTSTART"].dt - before["DTSTART"].dt).days <= 7
+        assert int(e["SEQUENCE"]) == int(before.get("SEQUENCE", 0)) + 1
+    assert gone and all(int(e["SEQUENCE"]) == 1 for e in gone)  # months 13-24 withdrawn
+    # exporting the same plan over itself changes nothing: no SEQUENCE rises, the bytes are the same
+    again = calendar_bytes(plan_for(START + dt.timedelta(days=7), months=12), None, dtstamp=STAMP, previous=moved)
+    assert again == moved

@@ -70,9 +70,19 @@ def export(
             if not prefix:
                 raise JakplanError("--show-name: the profile gives no patient name or identifier "
                                    "([patient] name = ..., identifier = ...)")
-        data = calendar_bytes(plan, alarm, title_prefix=prefix)
+        previous = None
+        if out != "-" and force:  # the export this one replaces: revised events get a higher SEQUENCE
+            from jakplan.fileio import read_bytes
+
+            try:
+                previous = read_bytes(out)
+            except (OSError, JakplanError):
+                previous = None
+        data = calendar_bytes(plan, alarm, title_prefix=prefix, previous=previous)
         if out == "-":
             write_stdout(data.decode("utf-8"))
             return
         path = atomic_write(out, data, overwrite=force)
-        typer.echo(f"Wrote {path} ({data.count(b'BEGIN:VEVENT')} visit days).", err=True)
+        cancelled = data.count(b"STATUS:CANCELLED")
+        typer.echo(f"Wrote {path} ({data.count(b'BEGIN:VEVENT') - cancelled} visit days"
+                   + (f"; {cancelled} earlier events cancelled" if cancelled else "") + ").", err=True)

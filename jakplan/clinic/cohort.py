@@ -290,12 +290,12 @@ def _changed_only(target: Path, fmt: str, render) -> bytes | None:
     try:
         old = target.read_bytes()
     except OSError:
-        return render(None)
+        return render(None, None)
     stamp = _old_stamp(old) if fmt == "ics" else None
-    new = render(stamp)
+    new = render(stamp, old)
     if new == old:
         return None
-    return render(None) if stamp is not None else new
+    return render(None, old) if stamp is not None else new
 
 
 def recorded_items(plan, history) -> list[dict[str, Any]]:
@@ -340,8 +340,8 @@ def export_planfile(job: RegisterJob) -> Result:
         written, unchanged = [], 0
         for f in job.formats:
             target = Path(job.out) / f"{pid}{SUFFIX[f]}"
-            payload = _changed_only(target, f, lambda stamp, f=f: job.render(plan, pid, (f,), who, stamp,
-                                                                                 recorded)[f])
+            payload = _changed_only(target, f, lambda stamp, old=None, f=f: job.render(
+                plan, pid, (f,), who, stamp, recorded, old if f == "ics" else None)[f])
             if payload is None:
                 unchanged += 1
                 continue

@@ -7,17 +7,20 @@ Design, section by section of RFC 5545:
   clamps to the month's last day. Dated events show exactly the days the timeline printed.
 - DTSTART is a DATE value (3.8.2.4, 3.3.4) and DTEND the next day, exclusive (3.8.2.2, 3.6.1): an all-day event
   with no time zone, so nobody east or west of UTC sees it on the wrong day.
-- UID (3.8.4.7) is derived from the plan, not from a random number or the clock: the drug, indication, protocol
-  and first-dose date, plus the visit's date (and an optional ``namespace``, e.g. a patient id when several
-  patients share one calendar). Exporting the same plan again gives the same UIDs, so a calendar that re-imports
-  the file updates its events instead of duplicating them; a visit whose checks change (a patient factor, a
-  longer plan) keeps its UID and is updated in place.
+- UID (3.8.4.7) is derived from the plan, not from a random number or the clock: the drug, indication and
+  protocol (and an optional ``namespace``, e.g. a patient id), plus the rule and occurrence number of the
+  visit's first check, never its date. Exporting the same plan again gives the same UIDs, so a calendar that
+  re-imports the file updates its events instead of duplicating them; when the first dose moves (screening came
+  back late), every visit keeps its UID and moves in place.
 - DTSTAMP (3.8.7.2) is required. In an object without METHOD (this file has none: it is published, not an iTIP
   message) it means when the information was last revised, so by default it is the export time in UTC, which
   tells a calendar that re-imports the file that its content is current. For byte-identical output pass
   ``dtstamp`` or set ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention); the examples do.
-- SEQUENCE (3.8.7.4) is 0: "when a calendar component is created, its sequence number is 0"; jakplan keeps no
-  state between exports, so it never claims a revision count it cannot know.
+- SEQUENCE (3.8.7.4) is 0 when a calendar component is created. When the earlier export is known (the file
+  being replaced: `export --force`, a register's `cohort export`), an event whose content changed gets the
+  earlier SEQUENCE plus one, so clients that honour it take the new text; an event of the earlier file that no
+  longer exists is written again with STATUS:CANCELLED (3.8.1.11) and a higher SEQUENCE, so it is withdrawn
+  rather than left behind.
 - PRODID and VERSION (3.7.3, 3.7.4) come from ``Calendar.new``; the calendar has its own stable UID and NAME
   (RFC 7986 5.3, 5.1).
 - CATEGORIES (3.8.1.2) carry the kinds due that day (screening, lab, review, milestone); DESCRIPTION (3.8.1.5)
@@ -33,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from typing import Any
 
 from jakplan import __version__
 from jakplan.engine.visits import Visit, visits
@@ -47,9 +51,9 @@ PRODID = f"-//jakplan//jakplan {__version__}//EN"
 
 
 def plan_key(plan: Plan, namespace: str = "") -> str:
-    """What identifies a plan for UIDs: namespace, drug, indication, protocol and first-dose date."""
-    return "|".join(["jakplan-1", namespace, plan.drug, plan.indication, plan.protocol.drug, plan.protocol.id,
-                     plan.start.isoformat()])
+    """What identifies a plan for UIDs: namespace, drug, indication and protocol (not the first-dose date, so
+    that moving the start moves the events instead of duplicating them)."""
+    return "|".join(["jakplan-2", namespace, plan.drug, plan.indication, plan.protocol.drug, plan.protocol.id])
 
 
 def _digest(text: str) -> str:
@@ -57,8 +61,63 @@ def _digest(text: str) -> str:
 
 
 def visit_uid(plan: Plan, visit: Visit, namespace: str = "") -> str:
-    """The stable UID of one visit day (RFC 5545 3.8.4.7): a hash of the plan's identity and the day."""
-    return f"{_digest(plan_key(plan, namespace) + '|' + visit.date.isoformat())}@jakplan"
+    """The stable UID of one visit day (RFC 5545 3.8.4.7): a hash of the plan's identity and the rule and
+    occurrence of the visit's first check (screening: the before-start visit)."""
+    first = min((e.rule, e.occurrence) for e in visit.events)
+    return f"{_digest(plan_key(plan, namespace) + '|' + first[0] + '|' + str(first[1]))}@jakplan"
+
+
+def _previous_events(previous: bytes | None) -> dict[str, tuple[int, tuple, Any]]:
+    """UID -> (SEQUENCE, content, the VEVENT) of an earlier export of this calendar (empty if unknown or not
+    a calendar jakplan can read)."""
+    if not previous:
+        return {}
+    from icalendar import Calendar
+
+    try:
+        cal = Calendar.from_ical(previous)
+    except (ValueError, IndexError, KeyError):
+        return {}
+    out = {}
+    for ev in cal.walk("VEVENT"):
+        uid = str(ev.get("UID", ""))
+        if uid:
+            out[uid] = (int(ev.get("SEQUENCE", 0)), _content(ev), ev)
+    return out
+
+
+def _content(ev) -> tuple:
+    """What a revision changes: the day, the title, the text and the status."""
+    start = ev.get("DTSTART")
+    return (start.dt if start is not None else None, str(ev.get("SUMMARY", "")), str(ev.get("DESCRIPTION", "")),
+            str(ev.get("STATUS", "")))
+
+
+def _revise(events: list, previous: dict, stamp: dt.datetime) -> list:
+    """Each event with its SEQUENCE (the earlier one, plus one if its content changed), and the earlier events
+    that no longer exist, cancelled with a higher SEQUENCE (RFC 5545 3.8.1.11, 3.8.7.4)."""
+    from icalendar import Event
+
+    if not previous:
+        return events
+    uids = set()
+    for ev in events:
+        uid = str(ev["UID"])
+        uids.add(uid)
+        if uid in previous:
+            seq, content, _ = previous[uid]
+            ev["SEQUENCE"] = seq + 1 if content != _content(ev) else seq
+    for uid, (seq, _content_before, old) in previous.items():
+        if uid in uids:
+            continue
+        gone = Event.from_ical(old.to_ical())
+        if str(gone.get("STATUS", "")) != "CANCELLED":
+            gone["STATUS"] = "CANCELLED"
+            gone["SEQUENCE"] = seq + 1
+            gone.pop("DTSTAMP", None)
+            gone.add("DTSTAMP", stamp)
+        events.append(gone)
+    return events
 
 
 def calendar_uid(plan: Plan, namespace: str = "") -> str:
@@ -177,17 +236,20 @@ def calendar(
     title_prefix: str = "",
     calendar_name: str = "",
     recorded: dict | None = None,
+    previous: bytes | None = None,
 ):
     """The plan as an ``icalendar.Calendar`` (see the module docstring for the RFC 5545 choices).
 
     ``title_prefix`` starts every event's title ("Anna E.: Baricitinib week 12 ..."): calendars are often
     shared, so the patient's name goes into events only when asked. ``calendar_name`` is put before the
     calendar's own name (NAME / X-WR-CALNAME), e.g. the patient's name or identifier in a cohort export.
-    ``recorded`` ((rule, occurrence) -> text, from a plan file's history) adds what was recorded to each item."""
+    ``recorded`` ((rule, occurrence) -> text, from a plan file's history) adds what was recorded to each item.
+    ``previous``: the bytes of the earlier export this file replaces, when known (SEQUENCE and cancellations)."""
     from icalendar import Calendar
 
     stamp = _checked_stamp(plan, remind, dtstamp)
     events = [_visit_event(plan, visit, stamp, remind, namespace, title_prefix, recorded) for visit in visits(plan)]
+    events = _revise(events, _previous_events(previous), stamp)
     cal = Calendar.new(
         prodid=PRODID,
         uid=calendar_uid(plan, namespace),
@@ -210,6 +272,7 @@ def calendar_bytes(
     title_prefix: str = "",
     calendar_name: str = "",
     recorded: dict | None = None,
+    previous: bytes | None = None,
 ) -> bytes:
     """The plan as the bytes of an .ics file (RFC 5545), one all-day event per visit day.
 
@@ -219,7 +282,7 @@ def calendar_bytes(
     one clinic calendar).
     """
     return calendar(plan, remind, dtstamp=dtstamp, namespace=namespace, title_prefix=title_prefix,
-                    calendar_name=calendar_name, recorded=recorded).to_ical()
+                    calendar_name=calendar_name, recorded=recorded, previous=previous).to_ical()
 
 
 def identity_label(plan: Plan) -> str:
