@@ -27,8 +27,10 @@ from jakplan.records.patient import PatientRecord
 from jakplan.records.profile import Identity, Profile
 
 DEFAULT_MONTHS = 12
-AHEAD_MONTHS = 6
-"""A plan followed on a day (status, next, cohort due) reaches at least this far past that day."""
+AHEAD_MONTHS = 12
+"""A plan followed on a day (status, next, cohort due, a register's calendars) reaches at least this far past
+that day: a rolling horizon, so a patient two years into treatment still has a year of visits ahead (a fixed
+course still ends where it ends)."""
 
 
 def resolve_indication(drug: str, indication: str | None) -> str:

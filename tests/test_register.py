@@ -239,8 +239,11 @@ def test_export_from_the_register_has_pauses_and_identity_and_rewrites_only_what
     # the calendar's name says whose it is; its events do not (calendars are shared: main's convention)
     assert str(cal["X-WR-CALNAME"]) == str(cal["NAME"]) == "Anna Example (MRN 0012345): Baricitinib monitoring plan from 2024-05-01"
     assert not [ev for ev in cal.walk("VEVENT") if "Anna" in str(ev["SUMMARY"])]
-    plan = plan_for_record(read_record(example_register / "c001.toml"))
+    plan = plan_for_record(read_record(example_register / "c001.toml"), today=dt.date.today())
     assert plan.pauses and {ev.start for ev in cal.walk("VEVENT")} == {e.date for e in plan.events}
+    # a rolling horizon (issue 21): a patient who started in 2024 still has a year of visits ahead of today
+    ahead = [ev.start for ev in cal.walk("VEVENT") if ev.start > dt.date.today()]
+    assert ahead and max(ahead) >= dt.date.today() + dt.timedelta(days=300)
     assert json.loads((out / "c001.json").read_text())["start"] == "2024-05-01"
     # what the plan file records is in the calendar's text and the JSON (independent of the day of the export)
     (screening,) = [ev for ev in cal.walk("VEVENT") if ev.start == dt.date(2024, 4, 3)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import Enum
 from typing import List, Optional
 
@@ -60,7 +61,6 @@ def due(
 
     Exits 1 when someone is overdue, 2 when a file could not be read (the others are still reported).
     """
-    import datetime as dt
 
     bad = 0
     overdue_patients = lab_patients = 0
@@ -234,7 +234,8 @@ def _export_register(folder: str, out: str, formats: tuple[str, ...], workers: O
         from jakplan.clinic.cohort import export_register
         from jakplan.render.cohortfiles import render_patient
 
-        total, results = export_register(folder, out, formats, workers, stop, render=render_patient)
+        total, results = export_register(folder, out, formats, workers, stop, render=render_patient,
+                                         today=dt.date.today())
         progress, task = _progress(total, "Updating calendars")
         with progress:
             for res in results:

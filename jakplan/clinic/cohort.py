@@ -261,6 +261,8 @@ class RegisterJob:
     out: str
     render: Renderer
     formats: tuple[str, ...] = ("ics", "json")
+    today: dt.date | None = None
+    """The day of the export: the calendars reach 12 months past it (None: the plan file's own months)."""
 
 
 _DTSTAMP = re.compile(rb"^DTSTAMP:(\d{8}T\d{6}Z)\r?$", re.MULTILINE)
@@ -334,7 +336,7 @@ def export_planfile(job: RegisterJob) -> Result:
         record = read_record(p)
         if record is None:
             return Result(pid, str(p), True, detail={"skipped": "not a plan file (no 'jakplan = 1')"})
-        plan = plan_for_record(record)
+        plan = plan_for_record(record, today=job.today)
         who = who_of(record.profile.identity, pid)
         recorded = recorded_items(plan, record.history)
         written, unchanged = [], 0
@@ -367,7 +369,7 @@ def remove_leftovers(out: Path) -> int:
 
 def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: tuple[str, ...] = ("ics", "json"),
                     workers: int | None = None, stop: Callable[[], bool] | None = None, *,
-                    render: Renderer) -> tuple[int, Iterator[Result]]:
+                    render: Renderer, today: dt.date | None = None) -> tuple[int, Iterator[Result]]:
     """(number of files, one Result per plan file): each patient's files, rewritten only where they changed.
 
     Safe to re-run after an interrupted run: every file is replaced atomically, leftover temporary files are
@@ -393,7 +395,7 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
 
         fsync_dir(outdir)
 
-    jobs = (RegisterJob(str(p), str(outdir), render, formats) for p in files)
+    jobs = (RegisterJob(str(p), str(outdir), render, formats, today) for p in files)
     return len(files), synced(_in_one_run(stream_map(export_planfile, jobs, workers, chunk_size(len(files), workers),
                                                      stop)))
 
