@@ -69,11 +69,34 @@ _HTML_RE = re.compile(r"<(?=[A-Za-z/!?])|&(?=#|[A-Za-z][A-Za-z0-9]*;)")
 _LINE_START = re.compile(r"^(\s*)([#>*+\-=_`~|]|\d+[.)])")
 
 
+# what makes a link or an image from data: brackets ([text](url), ![alt](src)) and bare URLs, which GitHub-style
+# Markdown links by itself ("https://...", "www."); written so they show as typed but link nothing
+_LINKS = re.compile(r"[\[\]]|(?<=[A-Za-z])://|\bwww\.", re.IGNORECASE)
+_LINK_ESCAPES = {"[": "\\[", "]": "\\]", "://": "&#58;//"}
+
+
+def _no_links(text: str) -> str:
+    return _LINKS.sub(lambda m: _LINK_ESCAPES.get(m.group(), m.group().replace(".", "&#46;")), text)
+
+
 def markdown_text(text: str) -> str:
-    """Data as one line of Markdown text: no HTML, no control characters, no new block structure."""
+    """Data as one line of Markdown text: no HTML, no control characters, no new block structure, no live
+    link or image."""
     text = strip_controls(text, keep_newlines=False)
-    text = _HTML_RE.sub(lambda m: _HTML[m.group()], text)
+    text = _no_links(_HTML_RE.sub(lambda m: _HTML[m.group()], text))
     return escape_line_start(text)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A value for a CSV cell that a spreadsheet cannot run: text starting with =, +, -, @, a tab or CR gets a
+    leading apostrophe (the OWASP "CSV injection" advice; spreadsheets show the apostrophe-prefixed text as
+    typed). Numbers are left as numbers (a negative number is a number, not a formula)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def escape_line_start(text: str) -> str:
@@ -92,7 +115,7 @@ def markdown_cell(text: str) -> str:
     """Data as the content of a Markdown table cell (inline only, so no block structure to escape): one line,
     no HTML, ``|`` escaped."""
     text = strip_controls(text, keep_newlines=False)
-    return _HTML_RE.sub(lambda m: _HTML[m.group()], text).replace("|", "\\|")
+    return _no_links(_HTML_RE.sub(lambda m: _HTML[m.group()], text)).replace("|", "\\|")
 
 
 def markdown_table(header: list[str], rows) -> list[str]:

@@ -9,6 +9,7 @@ import typer
 
 from jakplan.cli.base import app
 from jakplan.cli.common import EXIT_NOTHING_FOUND, clean_errors, make_console, write_stdout
+from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
 
 
@@ -95,7 +96,7 @@ def _choose_visit(plan, week: Optional[int], on: Optional[str], next_: bool, tod
     if found.visit is None:
         write_stdout(render.nothing_due_text(found) + ("(Nothing was written.)" if out else ""))
         if strict:
-            typer.echo(f"nothing is due on {day.isoformat()} (--strict: exit {EXIT_NOTHING_FOUND})", err=True)
+            echo_err(f"nothing is due on {day.isoformat()} (--strict: exit {EXIT_NOTHING_FOUND})")
             raise typer.Exit(EXIT_NOTHING_FOUND)
         return None
     visit = found.visit
@@ -121,4 +122,4 @@ def _emit_checklist(cl, fmt: ChecklistFormat, out: Optional[str], force: bool) -
     from jakplan.fileio import atomic_write
 
     path = atomic_write(out, text, overwrite=force)
-    typer.echo(f"Wrote {path}.", err=True)
+    echo_err(f"Wrote {path}.")

@@ -71,8 +71,8 @@ def due(
         day = parse_date(today, "--today") if today else dt.date.today()
         start = parse_date(week, "--week") if week else monday(day)
         if start.weekday() != 0:
-            typer.echo(f"--week {start.isoformat()} is a {start.strftime('%A')}; weeks start on Monday: showing the "
-                       f"week from {monday(start).isoformat()}", err=True)
+            echo_err(f"--week {start.isoformat()} is a {start.strftime('%A')}; weeks start on Monday: showing the "
+                       f"week from {monday(start).isoformat()}")
             start = monday(start)
         end = start + dt.timedelta(days=6)
         files = plan_files(folder)
@@ -97,7 +97,7 @@ def due(
     if overdue_patients or lab_patients:
         parts = [f"{n} patient{'s' if n != 1 else ''} with {what}" for n, what in
                  ((lab_patients, "a lab result that needs action"), (overdue_patients, "overdue checks")) if n]
-        typer.echo("; ".join(parts), err=True)
+        echo_err("; ".join(parts))
         raise typer.Exit(EXIT_OVERDUE)
 
 

@@ -10,6 +10,7 @@ import typer
 
 from jakplan.cli.cohort import cohort_app
 from jakplan.cli.common import clean_errors, parse_date, write_stdout
+from jakplan.cli.guard import echo_err
 
 labs_app = typer.Typer(help="Lab results for a clinic's patients: import them into the plan files.",
                        no_args_is_help=True, rich_markup_mode=None)
@@ -65,7 +66,7 @@ def labs_import(
                                     ensure_ascii=False))
         else:
             for p in problems:
-                typer.echo(f"{'Not followed' if p.kind == 'not_followed' else 'Error'}: {p}", err=True)
+                echo_err(f"{'Not followed' if p.kind == 'not_followed' else 'Error'}: {p}")
             write_stdout("\n".join(_text(results, summary, problems, findings, dry_run)))
         if not read:
             raise typer.Exit(EXIT_NOTHING_READ)

@@ -10,6 +10,7 @@ import typer
 
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, write_stdout
+from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
 
 _DURATION = re.compile(r"^\s*(\d{1,4})\s*([wdhm])\s*$", re.IGNORECASE)
@@ -84,5 +85,5 @@ def export(
             return
         path = atomic_write(out, data, overwrite=force)
         cancelled = data.count(b"STATUS:CANCELLED")
-        typer.echo(f"Wrote {path} ({data.count(b'BEGIN:VEVENT') - cancelled} visit days"
-                   + (f"; {cancelled} earlier events cancelled" if cancelled else "") + ").", err=True)
+        echo_err(f"Wrote {path} ({data.count(b'BEGIN:VEVENT') - cancelled} visit days"
+                 + (f"; {cancelled} earlier events cancelled" if cancelled else "") + ").")

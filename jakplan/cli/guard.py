@@ -75,9 +75,13 @@ def error_line(message: str) -> str:
 
 
 def echo_err(line: str) -> None:
-    """Print one line on stderr; a broken stderr is ignored (there is nowhere else to say it)."""
+    """Print one line on stderr, through the one output gate for messages (:func:`jakplan.escape.one_line`:
+    control characters, bidi overrides and newlines from data are shown escaped, so a value can neither drive
+    the terminal nor forge a second line); a broken stderr is ignored (there is nowhere else to say it)."""
+    from jakplan.escape import one_line
+
     try:
-        typer.echo(line, err=True)
+        typer.echo(one_line(line), err=True)
     except (OSError, ValueError):
         pass
 

@@ -9,6 +9,7 @@ import typer
 
 from jakplan.cli.base import app
 from jakplan.cli.common import EXIT_OVERDUE, clean_errors, write_stdout
+from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
 
 
@@ -58,12 +59,12 @@ def next_(
 
             write_stdout("\n".join(next_lines(ans, shutil.get_terminal_size((80, 24)).columns)))
     if ans.actions:
-        typer.echo(f"a lab result needs action on {day.isoformat()}", err=True)
+        echo_err(f"a lab result needs action on {day.isoformat()}")
         raise typer.Exit(EXIT_OVERDUE)
     if ans.overdue:
         n = len(ans.overdue)
-        typer.echo(f"{n} check{'s' if n != 1 else ''} overdue on {day.isoformat()}", err=True)
+        echo_err(f"{n} check{'s' if n != 1 else ''} overdue on {day.isoformat()}")
         raise typer.Exit(EXIT_OVERDUE)
     if any(v.state == "not_met" for v in ans.responses):
-        typer.echo(f"a response criterion is not met on {day.isoformat()}", err=True)
+        echo_err(f"a response criterion is not met on {day.isoformat()}")
         raise typer.Exit(EXIT_OVERDUE)

@@ -9,6 +9,7 @@ import typer
 
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, write_stdout
+from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
 
 
@@ -54,4 +55,4 @@ def sheet(
             path = atomic_write(out, html_to_pdf(page), overwrite=force)
         else:
             path = atomic_write(out, page, overwrite=force)
-        typer.echo(f"Wrote {path}.", err=True)
+        echo_err(f"Wrote {path}.")

@@ -10,6 +10,7 @@ import typer
 
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, make_console, parse_date, write_stdout
+from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
 from jakplan.cli.scoreopts import ScoreOptions, with_score_options
 
@@ -336,12 +337,12 @@ def status(
 
             render_status(st, make_console(), Path(planfile).name)
     if st.open_actions:
-        typer.echo(f"{planfile}: a lab result needs action on {day.isoformat()}", err=True)
+        echo_err(f"{planfile}: a lab result needs action on {day.isoformat()}")
         raise typer.Exit(EXIT_OVERDUE)
     if st.overdue:
         n = len(st.overdue)
-        typer.echo(f"{planfile}: {n} item{'s' if n != 1 else ''} overdue on {day.isoformat()}", err=True)
+        echo_err(f"{planfile}: {n} item{'s' if n != 1 else ''} overdue on {day.isoformat()}")
         raise typer.Exit(EXIT_OVERDUE)
     if any(v.state == "not_met" for v in st.responses):
-        typer.echo(f"{planfile}: a response criterion is not met on {day.isoformat()}", err=True)
+        echo_err(f"{planfile}: a response criterion is not met on {day.isoformat()}")
         raise typer.Exit(EXIT_OVERDUE)

@@ -6,6 +6,7 @@ import typer
 
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, write_stdout
+from jakplan.cli.guard import echo_err
 
 
 @app.command()
@@ -32,4 +33,4 @@ def trend(
             return
         values = sum(len(r.values) for r in record.history.labs)
         path = atomic_write(out, page, overwrite=force)
-        typer.echo(f"Wrote {path} ({values} lab value(s) from {planfile}).", err=True)
+        echo_err(f"Wrote {path} ({values} lab value(s) from {planfile}).")

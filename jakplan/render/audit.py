@@ -8,6 +8,7 @@ import html
 from typing import Any
 
 from jakplan.clinic.audit import OUTCOME_WORDS, OUTCOMES, totals
+from jakplan.escape import csv_cell
 from jakplan.render.common import DISCLAIMER
 
 COLOURS = {"on_time": "#2e7d32", "early": "#66bb6a", "late": "#f9a825", "missing": "#c62828", "waived": "#6d6d6d",
@@ -48,8 +49,8 @@ def as_csv(groups) -> str:
     for g in groups:
         pct = "" if g["done_in_time_percent"] is None else g["done_in_time_percent"]
         scored = "" if g.get("with_score") is None else g["with_score"]
-        w.writerow([g["drug"], g["rule"], g["check"], g["total"], *(g[o] for o in OUTCOMES), pct, scored,
-                    *(" ".join(g["patients"][o]) for o in OUTCOMES)])
+        w.writerow([csv_cell(c) for c in (g["drug"], g["rule"], g["check"], g["total"], *(g[o] for o in OUTCOMES),
+                                          pct, scored, *(" ".join(g["patients"][o]) for o in OUTCOMES))])
     return buf.getvalue()
 
 

@@ -7,6 +7,7 @@ import html
 from typing import Any
 
 from jakplan.clinic.worklist import COLUMNS
+from jakplan.escape import csv_cell
 from jakplan.render.common import DISCLAIMER
 
 KIND_WORDS = {"lab": "lab result needs action", "response": "response criterion not met", "overdue": "overdue",
@@ -65,7 +66,7 @@ def as_csv(rows) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
     for r in rows:
-        w.writerow([r[k] for k in COLUMNS])
+        w.writerow([csv_cell(r[k]) for k in COLUMNS])
     return buf.getvalue()
 
 
