@@ -365,6 +365,9 @@ class Plan(NamedTuple):
     """Treatment pauses (:class:`jakplan.history.Pause`) the dates take into account."""
     derived: tuple[Derived, ...] = ()
     """Factors computed or taken from recorded values (labelled as such in every output)."""
+    silent: tuple["Silent", ...] = ()
+    """The class requirements this protocol's source does not address for the plan's indication (declared
+    silent with the source that is silent): every view shows them, so the silence is never invisible."""
 
 
 class DoseLine(NamedTuple):

@@ -125,3 +125,35 @@ def test_a_fall_from_baseline_cannot_act_before_the_first_dose(tmp_path):
                  'during = "interrupt"\nsource = "T1"\nsection = "table 3"\n', encoding="utf-8")
     with pytest.raises(JakplanError, match="threshold 'hb_drop': field 'before_start': a fall from baseline"):
         load_protocol_file(f)
+
+
+def test_every_silence_is_visible_in_every_view():
+    """Issue 17 item 5: a class requirement declared silent is shown, with the source that is silent, in the
+    schedule (compact and --details), the JSON, status and the sheet (not on a visit's one-page checklist,
+    which must hold the visit); never a quiet omission."""
+    import datetime as dt
+    import json
+
+    from typer.testing import CliRunner
+
+    from jakplan.api import plan_for
+    from jakplan.cli import app
+    from jakplan.render.common import silence_title
+
+    runner = CliRunner()
+    for drug, protocol, ind in [("ritlecitinib", "eu-smpc", "aa"), ("baricitinib", "us-label", "covid19"),
+                                ("tofacitinib", "eu-smpc", "uc")]:
+        plan = plan_for(dt.date(2024, 5, 1), drug, ind, protocol)
+        assert plan.silent, (drug, protocol, ind)
+        base = ["--start", "2024-05-01", "--drug", drug, "--protocol", protocol, "--indication", ind]
+        js = json.loads(runner.invoke(app, ["schedule", *base, "--format", "json"]).stdout)
+        assert {s["item"] for s in js["not_addressed_by_source"]} == {s.item for s in plan.silent}
+        assert all(s["source"]["id"] for s in js["not_addressed_by_source"])
+        compact = runner.invoke(app, ["schedule", *base]).stdout.replace("\n  ", " ")
+        details = runner.invoke(app, ["schedule", *base, "--details"]).stdout.replace("\n", " ")
+        sheet = runner.invoke(app, ["sheet", *base, "--format", "html"]).stdout
+        for s in plan.silent:
+            short = silence_title(s.item).split(":")[0]
+            assert f"{short} [{s.citation.source.id}]" in compact
+            assert silence_title(s.item) in " ".join(details.split())
+            assert f"{short} [{s.citation.source.id}]" in " ".join(sheet.split())

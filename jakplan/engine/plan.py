@@ -152,4 +152,5 @@ def build_plan(protocol: Protocol, patient: Patient, start: dt.date, months: int
         patient=Patient(patient.indication, factors), dose=dose_advice(protocol, patient, factors),
         risks=risk_notes(protocol, patient, factors), course=course, course_end=course_end,
         unverified=unverified_for(protocol, patient, factors), pauses=tuple(pauses), derived=derived,
+        silent=tuple(s for s in protocol.silent if not s.indications or patient.indication in s.indications),
     )

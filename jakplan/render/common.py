@@ -172,6 +172,29 @@ def unused_text(d) -> str:
     return f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'} not used by this label"
 
 
+def silence_title(item: str) -> str:
+    """The class requirement's title (class-requirements.toml), or its id if unknown."""
+    from jakplan.catalog.requirements import items
+
+    return next((it.title for it in items() if it.id == item), item.replace("_", " "))
+
+
+def silence_lines(plan: Plan, tags: bool = True) -> list[str]:
+    """One line per class requirement the protocol's source does not address for this plan's indication:
+    'Not addressed by the source: Baseline liver enzymes: <why> (<section> [S8])'."""
+    return [f"Not addressed by the source: {silence_title(s.item)}: {s.why} ({cite_short(s.citation, tags)})"
+            for s in getattr(plan, "silent", ())]
+
+
+def silence_summary(plan: Plan) -> str:
+    """The silences in one line (compact views): 'Not addressed by this protocol's source (3): ...; ...'."""
+    silent = getattr(plan, "silent", ())
+    if not silent:
+        return ""
+    names = "; ".join(f"{silence_title(s.item).split(':')[0]} [{s.citation.source.id}]" for s in silent)
+    return f"Not addressed by this protocol's source ({len(silent)}, declared silent): {names}."
+
+
 def derived_lines(plan: Plan) -> list[str]:
     """'creatinine clearance 52.3 mL/min: computed by Cockcroft-Gault ...' for each factor jakplan did not take
     as typed."""
@@ -297,6 +320,8 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "check_current_label": [{"topic": u.topic, "detail": u.detail, "applies_if": open_texts(oc)}
                                 for u, oc in plan.unverified],
         "not_applicable": [{"rule": s.rule, "reason": skip_text(s)} for s in plan.skipped],
+        "not_addressed_by_source": [{"item": s.item, "title": silence_title(s.item), "why": s.why,
+                                     "source": s.citation.as_dict()} for s in plan.silent],
         "events": [event_dict(e) for e in plan.events],
         "disclaimer": DISCLAIMER,
         "protocol_is_default": is_default_protocol(plan),

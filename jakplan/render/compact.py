@@ -30,6 +30,7 @@ from jakplan.render.common import (
     is_default_protocol,
     phase_titles,
     risk_lines,
+    silence_summary,
 )
 
 CHECK_KIND_ORDER = ("test", "action", "assess", "ask")
@@ -232,6 +233,8 @@ def header_lines(plan: Plan) -> list[str]:
         if change:
             out.append(change.rstrip(":") + "; see --details.")
     out += risk_lines(plan, tags=False)
+    if silence_summary(plan):
+        out.append(silence_summary(plan) + " --details says why.")
     ev_line = every_visit_line(plan)
     if ev_line:
         out.append(ev_line)

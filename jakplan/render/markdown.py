@@ -18,6 +18,7 @@ from jakplan.render.common import (
     planning_line,
     protocol_lines,
     risk_lines,
+    silence_lines,
     unverified_lines,
     window_text,
 )
@@ -48,7 +49,7 @@ def render_markdown(plan: Plan, sources: bool = False) -> str:
         lines.append(f"- **{_md(course_line(plan, sources))}**")
     lines += [f"- {_md(ln.strip())}" for ln in protocol_lines(plan)]
     lines.append(f"- {_md(planning_line(plan))}")
-    lines += [f"- {_md(ln)}" for ln in unverified_lines(plan)]
+    lines += [f"- {_md(ln)}" for ln in unverified_lines(plan) + silence_lines(plan, sources)]
     lines += ["", "## For this patient", "", f"- {_md(patient_line(plan))}"]
     for i, ln in enumerate(dose_lines(plan, sources)):
         depth = (len(ln) - len(ln.lstrip())) // 2

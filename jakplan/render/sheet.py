@@ -22,6 +22,7 @@ from jakplan.render.common import (
     patient_line,
     phase_titles,
     risk_lines,
+    silence_summary,
 )
 from jakplan.render.compact import (
     every_visit_line,
@@ -127,7 +128,7 @@ def build_sheet(plan: Plan, paper: str = "A4") -> Sheet:
         dose=tuple(dose),
         dose_refs=tuple(dict.fromkeys(dose_refs)),
         patient_factors=patient_line(plan),
-        risks=tuple(risk_lines(plan, tags=False)),
+        risks=tuple(risk_lines(plan, tags=False)) + ((silence_summary(plan),) if silence_summary(plan) else ()),
         every_visit=every_visit_line(plan),
         rows=tuple(rows),
         watch=tuple(watch),

@@ -13,6 +13,7 @@ from jakplan.render.common import (
     dose_lines,
     drug_name,
     indication_name,
+    silence_summary,
 )
 from jakplan.render.scores import response_dict, response_text, shown
 from jakplan.render.words import lab_action_text
@@ -135,6 +136,8 @@ def _print_status_head(st: Status, console, file: str) -> None:
             console.print(Text(line, style="dim"))
     for note in st.notes:
         console.print(Text(note, style="yellow"))
+    if silence_summary(plan):
+        console.print(Text(silence_summary(plan), style="dim"))
     for v in shown(st.responses):
         console.print(Text(response_text(v), style="bold red" if v.needs_action else "yellow" if v.state == "due" else ""))
 

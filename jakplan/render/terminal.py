@@ -20,6 +20,7 @@ from jakplan.render.common import (
     planning_line,
     protocol_lines,
     risk_lines,
+    silence_lines,
     unverified_lines,
     window_text,
 )
@@ -39,7 +40,7 @@ def render_terminal(plan: Plan, console: Console, sources: bool = False) -> None
     console.print(head)
     render_patient_block(plan, console, sources)
     notes = Text(planning_line(plan), style="dim")
-    for ln in unverified_lines(plan):
+    for ln in unverified_lines(plan) + silence_lines(plan, sources):
         notes.append("\n" + ln, style="yellow")
     console.print(notes)
 
