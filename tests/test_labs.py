@@ -157,7 +157,9 @@ def test_cli_json_is_the_library_report(runner, app):
 def test_cli_table_and_before_start(runner, app):
     result = runner.invoke(app, ["labs", "--hb", "7.5", "--before-start"])
     assert result.exit_code == 0, result.output
-    assert "Overall: Do not start; may start when haemoglobin is back at or above 8 g/dL." in result.stdout
+    out = " ".join(result.stdout.split())
+    assert "Overall, for the values given: Do not start; may start when haemoglobin is back at or above 8 g/dL." in out
+    assert "Not given: lymphocytes, neutrophils (this protocol judges them before the first dose; not judged)." in out
     assert "prescriber's instructions come first" in result.stdout.splitlines()[-1]
 
 
@@ -184,3 +186,24 @@ def test_cli_takes_drug_protocol_and_indication_from_a_profile(runner, app):
     got = json.loads(result.stdout)
     assert (got["drug"], got["protocol"], got["indication"], got["action"]) == ("baricitinib", "eu-smpc", "ra", "interrupt")
     assert got["findings"][0]["source"]["id"] == "S11"
+
+
+@pytest.mark.parametrize("drug", ["baricitinib", "tofacitinib", "upadacitinib", "abrocitinib", "ritlecitinib"])
+def test_a_partial_panel_is_never_plain_ok(drug):
+    """Issue 17 item 4: one start value of three gave "OK to start" without naming what was not given."""
+    import datetime as dt
+
+    from jakplan.api import plan_for
+    from jakplan.engine.labs import CALM, evaluate_labs
+
+    plan = plan_for(dt.date(2024, 5, 1), drug)
+    full = evaluate_labs(plan.protocol, {}, before_start=True, indication=plan.indication)
+    for analyte in full.not_given:
+        calm_value = {"anc": 3.0, "alc": 1.5, "hb": 13.0, "platelets": 250.0}.get(analyte)
+        if calm_value is None:
+            continue
+        report = evaluate_labs(plan.protocol, {analyte: calm_value}, before_start=True, indication=plan.indication)
+        others = set(full.not_given) - {analyte}
+        assert set(report.not_given) == others and not report.complete or not others
+        if report.action in CALM and others:
+            assert not report.as_dict()["complete"]

@@ -113,6 +113,13 @@ class LabReport:
     notes: tuple[str, ...] = field(default_factory=tuple)
     not_assessed: tuple[str, ...] = ()
     """Analytes given for which the protocol has no limit in this phase and indication (never judged calm)."""
+    not_given: tuple[str, ...] = ()
+    """Analytes the protocol judges in this phase and indication that were not given: the verdict covers only
+    what was given, and a calm verdict with one missing is never plain OK (a partial panel)."""
+
+    @property
+    def complete(self) -> bool:
+        return not self.not_given
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -125,6 +132,8 @@ class LabReport:
             "resume": list(self.resume),
             "notes": list(self.notes),
             "not_assessed": list(self.not_assessed),
+            "not_given": list(self.not_given),
+            "complete": self.complete,
             "findings": [f.as_dict() for f in self.findings],
         }
 
@@ -239,8 +248,11 @@ def evaluate_labs(
         notes = ("no values given",)
     elif unassessed and overall != NOT_ASSESSED:
         notes = (f"not assessed: {unassessed_text(findings)}",)
+    # a fall-from-baseline rule judges an analyte too, but only with a baseline; a value alone is what is asked
+    judged = dict.fromkeys(t.analyte for t in usable if t.comparison != "drop")
+    not_given = tuple(a for a in judged if a not in values)
     return LabReport(protocol.drug, protocol.id, ind, before_start, tuple(findings), overall, resume, notes,
-                     not_assessed=unassessed)
+                     not_assessed=unassessed, not_given=not_given)
 
 
 def unassessed_text(findings) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jakplan.catalog.vocab import drugs, vocabulary
-from jakplan.engine.labs import CALM, NOT_ASSESSED, LabReport, action_label, unassessed_text
+from jakplan.engine.labs import CALM, NOT_ASSESSED, LabReport, action_label, analyte_name, unassessed_text
 from jakplan.model import Protocol
 from jakplan.render.common import DISCLAIMER
 from jakplan.render.words import cite_short
@@ -26,6 +26,11 @@ def verdict_line(report: LabReport) -> str:
         verb = "may start" if report.action == "do_not_start" else "may resume"
         line += f"; {verb} " + " and ".join(report.resume)
     line += "."
+    if report.not_given:  # a partial panel is never plain OK: what the verdict does not cover comes first
+        phase = "before the first dose" if report.before_start else "during treatment"
+        missing = ", ".join(analyte_name(a) for a in report.not_given)
+        line = (f"Not given: {missing} (this protocol judges {'it' if len(report.not_given) == 1 else 'them'} "
+                f"{phase}; not judged). " + line.replace("Overall: ", "Overall, for the values given: ", 1))
     if report.not_assessed:
         line += f" Not assessed: {unassessed_text(report.findings)}."
     return line
