@@ -4,7 +4,7 @@ a clinic's plan files."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import typer
 
@@ -122,7 +122,7 @@ def _text_disclaimer() -> str:
     return DISCLAIMER
 
 
-def _unmatched(summary, protocol_ref: str, folder: str) -> list[tuple[object, str]]:
+def _unmatched(summary, protocol_ref: str, folder: str) -> list[tuple[Any, str]]:
     """Each result whose patient has no plan file, judged by the clinic's default protocol: 'crosses: ACTION',
     'not crossing', or 'not judged' when clinic.toml names no default protocol (fail closed)."""
     if not summary.unmatched:
@@ -136,7 +136,7 @@ def _unmatched(summary, protocol_ref: str, folder: str) -> list[tuple[object, st
     out = []
     for r in summary.unmatched:
         report = evaluate_labs(protocol, {r.analyte: r.value}, censored={r.analyte: r.censor} if r.censor else None)
-        action = report.overall
+        action = report.action
         out.append((r, "not crossing" if action in CALM else f"not judged ({protocol.id} gives no limit)"
                     if action == NOT_ASSESSED else f"crosses: {action}"))
     return out
