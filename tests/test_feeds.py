@@ -267,3 +267,31 @@ def test_mutated_fhir_panels_never_drop_a_component_silently(mutations):
     res = import_fhir("b.json", TODAY, text=json.dumps(data))
     places = _where(res) + [p.where for p in res.problems]
     assert sorted(places) == [f"b.json entry 2 component {j}" for j in range(1, 6)], (res.records, res.problems)
+
+
+# -- the clinic's patient spreadsheet (cohort import) ------------------------------------------------------------
+
+
+def test_patient_csv_with_own_headers_semicolons_and_canonical_values(runner, app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reg.csv").write_text("Hospital No;Patient Name;Drug;Indication;Start Date;Born\n"
+                                      "RM1;Ann Example;Olumiant;ra;2024-05-01;1960-02-03\n")
+    args = ["cohort", "import", "reg.csv", "--into", "register"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2 and "column 'id' is missing" in res.output and "--map" in res.output
+    maps = ["--map", "Hospital No=id", "--map", "Patient Name=name", "--map", "Start Date=start",
+            "--map", "Drug=drug", "--map", "Indication=indication", "--map", "Born=born"]
+    res = runner.invoke(app, args + maps)
+    assert res.exit_code == 0, res.output
+    assert "1 created" in res.stdout
+    text = (tmp_path / "register" / "RM1.toml").read_text()
+    assert 'drug = "baricitinib"' in text  # stored canonical
+    again = runner.invoke(app, args + maps)  # the unchanged file: nothing reported as a change
+    assert again.exit_code == 0 and "Updated" not in again.stdout and "1 unchanged" in again.stdout
+    (tmp_path / "register" / "clinic.toml").write_text('[columns]\n"Hospital No" = "id"\n"Start Date" = "start"\n'
+                                                      '"Patient Name" = "name"\nDrug = "drug"\nIndication = '
+                                                      '"indication"\nBorn = "born"\n')
+    (tmp_path / "reg.csv").write_text("Hospital No;Patient Name;Drug;Indication;Start Date;Born\n"
+                                      "RM1;Ann Example;Olumiant;ra;2024-05-01;14/07/1958\n")
+    res = runner.invoke(app, args)  # the mapping from clinic.toml; a bad date names its column
+    assert res.exit_code == 2 and "column 'born'" in res.output
