@@ -295,3 +295,10 @@ def test_patient_csv_with_own_headers_semicolons_and_canonical_values(runner, ap
                                       "RM1;Ann Example;Olumiant;ra;2024-05-01;14/07/1958\n")
     res = runner.invoke(app, args)  # the mapping from clinic.toml; a bad date names its column
     assert res.exit_code == 2 and "column 'born'" in res.output
+
+
+def test_a_folder_with_no_plan_files_is_an_error(runner, app, tmp_path):
+    (tmp_path / "calendars").mkdir()
+    (tmp_path / "calendars" / "anna.ics").write_text("BEGIN:VCALENDAR\nEND:VCALENDAR\n")
+    res = runner.invoke(app, ["cohort", "due", str(tmp_path / "calendars")])
+    assert res.exit_code == 2 and "no plan files (*.toml) in this folder (1 other file(s))" in res.output
