@@ -302,3 +302,22 @@ def test_a_folder_with_no_plan_files_is_an_error(runner, app, tmp_path):
     (tmp_path / "calendars" / "anna.ics").write_text("BEGIN:VCALENDAR\nEND:VCALENDAR\n")
     res = runner.invoke(app, ["cohort", "due", str(tmp_path / "calendars")])
     assert res.exit_code == 2 and "no plan files (*.toml) in this folder (1 other file(s))" in res.output
+
+
+def test_csv_form_of_cohort_export_reruns_and_counts_calendar_events(runner, app, tmp_path):
+    import csv as _csvmod
+
+    src = tmp_path / "p.csv"
+    rows = [r for r in _csvmod.DictReader((EXAMPLES / "patients.csv").open()) if r["id"] != "erin"]
+    with src.open("w", newline="") as fh:
+        w = _csvmod.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    args = ["cohort", "export", str(src), "--out", str(tmp_path / "cal")]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    vevents = sum(p.read_text().count("BEGIN:VEVENT") for p in (tmp_path / "cal").glob("*.ics"))
+    assert re.search(rf"│\s+{len(rows)}\s+│\s+{2 * len(rows)}\s+│\s+{vevents}\s+│", first.stdout), first.stdout
+    again = runner.invoke(app, args)  # unchanged data: nothing refused, nothing rewritten
+    assert again.exit_code == 0 and "already exists" not in again.output, again.output
+    assert re.search(rf"│\s+{len(rows)}\s+│\s+0\s+│\s+{vevents}\s+│", again.stdout), again.stdout
