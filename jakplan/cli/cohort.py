@@ -45,6 +45,12 @@ def _progress(total: int, what: str):
     return progress, progress.add_task(what, total=total)
 
 
+def _advancing(items, progress, task):
+    for item in items:
+        progress.advance(task)
+        yield item
+
+
 @cohort_app.command("due")
 def due(
     folder: str = typer.Argument(..., help="The register: a folder of plan files (*.toml)."),
@@ -222,8 +228,13 @@ def import_csv(
 
         settings = load_settings(into) if Path(into).is_dir() else None
         columns = {**(settings.columns if settings else {}), **parse_map(mapping)}
+        from jakplan.records.csvrows import count_rows
+
         counts = {"created": 0, "updated": 0, "unchanged": 0, "error": 0}
-        for res in import_rows(csv_file, into, keep_columns, columns):
+        progress, task = _progress(count_rows(csv_file), "Importing rows")
+        with progress:
+            results = list(_advancing(import_rows(csv_file, into, keep_columns, columns), progress, task))
+        for res in results:
             counts[res.action] += 1
             if res.action == "error":
                 bad += 1

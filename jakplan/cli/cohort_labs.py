@@ -68,9 +68,20 @@ def labs_import(
         day = parse_date(today, "--today") if today else dt.date.today()
         settings = load_settings(into) if Path(into).is_dir() else None
         ctx = Context(day, settings or Context(day).settings, parse_map(mapping))
-        results = [import_file(f, day, input_format.value if input_format else None, ctx) for f in files]
+        from jakplan.cli.cohort import _progress
+
+        progress, task = _progress(len(files), "Reading lab files")
+        with progress:
+            results = []
+            for f in files:
+                results.append(import_file(f, day, input_format.value if input_format else None, ctx))
+                progress.advance(task)
         read = sum(len(r.records) for r in results)
-        summary = store_imports(results, into, write=not dry_run, settings=settings) if read else None
+        patients = len({r.patient_id for res in results for r in res.records})
+        progress, task = _progress(patients, "Writing plan files")
+        with progress:
+            summary = store_imports(results, into, write=not dry_run, settings=settings,
+                                    tick=lambda: progress.advance(task)) if read else None
         findings = _findings(summary, dry_run) if summary else []
         unmatched = _unmatched(summary, ctx.settings.default_protocol, into) if summary else []
         problems = [p for r in results for p in r.problems] + (summary.problems if summary else [])
@@ -168,7 +179,7 @@ def _findings(summary, dry_run: bool = False) -> list[tuple[str, str, str, str]]
     for o in summary.patients:
         if not o.added:
             continue
-        record = load_record(o.path)
+        record = o.record if o.record is not None else load_record(o.path)
         if dry_run:
             h = record.history
             extra = tuple(LabRecord(day, dict(vals), "", at, dict(cens))

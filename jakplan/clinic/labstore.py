@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from jakplan.errors import JakplanError
 from jakplan.records.clinicsettings import SETTINGS_FILE, ClinicSettings
@@ -43,6 +43,8 @@ class PatientOutcome:
     censored: dict[tuple[dt.date, str], dict[str, str]] = field(default_factory=dict)
     slots: dict[dt.date, list[tuple[str, dict[str, float], dict[str, str]]]] = field(default_factory=dict)
     """day -> [(time of day, values, censored)] as written: one day may hold several timed entries"""
+    record: Any = None
+    """The patient record as written (profile and history), so the report need not read the file again."""
 
     @property
     def added_count(self) -> int:
@@ -93,7 +95,7 @@ def _lines(recs: Iterable[ImportedLab]) -> str:
 
 
 def store_imports(results: list[ImportResult], folder: str | Path, write: bool = True,
-                  settings: ClinicSettings | None = None) -> StoreSummary:
+                  settings: ClinicSettings | None = None, tick: Callable[[], None] | None = None) -> StoreSummary:
     """Append every imported record to its patient's plan file in ``folder`` (see the module text).
     ``write=False``: work out what would be added and report it, changing no file. A patient is matched by
     plan file name, else by identifier (system and value, with clinic.toml's prefixes stripped)."""
@@ -108,6 +110,8 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
     missing = [p for p in mine_of if p not in by_name]
     by_ident = _by_identifier(files, settings) if missing else {}
     for pid, mine in mine_of.items():
+        if tick is not None:
+            tick()  # progress: one patient
         path = by_name.get(pid)
         if path is None:
             keys = {settings.identifier_key(pid, r.patient_system) for r in mine}
@@ -194,17 +198,24 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
                     add.setdefault((day, at), {})[analyte] = (value, censor, recs)
         return add, already, found
 
-    add, _, _ = new_values(load_planfile(path).history)
-    if add and write:
-        with edit_planfile(path) as pf:  # locked: recompute against what is there now
-            add, already, found = new_values(pf.history)
-            for (day, at), analytes in sorted(add.items()):
-                recs = [r for _, _, rs in analytes.values() for r in rs]
-                sources = sorted({Path(r.where.split(" ")[0]).name for r in recs})
-                prelim = sorted({_name(r) for r in recs if r.status == "preliminary"})
-                note = f"imported from {', '.join(sources)}" + (f"; preliminary: {', '.join(prelim)}" if prelim else "")
-                pf.add_lab(day, {a: v for a, (v, _, _) in analytes.items()}, note, at,
-                           {a: c for a, (_, c, _) in analytes.items() if c})
+    if write:
+        try:
+            with edit_planfile(path) as pf:  # locked: what is there now decides what is new
+                add, already, found = new_values(pf.history)
+                if not add:
+                    raise _NothingNew  # a plan file with nothing new is not rewritten
+                for (day, at), analytes in sorted(add.items()):
+                    recs = [r for _, _, rs in analytes.values() for r in rs]
+                    sources = sorted({Path(r.where.split(" ")[0]).name for r in recs})
+                    prelim = sorted({_name(r) for r in recs if r.status == "preliminary"})
+                    note = f"imported from {', '.join(sources)}" + (f"; preliminary: {', '.join(prelim)}" if prelim else "")
+                    pf.add_lab(day, {a: v for a, (v, _, _) in analytes.items()}, note, at,
+                               {a: c for a, (_, c, _) in analytes.items() if c})
+                from jakplan.records.patient import PatientRecord
+
+                outcome.record = PatientRecord(pf.profile, pf.history, str(path))
+        except _NothingNew:
+            pass
     else:
         add, already, found = new_values(load_planfile(path).history)
     problems += found
@@ -219,6 +230,10 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
         outcome.slots.setdefault(day, []).append((at, {a: v for a, (v, _, _) in analytes.items()},
                                                   {a: c for a, (_, c, _) in analytes.items() if c}))
     return outcome
+
+
+class _NothingNew(Exception):
+    """Raised inside the plan-file edit when nothing is new: the edit ends without writing."""
 
 
 def _name(r: ImportedLab) -> str:

@@ -69,8 +69,30 @@ class PlanFile:
     path: Path
     profile: Profile
     history: History = field(default_factory=History)
-    _doc: Any = None  # the tomlkit document while the file is being edited
-    _last_stamp: Any = None  # the latest stamp in _doc, found once per edit (not re-scanned per entry)
+    _tk: Any = None  # the tomlkit document while the file is being edited (parsed when a change needs it)
+    _last_stamp: Any = None  # the latest stamp in the file, found once per edit (not re-scanned per entry)
+    _text: str | None = None  # the file's text while it is being edited
+    _raw: Any = None  # ... and as tomllib read it
+    _tail: list[str] = field(default_factory=list)  # [[lab]] entries appended as text (no TOML editor needed)
+
+    @property
+    def _doc(self) -> Any:
+        """The tomlkit document of the file being edited, parsed on first use (with any entries appended)."""
+        if self._tk is None and self._text is not None:
+            import tomlkit
+
+            text = self._text + "".join(self._tail)
+            try:
+                self._tk = tomlkit.parse(text)
+            except Exception as exc:  # read by tomllib, yet not by tomlkit: refuse, change nothing
+                raise JakplanError(f"{self.path}: cannot be edited safely (the TOML editor refuses it: "
+                                   f"{type(exc).__name__})") from None
+            self._tail = []
+        return self._tk
+
+    @_doc.setter
+    def _doc(self, doc: Any) -> None:
+        self._tk = doc
 
     @property
     def name(self) -> str:
@@ -119,7 +141,8 @@ class PlanFile:
         """A moment later than any stamp in the file (two entries of one command never tie)."""
         now = dt.datetime.now().replace(tzinfo=None)
         if self._last_stamp is None:
-            self._last_stamp = max((st for st, _, _ in stamped_entries(self._doc)), default=dt.datetime.min)
+            doc = self._tk if self._tk is not None or self._raw is None else self._raw
+            self._last_stamp = max((st for st, _, _ in stamped_entries(doc)), default=dt.datetime.min)
         last = self._last_stamp
         if now <= last:
             now = last + dt.timedelta(microseconds=1)
@@ -145,7 +168,10 @@ class PlanFile:
         if note:
             entry["note"] = note
         entry[STAMP] = self._stamp()
-        self._aot("lab").append(entry)
+        if self._tk is None and self._text is not None and not isinstance(self._raw.get("lab", []), dict):
+            self._tail.append(_entry_text("lab", entry))  # appended as text: no TOML editor round trip
+        else:
+            self._aot("lab").append(entry)
         rec = LabRecord(on, dict(values), note, at, censored)
         self.history = self.history.but(labs=self.history.labs + (rec,))
         return rec
@@ -549,11 +575,28 @@ def file_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterato
         os.close(fd)
 
 
+def _entry_text(key: str, entry: dict[str, Any]) -> str:
+    """One [[key]] table as TOML text, to append to a file (values written by tomlkit)."""
+    import tomlkit
+
+    return "\n".join([f"\n[[{key}]]"] + [f"{k} = {tomlkit.item(v).as_string()}" for k, v in entry.items()]) + "\n"
+
+
 def _save(pf: PlanFile) -> None:
     import tomlkit
 
-    text = tomlkit.dumps(pf._doc)
-    planfile_from_text(text, pf.path)  # what we write must read back
+    if pf._tk is None and pf._text is not None:  # only entries appended as text
+        text = pf._text + ("" if pf._text.endswith("\n") or not pf._text else "\n") + "".join(pf._tail)
+    else:
+        text = tomlkit.dumps(pf._doc)
+    try:
+        planfile_from_text(text, pf.path)  # what we write must read back
+    except JakplanError:
+        if pf._tk is not None or not pf._tail:
+            raise
+        pf._tk = None  # appended text does not read back (a hand-written shape): edit through the TOML editor
+        text = tomlkit.dumps(pf._doc)
+        planfile_from_text(text, pf.path)
     atomic_write(pf.path, text, overwrite=True)
 
 
@@ -563,20 +606,21 @@ def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Ite
 
     If the body raises, nothing is written and the file stays as it was.
     """
-    import tomlkit
-
     p = Path(path)
-    planfile_from_text(_read_text(p), p)  # a missing, special or bad file fails before a lock file is made
+    before = _read_text(p)
+    first_raw = parse_toml_text(before, p)
+    first = planfile_from_raw(first_raw, p)  # a missing, special or bad file fails before a lock file is made
     with file_lock(p, timeout):
         text = _read_text(p)
-        pf = planfile_from_text(text, p)
-        try:
-            pf._doc = tomlkit.parse(text)
-        except Exception as exc:  # read by tomllib, yet not by tomlkit: refuse, change nothing
-            raise JakplanError(f"{p}: cannot be edited safely (the TOML editor refuses it: {type(exc).__name__})") from None
+        if text == before:  # unchanged since it was validated: not parsed twice
+            pf, raw = first, first_raw
+        else:
+            raw = parse_toml_text(text, p)
+            pf = planfile_from_raw(raw, p)
+        pf._text, pf._raw = text, raw  # the TOML editor parses it only when a change needs it
         yield pf
         _save(pf)
-        pf._doc = None
+        pf._tk, pf._text, pf._raw, pf._tail = None, None, None, []
 
 
 HEADER = """\
