@@ -575,6 +575,10 @@ def file_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterato
         os.close(fd)
 
 
+_OTHER_LAB = re.compile(r"""^[ \t]*(["']?lab["']?[ \t]*[=.]|\[[ \t]*["']?lab["']?[ \t]*[\].])""", re.M)
+"""'lab' defined other than by [[lab]] headers (a key, a dotted key or a [lab] table): appending is checked whole."""
+
+
 def _entry_text(key: str, entry: dict[str, Any]) -> str:
     """One [[key]] table as TOML text, to append to a file (values written by tomlkit)."""
     import tomlkit
@@ -585,12 +589,20 @@ def _entry_text(key: str, entry: dict[str, Any]) -> str:
 def _save(pf: PlanFile) -> None:
     import tomlkit
 
-    if pf._tk is None and pf._text is not None:  # only entries appended as text
+    fast = pf._tk is None and pf._text is not None
+    if fast:  # only entries appended as text
+        assert pf._text is not None
         text = pf._text + ("" if pf._text.endswith("\n") or not pf._text else "\n") + "".join(pf._tail)
     else:
         text = tomlkit.dumps(pf._doc)
     try:
-        planfile_from_text(text, pf.path)  # what we write must read back
+        if fast and pf._raw is not None and not _OTHER_LAB.search(pf._text or ""):
+            # [[lab]] tables appended to a valid file that defines 'lab' no other way read back as its
+            # entries plus the new ones: validate that, without parsing the whole file again
+            new = parse_toml_text("".join(pf._tail), pf.path).get("lab", [])
+            planfile_from_raw({**pf._raw, "lab": list(pf._raw.get("lab", [])) + new}, pf.path)
+        else:
+            planfile_from_text(text, pf.path)  # what we write must read back
     except JakplanError:
         if pf._tk is not None or not pf._tail:
             raise
