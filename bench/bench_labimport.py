@@ -77,7 +77,7 @@ def run_floor(csv_path: Path, folder: Path) -> float:
     with csv_path.open(newline="") as fh:
         rows = csv.reader(fh)
         next(rows)
-        for pid, day, code, value, unit in rows:
+        for pid, day, code, value, _unit in rows:
             lines.setdefault(pid, []).append(f"\n[[lab]]\non = {day}\nx{code.replace('-', '_')} = {float(value)!r}\n")
     for pid, extra in lines.items():
         p = folder / f"{pid}.toml"
