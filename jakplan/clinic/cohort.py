@@ -179,7 +179,8 @@ def export_one(job: ExportJob) -> Result:
         targets, unchanged, events = [], 0, 0
         for f in job.formats:  # a re-run leaves files that already hold this content alone (like the register form)
             target = Path(job.out) / f"{pid}{SUFFIX[f]}"
-            payload = _changed_only(target, f, lambda stamp, f=f: job.render(plan, pid, (f,), "", stamp)[f])
+            payload = _changed_only(target, f, lambda stamp, old=None, f=f: job.render(
+                plan, pid, (f,), "", stamp, None, old if f == "ics" else None)[f])
             if f == "ics":
                 events = vevents(payload if payload is not None else target.read_bytes())
             if payload is None:
