@@ -321,3 +321,18 @@ def test_csv_form_of_cohort_export_reruns_and_counts_calendar_events(runner, app
     again = runner.invoke(app, args)  # unchanged data: nothing refused, nothing rewritten
     assert again.exit_code == 0 and "already exists" not in again.output, again.output
     assert re.search(rf"│\s+{len(rows)}\s+│\s+0\s+│\s+{vevents}\s+│", again.stdout), again.stdout
+
+
+@pytest.mark.parametrize("lab, egfr", [('egfr = ">90"', 90.0), ('egfr = "<30"', None), ("egfr = 25", 25.0)])
+def test_a_censored_egfr_feeds_the_dose_only_where_its_bound_decides(tmp_path, lab, egfr):
+    from jakplan.api import plan_for_record
+    from jakplan.records.patient import load_record
+
+    p = tmp_path / "x.toml"
+    p.write_text('jakplan = 1\ndrug = "baricitinib"\nindication = "ra"\nprotocol = "us-label"\nstart = 2024-05-01\n'
+                 f'\n[factors]\nage = 58\negfr = 70\n\n[[lab]]\non = 2024-08-01\n{lab}\n')
+    plan = plan_for_record(load_record(p), today=D(2024, 9, 1))
+    # '>90' is above every eGFR step; '<30' says only "below 30": the factor is unknown (never the old 70)
+    assert plan.patient.factors.get("egfr") == egfr
+    if egfr is None:
+        assert plan.dose.outcome != "standard"
