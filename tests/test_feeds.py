@@ -336,3 +336,16 @@ def test_a_censored_egfr_feeds_the_dose_only_where_its_bound_decides(tmp_path, l
     assert plan.patient.factors.get("egfr") == egfr
     if egfr is None:
         assert plan.dose.outcome != "standard"
+
+
+@pytest.mark.parametrize("command, what", [
+    (["cohort", "labs", "import", "labs.hl7", "--into", "clinic", "--dry-run"], "Writing plan files"),
+    (["cohort", "import", "patients.csv", "--into", "register"], "Importing rows"),
+])
+def test_progress_bars_on_a_terminal_only(runner, app, clinic, command, what):
+    shutil.copy(EXAMPLES / "clinic" / "labs.hl7", clinic / "labs.hl7")
+    shutil.copy(EXAMPLES / "patients.csv", clinic / "patients.csv")
+    quiet = runner.invoke(app, command)
+    assert what not in quiet.stderr
+    shown = runner.invoke(app, command, env={"TTY_COMPATIBLE": "1", "FORCE_COLOR": "1", "NO_COLOR": None})
+    assert what in shown.stderr
