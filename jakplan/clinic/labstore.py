@@ -126,6 +126,10 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
             summary.patients.append(_store_patient(pid, path, mine, summary.problems, write))
         except JakplanError as exc:
             summary.problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
+    if write and any(p.added for p in summary.patients):
+        from jakplan.fileio import fsync_dir
+
+        fsync_dir(folder)  # one folder fsync makes every plan file's rename durable
     return summary
 
 
@@ -200,7 +204,7 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
 
     if write:
         try:
-            with edit_planfile(path) as pf:  # locked: what is there now decides what is new
+            with edit_planfile(path, sync_dir=False) as pf:  # locked: what is there now decides what is new
                 add, already, found = new_values(pf.history)
                 if not add:
                     raise _NothingNew  # a plan file with nothing new is not rewritten

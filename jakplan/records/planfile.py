@@ -586,7 +586,7 @@ def _entry_text(key: str, entry: dict[str, Any]) -> str:
     return "\n".join([f"\n[[{key}]]"] + [f"{k} = {tomlkit.item(v).as_string()}" for k, v in entry.items()]) + "\n"
 
 
-def _save(pf: PlanFile) -> None:
+def _save(pf: PlanFile, sync_dir: bool = True) -> None:
     import tomlkit
 
     fast = pf._tk is None and pf._text is not None
@@ -609,14 +609,15 @@ def _save(pf: PlanFile) -> None:
         pf._tk = None  # appended text does not read back (a hand-written shape): edit through the TOML editor
         text = tomlkit.dumps(pf._doc)
         planfile_from_text(text, pf.path)
-    atomic_write(pf.path, text, overwrite=True)
+    atomic_write(pf.path, text, overwrite=True, sync_dir=sync_dir)
 
 
 @contextlib.contextmanager
-def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterator[PlanFile]:
+def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, sync_dir: bool = True) -> Iterator[PlanFile]:
     """Lock, read and validate a plan file, yield it for changes, and write it back atomically.
 
-    If the body raises, nothing is written and the file stays as it was.
+    If the body raises, nothing is written and the file stays as it was. ``sync_dir=False``: the caller syncs
+    the folder once after a batch of files (:func:`jakplan.fileio.fsync_dir`), as a lab import does.
     """
     p = Path(path)
     before = _read_text(p)
@@ -631,7 +632,7 @@ def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Ite
             pf = planfile_from_raw(raw, p)
         pf._text, pf._raw = text, raw  # the TOML editor parses it only when a change needs it
         yield pf
-        _save(pf)
+        _save(pf, sync_dir)
         pf._tk, pf._text, pf._raw, pf._tail = None, None, None, []
 
 
