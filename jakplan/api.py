@@ -150,6 +150,8 @@ def plan_for_record(record: PatientRecord, over: dict[str, Any] | None = None, t
                 continue  # a value typed on the command line wins over the file
             recorded.append(_recorded(name, value, on, factors.get(name), record.where))
             factors[name] = value
+        for name in censored_below(record, today) - typed:
+            factors.pop(name, None)
     plan = build_plan(protocol, Patient(indication, factors), prof.start, months, history.pauses)
     return plan._replace(identity=prof.identity, derived=tuple(recorded) + plan.derived)
 
@@ -170,10 +172,28 @@ def factor_updates(record: PatientRecord, today: dt.date) -> dict[str, tuple[flo
             name = feeds.get(analyte)
             if name is None:
                 continue
+            if rec.censored.get(analyte, "").startswith("<"):
+                out.pop(name, None)  # '<30' says only that it is below 30: no number a dose step may use, and
+                continue  # no older value either (see censored_below: the factor becomes unknown, fail closed)
             if start is not None and rec.on < start and record.profile.factors.get(name) is not None:
                 continue
             out[name] = (value, rec.on)
     return out
+
+
+def censored_below(record: PatientRecord, today: dt.date) -> set[str]:
+    """Patient factors whose latest recorded value on or before ``today`` is censored below ('eGFR <30'):
+    unknown for dosing, whatever an older value or the profile says."""
+    from jakplan.catalog.vocab import vocabulary
+
+    feeds = {a: spec["factor"] for a, spec in vocabulary()["analytes"].items() if spec.get("factor")}
+    latest: dict[str, bool] = {}
+    for rec in sorted(record.history.labs, key=lambda r: (r.on, r.at)):
+        if rec.on <= today:
+            for analyte in rec.values:
+                if analyte in feeds:
+                    latest[feeds[analyte]] = rec.censored.get(analyte, "").startswith("<")
+    return {name for name, below in latest.items() if below}
 
 
 def _recorded(name: str, value: float, on: dt.date, before: Any, where: str | None):
@@ -205,7 +225,7 @@ def baseline_labs(record: PatientRecord, start: dt.date) -> dict[str, float]:
     out: dict[str, float] = {}
     for rec in sorted(record.history.labs, key=lambda r: r.on):
         if rec.on < start:
-            out.update(rec.values)
+            out.update({a: v for a, v in rec.values.items() if a not in rec.censored})  # a bound is no baseline
     return out
 
 

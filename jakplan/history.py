@@ -28,6 +28,10 @@ class LabRecord:
     on: dt.date
     values: dict[str, float]
     note: str = ""
+    at: str = ""
+    """The time of day the sample was taken ('08:30'), when known: one analyte may be measured twice a day."""
+    censored: dict[str, str] = field(default_factory=dict)
+    """analyte -> '<', '<=', '>' or '>=' for a censored result ('>90': the value is the bound, the result above)."""
 
 
 @dataclass(frozen=True)

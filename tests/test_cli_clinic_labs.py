@@ -37,16 +37,17 @@ def test_import_three_formats_then_again_adds_nothing(runner, app, clinic):
     args = ["cohort", "labs", "import", "labs.csv", "labs.fhir.json", "labs.hl7", "--into", "clinic",
             "--today", "2025-01-01", "--format", "json"]
     res = runner.invoke(app, args)
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 1, res.output  # dara has no plan file and clinic.toml names no protocol to judge by
     out = json.loads(res.stdout)
+    assert {u["patient"] for u in out["unmatched"]} == {"dara"}
     assert [(f["path"], f["format"], f["values_read"]) for f in out["files"]] == [
-        ("labs.csv", "csv", 15), ("labs.fhir.json", "fhir", 11), ("labs.hl7", "hl7", 10)]
+        ("labs.csv", "csv", 15), ("labs.fhir.json", "fhir", 11), ("labs.hl7", "hl7", 11)]
     added = {p["patient"]: sum(len(a["values"]) for a in p["added"]) for p in out["patients"]}
-    assert added == {"anna": 13, "bob": 11, "carla": 8}
+    assert added == {"anna": 13, "bob": 12, "carla": 8}  # bob: the preliminary eGFR is imported and marked
     # every bad row / entry / segment named by file and line, and the patient with no plan file
     wheres = [p["where"] for p in out["problems"]]
     assert wheres == ["labs.csv line 15", "labs.fhir.json entry 8", "labs.fhir.json entry 15",
-                      "labs.hl7 message 1 segment OBX 5", "labs.hl7 message 1 segment OBX 9", "patient 'dara'"]
+                      "labs.hl7 message 1 segment OBX 5", "patient 'dara'"]
     assert "no plan file dara.toml" in out["problems"][-1]["message"]
     # the values are in the plan files, in canonical units, next to what was there
     anna = _labs(clinic / "clinic" / "anna.toml")
@@ -57,29 +58,29 @@ def test_import_three_formats_then_again_adds_nothing(runner, app, clinic):
     assert bob[(D(2024, 9, 2), "alt_uln")] == 0.775  # ALT 35/56 and AST 31/40 on one day: the higher is kept
     assert bob[(D(2024, 9, 2), "anc")] == 0.9 and bob[(D(2024, 7, 1), "hb")] == 12.9
     notes = [r.note for r in load_planfile(clinic / "clinic" / "bob.toml").history.labs if r.on == D(2024, 9, 2)]
-    assert notes == ["imported from labs.hl7"]
+    assert notes == ["imported from labs.hl7; preliminary: egfr"]
     # values that cross a protocol limit are reported with the action
     assert {(a["patient"], a["action"]) for a in out["actions"]} == {("anna", "interrupt"), ("bob", "stop")}
     # the same files again: nothing added, no plan file rewritten
     snap = _snapshot(clinic / "clinic")
     res = runner.invoke(app, args)
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 1, res.output  # dara's results still have no plan file
     again = json.loads(res.stdout)
     assert all(not p["added"] for p in again["patients"]) and again["actions"] == []
-    assert sum(p["already_there"] for p in again["patients"]) == 33
+    assert sum(p["already_there"] for p in again["patients"]) == 34
     assert _snapshot(clinic / "clinic") == snap
 
 
 def test_text_report_and_stderr(runner, app, clinic):
     res = runner.invoke(app, ["cohort", "labs", "import", "labs.hl7", "--into", "clinic", "--today", "2025-01-01"])
     assert res.exit_code == 0, res.output
-    assert "Read labs.hl7 (hl7): 10 value(s), 1 reported, 1 for tests jakplan does not follow" in res.stdout
-    assert "  bob (bob.toml): 10 value(s) added (2024-09-02, 2024-09-16)" not in res.stdout  # ALT+AST: 9 stored
-    assert "  bob (bob.toml): 9 value(s) added (2024-09-02, 2024-09-16)" in res.stdout
+    assert "Read labs.hl7 (hl7): 11 value(s), 1 for tests jakplan does not follow" in res.stdout
+    assert "  bob (bob.toml): 11 value(s) added (2024-09-02, 2024-09-16)" not in res.stdout  # ALT+AST: 10 stored
+    assert "  bob (bob.toml): 10 value(s) added (2024-09-02, 2024-09-16)" in res.stdout
     assert re.search(r"^! bob: Absolute neutrophil count 0.9 10\^9/L on 2024-09-02: < 1 10\^9/L -> Stop", res.stdout, re.M)
     assert "Contact the prescriber" in res.stdout and res.stdout.rstrip().endswith("come first.")
-    assert ("Error: labs.hl7 message 1 segment OBX 9: LOINC 98979-8 (eGFR CKD-EPI 2021): result status (OBX-11) 'P'"
-            in res.stderr)
+    notes = [r.note for r in load_planfile(clinic / "clinic" / "bob.toml").history.labs if r.on == D(2024, 9, 2)]
+    assert notes == ["imported from labs.hl7; preliminary: egfr"]  # OBX-11 'P': stored and marked
     assert "Not followed: labs.hl7 message 1 segment OBX 5: LOINC 6690-2" in res.stderr
 
 

@@ -44,7 +44,7 @@ class LoincTable:
         return [c for c in self.codes.values() if c.analyte == analyte]
 
 
-EVIDENCE = ("loinc.org", "hl7", "lab catalogue")
+EVIDENCE = ("loinc.org", "hl7", "lab catalogue", "public mappings")
 
 
 @lru_cache(maxsize=None)

@@ -45,6 +45,12 @@ def _progress(total: int, what: str):
     return progress, progress.add_task(what, total=total)
 
 
+def _advancing(items, progress, task):
+    for item in items:
+        progress.advance(task)
+        yield item
+
+
 @cohort_app.command("due")
 def due(
     folder: str = typer.Argument(..., help="The register: a folder of plan files (*.toml)."),
@@ -205,15 +211,30 @@ def import_csv(
                                                  "(created if its parent exists)."),
     keep_columns: bool = typer.Option(False, "--keep-columns", help="Keep columns jakplan does not know as text in "
                                                                     "each plan file's [columns] table instead of refusing the file."),
+    mapping: Optional[List[str]] = typer.Option(None, "--map", metavar="\"HEADER=column\"",
+                                                help="The clinic's own header for a jakplan column, e.g. --map "
+                                                     "\"Hospital No=id\" --map \"Start Date=start\" (repeatable; "
+                                                     "\"HEADER=-\" ignores a column; also [columns] in the register's "
+                                                     "clinic.toml)."),
 ) -> None:
     """Create or update one plan file per CSV row: new ids are created, changed profile values are updated
     (each change printed as old -> new), the history is never touched. Exits 2 if any row failed."""
     bad = 0
     with clean_errors():
+        from pathlib import Path
+
         from jakplan.clinic.register_import import import_rows
+        from jakplan.records.clinicsettings import load_settings, parse_map
+
+        settings = load_settings(into) if Path(into).is_dir() else None
+        columns = {**(settings.columns if settings else {}), **parse_map(mapping)}
+        from jakplan.records.csvrows import count_rows
 
         counts = {"created": 0, "updated": 0, "unchanged": 0, "error": 0}
-        for res in import_rows(csv_file, into, keep_columns):
+        progress, task = _progress(count_rows(csv_file), "Importing rows")
+        with progress:
+            results = list(_advancing(import_rows(csv_file, into, keep_columns, columns), progress, task))
+        for res in results:
             counts[res.action] += 1
             if res.action == "error":
                 bad += 1

@@ -4,7 +4,7 @@ a clinic's plan files."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import typer
 
@@ -17,6 +17,7 @@ labs_app = typer.Typer(help="Lab results for a clinic's patients: import them in
 cohort_app.add_typer(labs_app, name="labs")
 
 EXIT_NOTHING_READ = 2
+EXIT_UNMATCHED_CRITICAL = 1
 URGENT = ("interrupt", "stop", "discontinue", "do_not_start")
 
 
@@ -42,34 +43,127 @@ def labs_import(
     today: Optional[str] = typer.Option(None, "--today", help="Results dated after this day are refused (default: today)."),
     fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", help="text or json."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be added and any limit crossed; change no file."),
+    mapping: Optional[List[str]] = typer.Option(None, "--map", metavar="\"HEADER=column\"",
+                                                help="The clinic's own CSV header for a jakplan column, e.g. "
+                                                     "--map \"PatientID=patient\" --map \"RefRange=range\" "
+                                                     "(repeatable; \"HEADER=-\" ignores a column; also [columns] "
+                                                     "in clinic.toml)."),
 ) -> None:
     """Append lab results to each patient's plan file. Every value goes through the same unit conversion and
     plausibility checks as `jakplan labs`; a bad row, entry or segment is reported by file and line and the rest
     are imported; a value already in the plan file is skipped (importing the same file twice adds nothing).
-    Values that cross a protocol limit are listed with the action. Exits 2 only if nothing could be read."""
+    Values that cross a protocol limit are listed with the action. The register's clinic.toml (laboratory upper
+    limits of normal, column names, identifier prefixes, default protocol) is used when present. Exits 2 if
+    nothing could be read, 1 if a result for a patient with no plan file crosses a limit of the default protocol
+    (or cannot be judged because clinic.toml names none)."""
     import datetime as dt
 
     with clean_errors():
+        from pathlib import Path
+
         from jakplan.clinic.labstore import store_imports
-        from jakplan.records.labimport import import_file
+        from jakplan.records.clinicsettings import load_settings, parse_map
+        from jakplan.records.labimport import Context, import_file
 
         day = parse_date(today, "--today") if today else dt.date.today()
-        results = [import_file(f, day, input_format.value if input_format else None) for f in files]
+        settings = load_settings(into) if Path(into).is_dir() else None
+        ctx = Context(day, settings or Context(day).settings, parse_map(mapping))
+        from jakplan.cli.cohort import _progress
+
+        progress, task = _progress(len(files), "Reading lab files")
+        with progress:
+            results = []
+            for f in files:
+                results.append(import_file(f, day, input_format.value if input_format else None, ctx))
+                progress.advance(task)
         read = sum(len(r.records) for r in results)
-        summary = store_imports(results, into, write=not dry_run) if read else None
+        patients = len({r.patient_id for res in results for r in res.records})
+        progress, task = _progress(patients, "Writing plan files")
+        with progress:
+            summary = store_imports(results, into, write=not dry_run, settings=settings,
+                                    tick=lambda: progress.advance(task)) if read else None
         findings = _findings(summary, dry_run) if summary else []
+        unmatched = _unmatched(summary, ctx.settings.default_protocol, into) if summary else []
         problems = [p for r in results for p in r.problems] + (summary.problems if summary else [])
         if fmt is ReportFormat.json:
             import json
 
-            write_stdout(json.dumps(_as_dict(results, summary, problems, findings, dry_run), indent=2,
-                                    ensure_ascii=False))
+            data = _as_dict(results, summary, problems, findings, dry_run)
+            data["unmatched"] = [{"patient": r.patient_id, "where": r.where, "analyte": r.analyte,
+                                  "value": r.value, "censor": r.censor, "judged": judged}
+                                 for r, judged in unmatched]
+            write_stdout(json.dumps(data, indent=2, ensure_ascii=False))
         else:
-            for p in problems:
-                echo_err(f"{'Not followed' if p.kind == 'not_followed' else 'Error'}: {p}")
-            write_stdout("\n".join(_text(results, summary, problems, findings, dry_run)))
+            for line in grouped_problem_lines(problems):
+                echo_err(line)
+            write_stdout("\n".join(_text(results, summary, problems, findings, dry_run)
+                                   [:-1] + _unmatched_lines(unmatched) + [_text_disclaimer()]))
         if not read:
             raise typer.Exit(EXIT_NOTHING_READ)
+        if any(judged != "not crossing" for _, judged in unmatched):
+            raise typer.Exit(EXIT_UNMATCHED_CRITICAL)
+
+
+GROUP_AT = 3
+"""Identical problems in at least this many places are reported once, with their places."""
+
+
+def grouped_problem_lines(problems) -> list[str]:
+    """One line per problem, except identical problems (same ``group``, or same message) in many places:
+    "60 rows: LOINC 2093-3 ... is a mass code but the unit is mmol/L (labs.csv line 2, line 3, ...)"."""
+    groups: dict[tuple[str, str], list] = {}
+    for p in problems:
+        groups.setdefault((p.kind, p.group or p.message), []).append(p)
+    out = []
+    for (kind, text), ps in groups.items():
+        label = "Not followed" if kind == "not_followed" else "No value" if kind == "no_value" else "Error"
+        if len(ps) < GROUP_AT:
+            out += [f"{label}: {p}" for p in ps]
+            continue
+        files = list(dict.fromkeys(p.where.split(" ")[0] for p in ps))
+        places = "; ".join(f + " " + ", ".join(p.where[len(f):].strip() for p in ps if p.where.split(" ")[0] == f)
+                           for f in files)
+        out.append(f"{label}: {len(ps)} rows: {text} ({places})")
+    return out
+
+
+def _text_disclaimer() -> str:
+    from jakplan.render.common import DISCLAIMER
+
+    return DISCLAIMER
+
+
+def _unmatched(summary, protocol_ref: str, folder: str) -> list[tuple[Any, str]]:
+    """Each result whose patient has no plan file, judged by the clinic's default protocol: 'crosses: ACTION',
+    'not crossing', or 'not judged' when clinic.toml names no default protocol (fail closed)."""
+    if not summary.unmatched:
+        return []
+    if not protocol_ref:
+        return [(r, "not judged (no default_protocol in clinic.toml)") for r in summary.unmatched]
+    from jakplan.catalog.loader import load_protocol
+    from jakplan.engine.labs import CALM, NOT_ASSESSED, evaluate_labs
+
+    protocol = load_protocol(None, protocol_ref, base=folder)
+    out = []
+    for r in summary.unmatched:
+        report = evaluate_labs(protocol, {r.analyte: r.value}, censored={r.analyte: r.censor} if r.censor else None)
+        action = report.action
+        out.append((r, "not crossing" if action in CALM else f"not judged ({protocol.id} gives no limit)"
+                    if action == NOT_ASSESSED else f"crosses: {action}"))
+    return out
+
+
+def _unmatched_lines(unmatched) -> list[str]:
+    if not unmatched:
+        return []
+    lines = [f"Results for patients with no plan file ({len(unmatched)}; add the patient or their identifier):"]
+    urgent = [(r, j) for r, j in unmatched if j != "not crossing"]
+    for r, judged in urgent:
+        lines.append(f"! {r.patient_id}: {_name(r.analyte)} {r.censor}{r.value:g} on {r.on} ({r.where}): {judged}")
+    quiet = len(unmatched) - len(urgent)
+    if quiet:
+        lines.append(f"  {quiet} other result(s) cross no limit of the default protocol.")
+    return lines
 
 
 def _findings(summary, dry_run: bool = False) -> list[tuple[str, str, str, str]]:
@@ -85,10 +179,11 @@ def _findings(summary, dry_run: bool = False) -> list[tuple[str, str, str, str]]
     for o in summary.patients:
         if not o.added:
             continue
-        record = load_record(o.path)
+        record = o.record if o.record is not None else load_record(o.path)
         if dry_run:
             h = record.history
-            extra = tuple(LabRecord(day, dict(vals)) for day, vals in sorted(o.added.items()))
+            extra = tuple(LabRecord(day, dict(vals), "", at, dict(cens))
+                          for day, entries in sorted(o.slots.items()) for at, vals, cens in entries)
             record = record._replace(history=h.but(labs=h.labs + extra))
         new = {(day, a) for day, vals in o.added.items() for a in vals}
         for act in lab_actions(plan_for_record(record), record.history):

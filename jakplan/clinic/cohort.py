@@ -176,12 +176,23 @@ def export_one(job: ExportJob) -> Result:
     try:
         pid, record = record_from_row(row)
         plan = plan_for_record(record)
-        data = job.render(plan, pid, job.formats)
-        targets = [(Path(job.out) / f"{pid}{SUFFIX[f]}", payload) for f, payload in data.items()]
+        targets, unchanged, events = [], 0, 0
+        for f in job.formats:  # a re-run leaves files that already hold this content alone (like the register form)
+            target = Path(job.out) / f"{pid}{SUFFIX[f]}"
+            payload = _changed_only(target, f, lambda stamp, old=None, f=f: job.render(
+                plan, pid, (f,), "", stamp, None, old if f == "ics" else None)[f])
+            if f == "ics":
+                events = vevents(payload if payload is not None else target.read_bytes())
+            if payload is None:
+                unchanged += 1
+            else:
+                targets.append((target, payload))
         # new files are created exclusively (a name taken meanwhile fails the patient, never replaces a file);
         # the folder is synced once at the end, and stale temporary files were cleaned at the start of the run
-        write_group(targets, overwrite=job.overwrite, sync_dir=False, clean=False)
-        return Result(pid, row.where, True, files=tuple(str(t) for t, _ in targets), events=len(plan.events))
+        if targets:
+            write_group(targets, overwrite=job.overwrite, sync_dir=False, clean=False)
+        return Result(pid, row.where, True, files=tuple(str(t) for t, _ in targets),
+                      events=events if "ics" in job.formats else len(plan.events), detail={"unchanged": unchanged})
     except JakplanError as exc:
         msg = str(exc)
         if not msg.startswith(row.source):
@@ -192,6 +203,11 @@ def export_one(job: ExportJob) -> Result:
     except BaseException as exc:  # noqa: BLE001 - one row never aborts the run
         return Result(pid, row.where, False, f"{row.where} (id {pid}): this row could not be planned "
                                              f"({type(exc).__name__}: {exc}); please report it")
+
+
+def vevents(ics: bytes) -> int:
+    """The events a calendar holds (what a calendar program shows), not the plan's occurrences."""
+    return ics.count(b"\nBEGIN:VEVENT") + ics.startswith(b"BEGIN:VEVENT")
 
 
 def output_folder(out: str | os.PathLike) -> Path:
@@ -349,7 +365,8 @@ def export_planfile(job: RegisterJob) -> Result:
                 continue
             atomic_write(target, payload, overwrite=True, sync_dir=False)  # folder synced once at the end
             written.append(str(target))
-        return Result(pid, str(p), True, files=tuple(written), events=len(plan.events), detail={"unchanged": unchanged})
+        events = vevents(Path(job.out, f"{pid}.ics").read_bytes()) if "ics" in job.formats else len(plan.events)
+        return Result(pid, str(p), True, files=tuple(written), events=events, detail={"unchanged": unchanged})
     except JakplanError as exc:
         return Result(pid, str(p), False, str(exc))
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from jakplan.errors import JakplanError
+from jakplan.records.clinicsettings import SETTINGS_FILE, ClinicSettings
 from jakplan.records.labimport import ImportedLab, ImportResult, Problem
 
 
@@ -38,10 +39,16 @@ class PatientOutcome:
     added: dict[dt.date, dict[str, float]] = field(default_factory=dict)
     already: int = 0
     """Values skipped because the plan file already had them."""
+    times: dict[dt.date, dict[str, str]] = field(default_factory=dict)
+    censored: dict[tuple[dt.date, str], dict[str, str]] = field(default_factory=dict)
+    slots: dict[dt.date, list[tuple[str, dict[str, float], dict[str, str]]]] = field(default_factory=dict)
+    """day -> [(time of day, values, censored)] as written: one day may hold several timed entries"""
+    record: Any = None
+    """The patient record as written (profile and history), so the report need not read the file again."""
 
     @property
     def added_count(self) -> int:
-        return sum(len(v) for v in self.added.values())
+        return sum(len(vals) for entries in self.slots.values() for _, vals, _ in entries)
 
 
 @dataclass
@@ -49,6 +56,8 @@ class StoreSummary:
     folder: Path
     patients: list[PatientOutcome] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    unmatched: list[ImportedLab] = field(default_factory=list)
+    """Results whose patient has no plan file (listed in the summary; one crossing a limit fails the import)."""
 
     @property
     def added(self) -> int:
@@ -62,12 +71,12 @@ class StoreSummary:
 def _index(folder: Path) -> tuple[dict[str, Path], list[Path]]:
     if not folder.is_dir():
         raise JakplanError(f"{folder}: not a folder of plan files")
-    files = sorted(p for p in folder.glob("*.toml") if not p.name.startswith("."))
+    files = sorted(p for p in folder.glob("*.toml") if not p.name.startswith(".") and p.name != SETTINGS_FILE)
     return {p.stem: p for p in files}, files
 
 
-def _by_identifier(files: list[Path], wanted: set[str]) -> dict[str, Path]:
-    """Plan files whose profile identifier is one of ``wanted`` (read only when a name did not match)."""
+def _by_identifier(files: list[Path], settings: ClinicSettings) -> dict[str, Path]:
+    """Plan files by their profile identifier as compared (spaces, case and the clinic's prefixes dropped)."""
     from jakplan.records.planfile import load_planfile
 
     out: dict[str, Path] = {}
@@ -76,8 +85,8 @@ def _by_identifier(files: list[Path], wanted: set[str]) -> dict[str, Path]:
             ident = load_planfile(p, need_start=False).profile.identity.identifier
         except JakplanError:
             continue
-        if ident in wanted and ident not in out:
-            out[ident] = p
+        if ident:
+            out.setdefault(settings.identifier_key(ident), p)
     return out
 
 
@@ -85,20 +94,30 @@ def _lines(recs: Iterable[ImportedLab]) -> str:
     return ", ".join(r.where for r in recs)
 
 
-def store_imports(results: list[ImportResult], folder: str | Path, write: bool = True) -> StoreSummary:
+def store_imports(results: list[ImportResult], folder: str | Path, write: bool = True,
+                  settings: ClinicSettings | None = None, tick: Callable[[], None] | None = None) -> StoreSummary:
     """Append every imported record to its patient's plan file in ``folder`` (see the module text).
-    ``write=False``: work out what would be added and report it, changing no file."""
+    ``write=False``: work out what would be added and report it, changing no file. A patient is matched by
+    plan file name, else by identifier (system and value, with clinic.toml's prefixes stripped)."""
     folder = Path(folder)
+    settings = settings or ClinicSettings()
     summary = StoreSummary(folder)
     by_name, files = _index(folder)
-    records = [r for res in results for r in res.records]
-    patients = list(dict.fromkeys(r.patient_id for r in records))
-    missing = {p for p in patients if p not in by_name}
-    by_ident = _by_identifier(files, missing) if missing else {}
-    for pid in patients:
-        mine = [r for r in records if r.patient_id == pid]
-        path = by_name.get(pid) or by_ident.get(pid)
+    mine_of: dict[str, list[ImportedLab]] = {}
+    for res in results:  # one pass: records grouped by patient
+        for r in res.records:
+            mine_of.setdefault(r.patient_id, []).append(r)
+    missing = [p for p in mine_of if p not in by_name]
+    by_ident = _by_identifier(files, settings) if missing else {}
+    for pid, mine in mine_of.items():
+        if tick is not None:
+            tick()  # progress: one patient
+        path = by_name.get(pid)
         if path is None:
+            keys = {settings.identifier_key(pid, r.patient_system) for r in mine}
+            path = next((by_ident[k] for k in keys if k in by_ident), None)
+        if path is None:
+            summary.unmatched.extend(mine)
             summary.problems.append(Problem(
                 f"patient '{pid}'", f"no plan file {pid}.toml (or with identifier '{pid}') in {folder}; "
                 f"{len(mine)} value(s) not imported ({_lines(mine)})"))
@@ -107,29 +126,48 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
             summary.patients.append(_store_patient(pid, path, mine, summary.problems, write))
         except JakplanError as exc:
             summary.problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
+    if write and any(p.added for p in summary.patients):
+        from jakplan.fileio import fsync_dir
+
+        fsync_dir(folder)  # one folder fsync makes every plan file's rename durable
     return summary
 
 
-def _wanted(mine: list[ImportedLab], problems: list[Problem]) -> dict[dt.date, dict[str, tuple[float, list[ImportedLab]]]]:
-    """Values per day and analyte from the import itself, with conflicts inside it resolved or reported."""
-    grouped: dict[dt.date, dict[str, list[ImportedLab]]] = {}
+Slot = tuple[dt.date, str]
+"""(day, time of day or '')"""
+Wanted = dict[Slot, dict[str, tuple[float, str, list[ImportedLab]]]]
+"""slot -> analyte -> (value, censor, the records it came from)"""
+
+
+def _wanted(mine: list[ImportedLab], problems: list[Problem]) -> Wanted:
+    """Values per day, time and analyte from the import itself, with conflicts inside it resolved or reported.
+    Results of one analyte at different times of one day are all kept (each judged)."""
+    grouped: dict[tuple[dt.date, str], dict[str, list[ImportedLab]]] = {}
     for r in mine:
-        grouped.setdefault(r.on, {}).setdefault(r.analyte, []).append(r)
-    out: dict[dt.date, dict[str, tuple[float, list[ImportedLab]]]] = {}
-    for day, analytes in sorted(grouped.items()):
-        for analyte, recs in analytes.items():
-            values = sorted({float(f"{r.value:.6g}") for r in recs})
-            if len(values) > 1 and analyte == "alt_uln":
-                value = values[-1]  # ALT and AST on one day: the higher multiple of ULN
-            elif len(values) > 1:
-                shown = ", ".join(f"{r.value:g} ({r.where})" for r in recs)
+        grouped.setdefault((r.on, r.analyte), {}).setdefault(r.at, []).append(r)
+    out: Wanted = {}
+    for (day, analyte), by_time in sorted(grouped.items()):
+        timed = {v for at, recs in by_time.items() if at for v in ((r.value, r.censor) for r in recs)}
+        for at, recs in sorted(by_time.items()):
+            values = sorted({(float(f"{r.value:.6g}"), r.censor) for r in recs})
+            if not at and timed:
+                if all(any(same_value(v, tv) and c == tc for tv, tc in timed) for v, c in values):
+                    continue  # the same result again without its time
                 for r in recs:
-                    problems.append(Problem(r.where, f"{analyte} on {day} has different values in this import "
-                                            f"({shown}); none of them imported"))
+                    problems.append(Problem(r.where, f"{analyte} on {day} has no time of day, and another result "
+                                            f"of that day has one; not imported (give its time)"))
+                continue
+            if len(values) > 1 and analyte == "alt_uln" and not any(c for _, c in values):
+                value, censor = values[-1]  # ALT and AST on one day: the higher multiple of ULN
+            elif len(values) > 1:
+                shown = ", ".join(f"{r.censor}{r.value:g} ({r.where})" for r in recs)
+                for r in recs:
+                    problems.append(Problem(r.where, f"{analyte} on {day}{' at ' + at if at else ''} has different "
+                                            f"values in this import ({shown}); none of them imported"))
                 continue
             else:
-                value = values[0]
-            out.setdefault(day, {})[analyte] = (value, recs)
+                value, censor = values[0]
+            out.setdefault((day, at), {})[analyte] = (value, censor, recs)
     return out
 
 
@@ -140,38 +178,67 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
     outcome = PatientOutcome(pid, path)
     wanted = _wanted(mine, problems)
 
-    def new_values(history) -> tuple[dict[dt.date, dict[str, tuple[float, list[ImportedLab]]]], int, list[Problem]]:
-        have: dict[tuple[dt.date, str], list[float]] = {}
+    def new_values(history) -> tuple[Wanted, int, list[Problem]]:
+        have: dict[tuple[dt.date, str], list[tuple[str, float, str]]] = {}
         for rec in history.labs:
             for a, v in rec.values.items():
-                have.setdefault((rec.on, a), []).append(v)
-        add: dict[dt.date, dict[str, tuple[float, list[ImportedLab]]]] = {}
+                have.setdefault((rec.on, a), []).append((rec.at, v, rec.censored.get(a, "")))
+        add: Wanted = {}
         already = 0
         found: list[Problem] = []
-        for day, analytes in wanted.items():
-            for analyte, (value, recs) in analytes.items():
-                old = have.get((day, analyte))
-                if old and any(same_value(v, value) for v in old):
+        for (day, at), analytes in wanted.items():
+            for analyte, (value, censor, recs) in analytes.items():
+                old = [(t, v, c) for t, v, c in have.get((day, analyte), []) if t == at or not t or not at]
+                if any(same_value(v, value) and c == censor for _, v, c in old):
                     already += len(recs)
                 elif old:
                     for r in recs:
                         found.append(Problem(r.where, f"{path.name} already has {analyte} "
-                                             f"{', '.join(f'{v:g}' for v in old)} on {day}; the file says {value:g}: "
-                                             f"not imported (correct the plan file or the lab file)"))
+                                             f"{', '.join(f'{c}{v:g}' for _, v, c in old)} on {day}"
+                                             f"{' at ' + at if at else ''}; the file says {censor}{value:g}: not "
+                                             f"imported (correct the plan file or the lab file; a second result of "
+                                             f"the day needs its time)"))
                 else:
-                    add.setdefault(day, {})[analyte] = (value, recs)
+                    add.setdefault((day, at), {})[analyte] = (value, censor, recs)
         return add, already, found
 
-    add, _, _ = new_values(load_planfile(path).history)
-    if add and write:
-        with edit_planfile(path) as pf:  # locked: recompute against what is there now
-            add, already, found = new_values(pf.history)
-            for day, analytes in sorted(add.items()):
-                sources = sorted({Path(r.where.split(" ")[0]).name for _, recs in analytes.values() for r in recs})
-                pf.add_lab(day, {a: v for a, (v, _) in analytes.items()}, f"imported from {', '.join(sources)}")
+    if write:
+        try:
+            with edit_planfile(path, sync_dir=False) as pf:  # locked: what is there now decides what is new
+                add, already, found = new_values(pf.history)
+                if not add:
+                    raise _NothingNew  # a plan file with nothing new is not rewritten
+                for (day, at), analytes in sorted(add.items()):
+                    recs = [r for _, _, rs in analytes.values() for r in rs]
+                    sources = sorted({Path(r.where.split(" ")[0]).name for r in recs})
+                    prelim = sorted({_name(r) for r in recs if r.status == "preliminary"})
+                    note = f"imported from {', '.join(sources)}" + (f"; preliminary: {', '.join(prelim)}" if prelim else "")
+                    pf.add_lab(day, {a: v for a, (v, _, _) in analytes.items()}, note, at,
+                               {a: c for a, (_, c, _) in analytes.items() if c})
+                from jakplan.records.patient import PatientRecord
+
+                outcome.record = PatientRecord(pf.profile, pf.history, str(path))
+        except _NothingNew:
+            pass
     else:
         add, already, found = new_values(load_planfile(path).history)
     problems += found
     outcome.already = already
-    outcome.added = {day: {a: v for a, (v, _) in analytes.items()} for day, analytes in add.items()}
+    for (day, at), analytes in add.items():
+        for a, (v, c, _) in analytes.items():
+            outcome.added.setdefault(day, {})[a] = v
+            if at:
+                outcome.times.setdefault(day, {})[a] = at
+            if c:
+                outcome.censored.setdefault((day, at), {})[a] = c
+        outcome.slots.setdefault(day, []).append((at, {a: v for a, (v, _, _) in analytes.items()},
+                                                  {a: c for a, (_, c, _) in analytes.items() if c}))
     return outcome
+
+
+class _NothingNew(Exception):
+    """Raised inside the plan-file edit when nothing is new: the edit ends without writing."""
+
+
+def _name(r: ImportedLab) -> str:
+    return r.analyte

@@ -118,10 +118,12 @@ def import_one(row, folder: Path, extras: list[str]) -> ImportResult:
         target = folder / f"{pid}.toml"
         prof = rec.profile
         prof.source = target  # a protocol path in the row is read relative to the plan file's folder
+        plan = _check_plan(PatientRecord(prof, where=rec.where))
+        prof.indication = plan.indication  # stored canonical ('ra' -> rheumatoid_arthritis, 'Olumiant' ->
+        if prof.drug:  # baricitinib), so an unchanged row is not reported as a change on every re-import
+            prof.drug = plan.protocol.drug
         wanted = _wanted(row, prof, extras)
         if not target.exists():
-            plan = _check_plan(PatientRecord(prof, where=rec.where))
-            prof.indication = plan.indication
             create_planfile(target, prof)
             keep = {k: v for k, v in wanted.items() if k[0] == EXTRA_TABLE}
             if keep:
@@ -150,19 +152,24 @@ def import_one(row, folder: Path, extras: list[str]) -> ImportResult:
         return ImportResult(pid, row.where, "error", message=msg)
 
 
-def import_rows(csv_path: str | os.PathLike, folder: str | os.PathLike, keep_columns: bool = False) -> Iterator[ImportResult]:
+def import_rows(csv_path: str | os.PathLike, folder: str | os.PathLike, keep_columns: bool = False,
+                columns: dict[str, str] | None = None) -> Iterator[ImportResult]:
     """One :class:`ImportResult` per data row of the CSV, in order (see the module docstring).
 
     The header is checked first (a bad header or an unknown column raises before anything is written)."""
-    from jakplan.records.csvrows import PROFILE_COLUMNS, extra_columns, read_rows
+    from jakplan.records.csvrows import PROFILE_COLUMNS, csv_header, extra_columns, read_rows
 
     d = Path(folder)
     if not d.exists() and d.parent.is_dir():
         d.mkdir()
     if not d.is_dir():
         raise JakplanError(f"{d}: not a folder, and its parent folder does not exist")
-    rows = read_rows(csv_path, allow_extra=True)
-    extras = extra_columns(_header_of(csv_path))
+    if columns is None:
+        from jakplan.records.clinicsettings import load_settings
+
+        columns = load_settings(d).columns
+    rows = read_rows(csv_path, allow_extra=True, columns=columns)
+    extras = extra_columns(csv_header(csv_path, columns))
     if extras and not keep_columns:
         from jakplan.catalog.vocab import vocabulary
 
@@ -185,10 +192,4 @@ def import_rows(csv_path: str | os.PathLike, folder: str | os.PathLike, keep_col
     return results()
 
 
-def _header_of(csv_path: str | os.PathLike) -> list[str]:
-    import csv
 
-    from jakplan.fileio import open_regular
-
-    with open_regular(Path(csv_path), "CSV file", newline="", encoding="utf-8-sig", errors="replace") as fh:
-        return [h.strip() for h in next(csv.reader(fh), [])]

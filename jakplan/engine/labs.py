@@ -162,6 +162,23 @@ def _crossed(t: Threshold, value: float, baseline: float | None) -> bool:
     return baseline is not None and baseline - value > t.value
 
 
+def _decided(t: Threshold, value: float, censor: str, baseline: float | None) -> bool | None:
+    """Whether a value crosses ``t``; for a censored value ('>90': above the bound 90) None when the bound
+    cannot decide (">90" is above every eGFR step below 90, but cannot say whether it is above 120)."""
+    if not censor:
+        return _crossed(t, value, baseline)
+    above, strict = censor.startswith(">"), len(censor) == 1
+    if t.comparison == "below":
+        if above:
+            return False if value >= t.value else None
+        return True if (value <= t.value if strict else value < t.value) else None
+    if t.comparison == "above":
+        if not above:
+            return False if value <= t.value else None
+        return True if (value >= t.value if strict else value > t.value) else None
+    return None  # a fall from baseline: a censored value cannot say how far it fell
+
+
 def _checked_indication(protocol: Protocol, values: dict[str, float], baseline: dict[str, float],
                         indication: str | None, vocab: dict) -> str:
     """The indication to judge for, after checking every analyte is known and the protocol covers it."""
@@ -188,7 +205,7 @@ def _unchecked_finding(protocol: Protocol, analyte: str, value: float, mine: lis
 
 
 def _finding(protocol: Protocol, analyte: str, value: float, usable: list[Threshold], base: float | None,
-             before_start: bool, ind: str, vocab: dict) -> Finding:
+             before_start: bool, ind: str, vocab: dict, censor: str = "") -> Finding:
     """One value judged against the usable thresholds for its analyte."""
     phase = "before_start" if before_start else "during"
     calm = "ok_to_start" if before_start else "continue"
@@ -200,7 +217,15 @@ def _finding(protocol: Protocol, analyte: str, value: float, usable: list[Thresh
     checkable = [t for t in mine if t.comparison != "drop" or base is not None]
     if not checkable:
         return _unchecked_finding(protocol, analyte, value, mine, notes, base, before_start, ind, vocab)
-    crossed = [t for t in checkable if _crossed(t, value, base)]
+    decided = {t.id: _decided(t, value, censor, base) for t in checkable}
+    crossed = [t for t in checkable if decided[t.id]]
+    open_ = [t for t in checkable if decided[t.id] is None]
+    if open_:
+        notes.append(f"the result is '{censor}{value:g}' (censored): it cannot say whether "
+                     + "; ".join(f"'{t.text()}'" for t in open_) + " applies; ask the laboratory for the value")
+    if not crossed and open_:
+        return Finding(analyte, value, vocab[analyte]["unit"], NOT_ASSESSED, notes=tuple(notes), baseline=base,
+                       unassessed="censored")
     if not crossed:
         # a fall-from-baseline rule left unchecked (no baseline) may still apply: not calm either
         unchecked = len(checkable) < len(mine)
@@ -226,6 +251,7 @@ def evaluate_labs(
     baseline: dict[str, float] | None = None,
     *,
     indication: str | None = None,
+    censored: dict[str, str] | None = None,
 ) -> LabReport:
     """Judge each value (canonical units) against ``protocol``'s thresholds, before the start or during treatment.
 
@@ -238,8 +264,9 @@ def evaluate_labs(
     ind = _checked_indication(protocol, values, baseline, indication, vocab)
     phase = "before_start" if before_start else "during"
     usable = [t for t in thresholds_for(protocol, ind) if getattr(t, phase)]
+    censored = censored or {}
     findings: list[Finding] = [_finding(protocol, analyte, value, usable, baseline.get(analyte), before_start, ind,
-                                        vocab) for analyte, value in values.items()]
+                                        vocab, censored.get(analyte, "")) for analyte, value in values.items()]
     overall = max((f.action for f in findings), key=severity, default=NOT_ASSESSED)
     resume = tuple(dict.fromkeys(f.resume for f in findings if f.resume and f.action == overall))
     unassessed = tuple(f.analyte for f in findings if f.action == NOT_ASSESSED)

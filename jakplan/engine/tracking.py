@@ -363,20 +363,21 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
         return []
     from jakplan.engine.labs import CALM, evaluate_labs
 
-    labs = sorted(history.labs, key=lambda r: r.on)
+    labs = sorted(history.labs, key=lambda r: (r.on, r.at))  # two results of one day: each judged, in time order
     latest: dict[str, dt.date] = {}
     baseline: dict[str, float] = {}
     for rec in labs:
         for a, v in rec.values.items():
             latest[a] = rec.on
-            if rec.on < plan.start:
+            if rec.on < plan.start and a not in rec.censored:
                 baseline[a] = v
     out = []
     crossed_on: dict[str, dt.date] = {}  # threshold id -> the last earlier day a result crossed it
     for rec in labs:
         before = rec.on < plan.start
         report = evaluate_labs(plan.protocol, dict(rec.values), before_start=before,
-                               baseline=None if before else baseline, indication=plan.indication)
+                               baseline=None if before else baseline, indication=plan.indication,
+                               censored=rec.censored)
         for f in report.findings:
             if f.action in CALM:
                 continue

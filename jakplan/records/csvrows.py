@@ -33,20 +33,50 @@ class Row:
         return f"{self.source} line {self.line}"
 
 
-def read_rows(path: str | os.PathLike, allow_extra: bool = False) -> Iterator[Row]:
+IGNORED = "-"
+"""A column mapped to '-' (``--map "Flag=-"``) is not read."""
+
+
+def _delimiter(first: str) -> str:
+    """',' unless the header line has semicolons (or tabs) and no comma: a spreadsheet saved in a locale
+    whose decimal mark is the comma."""
+    return ";" if ";" in first and "," not in first else "\t" if "\t" in first and "," not in first else ","
+
+
+def _mapped(header: list[str], columns: dict[str, str] | None) -> list[str]:
+    """The header with the clinic's own names mapped to jakplan's (clinic.toml [columns] or --map)."""
+    m = {k.strip().lower(): v for k, v in (columns or {}).items()}
+    return [m.get(h.strip().lower(), h.strip()) for h in header]
+
+
+def csv_header(path: str | os.PathLike, columns: dict[str, str] | None = None) -> list[str]:
+    """The header of a profiles CSV as jakplan reads it (mapped; ignored columns left out)."""
+    from jakplan.fileio import open_regular
+
+    with open_regular(Path(path), "CSV file", newline="", encoding="utf-8-sig", errors="replace") as fh:
+        first = fh.readline()
+        fh.seek(0)
+        header = next(csv.reader(fh, delimiter=_delimiter(first)), [])
+    return [h for h in _mapped(header, columns) if h != IGNORED]
+
+
+def read_rows(path: str | os.PathLike, allow_extra: bool = False, columns: dict[str, str] | None = None) -> Iterator[Row]:
     """The data rows of a profiles CSV, lazily, with their line numbers; a bad header raises at once.
 
     ``allow_extra``: columns that are neither profile columns nor patient factors are kept in the rows (for
-    the caller to handle; :func:`record_from_row` ignores them) instead of refused."""
+    the caller to handle; :func:`record_from_row` ignores them) instead of refused. ``columns``: the clinic's
+    header -> jakplan's column ('-' ignores it). Semicolon-separated files are read as such."""
     from jakplan.fileio import open_regular
 
     p = Path(path)
     # a regular file only (never blocks on a FIFO); read as a stream, so its size does not matter.
     # A byte that is not UTF-8 becomes U+FFFD, which no column accepts: that row is reported, the rest go on.
     fh = open_regular(p, "CSV file", newline="", encoding="utf-8-sig", errors="replace")
-    reader = csv.reader(fh)
     try:
-        header = _header(p, reader, allow_extra)
+        first = fh.readline()
+        fh.seek(0)
+        reader = csv.reader(fh, delimiter=_delimiter(first))
+        header = _header(p, reader, allow_extra, columns)
     except BaseException:
         fh.close()
         raise
@@ -59,22 +89,25 @@ def extra_columns(header: list[str] | tuple[str, ...]) -> list[str]:
     return [h for h in header if h not in PROFILE_COLUMNS and h not in factors]
 
 
-def _header(p: Path, reader, allow_extra: bool = False) -> list[str]:
+def _header(p: Path, reader, allow_extra: bool = False, columns: dict[str, str] | None = None) -> list[str]:
     try:
-        header = [h.strip() for h in next(reader)]
+        header = _mapped(next(reader), columns)
     except StopIteration:
         raise JakplanError(f"{p}: empty file; the first line must name the columns (id,start,...)") from None
     except (csv.Error, UnicodeDecodeError) as exc:
         raise JakplanError(f"{p} line 1: not a readable CSV header: {exc}") from None
     factors = vocabulary()["factors"]
-    unknown = extra_columns(header)
+    unknown = [h for h in extra_columns(header) if h != IGNORED]
     if unknown and not allow_extra:
         raise JakplanError(f"{p} line 1: unknown column(s) {', '.join(unknown)}; known: "
-                           f"{', '.join(PROFILE_COLUMNS)} and patient factors {', '.join(sorted(factors))}")
+                           f"{', '.join(PROFILE_COLUMNS)} and patient factors {', '.join(sorted(factors))}; "
+                           f"map the clinic's own with --map \"HEADER=column\" (or [columns] in clinic.toml)")
     for need in ("id", "start"):
         if need not in header:
-            raise JakplanError(f"{p} line 1: column '{need}' is missing")
-    if len(set(header)) != len(header):
+            raise JakplanError(f"{p} line 1: column '{need}' is missing (header: {', '.join(header)}); map the "
+                               f"clinic's own with --map \"HEADER={need}\" (or [columns] in clinic.toml)")
+    named = [h for h in header if h != IGNORED]
+    if len(set(named)) != len(named):
         raise JakplanError(f"{p} line 1: a column is named twice")
     return header
 
@@ -97,7 +130,8 @@ def _rows(p: Path, fh, reader, header: list[str]) -> Iterator[Row]:
                 yield Row(str(p), reader.line_num,
                           {"__error__": f"{len(cells)} cells, but the header names {len(header)} columns"})
                 continue
-            yield Row(str(p), reader.line_num, {h: c.strip() for h, c in zip(header, cells, strict=False)})
+            yield Row(str(p), reader.line_num, {h: c.strip() for h, c in zip(header, cells, strict=False)
+                                                if h != IGNORED})
 
 
 def record_from_row(row: Row):
@@ -132,7 +166,12 @@ def record_from_row(row: Row):
     factor_names = vocabulary()["factors"]
     for name, raw in c.items():
         if name in factor_names and raw:
-            prof.factors[name] = parse_text(name, raw, where)
+            try:
+                prof.factors[name] = parse_text(name, raw, where)
+            except JakplanError as exc:  # name the column the bad cell is in
+                msg = str(exc)
+                raise JakplanError(msg if f"'{name}'" in msg or f"{where}: {name}" in msg else
+                                   msg.replace(f"{where}", f"{where} column '{name}'", 1)) from None
     return pid, PatientRecord(prof, where=where)
 
 

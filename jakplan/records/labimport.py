@@ -33,11 +33,17 @@ from typing import Any, Iterable, Iterator
 from jakplan.catalog.loinc import LOINC_CODE, LoincCode, loinc_table
 from jakplan.engine.units import ENZYME_UNITS, unit_key
 from jakplan.errors import JakplanError
+from jakplan.records.clinicsettings import ClinicSettings
 
 LOINC_SYSTEM = "http://loinc.org"
+LOINC_OID = "2.16.840.1.113883.6.1"
+LOINC_SYSTEMS = (LOINC_SYSTEM, f"urn:oid:{LOINC_OID}")
+LOINC_HL7 = ("LN", LOINC_OID, "LOINC")
 UCUM_SYSTEM = "http://unitsofmeasure.org"
 FINAL_FHIR = ("final", "amended", "corrected")
+PRELIMINARY_FHIR = ("preliminary",)
 FINAL_HL7 = ("F", "C")
+PRELIMINARY_HL7 = ("P",)
 _LOINC_CODE = LOINC_CODE
 
 
@@ -56,6 +62,14 @@ class ImportedLab:
     """The LOINC code, or the name the file used (CSV)."""
     given: str = ""
     """The value as the file gave it, with its unit (and the ULN for ALT/AST)."""
+    at: str = ""
+    """The time of day the sample was taken ('08:30'), when the file gives one."""
+    censor: str = ""
+    """'<', '<=', '>' or '>=' for a censored value ('>90': ``value`` is the bound 90, the result above it)."""
+    status: str = ""
+    """'preliminary' for a result the laboratory has not finalised; '' for final, amended or corrected."""
+    patient_system: str = ""
+    """The identifier system the file named for the patient (FHIR identifier.system, HL7 PID-3.4)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +77,10 @@ class Problem:
     where: str
     message: str
     kind: str = "error"
-    """'error' (bad data) or 'not_followed' (a valid result for a test jakplan does not follow)."""
+    """'error' (bad data), 'not_followed' (a valid result for a test jakplan does not follow), 'no_value' (the
+    laboratory sent no value and said why) or 'needs_uln' (ALT/AST with no upper limit of normal)."""
+    group: str = ""
+    """The message without what differs from row to row: identical problems are reported once with their places."""
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -115,6 +132,18 @@ def _number(text: str, where_label: str) -> float:
     return x
 
 
+_CENSOR = re.compile(r"^\s*(<=|>=|≤|≥|<|>)\s*(.*)$")
+
+
+def split_censor(text: str) -> tuple[str, str]:
+    """('>', '90') for '>90', ('', '4.2') for '4.2': a censored value (below or above what the laboratory
+    measures) is kept as its bound and the side it lies on."""
+    m = _CENSOR.match(str(text))
+    if not m:
+        return "", str(text).strip()
+    return {"≤": "<=", "≥": ">="}.get(m.group(1), m.group(1)), m.group(2).strip()
+
+
 def measure(analyte: str, value: str, unit: str, *, uln: str | None = None, enzyme: bool = False,
             label: str = "", mass_or_moles: str = "") -> tuple[float, str, str]:
     """Convert one value to the canonical unit of ``analyte`` through the one lab-value path
@@ -154,7 +183,42 @@ def measure(analyte: str, value: str, unit: str, *, uln: str | None = None, enzy
     return m.value, m.unit, given
 
 
-def _by_code(code: str, display: str, unit: str, value: str, uln: str | None) -> tuple[LoincCode, float, str, str]:
+@dataclass(frozen=True)
+class Context:
+    """What an import knows besides the file: the clinic's settings (``clinic.toml``) and the day it runs."""
+
+    today: dt.date
+    settings: ClinicSettings = field(default_factory=ClinicSettings)
+    columns: dict[str, str] = field(default_factory=dict)
+    """header -> column from ``--map`` (over the settings' [columns])"""
+
+
+def _enzyme_of(entry: LoincCode | None, word: str = "") -> str:
+    name = entry.name if entry is not None else word
+    return "ast" if name.lower().startswith(("aspartate", "ast")) else "alt"
+
+
+def _clinic_uln(enzyme: str, unit: str, uln: str | None, ctx: Context, lab: str, label: str) -> tuple[str | None, str]:
+    """The upper limit of normal to judge an enzyme value by: the file's own, else the clinic's (clinic.toml)."""
+    if uln is not None and str(uln).strip():
+        return uln, ""
+    key = unit_key(unit)
+    if key in _ULN_UNITS or key not in ENZYME_UNITS:
+        return None, ""
+    top = ctx.settings.uln_for(enzyme, lab)
+    if top is None:
+        at = f" at '{lab}'" if lab else ""
+        raise _NeedsUln(f"{label}: no reference range in the file; needs the laboratory's upper limit{at} "
+                        f"(set it in clinic.toml: [uln] {enzyme} = ...)",
+                        f"{enzyme.upper()} without a reference range: needs the laboratory's upper limit{at} "
+                        f"(set it in clinic.toml: [uln] {enzyme} = ...)")
+    factor = 60.0 if key.startswith("ukat") else 1.0
+    return repr(top / factor), f"clinic.toml {enzyme} ULN {top:g} U/L"
+
+
+def _by_code(code: str, display: str, unit: str, value: str, uln: str | None, ctx: Context | None = None,
+             lab: str = "") -> tuple[LoincCode, float, str, str, str]:
+    """(entry, value, canonical unit, given text, censor) of one coded result."""
     table = loinc_table()
     entry = table.codes.get(code)
     if entry is None:
@@ -162,12 +226,25 @@ def _by_code(code: str, display: str, unit: str, value: str, uln: str | None) ->
             known, reason = table.unmapped[code]
             raise _NotFollowed(f"LOINC {code} ({known}) is not imported: {reason}")
         named = f" ({display})" if display else ""
-        raise _NotFollowed(f"LOINC {code}{named} is not a lab result jakplan follows; not imported")
+        raise _NotFollowed(f"LOINC {code}{named} is not a lab result jakplan follows; not imported",
+                           f"LOINC {code}{named} is not a lab result jakplan follows; not imported")
+    label = f"LOINC {code} ({_short(entry)})"
     kinds = {_unit_kind(u) for u in entry.units} - {""}
-    val, canon, given = measure(entry.analyte, value, unit, uln=uln, enzyme=entry.uln,
-                                label=f"LOINC {code} ({_short(entry)})",
-                                mass_or_moles=kinds.pop() if len(kinds) == 1 else "")
-    return entry, val, canon, given
+    kind = kinds.pop() if len(kinds) == 1 else ""
+    source = ""
+    if entry.uln:
+        uln, source = _clinic_uln(_enzyme_of(entry), unit, uln, ctx or Context(dt.date.today()), lab, label)
+    other = _unit_kind(unit) if unit else ""
+    if kind and other and other != kind:
+        raise _Grouped(f"{label} '{value} {unit}': this code is a {kind} concentration, but the unit "
+                       f"'{unit}' is a {other} unit (wrong code or wrong unit)",
+                       f"{label} is a {kind} code but the unit is {unit}")
+    censor, number = split_censor(value)
+    val, canon, given = measure(entry.analyte, number, unit, uln=uln, enzyme=entry.uln, label=label,
+                                mass_or_moles=kind)
+    if source:
+        given = f"{given.split(' (ULN')[0]} ({source})"
+    return entry, val, canon, censor + given, censor
 
 
 def _short(entry: LoincCode) -> str:
@@ -176,8 +253,45 @@ def _short(entry: LoincCode) -> str:
     return vocabulary()["analytes"][entry.analyte]["label"] if not entry.uln else entry.name.split(" [")[0]
 
 
-class _NotFollowed(JakplanError):
+class _Grouped(JakplanError):
+    """A problem that is the same for many rows: ``group`` is its message without the row's value."""
+
+    def __init__(self, message: str, group: str = "") -> None:
+        super().__init__(message)
+        self.group = group
+
+
+class _NotFollowed(_Grouped):
     pass
+
+
+class _NeedsUln(_Grouped):
+    pass
+
+
+def _problem(where: str, exc: JakplanError) -> Problem:
+    kind = "not_followed" if isinstance(exc, _NotFollowed) else "needs_uln" if isinstance(exc, _NeedsUln) \
+        else "no_value" if isinstance(exc, _NoValue) else "error"
+    return Problem(where, str(exc), kind, getattr(exc, "group", ""))
+
+
+class _NoValue(_Grouped):
+    pass
+
+
+def _group_uln(res: ImportResult) -> ImportResult:
+    """ALT/AST results with no upper limit of normal: one line for the file, naming each place."""
+    need = [p for p in res.problems if p.kind == "needs_uln"]
+    if need:
+        rest = [p for p in res.problems if p.kind != "needs_uln"]
+        groups: dict[str, list[Problem]] = {}
+        for p in need:
+            groups.setdefault(p.group, []).append(p)
+        for group, ps in groups.items():
+            places = ", ".join(p.where.removeprefix(res.path).strip() for p in ps)
+            rest.append(Problem(res.path, f"{len(ps)} result(s) of {group} ({places})", "needs_uln", group))
+        res.problems = rest
+    return res
 
 
 def _check_day(day: dt.date, today: dt.date) -> dt.date:
@@ -189,17 +303,26 @@ def _check_day(day: dt.date, today: dt.date) -> dt.date:
 
 
 def _iso_day(text: str) -> dt.date:
-    """A day from a file: a date (the one parser of typed dates, :func:`jakplan.dates.parse_user_date`) or an
-    ISO date-time (the day as written, in its own time zone)."""
+    return _iso_when(text)[0]
+
+
+def _iso_when(text: str, column: str = "date") -> tuple[dt.date, str]:
+    """A day from a file, and its time of day when given ('08:30'): a date (the one parser of typed dates,
+    :func:`jakplan.dates.parse_user_date`) or an ISO date-time (the day and time as written, in its own zone)."""
     from jakplan.dates import parse_user_date
 
     t = str(text).strip()
     if len(t) > 10 and t[10] in "T ":
         try:
-            return dt.datetime.fromisoformat(t.replace("Z", "+00:00")).date()
+            moment = dt.datetime.fromisoformat(t.replace("Z", "+00:00"))
         except ValueError:
-            raise JakplanError(f"date '{t}' is not an ISO date and time") from None
-    return parse_user_date(t, "date")
+            raise JakplanError(f"{column} '{t}' is not an ISO date and time (YYYY-MM-DDTHH:MM)") from None
+        return moment.date(), moment.strftime("%H:%M")
+    try:
+        return parse_user_date(t, column), ""
+    except JakplanError as exc:
+        msg = str(exc)
+        raise JakplanError(msg if column in msg else f"{column} {msg}") from None
 
 
 # -- CSV ------------------------------------------------------------------------------------------------
@@ -207,15 +330,25 @@ def _iso_day(text: str) -> dt.date:
 CSV_COLUMNS = {
     "patient": ("patient", "patient_id", "id", "pid"),
     "date": ("date", "on", "collected"),
+    "time": ("time",),
     "analyte": ("analyte", "loinc", "code", "test"),
     "value": ("value", "result"),
     "unit": ("unit", "units"),
     "uln": ("uln", "upper_limit_of_normal", "reference_high"),
+    "range": ("range", "reference_range", "refrange"),
+    "lab": ("lab", "laboratory"),
+    "status": ("status",),
 }
 REQUIRED_CSV = ("patient", "date", "analyte", "value")
+IGNORE = "-"
 
 
-def _col(name: str) -> str | None:
+def _col(name: str, columns: dict[str, str] | None = None) -> str | None:
+    mapped = (columns or {}).get(name.strip().lower())
+    if mapped is not None:
+        name = mapped
+        if name == IGNORE:
+            return IGNORE
     key = re.sub(r"[\s\-]+", "_", name.strip().lower())
     for col, names in CSV_COLUMNS.items():
         if key in names:
@@ -223,12 +356,14 @@ def _col(name: str) -> str | None:
     return None
 
 
-def _csv_columns(header: list[str]) -> tuple[dict[str, int], str | None]:
+def _csv_columns(header: list[str], columns: dict[str, str] | None = None) -> tuple[dict[str, int], str | None]:
     """The header's columns (column -> index), or an error message for the header line."""
     cols: dict[str, int] = {}
     unknown = []
     for i, h in enumerate(header):
-        c = _col(h)
+        c = _col(h, columns)
+        if c == IGNORE:
+            continue
         if c is None:
             unknown.append(h.strip() or f"(column {i + 1} has no name)")
         elif c in cols:
@@ -237,42 +372,68 @@ def _csv_columns(header: list[str]) -> tuple[dict[str, int], str | None]:
             cols[c] = i
     if unknown:
         return cols, (f"unknown column(s) {', '.join(repr(u) for u in unknown)}; "
-                      f"known: patient, date, analyte, value, unit, uln")
+                      f"known: {', '.join(CSV_COLUMNS)}; map the clinic's own with --map \"HEADER=column\" "
+                      f"(or [columns] in clinic.toml; \"HEADER=-\" ignores a column)")
     missing = [c for c in REQUIRED_CSV if c not in cols]
     if missing:
         return cols, (f"missing column(s): {', '.join(missing)} "
-                      f"(expected patient, date, analyte, value, unit)")
+                      f"(expected patient, date, analyte, value, unit; map others with --map \"HEADER=column\")")
     return cols, None
 
 
-def _csv_record(get: dict[str, str], where: str, today: dt.date, table: Any, analytes: dict) -> ImportedLab:
+def _status(text: str, where_label: str) -> str:
+    """'' for a final result, 'preliminary' for one not yet final; anything else is refused."""
+    t = text.strip().lower()
+    if t in ("", "final", "f", "amended", "corrected", "c"):
+        return ""
+    if t in ("preliminary", "p"):
+        return "preliminary"
+    raise JakplanError(f"{where_label}status '{text}': only final, amended, corrected (imported) or preliminary "
+                       f"(imported and marked) results are read")
+
+
+def _csv_record(get: dict[str, str], where: str, ctx: Context, table: Any, analytes: dict) -> ImportedLab:
     """One CSV data row (column -> stripped text) as an imported lab value; a JakplanError says what is wrong."""
     pid = get["patient"]
     if not pid:
         raise JakplanError("no patient id")
-    day = _check_day(_iso_day(get["date"]), today) if get["date"] else None
-    if day is None:
+    if not get["date"]:
         raise JakplanError("no date")
+    day, at = _iso_when(get["date"], "date")
+    _check_day(day, ctx.today)
+    if get.get("time") and not at:
+        m = re.match(r"^(\d{1,2}):(\d{2})", get["time"])
+        if not m or int(m.group(1)) > 23:
+            raise JakplanError(f"time '{get['time']}' is not a time of day (HH:MM)")
+        at = f"{int(m.group(1)):02d}:{m.group(2)}"
+    status = _status(get.get("status", ""), "")
     what = get["analyte"]
     unit = get.get("unit", "")
-    uln = get.get("uln") or None
+    uln = get.get("uln") or _uln_from_range(get.get("range", "")) or None
+    lab = get.get("lab", "")
     if _LOINC_CODE.match(what):
-        entry, val, canon, given = _by_code(what, "", unit, get["value"], uln)
+        entry, val, canon, given, censor = _by_code(what, "", unit, get["value"], uln, ctx, lab)
         analyte = entry.analyte
     else:
         word = re.sub(r"[\s\-]+", "_", what.lower())
         analyte = table.aliases.get(word, word)
         if analyte not in analytes:
-            raise JakplanError(f"unknown analyte '{what}': use a LOINC code or one of "
-                               f"{', '.join(sorted(set(analytes) | set(table.aliases)))}")
+            raise _Grouped(f"unknown analyte '{what}': use a LOINC code or one of "
+                           f"{', '.join(sorted(set(analytes) | set(table.aliases)))}",
+                           f"unknown analyte '{what}'")
         enzyme = word in ("alt", "ast")
-        val, canon, given = measure(analyte, get["value"], unit, uln=uln, enzyme=enzyme,
+        source = ""
+        if enzyme:
+            uln, source = _clinic_uln(word, unit, uln, ctx, lab, word)
+        censor, number = split_censor(get["value"])
+        val, canon, given = measure(analyte, number, unit, uln=uln, enzyme=enzyme,
                                     label=word if enzyme else analyte)
-    return ImportedLab(pid, day, analyte, val, canon, where, what, given)
+        given = censor + (f"{given.split(' (ULN')[0]} ({source})" if source else given)
+    return ImportedLab(pid, day, analyte, val, canon, where, what, given, at, censor, status)
 
 
 def _csv_rows(reader: Any, header: list[str], cols: dict[str, int], name: str, res: ImportResult,
-              today: dt.date) -> None:
+              ctx: Context) -> None:
     """Read the data rows into ``res``: each row a record or a problem."""
     table = loinc_table()
     from jakplan.catalog.vocab import vocabulary
@@ -294,21 +455,27 @@ def _csv_rows(reader: Any, header: list[str], cols: dict[str, int], name: str, r
             continue
         get = {c: row[i].strip() for c, i in cols.items()}
         try:
-            res.records.append(_csv_record(get, where, today, table, analytes))
-        except _NotFollowed as exc:
-            res.problems.append(Problem(where, str(exc), "not_followed"))
+            res.records.append(_csv_record(get, where, ctx, table, analytes))
         except JakplanError as exc:
-            res.problems.append(Problem(where, str(exc)))
+            res.problems.append(_problem(where, exc))
 
 
-def import_csv(path: str | Path, today: dt.date | None = None, text: str | None = None) -> ImportResult:
+def _context(today: dt.date | None, ctx: Context | None) -> Context:
+    return ctx if ctx is not None else Context(today or dt.date.today())
+
+
+def import_csv(path: str | Path, today: dt.date | None = None, text: str | None = None,
+               ctx: Context | None = None) -> ImportResult:
     """Read a lab CSV: columns patient id, date, analyte (LOINC code or jakplan name), value, and optionally
-    unit and uln (the upper limit of normal, for ALT/AST in U/L). Commas separate the fields, or semicolons or
-    tabs when the header has those and no comma (a decimal comma in a value is still refused as ambiguous)."""
+    unit, uln (the upper limit of normal, for ALT/AST in U/L) or range (the reference range, '0-40'), time, lab
+    and status; the clinic's own headers are mapped by ``ctx.columns`` (--map) or clinic.toml [columns]. Commas
+    separate the fields, or semicolons or tabs when the header has those and no comma (a decimal comma in a value
+    is still refused as ambiguous)."""
     res, text = _begin(path, "csv", text)
     if text is None:
         return res
-    today, name = today or dt.date.today(), str(path)
+    ctx = _context(today, ctx)
+    name = str(path)
     first = text.split("\n", 1)[0]
     delimiter = ";" if ";" in first and "," not in first else "\t" if "\t" in first and "," not in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -318,40 +485,43 @@ def import_csv(path: str | Path, today: dt.date | None = None, text: str | None 
         return _fatal(res, f"{name} line 1", f"not a CSV file: {exc}")
     if not header or not any(h.strip() for h in header):
         return _fatal(res, f"{name} line 1", "empty file: expected a header row (patient, date, analyte, value, unit)")
-    cols, error = _csv_columns(header)
+    cols, error = _csv_columns(header, {**ctx.settings.columns, **ctx.columns})
     if error:
         return _fatal(res, f"{name} line 1", error)
-    _csv_rows(reader, header, cols, name, res, today)
-    return res
+    _csv_rows(reader, header, cols, name, res, ctx)
+    return _group_uln(res)
 
 
 # -- FHIR R4 Bundle --------------------------------------------------------------------------------------
 
 
-def import_fhir(path: str | Path, today: dt.date | None = None, text: str | None = None) -> ImportResult:
+def import_fhir(path: str | Path, today: dt.date | None = None, text: str | None = None,
+                ctx: Context | None = None) -> ImportResult:
     """Read a FHIR R4 Bundle of Observations (LOINC codes, UCUM units). The patient id is the subject's
     identifier, else the identifier of the Patient the subject references in the bundle, else the id in the
-    reference ('Patient/p0001' -> 'p0001'); the day is effectiveDateTime (or effectivePeriod.start)."""
+    reference ('Patient/p0001' -> 'p0001'); the day is effectiveDateTime (or effectivePeriod.start). An
+    Observation with ``component``s (a full blood count sent as one resource) gives one result per component."""
     res, text = _begin(path, "fhir", text)
     if text is None:
         return res
-    today, name = today or dt.date.today(), str(path)
+    ctx = _context(today, ctx)
+    name = str(path)
     try:
         bundle = json.loads(text, parse_constant=lambda c: float("nan"))
     except json.JSONDecodeError as exc:
         return _fatal(res, name, f"not JSON: {exc.msg} at line {exc.lineno}")
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         kind = bundle.get("resourceType") if isinstance(bundle, dict) else type(bundle).__name__
-        return _fatal(res, name, f"not a FHIR Bundle (resourceType {kind!r}); expected a Bundle of Observations")
-    entries = bundle.get("entry", [])
+        return _fatal(res, name, f"not a FHIR Bundle (resourceType {kind!r}); export the results as a Bundle")
+    entries = bundle.get("entry") or []
     if not isinstance(entries, list):
         return _fatal(res, name, "'entry' is not a list")
-    patients: dict[str, str] = {}
+    patients: dict[str, tuple[str, str]] = {}
     for e in entries:
         r = e.get("resource") if isinstance(e, dict) else None
         if isinstance(r, dict) and r.get("resourceType") == "Patient":
             ident = _first_identifier(r.get("identifier"))
-            if ident:
+            if ident[0]:
                 if r.get("id"):
                     patients[f"Patient/{r['id']}"] = ident
                 if isinstance(e.get("fullUrl"), str):
@@ -364,71 +534,106 @@ def import_fhir(path: str | Path, today: dt.date | None = None, text: str | None
             continue
         if r.get("resourceType") != "Observation":
             continue  # Patient, DiagnosticReport, Specimen ...: context, not results
-        if not any(k.startswith("value") for k in r) and (r.get("hasMember") or r.get("component")):
-            continue  # a panel that groups other Observations (or a multi-component observation): no value
-        try:
-            rec = _observation(r, where, patients, today)
-            res.records.append(rec)
-        except _NotFollowed as exc:
-            res.problems.append(Problem(where, str(exc), "not_followed"))
-        except JakplanError as exc:
-            res.problems.append(Problem(where, str(exc)))
-        except (AttributeError, TypeError, KeyError, ValueError) as exc:  # a shape the FHIR spec does not allow
-            res.problems.append(Problem(where, f"not a valid FHIR Observation ({type(exc).__name__}: {exc})"))
-    return res
+        has_value = any(k.startswith("value") for k in r)
+        components = r.get("component")
+        parts: list[tuple[str, dict]] = []
+        if isinstance(components, list) and components:
+            parts = [(f"{where} component {j}", c) for j, c in enumerate(components, start=1)]
+            if has_value:
+                parts.insert(0, (where, r))
+        elif not has_value and r.get("hasMember") and not r.get("dataAbsentReason"):
+            continue  # a panel that groups other Observations (each its own entry)
+        else:
+            parts = [(where, r)]
+        for place, part in parts:
+            try:
+                res.records.append(_observation(r, part, place, patients, ctx))
+            except JakplanError as exc:
+                res.problems.append(_problem(place, exc))
+            except (AttributeError, TypeError, KeyError, ValueError) as exc:  # a shape the FHIR spec does not allow
+                res.problems.append(Problem(place, f"not a valid FHIR Observation ({type(exc).__name__}: {exc})"))
+    return _group_uln(res)
 
 
-def _first_identifier(idents: Any) -> str:
+def _first_identifier(idents: Any) -> tuple[str, str]:
+    """(value, system) of the first identifier with a value."""
     if isinstance(idents, list):
         for ident in idents:
             if isinstance(ident, dict) and isinstance(ident.get("value"), str) and ident["value"].strip():
-                return ident["value"].strip()
-    return ""
+                return ident["value"].strip(), str(ident.get("system") or "")
+    return "", ""
 
 
-def _observation(r: dict, where: str, patients: dict[str, str], today: dt.date) -> ImportedLab:
+def _coded(cc: Any) -> tuple[str, str, list[dict]]:
+    """(LOINC code, display, codings) of a CodeableConcept; code '' when it has no LOINC coding."""
+    cc = cc or {}
+    codings = [c for c in cc.get("coding", []) if isinstance(c, dict)]
+    loinc = next((c for c in codings if c.get("system") in LOINC_SYSTEMS and c.get("code")), None)
+    display = (loinc or {}).get("display") or cc.get("text") or ""
+    return (str(loinc["code"]).strip() if loinc else ""), display, codings
+
+
+def _observation(r: dict, part: dict, where: str, patients: dict[str, tuple[str, str]], ctx: Context) -> ImportedLab:
+    """One result: ``part`` is the Observation itself or one of its components (which share its subject,
+    time and status)."""
     status = r.get("status")
-    if status not in FINAL_FHIR:
-        raise JakplanError(f"status {status!r}: only final, amended or corrected results are imported")
-    code_cc = r.get("code") or {}
-    codings = [c for c in code_cc.get("coding", []) if isinstance(c, dict)]
-    loinc = next((c for c in codings if c.get("system") == LOINC_SYSTEM and c.get("code")), None)
-    display = (loinc or {}).get("display") or code_cc.get("text") or ""
-    if loinc is None:
-        shown = code_cc.get("text") or ", ".join(f"{c.get('system')}|{c.get('code')}" for c in codings) or "no code"
+    if status not in FINAL_FHIR + PRELIMINARY_FHIR:
+        raise _Grouped(f"status {status!r}: only final, amended, corrected (imported) or preliminary (imported "
+                       f"and marked) results are read", f"status {status!r}: not a result to import")
+    code, display, codings = _coded(part.get("code"))
+    if not code:
+        cc = part.get("code") or {}
+        shown = cc.get("text") or ", ".join(f"{c.get('system')}|{c.get('code')}" for c in codings) or "no code"
         raise JakplanError(f"no LOINC code (code.coding with system {LOINC_SYSTEM}) for '{shown}'")
-    code = str(loinc["code"]).strip()
     subject = r.get("subject") or {}
-    pid = ""
+    pid, system = "", ""
     if isinstance(subject.get("identifier"), dict):
         pid = str(subject["identifier"].get("value") or "").strip()
+        system = str(subject["identifier"].get("system") or "")
     ref = subject.get("reference")
     if not pid and isinstance(ref, str) and ref:
-        pid = patients.get(ref) or ("" if ref.startswith("urn:") else ref.rstrip("/").split("/")[-1])
+        pid, system = patients.get(ref) or (("" if ref.startswith("urn:") else ref.rstrip("/").split("/")[-1]), "")
     if not pid:
         raise JakplanError("no patient: subject has no identifier or Patient reference")
     when = r.get("effectiveDateTime") or (r.get("effectivePeriod") or {}).get("start") or r.get("effectiveInstant")
     if not when:
         raise JakplanError("no date (effectiveDateTime)")
     if len(str(when)) < 10:
-        raise JakplanError(f"date '{when}' is not a full day (YYYY-MM-DD)")
-    day = _check_day(_iso_day(when), today)
-    q = r.get("valueQuantity")
-    if not isinstance(q, dict):
-        other = next((k for k in r if k.startswith("value")), None)
-        raise JakplanError(f"LOINC {code} ({display or 'no name given'}): no valueQuantity"
+        raise JakplanError(f"effectiveDateTime '{when}' is not a full day (YYYY-MM-DD)")
+    day, at = _iso_when(when, "effectiveDateTime")
+    _check_day(day, ctx.today)
+    lab = next((str(p.get("display")) for p in r.get("performer") or [] if isinstance(p, dict) and p.get("display")), "")
+    name = display or "no name given"
+    absent = part.get("dataAbsentReason")
+    q = part.get("valueQuantity")
+    censor = ""
+    if isinstance(q, dict):
+        if q.get("comparator"):
+            censor = str(q["comparator"])
+            if censor not in ("<", "<=", ">", ">="):
+                raise JakplanError(f"LOINC {code}: comparator {censor!r} is not <, <=, > or >=")
+        v = q.get("value")
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise JakplanError(f"LOINC {code}: valueQuantity.value {v!r} is not a number")
+        unit = q.get("code") if q.get("system") == UCUM_SYSTEM and q.get("code") else (q.get("unit") or q.get("code") or "")
+        if not unit:
+            raise JakplanError(f"LOINC {code}: valueQuantity has no unit")
+        value = censor + (repr(v) if isinstance(v, float) else str(v))
+    elif isinstance(part.get("valueString"), str) and re.match(r"^\s*(<=|>=|<|>|≤|≥)?\s*[\d.]+\s*$", part["valueString"]):
+        value, unit = part["valueString"].strip(), ""
+        if code in loinc_table().codes and loinc_table().codes[code].analyte not in ("egfr",):
+            raise JakplanError(f"LOINC {code} ({name}): valueString '{value}' has no unit; send a valueQuantity")
+    elif absent:
+        reason = absent.get("text") or next((c.get("display") or c.get("code") for c in absent.get("coding", [])
+                                             if isinstance(c, dict)), "") if isinstance(absent, dict) else ""
+        raise _NoValue(f"LOINC {code} ({name}): no value; the laboratory says why (dataAbsentReason: "
+                       f"{reason or 'given'})")
+    else:
+        other = next((k for k in part if k.startswith("value")), None)
+        raise JakplanError(f"LOINC {code} ({name}): no valueQuantity"
                            + (f" ({other} is not a number with a unit)" if other else ""))
-    if q.get("comparator"):
-        raise JakplanError(f"LOINC {code}: value '{q['comparator']}{q.get('value')}' is censored (below or above "
-                           f"what the lab can measure); jakplan cannot judge it")
-    v = q.get("value")
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise JakplanError(f"LOINC {code}: valueQuantity.value {v!r} is not a number")
-    unit = q.get("code") if q.get("system") == UCUM_SYSTEM and q.get("code") else (q.get("unit") or q.get("code") or "")
-    if not unit:
-        raise JakplanError(f"LOINC {code}: valueQuantity has no unit")
     uln = None
-    for rr in r.get("referenceRange") or []:
+    for rr in part.get("referenceRange") or []:
         high = (rr or {}).get("high") or {}
         if isinstance(high.get("value"), (int, float)) and not isinstance(high.get("value"), bool):
             high_unit = high.get("code") or high.get("unit") or unit
@@ -437,8 +642,9 @@ def _observation(r: dict, where: str, patients: dict[str, str], today: dt.date) 
                                    f"'{unit}'; jakplan does not mix them")
             uln = repr(high["value"])
             break
-    entry, val, canon, given = _by_code(code, display, unit, repr(v) if isinstance(v, float) else str(v), uln)
-    return ImportedLab(pid, day, entry.analyte, val, canon, where, code, given)
+    entry, val, canon, given, censor = _by_code(code, display, unit, value, uln, ctx, lab)
+    return ImportedLab(pid, day, entry.analyte, val, canon, where, code, given, at, censor,
+                       "preliminary" if status in PRELIMINARY_FHIR else "", system)
 
 
 # -- HL7 v2 ORU^R01 --------------------------------------------------------------------------------------
@@ -470,13 +676,21 @@ def _hl7_messages(text: str) -> Iterator[tuple[int, list[str], list[str]]]:
 
 
 def _hl7_day(ts: str) -> dt.date:
-    m = re.match(r"^(\d{4})(\d{2})(\d{2})", ts.strip())
+    return _hl7_when(ts)[0]
+
+
+def _hl7_when(ts: str) -> tuple[dt.date, str]:
+    """The day of an HL7 timestamp (YYYYMMDD[HHMM...]) and its time of day when it has one."""
+    m = re.match(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2}))?", ts.strip())
     if not m:
         raise JakplanError(f"'{ts}' is not an HL7 date (YYYYMMDD...)")
     try:
-        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         raise JakplanError(f"'{ts}' is not a real date") from None
+    if m.group(4) and int(m.group(4)) < 24 and int(m.group(5)) < 60:
+        return day, f"{m.group(4)}:{m.group(5)}"
+    return day, ""
 
 
 def _uln_from_range(text: str) -> str | None:
@@ -484,29 +698,31 @@ def _uln_from_range(text: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _hl7_field(msg: Any, sname: str, k: int):
-    """fld(field, component=1, repetition=1) of the ``k``-th ``sname`` segment of ``msg`` ("" when absent)."""
+def _hl7_field(seg: Any):
+    """fld(field, component=1, repetition=1) of one parsed segment ("" when absent); reads the segment itself,
+    never walking the whole message again."""
     def fld(f: int, c: int = 1, r: int = 1) -> str:
         try:
-            return str(msg.extract_field(sname, k, f, r, c)).strip()
+            return str(seg.extract_field(1, f, r, c)).strip()
         except (IndexError, KeyError):
             return ""
 
     return fld
 
 
-def _hl7_segments(msg: Any, where_msg: str, res: ImportResult, today: dt.date) -> None:
+def _hl7_segments(msg: Any, where_msg: str, res: ImportResult, ctx: Context) -> None:
     """Each OBX of one ORU^R01 message into ``res`` (a record or a problem), with the PID and OBR before it."""
-    pid = ""
+    pid: tuple[str, str] = ("", "")
     obr_day = ""
-    counts: dict[str, int] = {}
     obx_n = 0
+    lab = ""
     for seg in msg:
         sname = str(seg[0])
-        counts[sname] = counts.get(sname, 0) + 1
-        fld = _hl7_field(msg, sname, counts[sname])
-        if sname == "PID":
-            pid = fld(3)
+        fld = _hl7_field(seg)
+        if sname == "MSH":
+            lab = fld(4)
+        elif sname == "PID":
+            pid = (fld(3), fld(3, 4))
             obr_day = ""
         elif sname == "OBR":
             obr_day = fld(7)
@@ -514,14 +730,12 @@ def _hl7_segments(msg: Any, where_msg: str, res: ImportResult, today: dt.date) -
             obx_n += 1
             where = f"{where_msg} segment OBX {obx_n}"
             try:
-                res.records.append(_obx(fld, pid, obr_day, where, today))
-            except _NotFollowed as exc:
-                res.problems.append(Problem(where, str(exc), "not_followed"))
+                res.records.append(_obx(fld, pid, obr_day, where, ctx, lab))
             except JakplanError as exc:
-                res.problems.append(Problem(where, str(exc)))
+                res.problems.append(_problem(where, exc))
 
 
-def _hl7_message(segs: list[str], where_msg: str, res: ImportResult, today: dt.date) -> None:
+def _hl7_message(segs: list[str], where_msg: str, res: ImportResult, ctx: Context) -> None:
     """One message's segments parsed; an ORU^R01 has its results read into ``res``, any other is a problem."""
     import hl7
 
@@ -536,19 +750,23 @@ def _hl7_message(segs: list[str], where_msg: str, res: ImportResult, today: dt.d
         res.problems.append(Problem(where_msg, f"message type {'^'.join(map(str, mtype))}, not ORU^R01: "
                                     f"{obx_total} OBX segment(s) not imported"))
         return
-    _hl7_segments(msg, where_msg, res, today)
+    _hl7_segments(msg, where_msg, res, ctx)
 
 
-def import_hl7(path: str | Path, today: dt.date | None = None, text: str | None = None) -> ImportResult:
-    """Read HL7 v2 ORU^R01 messages (python-hl7 parses each message): PID-3 the patient id, OBX-3 the LOINC
-    code (coding system LN), OBX-5 the value, OBX-6 the unit, OBX-7 the reference range (for the ULN of
-    ALT/AST), OBX-11 the result status (F or C), OBX-14 or else OBR-7 the day."""
+def import_hl7(path: str | Path, today: dt.date | None = None, text: str | None = None,
+               ctx: Context | None = None) -> ImportResult:
+    """Read HL7 v2 ORU^R01 messages (python-hl7 parses each message): PID-3 the patient id (PID-3.4 its
+    assigning authority), OBX-3 the LOINC code (coding system LN, or LOINC's OID 2.16.840.1.113883.6.1), OBX-5
+    the value ('>90' or SN '>^90' censored), OBX-6 the unit, OBX-7 the reference range (for the ULN of ALT/AST;
+    else clinic.toml's for the laboratory in MSH-4), OBX-11 the result status (F or C; P imported and marked),
+    OBX-14 or else OBR-7 the day and time."""
     import hl7  # noqa: F401  (python-hl7 is needed before anything is read)
 
     res, text = _begin(path, "hl7", text)
     if text is None:
         return res
-    today, name = today or dt.date.today(), str(path)
+    ctx = _context(today, ctx)
+    name = str(path)
     found = False
     for n, segs, stray in _hl7_messages(text):
         if stray:
@@ -558,42 +776,45 @@ def import_hl7(path: str | Path, today: dt.date | None = None, text: str | None 
         if not segs:
             continue
         found = True
-        _hl7_message(segs, f"{name} message {n}", res, today)
+        _hl7_message(segs, f"{name} message {n}", res, ctx)
     if not found and not res.problems:
         return _fatal(res, name, "no HL7 v2 message (no MSH segment)")
     if not found:
         res.fatal = True
-    return res
+    return _group_uln(res)
 
 
-def _obx(fld, pid: str, obr_day: str, where: str, today: dt.date) -> ImportedLab:
-    if not pid:
+def _obx(fld, pid: tuple[str, str], obr_day: str, where: str, ctx: Context, lab: str = "") -> ImportedLab:
+    if not pid[0]:
         raise JakplanError("no patient id (PID-3) before this result")
     code, text, system = fld(3, 1), fld(3, 2), fld(3, 3)
-    if system != "LN":
+    if system not in LOINC_HL7:
         alt_code, alt_text, alt_system = fld(3, 4), fld(3, 5), fld(3, 6)
-        if alt_system == "LN" and alt_code:
+        if alt_system in LOINC_HL7 and alt_code:
             code, text = alt_code, alt_text or text
         else:
-            raise JakplanError(f"OBX-3 '{code}^{text}' is not coded in LOINC (coding system LN, "
-                               f"found '{system or 'none'}')")
+            raise _Grouped(f"OBX-3 '{code}^{text}' is not coded in LOINC (coding system LN or {LOINC_OID}, "
+                           f"found '{system or 'none'}')", f"OBX-3 coding system '{system or 'none'}' is not LOINC")
     status = fld(11)
-    if status not in FINAL_HL7:
-        raise JakplanError(f"LOINC {code} ({text or 'no name given'}): result status (OBX-11) "
-                           f"'{status or 'none'}': only final (F) or corrected (C) results are imported")
+    if status not in FINAL_HL7 + PRELIMINARY_HL7:
+        raise _Grouped(f"LOINC {code} ({text or 'no name given'}): result status (OBX-11) "
+                       f"'{status or 'none'}': only final (F), corrected (C) or preliminary (P, marked) results "
+                       f"are imported", f"result status (OBX-11) '{status or 'none'}' is not F, C or P")
     vtype = fld(2)
     value = fld(5)
     if vtype == "SN":  # structured numeric: comparator ^ number [^ separator ^ number]
         comparator, num, sep = fld(5, 1), fld(5, 2), fld(5, 3)
-        if comparator or sep:
+        if sep or comparator not in ("", "<", "<=", ">", ">="):
             raise JakplanError(f"LOINC {code}: value '{comparator}{num}{sep}{fld(5, 4)}' is not a single number "
-                               f"jakplan can judge (censored or a range)")
-        value = num
-    elif vtype not in ("NM", ""):
+                               f"jakplan can judge (a range or ratio)")
+        value = comparator + num
+    elif vtype not in ("NM", "") and not (vtype == "ST" and re.match(r"^\s*(<=|>=|<|>)?\s*[\d.]+\s*$", value)):
         loinc = loinc_table().codes.get(code)
         if loinc is None:
             _by_code(code, text, "", "0", None)  # reports a code jakplan does not follow as such
         raise JakplanError(f"LOINC {code} ({text or 'no name given'}): value type (OBX-2) '{vtype}' is not numeric")
+    if not value.strip():
+        raise _NoValue(f"LOINC {code} ({text or 'no name given'}): no value (OBX-5 is empty)")
     unit = fld(6, 1) or fld(6, 2)
     if not unit:
         if code in loinc_table().codes:
@@ -601,9 +822,11 @@ def _obx(fld, pid: str, obr_day: str, where: str, today: dt.date) -> ImportedLab
     when = fld(14) or obr_day
     if not when:
         raise JakplanError(f"LOINC {code}: no date (OBX-14 or OBR-7)")
-    day = _check_day(_hl7_day(when), today)
-    entry, val, canon, given = _by_code(code, text, unit, value, _uln_from_range(fld(7)))
-    return ImportedLab(pid, day, entry.analyte, val, canon, where, code, given)
+    day, at = _hl7_when(when)
+    _check_day(day, ctx.today)
+    entry, val, canon, given, censor = _by_code(code, text, unit, value, _uln_from_range(fld(7)), ctx, lab)
+    return ImportedLab(pid[0], day, entry.analyte, val, canon, where, code, given, at, censor,
+                       "preliminary" if status in PRELIMINARY_HL7 else "", pid[1])
 
 
 # -- any file --------------------------------------------------------------------------------------------
@@ -660,8 +883,10 @@ def sniff(path: str | Path, text: str) -> str:
     return "csv"
 
 
-def import_file(path: str | Path, today: dt.date | None = None, fmt: str | None = None) -> ImportResult:
-    """Import a lab file of any supported kind (``fmt`` 'csv' / 'fhir' / 'hl7', or guessed from the file)."""
+def import_file(path: str | Path, today: dt.date | None = None, fmt: str | None = None,
+                ctx: Context | None = None) -> ImportResult:
+    """Import a lab file of any supported kind (``fmt`` 'csv' / 'fhir' / 'hl7', or guessed from the file);
+    ``ctx`` carries the clinic's settings (clinic.toml) and column mapping."""
     res = ImportResult(str(path), fmt or "?")
     text = _read(path, res)
     if text is None:
@@ -670,7 +895,7 @@ def import_file(path: str | Path, today: dt.date | None = None, fmt: str | None 
     reader = {"csv": import_csv, "fhir": import_fhir, "hl7": import_hl7}.get(kind)
     if reader is None:
         return _fatal(res, str(path), f"unknown lab file format '{kind}'; use csv, fhir or hl7")
-    return reader(path, today, text=text)
+    return reader(path, today, text=text, ctx=ctx)
 
 
 def import_files(paths: Iterable[str | Path], today: dt.date | None = None) -> list[ImportResult]:

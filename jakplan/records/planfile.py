@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ from jakplan.records.profile import Profile, plain_text, profile_from_dict
 LOCK_TIMEOUT = 10.0
 """Seconds a command waits for another jakplan command to finish with the same plan file."""
 
-_RESERVED_LAB_KEYS = ("on", "note", "added")
+_RESERVED_LAB_KEYS = ("on", "note", "added", "at")
 STAMP = "added"
 HISTORY_TABLES = ("done", "lab", "pause", "score")
 """The tables of a plan file that hold the recorded course (jakplan appends to them; never profile values)."""
@@ -68,7 +69,30 @@ class PlanFile:
     path: Path
     profile: Profile
     history: History = field(default_factory=History)
-    _doc: Any = None  # the tomlkit document while the file is being edited
+    _tk: Any = None  # the tomlkit document while the file is being edited (parsed when a change needs it)
+    _last_stamp: Any = None  # the latest stamp in the file, found once per edit (not re-scanned per entry)
+    _text: str | None = None  # the file's text while it is being edited
+    _raw: Any = None  # ... and as tomllib read it
+    _tail: list[str] = field(default_factory=list)  # [[lab]] entries appended as text (no TOML editor needed)
+
+    @property
+    def _doc(self) -> Any:
+        """The tomlkit document of the file being edited, parsed on first use (with any entries appended)."""
+        if self._tk is None and self._text is not None:
+            import tomlkit
+
+            text = self._text + "".join(self._tail)
+            try:
+                self._tk = tomlkit.parse(text)
+            except Exception as exc:  # read by tomllib, yet not by tomlkit: refuse, change nothing
+                raise JakplanError(f"{self.path}: cannot be edited safely (the TOML editor refuses it: "
+                                   f"{type(exc).__name__})") from None
+            self._tail = []
+        return self._tk
+
+    @_doc.setter
+    def _doc(self, doc: Any) -> None:
+        self._tk = doc
 
     @property
     def name(self) -> str:
@@ -116,23 +140,39 @@ class PlanFile:
     def _stamp(self) -> dt.datetime:
         """A moment later than any stamp in the file (two entries of one command never tie)."""
         now = dt.datetime.now().replace(tzinfo=None)
-        last = max((st for st, _, _ in stamped_entries(self._doc)), default=None)
-        if last is not None and now <= last:
+        if self._last_stamp is None:
+            doc = self._tk if self._tk is not None or self._raw is None else self._raw
+            self._last_stamp = max((st for st, _, _ in stamped_entries(doc)), default=dt.datetime.min)
+        last = self._last_stamp
+        if now <= last:
             now = last + dt.timedelta(microseconds=1)
+        self._last_stamp = now
         return now
 
-    def add_lab(self, on: dt.date, values: dict[str, float], note: str = "") -> LabRecord:
+    def add_lab(self, on: dt.date, values: dict[str, float], note: str = "", at: str = "",
+                censored: dict[str, str] | None = None) -> LabRecord:
+        """Append a [[lab]] entry; ``at`` the time of day (two results of one analyte on one day need their
+        times), ``censored`` analyte -> '<' / '>' ... for a result beyond what the laboratory measures."""
         plain_text(note, "--note")
-        same = sorted(a for rec in self.history.labs if rec.on == on for a in rec.values if a in values)
+        censored = dict(censored or {})
+        same = sorted(a for rec in self.history.labs if rec.on == on and (rec.at == at or not rec.at or not at)
+                      for a in rec.values if a in values)
         if same:
-            raise JakplanError(f"{self.path}: {', '.join(same)} already recorded on {on}; nothing recorded "
-                               f"(remove the earlier entry with `jakplan undo {self.path}` or edit the file)")
-        entry: dict[str, Any] = {"on": on, **values}
+            raise JakplanError(f"{self.path}: {', '.join(same)} already recorded on {on}{' at ' + at if at else ''}; "
+                               f"nothing recorded (remove the earlier entry with `jakplan undo {self.path}` or edit "
+                               f"the file)")
+        entry: dict[str, Any] = {"on": on}
+        if at:
+            entry["at"] = at
+        entry.update({a: f"{censored[a]}{v:.6g}" if a in censored else v for a, v in values.items()})
         if note:
             entry["note"] = note
         entry[STAMP] = self._stamp()
-        self._aot("lab").append(entry)
-        rec = LabRecord(on, dict(values), note)
+        if self._tk is None and self._text is not None and not isinstance(self._raw.get("lab", []), dict):
+            self._tail.append(_entry_text("lab", entry))  # appended as text: no TOML editor round trip
+        else:
+            self._aot("lab").append(entry)
+        rec = LabRecord(on, dict(values), note, at, censored)
         self.history = self.history.but(labs=self.history.labs + (rec,))
         return rec
 
@@ -238,7 +278,8 @@ class PlanFile:
         if key == "done":
             what = f"{entry['rule']} {str(entry.get('outcome', 'done')).replace('_', ' ')} {entry['on']}"
         elif key == "lab":
-            vals = ", ".join(f"{k} {v:g}" for k, v in entry.items() if k not in _RESERVED_LAB_KEYS)
+            vals = ", ".join(f"{k} {v if isinstance(v, str) else format(v, 'g')}" for k, v in entry.items()
+                             if k not in _RESERVED_LAB_KEYS)
             what = f"lab values on {entry['on']}: {vals}"
         elif key == "score":
             what = f"the {entry['score']} score {entry['value']:g} on {entry['on']}"
@@ -270,6 +311,17 @@ def stamped_entries(doc: Any) -> list[tuple[dt.datetime, str, int]]:
 # -- reading and validating ----------------------------------------------------------------------------
 
 
+def _time(val: Any, where: str) -> str:
+    """A [[lab]] entry's ``at``: a time of day 'HH:MM' (or a TOML time), '' when absent."""
+    if val is None:
+        return ""
+    if isinstance(val, dt.time):
+        return val.strftime("%H:%M")
+    if isinstance(val, str) and re.match(r"^([01]\d|2[0-3]):[0-5]\d$", val):
+        return val
+    raise JakplanError(f"{where}: at {val!r} is not a time of day (\"HH:MM\")")
+
+
 def _date(val: Any, where: str, key: str) -> dt.date:
     if isinstance(val, str):
         try:
@@ -296,6 +348,24 @@ def _entries(raw: dict, key: str, where: str) -> list[dict]:
     if not isinstance(val, list) or not all(isinstance(e, dict) for e in val):
         raise JakplanError(f"{where}: '{key}' must be a list of [[{key}]] tables")
     return val
+
+
+_CENSORED = re.compile(r"^\s*(<=|>=|<|>)\s*([0-9.eE+-]+)\s*$")
+
+
+def check_lab_entry(analyte: str, value: Any, where: str) -> tuple[float, str]:
+    """A value of a [[lab]] entry: a number, or a censored result written as text ('>90', '<0.5'): (value, censor)."""
+    if isinstance(value, str):
+        m = _CENSORED.match(value)
+        if not m:
+            raise JakplanError(f"{where}: {analyte} must be a number, or a censored result such as '>90', "
+                               f"not {value!r}")
+        try:
+            number = float(m.group(2))
+        except ValueError:
+            raise JakplanError(f"{where}: {analyte} '{value}' is not a number after its '{m.group(1)}'") from None
+        return check_lab_value(analyte, number, where), m.group(1)
+    return check_lab_value(analyte, value, where), ""
 
 
 def check_lab_value(analyte: str, value: Any, where: str) -> float:
@@ -337,18 +407,25 @@ def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> Histor
             raise JakplanError(f"{w}: a check recorded as {outcome.replace('_', ' ')} needs a 'reason'")
         done.append(Done(rule, _date(e["on"], w, "on"), _text(e, "note", w), outcome, reason))
     labs: list[LabRecord] = []
+    seen: dict[tuple[dt.date, str], set[str]] = {}
     for i, e in enumerate(_entries(raw, "lab", where), start=1):
         w = f"{where}: lab #{i}"
         if "on" not in e:
             raise JakplanError(f"{w}: field 'on' is missing")
         _check_stamps(e, w)
-        values = {k: check_lab_value(k, v, w) for k, v in e.items() if k not in _RESERVED_LAB_KEYS}
-        if not values:
+        read = {k: check_lab_entry(k, v, w) for k, v in e.items() if k not in _RESERVED_LAB_KEYS}
+        if not read:
             raise JakplanError(f"{w}: no lab values (write e.g. anc = 1.8)")
-        rec = LabRecord(_date(e["on"], w, "on"), values, _text(e, "note", w))
-        twice = sorted(a for other in labs if other.on == rec.on for a in other.values if a in values)
-        if twice:
-            raise JakplanError(f"{w}: {', '.join(twice)} recorded twice on {rec.on}; keep one entry")
+        at = _time(e.get("at"), w)
+        rec = LabRecord(_date(e["on"], w, "on"), {k: v for k, (v, _) in read.items()}, _text(e, "note", w), at,
+                        {k: c for k, (_, c) in read.items() if c})
+        for a in rec.values:  # one index, not a scan of every earlier entry
+            key = (rec.on, a)
+            times = seen.setdefault(key, set())
+            if at in times or (times and (not at or "" in times)):
+                raise JakplanError(f"{w}: {a} recorded twice on {rec.on}{' at ' + at if at else ''}; keep one entry "
+                                   f"(two results of one day need their times: at = \"08:30\")")
+            times.add(at)
         labs.append(rec)
     pauses: list[Pause] = []
     for i, e in enumerate(_entries(raw, "pause", where), start=1):
@@ -498,34 +575,65 @@ def file_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterato
         os.close(fd)
 
 
-def _save(pf: PlanFile) -> None:
+_OTHER_LAB = re.compile(r"""^[ \t]*(["']?lab["']?[ \t]*[=.]|\[[ \t]*["']?lab["']?[ \t]*[\].])""", re.M)
+"""'lab' defined other than by [[lab]] headers (a key, a dotted key or a [lab] table): appending is checked whole."""
+
+
+def _entry_text(key: str, entry: dict[str, Any]) -> str:
+    """One [[key]] table as TOML text, to append to a file (values written by tomlkit)."""
     import tomlkit
 
-    text = tomlkit.dumps(pf._doc)
-    planfile_from_text(text, pf.path)  # what we write must read back
-    atomic_write(pf.path, text, overwrite=True)
+    return "\n".join([f"\n[[{key}]]"] + [f"{k} = {tomlkit.item(v).as_string()}" for k, v in entry.items()]) + "\n"
+
+
+def _save(pf: PlanFile, sync_dir: bool = True) -> None:
+    import tomlkit
+
+    fast = pf._tk is None and pf._text is not None
+    if fast:  # only entries appended as text
+        assert pf._text is not None
+        text = pf._text + ("" if pf._text.endswith("\n") or not pf._text else "\n") + "".join(pf._tail)
+    else:
+        text = tomlkit.dumps(pf._doc)
+    try:
+        if fast and pf._raw is not None and not _OTHER_LAB.search(pf._text or ""):
+            # [[lab]] tables appended to a valid file that defines 'lab' no other way read back as its
+            # entries plus the new ones: validate that, without parsing the whole file again
+            new = parse_toml_text("".join(pf._tail), pf.path).get("lab", [])
+            planfile_from_raw({**pf._raw, "lab": list(pf._raw.get("lab", [])) + new}, pf.path)
+        else:
+            planfile_from_text(text, pf.path)  # what we write must read back
+    except JakplanError:
+        if pf._tk is not None or not pf._tail:
+            raise
+        pf._tk = None  # appended text does not read back (a hand-written shape): edit through the TOML editor
+        text = tomlkit.dumps(pf._doc)
+        planfile_from_text(text, pf.path)
+    atomic_write(pf.path, text, overwrite=True, sync_dir=sync_dir)
 
 
 @contextlib.contextmanager
-def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterator[PlanFile]:
+def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, sync_dir: bool = True) -> Iterator[PlanFile]:
     """Lock, read and validate a plan file, yield it for changes, and write it back atomically.
 
-    If the body raises, nothing is written and the file stays as it was.
+    If the body raises, nothing is written and the file stays as it was. ``sync_dir=False``: the caller syncs
+    the folder once after a batch of files (:func:`jakplan.fileio.fsync_dir`), as a lab import does.
     """
-    import tomlkit
-
     p = Path(path)
-    planfile_from_text(_read_text(p), p)  # a missing, special or bad file fails before a lock file is made
+    before = _read_text(p)
+    first_raw = parse_toml_text(before, p)
+    first = planfile_from_raw(first_raw, p)  # a missing, special or bad file fails before a lock file is made
     with file_lock(p, timeout):
         text = _read_text(p)
-        pf = planfile_from_text(text, p)
-        try:
-            pf._doc = tomlkit.parse(text)
-        except Exception as exc:  # read by tomllib, yet not by tomlkit: refuse, change nothing
-            raise JakplanError(f"{p}: cannot be edited safely (the TOML editor refuses it: {type(exc).__name__})") from None
+        if text == before:  # unchanged since it was validated: not parsed twice
+            pf, raw = first, first_raw
+        else:
+            raw = parse_toml_text(text, p)
+            pf = planfile_from_raw(raw, p)
+        pf._text, pf._raw = text, raw  # the TOML editor parses it only when a change needs it
         yield pf
-        _save(pf)
-        pf._doc = None
+        _save(pf, sync_dir)
+        pf._tk, pf._text, pf._raw, pf._tail = None, None, None, []
 
 
 HEADER = """\

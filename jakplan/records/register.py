@@ -25,7 +25,14 @@ def plan_files(folder: str | os.PathLike) -> list[Path]:
     d = Path(folder)
     if not d.is_dir():
         raise JakplanError(f"{d}: not a folder of plan files")
-    return sorted(p for p in d.glob("*.toml") if not p.name.startswith(".") and not p.is_dir())
+    files = sorted(p for p in d.glob("*.toml") if not p.name.startswith(".") and not p.is_dir()
+                   and p.name != "clinic.toml")  # the clinic's settings (docs/clinic-settings.md), not a patient
+    if not files:
+        others = sum(1 for p in d.iterdir() if not p.name.startswith("."))
+        raise JakplanError(f"{d}: no plan files (*.toml) in this folder"
+                           + (f" ({others} other file(s))" if others else "")
+                           + "; give the register folder that `jakplan cohort import` wrote")
+    return files
 
 
 def read_record(path: str | os.PathLike) -> PatientRecord | None:
