@@ -259,3 +259,31 @@ def test_a_kidney_value_in_the_measure_the_label_does_not_use_never_gives_the_st
     d = plan_for(dt.date(2024, 5, 1), drug, None, protocol, factors=given).dose
     assert d.outcome != "standard" and not d.settled
     assert needed in d.missing and set(given) <= set(d.unused)
+
+
+def test_no_renderer_reads_the_dose_advice_back_from_its_words():
+    """Issue 16 item 4: the dose advice is a tree (render.common.DoseView) that renderers walk; none matches its
+    English text or its indentation."""
+    import re
+    from pathlib import Path
+
+    render = Path(__file__).resolve().parent.parent / "jakplan" / "render"
+    bad = re.compile(r"startswith\(\s*\(?\s*[\"'](Would change|Check the current label)|\.strip\(\) in derived_lines\(|"
+                     r"dose_lines\([^)]*\)\[1:\]")
+    offenders = [f"{f.name}:{n}" for f in render.glob("*.py")
+                 for n, line in enumerate(f.read_text().splitlines(), 1) if bad.search(line)]
+    assert not offenders, offenders
+
+
+def test_the_dose_tree_is_in_the_json():
+    import datetime as dt
+
+    from jakplan.api import plan_for
+    from jakplan.render.common import dose_dict
+
+    d = dose_dict(plan_for(dt.date(2024, 5, 1), "tofacitinib", factors={"egfr": 25}))
+    assert d["advice"]["headline"].startswith("Dose:") and d["advice"]["settled"] is False
+    kinds = {i["kind"] for i in d["advice"]["items"]}
+    assert "would_change" in kinds
+    change = next(i for i in d["advice"]["items"] if i["kind"] == "would_change")
+    assert change["children"] and all(c["kind"] == "change" for c in change["children"])

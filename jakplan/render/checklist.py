@@ -22,7 +22,7 @@ from jakplan.model import Event, Plan, Threshold
 from jakplan.render.common import (
     DISCLAIMER,
     check_label,
-    dose_lines,
+    dose_view,
     drug_name,
     indication_name,
     patient_line,
@@ -256,15 +256,18 @@ def _cite_patient_box(plan: Plan, cite) -> None:
 
 
 def _collect_patient(plan: Plan) -> _Collector:
-    """The patient box: the patient line, dose and risk lines (an indented line belongs to the line above)."""
+    """The patient box: the patient line, the dose (its headline, each item of the dose tree as a detail) and
+    the risk lines."""
     patient = _Collector()
-    head = ""
-    for line in [patient_line(plan)] + dose_lines(plan, tags=True) + risk_lines(plan, tags=True):
-        if line.startswith(" ") and head:  # an indented line belongs to the line above it
-            patient.add(head, "", (line.strip(),))
-        else:
-            head = f"patient:{line}"
-            patient.add(head, line.strip())
+    patient.add(f"patient:{patient_line(plan)}", patient_line(plan))
+    view = dose_view(plan, tags=True)
+    if view is not None:
+        head = f"patient:{view.headline}"
+        patient.add(head, view.headline)
+        for item in view.items:
+            patient.add(head, "", ((item.text,) if item.text else ()) + tuple(c.text for c in item.children))
+    for line in risk_lines(plan, tags=True):
+        patient.add(f"patient:{line}", line)
     return patient
 
 

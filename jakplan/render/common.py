@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from jakplan.catalog.files import data_path
@@ -101,51 +102,96 @@ def _possible_groups(lines: tuple[DoseLine, ...], tags: bool = True) -> list[str
     return [f"{head} if: " + "; ".join(whys) for head, whys in groups.items()]
 
 
-def dose_lines(plan: Plan, tags: bool = True) -> list[str]:
-    """The dose for this patient and why, first line the verdict (shown before the timeline).
+@dataclass(frozen=True)
+class AdviceItem:
+    """One item under the dose headline. ``kind``: ``conflict`` (one of several adjusted doses that disagree),
+    ``unused`` (a factor given that this label does not dose by), ``derived`` (a computed or recorded value the
+    dose used), ``note`` (a note of the entry behind the dose), ``would_change`` (the changes a factor not
+    given would make: ``children`` holds one item per change, kind ``change``), ``check_label`` (a point to
+    check on the current label)."""
+
+    kind: str
+    text: str
+    children: tuple["AdviceItem", ...] = ()
+
+
+@dataclass(frozen=True)
+class DoseView:
+    """The dose for this patient as a tree every renderer walks (never by matching its words or indentation):
+    the headline (the verdict) and the items under it."""
+
+    headline: str
+    settled: bool
+    items: tuple[AdviceItem, ...] = ()
+
+    def of(self, kind: str) -> list[AdviceItem]:
+        return [i for i in self.items if i.kind == kind]
+
+    def lines(self) -> list[str]:
+        """The tree as indented lines, for plain-text views that print it as it is."""
+        out = [self.headline]
+        for item in self.items:
+            if item.text:
+                out.append(f"  {item.text}")
+            out += [f"    {c.text}" for c in item.children]
+        return out
+
+
+def _headline(plan: Plan, d, tags: bool) -> str:
+    if d.outcome in OUTCOME_WORDS:
+        return f"{OUTCOME_WORDS[d.outcome]}: " + "; ".join(
+            f"{r.entry.why} ({cite_short(r.entry.citation, tags)})" for r in d.reasons)
+    if d.outcome == "check_label":
+        return "Dose: check the current label: " + "; ".join(f"{u.topic}. {u.detail}" for u in d.check_label)
+    if d.outcome == "unknown" and any(dl.entry.outcome == "standard" for dl in d.possible):
+        return f"Dose: {depends_text(d)}; the label's doses are listed below."
+    if d.outcome == "unknown":
+        return "Dose: no dose entry of this protocol applies to this patient; check the current label."
+    if d.outcome == "check":
+        return (f"Dose: {depends_text(d)}. If none of the changes below applies: {d.dose} ("
+                + "; ".join(cite_short(r.entry.citation, tags) for r in d.reasons) + ")")
+    if d.outcome == "standard":
+        return (f"Dose: {d.dose} (" + "; ".join(cite_short(r.entry.citation, tags) for r in d.reasons) + ")"
+                + (f"; {unused_text(d)}" if d.unused else ""))
+    if d.conflict:
+        return ("Dose: several adjustments apply with different doses; the prescriber decides how they combine"
+                + (f" (and it may change further: {depends_text(d)})" if d.missing else "") + ":")
+    return (f"Dose: {d.dose}: " + "; ".join(f"{r.entry.why}, {cite_short(r.entry.citation, tags)}" for r in d.reasons)
+            + (f"; may change further: {depends_text(d)}" if d.missing else (f"; {unused_text(d)}" if d.unused else "")))
+
+
+def dose_view(plan: Plan, tags: bool = True) -> DoseView | None:
+    """The dose for this patient and why, as a tree (see :class:`DoseView`); None without dose advice.
 
     ``tags`` adds the source tags ([S1]) to the sections cited."""
     d = plan.dose
     if d is None:
-        return []
-    out: list[str] = []
-    if d.outcome in OUTCOME_WORDS:
-        out.append(f"{OUTCOME_WORDS[d.outcome]}: " + "; ".join(
-            f"{r.entry.why} ({cite_short(r.entry.citation, tags)})" for r in d.reasons))
-    elif d.outcome == "check_label":
-        out.append("Dose: check the current label: " + "; ".join(f"{u.topic}. {u.detail}" for u in d.check_label))
-    elif d.outcome == "unknown" and any(dl.entry.outcome == "standard" for dl in d.possible):
-        out.append(f"Dose: {depends_text(d)}; the label's doses are listed below.")
-    elif d.outcome == "unknown":
-        out.append("Dose: no dose entry of this protocol applies to this patient; check the current label.")
-    elif d.outcome == "check":
-        out.append(f"Dose: {depends_text(d)}. If none of the changes below applies: {d.dose} ("
-                   + "; ".join(cite_short(r.entry.citation, tags) for r in d.reasons) + ")")
-    elif d.outcome == "standard":
-        out.append(f"Dose: {d.dose} (" + "; ".join(cite_short(r.entry.citation, tags) for r in d.reasons) + ")"
-                   + (f"; {unused_text(d)}" if d.unused else ""))
-    elif d.conflict:
-        out.append("Dose: several adjustments apply with different doses; the prescriber decides how they combine"
-                   + (f" (and it may change further: {depends_text(d)})" if d.missing else "") + ":")
-        out += [f"  {r.entry.dose}: {r.entry.why}, {cite_short(r.entry.citation, tags)}" for r in d.reasons]
-    else:
-        out.append(f"Dose: {d.dose}: " + "; ".join(
-            f"{r.entry.why}, {cite_short(r.entry.citation, tags)}" for r in d.reasons)
-            + (f"; may change further: {depends_text(d)}" if d.missing else (f"; {unused_text(d)}" if d.unused else "")))
-    if d.unused and "not used by this label" not in out[0]:
-        out.append(f"  {unused_text(d)[0].upper()}{unused_text(d)[1:]}.")
-    out += [f"  {line}" for line in derived_lines(plan)]  # computed or recorded values the dose used
-    out += list(dict.fromkeys(f"  {r.entry.why + ': ' if r.entry.why and len(d.reasons) > 1 else ''}{n}"
-                              for r in d.reasons for n in r.entry.notes))
+        return None
+    headline = _headline(plan, d, tags)
+    items: list[AdviceItem] = []
+    if d.conflict and d.outcome not in OUTCOME_WORDS and d.outcome not in ("check_label", "unknown", "check", "standard"):
+        items += [AdviceItem("conflict", f"{r.entry.dose}: {r.entry.why}, {cite_short(r.entry.citation, tags)}")
+                  for r in d.reasons]
+    if d.unused and "not used by this label" not in headline:
+        items.append(AdviceItem("unused", f"{unused_text(d)[0].upper()}{unused_text(d)[1:]}."))
+    items += [AdviceItem("derived", line) for line in derived_lines(plan)]  # computed or recorded values used
+    items += [AdviceItem("note", n) for n in dict.fromkeys(
+        f"{r.entry.why + ': ' if r.entry.why and len(d.reasons) > 1 else ''}{n}" for r in d.reasons for n in r.entry.notes)]
     if d.possible:
         factors = plan.patient.factors if plan.patient else {}
         missing = dict.fromkeys(factor_label(f) for dl in d.possible for f in missing_factors(dl.entry.conditions, factors))
-        if not (d.missing and "(not given)" in out[0]):  # else the headline has just said it
-            out.append(f"  Would change with {', '.join(missing)} (not given):")
-        out += [f"    {g}" for g in _possible_groups(d.possible, tags)]
+        said = d.missing and "(not given)" in headline  # the headline has just said which factors
+        items.append(AdviceItem("would_change", "" if said else f"Would change with {', '.join(missing)} (not given):",
+                                tuple(AdviceItem("change", g) for g in _possible_groups(d.possible, tags))))
     for u, _ in d.check_label_possible:
-        out.append(f"  Check the current label ({open_text(u.conditions, plan)}): {u.topic}. {u.detail}")
-    return out
+        items.append(AdviceItem("check_label", f"Check the current label ({open_text(u.conditions, plan)}): {u.topic}. {u.detail}"))
+    return DoseView(headline, d.settled, tuple(items))
+
+
+def dose_lines(plan: Plan, tags: bool = True) -> list[str]:
+    """The dose tree as indented lines (:meth:`DoseView.lines`), for views that print it as it is."""
+    view = dose_view(plan, tags)
+    return [] if view is None else view.lines()
 
 
 MAX_FLAGS = 3
@@ -353,6 +399,17 @@ def _dose_line_dict(dl: DoseLine) -> dict[str, Any]:
             "applies_if": open_texts(dl.open_conditions), "source": e.citation.as_dict()}
 
 
+def _advice_dict(view: DoseView | None) -> dict[str, Any] | None:
+    """The dose tree as JSON: the headline and each item with its kind, text and children."""
+    if view is None:
+        return None
+
+    def item(i: AdviceItem) -> dict[str, Any]:
+        return {"kind": i.kind, "text": i.text, "children": [item(c) for c in i.children]}
+
+    return {"headline": view.headline, "settled": view.settled, "items": [item(i) for i in view.items]}
+
+
 def dose_dict(plan: Plan) -> dict[str, Any] | None:
     d = plan.dose
     if d is None:
@@ -361,6 +418,7 @@ def dose_dict(plan: Plan) -> dict[str, Any] | None:
         "outcome": d.outcome,
         "dose": d.dose,
         "text": dose_lines(plan)[0],
+        "advice": _advice_dict(dose_view(plan)),
         "reasons": [_dose_line_dict(r) for r in d.reasons],
         "conflict": d.conflict,
         "possible": [_dose_line_dict(r) for r in d.possible],

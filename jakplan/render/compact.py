@@ -23,7 +23,7 @@ from jakplan.model import Event, Plan
 from jakplan.render.common import (
     DISCLAIMER,
     course_line,
-    dose_lines,
+    dose_view,
     drug_name,
     horizon_text,
     indication_name,
@@ -220,16 +220,13 @@ def header_lines(plan: Plan) -> list[str]:
     out.append(proto + ".")
     if course_line(plan, tags=False):
         out.append(course_line(plan, tags=False))
-    dl = dose_lines(plan, tags=False)
-    if dl:
-        out.append(dl[0])
-        from jakplan.render.common import derived_lines
-
-        out += derived_lines(plan)  # a computed or recorded value behind the dose is always labelled
+    view = dose_view(plan, tags=False)
+    if view is not None:
+        out.append(view.headline)
+        out += [i.text for i in view.of("derived")]  # a computed or recorded value behind the dose is always labelled
         if plan.dose and plan.dose.conflict:
-            out += ["  - " + ln.strip() for ln in dl[1:] if ln.startswith("  ") and not ln.startswith("    ")
-                    and not ln.strip().startswith(("Would change", "Check the current label"))]
-        change = next((ln.strip() for ln in dl if ln.strip().startswith("Would change with")), "")
+            out += ["  - " + i.text for i in view.items if i.kind in ("conflict", "unused", "note")]
+        change = next((i.text for i in view.of("would_change") if i.text), "")
         if change:
             out.append(change.rstrip(":") + "; see --details.")
     out += risk_lines(plan, tags=False)

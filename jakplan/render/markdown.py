@@ -9,7 +9,7 @@ from jakplan.render.common import (
     DISCLAIMER,
     check_label,
     course_line,
-    dose_lines,
+    dose_view,
     drug_name,
     horizon_text,
     indication_name,
@@ -51,10 +51,13 @@ def render_markdown(plan: Plan, sources: bool = False) -> str:
     lines.append(f"- {_md(planning_line(plan))}")
     lines += [f"- {_md(ln)}" for ln in unverified_lines(plan) + silence_lines(plan, sources)]
     lines += ["", "## For this patient", "", f"- {_md(patient_line(plan))}"]
-    for i, ln in enumerate(dose_lines(plan, sources)):
-        depth = (len(ln) - len(ln.lstrip())) // 2
-        text = _md(ln.strip())
-        lines.append("  " * depth + (f"- **{text}**" if i == 0 else f"- {text}"))
+    view = dose_view(plan, sources)
+    if view is not None:
+        lines.append(f"- **{_md(view.headline)}**")
+        for item in view.items:
+            if item.text:
+                lines.append(f"  - {_md(item.text)}")
+            lines += [f"    - {_md(c.text)}" for c in item.children]
     lines += [f"- {_md(ln)}" for ln in risk_lines(plan, sources)]
     titles = phase_titles(plan)
     header = ["Date", "Window", "When", "Kind", "What", "Checks"] + (["Source"] if sources else [])

@@ -157,11 +157,12 @@ def _sheet_dose(plan: Plan, notes: "_Notes") -> tuple[list[str], list[int]]:
     dose_refs: list[int] = []
     d = plan.dose
     if d is not None:
-        from jakplan.render.common import dose_lines
+        from jakplan.render.common import dose_view
 
-        lines = dose_lines(plan, tags=False)
-        dose.append(lines[0])
-        change = next((ln.strip() for ln in lines if ln.strip().startswith("Would change with")), "")
+        view = dose_view(plan, tags=False)
+        assert view is not None
+        dose.append(view.headline)
+        change = next((i.text for i in view.of("would_change") if i.text), "")
         if change:
             dose.append(change.rstrip(":") + ": the prescriber sets the dose.")
         for dl in d.reasons:

@@ -8,9 +8,8 @@ from jakplan.engine.tracking import Item, Status
 from jakplan.render.common import (
     DISCLAIMER,
     check_label,
-    derived_lines,
     dose_dict,
-    dose_lines,
+    dose_view,
     drug_name,
     indication_name,
     silence_summary,
@@ -128,12 +127,11 @@ def _print_status_head(st: Status, console, file: str) -> None:
 
     console.print(Text(status_summary(st), style="bold"))
     console.print(f"Start {plan.start.isoformat()}, protocol {plan.drug}/{plan.protocol.id}; status on {st.today.isoformat()}")
-    dose = dose_lines(plan)
-    if dose:  # the dose on the status day: a recorded eGFR, creatinine clearance or weight changes it
-        console.print(Text(dose[0], style="bold" if plan.dose is not None and plan.dose.settled else "bold yellow"))
-    for line in dose[1:]:
-        if line.strip() in derived_lines(plan):  # a recorded or computed value behind the dose
-            console.print(Text(line, style="dim"))
+    view = dose_view(plan)
+    if view is not None:  # the dose on the status day: a recorded eGFR, creatinine clearance or weight changes it
+        console.print(Text(view.headline, style="bold" if view.settled else "bold yellow"))
+        for item in view.of("derived"):  # a recorded or computed value behind the dose
+            console.print(Text(f"  {item.text}", style="dim"))
     for note in st.notes:
         console.print(Text(note, style="yellow"))
     if silence_summary(plan):
