@@ -146,3 +146,10 @@ def test_every_module_the_doc_names_exists(ref):
         assert (root / ref).exists() or (PACKAGE / ref).exists(), f"docs/architecture.md names {ref}: no such file"
     else:  # a bare name such as `cohort.py`: somewhere in the package
         assert list(PACKAGE.rglob(ref)), f"docs/architecture.md names {ref}: no such module"
+
+
+def test_the_cli_imports_neither_engine_nor_catalog():
+    """Issue 16 item 2: commands reach the catalog and the engine only through api / actions (use cases)."""
+    offenders = sorted((_module_name(p), t) for p in (PACKAGE / "cli").glob("*.py") for t in _imports(p)
+                       if t.startswith(("jakplan.engine", "jakplan.catalog")))
+    assert not offenders, offenders

@@ -77,8 +77,8 @@ def _choose_visit(plan, week: Optional[int], on: Optional[str], next_: bool, tod
     """(visit, context lines) for the visit asked for; None when nothing is due that day (after saying so)."""
     import datetime as dt
 
+    from jakplan.actions import next_visit, visit_on, week_day
     from jakplan.cli.common import parse_date
-    from jakplan.engine.visits import lookup, next_visit, week_day
     from jakplan.render import checklist as render
 
     context: tuple[str, ...] = ()
@@ -92,7 +92,7 @@ def _choose_visit(plan, week: Optional[int], on: Optional[str], next_: bool, tod
         day, option = week_day(plan, week), f"--week {week}:"
     else:
         day, option = parse_date(on or "", "--on"), "--on"
-    found = lookup(plan, day, option)
+    found = visit_on(plan, day, option)
     if found.visit is None:
         write_stdout(render.nothing_due_text(found) + ("(Nothing was written.)" if out else ""))
         if strict:

@@ -140,15 +140,14 @@ def _unmatched(summary, protocol_ref: str, folder: str) -> list[tuple[Any, str]]
         return []
     if not protocol_ref:
         return [(r, "not judged (no default_protocol in clinic.toml)") for r in summary.unmatched]
-    from jakplan.catalog.loader import load_protocol
-    from jakplan.engine.labs import CALM, NOT_ASSESSED, evaluate_labs
+    from jakplan.actions import is_calm, judge_labs, protocol_from
 
-    protocol = load_protocol(None, protocol_ref, base=folder)
+    protocol = protocol_from(protocol_ref, folder)
     out = []
     for r in summary.unmatched:
-        report = evaluate_labs(protocol, {r.analyte: r.value}, censored={r.analyte: r.censor} if r.censor else None)
+        report = judge_labs(protocol, {r.analyte: r.value}, censored={r.analyte: r.censor} if r.censor else None)
         action = report.action
-        out.append((r, "not crossing" if action in CALM else f"not judged ({protocol.id} gives no limit)"
+        out.append((r, "not crossing" if is_calm(action) else f"not judged ({protocol.id} gives no limit)"
                     if action == NOT_ASSESSED else f"crosses: {action}"))
     return out
 
@@ -169,8 +168,8 @@ def _unmatched_lines(unmatched) -> list[str]:
 def _findings(summary, dry_run: bool = False) -> list[tuple[str, str, str, str]]:
     """(patient, action, text, analyte) for each newly stored value that crosses a protocol threshold or that
     the protocol gives no limit for (``not_assessed``); for a dry run, judged as if the values had been stored."""
+    from jakplan.actions import recorded_lab_actions
     from jakplan.api import plan_for_record
-    from jakplan.engine.tracking import lab_actions
     from jakplan.history import LabRecord
     from jakplan.records.patient import load_record
     from jakplan.render.words import lab_action_text
@@ -186,7 +185,7 @@ def _findings(summary, dry_run: bool = False) -> list[tuple[str, str, str, str]]
                           for day, entries in sorted(o.slots.items()) for at, vals, cens in entries)
             record = record._replace(history=h.but(labs=h.labs + extra))
         new = {(day, a) for day, vals in o.added.items() for a in vals}
-        for act in lab_actions(plan_for_record(record), record.history):
+        for act in recorded_lab_actions(plan_for_record(record), record.history):
             if (act.on, act.analyte) in new:
                 out.append((o.patient, act.action, lab_action_text(act), act.analyte))
     return out
@@ -253,7 +252,7 @@ def _as_dict(results, summary, problems, findings, dry_run: bool = False) -> dic
 
 
 def _name(analyte: str) -> str:
-    from jakplan.catalog.vocab import vocabulary
+    from jakplan.actions import analyte_spec
 
-    entry = vocabulary()["analytes"].get(analyte, {})
+    entry = analyte_spec(analyte)
     return entry.get("name") or entry.get("label", analyte)

@@ -34,7 +34,7 @@ def labs(
     """Evaluate lab values against the protocol's thresholds: per value and overall, continue, do not start,
     interrupt (and when it may resume), reduce the dose, or discontinue, with the source."""
     with clean_errors():
-        from jakplan.engine.labs import evaluate_labs
+        from jakplan.actions import judge_labs
         from jakplan.errors import JakplanError
         from jakplan.records.labvalues import lab_value
 
@@ -47,7 +47,7 @@ def labs(
             raise JakplanError("--format fhir is for plans; use table, markdown or json for lab results")
         plan = _plan_with_baseline(profile, drug, indication, protocol, baseline)
         proto, ind = plan.protocol, plan.indication
-        report = evaluate_labs(proto, values, before_start=before_start, baseline=baseline, indication=ind)
+        report = judge_labs(proto, values, before_start=before_start, baseline=baseline, indication=ind)
         _print_labs(report, proto, shown, fmt)
 
 

@@ -33,7 +33,7 @@ _PLAN = (
 
 def _patient_parameters() -> list[inspect.Parameter]:
     """One option per factor of the factor table, typed by the factor (flags for true/false factors)."""
-    from jakplan.catalog.factors import factor_table
+    from jakplan.actions import factor_table
 
     out = []
     for f in factor_table().values():
@@ -62,8 +62,8 @@ class PlanOptions:
 
     def overrides(self) -> dict[str, Any]:
         """The command-line values to lay over the patient record (bad values raise ``JakplanError``)."""
+        from jakplan.actions import factors_from_options
         from jakplan.api import overrides
-        from jakplan.catalog.factors import factors_from_options
         from jakplan.cli.common import parse_date
         from jakplan.records.profile import Identity
 

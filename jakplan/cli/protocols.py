@@ -27,13 +27,13 @@ def protocols(
     if ctx.invoked_subcommand:
         return
     with clean_errors():
-        from jakplan.catalog.vocab import drug_info
+        from jakplan.actions import check_drug
         from jakplan.errors import JakplanError
         from jakplan.render.common import DISCLAIMER
         from jakplan.render.protocol import catalogue
 
         if drug:
-            drug_info(drug)
+            check_drug(drug)
         if fmt is Format.fhir:
             raise JakplanError("--format fhir is for plans; use table, markdown or json")
         rows = [r for r in catalogue() if not drug or r["drug"] == drug]
@@ -73,20 +73,12 @@ def show(
 ) -> None:
     """Print every rule, threshold, dose, risk note and course of one protocol, each with its source."""
     with clean_errors():
-        from pathlib import Path
-
-        from jakplan.catalog.loader import load_protocol
-        from jakplan.catalog.resolve import is_path
+        from jakplan.actions import protocol_named
         from jakplan.errors import JakplanError
 
         if fmt is Format.fhir:
             raise JakplanError("--format fhir is for plans; use table, markdown or json")
-        if is_path(name) or name.startswith("common/"):
-            proto = load_protocol(None, name, base=Path.cwd())
-        else:
-            proto = load_protocol(None if "/" in name else (drug or "baricitinib"), name, base=Path.cwd())
-            if drug and proto.drug != drug:
-                raise JakplanError(f"'{name}' is a {proto.drug} protocol, not {drug}")
+        proto = protocol_named(name, drug)
         from jakplan.render.protocol import protocol_dict, render_protocol_markdown, render_protocol_terminal
 
         if fmt is Format.json:

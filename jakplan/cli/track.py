@@ -163,21 +163,12 @@ def _parse_lab_options(lab: List[str], alt_uln: Optional[str]) -> dict[str, floa
 
 def _resolve_rules(rule: List[str], plan) -> None:
     """Map each --rule to the protocol's own id (in place) and refuse unknown or skipped checks."""
-    from jakplan.catalog.names import key, suggest
+    from jakplan.actions import resolve_rule_ids
     from jakplan.errors import JakplanError
     from jakplan.render.words import skip_text
 
-    known = {r.id for r in plan.protocol.rules}
+    rule[:] = resolve_rule_ids(rule, plan)  # any case, '-' for '_'; a near miss is named, never taken
     skipped = {s.rule: skip_text(s) for s in plan.skipped}
-    by_key = {key(r): r for r in known}
-    for n, rid in enumerate(rule):  # any case, '-' for '_'; a near miss is named, never taken
-        if key(rid) in by_key:
-            rule[n] = rid = by_key[key(rid)]
-        if rid not in known:
-            near = suggest(rid, known)
-            raise JakplanError(f"--rule '{rid}' is not a check in protocol {plan.protocol.id}"
-                               + (f"; did you mean {near[0]}?" if near else "")
-                               + f" (known: {', '.join(sorted(known))})")
     for rid in rule:
         if rid in skipped:
             raise JakplanError(f"--rule '{rid}' does not apply to this patient ({skipped[rid]})")
@@ -208,8 +199,8 @@ def _write_record(planfile: str, rule: List[str], done_day, lab_day, values: dic
 def _lab_lines(planfile: str, history, day: dt.date, values: dict[str, float]) -> list[str]:
     """What the protocol says about the values just recorded, judged with the whole history (so a fall from
     the baseline and a repeat that confirms an earlier result count), and the dose advice they change."""
+    from jakplan.actions import recorded_lab_actions
     from jakplan.api import factor_updates, plan_for_record
-    from jakplan.engine.tracking import lab_actions
     from jakplan.records.patient import load_record
     from jakplan.render.common import dose_lines
     from jakplan.render.words import lab_action_text
@@ -217,7 +208,7 @@ def _lab_lines(planfile: str, history, day: dt.date, values: dict[str, float]) -
     record = load_record(planfile)
     plan = plan_for_record(record, today=max(day, dt.date.today()))
     lines = []
-    found = [a for a in lab_actions(plan, history) if a.on == day and a.analyte in values]
+    found = recorded_lab_actions(plan, history, day, set(values))
     for a in found:
         lines.append(f"! {lab_action_text(a)}")
     if any(a.action in ("interrupt", "stop", "discontinue", "do_not_start") for a in found):
