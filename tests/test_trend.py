@@ -12,7 +12,7 @@ from jakplan.api import plan_for, record_of
 from jakplan.history import LabRecord, Pause
 from jakplan.records.planfile import edit_planfile
 from jakplan.render.common import DISCLAIMER
-from jakplan.render.trend import PANELS, Limit, limits, panel_svg, points_from_history, trend_for_record, trend_html
+from jakplan.render.trend import Limit, limits, panel_svg, panels, points_from_history, trend_for_record, trend_html
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -41,8 +41,8 @@ def test_trend_page_for_a_plan_file(tmp_path):
     assert page == trend_for_record(record)  # same input, same bytes
     assert page.count(DISCLAIMER) == 2 and "<title>Baricitinib lab trends for anna</title>" in page
     svgs = _svgs(page)
-    assert len(svgs) == len(PANELS)  # one well-formed SVG per panel
-    by_panel = dict(zip([p[0] for p in PANELS], svgs, strict=True))
+    assert len(svgs) == len(panels())  # one well-formed SVG per panel
+    by_panel = dict(zip([p[0] for p in panels()], svgs, strict=True))
     plan = plan_for(dt.date(2024, 5, 1), protocol="us-label", factors={"age": 58})
     for panel, analytes in [("neutrophils", ["anc"]), ("lymphocytes", ["alc"]), ("haemoglobin", ["hb"])]:
         svg = by_panel[panel]

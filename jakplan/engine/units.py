@@ -40,17 +40,32 @@ _EGFR["ml/min/{1.73_m2}"] = 1.0  # the UCUM spelling labs send
 _CREATININE = {"umol/l": 1.0, "µmol/l": 1.0, "μmol/l": 1.0, "mmol/l": 1000.0, "mg/dl": 10_000 / 113.12}
 _CHOLESTEROL = {"mmol/l": 1.0, "mg/dl": 10 / 386.65}
 _TRIGLYCERIDES = {"mmol/l": 1.0, "mg/dl": 10 / 885.7}
-FAMILIES = {"anc": _COUNT, "alc": _COUNT, "platelets": _COUNT, "hb": _HB, "alt_uln": _ULN, "egfr": _EGFR,
-            "crcl": _CRCL, "weight": _KG, "creatinine": _CREATININE, "cholesterol": _CHOLESTEROL,
-            "ldl": _CHOLESTEROL, "hdl": _CHOLESTEROL, "triglycerides": _TRIGLYCERIDES}
-UNIT_NAMES = {
-    "anc": "10^9/L, cells/mm3 or cells/uL (= /mm3)", "alc": "10^9/L, cells/mm3 or cells/uL (= /mm3)",
-    "platelets": "10^9/L, 10^3/uL or cells/mm3", "hb": "g/dL or g/L",
-    "alt_uln": "x ULN, or U/L with the upper limit of normal given (--alt-uln)",
-    "egfr": "mL/min/1.73m2", "crcl": "mL/min", "weight": "kg", "creatinine": "umol/L or mg/dL",
-    "cholesterol": "mmol/L or mg/dL", "ldl": "mmol/L or mg/dL", "hdl": "mmol/L or mg/dL",
-    "triglycerides": "mmol/L or mg/dL",
+FAMILIES = {"count": _COUNT, "haemoglobin": _HB, "uln": _ULN, "egfr": _EGFR, "crcl": _CRCL, "mass": _KG,
+            "creatinine": _CREATININE, "cholesterol": _CHOLESTEROL, "triglycerides": _TRIGLYCERIDES}
+"""Unit families by name (an analyte names its family in vocabulary.toml, ``units``): spelling -> factor."""
+FAMILY_WORDS = {
+    "count": "10^9/L, 10^3/uL, cells/mm3 or cells/uL (= /mm3)", "haemoglobin": "g/dL or g/L",
+    "uln": "x ULN, or U/L with the upper limit of normal given (--alt-uln)",
+    "egfr": "mL/min/1.73m2", "crcl": "mL/min", "mass": "kg", "creatinine": "umol/L or mg/dL",
+    "cholesterol": "mmol/L or mg/dL", "triglycerides": "mmol/L or mg/dL",
 }
+
+
+def family(analyte: str) -> dict[str, float]:
+    """The unit spellings jakplan converts for ``analyte`` (its vocabulary ``units`` family) -> factor to the
+    canonical unit; an analyte with no family takes only its canonical unit, as written in the vocabulary."""
+    spec = vocabulary()["analytes"][analyte]
+    name = spec.get("units")
+    if name is not None and name not in FAMILIES:
+        raise JakplanError(f"vocabulary.toml: analyte '{analyte}': units '{name}' is not a unit family jakplan "
+                           f"knows ({', '.join(FAMILIES)})")
+    return FAMILIES[name] if name else {unit_key(spec["unit"]): 1.0}
+
+
+def unit_words(analyte: str) -> str:
+    """The units jakplan accepts for ``analyte``, in words."""
+    spec = vocabulary()["analytes"][analyte]
+    return FAMILY_WORDS.get(spec.get("units", ""), spec["unit"])
 
 
 def bare_alternatives(analyte: str) -> list[tuple[str, float, float, float]]:
@@ -133,18 +148,18 @@ def parse_value(analyte: str, text: str | float, option: str | None = None, uln:
     number = float(m.group(1))
     unit_text = m.group(2)
     key = unit_key(unit_text)
-    family = FAMILIES.get(analyte, {})
+    spellings = family(analyte)
     if not math.isfinite(number):
         raise JakplanError(f"{opt} '{raw}' is not a finite number")
     if not unit_text:
         factor = 1.0
-    elif key in family:
-        factor = family[key]
+    elif key in spellings:
+        factor = spellings[key]
     elif analyte == "alt_uln" and key in ENZYME_UNITS:
         factor = 1.0 / _uln(uln, opt, raw, unit_text)  # the upper limit in the value's own unit
     else:
         raise JakplanError(f"{opt} '{raw}': unit '{unit_text}' is not one jakplan converts for {analyte_label(analyte).lower()}; "
-                           f"use {UNIT_NAMES[analyte]}")
+                           f"use {unit_words(analyte)}")
     if number < 0:
         raise JakplanError(f"{opt} '{raw}': {analyte_label(analyte).lower()} cannot be negative")
     if not unit_text:

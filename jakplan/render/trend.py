@@ -25,15 +25,24 @@ from ..history import LabRecord, Pause
 from ..model import Plan, Threshold
 from .common import DISCLAIMER, drug_name, indication_name
 
-PANELS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("neutrophils", "Neutrophils", ("anc",)),
-    ("lymphocytes", "Lymphocytes", ("alc",)),
-    ("haemoglobin", "Haemoglobin", ("hb",)),
-    ("platelets", "Platelets", ("platelets",)),
-    ("alt", "ALT/AST", ("alt_uln",)),
-    ("lipids", "Lipids", ("cholesterol", "ldl", "hdl", "triglycerides")),
-)
-"""(panel id, title, analytes drawn in it)."""
+
+def panels() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """(panel id, title, analytes drawn in it), from the vocabulary: each analyte's ``panel``, in the order of
+    ``[trend_panels]``; an analyte with no panel (or one not listed) gets a plot of its own, after them."""
+    from ..catalog.vocab import vocabulary
+
+    vocab = vocabulary()
+    titles = dict(vocab.get("trend_panels", {}))
+    members: dict[str, list[str]] = {pid: [] for pid in titles}
+    for analyte, spec in vocab["analytes"].items():
+        if analyte in ("weight",):  # a patient factor recorded as a value, not a lab trend
+            continue
+        pid = spec.get("panel") or analyte
+        if pid not in members:
+            members[pid] = []
+            titles[pid] = spec.get("label", analyte)
+        members[pid].append(analyte)
+    return tuple((pid, titles[pid], tuple(a)) for pid, a in members.items() if a)
 
 _COLOURS = ("#1f4e79", "#b35900", "#2e7d32", "#6a1b9a")
 _LIMIT_COLOUR = {"interrupt": "#c62828", "do_not_start": "#c62828", "stop": "#8e0000", "discontinue": "#8e0000",
@@ -187,7 +196,7 @@ def panel_svg(plan: Plan, panel: str, points: list[Point], pauses: Iterable[Paus
     from matplotlib import dates as mdates
     from matplotlib.figure import Figure
 
-    pid, title, analytes = next(p for p in PANELS if p[0] == panel)
+    pid, title, analytes = next(p for p in panels() if p[0] == panel)
     mine = [p for p in points if p.analyte in analytes]
     pauses = list(pauses)
     units = sorted({_unit(a) for a in analytes})
@@ -293,7 +302,7 @@ def trend_html(plan: Plan, labs: Iterable[LabRecord], pauses: Iterable[Pause] | 
         "Dashed lines are the protocol's limits for the value, with the action and the source; the yellow band is "
         "a pause in treatment.</p>",
     ]
-    for pid, ptitle, analytes in PANELS:
+    for pid, ptitle, analytes in panels():
         out.append(f'<section id="{pid}">')
         out.append(f"<h2>{e(ptitle)}</h2>")
         out.append(_svg_inline(panel_svg(plan, pid, points, pauses, today)))
