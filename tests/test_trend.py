@@ -116,3 +116,22 @@ def test_a_value_is_beyond_a_line_only_in_the_phase_the_rule_covers():
     plan = plan_for(start, drug="tofacitinib")
     during = [lim for lim in limits(plan, "hb", 13.5) if lim.during]
     assert len(during) == 2 and all(lim.crossed(lim.value - 0.5, dt.date(2024, 6, 1), start) for lim in during)
+
+
+def test_panels_share_one_time_axis_limits_cover_their_phase_and_alt_has_its_uln_line(tmp_path):
+    """Issue 19 item 6: one time axis for every panel, a limit drawn only over the phase it acts in, 1 x ULN on
+    the ALT/AST panel, values shown rounded."""
+    import re as _re
+
+    from jakplan.history import LabRecord
+
+    plan = plan_for(dt.date(2024, 5, 1))
+    labs = [LabRecord(dt.date(2024, 4, 20), {"anc": 3.1, "alt_uln": 0.8}),
+            LabRecord(dt.date(2024, 9, 1), {"hb": 12.4182083})]
+    page = trend_html(plan, labs)
+    svgs = _re.findall(r"<svg\b.*?</svg>", page, flags=_re.S)
+    boxes = {_re.search(r'viewBox="([^"]+)"', s).group(1) for s in svgs}
+    assert len(svgs) == len(panels()) and boxes  # every panel drawn
+    assert "12.42 g/dL" in page and "12.4182" not in page
+    alt = page[page.index('<section id="alt">'):]
+    assert 'id="uln' in alt[:alt.index("</svg>")]

@@ -114,7 +114,7 @@ def limits(plan: Plan, analyte: str, baseline: float | None) -> list[Limit]:
         acts = "; ".join(dict.fromkeys(f"{action_label(a)} ({when}) [{x.citation.source.id}]" for when, a, x in items))
         words = f"{acts}: {t.text()}"
         if t.comparison == "drop":
-            words += f" = {value:g} {t.unit}" if value is not None else " (no baseline recorded: not drawn)"
+            words += f" = {value_text(value)} {t.unit}" if value is not None else " (no baseline recorded: not drawn)"
         worst = max((a for _, a, _ in items), key=severity)
         whens = {when for when, _, _ in items}
         out.append(Limit(analyte, value, words, worst, t.comparison,
@@ -156,11 +156,32 @@ def _draw_limits(ax, plan: Plan, analytes: tuple[str, ...], points: list[Point],
             if lim.value is None:
                 continue
             colour = _LIMIT_COLOUR.get(lim.action, "#555555")
-            ax.axhline(lim.value, color=colour, linestyle="--", linewidth=1, gid=f"limit-{a}")
+            # a limit is drawn only over the phase it acts in: before the first dose, during treatment, or both
+            x0 = 0.0 if lim.before_start else _axes_x(ax, plan.start)
+            x1 = 1.0 if lim.during else _axes_x(ax, plan.start)
+            ax.axhline(lim.value, xmin=x0, xmax=x1, color=colour, linestyle="--", linewidth=1, gid=f"limit-{a}")
             ax.annotate(lim.label, xy=(0.005, lim.value), xycoords=("axes fraction", "data"),
                         xytext=(2, 2), textcoords="offset points", fontsize=7, color=colour)
             drawn.append(lim.value)
     return drawn
+
+
+def _axes_x(ax, day: dt.date) -> float:
+    """Where ``day`` falls across the axes (0 to 1), for lines drawn over part of the time axis."""
+    from matplotlib import dates as mdates
+
+    lo, hi = ax.get_xlim()
+    return min(1.0, max(0.0, (mdates.date2num(day) - lo) / (hi - lo))) if hi > lo else 0.0
+
+
+def _draw_uln(ax, analytes: tuple[str, ...]) -> list[float]:
+    """For a multiple-of-ULN panel (ALT/AST): the upper limit of normal itself, 1 x ULN, as a thin line."""
+    if not any(_unit(a) == "x ULN" for a in analytes):
+        return []
+    ax.axhline(1.0, color="#888888", linestyle=":", linewidth=1, gid="uln")
+    ax.annotate("1 x ULN (the laboratory's upper limit of normal)", xy=(0.995, 1.0), xycoords=("axes fraction", "data"),
+                xytext=(0, 2), textcoords="offset points", fontsize=7, color="#888888", ha="right")
+    return [1.0]
 
 
 def _draw_pauses(ax, pauses: list[Pause], last: dt.date, pad: dt.timedelta) -> None:
@@ -189,9 +210,22 @@ def _set_axes(ax, values: list[float], first: dt.date, last: dt.date, pad: dt.ti
     ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), ncol=3, fontsize=7, frameon=False)
 
 
+def time_span(plan: Plan, points: list[Point], pauses: Iterable[Pause] = (), today: dt.date | None = None,
+              extra: Iterable[dt.date] = ()) -> tuple[dt.date, dt.date]:
+    """(first, last) day of every panel's time axis: one axis for the whole page, so panels line up."""
+    pauses = list(pauses)
+    days = [p.on for p in points] + [plan.start] + [p.end or p.start for p in pauses] + list(extra)
+    return min(days), max(days + ([today] if today else []))
+
+
+def value_text(value: float) -> str:
+    """A value as a person reads it: at most two decimals (4.18, not 4.18208), no trailing zeros."""
+    return f"{round(value, 2):g}" if abs(value) < 1e6 else f"{value:.3g}"
+
+
 def panel_svg(plan: Plan, panel: str, points: list[Point], pauses: Iterable[Pause] = (),
-              today: dt.date | None = None) -> str:
-    """One panel as an SVG document (text)."""
+              today: dt.date | None = None, span: tuple[dt.date, dt.date] | None = None) -> str:
+    """One panel as an SVG document (text). ``span``: the page's shared time axis (default: this panel's)."""
     import matplotlib
     from matplotlib import dates as mdates
     from matplotlib.figure import Figure
@@ -200,16 +234,16 @@ def panel_svg(plan: Plan, panel: str, points: list[Point], pauses: Iterable[Paus
     mine = [p for p in points if p.analyte in analytes]
     pauses = list(pauses)
     units = sorted({_unit(a) for a in analytes})
-    last = max([p.on for p in mine] + [plan.start] + [p.end or p.start for p in pauses] + ([today] if today else []))
-    first = min([p.on for p in mine] + [plan.start])
+    first, last = span or time_span(plan, mine, pauses, today)
     pad = dt.timedelta(days=max(7, (last - first).days // 20))
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"jakplan-{pid}", "font.size": 9,
                                 "font.family": "sans-serif"}):
         fig = Figure(figsize=(8, 3.2))
         ax = fig.subplots()
         ax.set_title(f"{title} ({', '.join(units)})", loc="left", fontsize=10)
+        ax.set_xlim(mdates.date2num(first - pad), mdates.date2num(last + pad))  # before the limits: each is drawn over its phase's part of it
         _draw_values(ax, analytes, mine)
-        drawn = _draw_limits(ax, plan, analytes, points, mine)
+        drawn = _draw_limits(ax, plan, analytes, points, mine) + _draw_uln(ax, analytes)
         ax.axvline(mdates.date2num(plan.start), color="#333333", linewidth=1.2, gid="first-dose",
                    label=f"first dose {plan.start.isoformat()}")
         _draw_pauses(ax, pauses, last, pad)
@@ -222,7 +256,8 @@ def panel_svg(plan: Plan, panel: str, points: list[Point], pauses: Iterable[Paus
     return buf.getvalue()
 
 
-def score_svg(plan: Plan, kind: str, scores: list, pauses: Iterable[Pause] = (), today: dt.date | None = None) -> str:
+def score_svg(plan: Plan, kind: str, scores: list, pauses: Iterable[Pause] = (), today: dt.date | None = None,
+              span: tuple[dt.date, dt.date] | None = None) -> str:
     """One disease-activity score over time as an SVG document, with the bounds of each response criterion that
     reads it drawn and labelled with their source (DAS28: the EULAR response's 3.2 and 5.1)."""
     import matplotlib
@@ -235,8 +270,8 @@ def score_svg(plan: Plan, kind: str, scores: list, pauses: Iterable[Pause] = (),
     sdef = table.scores[kind]
     mine = sorted((s for s in scores if s.score == kind), key=lambda s: s.on)
     pauses = list(pauses)
-    last = max([s.on for s in mine] + [plan.start] + ([today] if today else []))
-    first = min([s.on for s in mine] + [plan.start])
+    first, last = span or (min([s.on for s in mine] + [plan.start]), max([s.on for s in mine] + [plan.start]
+                                                                         + ([today] if today else [])))
     pad = dt.timedelta(days=max(7, (last - first).days // 20))
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"jakplan-score-{kind}", "font.size": 9,
                                 "font.family": "sans-serif", "text.parse_math": False}):
@@ -287,6 +322,8 @@ def trend_html(plan: Plan, labs: Iterable[LabRecord], pauses: Iterable[Pause] | 
     ``pauses`` default to the plan's own."""
     points = points_from_history(labs)
     pauses = tuple(getattr(plan, "pauses", ()) if pauses is None else pauses)
+    scores = list(scores)
+    span = time_span(plan, points, pauses, today, (s.on for s in scores))
     def e(text: str) -> str:  # text content only (no attribute takes user text)
         return html.escape(text, quote=False)
 
@@ -305,7 +342,7 @@ def trend_html(plan: Plan, labs: Iterable[LabRecord], pauses: Iterable[Pause] | 
     for pid, ptitle, analytes in panels():
         out.append(f'<section id="{pid}">')
         out.append(f"<h2>{e(ptitle)}</h2>")
-        out.append(_svg_inline(panel_svg(plan, pid, points, pauses, today)))
+        out.append(_svg_inline(panel_svg(plan, pid, points, pauses, today, span)))
         lims = [lim for a in analytes for lim in limits(plan, a, _baseline(points, a, plan.start))]
         if lims:
             out.append("<p>Limits:</p><ul>" + "".join(f"<li>{e(lim.label)}</li>" for lim in lims) + "</ul>")
@@ -317,15 +354,14 @@ def trend_html(plan: Plan, labs: Iterable[LabRecord], pauses: Iterable[Pause] | 
         if rows:
             out.append("<table><tr><th>Date</th><th>Test</th><th>Value</th></tr>" + "".join(
                 f"<tr><td>{p.on.isoformat()}</td><td>{e(_label(p.analyte))}</td>"
-                f"<td>{p.value:g} {e(_unit(p.analyte))}</td></tr>" for p in rows) + "</table>")
+                f"<td>{value_text(p.value)} {e(_unit(p.analyte))}</td></tr>" for p in rows) + "</table>")
         out.append("</section>")
-    scores = list(scores)
     for kind in dict.fromkeys(s.score for s in sorted(scores, key=lambda s: s.on)):
         from ..render.scores import score_label
 
         out.append(f'<section id="score-{e(kind)}">')
         out.append(f"<h2>{e(score_label(kind))}</h2>")
-        out.append(_svg_inline(score_svg(plan, kind, scores, pauses, today)))
+        out.append(_svg_inline(score_svg(plan, kind, scores, pauses, today, span)))
         out.append("<table><tr><th>Date</th><th>Score</th></tr>" + "".join(
             f"<tr><td>{s.on.isoformat()}</td><td>{s.value:g}</td></tr>" for s in scores if s.score == kind) + "</table>")
         out.append("</section>")
