@@ -16,6 +16,11 @@ import re
 
 from jakplan.errors import JakplanError
 
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(9000, 12, 31)
+"""The dates jakplan works with: every date a person types must fall in this range (a plan made in it keeps its
+screening before the start and every check up to 10 years after it representable)."""
+
 _ISO = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})$")
 
@@ -34,9 +39,13 @@ def parse_user_date(value: str, option: str = "date") -> dt.date:
     if m:
         y, mo, d = (int(g) for g in m.groups())
         try:
-            return dt.date(y, mo, d)
+            day = dt.date(y, mo, d)
         except ValueError as exc:
             raise JakplanError(f"{option} '{value}' is not a real calendar date ({exc})") from None
+        if not EARLIEST <= day <= LATEST:
+            raise JakplanError(f"{option} '{value}' is outside the dates jakplan works with "
+                               f"({EARLIEST.isoformat()} to {LATEST.isoformat()})")
+        return day
     m = _DAY_MONTH.match(text)
     if m:
         a, b, y = (int(g) for g in m.groups())

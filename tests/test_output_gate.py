@@ -79,3 +79,23 @@ def test_worklist_csv_neutralises_a_formula_in_a_name(tmp_path, monkeypatch):
     r = runner.invoke(app, ["cohort", "due", "reg", "--week", "2024-05-27", "--today", "2024-05-27", "--format", "csv"])
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert rows and all(row["name"] == "'=HYPERLINK(\"http://x\")" for row in rows)
+
+
+@pytest.mark.parametrize("args, said", [
+    (["record", "p.toml", "--rule", "tb_screening", "--done", "0001-01-01"], "outside the dates jakplan works with"),
+    (["pause", "p.toml", "--from", "9999-12-31", "--reason", "x"], "outside the dates jakplan works with"),
+    (["pause", "p.toml", "--from", "2999-01-01", "--reason", "x"], "in the future"),
+    (["resume", "p.toml", "--on", "2999-01-01"], "in the future"),
+    (["cohort", "due", ".", "--week", "9999-12-27"], "outside the dates jakplan works with"),
+    (["status", "p.toml", "--today", "0001-01-01"], "outside the dates jakplan works with"),
+])
+def test_dates_out_of_range_or_in_the_future_are_one_line_and_change_nothing(tmp_path, monkeypatch, args, said):
+    """Issue 20 item 3: every date a person types is within the supported range on every command, and what has
+    not happened cannot be recorded (these were accepted, or ended in an internal error)."""
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["init", "--start", "2024-05-01", "--out", "p.toml"]).exit_code == 0
+    before = (tmp_path / "p.toml").read_bytes()
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2, r.output
+    assert said in r.output and len(r.output.strip().splitlines()) == 1
+    assert (tmp_path / "p.toml").read_bytes() == before

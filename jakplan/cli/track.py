@@ -279,7 +279,7 @@ def pause(
         from jakplan.records.profile import plain_text
 
         plain_text(reason, "--reason")  # before the plan file is touched
-        day = parse_date(from_, "--from")
+        day = _not_future(parse_date(from_, "--from"), "--from")
         with edit_planfile(planfile) as pf:
             p = pf.start_pause(day, reason)
         write_stdout(f"Recorded in {planfile}: treatment paused from {p.start} ({p.reason}). "
@@ -295,7 +295,7 @@ def resume(
     with clean_errors():
         from jakplan.records.planfile import edit_planfile
 
-        day = parse_date(on, "--on")
+        day = _not_future(parse_date(on, "--on"), "--on")
         with edit_planfile(planfile) as pf:
             p = pf.end_pause(day)
         write_stdout(f"Recorded in {planfile}: treatment resumed on {p.end} after {p.days} days "

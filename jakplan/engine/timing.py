@@ -114,10 +114,7 @@ def pause_shift(day: dt.date, since: dt.date, pauses: tuple) -> int:
     return total
 
 
-EARLIEST = dt.date(1900, 1, 1)
-LATEST = dt.date(9000, 12, 31)
-"""Plans are made for start dates in this range, so that screening before the start and every check up to
-10 years (and any pause) after it stay representable dates; anything else is refused with one line."""
+from jakplan.dates import EARLIEST, LATEST  # noqa: E402  (plans are made for start dates in this range)
 
 
 def check_range(start: dt.date, months: int) -> None:
