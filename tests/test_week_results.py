@@ -112,3 +112,26 @@ def test_no_quiet_result_ever_produces_an_action_row(tmp_path_factory, anc, alc,
             "--lab", f"platelets={platelets:.0f}x10^9/L", "--on", "2024-08-13")
     _, rows = _due(reg)
     assert not [x for x in rows if x["kind"] == "lab"], rows
+
+
+def test_results_in_a_checks_window_close_it_as_done_by_result(tmp_path, monkeypatch):
+    """Issue 18 item 4: after a blood count, liver and kidney panel is imported, "bloods at week 4" is done
+    (by result, with where the results came from); a partial panel or a result outside the window closes nothing."""
+    monkeypatch.chdir(tmp_path)
+    reg = tmp_path / "reg"
+    reg.mkdir()
+    _init(reg, "p")  # start 2024-05-01: bloods_week4 on 2024-05-29, window 2024-05-22 to 2024-06-05
+    (tmp_path / "labs.csv").write_text(
+        "patient,date,analyte,value,unit,uln\n"
+        "p,2024-05-28,751-8,3.1,10*9/L,\np,2024-05-28,731-0,1.6,10*9/L,\np,2024-05-28,718-7,13.2,g/dL,\n"
+        "p,2024-05-28,1742-6,30,U/L,40\np,2024-05-28,33914-3,85,mL/min/{1.73_m2},\n")
+    r = runner.invoke(app, ["cohort", "labs", "import", "labs.csv", "--into", "reg"])
+    assert r.exit_code == 0, r.output
+    st = json.loads(runner.invoke(app, ["status", "reg/p.toml", "--today", "2024-06-10", "--format", "json"]).stdout)
+    done = {i["rule"]: i for i in st["done"]}
+    assert "bloods_week4" in done and "done by result" in done["bloods_week4"]["note"]
+    assert "bloods_week4" not in {i["rule"] for i in st["overdue"]}
+    # a blood count alone (no liver or kidney result) does not close week 12's bloods
+    _record(reg, "p", "--lab", "anc=3.0", "--lab", "alc=1.5", "--lab", "hb=13", "--on", "2024-07-24")
+    st = json.loads(runner.invoke(app, ["status", "reg/p.toml", "--today", "2024-08-10", "--format", "json"]).stdout)
+    assert "bloods_week12" in {i["rule"] for i in st["overdue"]}

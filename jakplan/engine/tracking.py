@@ -201,6 +201,31 @@ def _limit(rule: Rule, plan: Plan, pauses: tuple[Pause, ...]) -> dt.date:
     return end
 
 
+def _with_results(history: History, tracked: dict[str, Rule], plan: Plan) -> History:
+    """The history with each lab rule answered by its results counted as done on the day of the results: a lab
+    record dated in a window of the rule and holding at least one result of every test of the rule (vocabulary
+    ``analytes`` and ``results``) closes it, noted as done by result with where the results came from. A check
+    recorded done on that day is left as recorded; a result outside every window of the rule closes nothing."""
+    from jakplan.catalog.vocab import vocabulary
+
+    checks = vocabulary()["checks"]
+    recorded = {(d.rule, d.on) for d in history.done}
+    extra = []
+    for rid, rule in tracked.items():
+        needs = [set(checks.get(c, {}).get("analytes", ())) | set(checks.get(c, {}).get("results", ()))
+                 for c in rule.checks]
+        if rule.kind not in ("lab", "screening") or not needs or not all(needs):
+            continue
+        windows = [(e.window_start, e.window_end) for e in plan.events if e.rule == rid]
+        for rec in history.labs:
+            if not any(lo <= rec.on <= hi for lo, hi in windows):
+                continue
+            if (rid, rec.on) not in recorded and all(n & set(rec.values) for n in needs):
+                extra.append(Done(rid, rec.on, "done by result" + (f" ({rec.note})" if rec.note else "")))
+                recorded.add((rid, rec.on))
+    return history.but(done=history.done + tuple(extra)) if extra else history
+
+
 def _with_scores(history: History, verdicts: tuple[ResponseVerdict, ...]) -> History:
     """The history with each response milestone answered by a recorded score counted as done on that day
     (unless a check of that milestone is recorded already): recording the score is doing the review."""
@@ -252,6 +277,8 @@ def _complete(rule: Rule, plan: Plan, outstanding: list[Item], done: list, close
             late = max(0, (d.on - target.window_end).days)
             if late:
                 note = f"done {late} days after the window closed"
+            if d.note.startswith("done by result"):  # closed by the results themselves: say so, and from where
+                note = "; ".join(x for x in (d.note, note) if x)
             finished.append(_with(target, state="done", done_on=d.on, days_late=late, note=note))
         outstanding = outstanding[outstanding.index(target) + 1:]
         if rule.anchor == "last_done" and rule.timing.type == "every":
@@ -306,7 +333,8 @@ def track(plan: Plan, history: History, today: dt.date) -> Status:
     applicable = {r.id: r for r in plan.protocol.rules if r.id not in skipped}
     tracked = {rid: r for rid, r in applicable.items() if r.timing.type != "each_visit"}
     verdicts = responses(plan, history, today)
-    done_by_rule, unmatched = _sort_done(_with_scores(history, verdicts), tracked, applicable)
+    answered = _with_results(_with_scores(history, verdicts), tracked, plan)
+    done_by_rule, unmatched = _sort_done(answered, tracked, applicable)
     items: list[Item] = []
     for rid, rule in tracked.items():
         events = sorted((ev for ev in plan.events if ev.rule == rid), key=lambda e: e.occurrence)
