@@ -135,3 +135,21 @@ def test_results_in_a_checks_window_close_it_as_done_by_result(tmp_path, monkeyp
     _record(reg, "p", "--lab", "anc=3.0", "--lab", "alc=1.5", "--lab", "hb=13", "--on", "2024-07-24")
     st = json.loads(runner.invoke(app, ["status", "reg/p.toml", "--today", "2024-08-10", "--format", "json"]).stdout)
     assert "bloods_week12" in {i["rule"] for i in st["overdue"]}
+
+
+def test_resume_checks_the_last_values_against_the_protocols_limits(tmp_path):
+    """Issue 18 item 5: resuming one day after a result beyond a limit, with no later value, is not recorded
+    without a word."""
+    reg = tmp_path / "reg"
+    reg.mkdir()
+    _init(reg, "p")
+    _record(reg, "p", "--lab", "anc=0.6", "--on", "2024-08-01")
+    f = str(reg / "p.toml")
+    assert runner.invoke(app, ["pause", f, "--from", "2024-08-02", "--reason", "neutropenia"]).exit_code == 0
+    r = runner.invoke(app, ["resume", f, "--on", "2024-08-03"])
+    assert r.exit_code == 0 and "after 1 day " in r.stdout
+    assert "Still beyond a limit at its last value" in r.stdout and "neutrophil" in r.stdout
+    assert runner.invoke(app, ["undo", f]).exit_code == 0
+    _record(reg, "p", "--lab", "anc=1.6", "--on", "2024-08-09")
+    r = runner.invoke(app, ["resume", f, "--on", "2024-08-10"])
+    assert r.exit_code == 0 and "Still beyond" not in r.stdout

@@ -293,13 +293,24 @@ def resume(
 ) -> None:
     """Record that treatment restarted; later checks move by the length of the pause (shown by `status`)."""
     with clean_errors():
+        from jakplan.actions import resume_check
         from jakplan.records.planfile import edit_planfile
+        from jakplan.render.words import lab_action_text
 
         day = _not_future(parse_date(on, "--on"), "--on")
         with edit_planfile(planfile) as pf:
             p = pf.end_pause(day)
-        write_stdout(f"Recorded in {planfile}: treatment resumed on {p.end} after {p.days} days "
-                     f"(paused from {p.start}, {p.reason}). `jakplan status {planfile}` shows the moved dates.")
+        lines = [f"Recorded in {planfile}: treatment resumed on {p.end} after {p.days} day{'s' if p.days != 1 else ''} "
+                 f"(paused from {p.start}, {p.reason}). `jakplan status {planfile}` shows the moved dates."]
+        still, began, since = resume_check(planfile, day)
+        for a in still:  # the protocol's resume limits, checked against the last values
+            lines.append(f"! Still beyond a limit at its last value: {lab_action_text(a)}")
+        if still:
+            lines.append("  Check with the prescriber before restarting; record a newer value with `jakplan record`.")
+        elif began is not None and not since:
+            lines.append(f"  No lab value recorded since the pause began ({began}): the protocol's resume limits "
+                         f"could not be checked.")
+        write_stdout("\n".join(lines))
 
 
 @app.command()
