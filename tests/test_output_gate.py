@@ -99,3 +99,15 @@ def test_dates_out_of_range_or_in_the_future_are_one_line_and_change_nothing(tmp
     assert r.exit_code == 2, r.output
     assert said in r.output and len(r.output.strip().splitlines()) == 1
     assert (tmp_path / "p.toml").read_bytes() == before
+
+
+def test_help_names_values_in_capitals_and_minus_v_is_the_version():
+    """Issue 21 item 5 (in part): option values in help are capitals (--today DAY, --profile PLANFILE), never
+    validator placeholders such as <str>; -V prints the version."""
+    for cmd in (["status", "-h"], ["schedule", "-h"], ["record", "-h"], ["cohort", "due", "-h"]):
+        out = runner.invoke(app, cmd, env={"COLUMNS": "100"}).stdout
+        options = [ln for ln in out.splitlines() if ln.lstrip().startswith("--")]
+        assert options and not [ln for ln in options if "<str>" in ln or "<list" in ln], options
+    assert "--today DAY" in runner.invoke(app, ["status", "-h"], env={"COLUMNS": "100"}).stdout
+    r = runner.invoke(app, ["-V"])
+    assert r.exit_code == 0 and r.stdout.startswith("jakplan ")

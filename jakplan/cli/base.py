@@ -35,7 +35,7 @@ def _no_color(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
+    version: bool = typer.Option(False, "--version", "-V", callback=_show_version, is_eager=True, help="Print the version and exit."),
     no_color: bool = typer.Option(False, "--no-color", callback=_no_color, is_eager=True,
                                   help="No colours or bold (the NO_COLOR environment variable does the same)."),
 ) -> None:

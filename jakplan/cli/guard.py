@@ -160,8 +160,41 @@ def run_guarded(invoke) -> int:
                 pass
 
 
+METAVARS = {"today": "DAY", "on": "DAY", "start": "DAY", "done": "DAY", "from_": "DAY", "week": "DAY", "born": "DAY",
+            "out": "FILE", "profile": "PLANFILE", "planfile": "PLANFILE", "lab": "ANALYTE=VALUE", "rule": "RULE",
+            "into": "FOLDER", "folder": "FOLDER", "files": "FILE...", "csv_file": "FILE_OR_FOLDER",
+            "map_": "HEADER=COLUMN", "months": "N", "workers": "N", "protocol": "PROTOCOL", "drug": "DRUG",
+            "indication": "INDICATION", "score": "NAME[=VALUE]", "fmt": "FORMAT", "remind": "DURATION"}
+"""Help shows each value in capitals, as a person reads it (``--today DAY``, ``PLANFILE``); a name not listed here
+is shown as its own name in capitals, and a choice as its choices."""
+
+
+def _name_metavars(cmd) -> None:
+    """Give every parameter of ``cmd`` (and its subcommands) a metavar in capitals, unless it has its own."""
+    for p in getattr(cmd, "params", []):
+        if p.metavar is not None or getattr(p, "is_flag", False) or getattr(p, "count", False):
+            continue
+        kind = getattr(p, "type", None)  # click's or the copy typer carries: read by duck typing
+        choices = getattr(kind, "choices", None)
+        if choices:
+            p.metavar = "[" + "|".join(str(getattr(c, "value", c)) for c in choices) + "]"
+            continue
+        if getattr(kind, "name", "") == "boolean":
+            continue
+        p.metavar = METAVARS.get(p.name or "", (p.name or "value").strip("_").upper())
+    for sub in getattr(cmd, "commands", {}).values():
+        _name_metavars(sub)
+
+
 class GuardedGroup(TyperGroup):
-    """The ``jakplan`` group: runs the command through :func:`run_guarded`."""
+    """The ``jakplan`` group: runs the command through :func:`run_guarded`; its commands' help names values in
+    capitals (:data:`METAVARS`)."""
+
+    def get_command(self, ctx, cmd_name):  # type: ignore[override]
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None:
+            _name_metavars(cmd)
+        return cmd
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
         code = run_guarded(lambda: super(GuardedGroup, self).main(
