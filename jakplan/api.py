@@ -163,6 +163,7 @@ def factor_updates(record: PatientRecord, today: dt.date) -> dict[str, tuple[flo
     from jakplan.catalog.vocab import vocabulary
 
     feeds = {a: spec["factor"] for a, spec in vocabulary()["analytes"].items() if spec.get("factor")}
+    scale = {a: float(spec.get("factor_scale", 1.0)) for a, spec in vocabulary()["analytes"].items()}
     start = record.profile.start
     out: dict[str, tuple[float, dt.date]] = {}
     for rec in sorted(record.history.labs, key=lambda r: r.on):
@@ -177,7 +178,7 @@ def factor_updates(record: PatientRecord, today: dt.date) -> dict[str, tuple[flo
                 continue  # no older value either (see censored_below: the factor becomes unknown, fail closed)
             if start is not None and rec.on < start and record.profile.factors.get(name) is not None:
                 continue
-            out[name] = (value, rec.on)
+            out[name] = (round(value * scale[analyte], 4), rec.on)  # in the factor's unit
     return out
 
 

@@ -287,3 +287,28 @@ def test_the_dose_tree_is_in_the_json():
     assert "would_change" in kinds
     change = next(i for i in d["advice"]["items"] if i["kind"] == "would_change")
     assert change["children"] and all(c["kind"] == "change" for c in change["children"])
+
+
+def test_a_recorded_creatinine_gives_creatinine_clearance_for_an_adult_and_never_for_a_child(tmp_path, monkeypatch):
+    """Issue 17 item 2: a recorded or imported creatinine (umol/L) is used, with age, sex and weight in the plan
+    file, to compute creatinine clearance (Cockcroft-Gault, adults only)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from jakplan.cli import app
+
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["init", "--start", "2024-05-01", "--protocol", "eu-smpc", "--age", "70", "--weight",
+                               "60", "--sex", "female", "--out", "a.toml"]).exit_code == 0
+    assert runner.invoke(app, ["record", "a.toml", "--lab", "creatinine=150", "--on", "2024-06-01"]).exit_code == 0
+    d = json.loads(runner.invoke(app, ["status", "a.toml", "--today", "2024-06-02", "--format", "json"]).stdout)
+    crcl = next(f for f in d["derived_factors"] if f["factor"] == "crcl")
+    # (140 - 70) x 60 / (72 x 150/88.4 mg/dL) x 0.85 = 29.2 mL/min
+    assert crcl["value"] == pytest.approx(29.2, abs=0.05) and crcl["kind"] == "computed"
+    assert d["dose"]["outcome"] == "not_recommended"  # EU SmPC: creatinine clearance < 30
+    assert runner.invoke(app, ["init", "--start", "2024-05-01", "--indication", "jia", "--age", "10", "--weight",
+                               "30", "--sex", "female", "--creatinine", "0.5", "--out", "k.toml"]).exit_code == 0
+    d = json.loads(runner.invoke(app, ["status", "k.toml", "--today", "2024-06-02", "--format", "json"]).stdout)
+    assert not [f for f in d["derived_factors"] if f["factor"] == "crcl"]  # not for a child

@@ -27,9 +27,17 @@ def cockcroft_gault(age: float, weight: float, sex: str, creatinine_mg_dl: float
     return max(0.0, round(crcl, 1))
 
 
+ADULT_AGE = 18
+"""Cockcroft-Gault was derived in adults; jakplan does not apply it to a younger patient (the dose then waits
+for a measured creatinine clearance)."""
+
+
 def computed_factors(factors: dict[str, Any]) -> tuple[dict[str, Any], tuple[Derived, ...]]:
-    """``factors`` with creatinine clearance computed when it is missing and its inputs are all given."""
+    """``factors`` with creatinine clearance computed when it is missing, its inputs are all given and the
+    patient is an adult."""
     if factors.get("crcl") is not None or any(factors.get(k) is None for k in CG_INPUTS):
+        return factors, ()
+    if factors["age"] < ADULT_AGE:
         return factors, ()
     value = cockcroft_gault(factors["age"], factors["weight"], factors["sex"], factors["creatinine"])
     out = dict(factors)
