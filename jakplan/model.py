@@ -403,6 +403,9 @@ class DoseAdvice(NamedTuple):
     unused: tuple[str, ...] = ()
     """Factors the user gave that this label does not dose by, although it doses by another measure of the
     same kind (eGFR given, the label uses creatinine clearance)."""
+    unknown_medicines: tuple[str, ...] = ()
+    """Medicines given that jakplan does not know: kept and reported; the dose is not assessed for interactions
+    with them (never standard)."""
 
     @property
     def settled(self) -> bool:

@@ -110,7 +110,7 @@ def test_profile_names_a_protocol_file_next_to_it(runner, app, tmp_path):
     (["--start", "2024-05-01", "--egfr", "-5"], "--egfr: factor 'egfr' = -5.0 is outside 0-250"),
     (["--start", "2024-05-01", "--age", "67", "--born", "1957-01-01"], "give --age or --born, not both"),
     (["--start", "2024-05-01", "--born", "1957-02-30"], "--born '1957-02-30' is not a real calendar date"),
-    (["--start", "2024-05-01", "--with", "aspirin"], "--with: factor 'with': unknown value 'aspirin' (not a medicine or interaction class jakplan knows)"),
+    (["--start", "2024-05-01", "--with", "probenecd"], "--with: factor 'with': unknown value 'probenecd'; did you mean probenecid?"),
     (["--age", "60"], "--start is missing"),
     (["--profile", "nowhere.toml"], "nowhere.toml: file not found"),
 ])
@@ -123,7 +123,23 @@ def test_bad_patient_input_is_one_line(runner, app, args, message):
 
 def test_bad_profile_factor_names_file(runner, app, tmp_path):
     p = tmp_path / "p.toml"
-    p.write_text('jakplan = 1\nstart = 2024-05-01\n[factors]\nwith = ["aspirin"]\n')
+    p.write_text('jakplan = 1\nstart = 2024-05-01\n[factors]\nwith = ["probenecd"]\n')
     result = runner.invoke(app, ["schedule", "--profile", str(p)])
     assert result.exit_code == 2
-    assert result.stderr.strip().startswith(f"Error: {p}: factors: factor 'with': unknown value 'aspirin'")
+    assert result.stderr.strip().startswith(f"Error: {p}: factors: factor 'with': unknown value 'probenecd'")
+
+
+def test_a_medicine_jakplan_does_not_know_is_kept_and_the_dose_is_not_standard(runner, app):
+    """Issue 17 item 1: `--with methotrexate` was refused, so every output kept saying "depends on medicines (not
+    given)"; an unknown medicine is now kept, reported, and leaves the dose not assessed for interactions."""
+    import json
+
+    r = runner.invoke(app, ["schedule", "--start", "2024-05-01", "--with", "methotrexate", "--egfr", "90",
+                            "--hepatic", "none", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["dose"]["outcome"] == "check" and not d["dose"]["settled"]
+    assert "not assessed for interactions with methotrexate" in d["dose"]["text"]
+    r = runner.invoke(app, ["schedule", "--start", "2024-05-01", "--with", "probenecid", "--egfr", "90",
+                            "--hepatic", "none", "--format", "json"])
+    assert json.loads(r.stdout)["dose"]["outcome"] == "adjusted"  # a known one is judged as before

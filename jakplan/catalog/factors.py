@@ -102,7 +102,9 @@ def medicine_name(text: str) -> str:
 
 
 def _medicines(f: Factor, value: Any, where: str) -> list[str]:
-    """Medicine or class names; 'none' means none; unknown names fail."""
+    """Medicine or class names; 'none' means none. A name close to a known one is refused with the suggestion
+    (a typo is never taken); any other name is kept as given: a medicine jakplan does not know is recorded and
+    reported, and the dose is then not assessed for interactions (never standard)."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise JakplanError(f"{where}: factor '{f.name}' must be a list of names, not {value!r}")
     known = medicine_classes()
@@ -111,13 +113,18 @@ def _medicines(f: Factor, value: Any, where: str) -> list[str]:
         name = medicine_name(raw)
         if not name or name == "none":
             continue
+        if not all(ch.isalnum() or ch in "_.'()/+" for ch in name):
+            from jakplan.escape import shown
+
+            raise JakplanError(f"{where}: factor '{f.name}': {shown(raw)} is not a medicine name (letters, digits, "
+                               f"spaces and - only)")
         if name not in known:
             from jakplan.catalog.names import suggest
 
             near = suggest(name, known)
-            raise JakplanError(f"{where}: factor '{f.name}': unknown value '{raw.strip()}' (not a medicine or interaction "
-                               f"class jakplan knows)" + (f"; did you mean {near[0]}?" if near else "")
-                               + f"; known: {', '.join(sorted(known))} (or 'none')")
+            if near:
+                raise JakplanError(f"{where}: factor '{f.name}': unknown value '{raw.strip()}'; did you mean "
+                                   f"{near[0]}? (a medicine jakplan does not know is kept if it is not a near miss)")
         if name not in out:
             out.append(name)
     return out

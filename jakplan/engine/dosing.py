@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jakplan.catalog.vocab import vocabulary
+from jakplan.catalog.vocab import medicine_classes, vocabulary
 from jakplan.engine.conditions import match, missing_factors
 from jakplan.model import (
     DOSE_OUTCOMES,
@@ -69,13 +69,16 @@ def dose_advice(protocol: Protocol, patient: Patient, factors: dict[str, Any] | 
     # an open entry only matters if it is at least as restrictive as what already applies
     possible = [p for p in possible if _rank(p.entry) >= top and p.entry not in chosen]
     missing = _missing(tuple(possible), check_open, factors) if outcome in ("standard", "adjusted", "check_label") else ()
+    unknown = tuple(m for m in (factors or {}).get("with") or () if m not in medicine_classes())
+    if unknown:
+        missing = tuple(dict.fromkeys(missing + ("with",)))  # not assessed for interactions with these
     if outcome == "standard" and missing:
         # fail closed: the standard dose only when every input the label doses by is known (a factor not given,
         # or given in a measure this label does not use, leaves the dose to check)
         outcome = "check"
     return DoseAdvice(outcome, dose, tuple(DoseLine(d) for d in chosen), tuple(possible),
                       conflict=len(doses) > 1, check_label=tuple(check), check_label_possible=tuple(check_open),
-                      missing=missing, unused=_unused(protocol, factors))
+                      missing=missing, unused=_unused(protocol, factors), unknown_medicines=unknown)
 
 
 def _missing(lines: tuple[DoseLine, ...], check_open: list, factors: dict[str, Any] | None) -> tuple[str, ...]:

@@ -199,18 +199,27 @@ MAX_FLAGS = 3
 
 
 def depends_text(d) -> str:
-    """'depends on creatinine clearance: give --crcl (eGFR is not used by this label)' from the dose advice."""
+    """'depends on creatinine clearance: give --crcl (eGFR is not used by this label)' from the dose advice; a
+    medicine jakplan does not know is named as not assessed for interactions."""
     from jakplan.catalog.factors import factor_table
 
     table = factor_table()
-    text = f"depends on {', '.join(factor_label(f) for f in d.missing)} (not given)"
-    if len(d.missing) <= MAX_FLAGS:  # name the options to give (a long list is left to the changes below)
-        flags = [table[f].flag + (" (or --age, --weight, --sex and --creatinine to compute it)" if f == "crcl" else "")
-                 for f in d.missing if f in table]
-        text += f": give {', '.join(flags)}"
+    unknown = tuple(getattr(d, "unknown_medicines", ()))
+    missing = [f for f in d.missing if not (unknown and f == "with")]
+    parts = []
+    if missing:
+        text = f"depends on {', '.join(factor_label(f) for f in missing)} (not given)"
+        if len(missing) <= MAX_FLAGS:  # name the options to give (a long list is left to the changes below)
+            flags = [table[f].flag + (" (or --age, --weight, --sex and --creatinine to compute it)" if f == "crcl" else "")
+                     for f in missing if f in table]
+            text += f": give {', '.join(flags)}"
+        parts.append(text)
+    if unknown:
+        parts.append(f"not assessed for interactions with {', '.join(unknown)} (a medicine jakplan does not know: "
+                     f"check the label's interaction section)")
     if d.unused:
-        text += f"; {unused_text(d)}"
-    return text
+        parts.append(unused_text(d))
+    return "; ".join(parts)
 
 
 def unused_text(d) -> str:
