@@ -27,6 +27,7 @@ from jakplan.render.common import (
     indication_name,
     patient_line,
     risk_lines,
+    silence_summary,
     unverified_lines,
 )
 from jakplan.render.scores import FORM_CSS, ScoreForm, form_field_text, form_html, form_title, score_form
@@ -188,6 +189,10 @@ def build_checklist(plan: Plan, visit: Visit, context: tuple[str, ...] = ()) -> 
     limits = _collect_limits(plan, visit, tests, cite)
     for line in unverified_lines(plan):
         notes.add(f"unverified:{line}", line)
+    if silence_summary(plan):  # what the protocol's source does not address (issue 17 item 5), in one line
+        notes.add("silent", silence_summary(plan))
+        for s in plan.silent:
+            cite(s.citation)
     _cite_patient_box(plan, cite)
     patient = _collect_patient(plan)
 
