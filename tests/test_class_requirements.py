@@ -129,8 +129,8 @@ def test_a_fall_from_baseline_cannot_act_before_the_first_dose(tmp_path):
 
 def test_every_silence_is_visible_in_every_view():
     """Issue 17 item 5: a class requirement declared silent is shown, with the source that is silent, in the
-    schedule (compact and --details), the JSON, status and the sheet (not on a visit's one-page checklist,
-    which must hold the visit); never a quiet omission."""
+    schedule (compact and --details), the JSON and the sheet, through the CLI; never a quiet omission (every
+    view of every protocol: the test below)."""
     import datetime as dt
     import json
 
@@ -157,3 +157,67 @@ def test_every_silence_is_visible_in_every_view():
             assert f"{short} [{s.citation.source.id}]" in compact
             assert silence_title(s.item) in " ".join(details.split())
             assert f"{short} [{s.citation.source.id}]" in " ".join(sheet.split())
+
+
+SILENT_CASES = [c for c in CASES if any(not s.indications or c[2] in s.indications for s in load_protocol(c[0], c[1]).silent)]
+
+
+@pytest.mark.parametrize("drug, variant, indication", SILENT_CASES)
+def test_every_silence_is_in_every_view_of_every_protocol(drug, variant, indication):
+    """Issue 17 item 5, for every protocol x indication with a silence: the schedule (compact and --details),
+    the JSON (parsed: one field set per silence with its source), status (JSON and terminal), a visit's
+    checklist, the sheet and every calendar event's description name each class requirement declared silent,
+    with the tag of the source that is silent."""
+    import datetime as dt
+    import io
+    import json
+
+    import icalendar
+    from rich.console import Console
+
+    from jakplan.api import plan_for
+    from jakplan.engine.tracking import track
+    from jakplan.engine.visits import visits
+    from jakplan.history import History
+    from jakplan.render.checklist import build_checklist
+    from jakplan.render.checklist import render_text as checklist_text
+    from jakplan.render.common import plan_dict, silence_title
+    from jakplan.render.compact import compact_text
+    from jakplan.render.ics import calendar_bytes
+    from jakplan.render.sheet import build_sheet, sheet_text
+    from jakplan.render.status import render_status, status_dict
+    from jakplan.render.terminal import render_terminal
+
+    def flat(text: str) -> str:
+        return " ".join(text.split())
+
+    def console_text(draw, *args) -> str:
+        out = io.StringIO()
+        draw(*args, Console(file=out, width=400, no_color=True, highlight=False))
+        return flat(out.getvalue())
+
+    plan = plan_for(dt.date(2024, 5, 1), drug, indication, variant)
+    expected = {s.item for s in load_protocol(drug, variant).silent if not s.indications or indication in s.indications}
+    assert {s.item for s in plan.silent} == expected and expected
+    status = track(plan, History(), dt.date(2024, 5, 1))
+    for fields in (json.loads(json.dumps(plan_dict(plan)))["not_addressed_by_source"],
+                   json.loads(json.dumps(status_dict(status)))["not_addressed_by_source"]):
+        assert {f["item"] for f in fields} == expected
+        for f in fields:
+            s = next(x for x in plan.silent if x.item == f["item"])
+            assert f["source"]["id"] == s.citation.source.id and f["why"] == s.why and f["title"] == silence_title(s.item)
+    cal = icalendar.Calendar.from_ical(calendar_bytes(plan, dtstamp=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)))
+    descriptions = [flat(str(ev["DESCRIPTION"])) for ev in cal.walk("VEVENT")]
+    assert descriptions
+    views = {
+        "compact": flat(compact_text(plan)),
+        "details": console_text(render_terminal, plan),
+        "status": console_text(lambda p, c: render_status(status, c), plan),
+        "checklist": flat(checklist_text(build_checklist(plan, visits(plan)[0]))),
+        "sheet": flat(sheet_text(build_sheet(plan))),
+    } | {f"calendar event {i}": d for i, d in enumerate(descriptions)}
+    for s in plan.silent:
+        short = f"{silence_title(s.item).split(':')[0]} [{s.citation.source.id}]"
+        for name, text in views.items():
+            wanted = f"{silence_title(s.item)}: {flat(s.why)}" if name == "details" else short
+            assert wanted in text, f"{drug}/{variant} ({indication}) {name}: {s.item} not shown"

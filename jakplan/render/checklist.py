@@ -27,6 +27,7 @@ from jakplan.render.common import (
     indication_name,
     patient_line,
     risk_lines,
+    silence_summary,
     unverified_lines,
 )
 from jakplan.render.scores import FORM_CSS, ScoreForm, form_field_text, form_html, form_title, score_form
@@ -188,6 +189,12 @@ def build_checklist(plan: Plan, visit: Visit, context: tuple[str, ...] = ()) -> 
     limits = _collect_limits(plan, visit, tests, cite)
     for line in unverified_lines(plan):
         notes.add(f"unverified:{line}", line)
+    # what the source does not address (issue 17 item 5): on the before-the-first-dose checklist, where the
+    # baseline checks and start limits are decided (an in-treatment visit must fit one A4 page: no room)
+    if silence_summary(plan) and visit.before_start:
+        notes.add("silent", silence_summary(plan))
+        for s in plan.silent:  # the source only (its sections are in the schedule's --details): one page
+            citations.setdefault(s.citation.source.id, [s.citation])
     _cite_patient_box(plan, cite)
     patient = _collect_patient(plan)
 

@@ -250,6 +250,12 @@ def silence_summary(plan: Plan) -> str:
     return f"Not addressed by this protocol's source ({len(silent)}, declared silent): {names}."
 
 
+def silence_dicts(plan: Plan) -> list[dict]:
+    """The silences as JSON fields (schedule and status): item, its title, why, and the source that is silent."""
+    return [{"item": s.item, "title": silence_title(s.item), "why": s.why, "source": s.citation.as_dict()}
+            for s in getattr(plan, "silent", ())]
+
+
 def derived_lines(plan: Plan) -> list[str]:
     """'creatinine clearance 52.3 mL/min: computed by Cockcroft-Gault ...' for each factor jakplan did not take
     as typed."""
@@ -375,8 +381,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "check_current_label": [{"topic": u.topic, "detail": u.detail, "applies_if": open_texts(oc)}
                                 for u, oc in plan.unverified],
         "not_applicable": [{"rule": s.rule, "reason": skip_text(s)} for s in plan.skipped],
-        "not_addressed_by_source": [{"item": s.item, "title": silence_title(s.item), "why": s.why,
-                                     "source": s.citation.as_dict()} for s in plan.silent],
+        "not_addressed_by_source": silence_dicts(plan),
         "events": [event_dict(e) for e in plan.events],
         "disclaimer": DISCLAIMER,
         "protocol_is_default": is_default_protocol(plan),

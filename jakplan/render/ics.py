@@ -44,7 +44,14 @@ from jakplan.errors import JakplanError
 from jakplan.escape import strip_controls
 from jakplan.model import Plan
 from jakplan.render.checklist import visit_kinds_text, visit_when
-from jakplan.render.common import DISCLAIMER, check_label, drug_name, indication_name, window_text
+from jakplan.render.common import (
+    DISCLAIMER,
+    check_label,
+    drug_name,
+    indication_name,
+    silence_summary,
+    window_text,
+)
 from jakplan.render.words import cite_full, open_texts
 
 PRODID = f"-//jakplan//jakplan {__version__}//EN"
@@ -171,10 +178,12 @@ def description(plan: Plan, visit: Visit, recorded: dict | None = None) -> str:
                 prep.append(note)
     if prep:
         lines += ["", "Before the visit:"] + [f"- {n}" for n in prep]
+    if silence_summary(plan):  # what the protocol's source does not address (issue 17 item 5), in one line
+        lines += ["", silence_summary(plan)]
     lines += ["", "Sources:"]
     seen: set[str] = set()
-    for ev in visit.events:
-        cite = cite_full(ev.citation)
+    for c in [ev.citation for ev in visit.events] + [s.citation for s in plan.silent]:
+        cite = cite_full(c)
         if cite not in seen:
             seen.add(cite)
             lines.append(f"- {cite}")

@@ -12,6 +12,7 @@ from jakplan.render.common import (
     dose_view,
     drug_name,
     indication_name,
+    silence_dicts,
     silence_summary,
 )
 from jakplan.render.scores import response_dict, response_text, shown
@@ -75,6 +76,7 @@ def status_dict(st: Status, file: str = "") -> dict[str, Any]:
 
     out["summary"] = status_summary(st)
     out["dose"] = dose_dict(plan)
+    out["not_addressed_by_source"] = silence_dicts(plan)
     out["derived_factors"] = [{"factor": dv.name, "value": dv.value, "kind": dv.kind, "how": dv.how,
                                "on": dv.on.isoformat() if dv.on else None} for dv in plan.derived]
     for key, _ in SECTIONS:
