@@ -422,7 +422,7 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
 
     from jakplan.records.clinicsettings import load_settings
 
-    systems = load_settings(folder).systems if Path(folder).is_dir() else {}
+    systems = load_settings(Path(folder)).systems if Path(folder).is_dir() else {}
     jobs = (RegisterJob(str(p), str(outdir), render, formats, today, systems) for p in files)
     return len(files), synced(_in_one_run(stream_map(export_planfile, jobs, workers, chunk_size(len(files), workers),
                                                      stop)))
