@@ -53,13 +53,17 @@ def overrides(drug: str | None = None, indication: str | None = None, protocol: 
             "factors": factors or {}, "identity": identity}
 
 
-def horizon_months(start: dt.date, today: dt.date, months: int | None, pauses: tuple = ()) -> int:
-    """Months the plan must cover so that ``today`` and what comes after it are in it."""
+def horizon_months(start: dt.date, today: dt.date, months: int | None, pauses: tuple = (),
+                   ahead: int | None = None) -> int:
+    """Months the plan must cover so that ``today`` and ``ahead`` months after it (default
+    :data:`AHEAD_MONTHS`) are in it, and never fewer than ``months`` from the start."""
     from jakplan.engine.plan import MAX_MONTHS
 
+    if today < start:  # the course has not begun: a plan from the start reaches past today + ahead already
+        return max(1, min(max(months or DEFAULT_MONTHS, ahead or AHEAD_MONTHS), MAX_MONTHS))
     elapsed = (today.year - start.year) * 12 + (today.month - start.month) + 1
     paused = sum(((p.end or today) - p.start).days for p in pauses)
-    need = max(months or DEFAULT_MONTHS, elapsed + AHEAD_MONTHS + paused // 28 + 1)
+    need = max(months or DEFAULT_MONTHS, elapsed + (ahead or AHEAD_MONTHS) + paused // 28 + 1)
     return max(1, min(need, MAX_MONTHS))
 
 
@@ -143,7 +147,8 @@ def plan_for_record(record: PatientRecord, over: dict[str, Any] | None = None, t
     factors = dict(prof.factors)
     recorded: list = []
     if today is not None:
-        months = horizon_months(prof.start, today, prof.months, history.pauses)
+        # a rolling horizon: --months typed with a file on a day counts from that day, not from the start
+        months = horizon_months(prof.start, today, prof.months, history.pauses, ahead=over.get("months"))
         typed = set((over.get("factors") or {}))
         for name, (value, on) in factor_updates(record, today).items():
             if name in typed:

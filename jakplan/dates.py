@@ -25,6 +25,21 @@ _ISO = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})$")
 
 
+def clock_today() -> dt.date:
+    """Today, for a plan that rolls with the calendar: the UTC day of ``SOURCE_DATE_EPOCH`` when it is set (the
+    reproducible-builds convention the .ics DTSTAMP follows too, so samples do not change with the day they are
+    made), else the local date."""
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+        except (OverflowError, OSError, ValueError):
+            pass
+    return dt.date.today()
+
+
 def _real(y: int, m: int, d: int) -> dt.date | None:
     try:
         return dt.date(y, m, d)

@@ -230,12 +230,13 @@ def test_cli_directory_as_out(runner, app, tmp_path):
 
 
 def test_readme_samples_are_real_output():
-    """Each README block marked <!-- sample:examples/... --> is a verbatim run of lines of that (current) file."""
+    """Each README or guide block marked <!-- sample:examples/... --> is a verbatim run of lines of that (current)
+    file."""
     import re
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    readme = (root / "README.md").read_text()
+    readme = "\n".join(p.read_text() for p in [root / "README.md", *sorted((root / "docs").glob("*.md"))])
     blocks = re.findall(r"<!-- sample:(\S+) -->\n```text\n(.*?)```", readme, re.S)
     assert {p for p, _ in blocks} >= {"examples/plan.ics", "examples/checklist-week12.txt"}
     for path, block in blocks:

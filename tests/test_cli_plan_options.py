@@ -1,5 +1,6 @@
 """Every plan command takes the same plan and patient options; the patient options come from the factor table."""
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -34,8 +35,13 @@ def test_export_takes_the_profile(runner, app):
 
     cal = Calendar.from_ical(result.stdout)
     days = sorted(ev.decoded("dtstart") for ev in cal.walk("VEVENT"))
-    plan = plan_for_record(load_record(profile))
+    from jakplan.dates import clock_today
+
+    today = clock_today()
+    plan = plan_for_record(load_record(profile), today=today)
     assert days == sorted({e.date for e in plan.events})
+    # a rolling horizon (issue 21): a plan file's calendar reaches a year past today, whenever the course began
+    assert max(days) > today + dt.timedelta(days=300)
 
 
 def test_checklist_shows_the_dose_for_the_patient(runner, app):

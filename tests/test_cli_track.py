@@ -164,8 +164,9 @@ def test_schedule_takes_a_plan_file_with_history_as_its_profile(runner, app, ann
     ok(runner, app, "record", str(anna), "--lab", "anc=1.8", "--on", "2024-07-29")
     ok(runner, app, "pause", str(anna), "--from", "2024-09-02", "--reason", "herpes zoster")
     from_file = json.loads(ok(runner, app, "schedule", "--profile", str(anna), "--format", "json").stdout)
+    # a plan file is planned on today (a rolling horizon): the same months from the start, typed, give the same plan
     direct = json.loads(ok(runner, app, "schedule", "--start", "2024-05-01", "--indication", "ra", "--age", "58",
-                           "--format", "json").stdout)
+                           "--months", str(from_file["months"]), "--format", "json").stdout)
     # the open pause puts every in-treatment event from its first day on hold; nothing else differs
     held = [e for e in from_file["events"] if e.pop("on_hold", False)]
     assert held and all(e["date"] >= "2024-09-02" for e in held)

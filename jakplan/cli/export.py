@@ -52,6 +52,11 @@ def export(
                                    "and identifier from the profile (calendars are often shared: off by default)."),
     title_prefix: Optional[str] = typer.Option(None, "--title-prefix", help="Start each event's title with this "
                                                "text, e.g. initials.", show_default=False),
+    previous_file: Optional[str] = typer.Option(
+        None, "--previous", metavar="FILE", show_default=False,
+        help="The calendar file exported before (default with --force: the --out file being replaced): events "
+        "whose text changed get a higher SEQUENCE, and events that no longer exist are written as cancelled, so a "
+        "calendar that imports the new file drops them."),
 ) -> None:
     """Write the plan as an iCalendar (.ics) file: one all-day event per visit day, with the checks due,
     preparation notes and sources. Import it into a calendar; re-importing the same plan updates its events
@@ -71,10 +76,14 @@ def export(
             if not prefix:
                 raise JakplanError("--show-name: the profile gives no patient name or identifier "
                                    "([patient] name = ..., identifier = ...)")
-        previous = None
-        if out != "-" and force:  # the export this one replaces: revised events get a higher SEQUENCE
-            from jakplan.fileio import read_bytes
+        from jakplan.fileio import read_bytes
 
+        previous = None
+        if previous_file is not None:  # named: it must be readable
+            previous = read_bytes(previous_file)
+            if b"BEGIN:VCALENDAR" not in previous[:4096]:
+                raise JakplanError(f"--previous {previous_file}: not an iCalendar (.ics) file")
+        elif out != "-" and force:  # the export this one replaces: revised events get a higher SEQUENCE
             try:
                 previous = read_bytes(out)
             except (OSError, JakplanError):

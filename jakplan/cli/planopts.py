@@ -87,9 +87,17 @@ class PlanOptions:
         return load_record(path) if path else PatientRecord(Profile())
 
     def build(self, today=None):
-        """The plan: the record first, the command-line values laid over it, through the one path."""
+        """The plan: the record first, the command-line values laid over it, through the one path.
+
+        A patient named by a file (``--profile``, a course under way) is planned on ``today`` (default: the
+        real today): the plan reaches 12 months past that day, or ``--months`` past it, however long ago the
+        course started (a rolling horizon); without a file the plan runs from ``--start`` for ``--months``."""
         from jakplan.api import plan_for_record
 
+        if today is None and self.values.get("profile"):
+            from jakplan.dates import clock_today
+
+            today = clock_today()
         return plan_for_record(self.record(), self.overrides(), today=today)
 
 

@@ -30,14 +30,15 @@ def schedule(
         compact = fmt is Format.table and not details and not sources
         if today is not None and not compact:
             raise JakplanError("--today marks the compact view: leave out --details, --sources and --format")
-        plan = plan_options.build()
+        from jakplan.cli.common import parse_date
+
+        day = parse_date(today, "--today") if today is not None else None
+        plan = plan_options.build(today=day if plan_options.values.get("profile") else None)
         if compact:
             import shutil
 
-            from jakplan.cli.common import parse_date
             from jakplan.render.compact import compact_text
 
-            day = parse_date(today, "--today") if today is not None else None
             overdue, done, missed = _recorded_days(plan_options, day) if day else (frozenset(),) * 3
             width = shutil.get_terminal_size((80, 24)).columns
             write_stdout(compact_text(plan, width=width, today=day, overdue=overdue, done=done, missed=missed))
@@ -50,7 +51,7 @@ def schedule(
         elif fmt is Format.fhir:
             from jakplan.render.fhir import careplan_json
 
-            write_stdout(careplan_json(plan))
+            write_stdout(careplan_json(plan, status=_tracked(plan_options, plan)))
         elif fmt is Format.markdown:
             from jakplan.render.markdown import render_markdown
 
@@ -59,6 +60,19 @@ def schedule(
             from jakplan.render.terminal import render_terminal
 
             render_terminal(plan, make_console(), sources=sources)
+
+
+def _tracked(plan_options: PlanOptions, plan):
+    """A plan file's course tracked on the day its plan was made for (so a CarePlan's activities say what was
+    done), or None without records."""
+    record = plan_options.record()
+    h = record.history
+    if not (h.done or h.labs or h.pauses):
+        return None
+    from jakplan.api import status_for_record
+    from jakplan.dates import clock_today
+
+    return status_for_record(record, clock_today(), plan_options.overrides())
 
 
 def _recorded_days(plan_options: PlanOptions, day) -> tuple[frozenset, frozenset, frozenset]:

@@ -279,6 +279,8 @@ class RegisterJob:
     formats: tuple[str, ...] = ("ics", "json")
     today: dt.date | None = None
     """The day of the export: the calendars reach 12 months past it (None: the plan file's own months)."""
+    systems: dict[str, str] = field(default_factory=dict)
+    """clinic.toml [identifiers] systems (URI = prefix), for a CarePlan's subject."""
 
 
 _DTSTAMP = re.compile(rb"^DTSTAMP:(\d{8}T\d{6}Z)\r?$", re.MULTILINE)
@@ -355,11 +357,17 @@ def export_planfile(job: RegisterJob) -> Result:
         plan = plan_for_record(record, today=job.today)
         who = who_of(record.profile.identity, pid)
         recorded = recorded_items(plan, record.history)
+        status = None
+        if "fhir" in job.formats and job.today is not None:  # the CarePlan's activities say what was done
+            from jakplan.engine.tracking import track
+
+            status = track(plan, record.history.as_of(job.today), job.today)
         written, unchanged = [], 0
         for f in job.formats:
             target = Path(job.out) / f"{pid}{SUFFIX[f]}"
             payload = _changed_only(target, f, lambda stamp, old=None, f=f: job.render(
-                plan, pid, (f,), who, stamp, recorded, old if f == "ics" else None)[f])
+                plan, pid, (f,), who, stamp, recorded, old if f == "ics" else None,
+                status=status if f == "fhir" else None, systems=job.systems)[f])
             if payload is None:
                 unchanged += 1
                 continue
@@ -412,7 +420,10 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
 
         fsync_dir(outdir)
 
-    jobs = (RegisterJob(str(p), str(outdir), render, formats, today) for p in files)
+    from jakplan.records.clinicsettings import load_settings
+
+    systems = load_settings(Path(folder)).systems if Path(folder).is_dir() else {}
+    jobs = (RegisterJob(str(p), str(outdir), render, formats, today, systems) for p in files)
     return len(files), synced(_in_one_run(stream_map(export_planfile, jobs, workers, chunk_size(len(files), workers),
                                                      stop)))
 

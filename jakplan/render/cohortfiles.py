@@ -12,9 +12,12 @@ from jakplan.errors import JakplanError
 
 def render_patient(plan, pid: str, formats: tuple[str, ...], who: str = "",
                    dtstamp: dt.datetime | None = None, recorded: list[dict] | None = None,
-                   previous: bytes | None = None) -> dict[str, bytes]:
+                   previous: bytes | None = None, status=None,
+                   systems: dict[str, str] | None = None) -> dict[str, bytes]:
     """Each format's bytes. ``recorded`` (a register's export, see :func:`recorded_items`): what the plan file
-    records for each occurrence, in the calendar's text and as the JSON's ``recorded`` list."""
+    records for each occurrence, in the calendar's text and as the JSON's ``recorded`` list. ``status``: the
+    course tracked on the day of the export (the CarePlan's activity statuses); ``systems``: the register's
+    identifier systems (clinic.toml) for the CarePlan's subject."""
     out: dict[str, bytes] = {}
     for f in formats:
         if f == "ics":
@@ -35,7 +38,7 @@ def render_patient(plan, pid: str, formats: tuple[str, ...], who: str = "",
         elif f == "fhir":
             from jakplan.render.fhir import careplan_json
 
-            out[f] = (careplan_json(plan, pid) + "\n").encode()
+            out[f] = (careplan_json(plan, pid, status, systems) + "\n").encode()
         else:
             raise JakplanError(f"unknown output format '{f}'")
     return out

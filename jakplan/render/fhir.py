@@ -10,7 +10,8 @@ library needed to write it).
   The ids are stable so a receiver can match re-imports;
 - ``detail.status`` is "scheduled" for a plan, or, given a tracking status (a plan file on a day), what was
   done: completed, scheduled (due or upcoming), not-started (overdue), on-hold (paused) or cancelled (missed
-  because a later check replaced it), with ``statusReason`` in words;
+  because a later check replaced it, waived or not applicable, with the recorded reason), with ``statusReason``
+  in words;
 - every cited source is a contained DocumentReference (``#src-<id>``) that the activities name in
   ``detail.reasonReference``; their URLs are also listed in ``instantiatesUri``;
 - ``note`` carries the disclaimer, the protocol in force, the "check the current label" items and the tests
@@ -56,8 +57,13 @@ def fhir_id(text: str) -> str:
 
 
 LOINC = "http://loinc.org"
+LOCAL_IDENTIFIER = "urn:jakplan:identifier"
+"""The identifier system of a patient identifier whose system is not known (no clinic.toml [identifiers] system
+matches its prefix): a local identifier, as written in the plan file."""
+PLAN_FILE_SYSTEM = "urn:jakplan:plan-file"
+"""The identifier system of a register's plan file name, used when the file gives no patient identifier."""
 ACTIVITY_STATUS = {"done": "completed", "due": "scheduled", "upcoming": "scheduled", "overdue": "not-started",
-                   "on_hold": "on-hold", "missed": "cancelled"}
+                   "on_hold": "on-hold", "missed": "cancelled", "waived": "cancelled", "not_applicable": "cancelled"}
 """Tracking state -> CarePlan.activity.detail.status."""
 
 
@@ -130,6 +136,8 @@ def _state_text(it: Item) -> str:
         return f"due now (window {it.window_start.isoformat()} to {it.window_end.isoformat()})"
     if it.state == "on_hold":
         return "on hold while treatment is paused"
+    if it.state in ("waived", "not_applicable"):
+        return it.note or it.state.replace("_", " ")
     if it.state == "missed":
         return "missed: a later check of the same kind replaced it" + (f" ({it.note})" if it.note else "")
     return f"upcoming on {it.date.isoformat()}"
@@ -219,11 +227,40 @@ def _score_outcomes(status: Status, activities: list[dict[str, Any]], subject: d
     return out
 
 
-def careplan(plan: Plan, patient: str | None = None, status: Status | None = None) -> dict[str, Any]:
+def patient_identifier(number: str, systems: dict[str, str] | None = None) -> dict[str, str]:
+    """A FHIR Identifier for ``number``: the system of clinic.toml ``[identifiers] systems`` (URI = prefix) whose
+    prefix starts it, with the prefix taken off ('CHI 1007965639' -> the CHI system, '1007965639'), else the
+    local system :data:`LOCAL_IDENTIFIER` with the number as written."""
+    squeezed = re.sub(r"\s+", "", number).upper()
+    for uri, prefix in sorted((systems or {}).items(), key=lambda kv: -len(kv[1])):
+        p = re.sub(r"\s+", "", prefix).upper()
+        if p and squeezed.startswith(p) and len(squeezed) > len(p):
+            value = re.sub(r"\s+", "", number)[len(p):].lstrip(":-#")
+            return {"system": uri, "value": value}
+    return {"system": LOCAL_IDENTIFIER, "value": number}
+
+
+def subject_of(plan: Plan, patient: str | None = None, systems: dict[str, str] | None = None) -> dict[str, Any]:
+    """The CarePlan's subject: the patient's name (or identifier, or ``patient``) as display, and an identifier
+    with a system: the plan's patient identifier, else ``patient`` (a register's plan file name)."""
+    ident = getattr(plan, "identity", None)
+    name = (getattr(ident, "name", "") or "") if ident else ""
+    number = (getattr(ident, "identifier", "") or "") if ident else ""
+    subject: dict[str, Any] = {"display": name or number or patient or "the patient this plan was made for"}
+    if number:
+        subject["identifier"] = patient_identifier(number, systems)
+    elif patient:
+        subject["identifier"] = {"system": PLAN_FILE_SYSTEM, "value": patient}
+    return subject
+
+
+def careplan(plan: Plan, patient: str | None = None, status: Status | None = None,
+             systems: dict[str, str] | None = None) -> dict[str, Any]:
     """The plan as a FHIR R4 CarePlan resource (a JSON-ready dict). ``patient`` names the subject.
 
     With ``status`` (:func:`jakplan.engine.tracking.track` of this plan), each activity's status says what was
-    done, and its dates are the tracked ones (moved by pauses)."""
+    done, and its dates are the tracked ones (moved by pauses). ``systems``: clinic.toml identifier systems
+    (URI = prefix) for the subject's identifier."""
     p = plan.protocol
     title = f"{drug_name(plan)} monitoring plan: {indication_name(plan)}"
     sources: dict[str, Any] = {}
@@ -239,9 +276,7 @@ def careplan(plan: Plan, patient: str | None = None, status: Status | None = Non
 
     contained = _contained_sources(sources)
     notes = _careplan_notes(plan, table, uncoded)
-    subject: dict[str, Any] = {"display": patient or "the patient this plan was made for"}
-    if patient:
-        subject["identifier"] = {"value": patient}
+    subject = subject_of(plan, patient, systems)
     if status is not None:
         contained += _score_outcomes(status, activities, subject)
     out: dict[str, Any] = {
@@ -269,10 +304,11 @@ def careplan(plan: Plan, patient: str | None = None, status: Status | None = Non
     return out
 
 
-def careplan_json(plan: Plan, patient: str | None = None, status: Status | None = None) -> str:
+def careplan_json(plan: Plan, patient: str | None = None, status: Status | None = None,
+                  systems: dict[str, str] | None = None) -> str:
     import json
 
-    return json.dumps(careplan(plan, patient, status), indent=2, ensure_ascii=False)
+    return json.dumps(careplan(plan, patient, status, systems), indent=2, ensure_ascii=False)
 
 
 def _task_id(text: str) -> str:
