@@ -120,15 +120,21 @@ def with_plan_options(func=None, *, skip: tuple[str, ...] = ()):
     """
     if func is None:
         return functools.partial(with_plan_options, skip=skip)
+    return with_generated_options(func, "plan_options", _plan_parameters(skip) + _patient_parameters(), PlanOptions)
+
+
+def with_generated_options(func, receiver: str, extra: list[inspect.Parameter], collect):
+    """``func`` with the generated options ``extra`` added after its own, for Typer to read from its signature;
+    at call time their values are taken out and handed to ``func`` as ``receiver=collect(values)``. The one way
+    a command gets options generated from a data table (plan and patient options, score inputs)."""
     sig = inspect.signature(func, eval_str=True)  # annotations as objects: Typer reads them from the wrapper
-    own = [p for p in sig.parameters.values() if p.name != "plan_options"]
-    extra = _plan_parameters(skip) + _patient_parameters()
+    own = [p for p in sig.parameters.values() if p.name != receiver]
     names = [p.name for p in extra]
 
     @functools.wraps(func)
     def wrapper(**kwargs):
         values = {name: kwargs.pop(name) for name in names}
-        return func(plan_options=PlanOptions(values), **kwargs)
+        return func(**{receiver: collect(values)}, **kwargs)
 
     del wrapper.__wrapped__  # Typer must see the signature below, not the wrapped function's
     wrapper.__signature__ = sig.replace(parameters=own + extra)  # type: ignore[attr-defined]  # read by Typer

@@ -4,7 +4,6 @@ from the factor table."""
 
 from __future__ import annotations
 
-import functools
 import inspect
 import math
 from typing import Annotated, Any, Optional
@@ -60,17 +59,6 @@ class ScoreOptions:
 
 def with_score_options(func):
     """Give a command --score and one option per score input; it receives ``score_options: ScoreOptions``."""
-    sig = inspect.signature(func, eval_str=True)
-    own = [p for p in sig.parameters.values() if p.name != "score_options"]
-    extra = _parameters()
-    names = [p.name for p in extra]
+    from jakplan.cli.planopts import with_generated_options
 
-    @functools.wraps(func)
-    def wrapper(**kwargs):
-        values = {name: kwargs.pop(name) for name in names}
-        return func(score_options=ScoreOptions(values), **kwargs)
-
-    del wrapper.__wrapped__  # Typer must see the signature below, not the wrapped function's
-    wrapper.__signature__ = sig.replace(parameters=own + extra)  # type: ignore[attr-defined]  # read by Typer
-    wrapper.__annotations__ = {p.name: p.annotation for p in own + extra}
-    return wrapper
+    return with_generated_options(func, "score_options", _parameters(), ScoreOptions)
