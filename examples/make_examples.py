@@ -32,7 +32,7 @@ EXAMPLES: list[tuple[str, list[str]]] = [
     ("checklist-week12.txt", ["checklist", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--week", "12", "--format", "text"]),
     ("checklist-week12.md", ["checklist", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--week", "12", "--format", "markdown"]),
     ("checklist-week12.html", ["checklist", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--week", "12", "--format", "html"]),
-    ("status-anna.txt", ["status", str(HERE / "patients" / "anna.toml"), "--today", "2024-11-20"]),
+    ("status-anna.txt", ["COLUMNS=80", "status", str(HERE / "patients" / "anna.toml"), "--today", "2024-11-20"]),
     ("careplan.fhir.json", ["schedule", "--start", "2024-05-01", "--format", "fhir"]),
     ("schedule-patient.txt", ["schedule", "--start", "2024-05-01", "--age", "67", "--egfr", "45", "--with", "probenecid",
                               "--smoker", "past", "--cv-risk", "--hbv-core-antibody", "positive", "--details"]),

@@ -25,6 +25,11 @@ _ISO = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})$")
 
 
+def plural(n: int, noun: str, nouns: str = "") -> str:
+    """'1 day', '3 days', '0 days' ('nouns': an irregular plural)."""
+    return f"{n} {noun if n == 1 else (nouns or noun + 's')}"
+
+
 def clock_today() -> dt.date:
     """Today, for a plan that rolls with the calendar: the UTC day of ``SOURCE_DATE_EPOCH`` when it is set (the
     reproducible-builds convention the .ics DTSTAMP follows too, so samples do not change with the day they are

@@ -94,5 +94,7 @@ def export(
             return
         path = atomic_write(out, data, overwrite=force)
         cancelled = data.count(b"STATUS:CANCELLED")
-        echo_err(f"Wrote {path} ({data.count(b'BEGIN:VEVENT') - cancelled} visit days"
-                 + (f"; {cancelled} earlier events cancelled" if cancelled else "") + ").")
+        from jakplan.dates import plural
+
+        echo_err(f"Wrote {path} ({plural(data.count(b'BEGIN:VEVENT') - cancelled, 'visit day')}"
+                 + (f"; {plural(cancelled, 'earlier event')} cancelled" if cancelled else "") + ").")

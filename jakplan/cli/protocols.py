@@ -52,15 +52,14 @@ def protocols(
             lines = markdown_table(cols, cells)
             write_stdout("\n".join(lines + ["", hint, "", f"_{DISCLAIMER}_"]))
             return
-        from rich.table import Table
+        from jakplan.render.grid import print_grid
 
         console = make_console()
-        table = Table()
-        for col in cols:
-            table.add_column(col)
-        for row in cells:
-            table.add_row(*row)
-        console.print(table)
+        # the terminal's compact form: one row per protocol, three columns that fit 80
+        short = [[f"{r['drug']}/{r['protocol']}", f"{r['title']}; {r['jurisdiction']}",
+                  ", ".join(r["indications"]) + (f" (default for {', '.join(r['default_for'])})" if r["default_for"] else "")]
+                 for r in rows]
+        print_grid(console, ["Protocol", "Title; jurisdiction", "Indications"], short, nowrap=(0,))
         console.print(hint)
         console.print(DISCLAIMER)
 

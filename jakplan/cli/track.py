@@ -13,6 +13,7 @@ from jakplan.cli.common import clean_errors, make_console, parse_date, write_std
 from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
 from jakplan.cli.scoreopts import ScoreOptions, with_score_options
+from jakplan.dates import plural
 
 EXIT_OVERDUE = 1
 
@@ -53,7 +54,7 @@ def init(
         plan = create_plan_file(plan_options.record(), plan_options.overrides(), out, force)
         write_stdout(
             f"Wrote {out}: {plan.drug} for {plan.indication}, protocol {plan.protocol.id}, first dose "
-            f"{plan.start.isoformat()}; {len(plan.events)} planned events in {plan.months} months.\n"
+            f"{plan.start.isoformat()}; {plural(len(plan.events), 'planned event')} in {plural(plan.months, 'month')}.\n"
             f"Record what happens with `jakplan record {out} ...`; see what is due with `jakplan status {out}`."
         )
 
@@ -318,6 +319,10 @@ def status(
     planfile: str = typer.Argument(..., help="The plan file."),
     today: Optional[str] = typer.Option(None, "--today", help="Status on this day instead of today (YYYY-MM-DD)."),
     fmt: StatusFormat = typer.Option(StatusFormat.table, "--format", help="table (terminal) or json."),
+    brief: bool = typer.Option(False, "--brief", help="Only the summary, the dose and what needs action now, "
+                               "one line each."),
+    done: bool = typer.Option(False, "--done", help="Also list every check recorded done (by default one line "
+                              "says how many)."),
 ) -> None:
     """What is done, due, overdue and next. Exits 1 when something is overdue (for reminder scripts)."""
     with clean_errors():
@@ -337,7 +342,7 @@ def status(
 
             from jakplan.render.status import render_status
 
-            render_status(st, make_console(), Path(planfile).name)
+            render_status(st, make_console(), Path(planfile).name, brief=brief, done=done)
     if st.open_actions:
         echo_err(f"{planfile}: a lab result needs action on {day.isoformat()}")
         raise typer.Exit(EXIT_OVERDUE)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from jakplan.api import plan_for_record
+from jakplan.dates import plural
 from jakplan.errors import JakplanError
 from jakplan.records.csvrows import Row, count_rows, read_rows, record_from_row
 
@@ -332,7 +333,7 @@ def recorded_items(plan, history) -> list[dict[str, Any]]:
         if i.state not in ("done", "waived", "not_applicable") or i.done_on is None:
             continue
         if i.state == "done":
-            text = f"done {i.done_on.isoformat()}" + (f" ({i.days_late} days after the window closed)" if i.days_late else "")
+            text = f"done {i.done_on.isoformat()}" + (f" ({plural(i.days_late, 'day')} after the window closed)" if i.days_late else "")
         else:
             text = i.note
         out.append({"rule": i.rule, "occurrence": i.occurrence, "state": i.state, "on": i.done_on.isoformat(),

@@ -26,6 +26,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from jakplan.dates import plural
 from jakplan.engine.scores import ResponseVerdict, responses
 from jakplan.engine.timing import pause_shift, shift
 from jakplan.history import Done, History, Pause
@@ -276,7 +277,7 @@ def _complete(rule: Rule, plan: Plan, outstanding: list[Item], done: list, close
         else:
             late = max(0, (d.on - target.window_end).days)
             if late:
-                note = f"done {late} days after the window closed"
+                note = f"done {plural(late, 'day')} after the window closed"
             if d.note.startswith("done by result"):  # closed by the results themselves: say so, and from where
                 note = "; ".join(x for x in (d.note, note) if x)
             finished.append(_with(target, state="done", done_on=d.on, days_late=late, note=note))
@@ -359,8 +360,8 @@ def _notes(plan: Plan, pauses: tuple[Pause, ...], tracked: dict[str, Rule]) -> l
             out.append(f"Treatment paused since {p.start}{why}: in-treatment checks from that day are on hold "
                        f"until you record the restart (jakplan resume).")
         else:
-            out.append(f"Paused {p.start} to {p.end}{why}, {(p.end - p.start).days} days: checks dated on or after "
-                       f"{p.start} moved {(p.end - p.start).days} days later (jakplan counts time on treatment; "
+            out.append(f"Paused {p.start} to {p.end}{why}, {plural((p.end - p.start).days, 'day')}: checks dated on or after "
+                       f"{p.start} moved {plural((p.end - p.start).days, 'day')} later (jakplan counts time on treatment; "
                        f"a planning assumption: ask the prescriber whether checks are repeated on restart).")
     last = [r.id for r in tracked.values() if r.anchor == "last_done"]
     if last:

@@ -33,9 +33,17 @@ def basis(nfiles: int, skipped: int, bad: int) -> str:
     return text + "."
 
 
+def done_in_time_percent(groups) -> float | None:
+    """Of all checks judged in the period, the percentage done in the window or early (None: none judged)."""
+    t = totals(groups)
+    judged = t["on_time"] + t["early"] + t["late"] + t["missing"]
+    return round(100 * (t["on_time"] + t["early"]) / judged, 1) if judged else None
+
+
 def as_json(groups, start, end, nfiles, errors, skipped) -> dict[str, Any]:
     return {"from": start.isoformat(), "to": end.isoformat(), "files": nfiles, "outcomes": list(OUTCOMES),
-            "totals": totals(groups), "checks": groups, "errors": [{"file": f, "message": m} for f, m in errors],
+            "totals": totals(groups), "done_in_time_percent": done_in_time_percent(groups),
+            "headline": headline(groups), "checks": groups, "errors": [{"file": f, "message": m} for f, m in errors],
             "skipped": skipped, "disclaimer": DISCLAIMER}
 
 
@@ -58,7 +66,7 @@ _CSS = """body{font-family:system-ui,sans-serif;margin:1.5rem;color:#111}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#eee}td.n{text-align:right}.bar{display:flex;height:1.1rem;width:100%;min-width:12rem;background:#f4f4f4}
 .bar span{display:block;height:100%}.key span{display:inline-block;width:.9rem;height:.9rem;margin:0 .3rem 0 1rem;vertical-align:middle}
-details{font-size:.85rem}.disclaimer{font-weight:bold;margin-top:1rem}"""
+details{font-size:.85rem}.headline{font-size:1.3rem;font-weight:bold}.disclaimer{font-weight:bold;margin-top:1rem}"""
 
 
 def _bar(g: dict[str, Any], e) -> str:
@@ -76,7 +84,8 @@ def as_html(groups, start, end, line: str) -> str:
     e = lambda t: html.escape(str(t), quote=True)  # noqa: E731
     head = "".join(f"<th>{e(OUTCOME_WORDS[o])}</th>" for o in OUTCOMES)
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">', f"<title>{e(title(start, end))}</title>",
-           f"<style>{_CSS}</style>", "</head>", "<body>", f"<h1>{e(title(start, end))}</h1>", f"<p>{e(line)}</p>",
+           f"<style>{_CSS}</style>", "</head>", "<body>", f"<h1>{e(title(start, end))}</h1>",
+           f'<p class="headline">{e(headline(groups))}</p>', f"<p>{e(line)}</p>",
            '<p class="key">' + "".join(f'<span style="background:{COLOURS[o]}"></span>{e(OUTCOME_WORDS[o])}'
                                        for o in OUTCOMES) + "</p>",
            "<table>", f"<thead><tr><th>Drug</th><th>Check</th><th>Chart</th><th>Total</th>{head}"
@@ -96,21 +105,43 @@ def as_html(groups, start, end, line: str) -> str:
     return "\n".join(out)
 
 
+def headline(groups) -> str:
+    """The audit's one figure: of the checks judged (done in the window, early, late or missing), how many were
+    done in time (in the window or early), overall, with the late, missing and open counts."""
+    t = totals(groups)
+    judged = t["on_time"] + t["early"] + t["late"] + t["missing"]
+    if not judged:
+        return f"Overall: no check was due and judged in the period ({t['open']} still open)."
+    pct = 100 * (t["on_time"] + t["early"]) / judged
+    return (f"Overall: {pct:.1f}% of the checks judged were done in time ({t['on_time'] + t['early']} of {judged}); "
+            f"{t['late']} done late, {t['missing']} missing; {t['waived'] + t['not_applicable']} closed by a "
+            f"decision, {t['open']} still open.")
+
+
+HEADS = {"on_time": "In time", "early": "Early", "late": "Late", "missing": "Missing", "waived": "Waived",
+         "not_applicable": "N/A", "open": "Open"}
+"""Column heads for a terminal (the key under the table says what each means)."""
+
+
 def print_table(groups, start, end, line: str, console) -> None:
-    from rich.table import Table
+    """The audit for a terminal: the headline rate first, then one row per drug and check, fitted to the
+    terminal's width with no word cut (:mod:`jakplan.render.grid`)."""
     from rich.text import Text
 
-    table = Table(title=title(start, end), title_justify="left")
-    table.add_column("Drug")
-    table.add_column("Check")
-    table.add_column("Total", justify="right")
-    for o in OUTCOMES:
-        table.add_column(OUTCOME_WORDS[o], justify="right")
-    for g in groups:
-        table.add_row(g["drug"], g["check"], str(g["total"]), *(str(g[o]) for o in OUTCOMES))
+    from jakplan.render.grid import print_grid
+
+    console.print(Text(headline(groups), style="bold"))
+    rows = [[f"{g['drug']}: {g['check']}", str(g["total"]), *(str(g[o]) for o in OUTCOMES),
+             "-" if g["done_in_time_percent"] is None else f"{g['done_in_time_percent']:g}%"] for g in groups]
+    styles = [""] * len(rows)
     t = totals(groups)
-    table.add_row("All", "", str(t["total"]), *(str(t[o]) for o in OUTCOMES), style="bold")
-    console.print(table)
+    pct = done_in_time_percent(groups)
+    rows.append(["All checks", str(t["total"]), *(str(t[o]) for o in OUTCOMES), "-" if pct is None else f"{pct:g}%"])
+    styles.append("bold")
+    print_grid(console, ["Check", "Total", *(HEADS[o] for o in OUTCOMES), "% in time"], rows,
+               title=title(start, end), row_styles=styles)
+    console.print(Text("In time: done in the window; Early: done before it opened; N/A: not applicable; Open: "
+                       "window not closed on the last day; % in time: done in the window or early, of those judged."))
     console.print(line)
     console.print("The patients behind each number: --format csv, json or html.")
     console.print(Text(DISCLAIMER, style="bold"))

@@ -7,6 +7,7 @@ from typing import Any
 
 from jakplan.catalog.files import data_path
 from jakplan.catalog.vocab import default_protocol, drugs, vocabulary
+from jakplan.dates import plural
 from jakplan.engine.conditions import missing_factors
 from jakplan.model import DoseLine, Event, Plan, Protocol
 from jakplan.render.words import cite_short, condition_text, factor_label, open_texts, skip_text
@@ -298,7 +299,7 @@ def horizon_text(plan: Plan) -> str:
     """'2025-05-01 (12 months)', or the last day of a fixed course when it ends first."""
     if plan.course_end is not None and plan.course_end < plan.end:
         return f"{plan.course_end.isoformat()} (end of the fixed course)"
-    return f"{plan.end.isoformat()} ({plan.months} months)"
+    return f"{plan.end.isoformat()} ({plural(plan.months, 'month')})"
 
 
 def course_line(plan: Plan, tags: bool = True) -> str:

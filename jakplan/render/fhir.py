@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from jakplan.dates import plural
 from jakplan.engine.tracking import Item, Status
 from jakplan.model import Citation, Plan
 from jakplan.render.common import (
@@ -128,10 +129,10 @@ def _loinc_concept(check: str, code: str, name: str) -> dict[str, Any]:
 
 def _state_text(it: Item) -> str:
     if it.state == "done":
-        late = f", {it.days_late} days after the window closed" if it.days_late else ""
+        late = f", {plural(it.days_late, 'day')} after the window closed" if it.days_late else ""
         return f"done on {it.done_on.isoformat() if it.done_on else '?'}{late}"
     if it.state == "overdue":
-        return f"overdue by {it.days_late} days (window closed {it.window_end.isoformat()})"
+        return f"overdue by {plural(it.days_late, 'day')} (window closed {it.window_end.isoformat()})"
     if it.state == "due":
         return f"due now (window {it.window_start.isoformat()} to {it.window_end.isoformat()})"
     if it.state == "on_hold":

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from jakplan.dates import plural
 from jakplan.engine.visits import Visit, visits
 from jakplan.model import Plan
 from jakplan.render.common import DISCLAIMER, drug_name, indication_name
@@ -132,7 +133,7 @@ def _next_lines(ans: NextAnswer) -> list[str]:
         n = len(ans.overdue)
         out.append(f"Overdue: {n} check{'s' if n != 1 else ''} (records in {ans.source or 'the plan file'})")
         for i in ans.overdue:
-            out.append(f"  {i.rule}: {i.title}; window closed {i.window_end.isoformat()}, {i.days_late} days late")
+            out.append(f"  {i.rule}: {i.title}; window closed {i.window_end.isoformat()}, {plural(i.days_late, 'day')} late")
     if ans.on_hold:
         out.append(f"On hold: {ans.on_hold} check{'s' if ans.on_hold != 1 else ''} (treatment paused)")
     from jakplan.render.scores import response_text, shown

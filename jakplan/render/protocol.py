@@ -135,8 +135,10 @@ def render_protocol_markdown(p: Protocol) -> str:
 
 
 def render_protocol_terminal(p: Protocol, console) -> None:
-    from rich.table import Table
+    """Every section of a protocol as tables fitted to the terminal, no word cut."""
     from rich.text import Text
+
+    from jakplan.render.grid import print_grid
 
     head = _head(p)
     console.print(Text(head[0], style="bold"))
@@ -145,12 +147,7 @@ def render_protocol_terminal(p: Protocol, console) -> None:
     for title, cols, rows in _sections(p):
         if not rows:
             continue
-        table = Table(title=title, title_justify="left")
-        for c in cols:
-            table.add_column(c)
-        for row in rows:
-            table.add_row(*[str(c) for c in row])
-        console.print(table)
+        print_grid(console, cols, [[str(c) for c in row] for row in rows], title=title)
     console.print(Text(DISCLAIMER, style="bold"))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jakplan.dates import plural
 from jakplan.engine.tracking import Item, Status
 from jakplan.render.common import (
     DISCLAIMER,
@@ -99,23 +100,58 @@ def status_dict(st: Status, file: str = "") -> dict[str, Any]:
 
 
 def _when(i: Item) -> str:
+    """The Date cell: the date, the date it was before a pause moved it, the window (month-day)."""
     s = i.date.isoformat()
     if i.planned:
-        s += f"\n(was {i.planned.isoformat()})"
-    return s + f"\nfrom {i.window_start.isoformat()}\nto {i.window_end.isoformat()}"
+        s += f"\nwas {i.planned.isoformat()}"
+    if i.window_start != i.window_end:
+        s += f"\n{i.window_start.strftime('%m-%d')} to {i.window_end.strftime('%m-%d')}"
+    return s
 
 
-def render_status(st: Status, console, file: str = "") -> None:
+def render_status(st: Status, console, file: str = "", *, brief: bool = False, done: bool = False) -> None:
+    """The terminal view, fitted to the console's width with no word cut (:mod:`jakplan.render.grid`).
+
+    ``brief``: the summary, the dose, what needs action now (overdue, due, lab results) in one line each.
+    ``done``: list every check recorded done (by default one line says how many and when the last was)."""
     from rich.text import Text
 
     _print_status_head(st, console, file)
+    if brief:
+        for line, style in brief_lines(st):
+            console.print(Text(line, style=style))
+        console.print(Text(DISCLAIMER, style="bold"))
+        return
+    width = max(40, console.width)
     for key, title in SECTIONS:
         items = section_items(st, key)
         if not items:
             continue
-        console.print(_done_table(items, title) if key == "done" else _section_table(items, key, title))
+        if key == "done" and not done:
+            last = max((i.done_on for i in items if i.done_on), default=None)
+            console.print(Text(f"{title}: {len(items)}" + (f", the last on {last.isoformat()}" if last else "")
+                               + " (--done lists them)", style="bold"))
+            continue
+        lines = _done_grid(items, title, width) if key == "done" else _section_grid(items, key, title, width)
+        console.print(Text(lines[0], style="bold"))
+        style = "red" if key == "overdue" else ""
+        for ln in lines[1:]:
+            console.print(Text(ln, style=style), soft_wrap=True)
     _print_status_tail(st, console)
     console.print(Text(DISCLAIMER, style="bold"))
+
+
+def brief_lines(st: Status) -> list[tuple[str, str]]:
+    """``status --brief``: one line per check overdue or due, and the lab results that call for action now."""
+    out: list[tuple[str, str]] = []
+    for i in section_items(st, "overdue"):
+        out.append((f"Overdue: {i.date.isoformat()} {i.rule}: {i.title} ({plural(i.days_late, 'day')} late)", "bold red"))
+    for i in section_items(st, "due"):
+        out.append((f"Due now: {i.date.isoformat()} {i.rule}: {i.title} (window to {i.window_end.isoformat()})", ""))
+    for a in st.lab_actions:
+        if a.current:
+            out.append((f"Lab result: {a.on.isoformat()}: {lab_action_text(a)}", "bold red"))
+    return out
 
 
 def _print_status_head(st: Status, console, file: str) -> None:
@@ -142,41 +178,29 @@ def _print_status_head(st: Status, console, file: str) -> None:
         console.print(Text(response_text(v), style="bold red" if v.needs_action else "yellow" if v.state == "due" else ""))
 
 
-def _done_table(items, title: str):
-    """The table of checks recorded done."""
-    from rich.table import Table
+def _done_grid(items, title: str, width: int) -> list[str]:
+    """The checks recorded done, as a table that fits ``width`` (the title first)."""
+    from jakplan.render.grid import grid_lines
 
-    table = Table(title=f"{title}: {len(items)}", title_justify="left")
-    table.add_column("Done on", no_wrap=True)
-    table.add_column("Check", no_wrap=True)
-    table.add_column("What")
-    table.add_column("Planned")
-    for i in items:
-        planned = f"{i.date.isoformat()} ({i.relative})" + (f"\n{i.note}" if i.note else "")
-        table.add_row(i.done_on.isoformat() if i.done_on else "", i.rule, i.title, planned)
-    return table
+    rows = [[i.done_on.isoformat() if i.done_on else "", i.rule, i.title,
+             f"{i.date.isoformat()} ({i.relative})" + (f"; {i.note}" if i.note else "")] for i in items]
+    return [f"{title}: {len(items)}"] + grid_lines(["Done on", "Check", "What", "Planned"], rows, width, nowrap=(0, 1))
 
 
-def _section_table(items, key: str, title: str):
-    """The table of one status section other than done (overdue, waived, due ...)."""
-    from rich.table import Table
-    from rich.text import Text
+def _section_grid(items, key: str, title: str, width: int) -> list[str]:
+    """One status section other than done (overdue, due, on hold, next, missed, waived), fitted to ``width``."""
+    from jakplan.render.grid import grid_lines
 
-    table = Table(title=f"{title}: {len(items)}", title_justify="left")
-    table.add_column("Date", no_wrap=True)
-    table.add_column("Check", no_wrap=True)
-    table.add_column("What")
-    table.add_column("Counted from", min_width=16)
-    table.add_column("Status")
+    rows = []
     for i in items:
         if key == "overdue":
-            state = Text(f"{i.days_late} days late (window closed {i.window_end.isoformat()})", style="bold red")
+            state = f"{plural(i.days_late, 'day')} late (window closed {i.window_end.isoformat()})"
         elif key == "waived":
-            state = Text(i.note)
+            state = i.note
         else:
-            state = Text(i.note or i.state.replace("_", " "))
-        table.add_row(_when(i), i.rule, i.title, f"{i.anchor_text}\n{i.relative}", state)
-    return table
+            state = i.note or i.state.replace("_", " ")
+        rows.append([_when(i), i.rule, f"{i.title} ({i.relative}; counted from {i.anchor_text})", state])
+    return [f"{title}: {len(items)}"] + grid_lines(["Date", "Check", "What", "Status"], rows, width, nowrap=(0, 1))
 
 
 def _print_status_tail(st: Status, console) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from jakplan.model import Plan
@@ -26,8 +25,6 @@ from jakplan.render.common import (
 )
 from jakplan.render.words import cite_full, open_texts
 
-KIND_STYLE = {"screening": "magenta", "lab": "cyan", "review": "yellow", "milestone": "green"}
-
 
 def render_terminal(plan: Plan, console: Console, sources: bool = False) -> None:
     head = Text(f"{drug_name(plan)} monitoring plan: {indication_name(plan)}\n", style="bold")
@@ -48,25 +45,20 @@ def render_terminal(plan: Plan, console: Console, sources: bool = False) -> None
     groups: dict[str, list] = {}
     for ev in plan.events:
         groups.setdefault(ev.phase, []).append(ev)
-    for phase, events in groups.items():
-        table = Table(title=titles.get(phase, phase), title_justify="left", show_lines=False, expand=False)
-        table.add_column("Date", no_wrap=True)
-        table.add_column("Window", no_wrap=True)
-        table.add_column("When", max_width=20)
-        table.add_column("Kind")
-        table.add_column("What")
-        if sources:
-            table.add_column("Source")
+    from jakplan.render.grid import print_grid
+
+    for phase, events in groups.items():  # one table per phase, fitted to the terminal, no word cut
+        heads = ["Date", "Window", "When", "Kind", "What"] + (["Source"] if sources else [])
+        rows = []
         for ev in events:
-            what = Text(ev.title)
-            what.append("\n" + "; ".join(check_label(c) for c in ev.checks), style="dim")
+            what = ev.title + "\n" + "; ".join(check_label(c) for c in ev.checks)
             for extra in (*open_texts(ev.conditions), *ev.patient_notes):
-                what.append(f"\n! {extra}", style="yellow")
-            row = [ev.date.isoformat(), window_text(ev), ev.relative, Text(ev.kind, style=KIND_STYLE.get(ev.kind, "")), what]
+                what += f"\n! {extra}"
+            row = [ev.date.isoformat(), window_text(ev), ev.relative, ev.kind, what]
             if sources:
                 row.append(cite_full(ev.citation))
-            table.add_row(*row)
-        console.print(table)
+            rows.append(row)
+        print_grid(console, heads, rows, title=titles.get(phase, phase), nowrap=(0,))
     console.print(Text(DISCLAIMER, style="bold"))
 
 

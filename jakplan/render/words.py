@@ -113,4 +113,4 @@ def lab_action_text(a) -> str:
         notes = [f"confirmed: the result on {a.confirmed_on} crossed it too"] + [n for n in notes if n != _CONFIRM]
     elif f.threshold.confirm:
         notes = [n if n != _CONFIRM else f"{_CONFIRM} (not yet confirmed: record the repeat)" for n in notes]
-    return text + "".join(f"; {n}" for n in notes) + f" [{cite_full(f.threshold.citation)}]"
+    return text + "".join(f"; {n}" for n in notes) + f" ({cite_short(f.threshold.citation)})"

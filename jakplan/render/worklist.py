@@ -7,6 +7,7 @@ import html
 from typing import Any
 
 from jakplan.clinic.worklist import COLUMNS
+from jakplan.dates import plural
 from jakplan.escape import csv_cell
 from jakplan.render.common import DISCLAIMER
 
@@ -16,7 +17,7 @@ KIND_WORDS = {"lab": "lab result needs action", "response": "response criterion 
 
 def status_text(row: dict[str, Any]) -> str:
     if row["kind"] == "overdue":
-        return f"{row['days_late']} days late (window closed {row['window_end']})"
+        return f"{plural(row['days_late'], 'day')} late (window closed {row['window_end']})"
     if row["kind"] == "due":
         return f"due {row['date']}"
     return KIND_WORDS[row["kind"]]
@@ -103,17 +104,24 @@ def as_html(rows, week_start, week_end, line: str) -> str:
 
 
 def print_table(rows, week_start, week_end, line: str, console) -> None:
-    from rich.table import Table
+    """The worklist for a terminal: three columns (the date and window, the patient and drug, what and why) fitted
+    to its width with no word cut (:mod:`jakplan.render.grid`)."""
     from rich.text import Text
 
-    table = Table(title=title(week_start, week_end), title_justify="left")
-    for col in ("Status", "Patient", "Drug", "Check and tests", "Date", "Window", "Lab"):
-        table.add_column(col)
-    style = {"lab": "bold red", "overdue": "red", "due": ""}
+    from jakplan.render.grid import print_grid
+
+    style = {"lab": "bold red", "overdue": "red", "response": "bold red"}
+    cells = []
     for r in rows:
-        table.add_row(Text(status_text(r), style=style[r["kind"]]), who(r), r["drug"],
-                      f"{r['check']}\n{r['tests']}" if r["kind"] != "lab" else r["tests"], r["date"], window(r),
-                      r["lab"] or "-")
-    console.print(table)
+        when = r["date"]
+        if r["window_start"] and r["window_start"] != r["window_end"]:
+            when += f"\n{r['window_start'][5:]} to {r['window_end'][5:]}"
+        what = f"{status_text(r)}: " + (f"{r['check']}: {r['tests']}" if r["kind"] != "lab" and r["tests"]
+                                        else (r["tests"] or r["check"]))
+        if r["lab"] and r["kind"] != "lab":
+            what += f"\nLab: {r['lab']}"
+        cells.append([when, f"{who(r)}\n{r['drug']}", what])
+    print_grid(console, ["Date", "Patient", "What"], cells, title=title(week_start, week_end), nowrap=(0,),
+               row_styles=[style.get(r["kind"], "") for r in rows])
     console.print(line)
     console.print(Text(DISCLAIMER, style="bold"))
