@@ -453,6 +453,9 @@ def due_one(job: DueJob) -> Result:
             return Result(p.stem, str(p), True, detail={"skipped": True, "rows": [], "overdue": False})
         st = status_for_record(record, job.today or job.week_start)
         rows = week_rows(st, p.stem, str(p), job.week_start)
+        if record.kept:  # the register's kept columns (consultant ...): the HTML worklist filters by them
+            for r in rows:
+                r["kept"] = dict(record.kept)
         return Result(p.stem, str(p), True, detail={
             "rows": rows, "overdue": any(r["kind"] == "overdue" for r in rows),
             "paused": bool(st.pauses and st.pauses[-1].end is None)})

@@ -19,6 +19,8 @@ class PatientRecord(NamedTuple):
     history: History = History()
     where: str = ""
     """Where the record came from, for messages ('anna.toml', 'patients.csv line 4')."""
+    kept: tuple[tuple[str, str], ...] = ()
+    """A register's kept columns (the plan file's ``[columns]`` table, e.g. consultant), as (name, text) pairs."""
 
     @property
     def source(self) -> Path | None:

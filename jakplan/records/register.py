@@ -44,4 +44,6 @@ def read_record(path: str | os.PathLike) -> PatientRecord | None:
     if "jakplan" not in raw:
         return None
     pf = planfile_from_raw(raw, p)
-    return PatientRecord(pf.profile, pf.history, str(p))
+    extra = raw.get(EXTRA_TABLE)
+    kept = tuple((str(k), str(v)) for k, v in extra.items()) if isinstance(extra, dict) else ()
+    return PatientRecord(pf.profile, pf.history, str(p), kept)

@@ -83,23 +83,100 @@ def as_markdown(rows, week_start, week_end, line: str) -> str:
     return "\n".join(out)
 
 
-_CSS = """body{font-family:system-ui,sans-serif;margin:1.5rem;color:#111}
-table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#eee}tr.lab td:first-child{background:#fdd;font-weight:bold}tr.overdue td:first-child{background:#fee}
-.disclaimer{font-weight:bold;margin-top:1rem}@media print{body{margin:0}}"""
+_CSS = """body{font-family:system-ui,sans-serif;margin:1rem;color:#111;font-size:.9rem}
+h1{font-size:1.3rem;margin:.2rem 0}p{margin:.3rem 0}
+table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:.15rem .35rem;text-align:left;vertical-align:top}
+th{background:#eee}tr.lab td:first-child,tr.response td:first-child{background:#fdd;font-weight:bold}
+tr.overdue td:first-child{background:#fee}td ul{margin:0;padding-left:1rem}td small{color:#444}
+.filters{display:flex;flex-wrap:wrap;gap:.4rem 1rem;margin:.5rem 0;padding:.4rem;background:#f4f4f4}
+.disclaimer{font-weight:bold;margin-top:.6rem}
+@media print{@page{size:A4 landscape;margin:8mm}body{margin:0;font-size:7.5pt}.filters{display:none}
+tr{break-inside:avoid}th,td{padding:.05rem .2rem}small.tests,.win{display:none}td ul{padding:0}
+td li{display:inline}td li+li:before{content:" | "}}"""
+
+_JS = """(function(){
+var rows=[].slice.call(document.querySelectorAll('tbody tr'));
+var sel=[].slice.call(document.querySelectorAll('.filters select'));var text=document.getElementById('f-text');
+var count=document.getElementById('f-count');
+function apply(){var q=(text.value||'').toLowerCase();var shown=0;
+rows.forEach(function(r){var ok=sel.every(function(s){var v=s.value;if(!v)return true;
+var have=r.getAttribute('data-'+s.name)||'';return v.split(' ').indexOf(have)>=0;});
+if(ok&&q)ok=r.textContent.toLowerCase().indexOf(q)>=0;r.hidden=!ok;if(ok)shown++;});
+count.textContent=shown+' of '+rows.length+' rows shown';}
+location.hash.slice(1).split('&').forEach(function(kv){var p=kv.split('=');var v=decodeURIComponent(p[1]||'');
+if(p[0]==='q')text.value=v;sel.forEach(function(s){if(s.name===p[0])s.value=v;});});
+sel.forEach(function(s){s.addEventListener('change',apply);});text.addEventListener('input',apply);apply();})();"""
+"""The worklist page's filters: every select names a row attribute (data-kind, data-drug, data-col-N); the
+search box matches any text of a row; the page's address can set them (``worklist.html#kind=overdue&col-0=dr-x``,
+``#q=text``). Plain script, no library; printing prints the rows shown."""
+
+
+def _slug(name: str) -> str:
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "x"
+
+
+def _groups(rows) -> list[list[dict[str, Any]]]:
+    """Rows of one patient and one kind together (in the order their first row comes), so the printed page has
+    one line per patient and kind of work, not one per check."""
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault((r["patient"], r["kind"]), []).append(r)
+    return list(out.values())
+
+
+def _by_check(group: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for g in group:
+        out.setdefault(g["check"], []).append(g)
+    return out
 
 
 def as_html(rows, week_start, week_end, line: str) -> str:
+    """A compact page (one row per patient and kind of work, A4 landscape when printed) with filters: what
+    needs action, overdue only or due this week; by drug; by each column the register keeps (consultant ...);
+    and a search box."""
     e = lambda t: html.escape(str(t), quote=True)  # noqa: E731
+    kept = sorted({k for r in rows for k in (r.get("kept") or {})})
+    drugs = sorted({r["drug"] for r in rows})
+    filters = ['<div class="filters" role="search">',
+               '<label>Show <select name="kind"><option value="">everything</option>'
+               '<option value="lab response">needs action</option><option value="overdue">overdue only</option>'
+               '<option value="due">due this week</option><option value="not_assessed">not assessed</option>'
+               '</select></label>',
+               '<label>Drug <select name="drug"><option value="">all</option>'
+               + "".join(f'<option value="{e(_slug(d))}">{e(d)}</option>' for d in drugs) + "</select></label>"]
+    for k, col in enumerate(kept):
+        values = sorted({(r.get("kept") or {}).get(col, "") for r in rows} - {""})
+        filters.append(f'<label>{e(col)} <select name="col-{k}"><option value="">all</option>'
+                       + "".join(f'<option value="{e(_slug(v))}">{e(v)}</option>' for v in values) + "</select></label>")
+    filters += ['<label>Search <input id="f-text" type="search"></label>', '<span id="f-count"></span>', "</div>"]
+    heads = ["Status", "Patient", "Drug", "What (date, window)", "Lab result needing action", *kept]
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{e(title(week_start, week_end))}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
-           f"<h1>{e(title(week_start, week_end))}</h1>", f"<p>{e(line)}</p>", "<table>",
-           "<thead><tr><th>Status</th><th>Patient</th><th>Drug</th><th>Check</th><th>Tests</th><th>Date</th>"
-           "<th>Window</th><th>Lab result needing action</th></tr></thead>", "<tbody>"]
-    for r in rows:
-        cells = (status_text(r), who(r), r["drug"], r["check"], r["tests"], r["date"], window(r), r["lab"])
-        out.append(f'<tr class="{e(r["kind"])}">' + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
-    out += ["</tbody>", "</table>", f'<p class="disclaimer">{e(DISCLAIMER)}</p>', "</body>", "</html>", ""]
+           f"<h1>{e(title(week_start, week_end))}</h1>", f"<p>{e(line)}</p>", *filters, "<table>",
+           "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in heads) + "</tr></thead>", "<tbody>"]
+    for group in _groups(rows):
+        r = group[0]
+        attrs = f'class="{e(r["kind"])}" data-kind="{e(r["kind"])}" data-drug="{e(_slug(r["drug"]))}"'
+        attrs += "".join(f' data-col-{k}="{e(_slug((r.get("kept") or {}).get(col, "")))}"' for k, col in enumerate(kept))
+        status = status_text(r) if len(group) == 1 else f"{KIND_WORDS[r['kind']]}: {len(group)}"
+        if r["kind"] == "overdue" and len(group) > 1:
+            status += f", up to {plural(max(g['days_late'] for g in group), 'day')} late"
+        items = []
+        for check, same in _by_check(group).items():  # a check due again and again: its title once, every date
+            dates = ", ".join(e(g["date"]) + (f' <span class="win">({e(window(g))})</span>'
+                                              if window(g) and window(g) != g["date"] else "") for g in same)
+            tests = same[0]["tests"] if same[0]["tests"] and same[0]["tests"] != check else ""
+            items.append(f"<li>{e(check)}: <span class=\"when\">{dates}</span>"
+                         + (f' <small class="tests">{e(tests)}</small>' if tests else "") + "</li>")
+        cells = [e(status), e(who(r)), e(r["drug"]), f"<ul>{''.join(items)}</ul>", e(r["lab"]),
+                 *(e((r.get("kept") or {}).get(col, "")) for col in kept)]
+        out.append(f"<tr {attrs}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    out += ["</tbody>", "</table>", f'<p class="disclaimer">{e(DISCLAIMER)}</p>', f"<script>{_JS}</script>",
+            "</body>", "</html>", ""]
     return "\n".join(out)
 
 
