@@ -17,7 +17,6 @@ under it as ``Header: text``, indented. No ellipsis, no cropping: every cell's t
 
 from __future__ import annotations
 
-import textwrap
 from typing import Sequence
 
 GAP = 2
@@ -26,13 +25,23 @@ GAP = 2
 
 def _wrap(text: str, width: int) -> list[str]:
     """``text`` wrapped at spaces into lines of at most ``width`` (a longer word stays whole on its own line);
-    explicit newlines are kept."""
+    explicit newlines are kept. Greedy, like textwrap without its hyphen and sentence rules (and much faster)."""
     out: list[str] = []
+    width = max(1, width)
     for para in str(text).split("\n"):
-        if not para.strip():
-            out.append("")
+        if len(para) <= width and "  " not in para and para == para.strip():  # fits as it is
+            out.append(para)
             continue
-        out += textwrap.wrap(para, width=max(1, width), break_long_words=False, break_on_hyphens=False) or [""]
+        line = ""
+        for word in para.split():
+            if not line:
+                line = word
+            elif len(line) + 1 + len(word) <= width:
+                line += " " + word
+            else:
+                out.append(line)
+                line = word
+        out.append(line)
     return out or [""]
 
 
@@ -105,9 +114,9 @@ def print_grid(console, headers: Sequence[str], rows: Sequence[Sequence[str]], *
     from rich.text import Text
 
     width = max(40, console.width)
+    out: list[tuple[str, str]] = []  # (line, style): one print for the whole table
     if title:
-        for ln in _wrap(title, width):
-            console.print(Text(ln, style="bold"))
+        out += [(ln, "bold") for ln in _wrap(title, width)]
     widths = column_widths(headers, rows, width, nowrap)
     for i, r in enumerate([None, *rows]):
         cells = list(headers) if r is None else [str(c) for c in r]
@@ -116,8 +125,17 @@ def print_grid(console, headers: Sequence[str], rows: Sequence[Sequence[str]], *
             lines = [] if r is None else stacked_lines(headers, [cells], width, stack_keep)
         else:
             lines = _row_lines(cells, widths, right)
-        for ln in lines:
-            console.print(Text(ln, style=style), soft_wrap=True)
+        out += [(ln, style) for ln in lines]
+    if console.color_system is None:  # no colour (a pipe, NO_COLOR): the plain text, past rich's renderer
+        from jakplan.escape import strip_output_controls
+
+        console.file.write(strip_output_controls("\n".join(ln for ln, _ in out)) + "\n")
+        return
+    text = Text()
+    for ln, style in out:
+        text.append(ln + "\n", style=style)
+    text.rstrip()
+    console.print(text, soft_wrap=True)  # lines fit already: rich need not wrap them again
 
 
 def stacked_lines(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int, keep: int = 2) -> list[str]:
