@@ -136,6 +136,13 @@ def next_visit(plan: Plan, today: dt.date):
     return nxt(plan, today)
 
 
+def clinic_days_from_text(text: str, where: str = "clinic days") -> tuple[int, ...]:
+    """'mon-fri', 'tue,thu' -> weekday numbers (:func:`jakplan.engine.visits.parse_clinic_days`)."""
+    from jakplan.engine.visits import parse_clinic_days
+
+    return parse_clinic_days(text, where)
+
+
 def week_day(plan: Plan, week: int) -> dt.date:
     from jakplan.engine.visits import week_day as wd
 

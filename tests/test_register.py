@@ -154,7 +154,7 @@ def test_waived_and_not_applicable_close_checks_and_are_kept_with_their_reason(t
 
     lines = text.splitlines()
     at = next(k for k, ln in enumerate(lines) if ln.startswith("Closed by a decision"))
-    cells = read_grid(lines[at + 1:], ["Date", "Check", "What", "Status"], r"\d{4}-\d\d-\d\d$")
+    cells = read_grid(lines[at + 1:], ["Date", "Check", "What", "Status"], r"\d{4}-\d\d-\d\d \w{3}$")
     assert {(c[1], c[3]) for c in cells} == {("zoster_vaccine", "not applicable from 2024-04-10: two RZV doses in 2023"),
                                             ("bloods_week4", "waived on 2024-06-01: done at the other hospital")}, text
 

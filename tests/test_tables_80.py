@@ -2,6 +2,7 @@
 is wider, nothing is ellipsised, and each cell's text is read back from the printed table and found whole (the
 expected texts come from the same command's JSON, or from the library)."""
 
+import datetime as dt
 import json
 import re
 
@@ -13,7 +14,7 @@ from jakplan.render.grid import grid_lines, read_grid
 
 ANNA = "examples/patients/anna.toml"
 REGISTER = "examples/clinic/register"
-DAY = r"\d{4}-\d\d-\d\d$"
+DAY = r"\d{4}-\d\d-\d\d( \w{3})?$"
 
 
 def run80(runner, app, *args, code=(0,)):
@@ -161,5 +162,5 @@ def test_schedule_details_at_80_columns_prints_every_cell_whole(runner, app, ext
     rows = all_grids(lines, ["Date", "Window", "When", "Kind", "What"])
     assert len(rows) == len(data["events"])
     for ev, row in zip(data["events"], rows, strict=True):
-        assert row[0] == ev["date"] and row[3] == ev["kind"] and row[2] == words(ev["relative"])
+        assert row[0] == f"{ev['date']} {dt.date.fromisoformat(ev['date']).strftime('%a')}" and row[3] == ev["kind"] and row[2] == words(ev["relative"])
         assert row[4].startswith(words(ev["title"])), (row[4], ev["title"])

@@ -75,7 +75,7 @@ def test_cli_default_view_at_80_columns(runner, app):
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
     assert len(lines) <= 60 and max(map(len, lines)) <= 80
-    assert "2024-07-24  07-17 to 07-31  week 12" in r.stdout
+    assert "2024-07-24 Wed  07-17 to 07-31  week 12" in r.stdout  # the weekday in every timeline (issue 21)
     assert "blood count, kidney, liver, lipids; disease activity, response review" in " ".join(
         due_columns(lines).values())
 
@@ -96,7 +96,33 @@ def test_compact_rows_hold_every_visit_and_never_exceed_the_width(drug_protocol,
     assert max(len(ln) for ln in lines) <= width
     skip = every_visit_rules(plan)
     refs = note_numbers(visits(plan), skip)
-    assert due_columns(lines) == {v.date.isoformat(): visit_words(v, skip, refs) for v in visits(plan)}
+    assert due_columns(lines) == {v.date.isoformat(): weekend_hint(v) + visit_words(v, skip, refs) for v in visits(plan)}
+
+
+def weekend_hint(v) -> str:
+    """A visit on a Saturday or Sunday names a weekday of its window first: '(Sat: or Fri 09-10) '."""
+    from jakplan.engine.visits import suggested_day
+
+    better = suggested_day(v)
+    return f"({v.date.strftime('%a')}: or {better.strftime('%a')} {better.isoformat()[5:]}) " if better else ""
+
+
+def test_a_weekend_visit_names_a_clinic_day_in_its_window(runner, app):
+    """Start Thu 2026-12-17: the 3-monthly bloods fall on Saturdays; the timeline, `next` and the calendar name
+    the Friday before, inside the window (clinic days configurable for the calendar)."""
+    from icalendar import Calendar
+
+    r = runner.invoke(app, ["schedule", "--start", "2026-12-17", "--months", "24"], env={"COLUMNS": "80"})
+    assert "2027-09-11 Sat" in r.stdout and "(Sat: or Fri 09-10)" in " ".join(r.stdout.split())
+    n = runner.invoke(app, ["next", "--start", "2026-12-17", "--months", "24", "--today", "2027-09-01"])
+    assert "Saturday is not a clinic day: Friday 2027-09-10 is in the window" in " ".join(n.stdout.split())
+    cal = Calendar.from_ical(runner.invoke(app, ["export", "--start", "2026-12-17", "--months", "24", "--out", "-"]).stdout)
+    (sat,) = [ev for ev in cal.walk("VEVENT") if ev.decoded("dtstart") == dt.date(2027, 9, 11)]
+    assert "Friday 2027-09-10 is in the window too" in str(sat["DESCRIPTION"])
+    tt = Calendar.from_ical(runner.invoke(app, ["export", "--start", "2026-12-17", "--months", "24", "--out", "-",
+                                                "--clinic-days", "tue-thu"]).stdout)
+    (sat,) = [ev for ev in tt.walk("VEVENT") if ev.decoded("dtstart") == dt.date(2027, 9, 11)]
+    assert "Thursday 2027-09-09 is in the window too" in str(sat["DESCRIPTION"])
 
 
 def test_every_check_of_a_visit_is_in_its_words():
@@ -163,7 +189,7 @@ def test_next_without_records(runner, app):
     assert v["prepare"] == ["Fast before this blood test (the protocol asks for fasting lipids)."]
     assert got["overdue"] is None  # no records: not known, never "nothing"
     text = runner.invoke(app, ["next", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--today", "2024-07-26"])
-    assert "Next visit: 2024-07-24 (2 days ago), week 12" in text.stdout
+    assert "Next visit: Wed 2024-07-24 (2 days ago), week 12" in text.stdout
     assert "Overdue: not known" in text.stdout and DISCLAIMER in " ".join(text.stdout.split())
 
 
@@ -349,8 +375,9 @@ def test_event_titles_name_the_patient_only_when_asked(runner, app, tmp_path):
         return [str(ev["SUMMARY"]) for ev in Calendar.from_ical(r.stdout).walk("VEVENT")]
 
     assert not any("Anna" in s for s in summaries())
-    assert all(s.startswith("Anna Example (MRN 0012345): Baricitinib") for s in summaries("--show-name"))
-    assert all(s.startswith("AE: Baricitinib") for s in summaries("--title-prefix", "AE"))
+    plain = summaries()
+    assert summaries("--show-name") == [f"Anna Example (MRN 0012345): {s}" for s in plain]
+    assert summaries("--title-prefix", "AE") == [f"AE: {s}" for s in plain]
     r = runner.invoke(app, ["export", "--start", "2024-05-01", "--out", "-", "--show-name"])
     assert r.exit_code == 2 and "gives no patient name" in r.output
 

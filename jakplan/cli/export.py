@@ -52,6 +52,9 @@ def export(
                                    "and identifier from the profile (calendars are often shared: off by default)."),
     title_prefix: Optional[str] = typer.Option(None, "--title-prefix", help="Start each event's title with this "
                                                "text, e.g. initials.", show_default=False),
+    clinic_days: str = typer.Option("mon-fri", "--clinic-days", metavar="DAYS",
+                                    help="The days the clinic sees patients, e.g. mon-fri or tue,thu: a visit on "
+                                    "another day names a clinic day inside its window."),
     previous_file: Optional[str] = typer.Option(
         None, "--previous", metavar="FILE", show_default=False,
         help="The calendar file exported before (default with --force: the --out file being replaced): events "
@@ -88,7 +91,10 @@ def export(
                 previous = read_bytes(out)
             except (OSError, JakplanError):
                 previous = None
-        data = calendar_bytes(plan, alarm, title_prefix=prefix, previous=previous)
+        from jakplan.actions import clinic_days_from_text
+
+        data = calendar_bytes(plan, alarm, title_prefix=prefix, previous=previous,
+                              clinic_days=clinic_days_from_text(clinic_days, "--clinic-days"))
         if out == "-":
             write_stdout(data.decode("utf-8"))
             return

@@ -282,6 +282,8 @@ class RegisterJob:
     """The day of the export: the calendars reach 12 months past it (None: the plan file's own months)."""
     systems: dict[str, str] = field(default_factory=dict)
     """clinic.toml [identifiers] systems (URI = prefix), for a CarePlan's subject."""
+    clinic_days: tuple[int, ...] = ()
+    """clinic.toml clinic_days as weekday numbers (() = Monday to Friday)."""
 
 
 _DTSTAMP = re.compile(rb"^DTSTAMP:(\d{8}T\d{6}Z)\r?$", re.MULTILINE)
@@ -368,7 +370,7 @@ def export_planfile(job: RegisterJob) -> Result:
             target = Path(job.out) / f"{pid}{SUFFIX[f]}"
             payload = _changed_only(target, f, lambda stamp, old=None, f=f: job.render(
                 plan, pid, (f,), who, stamp, recorded, old if f == "ics" else None,
-                status=status if f == "fhir" else None, systems=job.systems)[f])
+                status=status if f == "fhir" else None, systems=job.systems, clinic_days=job.clinic_days or None)[f])
             if payload is None:
                 unchanged += 1
                 continue
@@ -421,10 +423,12 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
 
         fsync_dir(outdir)
 
+    from jakplan.engine.visits import parse_clinic_days
     from jakplan.records.clinicsettings import load_settings
 
-    systems = load_settings(Path(folder)).systems if Path(folder).is_dir() else {}
-    jobs = (RegisterJob(str(p), str(outdir), render, formats, today, systems) for p in files)
+    settings = load_settings(Path(folder))
+    days = parse_clinic_days(settings.clinic_days, f"{settings.path}: clinic_days") if settings.clinic_days else ()
+    jobs = (RegisterJob(str(p), str(outdir), render, formats, today, settings.systems, days) for p in files)
     return len(files), synced(_in_one_run(stream_map(export_planfile, jobs, workers, chunk_size(len(files), workers),
                                                      stop)))
 

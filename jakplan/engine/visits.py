@@ -63,6 +63,41 @@ class Visit:
         return tuple(seen)
 
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+CLINIC_DAYS = (0, 1, 2, 3, 4)
+"""The days a clinic sees patients by default (Monday to Friday; ``datetime.weekday`` numbers)."""
+
+
+def weekday(day: dt.date, short: bool = True) -> str:
+    """'Wed' (or 'Wednesday')."""
+    name = WEEKDAYS[day.weekday()]
+    return name[:3] if short else name
+
+
+def parse_clinic_days(text: str, where: str = "clinic days") -> tuple[int, ...]:
+    """'mon-fri', 'mon,wed,fri', 'tue-thu,sat' -> weekday numbers; anything else is one clear error."""
+    names = [d[:3].lower() for d in WEEKDAYS]
+    out: set[int] = set()
+    for part in str(text).replace(" ", "").lower().split(","):
+        a, _, b = part.partition("-")
+        if a[:3] not in names or (b and b[:3] not in names) or not a:
+            raise JakplanError(f"{where} '{text}': write days as mon, tue, wed, thu, fri, sat, sun, separated by "
+                               "commas, or a range such as mon-fri")
+        i, j = names.index(a[:3]), names.index(b[:3]) if b else names.index(a[:3])
+        out.update(range(i, j + 1) if i <= j else [*range(i, 7), *range(0, j + 1)])
+    return tuple(sorted(out))
+
+
+def suggested_day(visit: "Visit", clinic_days: tuple[int, ...] = CLINIC_DAYS) -> dt.date | None:
+    """A clinic day inside the visit's window, nearest its date (the earlier of two as near), when the date
+    itself is not a clinic day (a Saturday, say); None when it is one or no day of the window is."""
+    if visit.date.weekday() in clinic_days:
+        return None
+    days = [visit.window_start + dt.timedelta(days=k) for k in range((visit.window_end - visit.window_start).days + 1)]
+    ok = [d for d in days if d.weekday() in clinic_days]
+    return min(ok, key=lambda d: (abs((d - visit.date).days), d)) if ok else None
+
+
 def visits(plan: Plan) -> tuple[Visit, ...]:
     """The plan's events grouped into visit days, in date order; every event belongs to exactly one visit."""
     days: dict[dt.date, list[Event]] = {}

@@ -22,7 +22,7 @@ from jakplan.errors import JakplanError
 
 SETTINGS_FILE = "clinic.toml"
 ENZYMES = ("alt", "ast")
-KNOWN = ("uln", "columns", "identifiers", "default_protocol")
+KNOWN = ("uln", "columns", "identifiers", "default_protocol", "clinic_days")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,9 @@ class ClinicSettings:
     systems: dict[str, str] = field(default_factory=dict)
     """identifier system URI -> the prefix it stands for"""
     default_protocol: str = ""
+    clinic_days: str = ""
+    """The days the clinic sees patients ('mon-fri', 'tue,thu'; '' = Monday to Friday): a register's calendars
+    name a clinic day inside the window of a visit that falls on another day."""
 
     def uln_for(self, enzyme: str, lab: str) -> float | None:
         """The upper limit of normal (U/L) the clinic set for ``enzyme`` at ``lab``, else for any laboratory."""
@@ -101,9 +104,12 @@ def parse_settings(raw: dict, path: str = SETTINGS_FILE) -> ClinicSettings:
     protocol = raw.get("default_protocol", "")
     if not isinstance(protocol, str):
         raise JakplanError(f"{path}: default_protocol must be a protocol id")
+    days = raw.get("clinic_days", "")
+    if not isinstance(days, str):
+        raise JakplanError(f"{path}: clinic_days is text such as \"mon-fri\" or \"tue,thu\"")
     return ClinicSettings(path, _uln_table(raw.get("uln", {}), path),
                           {k.strip().lower(): v.strip() for k, v in columns.items()},
-                          tuple(prefixes), {str(k): str(v) for k, v in systems.items()}, protocol)
+                          tuple(prefixes), {str(k): str(v) for k, v in systems.items()}, protocol, days)
 
 
 def load_settings(folder: str | Path) -> ClinicSettings:

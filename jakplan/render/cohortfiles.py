@@ -13,7 +13,7 @@ from jakplan.errors import JakplanError
 def render_patient(plan, pid: str, formats: tuple[str, ...], who: str = "",
                    dtstamp: dt.datetime | None = None, recorded: list[dict] | None = None,
                    previous: bytes | None = None, status=None,
-                   systems: dict[str, str] | None = None) -> dict[str, bytes]:
+                   systems: dict[str, str] | None = None, clinic_days: tuple[int, ...] | None = None) -> dict[str, bytes]:
     """Each format's bytes. ``recorded`` (a register's export, see :func:`recorded_items`): what the plan file
     records for each occurrence, in the calendar's text and as the JSON's ``recorded`` list. ``status``: the
     course tracked on the day of the export (the CarePlan's activity statuses); ``systems``: the register's
@@ -26,7 +26,8 @@ def render_patient(plan, pid: str, formats: tuple[str, ...], who: str = "",
             texts = {(r["rule"], r["occurrence"]): r["text"] for r in recorded} if recorded else None
             # the calendar's own name always says whose it is (its events do not: calendars are shared)
             out[f] = calendar_bytes(plan, namespace=pid, calendar_name=who or identity_label(plan) or pid,
-                                    dtstamp=dtstamp, recorded=texts, previous=previous)
+                                    dtstamp=dtstamp, recorded=texts, previous=previous,
+                                    **({"clinic_days": clinic_days} if clinic_days else {}))
         elif f == "json":
             from jakplan.render.common import plan_dict
             from jakplan.render.jsontext import json_text

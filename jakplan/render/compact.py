@@ -18,7 +18,7 @@ import datetime as dt
 import textwrap
 
 from jakplan.catalog.vocab import vocabulary
-from jakplan.engine.visits import Visit, visits
+from jakplan.engine.visits import Visit, suggested_day, visits, weekday
 from jakplan.model import Event, Plan
 from jakplan.render.common import (
     DISCLAIMER,
@@ -269,7 +269,11 @@ def compact_lines(plan: Plan, width: int = 80, today: dt.date | None = None,
             phase = ph
             out.append(titles.get(ph, ph))
         mark = marks.by_date.get(v.date, "") if marks else ""
-        out += _row_lines([mark, v.date.isoformat(), win, when], visit_words(v, skip, note_refs), cols)
+        words = visit_words(v, skip, note_refs)
+        better = suggested_day(v)
+        if better is not None:  # a weekend date whose window holds a weekday
+            words = f"({weekday(v.date)}: or {weekday(better)} {better.isoformat()[5:]}) " + words
+        out += _row_lines([mark, f"{v.date.isoformat()} {weekday(v.date)}", win, when], words, cols)
     if note_refs:
         out.append("")
         for note, n in note_refs.items():
@@ -296,7 +300,7 @@ def _column_widths(rows: list, marks: "Marks | None", width: int) -> tuple[int, 
     mark_w = max((len(m) for m in marks.by_date.values()), default=0) + 1 if marks else 0
     win_w = max((len(w) for _, w, _ in rows), default=6)
     when_w = min(max((len(w) for _, _, w in rows), default=4), 20)
-    fixed = mark_w + 10 + 2 + win_w + 2 + when_w + 2
+    fixed = mark_w + 14 + 2 + win_w + 2 + when_w + 2
     due_w = width - fixed
     stacked = due_w < 24
     if stacked:
@@ -307,7 +311,7 @@ def _column_widths(rows: list, marks: "Marks | None", width: int) -> tuple[int, 
 def _row_lines(cells: list[str], due: str, cols: tuple[int, int, int, int, bool]) -> list[str]:
     """One table row (mark, date, window, when, due words) as lines, in the widths of ``cols``."""
     mark_w, win_w, when_w, due_w, stacked = cols
-    first = (f"{cells[0]:<{mark_w}}" if mark_w else "") + f"{cells[1]:<10}  {cells[2]:<{win_w}}  "
+    first = (f"{cells[0]:<{mark_w}}" if mark_w else "") + f"{cells[1]:<14}  {cells[2]:<{win_w}}  "
     when_lines = _wrap(cells[3], when_w)
     if stacked:
         lines = [(first + cells[3]).rstrip()]

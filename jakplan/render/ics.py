@@ -39,11 +39,10 @@ import os
 from typing import Any
 
 from jakplan import __version__
-from jakplan.engine.visits import Visit, visits
+from jakplan.engine.visits import CLINIC_DAYS, Visit, suggested_day, visits, weekday
 from jakplan.errors import JakplanError
 from jakplan.escape import strip_controls
 from jakplan.model import Plan
-from jakplan.render.checklist import visit_kinds_text, visit_when
 from jakplan.render.common import (
     DISCLAIMER,
     check_label,
@@ -143,21 +142,62 @@ def default_dtstamp() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
+def _short_words(visit: Visit, kinds: tuple[str, ...], skip: tuple[str, ...] = ()) -> list[str]:
+    """The visit's checks of these check kinds in a word or two each ('blood count', 'kidney'), once each."""
+    from jakplan.render.compact import check_kind, short_check
+
+    seen: dict[str, None] = {}
+    for ev in visit.events:
+        if ev.rule in skip:
+            continue
+        for c in ev.checks:
+            if check_kind(c) in kinds:
+                seen.setdefault(short_check(c), None)
+    return list(seen)
+
+
 def summary(plan: Plan, visit: Visit) -> str:
-    """One line for the calendar grid: drug, when, what kind of visit."""
-    return f"{drug_name(plan)} {visit_when(visit)}: {visit_kinds_text(visit)}"
+    """The event's title in a patient's words, what happens first and when last: 'Blood test: blood count,
+    kidney, liver (week 12)', 'Blood test (fasting) and review: ...', 'Review: disease activity, response review
+    (month 6)', 'Before the first dose: ... (by 2024-05-01)'. A phone that shows 20 characters shows what it is."""
+    from jakplan.catalog.vocab import vocabulary
+    from jakplan.render.compact import every_visit_rules, note_word
+
+    checks = vocabulary()["checks"]
+    skip = every_visit_rules(plan)  # the questions asked at every visit are in the description, not the title
+    tests = [c for ev in visit.events if ev.rule not in skip for c in ev.checks if checks.get(c, {}).get("kind", "test") == "test"]
+    fasting = any(note_word(n) == "fasting" for ev in visit.events for n in ev.patient_notes)
+    if visit.before_start:
+        what = _short_words(visit, ("test", "action", "assess"), skip)
+        return f"Before the first dose: {', '.join(what)} (by {plan.start.isoformat()}, the first dose)"
+    review = any(ev.kind in ("review", "milestone") for ev in visit.events if ev.rule not in skip)
+    if tests:
+        lead = "Blood test" if all(checks.get(c, {}).get("sample") == "blood" for c in tests) else "Tests"
+        lead += " (fasting)" if fasting else ""
+        lead += " and review" if review else ""
+        what = _short_words(visit, ("test",), skip)
+    else:
+        lead = "Review" if review else "Visit"
+        what = _short_words(visit, ("assess", "action", "test"), skip) or _short_words(visit, ("ask",))
+    return f"{lead}: {', '.join(what)} ({visit.label})"
 
 
-def description(plan: Plan, visit: Visit, recorded: dict | None = None) -> str:
-    """The event's text: context, window, each item with its checks and notes (and what was recorded for it,
-    ``recorded``: (rule, occurrence) -> text), the sources, the disclaimer."""
+def description(plan: Plan, visit: Visit, recorded: dict | None = None,
+                clinic_days: tuple[int, ...] = CLINIC_DAYS) -> str:
+    """The event's text: context, the day (its weekday, a clinic day in the window when it is not one, the
+    first-dose deadline of screening), window, each item with its checks and notes (and what was recorded for
+    it, ``recorded``: (rule, occurrence) -> text), the sources, the disclaimer."""
     lines = [
         f"{drug_name(plan)} for {indication_name(plan).lower()}, protocol {plan.protocol.drug}/{plan.protocol.id}; "
         f"first dose {plan.start.isoformat()}.",
-        f"Visit: {visit.label}, {visit.date.isoformat()}.",
+        f"Visit: {visit.label}, {weekday(visit.date, False)} {visit.date.isoformat()}.",
         f"Window: {visit.window_start.isoformat()} to {visit.window_end.isoformat()}"
         if visit.window_start != visit.window_end
         else f"Window: {visit.window_start.isoformat()}",
+        *([f"Deadline: by the first dose, {weekday(plan.start, False)} {plan.start.isoformat()}."]
+          if visit.before_start else []),
+        *([f"{weekday(visit.date, False)} is not a clinic day: {weekday(better, False)} {better.isoformat()} is in "
+           "the window too."] if (better := suggested_day(visit, clinic_days)) is not None else []),
         "",
         "Due:",
     ]
@@ -205,7 +245,7 @@ def _checked_stamp(plan: Plan, remind: dt.timedelta | None, dtstamp: dt.datetime
 
 
 def _visit_event(plan: Plan, visit: Visit, stamp: dt.datetime, remind: dt.timedelta | None, namespace: str,
-                 title_prefix: str, recorded: dict | None):
+                 title_prefix: str, recorded: dict | None, clinic_days: tuple[int, ...] = CLINIC_DAYS):
     """One visit as an all-day VEVENT, with a display alarm ``remind`` before it when asked."""
     from icalendar import Alarm, Event
     from icalendar.enums import TRANSP
@@ -219,7 +259,7 @@ def _visit_event(plan: Plan, visit: Visit, stamp: dt.datetime, remind: dt.timede
         start=visit.date,
         end=visit.date + dt.timedelta(days=1),
         summary=strip_controls(title, keep_newlines=False),
-        description=strip_controls(description(plan, visit, recorded)),
+        description=strip_controls(description(plan, visit, recorded, clinic_days)),
         categories=list(visit.kinds),
         sequence=0,
         transparency=TRANSP.TRANSPARENT,
@@ -246,6 +286,7 @@ def calendar(
     calendar_name: str = "",
     recorded: dict | None = None,
     previous: bytes | None = None,
+    clinic_days: tuple[int, ...] = CLINIC_DAYS,
 ):
     """The plan as an ``icalendar.Calendar`` (see the module docstring for the RFC 5545 choices).
 
@@ -253,11 +294,13 @@ def calendar(
     shared, so the patient's name goes into events only when asked. ``calendar_name`` is put before the
     calendar's own name (NAME / X-WR-CALNAME), e.g. the patient's name or identifier in a cohort export.
     ``recorded`` ((rule, occurrence) -> text, from a plan file's history) adds what was recorded to each item.
-    ``previous``: the bytes of the earlier export this file replaces, when known (SEQUENCE and cancellations)."""
+    ``previous``: the bytes of the earlier export this file replaces, when known (SEQUENCE and cancellations).
+    ``clinic_days``: the weekdays the clinic sees patients (a visit on another day names one in its window)."""
     from icalendar import Calendar
 
     stamp = _checked_stamp(plan, remind, dtstamp)
-    events = [_visit_event(plan, visit, stamp, remind, namespace, title_prefix, recorded) for visit in visits(plan)]
+    events = [_visit_event(plan, visit, stamp, remind, namespace, title_prefix, recorded, clinic_days)
+              for visit in visits(plan)]
     events = _revise(events, _previous_events(previous), stamp)
     cal = Calendar.new(
         prodid=PRODID,
@@ -282,6 +325,7 @@ def calendar_bytes(
     calendar_name: str = "",
     recorded: dict | None = None,
     previous: bytes | None = None,
+    clinic_days: tuple[int, ...] = CLINIC_DAYS,
 ) -> bytes:
     """The plan as the bytes of an .ics file (RFC 5545), one all-day event per visit day.
 
@@ -291,7 +335,8 @@ def calendar_bytes(
     one clinic calendar).
     """
     return calendar(plan, remind, dtstamp=dtstamp, namespace=namespace, title_prefix=title_prefix,
-                    calendar_name=calendar_name, recorded=recorded, previous=previous).to_ical()
+                    calendar_name=calendar_name, recorded=recorded, previous=previous,
+                    clinic_days=clinic_days).to_ical()
 
 
 def identity_label(plan: Plan) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jakplan.dates import plural
-from jakplan.engine.visits import Visit, visits
+from jakplan.engine.visits import WEEKDAYS, Visit, suggested_day, visits, weekday
 from jakplan.model import Plan
 from jakplan.render.common import DISCLAIMER, drug_name, indication_name
 from jakplan.render.compact import every_visit_rules, note_word, visit_words, window_short
@@ -120,8 +120,17 @@ def _next_lines(ans: NextAnswer) -> list[str]:
     else:
         when = "before the first dose" if v.before_start else v.label
         state = "open now" if ans.due_now else f"opens {v.window_start.isoformat()}"
-        out.append(f"Next visit: {v.date.isoformat()} ({_in_days((v.date - ans.today).days)}), {when}")
+        if v.before_start:  # screening: its deadline is the first dose, not the first day of its window
+            out.append(f"Next visit: before the first dose, by {weekday(plan.start)} {plan.start.isoformat()} "
+                       f"({_in_days((plan.start - ans.today).days)})")
+        else:
+            out.append(f"Next visit: {weekday(v.date)} {v.date.isoformat()} "
+                       f"({_in_days((v.date - ans.today).days)}), {when}")
         out.append(f"  Window: {v.window_start.isoformat()} to {v.window_end.isoformat()} ({state})")
+        better = suggested_day(v)
+        if better is not None and better >= ans.today:
+            out.append(f"  {WEEKDAYS[v.date.weekday()]} is not a clinic day: {weekday(better, False)} "
+                       f"{better.isoformat()} is in the window")
         out.append(f"  To do: {visit_words(v)}")
         notes = prepare_notes(v)
         out.append("  Notes for you: " + (" ".join(notes) if notes else "none (nothing to prepare that the protocol asks for)"))

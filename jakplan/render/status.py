@@ -6,6 +6,7 @@ from typing import Any
 
 from jakplan.dates import plural
 from jakplan.engine.tracking import Item, Status
+from jakplan.engine.visits import weekday
 from jakplan.render.common import (
     DISCLAIMER,
     check_label,
@@ -101,7 +102,7 @@ def status_dict(st: Status, file: str = "") -> dict[str, Any]:
 
 def _when(i: Item) -> str:
     """The Date cell: the date, the date it was before a pause moved it, the window (month-day)."""
-    s = i.date.isoformat()
+    s = f"{i.date.isoformat()} {weekday(i.date)}"
     if i.planned:
         s += f"\nwas {i.planned.isoformat()}"
     if i.window_start != i.window_end:

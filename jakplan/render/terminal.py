@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from jakplan.engine.visits import weekday
 from jakplan.model import Plan
 from jakplan.render.common import (
     DISCLAIMER,
@@ -54,7 +55,7 @@ def render_terminal(plan: Plan, console: Console, sources: bool = False) -> None
             what = ev.title + "\n" + "; ".join(check_label(c) for c in ev.checks)
             for extra in (*open_texts(ev.conditions), *ev.patient_notes):
                 what += f"\n! {extra}"
-            row = [ev.date.isoformat(), window_text(ev), ev.relative, ev.kind, what]
+            row = [f"{ev.date.isoformat()} {weekday(ev.date)}", window_text(ev), ev.relative, ev.kind, what]
             if sources:
                 row.append(cite_full(ev.citation))
             rows.append(row)
