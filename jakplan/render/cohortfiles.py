@@ -21,13 +21,14 @@ def render_patient(plan, pid: str, formats: tuple[str, ...], who: str = "",
     out: dict[str, bytes] = {}
     for f in formats:
         if f == "ics":
+            from jakplan.engine.visits import CLINIC_DAYS
             from jakplan.render.ics import calendar_bytes, identity_label
 
             texts = {(r["rule"], r["occurrence"]): r["text"] for r in recorded} if recorded else None
             # the calendar's own name always says whose it is (its events do not: calendars are shared)
             out[f] = calendar_bytes(plan, namespace=pid, calendar_name=who or identity_label(plan) or pid,
                                     dtstamp=dtstamp, recorded=texts, previous=previous,
-                                    **({"clinic_days": clinic_days} if clinic_days else {}))
+                                    clinic_days=clinic_days or CLINIC_DAYS)
         elif f == "json":
             from jakplan.render.common import plan_dict
             from jakplan.render.jsontext import json_text
