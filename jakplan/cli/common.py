@@ -47,7 +47,11 @@ def clean_errors() -> Iterator[None]:
     try:
         yield
     except JakplanError as exc:
-        fail(str(exc))
+        if type(exc) is JakplanError:
+            fail(str(exc))
+        from jakplan.render.course import error_text  # a refusal raised as data (rare): worded by render/
+
+        fail(error_text(exc))
 
 
 def parse_date(value: str, option: str) -> dt.date:

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from jakplan.actions.course import end_pause, record_entries, start_pause, undo_last
+from jakplan.api import create_plan_file, record_of, record_score, status_for_record
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, make_console, parse_date, write_stdout
 from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
 from jakplan.cli.scoreopts import ScoreOptions, with_score_options
-from jakplan.dates import plural
+from jakplan.errors import JakplanError
+from jakplan.records.profile import plain_text
+from jakplan.render.course import init_text, paused_text, recorded_text, resumed_text, undone_text
+from jakplan.render.jsontext import json_text
+from jakplan.render.scores import score_recorded_lines
+from jakplan.render.status import render_status, status_dict
 
 EXIT_OVERDUE = 1
 
@@ -23,16 +31,7 @@ class StatusFormat(str, Enum):
     json = "json"
 
 
-def parse_lab(text: str, uln: str | None = None) -> tuple[str, float]:
-    """'hb=9.5' -> ('hb', 9.5) through the one lab-value path (the same refusals as `jakplan labs`)."""
-    from jakplan.records.labvalues import parse_lab_item
-
-    return parse_lab_item(text, "--lab", uln=uln)
-
-
 def _not_future(day: dt.date, option: str) -> dt.date:
-    from jakplan.errors import JakplanError
-
     if day > dt.date.today():
         raise JakplanError(f"{option} {day} is in the future; record what has happened")
     return day
@@ -49,14 +48,8 @@ def init(
 
     Takes the same patient options as `schedule` (--age, --egfr, --with ...), or --profile to start from a file."""
     with clean_errors():
-        from jakplan.api import create_plan_file
-
         plan = create_plan_file(plan_options.record(), plan_options.overrides(), out, force)
-        write_stdout(
-            f"Wrote {out}: {plan.drug} for {plan.indication}, protocol {plan.protocol.id}, first dose "
-            f"{plan.start.isoformat()}; {plural(len(plan.events), 'planned event')} in {plural(plan.months, 'month')}.\n"
-            f"Record what happens with `jakplan record {out} ...`; see what is due with `jakplan status {out}`."
-        )
+        write_stdout(init_text(out, plan))
 
 
 @app.command()
@@ -86,8 +79,6 @@ def record(
     A disease-activity score (--score NAME with its inputs, or NAME=VALUE) is recorded on --on DAY on its own,
     and the response milestones it answers are judged at once."""
     with clean_errors():
-        from jakplan.records.profile import plain_text
-
         plain_text(note, "--note")  # before the plan file is touched
         if score_options.score is not None or score_options.raw:
             _record_score(planfile, score_options, rule, lab, on, note)
@@ -96,26 +87,13 @@ def record(
         done = _check_record_options(rule, done, lab, on, outcome)
         done_day = _not_future(parse_date(done, "--done"), "--done") if done else None
         lab_day = _not_future(parse_date(on, "--on"), "--on") if on else None
-        values = _parse_lab_options(lab, alt_uln)
-
-        from jakplan.api import plan_for_record
-        from jakplan.records.patient import load_record
-
-        plan = plan_for_record(load_record(planfile))
-        _resolve_rules(rule, plan)
-        lines, history = _write_record(planfile, rule, done_day, lab_day, values, note, outcome, reason)
-        if values and lab_day is not None:
-            lines += _lab_lines(planfile, history, lab_day, values)
-        write_stdout("\n".join(lines))
+        rec = record_entries(planfile, rule, done_day, lab_day, lab, alt_uln, note, outcome, reason)
+        write_stdout(recorded_text(rec))
 
 
 def _record_score(planfile: str, opts: ScoreOptions, rule: List[str], lab: List[str], on: Optional[str],
                   note: str) -> None:
     """`record --score`: one call into the api, one render call."""
-    from jakplan.api import record_score
-    from jakplan.errors import JakplanError
-    from jakplan.render.scores import score_recorded_lines
-
     given = opts.inputs()
     if rule or lab:
         raise JakplanError("--score is recorded on its own: record --rule or --lab in another command")
@@ -129,8 +107,6 @@ def _record_score(planfile: str, opts: ScoreOptions, rule: List[str], lab: List[
 def _check_record_options(rule: List[str], done: Optional[str], lab: List[str], on: Optional[str],
                           outcome: str) -> Optional[str]:
     """Refuse option combinations `record` cannot act on; returns --done (today by default for a decision)."""
-    from jakplan.errors import JakplanError
-
     if outcome != "done":
         if not rule:
             opt = "--waive" if outcome == "waived" else "--not-applicable"
@@ -149,81 +125,6 @@ def _check_record_options(rule: List[str], done: Optional[str], lab: List[str], 
     return done
 
 
-def _parse_lab_options(lab: List[str], alt_uln: Optional[str]) -> dict[str, float]:
-    """The --lab items as {analyte: value}, refusing an analyte given twice."""
-    from jakplan.errors import JakplanError
-
-    values: dict[str, float] = {}
-    for item in lab:
-        name, value = parse_lab(item, alt_uln)
-        if name in values:
-            raise JakplanError(f"--lab {name} is given twice")
-        values[name] = value
-    return values
-
-
-def _resolve_rules(rule: List[str], plan) -> None:
-    """Map each --rule to the protocol's own id (in place) and refuse unknown or skipped checks."""
-    from jakplan.actions import resolve_rule_ids
-    from jakplan.errors import JakplanError
-    from jakplan.render.words import skip_text
-
-    rule[:] = resolve_rule_ids(rule, plan)  # any case, '-' for '_'; a near miss is named, never taken
-    skipped = {s.rule: skip_text(s) for s in plan.skipped}
-    for rid in rule:
-        if rid in skipped:
-            raise JakplanError(f"--rule '{rid}' does not apply to this patient ({skipped[rid]})")
-
-
-def _write_record(planfile: str, rule: List[str], done_day, lab_day, values: dict[str, float], note: str,
-                  outcome: str, reason) -> tuple[list[str], object]:
-    """Add the checks and lab values to the plan file; returns the lines to print and the new history."""
-    from jakplan.records.planfile import edit_planfile
-
-    lines = []
-    with edit_planfile(planfile) as pf:
-        for rid in rule:
-            pf.add_done(rid, done_day, note, outcome, reason)
-            if outcome == "done":
-                lines.append(f"Recorded in {planfile}: {rid} done {done_day}")
-            else:
-                lines.append(f"Recorded in {planfile}: {rid} {outcome.replace('_', ' ')} on {done_day} ({reason}); "
-                             f"`jakplan status` lists it as closed by this decision")
-        if values:
-            pf.add_lab(lab_day, values, note)
-            shown = ", ".join(f"{k} {v:g}" for k, v in values.items())
-            lines.append(f"Recorded in {planfile}: lab values on {lab_day}: {shown}")
-        history = pf.history
-    return lines, history
-
-
-def _lab_lines(planfile: str, history, day: dt.date, values: dict[str, float]) -> list[str]:
-    """What the protocol says about the values just recorded, judged with the whole history (so a fall from
-    the baseline and a repeat that confirms an earlier result count), and the dose advice they change."""
-    from jakplan.actions import recorded_lab_actions
-    from jakplan.api import factor_updates, plan_for_record
-    from jakplan.records.patient import load_record
-    from jakplan.render.common import dose_lines
-    from jakplan.render.words import lab_action_text
-
-    record = load_record(planfile)
-    plan = plan_for_record(record, today=max(day, dt.date.today()))
-    lines = []
-    found = recorded_lab_actions(plan, history, day, set(values))
-    for a in found:
-        lines.append(f"! {lab_action_text(a)}")
-    if any(a.action in ("interrupt", "stop", "discontinue", "do_not_start") for a in found):
-        lines.append("  Contact the prescriber; if treatment is interrupted, record it with `jakplan pause`.")
-    if not found:
-        lines.append("  No limit of the protocol is crossed by these values.")
-    from jakplan.render.words import factor_label
-
-    changed = [factor_label(f) for f, (_, on) in factor_updates(record, max(day, dt.date.today())).items() if on == day]
-    if changed:
-        lines.append(f"  {', '.join(changed)} now used for the dose advice: " + (dose_lines(plan) or ["no dose entry"])[0])
-    return lines
-
-
 @app.command()
 def undo(
     planfile: str = typer.Argument(..., help="The plan file."),
@@ -231,30 +132,11 @@ def undo(
 ) -> None:
     """Remove the last entry added to a plan file (a check done, lab values, a pause or a resume)."""
     with clean_errors():
-        from jakplan.errors import JakplanError
-        from jakplan.records.planfile import edit_planfile
-
-        class _DryRun(Exception):
-            pass
-
-        removed = ""
-        try:
-            with edit_planfile(planfile) as pf:
-                removed = pf.undo_last()
-                if dry_run:
-                    raise _DryRun
-        except _DryRun:
-            write_stdout(f"Would remove from {planfile}: {removed} (dry run: nothing changed).")
-            return
-        except JakplanError:
-            raise
-        write_stdout(f"Removed from {planfile}: {removed}.")
+        write_stdout(undone_text(undo_last(planfile, dry_run)))
 
 
 def _decision(waive: str | None, not_applicable: str | None) -> tuple[str, str]:
     """(outcome, reason) of `record`: done, or a waiver / not-applicable decision with its reason."""
-    from jakplan.errors import JakplanError
-
     if waive is not None and not_applicable is not None:
         raise JakplanError("give --waive or --not-applicable, not both")
     if waive is not None:
@@ -276,15 +158,9 @@ def pause(
 ) -> None:
     """Record that treatment is interrupted; checks from that day are on hold until `resume`."""
     with clean_errors():
-        from jakplan.records.planfile import edit_planfile
-        from jakplan.records.profile import plain_text
-
         plain_text(reason, "--reason")  # before the plan file is touched
         day = _not_future(parse_date(from_, "--from"), "--from")
-        with edit_planfile(planfile) as pf:
-            p = pf.start_pause(day, reason)
-        write_stdout(f"Recorded in {planfile}: treatment paused from {p.start} ({p.reason}). "
-                     f"Record the restart with `jakplan resume {planfile} --on DAY`.")
+        write_stdout(paused_text(planfile, start_pause(planfile, day, reason)))
 
 
 @app.command()
@@ -294,24 +170,8 @@ def resume(
 ) -> None:
     """Record that treatment restarted; later checks move by the length of the pause (shown by `status`)."""
     with clean_errors():
-        from jakplan.actions import resume_check
-        from jakplan.records.planfile import edit_planfile
-        from jakplan.render.words import lab_action_text
-
         day = _not_future(parse_date(on, "--on"), "--on")
-        with edit_planfile(planfile) as pf:
-            p = pf.end_pause(day)
-        lines = [f"Recorded in {planfile}: treatment resumed on {p.end} after {p.days} day{'s' if p.days != 1 else ''} "
-                 f"(paused from {p.start}, {p.reason}). `jakplan status {planfile}` shows the moved dates."]
-        still, began, since = resume_check(planfile, day)
-        for a in still:  # the protocol's resume limits, checked against the last values
-            lines.append(f"! Still beyond a limit at its last value: {lab_action_text(a)}")
-        if still:
-            lines.append("  Check with the prescriber before restarting; record a newer value with `jakplan record`.")
-        elif began is not None and not since:
-            lines.append(f"  No lab value recorded since the pause began ({began}): the protocol's resume limits "
-                         f"could not be checked.")
-        write_stdout("\n".join(lines))
+        write_stdout(resumed_text(end_pause(planfile, day)))
 
 
 @app.command()
@@ -326,22 +186,11 @@ def status(
 ) -> None:
     """What is done, due, overdue and next. Exits 1 when something is overdue (for reminder scripts)."""
     with clean_errors():
-        from jakplan.api import status_for_record
-        from jakplan.records.patient import load_record
-
         day = parse_date(today, "--today") if today else dt.date.today()
-        st = status_for_record(load_record(planfile), day)
+        st = status_for_record(record_of(planfile), day)
         if fmt is StatusFormat.json:
-            import json
-
-            from jakplan.render.status import status_dict
-
-            write_stdout(json.dumps(status_dict(st, planfile), indent=2, ensure_ascii=False))
+            write_stdout(json_text(status_dict(st, planfile)))
         else:
-            from pathlib import Path
-
-            from jakplan.render.status import render_status
-
             render_status(st, make_console(), Path(planfile).name, brief=brief, done=done)
     if st.open_actions:
         echo_err(f"{planfile}: a lab result needs action on {day.isoformat()}")

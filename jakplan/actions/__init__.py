@@ -147,23 +147,3 @@ def week_day(plan: Plan, week: int) -> dt.date:
     from jakplan.engine.visits import week_day as wd
 
     return wd(plan, week)
-
-
-# -- course --------------------------------------------------------------------------------------------------
-
-
-def resume_check(path: str | Path, day: dt.date):
-    """What the recorded values say on the day treatment restarts: (the results still beyond a protocol limit at
-    their last value, the day the pause began, whether any value was recorded since). Reads the plan file as it
-    is after the resume was recorded."""
-    from jakplan.api import plan_for_record
-    from jakplan.engine.tracking import lab_actions
-    from jakplan.records.patient import load_record
-
-    record = load_record(path)
-    history = record.history.as_of(day)
-    plan = plan_for_record(record, today=day)
-    still = [a for a in lab_actions(plan, history) if a.current and a.action != "not_assessed"]
-    pause = next((p for p in reversed(history.pauses) if p.end == day), None)
-    since = pause is not None and any(r.on >= pause.start for r in history.labs)
-    return still, (pause.start if pause else None), since

@@ -1,0 +1,82 @@
+"""Words for following a course with a plan file: what `init`, `record`, `pause`, `resume` and `undo` did
+(:mod:`jakplan.actions.course` returns it as data)."""
+
+from __future__ import annotations
+
+from jakplan.actions.course import Recorded, Resumed, RuleDoesNotApply, Undone
+from jakplan.dates import plural
+from jakplan.errors import JakplanError
+from jakplan.history import Pause
+from jakplan.model import Plan
+from jakplan.render.common import dose_lines
+from jakplan.render.words import factor_label, lab_action_text, skip_text
+
+
+def error_text(exc: JakplanError) -> str:
+    """The one line for a refusal, worded here when the core raised it as data."""
+    if isinstance(exc, RuleDoesNotApply):
+        return f"--rule '{exc.rule}' does not apply to this patient ({skip_text(exc.skip)})"
+    return str(exc)
+
+
+def init_text(out: str, plan: Plan) -> str:
+    return (f"Wrote {out}: {plan.drug} for {plan.indication}, protocol {plan.protocol.id}, first dose "
+            f"{plan.start.isoformat()}; {plural(len(plan.events), 'planned event')} in "
+            f"{plural(plan.months, 'month')}.\n"
+            f"Record what happens with `jakplan record {out} ...`; see what is due with `jakplan status {out}`.")
+
+
+def recorded_text(rec: Recorded) -> str:
+    planfile = rec.planfile
+    lines = []
+    for c in rec.checks:
+        if c.outcome == "done":
+            lines.append(f"Recorded in {planfile}: {c.rule} done {c.on}")
+        else:
+            lines.append(f"Recorded in {planfile}: {c.rule} {c.outcome.replace('_', ' ')} on {c.on} ({c.reason}); "
+                         f"`jakplan status` lists it as closed by this decision")
+    if rec.values:
+        shown = ", ".join(f"{k} {v:g}" for k, v in rec.values.items())
+        lines.append(f"Recorded in {planfile}: lab values on {rec.lab_day}: {shown}")
+    if rec.values and rec.lab_day is not None:
+        lines += _lab_lines(rec)
+    return "\n".join(lines)
+
+
+def _lab_lines(rec: Recorded) -> list[str]:
+    """What the protocol says about the values just recorded, and the dose advice they change."""
+    lines = [f"! {lab_action_text(a)}" for a in rec.lab_actions]
+    if rec.urgent:
+        lines.append("  Contact the prescriber; if treatment is interrupted, record it with `jakplan pause`.")
+    if not rec.lab_actions:
+        lines.append("  No limit of the protocol is crossed by these values.")
+    if rec.dose_factors and rec.plan is not None:
+        changed = [factor_label(f) for f in rec.dose_factors]
+        lines.append(f"  {', '.join(changed)} now used for the dose advice: "
+                     + (dose_lines(rec.plan) or ["no dose entry"])[0])
+    return lines
+
+
+def undone_text(u: Undone) -> str:
+    if u.dry_run:
+        return f"Would remove from {u.planfile}: {u.removed} (dry run: nothing changed)."
+    return f"Removed from {u.planfile}: {u.removed}."
+
+
+def paused_text(planfile: str, p: Pause) -> str:
+    return (f"Recorded in {planfile}: treatment paused from {p.start} ({p.reason}). "
+            f"Record the restart with `jakplan resume {planfile} --on DAY`.")
+
+
+def resumed_text(r: Resumed) -> str:
+    p, planfile = r.pause, r.planfile
+    lines = [f"Recorded in {planfile}: treatment resumed on {p.end} after {p.days} day{'s' if p.days != 1 else ''} "
+             f"(paused from {p.start}, {p.reason}). `jakplan status {planfile}` shows the moved dates."]
+    for a in r.still:  # the protocol's resume limits, checked against the last values
+        lines.append(f"! Still beyond a limit at its last value: {lab_action_text(a)}")
+    if r.still:
+        lines.append("  Check with the prescriber before restarting; record a newer value with `jakplan record`.")
+    elif r.began is not None and not r.measured_since:
+        lines.append(f"  No lab value recorded since the pause began ({r.began}): the protocol's resume limits "
+                     f"could not be checked.")
+    return "\n".join(lines)
