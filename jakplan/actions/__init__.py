@@ -7,6 +7,7 @@ A command parses its options, calls :mod:`jakplan.api` or a function here, and h
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,39 @@ def week_day(plan: Plan, week: int) -> dt.date:
     from jakplan.engine.visits import week_day as wd
 
     return wd(plan, week)
+
+
+# -- the shipped protocols (`jakplan protocols`) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShippedProtocol:
+    """One shipped protocol variant: its drug, id, title, jurisdiction, indications, and the indications it is
+    the default for."""
+
+    drug: str
+    brand: str
+    protocol: str
+    title: str
+    jurisdiction: str
+    indications: list[str]
+    default_for: list[str]
+
+
+def protocol_catalogue(drug: str | None = None) -> list[ShippedProtocol]:
+    """`jakplan protocols`: every shipped protocol (of ``drug``, refused with a near miss when unknown)."""
+    from jakplan.catalog.loader import load_protocol
+    from jakplan.catalog.vocab import default_protocol, drug_info, drugs, shipped_protocols
+
+    if drug:
+        drug_info(drug)
+    out = []
+    for name, info in drugs().items():
+        if drug and name != drug:
+            continue
+        for pid in shipped_protocols(name):
+            p = load_protocol(name, pid)
+            default_for = [i for i in p.indications if default_protocol(name, i) == pid]
+            out.append(ShippedProtocol(name, info.get("brand", ""), pid, p.title, p.jurisdiction,
+                                       list(p.indications), default_for))
+    return out

@@ -7,11 +7,12 @@ import datetime as dt
 import re
 import sys
 from enum import Enum
-from typing import Iterator, NoReturn
+from typing import Any, Iterator, NoReturn
 
 import typer
 
 from jakplan.errors import JakplanError
+from jakplan.render.registry import default_format, format_enum, format_help, render
 
 EXIT_OK = 0
 EXIT_OVERDUE = 1
@@ -23,11 +24,6 @@ EXIT_NOTHING_FOUND = 3
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class Format(str, Enum):
-    table = "table"
-    markdown = "markdown"
-    json = "json"
-    fhir = "fhir"
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -86,3 +82,21 @@ def write_stdout(text: str) -> None:
 
     text = strip_output_controls(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def format_option(*views: str, help: str | None = None) -> Any:
+    """The ``--format`` option of a command showing ``views``: its choices and help from the output registry."""
+    enum = format_enum(*views)
+    return typer.Option(enum(default_format(views[0])), "--format", help=help or format_help(views[0]))
+
+
+def show(view: str, fmt: str | Enum, **data: Any) -> bytes | None:
+    """Render ``view`` in ``fmt`` through the output registry and print it; returns the bytes of a file format
+    (a PDF) for the caller to write."""
+    out = render(view, fmt, console=make_console, **data)
+    if out.text is not None:
+        if out.raw:
+            sys.stdout.write(out.text)
+        else:
+            write_stdout(out.text)
+    return out.data

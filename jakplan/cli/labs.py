@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Optional
 
 import typer
 
+from jakplan.actions.labs import judge_typed_labs
 from jakplan.cli.base import app
-from jakplan.cli.common import Format, clean_errors, make_console, write_stdout
+from jakplan.cli.common import clean_errors, format_enum, format_option, show
 
-ANALYTE_OPTIONS = (("anc", "--anc"), ("alc", "--alc"), ("hb", "--hb"), ("platelets", "--platelets"), ("alt_uln", "--alt"))
+LabsFormat = format_enum("labs")
 
 
 @app.command()
@@ -26,7 +26,7 @@ def labs(
     alt_uln: Optional[str] = typer.Option(None, "--alt-uln", help="The laboratory's upper limit of normal for ALT/AST in U/L, when --alt is in U/L.", show_default=False),
     hb_baseline: Optional[str] = typer.Option(None, "--hb-baseline", help="Haemoglobin before treatment (for a 'fall from baseline' rule).", show_default=False),
     before_start: bool = typer.Option(False, "--before-start", help="Judge against the pre-treatment (do-not-start) thresholds."),
-    fmt: Format = typer.Option(Format.table, "--format", help="table (terminal), markdown or json."),
+    fmt: LabsFormat = format_option("labs"),  # type: ignore[valid-type]
     profile: Optional[str] = typer.Option(
         None, "--profile", help="Take the drug, indication and protocol from this profile (or plan file)."
     ),
@@ -34,67 +34,7 @@ def labs(
     """Evaluate lab values against the protocol's thresholds: per value and overall, continue, do not start,
     interrupt (and when it may resume), reduce the dose, or discontinue, with the source."""
     with clean_errors():
-        from jakplan.actions import judge_labs
-        from jakplan.errors import JakplanError
-        from jakplan.records.labvalues import lab_value
-
-        values, shown = _given_values({"anc": anc, "alc": alc, "hb": hb, "platelets": platelets, "alt_uln": alt},
-                                      alt, alt_uln)
-        baseline = {}
-        if hb_baseline is not None:
-            baseline["hb"] = lab_value("hb", hb_baseline, where="--hb-baseline")
-        if fmt is Format.fhir:
-            raise JakplanError("--format fhir is for plans; use table, markdown or json for lab results")
-        plan = _plan_with_baseline(profile, drug, indication, protocol, baseline)
-        proto, ind = plan.protocol, plan.indication
-        report = judge_labs(proto, values, before_start=before_start, baseline=baseline, indication=ind)
-        _print_labs(report, proto, shown, fmt)
-
-
-def _given_values(given: dict, alt: Optional[str], alt_uln: Optional[str]) -> tuple[dict, dict]:
-    """({analyte: value}, {analyte: as given}) from the options, refusing --alt-uln alone or no values."""
-    from jakplan.errors import JakplanError
-    from jakplan.records.labvalues import lab_measurement
-
-    values, shown = {}, {}
-    for analyte, option in ANALYTE_OPTIONS:
-        if given[analyte] is not None:
-            m = lab_measurement(analyte, given[analyte], where=option, uln=alt_uln)
-            values[analyte], shown[analyte] = m.value, m.given
-    if alt_uln is not None and alt is None:
-        raise JakplanError("--alt-uln is the upper limit of normal for --alt in U/L; give --alt too")
-    if not values:
-        raise JakplanError("no lab values given: use --anc, --alc, --hb, --platelets and/or --alt")
-    return values, shown
-
-
-def _plan_with_baseline(profile: Optional[str], drug: Optional[str], indication: Optional[str],
-                        protocol: Optional[str], baseline: dict):
-    """The plan for the profile (or defaults); fills baseline["hb"] from the record when not given."""
-    from jakplan.api import baseline_labs, overrides, plan_for_record
-    from jakplan.records.patient import PatientRecord, load_record
-    from jakplan.records.profile import Profile
-
-    record = load_record(profile) if profile else PatientRecord(Profile())
-    # the protocol and indication through the one path (a start date is not needed to judge values)
-    start = record.profile.start or dt.date.today()
-    plan = plan_for_record(record, overrides(drug=drug, indication=indication, protocol=protocol, start=start))
-    if "hb" not in baseline and record.profile.start is not None:
-        recorded = baseline_labs(record, record.profile.start)
-        if "hb" in recorded:
-            baseline["hb"] = recorded["hb"]
-    return plan
-
-
-def _print_labs(report, proto, shown: dict, fmt: Format) -> None:
-    """Write the report as json, markdown or a terminal table."""
-    from jakplan.render.labs import labs_dict, render_labs_markdown, render_labs_terminal
-
-    if fmt is Format.json:
-        import json
-
-        write_stdout(json.dumps(labs_dict(report, proto, shown), indent=2, ensure_ascii=False))
-    elif fmt is Format.markdown:
-        write_stdout(render_labs_markdown(report, proto, shown))
-    else:
-        render_labs_terminal(report, proto, shown, make_console())
+        judged = judge_typed_labs({"anc": anc, "alc": alc, "hb": hb, "platelets": platelets, "alt_uln": alt},
+                                  alt_uln, hb_baseline, before_start=before_start, profile=profile, drug=drug,
+                                  indication=indication, protocol=protocol)
+        show("labs", fmt, judged=judged)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from enum import Enum
+import datetime as dt
 from typing import Optional
 
 import typer
 
+from jakplan.actions.plans import next_basis
 from jakplan.cli.base import app
-from jakplan.cli.common import EXIT_OVERDUE, clean_errors, write_stdout
+from jakplan.cli.common import EXIT_OVERDUE, clean_errors, format_enum, format_option, parse_date, show
 from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
+from jakplan.errors import JakplanError
+from jakplan.render.nextvisit import next_answer_for
 
-
-class NextFormat(str, Enum):
-    text = "text"
-    json = "json"
+NextFormat = format_enum("next")
 
 
 @app.command(name="next")
@@ -24,40 +24,18 @@ def next_(
     plan_options: PlanOptions,
     file: Optional[str] = typer.Argument(None, metavar="FILE", help="A plan file (with its records) or a profile; same as --profile.", show_default=False),
     today: Optional[str] = typer.Option(None, "--today", help="Count from this day, YYYY-MM-DD (default: today)."),
-    fmt: NextFormat = typer.Option(NextFormat.text, "--format", help="text or json."),
+    fmt: NextFormat = format_option("next"),  # type: ignore[valid-type]
 ) -> None:
     """The next visit, its window, what to do and to prepare (fasting), and anything overdue. From a plan file
     the records say what is overdue; exits 1 when something is."""
     with clean_errors():
-        import datetime as dt
-
-        from jakplan.cli.common import parse_date
-        from jakplan.errors import JakplanError
-        from jakplan.render.nextvisit import next_answer, next_dict, next_from_status, next_lines
-
         if file is not None:
             if plan_options.values.get("profile"):
                 raise JakplanError("give the file once: as FILE or with --profile")
             plan_options.values["profile"] = file
         day = parse_date(today, "--today") if today is not None else dt.date.today()
-        record = plan_options.record()
-        h = record.history
-        if h.done or h.labs or h.pauses or h.scores:  # a plan file with records: they say what is done and overdue
-            from pathlib import Path
-
-            from jakplan.api import status_for_record
-
-            ans = next_from_status(status_for_record(record, day, plan_options.overrides()), Path(record.where).name)
-        else:
-            ans = next_answer(plan_options.build(today=day), day)
-        if fmt is NextFormat.json:
-            import json
-
-            write_stdout(json.dumps(next_dict(ans), indent=2, ensure_ascii=False))
-        else:
-            import shutil
-
-            write_stdout("\n".join(next_lines(ans, shutil.get_terminal_size((80, 24)).columns)))
+        ans = next_answer_for(next_basis(plan_options.record(), plan_options.overrides(), day))
+        show("next", fmt, answer=ans)
     if ans.actions:
         echo_err(f"a lab result needs action on {day.isoformat()}")
         raise typer.Exit(EXIT_OVERDUE)

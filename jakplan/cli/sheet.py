@@ -8,14 +8,12 @@ from typing import Optional
 import typer
 
 from jakplan.cli.base import app
-from jakplan.cli.common import clean_errors, write_stdout
+from jakplan.cli.common import clean_errors, format_enum, format_option, write_stdout
 from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
+from jakplan.render.registry import render
 
-
-class SheetFormat(str, Enum):
-    html = "html"
-    pdf = "pdf"
+SheetFormat = format_enum("sheet")
 
 
 class Paper(str, Enum):
@@ -28,7 +26,7 @@ class Paper(str, Enum):
 def sheet(
     plan_options: PlanOptions,
     out: Optional[str] = typer.Option(None, "--out", help="Write the sheet to this file (- or none: standard output, html only)."),
-    fmt: SheetFormat = typer.Option(SheetFormat.html, "--format", help="html (print it from a browser) or pdf (needs Chromium)."),
+    fmt: SheetFormat = format_option("sheet"),  # type: ignore[valid-type]
     paper: Paper = typer.Option(Paper.a4, "--paper", help="a4 or letter."),
     force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
 ) -> None:
@@ -37,22 +35,16 @@ def sheet(
     with clean_errors():
         from jakplan.errors import JakplanError
         from jakplan.fileio import atomic_write, check_writable
-        from jakplan.render.sheet import build_sheet, render_html
 
         if out == "-":
             out = None
-        if fmt is SheetFormat.pdf and out is None:
+        if fmt.value == "pdf" and out is None:
             raise JakplanError("--format pdf writes a file: give --out FILE.pdf")
         if out is not None:
             check_writable(out, overwrite=force)  # refused before the plan is built
-        page = render_html(build_sheet(plan_options.build(), paper=paper.value))
+        out_ = render("sheet", fmt, plan=plan_options.build(), paper=paper.value)
         if out is None:
-            write_stdout(page)
+            write_stdout(out_.text or "")
             return
-        if fmt is SheetFormat.pdf:
-            from jakplan.render.pdf import html_to_pdf
-
-            path = atomic_write(out, html_to_pdf(page), overwrite=force)
-        else:
-            path = atomic_write(out, page, overwrite=force)
+        path = atomic_write(out, out_.data if out_.data is not None else out_.text or "", overwrite=force)
         echo_err(f"Wrote {path}.")

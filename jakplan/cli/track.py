@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
-from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -12,23 +10,19 @@ import typer
 from jakplan.actions.course import end_pause, record_entries, start_pause, undo_last
 from jakplan.api import create_plan_file, record_of, record_score, status_for_record
 from jakplan.cli.base import app
-from jakplan.cli.common import clean_errors, make_console, parse_date, write_stdout
+from jakplan.cli.common import clean_errors, format_enum, format_option, parse_date, show, write_stdout
 from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
 from jakplan.cli.scoreopts import ScoreOptions, with_score_options
 from jakplan.errors import JakplanError
 from jakplan.records.profile import plain_text
 from jakplan.render.course import init_text, paused_text, recorded_text, resumed_text, undone_text
-from jakplan.render.jsontext import json_text
 from jakplan.render.scores import score_recorded_lines
-from jakplan.render.status import render_status, status_dict
 
 EXIT_OVERDUE = 1
 
 
-class StatusFormat(str, Enum):
-    table = "table"
-    json = "json"
+StatusFormat = format_enum("status")
 
 
 def _not_future(day: dt.date, option: str) -> dt.date:
@@ -178,7 +172,7 @@ def resume(
 def status(
     planfile: str = typer.Argument(..., help="The plan file."),
     today: Optional[str] = typer.Option(None, "--today", help="Status on this day instead of today (YYYY-MM-DD)."),
-    fmt: StatusFormat = typer.Option(StatusFormat.table, "--format", help="table (terminal) or json."),
+    fmt: StatusFormat = format_option("status"),  # type: ignore[valid-type]
     brief: bool = typer.Option(False, "--brief", help="Only the summary, the dose and what needs action now, "
                                "one line each."),
     done: bool = typer.Option(False, "--done", help="Also list every check recorded done (by default one line "
@@ -188,10 +182,7 @@ def status(
     with clean_errors():
         day = parse_date(today, "--today") if today else dt.date.today()
         st = status_for_record(record_of(planfile), day)
-        if fmt is StatusFormat.json:
-            write_stdout(json_text(status_dict(st, planfile)))
-        else:
-            render_status(st, make_console(), Path(planfile).name, brief=brief, done=done)
+        show("status", fmt, status=st, planfile=planfile, brief=brief, done=done)
     if st.open_actions:
         echo_err(f"{planfile}: a lab result needs action on {day.isoformat()}")
         raise typer.Exit(EXIT_OVERDUE)

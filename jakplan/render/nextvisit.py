@@ -85,6 +85,13 @@ def next_from_status(st, source: str = "") -> NextAnswer:
                       responses=st.responses, actions=tuple(st.open_actions))
 
 
+def next_answer_for(basis) -> NextAnswer:
+    """The answer from :func:`jakplan.actions.plans.next_basis`: the status on the day, or the plan alone."""
+    if basis.status is not None:
+        return next_from_status(basis.status, basis.source)
+    return next_answer(basis.plan, basis.day)
+
+
 def prepare_notes(visit: Visit) -> list[str]:
     """The patient notes of the visit (fasting ...), once each, in full."""
     return list(dict.fromkeys(n for ev in visit.events for n in ev.patient_notes))

@@ -3,11 +3,14 @@ course with its source, for the terminal, Markdown and JSON."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
-from jakplan.catalog.vocab import default_protocol, drugs, vocabulary
+from jakplan.catalog.vocab import vocabulary
+from jakplan.escape import markdown_table, markdown_text
 from jakplan.model import Protocol, Timing
-from jakplan.render.common import DISCLAIMER
+from jakplan.render.common import DISCLAIMER, protocol_path
+from jakplan.render.grid import print_grid
 from jakplan.render.words import cite_tagged, condition_text
 
 
@@ -44,8 +47,6 @@ def applies_text(indications, conditions) -> str:
 
 
 def protocol_dict(p: Protocol) -> dict[str, Any]:
-    from jakplan.render.common import protocol_path
-
     return {
         "drug": p.drug,
         "id": p.id,
@@ -123,8 +124,6 @@ def _head(p: Protocol) -> list[str]:
 
 def render_protocol_markdown(p: Protocol) -> str:
     head = _head(p)
-    from jakplan.escape import markdown_table, markdown_text
-
     out = [f"# {markdown_text(head[0])}", ""] + [f"- {markdown_text(ln)}" for ln in head[1:]]
     for title, cols, rows in _sections(p):
         if not rows:
@@ -138,8 +137,6 @@ def render_protocol_terminal(p: Protocol, console) -> None:
     """Every section of a protocol as tables fitted to the terminal, no word cut."""
     from rich.text import Text
 
-    from jakplan.render.grid import print_grid
-
     head = _head(p)
     console.print(Text(head[0], style="bold"))
     for ln in head[1:]:
@@ -151,16 +148,27 @@ def render_protocol_terminal(p: Protocol, console) -> None:
     console.print(Text(DISCLAIMER, style="bold"))
 
 
-def catalogue() -> list[dict[str, Any]]:
-    """Every shipped protocol: drug, id, title, jurisdiction, indications, and which indications it is the default for."""
-    from jakplan.catalog.loader import load_protocol
-    from jakplan.catalog.vocab import shipped_protocols
+CATALOGUE_HINT = ("Use one with --protocol NAME (or a path to your own .toml); see it with "
+                  "`jakplan protocols show DRUG/NAME`.")
 
-    out = []
-    for drug, info in drugs().items():
-        for pid in shipped_protocols(drug):
-            p = load_protocol(drug, pid)
-            default_for = [i for i in p.indications if default_protocol(drug, i) == pid]
-            out.append({"drug": drug, "brand": info.get("brand", ""), "protocol": pid, "title": p.title,
-                        "jurisdiction": p.jurisdiction, "indications": list(p.indications), "default_for": default_for})
-    return out
+
+def catalogue_dict(rows) -> dict[str, Any]:
+    """`jakplan protocols --format json` (rows: :class:`jakplan.actions.ShippedProtocol`)."""
+    return {"protocols": [asdict(r) for r in rows], "disclaimer": DISCLAIMER}
+
+
+def catalogue_markdown(rows) -> str:
+    cols = ["Drug", "Protocol", "Title", "Jurisdiction", "Indications", "Default for"]
+    cells = [[f"{r.drug} ({r.brand})", r.protocol, r.title, r.jurisdiction,
+              ", ".join(r.indications), ", ".join(r.default_for) or "-"] for r in rows]
+    return "\n".join(markdown_table(cols, cells) + ["", CATALOGUE_HINT, "", f"_{DISCLAIMER}_"])
+
+
+def print_catalogue(rows, console) -> None:
+    """The terminal's compact form: one row per protocol, three columns that fit 80."""
+    short = [[f"{r.drug}/{r.protocol}", f"{r.title}; {r.jurisdiction}",
+              ", ".join(r.indications) + (f" (default for {', '.join(r.default_for)})" if r.default_for else "")]
+             for r in rows]
+    print_grid(console, ["Protocol", "Title; jurisdiction", "Indications"], short, nowrap=(0,))
+    console.print(CATALOGUE_HINT)
+    console.print(DISCLAIMER)

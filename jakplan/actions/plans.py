@@ -1,0 +1,104 @@
+"""Use cases that show one patient's plan (`schedule`, `next`): the plan through the one path
+(:func:`jakplan.api.plan_for_record`) and, from a plan file with records, what they say on a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jakplan.actions import next_visit, visit_on, week_day
+from jakplan.api import plan_for_record, status_for_record
+from jakplan.dates import clock_today
+from jakplan.model import Plan
+from jakplan.records.patient import PatientRecord
+
+NO_MARKS: tuple[frozenset, frozenset, frozenset] = (frozenset(), frozenset(), frozenset())
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    plan: Plan
+    marks: tuple[frozenset, frozenset, frozenset] = NO_MARKS
+    """From a plan file's records on the day asked: the visit days with a check overdue, those with every check
+    done, and those with a check missed (a later one replaces it)."""
+    status: Any = None
+    """The course tracked on the day the plan was made for (a CarePlan's activities say what was done)."""
+
+
+def has_records(record: PatientRecord) -> bool:
+    h = record.history
+    return bool(h.done or h.labs or h.pauses)
+
+
+def schedule_view(record: PatientRecord, over: dict[str, Any], day: dt.date | None = None, *,
+                  marks: bool = False, tracked: bool = False) -> ScheduleView:
+    """`jakplan schedule`: the plan (a patient named by a file is planned on ``day``, default today: a rolling
+    horizon), with the marks of ``day`` (``marks``) or the course tracked today (``tracked``) from its records."""
+    plan = plan_for_record(record, over, today=(day or clock_today()) if record.where else None)
+    if not has_records(record):
+        return ScheduleView(plan)
+    if marks and day is not None:
+        return ScheduleView(plan, recorded_marks(record, over, day))
+    if tracked:
+        return ScheduleView(plan, status=status_for_record(record, clock_today(), over))
+    return ScheduleView(plan)
+
+
+def recorded_marks(record: PatientRecord, over: dict[str, Any], day: dt.date) -> tuple[frozenset, frozenset, frozenset]:
+    st = status_for_record(record, day, over)
+    overdue = frozenset(d for i in st.overdue for d in (i.date, i.planned) if d is not None)
+    states: dict = {}
+    for i in st.items:
+        for d in {i.date, i.planned} - {None}:
+            states.setdefault(d, set()).add(i.state)
+    done = frozenset(d for d, s in states.items() if s == {"done"})
+    missed = frozenset(d for d, s in states.items() if "missed" in s)
+    return overdue, done, missed
+
+
+@dataclass(frozen=True)
+class NextBasis:
+    """What `jakplan next` answers from: the status on the day (a plan file with records, which say what is done
+    and overdue) or the plan alone."""
+
+    day: dt.date
+    status: Any = None
+    plan: Plan | None = None
+    source: str = ""
+
+
+def next_basis(record: PatientRecord, over: dict[str, Any], day: dt.date) -> NextBasis:
+    h = record.history
+    if h.done or h.labs or h.pauses or h.scores:
+        return NextBasis(day, status=status_for_record(record, day, over), source=Path(record.where).name)
+    return NextBasis(day, plan=plan_for_record(record, over, today=day))
+
+
+@dataclass(frozen=True)
+class ChosenVisit:
+    """`jakplan checklist`: the visit asked for (by ``--week``, ``--on`` or ``--next``) and on which ``day``;
+    ``visit`` is None when nothing is due that day (``found`` then names the nearest visits)."""
+
+    plan: Plan
+    day: dt.date
+    visit: Any
+    found: Any = None
+    """The :class:`jakplan.engine.visits.Lookup` for ``--week``/``--on`` (None for ``--next``)."""
+    by_next: bool = False
+
+
+def checklist_visit(plan: Plan, *, week: int | None = None, on: dt.date | None = None,
+                    next_from: dt.date | None = None) -> ChosenVisit:
+    """The visit of ``plan`` whose checklist is asked for: the next one open or to come on ``next_from``, or
+    the one whose window holds week ``week``'s day or ``on``."""
+    if next_from is not None:
+        return ChosenVisit(plan, next_from, next_visit(plan, next_from), by_next=True)
+    if week is not None:
+        day, option = week_day(plan, week), f"--week {week}:"
+    else:
+        assert on is not None
+        day, option = on, "--on"
+    found = visit_on(plan, day, option)
+    return ChosenVisit(plan, day, found.visit, found)
