@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 from typing import List, Optional
 
 import typer
 
 from jakplan.cli.base import app
-from jakplan.cli.common import clean_errors, make_console, parse_date, write_stdout
+from jakplan.cli.common import clean_errors, format_enum, format_option, make_console, parse_date, show, write_stdout
 from jakplan.cli.guard import EXIT_INTERRUPTED, GentleStop, echo_err, error_line
 from jakplan.escape import one_line
 
@@ -21,18 +20,9 @@ EXIT_OVERDUE = 1
 EXIT_BAD_INPUT = 2
 
 
-class DueFormat(str, Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    markdown = "markdown"
-    html = "html"
-
-
-class OutFormat(str, Enum):
-    ics = "ics"
-    json = "json"
-    fhir = "fhir"
+DueFormat = format_enum("due")
+OutFormat = format_enum("patient-files")
+AuditFormat = format_enum("audit")
 
 
 def _progress(total: int, what: str):
@@ -56,7 +46,7 @@ def due(
     folder: str = typer.Argument(..., help="The register: a folder of plan files (*.toml)."),
     week: Optional[str] = typer.Option(None, "--week", help="The Monday of the week to look at (another day is "
                                                             "moved back to its Monday; default: this week)."),
-    fmt: DueFormat = typer.Option(DueFormat.table, "--format", help="table, csv, json, markdown or html."),
+    fmt: DueFormat = format_option("due"),  # type: ignore[valid-type]
     workers: Optional[int] = typer.Option(None, "--workers", help="Processes (default: 2 for a large cohort, else 1)."),
     today: Optional[str] = typer.Option(None, "--today", help="Judge each patient as of this day, with everything "
                                                               "recorded up to it (default: today; --week only "
@@ -107,24 +97,11 @@ def due(
         raise typer.Exit(EXIT_OVERDUE)
 
 
-def _print_worklist(fmt: DueFormat, rows, start, end, nfiles: int, errors, skipped: int) -> None:
-    from jakplan.render import worklist as w
+def _print_worklist(fmt, rows, start, end, nfiles: int, errors, skipped: int) -> None:
+    from jakplan.render.worklist import summary
 
-    line = w.summary(rows, nfiles, len(errors), skipped)
-    if fmt is DueFormat.json:
-        from jakplan.render.jsontext import json_text
-
-        write_stdout(json_text(w.as_json(rows, start, end, nfiles, errors, skipped)))
-    elif fmt is DueFormat.csv:
-        import sys
-
-        sys.stdout.write(w.as_csv(rows))
-    elif fmt is DueFormat.markdown:
-        write_stdout(w.as_markdown(rows, start, end, line))
-    elif fmt is DueFormat.html:
-        write_stdout(w.as_html(rows, start, end, line))
-    else:
-        w.print_table(rows, start, end, line, make_console())
+    show("due", fmt, rows=rows, start=start, end=end, nfiles=nfiles, errors=errors, skipped=skipped,
+         line=summary(rows, nfiles, len(errors), skipped))
 
 
 @cohort_app.command("export")
@@ -132,7 +109,7 @@ def export(
     csv_file: str = typer.Argument(..., help="The register (a folder of plan files), or a CSV of profiles: "
                                              "id,start[,drug,indication,protocol,months,<factors>]."),
     out: str = typer.Option(..., "--out", help="Folder for the per-patient files (created if its parent exists)."),
-    fmt: List[OutFormat] = typer.Option(["ics", "json"], "--format",
+    fmt: List[OutFormat] = typer.Option(["ics", "json"], "--format",  # type: ignore[valid-type]
                                         help="Files per patient (repeatable): ics, json, fhir. Default: ics and json."),
     force: bool = typer.Option(False, "--force", help="Replace existing files."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Processes (default: 2 for a large cohort, else 1)."),
@@ -287,19 +264,12 @@ def _export_register(folder: str, out: str, formats: tuple[str, ...], workers: O
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
-class AuditFormat(str, Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    html = "html"
-
-
 @cohort_app.command("audit")
 def audit(
     folder: str = typer.Argument(..., help="The register: a folder of plan files (*.toml)."),
     from_: str = typer.Option(..., "--from", help="First day of the period, YYYY-MM-DD."),
     to: str = typer.Option(..., "--to", help="Last day of the period, YYYY-MM-DD."),
-    fmt: AuditFormat = typer.Option(AuditFormat.table, "--format", help="table, csv, json or html (with a chart)."),
+    fmt: AuditFormat = format_option("audit"),  # type: ignore[valid-type]
     workers: Optional[int] = typer.Option(None, "--workers", help="Processes (default: 2 for a large cohort, else 1)."),
 ) -> None:
     """For each check and drug: how many planned in the period were done in their window, early, late, missing,
@@ -329,19 +299,8 @@ def audit(
                 rows += res.detail["rows"]
         groups = aggregate(rows)
         nfiles = len(files) - skipped
-        line = render.basis(nfiles - bad, skipped, bad)
-        if fmt is AuditFormat.json:
-            from jakplan.render.jsontext import json_text
-
-            write_stdout(json_text(render.as_json(groups, start, end, nfiles, errors, skipped)))
-        elif fmt is AuditFormat.csv:
-            import sys
-
-            sys.stdout.write(render.as_csv(groups))
-        elif fmt is AuditFormat.html:
-            write_stdout(render.as_html(groups, start, end, line))
-        else:
-            render.print_table(groups, start, end, line, make_console())
+        show("audit", fmt, groups=groups, start=start, end=end, nfiles=nfiles, errors=errors, skipped=skipped,
+             line=render.basis(nfiles - bad, skipped, bad))
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
