@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from jakplan.errors import JakplanError
+from jakplan.render.registry import VIEWS, render
 
 
 def render_patient(plan, pid: str, formats: tuple[str, ...], who: str = "",
@@ -20,27 +21,8 @@ def render_patient(plan, pid: str, formats: tuple[str, ...], who: str = "",
     identifier systems (clinic.toml) for the CarePlan's subject."""
     out: dict[str, bytes] = {}
     for f in formats:
-        if f == "ics":
-            from jakplan.engine.visits import CLINIC_DAYS
-            from jakplan.render.ics import calendar_bytes, identity_label
-
-            texts = {(r["rule"], r["occurrence"]): r["text"] for r in recorded} if recorded else None
-            # the calendar's own name always says whose it is (its events do not: calendars are shared)
-            out[f] = calendar_bytes(plan, namespace=pid, calendar_name=who or identity_label(plan) or pid,
-                                    dtstamp=dtstamp, recorded=texts, previous=previous,
-                                    clinic_days=clinic_days or CLINIC_DAYS)
-        elif f == "json":
-            from jakplan.render.common import plan_dict
-            from jakplan.render.jsontext import json_text
-
-            data = plan_dict(plan)
-            if recorded is not None:
-                data["recorded"] = recorded
-            out[f] = (json_text(data) + "\n").encode()
-        elif f == "fhir":
-            from jakplan.render.fhir import careplan_json
-
-            out[f] = (careplan_json(plan, pid, status, systems) + "\n").encode()
-        else:
+        if f not in VIEWS["patient-files"]:
             raise JakplanError(f"unknown output format '{f}'")
+        out[f] = render("patient-files", f, plan=plan, pid=pid, who=who, dtstamp=dtstamp, recorded=recorded,
+                        previous=previous, status=status, systems=systems, clinic_days=clinic_days).data or b""
     return out

@@ -307,9 +307,9 @@ def careplan(plan: Plan, patient: str | None = None, status: Status | None = Non
 
 def careplan_json(plan: Plan, patient: str | None = None, status: Status | None = None,
                   systems: dict[str, str] | None = None) -> str:
-    import json
+    from jakplan.render.jsontext import json_text  # orjson: loaded only when a CarePlan is written
 
-    return json.dumps(careplan(plan, patient, status, systems), indent=2, ensure_ascii=False)
+    return json_text(careplan(plan, patient, status, systems))
 
 
 def _task_id(text: str) -> str:

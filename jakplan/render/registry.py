@@ -233,8 +233,30 @@ def _lab_import(name: str) -> Callable[..., Any]:
     return run
 
 
-def _patient_file(*, plan, **_) -> None:  # pragma: no cover - cohort export writes these through render_patient
-    raise NotImplementedError("one patient's files are written by render/cohortfiles.render_patient")
+def _patient_ics(*, plan, pid, who="", dtstamp=None, recorded=None, previous=None, clinic_days=None, **_) -> bytes:
+    from jakplan.engine.visits import CLINIC_DAYS
+    from jakplan.render.ics import calendar_bytes, identity_label  # icalendar: only when a calendar is written
+
+    texts = {(r["rule"], r["occurrence"]): r["text"] for r in recorded} if recorded else None
+    # the calendar's own name always says whose it is (its events do not: calendars are shared)
+    return calendar_bytes(plan, namespace=pid, calendar_name=who or identity_label(plan) or pid, dtstamp=dtstamp,
+                          recorded=texts, previous=previous, clinic_days=clinic_days or CLINIC_DAYS)
+
+
+def _patient_json(*, plan, recorded=None, **_) -> bytes:
+    from jakplan.render.common import plan_dict
+    from jakplan.render.jsontext import json_text
+
+    data = plan_dict(plan)
+    if recorded is not None:
+        data["recorded"] = recorded
+    return (json_text(data) + "\n").encode()
+
+
+def _patient_fhir(*, plan, pid, status=None, systems=None, **_) -> bytes:
+    from jakplan.render.fhir import careplan_json
+
+    return (careplan_json(plan, pid, status, systems) + "\n").encode()
 
 
 VIEWS: dict[str, dict[str, Entry]] = {
@@ -286,11 +308,11 @@ VIEWS: dict[str, dict[str, Entry]] = {
         "html": Entry(_audit("html"), "text", "with a chart"),
     },
     "lab-import": {"text": Entry(_lab_import("text"), "text"), "json": Entry(_lab_import("json"), "json")},
-    # `cohort export`: each patient's files (render/cohortfiles.render_patient writes them; listed for the choices)
+    # `cohort export`: each patient's files (render/cohortfiles.render_patient, called in the worker processes)
     "patient-files": {
-        "ics": Entry(_patient_file, "bytes"),
-        "json": Entry(_patient_file, "bytes"),
-        "fhir": Entry(_patient_file, "bytes"),
+        "ics": Entry(_patient_ics, "bytes"),
+        "json": Entry(_patient_json, "bytes"),
+        "fhir": Entry(_patient_fhir, "bytes"),
     },
 }
 """Each view's formats, the first its default."""
