@@ -245,12 +245,12 @@ def test_a_closed_stdout_pipe_ends_quietly():
 
 
 def test_an_unexpected_error_is_one_line_and_exit_70(runner, app, monkeypatch):
-    import jakplan.api
+    import jakplan.cli.schedule
 
     def boom(*a, **kw):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(jakplan.api, "plan_for_record", boom)
+    monkeypatch.setattr(jakplan.cli.schedule, "schedule_view", boom)  # the one use-case call of the command
     result = runner.invoke(app, ["schedule", "--start", "2024-05-01"])
     assert result.exit_code == 70
     assert result.stderr.count("\n") == 1 and "internal error (ZeroDivisionError: a bug); please report" in result.stderr

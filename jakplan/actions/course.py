@@ -82,6 +82,10 @@ def record_entries(planfile: str, rules: list[str], done_day: dt.date | None, la
     the patient leaves the file untouched. The values just recorded are judged with the whole history (so a
     fall from the baseline and a repeat that confirms an earlier result count)."""
     values = lab_values(labs, alt_uln)
+    if rules and done_day is None:
+        raise JakplanError("--done DAY is missing: say when the check was done")
+    if values and lab_day is None:
+        raise JakplanError("--on DAY is missing: say when the lab values were measured")
     plan = plan_for_record(load_record(planfile))
     rules = resolve_rule_ids(rules, plan)  # any case, '-' for '_'; a near miss is named, never taken
     skipped = {s.rule: s for s in plan.skipped}
@@ -90,8 +94,10 @@ def record_entries(planfile: str, rules: list[str], done_day: dt.date | None, la
             raise RuleDoesNotApply(rid, skipped[rid])
     with edit_planfile(planfile) as pf:
         for rid in rules:
+            assert done_day is not None
             pf.add_done(rid, done_day, note, outcome, reason)
         if values:
+            assert lab_day is not None
             pf.add_lab(lab_day, values, note)
         history = pf.history
     checks = tuple(CheckEntry(rid, done_day, outcome, reason) for rid in rules if done_day is not None)

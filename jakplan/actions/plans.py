@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jakplan.actions import next_visit, visit_on, week_day
+from jakplan.actions import clinic_days_from_text, next_visit, visit_on, week_day
 from jakplan.api import plan_for_record, status_for_record
 from jakplan.dates import clock_today
+from jakplan.errors import JakplanError
+from jakplan.fileio import read_bytes
 from jakplan.model import Plan
 from jakplan.records.patient import PatientRecord
 
@@ -102,3 +104,32 @@ def checklist_visit(plan: Plan, *, week: int | None = None, on: dt.date | None =
         day, option = on, "--on"
     found = visit_on(plan, day, option)
     return ChosenVisit(plan, day, found.visit, found)
+
+
+@dataclass(frozen=True)
+class CalendarInputs:
+    """`jakplan export`: the plan, the calendar exported before (its events' SEQUENCE and cancellations), and the
+    clinic's days."""
+
+    plan: Plan
+    previous: bytes | None
+    clinic_days: tuple[int, ...]
+
+
+def calendar_inputs(record: PatientRecord, over: dict[str, Any], *, clinic_days: str = "mon-fri",
+                    previous_file: str | None = None, replacing: str | None = None) -> CalendarInputs:
+    """The plan (a patient named by a file: planned on today, a rolling horizon) and the calendar it replaces:
+    ``previous_file`` when named (it must be an iCalendar file), else the file being replaced (``replacing``,
+    with --force), if it can be read."""
+    plan = plan_for_record(record, over, today=clock_today() if record.where else None)
+    previous = None
+    if previous_file is not None:  # named: it must be readable
+        previous = read_bytes(previous_file)
+        if b"BEGIN:VCALENDAR" not in previous[:4096]:
+            raise JakplanError(f"--previous {previous_file}: not an iCalendar (.ics) file")
+    elif replacing is not None:  # the export this one replaces: revised events get a higher SEQUENCE
+        try:
+            previous = read_bytes(replacing)
+        except (OSError, JakplanError):
+            previous = None
+    return CalendarInputs(plan, previous, clinic_days_from_text(clinic_days, "--clinic-days"))

@@ -75,7 +75,7 @@ def _check_checklist_options(week: Optional[int], on: Optional[str], next_: bool
                            + (f" (got {' and '.join(chosen)})" if chosen else ""))
     if today is not None and not next_:
         raise JakplanError("--today goes with --next")
-    if out is not None and fmt.value == "terminal":
+    if out is not None and fmt == "terminal":
         raise JakplanError("--out writes a file: choose --format text, markdown or html")
     if out is not None and out != "-":
         check_writable(out, overwrite=force)  # refused before the plan is built

@@ -123,7 +123,7 @@ def export(
     from pathlib import Path
 
     if Path(csv_file).is_dir():
-        _export_register(csv_file, out, tuple(dict.fromkeys(f.value for f in fmt)), workers)
+        _export_register(csv_file, out, tuple(dict.fromkeys(str(f) for f in fmt)), workers)
         return
     bad = 0
     stop = GentleStop("the patients in hand")
@@ -131,7 +131,7 @@ def export(
         from jakplan.clinic.cohort import count_rows, export_rows
         from jakplan.render.cohortfiles import render_patient
 
-        formats = tuple(dict.fromkeys(f.value for f in fmt))
+        formats = tuple(dict.fromkeys(str(f) for f in fmt))
         total = count_rows(csv_file)
         results = export_rows(csv_file, out, formats, overwrite=force, workers=workers, total=total, stop=stop, render=render_patient)
         ok = files = events = 0

@@ -61,7 +61,7 @@ def labs_import(
         day = parse_date(today, "--today") if today else dt.date.today()
         outcome = import_lab_files(files, into, day, input_format.value if input_format else None, mapping,
                                    dry_run, progress=_ticker)
-        if fmt.value == "text":
+        if fmt == "text":
             for line in grouped_problem_lines(outcome.problems):
                 echo_err(line)
         show("lab-import", fmt, outcome=outcome)

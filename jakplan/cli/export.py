@@ -8,10 +8,15 @@ from typing import Optional
 
 import typer
 
+from jakplan.actions.plans import calendar_inputs
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, write_stdout
 from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
+from jakplan.dates import plural
+from jakplan.errors import JakplanError
+from jakplan.fileio import atomic_write
+from jakplan.render.ics import calendar_bytes, identity_label  # export's own module: icalendar is what it needs
 
 _DURATION = re.compile(r"^\s*(\d{1,4})\s*([wdhm])\s*$", re.IGNORECASE)
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
@@ -20,8 +25,6 @@ MAX_REMIND = dt.timedelta(weeks=8)
 
 def parse_remind(value: str) -> dt.timedelta | None:
     """'2d', '36h', '90m', '1w' -> a timedelta; 'none' -> None. Anything else raises JakplanError."""
-    from jakplan.errors import JakplanError
-
     if value.strip().lower() in ("none", "off", "no"):
         return None
     m = _DURATION.match(value)
@@ -65,42 +68,23 @@ def export(
     preparation notes and sources. Import it into a calendar; re-importing the same plan updates its events
     (stable UIDs) instead of duplicating them."""
     with clean_errors():
-        from jakplan.errors import JakplanError
-        from jakplan.fileio import atomic_write
-        from jakplan.render.ics import calendar_bytes, identity_label
-
         alarm = parse_remind(remind)
         if show_name and title_prefix is not None:
             raise JakplanError("give --show-name or --title-prefix, not both")
-        plan = plan_options.build()
+        cal = calendar_inputs(plan_options.record(), plan_options.overrides(), clinic_days=clinic_days,
+                              previous_file=previous_file, replacing=out if out != "-" and force else None)
         prefix = title_prefix or ""
         if show_name:
-            prefix = identity_label(plan)
+            prefix = identity_label(cal.plan)
             if not prefix:
                 raise JakplanError("--show-name: the profile gives no patient name or identifier "
                                    "([patient] name = ..., identifier = ...)")
-        from jakplan.fileio import read_bytes
-
-        previous = None
-        if previous_file is not None:  # named: it must be readable
-            previous = read_bytes(previous_file)
-            if b"BEGIN:VCALENDAR" not in previous[:4096]:
-                raise JakplanError(f"--previous {previous_file}: not an iCalendar (.ics) file")
-        elif out != "-" and force:  # the export this one replaces: revised events get a higher SEQUENCE
-            try:
-                previous = read_bytes(out)
-            except (OSError, JakplanError):
-                previous = None
-        from jakplan.actions import clinic_days_from_text
-
-        data = calendar_bytes(plan, alarm, title_prefix=prefix, previous=previous,
-                              clinic_days=clinic_days_from_text(clinic_days, "--clinic-days"))
+        data = calendar_bytes(cal.plan, alarm, title_prefix=prefix, previous=cal.previous,
+                              clinic_days=cal.clinic_days)
         if out == "-":
             write_stdout(data.decode("utf-8"))
             return
         path = atomic_write(out, data, overwrite=force)
         cancelled = data.count(b"STATUS:CANCELLED")
-        from jakplan.dates import plural
-
         echo_err(f"Wrote {path} ({plural(data.count(b'BEGIN:VEVENT') - cancelled, 'visit day')}"
                  + (f"; {plural(cancelled, 'earlier event')} cancelled" if cancelled else "") + ").")

@@ -29,11 +29,11 @@ def schedule(
     """Print the monitoring timeline: one row per visit day with everything due that day in short words, the
     questions asked at every visit once above it, and the dose and risk notes in short (--details for all of it)."""
     with clean_errors():
-        compact = fmt.value == "table" and not details and not sources
+        compact = fmt == "table" and not details and not sources
         if today is not None and not compact:
             raise JakplanError("--today marks the compact view: leave out --details, --sources and --format")
         day = parse_date(today, "--today") if today is not None else None
         view = schedule_view(plan_options.record(), plan_options.overrides(), day,
-                             marks=compact and day is not None, tracked=fmt.value == "fhir")
+                             marks=compact and day is not None, tracked=fmt == "fhir")
         show("timeline" if compact else "schedule", fmt, plan=view.plan, today=day, marks=view.marks,
              status=view.status, sources=sources)

@@ -38,7 +38,7 @@ def sheet(
 
         if out == "-":
             out = None
-        if fmt.value == "pdf" and out is None:
+        if fmt == "pdf" and out is None:
             raise JakplanError("--format pdf writes a file: give --out FILE.pdf")
         if out is not None:
             check_writable(out, overwrite=force)  # refused before the plan is built

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, Callable
 
@@ -332,16 +332,16 @@ def format_help(view: str) -> str:
     return (", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]) + "."
 
 
-_ENUMS: dict[tuple[str, ...], type[Enum]] = {}
+_ENUMS: dict[tuple[str, ...], type[StrEnum]] = {}
 
 
-def format_enum(*views: str) -> type[Enum]:
-    """The ``--format`` choices of a command showing ``views`` (the formats any of them has), as the str Enum
-    Typer reads; one class per set of views."""
+def format_enum(*views: str) -> type[StrEnum]:
+    """The ``--format`` choices of a command showing ``views`` (the formats any of them has), as the StrEnum
+    Typer reads (a member is equal to its name as a str); one class per set of views."""
     if views not in _ENUMS:
         names = list(dict.fromkeys(f for v in views for f in VIEWS[v]))
-        _ENUMS[views] = Enum("Format_" + "_".join(v.replace("-", "_") for v in views),  # type: ignore[misc]
-                             {n: n for n in names}, type=str)
+        _ENUMS[views] = StrEnum("Format_" + "_".join(v.replace("-", "_") for v in views),  # type: ignore[assignment]
+                                {n: n for n in names})
     return _ENUMS[views]
 
 
