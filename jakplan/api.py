@@ -20,10 +20,17 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Iterator
 
+from jakplan.catalog.factors import factor_table
+from jakplan.catalog.loader import load_protocol
+from jakplan.catalog.resolve import Confinement, is_path, stored_reference
+from jakplan.catalog.scores import canonical_score, score_table
+from jakplan.catalog.vocab import canonical_drug, canonical_indication, default_protocol, drug_info, vocabulary
+from jakplan.engine.conditions import age_on
+from jakplan.engine.plan import MAX_MONTHS, build_plan
 from jakplan.errors import JakplanError
-from jakplan.history import History
-from jakplan.model import Plan
-from jakplan.records.patient import PatientRecord
+from jakplan.history import History, ScoreRecord
+from jakplan.model import Derived, Patient, Plan
+from jakplan.records.patient import PatientRecord, load_record
 from jakplan.records.profile import Identity, Profile
 
 DEFAULT_MONTHS = 12
@@ -36,8 +43,6 @@ course still ends where it ends)."""
 def resolve_indication(drug: str, indication: str | None) -> str:
     """The indication code: the one given (any case, a synonym such as 'RA' or 'eczema'; near misses are
     refused with a "did you mean"), or the drug's default."""
-    from jakplan.catalog.vocab import canonical_indication, drug_info
-
     info = drug_info(drug)
     known = info.get("indications", {})
     if not indication:
@@ -57,8 +62,6 @@ def horizon_months(start: dt.date, today: dt.date, months: int | None, pauses: t
                    ahead: int | None = None) -> int:
     """Months the plan must cover so that ``today`` and ``ahead`` months after it (default
     :data:`AHEAD_MONTHS`) are in it, and never fewer than ``months`` from the start."""
-    from jakplan.engine.plan import MAX_MONTHS
-
     if today < start:  # the course has not begun: a plan from the start reaches past today + ahead already
         return max(1, min(max(months or DEFAULT_MONTHS, ahead or AHEAD_MONTHS), MAX_MONTHS))
     elapsed = (today.year - start.year) * 12 + (today.month - start.month) + 1
@@ -104,10 +107,6 @@ def _protocol_for(prof: Profile, indication: str, cli_protocol: str | None, conf
 def _load_protocol_for(prof: Profile, indication: str, cli_protocol: str | None, confine_extra: tuple = ()):
     """The protocol: one typed on the command line resolves from the current folder; one written in a file
     resolves relative to that file and may not leave its folder."""
-    from jakplan.catalog.loader import load_protocol
-    from jakplan.catalog.resolve import Confinement
-    from jakplan.catalog.vocab import default_protocol
-
     if cli_protocol is not None:
         return load_protocol(prof.drug, cli_protocol, base=Path.cwd())
     if prof.protocol is None:
@@ -126,9 +125,6 @@ def plan_for_record(record: PatientRecord, over: dict[str, Any] | None = None, t
     followed on; the plan then reaches :data:`AHEAD_MONTHS` past it, and only pauses known by then count.
     ``protocol_dirs``: folders besides the record's own that a protocol named in it may come from.
     """
-    from jakplan.engine.plan import build_plan
-    from jakplan.model import Patient
-
     over = over or {}
     prof = record.profile.merged(**{k: v for k, v in over.items() if k != "protocol"})
     if over.get("protocol") is not None:
@@ -137,7 +133,6 @@ def plan_for_record(record: PatientRecord, over: dict[str, Any] | None = None, t
         raise JakplanError("--start is missing: give the date of the first dose (YYYY-MM-DD)"
                            + (f" or set start in {record.where}" if record.where else ""))
     _check_born(prof)
-    from jakplan.catalog.vocab import canonical_drug
 
     prof.drug = canonical_drug(prof.drug, option="")  # 'Olumiant', 'BARICITINIB' -> 'baricitinib'
     indication = resolve_indication(prof.drug, prof.indication)
@@ -165,8 +160,6 @@ def factor_updates(record: PatientRecord, today: dt.date) -> dict[str, tuple[flo
     """Patient factors measured and recorded as lab values (eGFR, creatinine clearance, weight: the analytes
     with a ``factor`` in the vocabulary): the latest value on or before ``today`` of each, when it was recorded
     on or after the start date, or when the profile does not give that factor."""
-    from jakplan.catalog.vocab import vocabulary
-
     feeds = {a: spec["factor"] for a, spec in vocabulary()["analytes"].items() if spec.get("factor")}
     scale = {a: float(spec.get("factor_scale", 1.0)) for a, spec in vocabulary()["analytes"].items()}
     start = record.profile.start
@@ -190,8 +183,6 @@ def factor_updates(record: PatientRecord, today: dt.date) -> dict[str, tuple[flo
 def censored_below(record: PatientRecord, today: dt.date) -> set[str]:
     """Patient factors whose latest recorded value on or before ``today`` is censored below ('eGFR <30'):
     unknown for dosing, whatever an older value or the profile says."""
-    from jakplan.catalog.vocab import vocabulary
-
     feeds = {a: spec["factor"] for a, spec in vocabulary()["analytes"].items() if spec.get("factor")}
     latest: dict[str, bool] = {}
     for rec in sorted(record.history.labs, key=lambda r: (r.on, r.at)):
@@ -203,8 +194,6 @@ def censored_below(record: PatientRecord, today: dt.date) -> set[str]:
 
 
 def _recorded(name: str, value: float, on: dt.date, before: Any, where: str | None):
-    from jakplan.model import Derived
-
     how = f"recorded on {on.isoformat()}"
     if before is not None and before != value:
         how += f"; the file's [factors] says {before:g}"
@@ -216,9 +205,6 @@ def _check_born(prof: Profile) -> None:
     if isinstance(born, dt.date) and prof.start is not None and born >= prof.start:
         raise JakplanError(f"born {born.isoformat()} is not before the start date {prof.start.isoformat()}")
     if isinstance(born, dt.date) and prof.start is not None:
-        from jakplan.catalog.factors import factor_table
-        from jakplan.engine.conditions import age_on
-
         spec = factor_table().get("age")
         age = age_on(born, prof.start)
         if spec is not None and spec.hi is not None and age > spec.hi:
@@ -243,7 +229,7 @@ def plan_for(start: dt.date, drug: str = "baricitinib", indication: str | None =
 
 def status_for_record(record: PatientRecord, today: dt.date, over: dict[str, Any] | None = None):
     """The course on ``today``: the record's plan (built by :func:`plan_for_record`) tracked against its history."""
-    from jakplan.engine.tracking import track
+    from jakplan.engine.tracking import track  # ~10 ms that `schedule` without records does not need
 
     plan = plan_for_record(record, over, today=today)
     return track(plan, record.history, today)
@@ -251,8 +237,6 @@ def status_for_record(record: PatientRecord, today: dt.date, over: dict[str, Any
 
 def record_of(path: str | Path) -> PatientRecord:
     """A profile or plan file as a patient record."""
-    from jakplan.records.patient import load_record
-
     return load_record(path)
 
 
@@ -263,8 +247,7 @@ def create_plan_file(record: PatientRecord, over: dict[str, Any], out: str | Pat
     stored canonical ('Olumiant' -> baricitinib); a protocol file is stored relative to the plan file's folder
     (typed on the command line: relative to the working folder; from a profile: relative to the profile's
     folder), so every later command finds it from any folder, and one outside that folder is refused now."""
-    from jakplan.catalog.resolve import is_path, stored_reference
-    from jakplan.records.planfile import create_planfile
+    from jakplan.records.planfile import create_planfile  # plan-file writer + tomlkit: only init and record
 
     plan = plan_for_record(record, over)
     prof = record.profile.merged(**{k: v for k, v in over.items() if k != "protocol"})
@@ -287,8 +270,6 @@ def create_plan_file(record: PatientRecord, over: dict[str, Any], out: str | Pat
 def score_inputs():
     """The inputs a disease-activity score is computed from (``data/scores.toml``): name, label, unit, range;
     `record` makes one option of each."""
-    from jakplan.catalog.scores import score_table
-
     return tuple(score_table().inputs.values())
 
 
@@ -298,10 +279,8 @@ def record_score(path: str | Path, score: str, on: dt.date, given: dict[str, flo
     ``score`` is ``NAME`` (computed from ``given``, every input the formula needs, each in its range) or
     ``NAME=VALUE`` (the computed score given directly; ``given`` must then be empty). Returns the record and
     the plan file's status on ``on``. A refused score leaves the file untouched."""
-    from jakplan.catalog.scores import canonical_score, score_table
-    from jakplan.engine.scores import check_value, compute
-    from jakplan.history import ScoreRecord
-    from jakplan.records.planfile import edit_planfile
+    from jakplan.engine.scores import check_value, compute  # only `record --score`
+    from jakplan.records.planfile import edit_planfile  # plan-file writer + tomlkit: only init and record
 
     table = score_table()
     name, _, direct = score.partition("=")

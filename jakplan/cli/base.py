@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
+from jakplan import __version__
 from jakplan.cli.guard import GuardedGroup
 
 app = typer.Typer(
@@ -20,16 +23,12 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
-        from jakplan import __version__
-
         typer.echo(f"jakplan {__version__}")
         raise typer.Exit()
 
 
 def _no_color(value: bool) -> None:
     if value:
-        import os
-
         os.environ["NO_COLOR"] = "1"  # rich reads it (https://no-color.org); so does every jakplan renderer
 
 

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, format_enum, format_option, make_console, parse_date, show, write_stdout
 from jakplan.cli.guard import EXIT_INTERRUPTED, GentleStop, echo_err, error_line
+from jakplan.clinic.audit import aggregate
+from jakplan.clinic.cohort import audit_files, count_rows, due_files, export_register, export_rows, plan_files
+from jakplan.clinic.register_import import import_rows
+from jakplan.clinic.worklist import monday, sort_rows
+from jakplan.errors import JakplanError
 from jakplan.escape import one_line
+from jakplan.records.clinicsettings import load_settings, parse_map
+from jakplan.render import audit as render
+from jakplan.render.cohortfiles import render_patient
+from jakplan.render.common import DISCLAIMER
+from jakplan.render.worklist import summary
 
 cohort_app = typer.Typer(help="A clinic's patients at once: who is due, and calendars for everyone.",
                          no_args_is_help=True, rich_markup_mode=None)
@@ -27,8 +39,6 @@ AuditFormat = format_enum("audit")
 
 def _progress(total: int, what: str):
     """A rich progress bar on stderr (only on a terminal, gone when done)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     console = make_console(stderr=True)
     progress = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         console=console, transient=True, disable=not console.is_terminal)
@@ -61,9 +71,6 @@ def due(
     bad = 0
     overdue_patients = lab_patients = 0
     with clean_errors():
-        from jakplan.clinic.cohort import due_files, plan_files
-        from jakplan.clinic.worklist import monday, sort_rows
-
         day = parse_date(today, "--today") if today else dt.date.today()
         start = parse_date(week, "--week") if week else monday(day)
         if start.weekday() != 0:
@@ -98,8 +105,6 @@ def due(
 
 
 def _print_worklist(fmt, rows, start, end, nfiles: int, errors, skipped: int) -> None:
-    from jakplan.render.worklist import summary
-
     show("due", fmt, rows=rows, start=start, end=end, nfiles=nfiles, errors=errors, skipped=skipped,
          line=summary(rows, nfiles, len(errors), skipped))
 
@@ -120,17 +125,12 @@ def export(
     with no change writes nothing). From a CSV (a shortcut): existing files are kept unless --force.
     A bad row or file is reported by name and the rest are still written. Exits 2 if any failed.
     """
-    from pathlib import Path
-
     if Path(csv_file).is_dir():
         _export_register(csv_file, out, tuple(dict.fromkeys(str(f) for f in fmt)), workers)
         return
     bad = 0
     stop = GentleStop("the patients in hand")
     with clean_errors(), stop:
-        from jakplan.clinic.cohort import count_rows, export_rows
-        from jakplan.render.cohortfiles import render_patient
-
         formats = tuple(dict.fromkeys(str(f) for f in fmt))
         total = count_rows(csv_file)
         results = export_rows(csv_file, out, formats, overwrite=force, workers=workers, total=total, stop=stop, render=render_patient)
@@ -159,8 +159,6 @@ def export(
 def _export_table(csv_file, out, formats, ok, files, events, failed) -> None:
     from rich.table import Table
     from rich.text import Text
-
-    from jakplan.render.common import DISCLAIMER
 
     console = make_console()
     table = Table(title=f"{csv_file} -> {out}/ ({', '.join(formats)})", title_justify="left")
@@ -198,14 +196,8 @@ def import_csv(
     (each change printed as old -> new), the history is never touched. Exits 2 if any row failed."""
     bad = 0
     with clean_errors():
-        from pathlib import Path
-
-        from jakplan.clinic.register_import import import_rows
-        from jakplan.records.clinicsettings import load_settings, parse_map
-
         settings = load_settings(into) if Path(into).is_dir() else None
         columns = {**(settings.columns if settings else {}), **parse_map(mapping)}
-        from jakplan.records.csvrows import count_rows
 
         counts = {"created": 0, "updated": 0, "unchanged": 0, "error": 0}
         progress, task = _progress(count_rows(csv_file), "Importing rows")
@@ -229,9 +221,6 @@ def _export_register(folder: str, out: str, formats: tuple[str, ...], workers: O
     bad = written = unchanged = skipped = patients = 0
     stop = GentleStop("the patients in hand")
     with clean_errors(), stop:
-        from jakplan.clinic.cohort import export_register
-        from jakplan.render.cohortfiles import render_patient
-
         total, results = export_register(folder, out, formats, workers, stop, render=render_patient,
                                          today=dt.date.today())
         progress, task = _progress(total, "Updating calendars")
@@ -247,7 +236,6 @@ def _export_register(folder: str, out: str, formats: tuple[str, ...], workers: O
                     patients += 1
                     written += len(res.files)
                     unchanged += res.detail.get("unchanged", 0)
-        from jakplan.render.common import DISCLAIMER
 
         lines = [f"{folder} -> {out}/ ({', '.join(formats)}): {patients} patients, {written} files written, "
                  f"{unchanged} unchanged" + (f", {skipped} TOML files that are not plan files skipped" if skipped else "")
@@ -276,11 +264,6 @@ def audit(
     waived or not applicable (judged on the last day of the period), and the patients behind each number."""
     bad = 0
     with clean_errors():
-        from jakplan.clinic.audit import aggregate
-        from jakplan.clinic.cohort import audit_files, plan_files
-        from jakplan.errors import JakplanError
-        from jakplan.render import audit as render
-
         start, end = parse_date(from_, "--from"), parse_date(to, "--to")
         if end < start:
             raise JakplanError(f"--to {end.isoformat()} is before --from {start.isoformat()}")

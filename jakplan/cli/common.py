@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import re
 import sys
 from enum import Enum
@@ -11,7 +12,10 @@ from typing import Any, Iterator, NoReturn
 
 import typer
 
+from jakplan.cli.guard import echo_err, error_line
+from jakplan.dates import parse_user_date
 from jakplan.errors import JakplanError
+from jakplan.escape import safe_console, strip_output_controls
 from jakplan.render.registry import default_format, format_enum, format_help, render
 
 EXIT_OK = 0
@@ -28,8 +32,6 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """``Error: <message>`` on one line of stderr (control characters escaped), then exit ``code``."""
-    from jakplan.cli.guard import echo_err, error_line
-
     echo_err(error_line(message))
     raise typer.Exit(code)
 
@@ -53,8 +55,6 @@ def clean_errors() -> Iterator[None]:
 def parse_date(value: str, option: str) -> dt.date:
     """A calendar date typed by a person (YYYY-MM-DD, zero padding optional); a day/month form such as
     01/05/2024 is refused naming both readings. See :mod:`jakplan.dates`."""
-    from jakplan.dates import parse_user_date
-
     return parse_user_date(value, option)
 
 
@@ -65,10 +65,6 @@ def make_console(**kwargs):
     such as "[S1]"), never rich markup, and parsing it as markup would be both slower and wrong.
     Control characters in what it prints are removed (:func:`jakplan.escape.safe_console`).
     """
-    import os
-
-    from jakplan.escape import safe_console
-
     for key in ("markup", "emoji", "highlight"):
         kwargs.setdefault(key, False)
     if os.environ.get("NO_COLOR"):  # https://no-color.org, or --no-color: no colour and no bold either
@@ -78,8 +74,6 @@ def make_console(**kwargs):
 
 def write_stdout(text: str) -> None:
     """Print ``text`` (and a final newline); control characters other than line ends and tabs are removed."""
-    from jakplan.escape import strip_output_controls
-
     text = strip_output_controls(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

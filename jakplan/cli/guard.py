@@ -22,6 +22,7 @@ sequence is shown escaped and cannot forge a second line. SIGTERM ends a command
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import sys
@@ -32,6 +33,7 @@ import typer
 from typer.core import TyperGroup
 
 from jakplan.errors import JakplanError
+from jakplan.escape import one_line
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70
@@ -46,8 +48,6 @@ INTERNAL_MARK = "please report"
 def _exception_classes(name: str) -> tuple[Any, ...]:
     """The click exception class ``name`` from the copy of click that typer may carry, and from click itself
     when it is loaded (importing click only to catch its errors would cost start-up time for nothing)."""
-    import importlib
-
     out = []
     for mod in ("click.exceptions", "typer._click.exceptions"):
         if mod.startswith("click.") and "click" not in sys.modules and importlib.util.find_spec("typer._click"):
@@ -69,8 +69,6 @@ _ABORT = _exception_classes("Abort")
 
 def error_line(message: str) -> str:
     """``Error: <message>`` as one line (control characters and newlines escaped)."""
-    from jakplan.escape import one_line
-
     return "Error: " + one_line(message)
 
 
@@ -78,8 +76,6 @@ def echo_err(line: str) -> None:
     """Print one line on stderr, through the one output gate for messages (:func:`jakplan.escape.one_line`:
     control characters, bidi overrides and newlines from data are shown escaped, so a value can neither drive
     the terminal nor forge a second line); a broken stderr is ignored (there is nowhere else to say it)."""
-    from jakplan.escape import one_line
-
     try:
         typer.echo(one_line(line), err=True)
     except (OSError, ValueError):

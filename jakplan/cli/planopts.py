@@ -16,6 +16,14 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from jakplan.actions import factor_table, factors_from_options
+from jakplan.api import overrides, plan_for_record
+from jakplan.cli.common import parse_date
+from jakplan.dates import clock_today
+from jakplan.errors import JakplanError
+from jakplan.records.patient import PatientRecord, load_record
+from jakplan.records.profile import Identity, Profile, check_months, plain_text
+
 _PLAN = (
     ("start", Optional[str], "--start", "Date of the first dose, YYYY-MM-DD (or from --profile)."),
     ("months", Optional[str], "--months", "How many months after the start to plan (1-120; default 12)."),
@@ -33,8 +41,6 @@ _PLAN = (
 
 def _patient_parameters() -> list[inspect.Parameter]:
     """One option per factor of the factor table, typed by the factor (flags for true/false factors)."""
-    from jakplan.actions import factor_table
-
     out = []
     for f in factor_table().values():
         ann: Any
@@ -62,13 +68,7 @@ class PlanOptions:
 
     def overrides(self) -> dict[str, Any]:
         """The command-line values to lay over the patient record (bad values raise ``JakplanError``)."""
-        from jakplan.actions import factors_from_options
-        from jakplan.api import overrides
-        from jakplan.cli.common import parse_date
-        from jakplan.records.profile import Identity
-
         v = self.values
-        from jakplan.records.profile import plain_text
 
         ident = Identity(*(plain_text((v.get(k) or "").strip(), f"--{k}") for k in ("name", "identifier", "contact")))
         return overrides(
@@ -80,9 +80,6 @@ class PlanOptions:
 
     def record(self):
         """The patient record named by --profile (a profile or plan file), or an empty one."""
-        from jakplan.records.patient import PatientRecord, load_record
-        from jakplan.records.profile import Profile
-
         path = self.values.get("profile")
         return load_record(path) if path else PatientRecord(Profile())
 
@@ -92,19 +89,12 @@ class PlanOptions:
         A patient named by a file (``--profile``, a course under way) is planned on ``today`` (default: the
         real today): the plan reaches 12 months past that day, or ``--months`` past it, however long ago the
         course started (a rolling horizon); without a file the plan runs from ``--start`` for ``--months``."""
-        from jakplan.api import plan_for_record
-
         if today is None and self.values.get("profile"):
-            from jakplan.dates import clock_today
-
             today = clock_today()
         return plan_for_record(self.record(), self.overrides(), today=today)
 
 
 def _months(text: str | None) -> int | None:
-    from jakplan.errors import JakplanError
-    from jakplan.records.profile import check_months
-
     if text is None:
         return None
     if not text.strip().isdigit():

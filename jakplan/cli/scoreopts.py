@@ -10,14 +10,16 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from jakplan.api import score_inputs
+from jakplan.cli.planopts import with_generated_options
+from jakplan.errors import JakplanError
+
 SCORE_HELP = ("A disease-activity score measured on --on DAY: NAME computed from its inputs (das28esr, das28crp, "
               "cdai, sdai, easi, ppnrs, salt, pmayo), e.g. --score das28crp --tjc 8 --sjc 5 --crp 12 --pga 60; or "
               "NAME=VALUE for a score computed elsewhere (--score das28crp=4.1).")
 
 
 def _parameters() -> list[inspect.Parameter]:
-    from jakplan.api import score_inputs
-
     out = [inspect.Parameter("score", inspect.Parameter.KEYWORD_ONLY, default=None,
                              annotation=Annotated[Optional[str], typer.Option("--score", help=SCORE_HELP,
                                                                               show_default=False)])]
@@ -39,8 +41,6 @@ class ScoreOptions:
 
     def inputs(self) -> dict[str, float]:
         """The inputs as numbers; one line for text that is not one."""
-        from jakplan.errors import JakplanError
-
         out = {}
         for name, text in self.raw.items():
             flag = "--" + name.replace("_", "-")
@@ -59,6 +59,4 @@ class ScoreOptions:
 
 def with_score_options(func):
     """Give a command --score and one option per score input; it receives ``score_options: ScoreOptions``."""
-    from jakplan.cli.planopts import with_generated_options
-
     return with_generated_options(func, "score_options", _parameters(), ScoreOptions)

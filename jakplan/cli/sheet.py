@@ -11,6 +11,8 @@ from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, format_enum, format_option, write_stdout
 from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
+from jakplan.errors import JakplanError
+from jakplan.fileio import atomic_write, check_writable
 from jakplan.render.registry import render
 
 SheetFormat = format_enum("sheet")
@@ -33,9 +35,6 @@ def sheet(
     """The whole plan on one page for the patient and the GP: who, the medicine and dose, every visit with a
     tick box, what to watch for between visits and when to call, and the sources as footnotes."""
     with clean_errors():
-        from jakplan.errors import JakplanError
-        from jakplan.fileio import atomic_write, check_writable
-
         if out == "-":
             out = None
         if fmt == "pdf" and out is None:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from jakplan.api import record_of
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, write_stdout
 from jakplan.cli.guard import echo_err
+from jakplan.errors import JakplanError
+from jakplan.fileio import atomic_write
+from jakplan.render.trend import trend_for_record
 
 
 @app.command()
@@ -19,11 +23,6 @@ def trend(
     page) with the protocol's limits drawn as lines, the first dose and pauses marked. A panel whose test has
     no limit in the protocol says so (not assessed)."""
     with clean_errors():
-        from jakplan.api import record_of
-        from jakplan.errors import JakplanError
-        from jakplan.fileio import atomic_write
-        from jakplan.render.trend import trend_for_record
-
         record = record_of(planfile)
         if record.profile.start is None:
             raise JakplanError(f"{planfile}: no start date (the first dose); a trend needs it")
