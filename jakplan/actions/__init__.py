@@ -7,9 +7,8 @@ A command parses its options, calls :mod:`jakplan.api` or a function here, and h
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jakplan.catalog.factors import factor_table, factors_from_options
 from jakplan.catalog.loader import load_protocol
@@ -108,10 +107,9 @@ def is_calm(action: str) -> bool:
 # -- the shipped protocols (`jakplan protocols`) ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ShippedProtocol:
+class ShippedProtocol(NamedTuple):
     """One shipped protocol variant: its drug, id, title, jurisdiction, indications, and the indications it is
-    the default for."""
+    the default for. (A NamedTuple: this module is on every plan command's start-up path; see actions/plans.py.)"""
 
     drug: str
     brand: str

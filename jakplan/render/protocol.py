@@ -3,7 +3,6 @@ course with its source, for the terminal, Markdown and JSON."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from jakplan.catalog.vocab import vocabulary
@@ -154,7 +153,7 @@ CATALOGUE_HINT = ("Use one with --protocol NAME (or a path to your own .toml); s
 
 def catalogue_dict(rows) -> dict[str, Any]:
     """`jakplan protocols --format json` (rows: :class:`jakplan.actions.ShippedProtocol`)."""
-    return {"protocols": [asdict(r) for r in rows], "disclaimer": DISCLAIMER}
+    return {"protocols": [r._asdict() for r in rows], "disclaimer": DISCLAIMER}
 
 
 def catalogue_markdown(rows) -> str:

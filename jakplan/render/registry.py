@@ -19,22 +19,19 @@ bench/bench_startup.py).
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     render: Callable[..., Any]
     kind: str
     note: str = ""
     """A few words after the format's name in ``--format``'s help, e.g. 'terminal'."""
 
 
-@dataclass(frozen=True)
-class Rendered:
+class Rendered(NamedTuple):
     """What a renderer produced: ``text`` to print (``raw``: as it is, else with a final newline), ``data`` (bytes
     for a file), or neither when it printed to the console itself."""
 
