@@ -85,7 +85,9 @@ def due(
         rows, errors, skipped = [], [], 0
         progress, task = _progress(len(files), "Reading plan files")
         with progress:
-            for res in due_files(files, start, workers, day):
+            from jakplan.render.worklist import word_rows
+
+            for res in due_files(files, start, workers, day, word=word_rows):
                 progress.advance(task)
                 if not res.ok:
                     bad += 1

@@ -204,17 +204,15 @@ def _lab_lines(planfile: str, history, day: dt.date, values: dict[str, float]) -
     from jakplan.api import factor_updates, plan_for_record
     from jakplan.records.patient import load_record
     from jakplan.render.common import dose_lines
-    from jakplan.render.words import lab_action_text
+    from jakplan.render.words import recorded_lab_lines
 
     record = load_record(planfile)
     plan = plan_for_record(record, today=max(day, dt.date.today()))
-    lines = []
     found = recorded_lab_actions(plan, history, day, set(values))
-    for a in found:
-        lines.append(f"! {lab_action_text(a)}")
+    lines = recorded_lab_lines(found)
     if any(a.action in ("interrupt", "stop", "discontinue", "do_not_start") for a in found):
         lines.append("  Contact the prescriber; if treatment is interrupted, record it with `jakplan pause`.")
-    if not found:
+    if not [a for a in found if a.tier == "action"]:
         lines.append("  No limit of the protocol is crossed by these values.")
     from jakplan.render.words import factor_label
 

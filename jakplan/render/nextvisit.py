@@ -33,6 +33,9 @@ class NextAnswer:
     """The response milestones judged on the day (:class:`jakplan.engine.scores.ResponseVerdict`)."""
     actions: tuple = ()
     """Open action-tier lab results (:attr:`jakplan.engine.tracking.Status.open_actions`), most severe first."""
+    flags: tuple = ()
+    """Open flag-tier lab results (:attr:`jakplan.engine.tracking.Status.open_flags`): no protocol limit, but the
+    laboratory flagged them."""
 
     @property
     def due_now(self) -> bool:
@@ -82,7 +85,7 @@ def next_from_status(st, source: str = "") -> NextAnswer:
         if events:
             visit = Visit(day, tuple(events))
     return NextAnswer(plan, st.today, visit, tuple(st.overdue), on_hold=len(st.by_state("on_hold")), source=source,
-                      responses=st.responses, actions=tuple(st.open_actions))
+                      responses=st.responses, actions=tuple(st.open_actions), flags=tuple(st.open_flags))
 
 
 def prepare_notes(visit: Visit) -> list[str]:
@@ -115,6 +118,8 @@ def next_lines(ans: NextAnswer, width: int = 80) -> list[str]:
 def _next_lines(ans: NextAnswer) -> list[str]:
     plan, v = ans.plan, ans.visit
     out: list[str] = [open_actions_text(ans.actions)] if ans.actions else []
+    if ans.flags:
+        out.append(open_flags_text(ans.flags))
     if v is None:
         out.append(f"Next visit: none left in the plan (it ends {plan.end.isoformat()}); plan further with --months.")
     else:
@@ -187,6 +192,8 @@ def next_dict(ans: NextAnswer) -> dict[str, Any]:
         "responses": [response_dict(v) for v in ans.responses],
         "actions": [{"on": a.on.isoformat(), "analyte": a.analyte, "value": a.value, "action": a.action}
                     for a in ans.actions],
+        "flags": [{"on": a.on.isoformat(), "analyte": a.analyte, "value": a.value, **a.signal.as_dict()}
+                  for a in ans.flags],
         "disclaimer": DISCLAIMER,
     }
 
@@ -202,6 +209,17 @@ def open_actions_text(actions) -> str:
     return f"ACTION: {items} (until a pause, a later value within limits or the prescriber's decision)"
 
 
+def open_flags_text(flags) -> str:
+    """'FLAGGED BY THE LAB: platelets 48 on 2024-06-03 (critically low ...)' for the open flag-tier results:
+    no protocol limit decides them, the laboratory flagged them."""
+    from jakplan.engine.units import analyte_label
+    from jakplan.render.words import lab_signal_text
+
+    items = "; ".join(f"{analyte_label(a.analyte).lower()} {a.value:g} on {a.on.isoformat()} "
+                      f"({lab_signal_text(a.signal, a.finding.unit)})" for a in flags)
+    return f"FLAGGED BY THE LAB (no limit in this protocol): {items}: show the prescriber"
+
+
 def status_summary(st) -> str:
     """One line for the top of ``jakplan status``: overdue, due now, on hold and the next visit."""
     ans = next_from_status(st)
@@ -210,6 +228,8 @@ def status_summary(st) -> str:
     if unmet:  # what needs action comes first
         parts.insert(0, f"response criterion not met ({', '.join(v.relative or v.rule for v in unmet)}): review "
                         f"with the prescriber")
+    if st.open_flags:  # a result the laboratory flagged, with no protocol limit: before anything overdue
+        parts.insert(0, open_flags_text(st.open_flags))
     if st.open_actions:  # a result that crosses a limit comes before everything
         parts.insert(0, open_actions_text(st.open_actions))
     held = len(st.by_state("on_hold"))
