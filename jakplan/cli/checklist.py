@@ -45,11 +45,12 @@ def checklist(
 
         _check_checklist_options(week, on, next_, today, fmt, out, force)
         plan = plan_options.build()
-        chosen = _choose_visit(plan, week, on, next_, today, out, strict)
+        st = _course(plan_options, today)
+        chosen = _choose_visit(plan, week, on, next_, today, out, strict, st)
         if chosen is None:
             return
         visit, context = chosen
-        cl = render.build_checklist(plan, visit, context)
+        cl = render.build_checklist(plan, visit, context, render.course_lead(st) if st is not None else ())
         _emit_checklist(cl, fmt, out, force)
 
 
@@ -72,9 +73,25 @@ def _check_checklist_options(week: Optional[int], on: Optional[str], next_: bool
         check_writable(out, overwrite=force)  # refused before the plan is built
 
 
+def _course(plan_options: PlanOptions, today: Optional[str]):
+    """A plan file's course on ``--today`` (default today) when it has records, else None: the checklist then
+    leads with what they say, and --next skips what they record done."""
+    from jakplan.api import status_for_record
+    from jakplan.cli.common import parse_date
+    from jakplan.dates import clock_today
+
+    record = plan_options.record()
+    h = record.history
+    if not (h.done or h.labs or h.pauses or h.scores):
+        return None
+    day = parse_date(today, "--today") if today is not None else clock_today()
+    return status_for_record(record, day, plan_options.overrides())
+
+
 def _choose_visit(plan, week: Optional[int], on: Optional[str], next_: bool, today: Optional[str],
-                  out: Optional[str], strict: bool):
-    """(visit, context lines) for the visit asked for; None when nothing is due that day (after saying so)."""
+                  out: Optional[str], strict: bool, st=None):
+    """(visit, context lines) for the visit asked for; None when nothing is due that day (after saying so).
+    With a plan file's records (``st``), --next is the next visit with a check still open (as `jakplan next`)."""
     import datetime as dt
 
     from jakplan.actions import next_visit, visit_on, week_day
@@ -82,6 +99,14 @@ def _choose_visit(plan, week: Optional[int], on: Optional[str], next_: bool, tod
     from jakplan.render import checklist as render
 
     context: tuple[str, ...] = ()
+    if next_ and st is not None:
+        from jakplan.render.nextvisit import next_from_status
+
+        visit = next_from_status(st).visit
+        if visit is not None:
+            if visit.date < st.today:
+                context = (f"On {st.today.isoformat()} this visit's window is open (planned {visit.date.isoformat()}).",)
+            return visit, context
     if next_:
         day = parse_date(today, "--today") if today is not None else dt.date.today()
         visit = next_visit(plan, day)

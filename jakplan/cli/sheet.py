@@ -45,7 +45,7 @@ def sheet(
             raise JakplanError("--format pdf writes a file: give --out FILE.pdf")
         if out is not None:
             check_writable(out, overwrite=force)  # refused before the plan is built
-        page = render_html(build_sheet(plan_options.build(), paper=paper.value))
+        page = render_html(build_sheet(plan_options.build(), paper=paper.value, status=_course(plan_options)))
         if out is None:
             write_stdout(page)
             return
@@ -56,3 +56,10 @@ def sheet(
         else:
             path = atomic_write(out, page, overwrite=force)
         echo_err(f"Wrote {path}.")
+
+
+def _course(plan_options: PlanOptions):
+    """A plan file's course today when it has records (the sheet fills "Done on" and leads with open findings)."""
+    from jakplan.cli.checklist import _course as course
+
+    return course(plan_options, None)

@@ -104,7 +104,7 @@ def lab_action_text(a) -> str:
     label = vocabulary()["analytes"].get(f.analyte, {}).get("label", f.analyte)
     head = f"{label} {f.value:g} {f.unit} on {a.on}"
     if getattr(a, "tier", "") == "flag":  # no protocol limit, but the laboratory says it is abnormal
-        return (f"{head}: flagged by the laboratory: {lab_signal_text(a.signal, f.unit)}; "
+        return (f"{head}: {lab_signal_text(a.signal, f.unit)}; "
                 + "; ".join(f.notes).replace(": check the label", ": show it to the prescriber and check the label"))
     if f.threshold is None:  # fail closed: no limit in this protocol is not "fine"
         return f"{head}: not assessed: " + "; ".join(f.notes)
