@@ -243,6 +243,8 @@ def import_csv(
                 echo_err(error_line(res.message))
             elif res.action == "updated":
                 write_stdout(one_line(f"Updated {res.path} ({res.where}): " + "; ".join(res.changes)))
+            elif res.changes:  # created, with the history its last_* columns brought in
+                write_stdout(one_line(f"Created {res.path} ({res.where}): " + "; ".join(res.changes)))
         write_stdout(f"{csv_file} -> {into}/: {counts['created']} created, {counts['updated']} updated, "
                      f"{counts['unchanged']} unchanged, {counts['error']} rows with errors.")
     if bad:
@@ -348,4 +350,5 @@ def audit(
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
+import jakplan.cli.cohort_history  # noqa: E402,F401  (registers `cohort history import`)
 import jakplan.cli.cohort_labs  # noqa: E402,F401  (registers `cohort labs import`)

@@ -318,7 +318,7 @@ def _complete(rule: Rule, plan: Plan, outstanding: list[Item], done: list, close
             late = max(0, (d.on - target.window_end).days)
             if late:
                 note = f"done {plural(late, 'day')} after the window closed"
-            if d.note.startswith("done by result"):  # closed by the results themselves: say so, and from where
+            if d.note.startswith(("done by result", "last done, from the history")):  # say how, and from where
                 note = "; ".join(x for x in (d.note, note) if x)
             finished.append(_with(target, state="done", done_on=d.on, days_late=late, note=note))
         outstanding = outstanding[outstanding.index(target) + 1:]
@@ -465,3 +465,64 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
             for t in f.crossed:
                 crossed_on[t.id] = rec.on
     return out
+
+
+# -- history brought in: "last done" dates per check ----------------------------------------------------------
+
+HISTORY_PREFIX = "last_"
+"""A register's history column: ``last_<check>`` (a check code of vocabulary.toml [checks] or its short name with
+underscores, ``last_cbc_diff`` / ``last_blood_count``) or ``last_<rule id>`` of the patient's protocol."""
+
+
+def history_check(name: str) -> str | None:
+    """The check code a history column's name (without ``last_``) stands for: a code ('cbc_diff') or a check's
+    short name with spaces as underscores ('blood_count'); None when it names no check."""
+    from jakplan.catalog.vocab import vocabulary
+
+    key = name.strip().lower().replace(" ", "_").replace("-", "_")
+    checks = vocabulary()["checks"]
+    if key in checks:
+        return key
+    return next((c for c, spec in checks.items() if spec.get("short", "").replace(" ", "_").replace("-", "_") == key),
+                None)
+
+
+def done_from_history(plan: Plan, last: dict[str, dt.date]) -> tuple[list[tuple[str, dt.date, str]], list[str]]:
+    """The checks of ``plan`` closed by "last done" dates brought in from a clinic's records (pure).
+
+    ``last``: a history column's name without ``last_`` (a check code or short name, or a rule id) -> the day it
+    was last done. A rule named by its id takes that day; otherwise a rule whose every check has a day takes the
+    earliest of them (the day by which all of it had been done: a partial history never closes a whole rule).
+    The day closes, as done on that day (tracking then marks earlier occurrences missed and counts on from it),
+    every such rule whose first window had opened by then, one-off ones included: a newer blood count makes an
+    older missing one moot for the worklist, and the note says where the day came from. A day before a
+    treatment rule's first window counts for nothing (a blood count before the first dose is not the week-4
+    bloods); screening before the first dose takes any day. Returns ((rule, day, from which columns), the names
+    that close nothing in this plan)."""
+    skipped = {s.rule for s in plan.skipped}
+    by_check: dict[str, dt.date] = {}
+    used: set[str] = set()
+    for name, day in last.items():
+        code = history_check(name)
+        if code is not None:
+            by_check[code] = max(day, by_check.get(code, day))
+    out: list[tuple[str, dt.date, str]] = []
+    for rule in plan.protocol.rules:
+        if rule.id in skipped or rule.timing.type == "each_visit":
+            continue
+        events = [e for e in plan.events if e.rule == rule.id]
+        if not events:
+            continue
+        if rule.id in last:
+            day, how = last[rule.id], HISTORY_PREFIX + rule.id
+        elif rule.checks and all(c in by_check for c in rule.checks):
+            day = min(by_check[c] for c in rule.checks)
+            how = ", ".join(HISTORY_PREFIX + c for c in rule.checks)
+        else:
+            continue
+        before_start = min(e.date for e in events) < plan.start
+        if not before_start and day < min(e.window_start for e in events):
+            continue
+        used.update([rule.id] if rule.id in last else [n for n in last if history_check(n) in rule.checks])
+        out.append((rule.id, day, how))
+    return out, sorted(n for n in last if n not in used)

@@ -167,8 +167,8 @@ def _done_rows(rows: list[SheetRow], all_visits, skip, status) -> list[SheetRow]
     by_key = {(i.rule, i.occurrence): i for i in status.items}
     out = []
     for row, v in zip(rows, all_visits, strict=True):
-        items = [by_key.get((ev.rule, ev.occurrence)) for ev in v.events if ev.rule not in skip]
-        items = [i for i in items if i is not None]
+        items = [by_key[(ev.rule, ev.occurrence)] for ev in v.events
+                 if ev.rule not in skip and (ev.rule, ev.occurrence) in by_key]
         closed = [i for i in items if i.state in CLOSED]
         if not closed:
             out.append(row)
