@@ -32,6 +32,12 @@ class LabRecord:
     """The time of day the sample was taken ('08:30'), when known: one analyte may be measured twice a day."""
     censored: dict[str, str] = field(default_factory=dict)
     """analyte -> '<', '<=', '>' or '>=' for a censored result ('>90': the value is the bound, the result above)."""
+    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    """analyte -> the laboratory's reference range (low, high) in the canonical unit (None: that side open), as
+    the lab file gave it (HL7 OBX-7, FHIR referenceRange, a CSV range column)."""
+    flags: dict[str, str] = field(default_factory=dict)
+    """analyte -> the laboratory's abnormal flag as sent ('L', 'H', 'LL', 'HH', 'A', 'N' ...: HL7 OBX-8, FHIR
+    interpretation, a CSV flag column); vocabulary.toml [lab_flags] says what each means."""
 
 
 @dataclass(frozen=True)

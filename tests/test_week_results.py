@@ -61,7 +61,7 @@ def test_thursday_worklist_lists_the_action_first_and_no_quiet_value(tmp_path):
     # a result the protocol gives no limit for is one line per patient naming analytes, not values
     na = [x for x in rows if x["kind"] == "not_assessed"]
     assert [x["patient"] for x in na] == ["unlimited"]
-    assert "cholesterol" in na[0]["tests"] and "egfr" in na[0]["tests"] and "62" not in na[0]["tests"]
+    assert "cholesterol" in na[0]["tests"] and "egfr" in na[0]["tests"].lower() and "62" not in na[0]["tests"]
     assert rows[-1]["kind"] == "not_assessed"  # after everything that needs doing
     # the check recorded done on Wednesday is not listed on Thursday (it was, judged on the Monday)
     def listed(today):
@@ -153,3 +153,75 @@ def test_resume_checks_the_last_values_against_the_protocols_limits(tmp_path):
     _record(reg, "p", "--lab", "anc=1.6", "--on", "2024-08-09")
     r = runner.invoke(app, ["resume", f, "--on", "2024-08-10"])
     assert r.exit_code == 0 and "Still beyond" not in r.stdout
+
+
+# -- the end-to-end Thursday (issue 18 "Done means") ------------------------------------------------------------
+
+def _obx(n: int, code: str, name: str, value: str, unit: str, rng: str, flag: str, when: str) -> str:
+    return f"OBX|{n}|NM|{code}^{name}^LN||{value}|{unit}^^UCUM|{rng}|{flag}|||F|||{when}"
+
+
+def _message(n: int, pid: str, when: str, *, anc="3.2", plt="250", plt_range="150-400", plt_flag="N") -> str:
+    """One ORU^R01 with a full blood count, kidney and liver panel for ``pid`` (ranges in OBX-7, flags in OBX-8)."""
+    return "\r".join([
+        f"MSH|^~\\&|LAB|CITYLAB|JAKPLAN|CLINIC|{when}||ORU^R01^ORU_R01|M{n:04d}|P|2.5.1",
+        f"PID|1||{pid}^^^CLINIC^MR||Example^{pid}",
+        f"OBR|1|O{n}|L{n}|58410-2^CBC^LN|||{when}",
+        _obx(1, "751-8", "Neutrophils", anc, "10*9/L", "2.0-7.5", "L" if float(anc) < 2 else "N", when),
+        _obx(2, "731-0", "Lymphocytes", "1.6", "10*9/L", "1.0-4.0", "N", when),
+        _obx(3, "718-7", "Hemoglobin", "13.4", "g/dL", "12.0-16.0", "N", when),
+        _obx(4, "777-3", "Platelets", plt, "10*3/uL", plt_range, plt_flag, when),
+        _obx(5, "1742-6", "ALT", "24", "U/L", "7-40", "N", when),
+        _obx(6, "14682-9", "Creatinine", "78", "umol/L", "45-90", "N", when),
+        _obx(7, "98979-8", "eGFR", "88", "mL/min/{1.73_m2}", ">60", "N", when),
+    ]) + "\r"
+
+
+def test_end_to_end_thursday_stop_first_then_the_flag_and_no_quiet_value(tmp_path, monkeypatch):
+    """Results imported from the lab on Tuesday and Wednesday for 22 patients on a protocol with stop limits (NHS
+    Lanarkshire baricitinib): one neutrophil count below the stop limit, one platelet count the laboratory flagged
+    low (the protocol gives no platelet limit), twenty quiet. On Thursday the worklist lists the stop, then the
+    flag, and no quiet value; the week-12 bloods those results answer are closed; status and next of the stop
+    patient lead with it and exit 1."""
+    monkeypatch.chdir(tmp_path)
+    reg = tmp_path / "reg"
+    reg.mkdir()
+    pids = [f"p{k:02d}" for k in range(22)]
+    for pid in pids:  # first dose 2024-05-22: week 12 (bloods) on Wednesday 2024-08-14
+        r = runner.invoke(app, ["init", "--start", "2024-05-22", "--protocol", "nhs-lanarkshire",
+                                "--out", str(reg / f"{pid}.toml")])
+        assert r.exit_code == 0, r.output
+    msgs = []
+    for k, pid in enumerate(pids):
+        when = "202408130830" if k % 2 else "202408140830"  # Tuesday and Wednesday
+        if pid == "p00":
+            msgs.append(_message(k, pid, when, anc="0.6"))  # below the stop limit (1.0)
+        elif pid == "p01":
+            msgs.append(_message(k, pid, when, plt="48", plt_flag="L"))  # no protocol limit; the lab says low
+        else:
+            msgs.append(_message(k, pid, when))
+    (tmp_path / "week.hl7").write_text("".join(msgs))
+    r = runner.invoke(app, ["cohort", "labs", "import", "week.hl7", "--into", "reg"])
+    assert r.exit_code in (0, 1), r.output
+    r = runner.invoke(app, ["cohort", "due", "reg", "--today", THURSDAY, "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert r.exit_code == 1, r.output
+    assert (rows[0]["kind"], rows[0]["patient"], rows[0]["lab_action"]) == ("lab", "p00", "stop")
+    assert (rows[1]["kind"], rows[1]["patient"]) == ("flag", "p01") and "platelet" in rows[1]["check"].lower()
+    assert [x["kind"] for x in rows].count("lab") == 1 and [x["kind"] for x in rows].count("flag") == 1
+    assert not [x for x in rows if x["kind"] == "not_assessed"], rows  # every value had a limit or a lab range
+    # the week-12 bloods are closed by the results themselves (every patient)
+    js = json.loads(runner.invoke(app, ["cohort", "due", "reg", "--today", THURSDAY, "--format", "json"]).stdout)
+    assert not [i for i in js["items"] if i["rule"] == "bloods_week12"]
+    for pid in ("p00", "p05"):
+        st = json.loads(runner.invoke(app, ["status", f"reg/{pid}.toml", "--today", THURSDAY, "--format", "json"]).stdout)
+        done = {i["rule"]: i for i in st["done"]}
+        assert "done by result" in done["bloods_week12"]["note"] and "week.hl7" in done["bloods_week12"]["note"]
+    r = runner.invoke(app, ["status", "reg/p00.toml", "--today", THURSDAY])
+    assert r.exit_code == 1 and r.stdout.splitlines()[1].startswith(f"On {THURSDAY}: ACTION: Stop treatment")
+    r = runner.invoke(app, ["next", "reg/p00.toml", "--today", THURSDAY])
+    assert r.exit_code == 1 and r.stdout.startswith("ACTION: Stop treatment")
+    # the flagged patient: status leads with the flag (not an action: no exit 1 for it alone)
+    st = json.loads(runner.invoke(app, ["status", "reg/p01.toml", "--today", THURSDAY, "--format", "json"]).stdout)
+    assert st["summary"].startswith(f"On {THURSDAY}: FLAGGED BY THE LAB") and st["worst"] == "flag"
+    assert [a["tier"] for a in st["lab_actions"]] == ["flag"] and st["lab_actions"][0]["laboratory"]["flag"] == "L"

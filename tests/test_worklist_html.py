@@ -78,7 +78,7 @@ def test_the_page_holds_every_row_once_per_patient_and_kind_with_filters(runner,
         (tr,) = [t for t in page.rows if t["cells"][1].startswith(r["patient"]) and t["attrs"]["data-kind"] == r["kind"]]
         assert " ".join(r["check"].split()) in tr["cells"][3] and (r["date"] in tr["cells"][3] or r["kind"] == "lab")
         assert tr["attrs"]["data-drug"] == r["drug"].lower()
-    assert page.selects["kind"] == ["", "lab response", "overdue", "due", "not_assessed"]
+    assert page.selects["kind"] == ["", "lab response", "flag", "overdue", "due", "not_assessed"]
     assert set(page.selects["drug"]) == {""} | {r["drug"].lower() for r in rows}
     # the register keeps a consultant column: a filter and a column of its own
     assert page.selects["col-0"] == ["", "dr-ames", "dr-brown"]

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from jakplan.actions import clinic_days_from_text, next_visit, visit_on, week_day
 from jakplan.api import plan_for_record, status_for_record
 from jakplan.dates import clock_today
+from jakplan.engine.visits import next_open_visit
 from jakplan.errors import JakplanError
 from jakplan.fileio import read_bytes
 from jakplan.model import Plan
@@ -88,21 +89,38 @@ class ChosenVisit(NamedTuple):
     found: Any = None
     """The :class:`jakplan.engine.visits.Lookup` for ``--week``/``--on`` (None for ``--next``)."""
     by_next: bool = False
+    status: Any = None
+    """A plan file's course (:class:`jakplan.engine.tracking.Status`) when it has records: the checklist leads
+    with what they say (results beyond a limit, flags, a pause, what is overdue)."""
+
+
+def course_status(record: PatientRecord, over: dict[str, Any], day: dt.date | None = None) -> Any:
+    """A plan file's course on ``day`` (default today) when it has records (done, results, pauses, scores), else
+    None: the checklist and the sheet then lead with what the records say and fill in what is done."""
+    h = record.history
+    if not (h.done or h.labs or h.pauses or h.scores):
+        return None
+    return status_for_record(record, day or clock_today(), over)
 
 
 def checklist_visit(plan: Plan, *, week: int | None = None, on: dt.date | None = None,
-                    next_from: dt.date | None = None) -> ChosenVisit:
+                    next_from: dt.date | None = None, status: Any = None) -> ChosenVisit:
     """The visit of ``plan`` whose checklist is asked for: the next one open or to come on ``next_from``, or
-    the one whose window holds week ``week``'s day or ``on``."""
+    the one whose window holds week ``week``'s day or ``on``. With a plan file's course (``status``, see
+    :func:`course_status`), ``--next`` is the next visit with a check still open, as `jakplan next` says."""
+    if next_from is not None and status is not None:
+        visit = next_open_visit(status)
+        if visit is not None:
+            return ChosenVisit(plan, status.today, visit, by_next=True, status=status)
     if next_from is not None:
-        return ChosenVisit(plan, next_from, next_visit(plan, next_from), by_next=True)
+        return ChosenVisit(plan, next_from, next_visit(plan, next_from), by_next=True, status=status)
     if week is not None:
         day, option = week_day(plan, week), f"--week {week}:"
     else:
         assert on is not None
         day, option = on, "--on"
     found = visit_on(plan, day, option)
-    return ChosenVisit(plan, day, found.visit, found)
+    return ChosenVisit(plan, day, found.visit, found, status=status)
 
 
 class CalendarInputs(NamedTuple):

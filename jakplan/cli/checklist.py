@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Optional
 
 import typer
 
-from jakplan.actions.plans import checklist_visit
+from jakplan.actions.plans import checklist_visit, course_status
 from jakplan.cli.base import app
 from jakplan.cli.common import (
     EXIT_NOTHING_FOUND,
@@ -20,6 +19,7 @@ from jakplan.cli.common import (
 )
 from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
+from jakplan.dates import clock_today
 from jakplan.errors import JakplanError
 from jakplan.fileio import atomic_write, check_writable
 from jakplan.render.checklist import nothing_due_text
@@ -47,12 +47,13 @@ def checklist(
         if out == "-":
             out = None  # standard output, as with `export --out -`
         _check_checklist_options(week, on, next_, today, fmt, out, force)
+        day = parse_date(today, "--today") if today is not None else clock_today()
+        status = course_status(plan_options.record(), plan_options.overrides(), day)
         if next_:
-            chosen = checklist_visit(plan_options.build(), next_from=parse_date(today, "--today") if today is not None
-                                     else dt.date.today())
+            chosen = checklist_visit(plan_options.build(), next_from=day, status=status)
         else:
             chosen = checklist_visit(plan_options.build(), week=week,
-                                     on=parse_date(on, "--on") if on is not None else None)
+                                     on=parse_date(on, "--on") if on is not None else None, status=status)
         if chosen.visit is None:
             write_stdout(nothing_due_text(chosen.found) + ("(Nothing was written.)" if out else ""))
             if strict:

@@ -82,7 +82,9 @@ def due(
         rows, errors, skipped = [], [], 0
         progress, task = _progress(len(files), "Reading plan files")
         with progress:
-            for res in due_files(files, start, workers, day):
+            from jakplan.render.worklist import word_rows
+
+            for res in due_files(files, start, workers, day, word=word_rows):
                 progress.advance(task)
                 if not res.ok:
                     bad += 1
@@ -210,6 +212,8 @@ def import_csv(
                 echo_err(error_line(res.message))
             elif res.action == "updated":
                 write_stdout(one_line(f"Updated {res.path} ({res.where}): " + "; ".join(res.changes)))
+            elif res.changes:  # created, with the history its last_* columns brought in
+                write_stdout(one_line(f"Created {res.path} ({res.where}): " + "; ".join(res.changes)))
         write_stdout(f"{csv_file} -> {into}/: {counts['created']} created, {counts['updated']} updated, "
                      f"{counts['unchanged']} unchanged, {counts['error']} rows with errors.")
     if bad:
@@ -288,4 +292,5 @@ def audit(
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
+import jakplan.cli.cohort_history  # noqa: E402,F401  (registers `cohort history import`)
 import jakplan.cli.cohort_labs  # noqa: E402,F401  (registers `cohort labs import`)

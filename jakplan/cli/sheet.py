@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from jakplan.actions.plans import course_status
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, format_enum, format_option, write_stdout
 from jakplan.cli.guard import echo_err
@@ -41,7 +42,8 @@ def sheet(
             raise JakplanError("--format pdf writes a file: give --out FILE.pdf")
         if out is not None:
             check_writable(out, overwrite=force)  # refused before the plan is built
-        out_ = render("sheet", fmt, plan=plan_options.build(), paper=paper.value)
+        out_ = render("sheet", fmt, plan=plan_options.build(), paper=paper.value,
+                      status=course_status(plan_options.record(), plan_options.overrides()))
         if out is None:
             write_stdout(out_.text or "")
             return

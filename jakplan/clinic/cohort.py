@@ -436,18 +436,26 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
 # -- who is due ------------------------------------------------------------------------------------------
 
 
+# The words of one patient's worklist rows, ``word(rows) -> [dict]``: :func:`jakplan.render.worklist.word_rows`,
+# passed in by the caller (the CLI) like the files' renderer of `cohort export`; without it the rows are plain
+# codes (:func:`jakplan.engine.worklist.row_codes`).
+RowWords = Callable[[list], list]
+
+
 @dataclass(frozen=True)
 class DueJob:
     path: str
     week_start: dt.date
     today: dt.date | None = None
     """The day each patient is judged on, with everything recorded up to it (default: the week's Monday)."""
+    word: RowWords | None = None
 
 
 def due_one(job: DueJob) -> Result:
-    """One plan file's worklist rows for the week (``detail['rows']``, see :mod:`jakplan.clinic.worklist`)."""
+    """One plan file's worklist rows for the week (``detail['rows']``, see :mod:`jakplan.engine.worklist`), worded
+    by ``job.word`` (or plain codes)."""
     from jakplan.api import status_for_record
-    from jakplan.clinic.worklist import week_rows
+    from jakplan.clinic.worklist import row_codes, week_rows
     from jakplan.records.register import read_record
 
     p = Path(job.path)
@@ -456,7 +464,8 @@ def due_one(job: DueJob) -> Result:
         if record is None:
             return Result(p.stem, str(p), True, detail={"skipped": True, "rows": [], "overdue": False})
         st = status_for_record(record, job.today or job.week_start)
-        rows = week_rows(st, p.stem, str(p), job.week_start)
+        typed = week_rows(st, p.stem, str(p), job.week_start)
+        rows = job.word(typed) if job.word is not None else [row_codes(r) for r in typed]
         if record.kept:  # the register's kept columns (consultant ...): the HTML worklist filters by them
             for r in rows:
                 r["kept"] = dict(record.kept)
@@ -479,12 +488,13 @@ def plan_files(folder: str | os.PathLike) -> list[Path]:
 
 
 def due_files(files: list[Path], week_start: dt.date, workers: int | None = None,
-              today: dt.date | None = None) -> Iterator[Result]:
+              today: dt.date | None = None, *, word: RowWords | None = None) -> Iterator[Result]:
     """Each plan file's worklist rows: judged as of ``today`` (results and records up to that day count; the
-    CLI's default is the real today), listing what falls due through the end of the week from ``week_start``."""
+    CLI's default is the real today), listing what falls due through the end of the week from ``week_start``;
+    ``word`` words each patient's rows in the worker (see :data:`RowWords`)."""
     if workers is None:
         workers = default_workers(len(files))
-    return _in_one_run(stream_map(due_one, (DueJob(str(p), week_start, today) for p in files), workers,
+    return _in_one_run(stream_map(due_one, (DueJob(str(p), week_start, today, word) for p in files), workers,
                                   chunk_size(len(files), workers)))
 
 

@@ -111,7 +111,7 @@ def _findings(summary: StoreSummary, dry_run: bool = False) -> list[Finding]:
         record = o.record if o.record is not None else load_record(o.path)
         if dry_run:
             h = record.history
-            extra = tuple(LabRecord(day, dict(vals), "", at, dict(cens))
+            extra = tuple(LabRecord(day, dict(vals), "", at, dict(cens), *o.references.get((day, at), ({}, {})))
                           for day, entries in sorted(o.slots.items()) for at, vals, cens in entries)
             record = record._replace(history=h.but(labs=h.labs + extra))
         new = {(day, a) for day, vals in o.added.items() for a in vals}

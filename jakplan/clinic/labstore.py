@@ -45,6 +45,8 @@ class PatientOutcome:
     """day -> [(time of day, values, censored)] as written: one day may hold several timed entries"""
     record: Any = None
     """The patient record as written (profile and history), so the report need not read the file again."""
+    references: dict[tuple[dt.date, str], tuple[dict, dict]] = field(default_factory=dict)
+    """(day, time of day) -> (reference ranges, abnormal flags) of the values written in that slot."""
 
     @property
     def added_count(self) -> int:
@@ -214,7 +216,9 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
                     prelim = sorted({_name(r) for r in recs if r.status == "preliminary"})
                     note = f"imported from {', '.join(sources)}" + (f"; preliminary: {', '.join(prelim)}" if prelim else "")
                     pf.add_lab(day, {a: v for a, (v, _, _) in analytes.items()}, note, at,
-                               {a: c for a, (_, c, _) in analytes.items() if c})
+                               {a: c for a, (_, c, _) in analytes.items() if c},
+                               {a: (rs[-1].low, rs[-1].high) for a, (_, _, rs) in analytes.items()},
+                               {a: rs[-1].flag for a, (_, _, rs) in analytes.items()})
                 from jakplan.records.patient import PatientRecord
 
                 outcome.record = PatientRecord(pf.profile, pf.history, str(path))
@@ -231,6 +235,9 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
                 outcome.times.setdefault(day, {})[a] = at
             if c:
                 outcome.censored.setdefault((day, at), {})[a] = c
+        outcome.references[(day, at)] = ({a: (rs[-1].low, rs[-1].high) for a, (_, _, rs) in analytes.items()
+                                          if (rs[-1].low, rs[-1].high) != (None, None)},
+                                         {a: rs[-1].flag for a, (_, _, rs) in analytes.items() if rs[-1].flag})
         outcome.slots.setdefault(day, []).append((at, {a: v for a, (v, _, _) in analytes.items()},
                                                   {a: c for a, (_, c, _) in analytes.items() if c}))
     return outcome

@@ -102,7 +102,37 @@ def _check_plan(record: PatientRecord) -> Any:
 
 
 def import_one(row, folder: Path, extras: list[str]) -> ImportResult:
-    """Create or update the plan file of one CSV row (never raises for the row's own problems)."""
+    """Create or update the plan file of one CSV row (never raises for the row's own problems); its ``last_*``
+    cells (the day each check was last done) are then recorded (:mod:`jakplan.clinic.history_import`)."""
+    res = _import_profile(row, folder, extras)
+    if res.action == "error":
+        return res
+    return _with_history(res, row)
+
+
+def _with_history(res: ImportResult, row) -> ImportResult:
+    import datetime as dt
+    from dataclasses import replace
+
+    from jakplan.clinic.history_import import apply_history, history_cells
+
+    try:
+        last = history_cells(row.cells, row.where, dt.date.today())
+    except JakplanError as exc:
+        return replace(res, action="error", message=str(exc))
+    if not last:
+        return res
+    h = apply_history(res.path, last, Path(row.source).name, row.where, dt.date.today())
+    if h.action == "error":
+        return replace(res, action="error", message=h.message)
+    if not h.recorded:
+        return res
+    return replace(res, action="updated" if res.action == "unchanged" else res.action,
+                   changes=res.changes + tuple(f"last done: {r}" for r in h.recorded))
+
+
+def _import_profile(row, folder: Path, extras: list[str]) -> ImportResult:
+    """Create or update the profile of one CSV row's plan file."""
     from jakplan.records.csvrows import record_from_row
     from jakplan.records.planfile import (
         _read_text,

@@ -300,3 +300,68 @@ def analyte_name(analyte: str) -> str:
     """The short name used in sentences ('neutrophils', 'ALT/AST')."""
     spec = vocabulary()["analytes"][analyte]
     return spec.get("name", spec["label"])
+
+
+# -- what the laboratory said: the flag tier ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LabSignal:
+    """What the laboratory itself said about one value: its abnormal flag and where the value falls in its
+    reference range (from the lab file: HL7 OBX-7/OBX-8, FHIR referenceRange/interpretation, CSV columns)."""
+
+    side: str
+    """'low', 'high', 'abnormal' (flagged, no side) or 'normal' (flagged normal, or within the range)."""
+    flag: str = ""
+    """The laboratory's flag as sent ('L', 'HH' ...; '' when only the range was given)."""
+    critical: bool = False
+    """The laboratory's critical (panic) flag."""
+    low: float | None = None
+    high: float | None = None
+    """The reference range in the canonical unit, when given."""
+    known: bool = True
+    """False for a flag not in vocabulary.toml [lab_flags] (kept as sent, counted as abnormal: fail closed)."""
+
+    @property
+    def abnormal(self) -> bool:
+        return self.side != "normal"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"side": self.side, "flag": self.flag or None, "critical": self.critical,
+                "reference_range": None if self.low is None and self.high is None else [self.low, self.high]}
+
+
+def flag_code(text: str) -> str | None:
+    """The code of vocabulary.toml [lab_flags] a flag as sent stands for ('low', 'L', 'l' -> 'L'); None when the
+    table does not know it (the caller keeps it as sent)."""
+    t = " ".join(str(text).split())
+    table = vocabulary().get("lab_flags", {})
+    if t in table:
+        return t
+    low = t.lower()
+    for code, spec in table.items():
+        if low == code.lower() or low in spec.get("words", ()):
+            return code
+    return None
+
+
+def lab_signal(value: float, censor: str = "", ref: tuple[float | None, float | None] | None = None,
+               flag: str = "") -> LabSignal | None:
+    """What the laboratory's flag and reference range say about ``value`` (canonical unit); None when the lab
+    file gave neither. The flag wins over the range (the laboratory knows its own range best); a value outside
+    the range is low or high; a censored value ('<5') outside only when its bound says so."""
+    low, high = ref if ref is not None else (None, None)
+    if flag:
+        code = flag_code(flag)
+        if code is None:
+            return LabSignal("abnormal", flag, False, low, high, known=False)
+        spec = vocabulary()["lab_flags"][code]
+        return LabSignal(spec["side"], code, bool(spec.get("critical", False)), low, high)
+    if low is None and high is None:
+        return None
+    below = low is not None and (value < low if not censor.startswith(">") else False)
+    above = high is not None and (value > high if not censor.startswith("<") else False)
+    if censor.startswith("<") and low is not None and value <= low:
+        below = True  # '<5' with a range from 10: below it whatever the true value
+    if censor.startswith(">") and high is not None and value >= high:
+        above = True
+    return LabSignal("low" if below else "high" if above else "normal", "", False, low, high)

@@ -85,19 +85,35 @@ class LabAction:
     """For a threshold to confirm on a repeat test: the earlier day a result crossed it too (None: not yet)."""
     answered_on: dt.date | None = None
     """The day the result was answered by a treatment pause that started on or after it (None: open)."""
+    signal: Any = None
+    """What the laboratory said about a value the protocol could not judge (:class:`jakplan.engine.labs.LabSignal`:
+    its flag, its reference range), or None."""
 
     @property
     def tier(self) -> str:
-        """'action' (the value crosses a protocol limit: interrupt, stop, do not start, reduce ...) or
-        'not_assessed' (the protocol gives no limit for it). Values within the protocol's limits are quiet and
-        never become a LabAction."""
-        return "not_assessed" if self.action == "not_assessed" else "action"
+        """'action' (the value crosses a protocol limit: interrupt, stop, do not start, reduce ...); 'flag' (no
+        protocol limit decides it, but the laboratory flagged it abnormal or it is outside the laboratory's
+        reference range); 'not_assessed' (no protocol limit, and nothing from the laboratory either). Quiet values
+        (within the protocol's limits, or with no protocol limit but within the laboratory's range) never become
+        a LabAction. :data:`TIERS` orders them."""
+        if self.action != "not_assessed":
+            return "action"
+        return "flag" if self.signal is not None and self.signal.abnormal else "not_assessed"
 
     @property
     def open(self) -> bool:
         """An action-tier result still to be answered: the most recent value of its analyte, and no pause since
         (a later value within limits makes it not current; a pause answers it)."""
         return self.tier == "action" and self.current and self.answered_on is None
+
+    @property
+    def open_flag(self) -> bool:
+        """A flag-tier result still to be seen: the most recent value of its analyte, and no pause since."""
+        return self.tier == "flag" and self.current and self.answered_on is None
+
+
+TIERS = ("action", "flag", "not_assessed")
+"""The tiers of a recorded result that is not quiet, most urgent first (see :attr:`LabAction.tier`)."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +144,30 @@ class Status:
         from jakplan.engine.labs import severity
 
         return sorted((a for a in self.lab_actions if a.open), key=lambda a: (-severity(a.action), a.on, a.analyte))
+
+    @property
+    def open_flags(self) -> list[LabAction]:
+        """Results the protocol gives no limit for that the laboratory flagged (or that are outside its range),
+        still current: after the actions, before anything overdue; critical flags first."""
+        return sorted((a for a in self.lab_actions if a.open_flag),
+                      key=lambda a: (not a.signal.critical, a.on, a.analyte))
+
+    @property
+    def not_assessed(self) -> list[str]:
+        """The analytes whose latest value no protocol limit and nothing from the laboratory judged (one line per
+        patient names them; their values are not listed)."""
+        return sorted({a.analyte for a in self.lab_actions if a.current and a.tier == "not_assessed"})
+
+    @property
+    def worst(self) -> str:
+        """The worst open finding's tier: 'action', 'flag', 'overdue', 'due' or '' (what every summary leads with)."""
+        if self.open_actions:
+            return "action"
+        if self.open_flags:
+            return "flag"
+        if self.overdue:
+            return "overdue"
+        return "due" if self.due else ""
 
     @property
     def due(self) -> list[Item]:
@@ -278,7 +318,7 @@ def _complete(rule: Rule, plan: Plan, outstanding: list[Item], done: list, close
             late = max(0, (d.on - target.window_end).days)
             if late:
                 note = f"done {plural(late, 'day')} after the window closed"
-            if d.note.startswith("done by result"):  # closed by the results themselves: say so, and from where
+            if d.note.startswith(("done by result", "last done, from the history")):  # say how, and from where
                 note = "; ".join(x for x in (d.note, note) if x)
             finished.append(_with(target, state="done", done_on=d.on, days_late=late, note=note))
         outstanding = outstanding[outstanding.index(target) + 1:]
@@ -370,13 +410,13 @@ def _notes(plan: Plan, pauses: tuple[Pause, ...], tracked: dict[str, Rule]) -> l
 
 
 def _answered(actions: list[LabAction], pauses: tuple[Pause, ...]) -> list[LabAction]:
-    """Each action-tier result with the day a pause that started on or after it answered it."""
+    """Each action- or flag-tier result with the day a pause that started on or after it answered it."""
     from dataclasses import replace
 
     out = []
     for a in actions:
         after = [p.start for p in pauses if p.start >= a.on]
-        out.append(replace(a, answered_on=min(after)) if after and a.tier == "action" else a)
+        out.append(replace(a, answered_on=min(after)) if after and a.tier in ("action", "flag") else a)
     return out
 
 
@@ -385,12 +425,13 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
 
     A record dated before the start is judged by the before-start actions, later ones by the during-treatment
     actions; thresholds that compare with a baseline use the last values recorded before the start date.
-    Only values that call for something other than continuing are returned, including values the protocol
-    gives no limit for (``not_assessed``: never silently fine).
+    Only values that are not quiet are returned (see :attr:`LabAction.tier`): those that cross a protocol limit,
+    and those the protocol gives no limit for (``not_assessed``: never silently fine) unless the laboratory's own
+    range or flag says they are normal; a laboratory flag or a value outside its range makes them the flag tier.
     """
     if not history.labs:
         return []
-    from jakplan.engine.labs import CALM, evaluate_labs
+    from jakplan.engine.labs import CALM, NOT_ASSESSED, evaluate_labs, lab_signal
 
     labs = sorted(history.labs, key=lambda r: (r.on, r.at))  # two results of one day: each judged, in time order
     latest: dict[str, dt.date] = {}
@@ -409,12 +450,79 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
                                censored=rec.censored)
         for f in report.findings:
             if f.action in CALM:
-                continue
+                continue  # within the protocol's limits: quiet
+            signal = None
+            if f.action == NOT_ASSESSED:  # no protocol limit decides it: what did the laboratory say?
+                signal = lab_signal(f.value, rec.censored.get(f.analyte, ""), rec.ranges.get(f.analyte),
+                                    rec.flags.get(f.analyte, ""))
+                if signal is not None and not signal.abnormal:
+                    continue  # within the laboratory's range (or flagged normal): quiet
             earlier = crossed_on.get(f.threshold.id) if f.threshold is not None and f.threshold.confirm else None
             out.append(LabAction(on=rec.on, analyte=f.analyte, value=f.value, action=f.action,
                                  current=latest.get(f.analyte) == rec.on, detail=f.as_dict(), finding=f,
-                                 confirmed_on=earlier))
+                                 confirmed_on=earlier, signal=signal))
         for f in report.findings:
             for t in f.crossed:
                 crossed_on[t.id] = rec.on
     return out
+
+
+# -- history brought in: "last done" dates per check ----------------------------------------------------------
+
+HISTORY_PREFIX = "last_"
+"""A register's history column: ``last_<check>`` (a check code of vocabulary.toml [checks] or its short name with
+underscores, ``last_cbc_diff`` / ``last_blood_count``) or ``last_<rule id>`` of the patient's protocol."""
+
+
+def history_check(name: str) -> str | None:
+    """The check code a history column's name (without ``last_``) stands for: a code ('cbc_diff') or a check's
+    short name with spaces as underscores ('blood_count'); None when it names no check."""
+    from jakplan.catalog.vocab import vocabulary
+
+    key = name.strip().lower().replace(" ", "_").replace("-", "_")
+    checks = vocabulary()["checks"]
+    if key in checks:
+        return key
+    return next((c for c, spec in checks.items() if spec.get("short", "").replace(" ", "_").replace("-", "_") == key),
+                None)
+
+
+def done_from_history(plan: Plan, last: dict[str, dt.date]) -> tuple[list[tuple[str, dt.date, str]], list[str]]:
+    """The checks of ``plan`` closed by "last done" dates brought in from a clinic's records (pure).
+
+    ``last``: a history column's name without ``last_`` (a check code or short name, or a rule id) -> the day it
+    was last done. A rule named by its id takes that day; otherwise a rule whose every check has a day takes the
+    earliest of them (the day by which all of it had been done: a partial history never closes a whole rule).
+    The day closes, as done on that day (tracking then marks earlier occurrences missed and counts on from it),
+    every such rule whose first window had opened by then, one-off ones included: a newer blood count makes an
+    older missing one moot for the worklist, and the note says where the day came from. A day before a
+    treatment rule's first window counts for nothing (a blood count before the first dose is not the week-4
+    bloods); screening before the first dose takes any day. Returns ((rule, day, from which columns), the names
+    that close nothing in this plan)."""
+    skipped = {s.rule for s in plan.skipped}
+    by_check: dict[str, dt.date] = {}
+    used: set[str] = set()
+    for name, day in last.items():
+        code = history_check(name)
+        if code is not None:
+            by_check[code] = max(day, by_check.get(code, day))
+    out: list[tuple[str, dt.date, str]] = []
+    for rule in plan.protocol.rules:
+        if rule.id in skipped or rule.timing.type == "each_visit":
+            continue
+        events = [e for e in plan.events if e.rule == rule.id]
+        if not events:
+            continue
+        if rule.id in last:
+            day, how = last[rule.id], HISTORY_PREFIX + rule.id
+        elif rule.checks and all(c in by_check for c in rule.checks):
+            day = min(by_check[c] for c in rule.checks)
+            how = ", ".join(HISTORY_PREFIX + c for c in rule.checks)
+        else:
+            continue
+        before_start = min(e.date for e in events) < plan.start
+        if not before_start and day < min(e.window_start for e in events):
+            continue
+        used.update([rule.id] if rule.id in last else [n for n in last if history_check(n) in rule.checks])
+        out.append((rule.id, day, how))
+    return out, sorted(n for n in last if n not in used)

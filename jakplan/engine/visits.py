@@ -98,6 +98,43 @@ def suggested_day(visit: "Visit", clinic_days: tuple[int, ...] = CLINIC_DAYS) ->
     return min(ok, key=lambda d: (abs((d - visit.date).days), d)) if ok else None
 
 
+def every_visit_rules(plan: Plan) -> tuple[str, ...]:
+    """Ids of the rules due at every in-treatment lab visit (timing ``each_visit``) that are in the plan."""
+    in_plan = {ev.rule for ev in plan.events}
+    return tuple(rule.id for rule in plan.protocol.rules if rule.timing.type == "each_visit" and rule.id in in_plan)
+
+
+def next_open_visit(st) -> Visit | None:
+    """From a plan file's course (:class:`jakplan.engine.tracking.Status`), the next visit with a check still open
+    (due or upcoming): checks recorded done are left out, dates moved by a pause are used, and the every-visit
+    questions ride on the lab day. None when no check is open."""
+    plan = st.plan
+    by_key = {(e.rule, e.occurrence): e for e in plan.events}
+    open_items = [i for i in st.items if i.state in ("due", "upcoming")]
+    if not open_items:
+        return None
+    day = min(i.date for i in open_items)
+    group = [i for i in open_items if i.date == day]
+    events = []
+    for i in group:
+        ev = by_key.get((i.rule, i.occurrence))
+        if ev is not None:
+            events.append(ev._replace(date=i.date, window_start=i.window_start, window_end=i.window_end))
+    days = {i.date for i in group}
+    planned = {i.planned: i.date for i in group if i.planned}
+    every = set(every_visit_rules(plan))
+    for ev in plan.events:
+        if ev.rule not in every:
+            continue
+        if ev.date in days:
+            events.append(ev)
+        elif ev.date in planned:
+            moved = planned[ev.date] - ev.date
+            events.append(ev._replace(date=ev.date + moved, window_start=ev.window_start + moved,
+                                      window_end=ev.window_end + moved))
+    return Visit(day, tuple(events)) if events else None
+
+
 def visits(plan: Plan) -> tuple[Visit, ...]:
     """The plan's events grouped into visit days, in date order; every event belongs to exactly one visit."""
     days: dict[dt.date, list[Event]] = {}

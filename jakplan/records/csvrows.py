@@ -83,10 +83,15 @@ def read_rows(path: str | os.PathLike, allow_extra: bool = False, columns: dict[
     return _rows(p, fh, reader, header)
 
 
+HISTORY_PREFIX = "last_"
+"""History columns (``last_<check>``: the day a check was last done; see jakplan.clinic.history_import)."""
+
+
 def extra_columns(header: list[str] | tuple[str, ...]) -> list[str]:
-    """Columns that are neither profile columns nor patient factors."""
+    """Columns that are neither profile columns, patient factors nor history columns."""
     factors = vocabulary()["factors"]
-    return [h for h in header if h not in PROFILE_COLUMNS and h not in factors]
+    return [h for h in header if h not in PROFILE_COLUMNS and h not in factors
+            and not h.strip().lower().startswith(HISTORY_PREFIX)]
 
 
 def _header(p: Path, reader, allow_extra: bool = False, columns: dict[str, str] | None = None) -> list[str]:

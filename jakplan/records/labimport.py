@@ -70,6 +70,12 @@ class ImportedLab:
     """'preliminary' for a result the laboratory has not finalised; '' for final, amended or corrected."""
     patient_system: str = ""
     """The identifier system the file named for the patient (FHIR identifier.system, HL7 PID-3.4)."""
+    low: float | None = None
+    high: float | None = None
+    """The laboratory's reference range in the canonical unit (HL7 OBX-7, FHIR referenceRange, CSV range/uln/low
+    columns); None where the file gives no bound."""
+    flag: str = ""
+    """The laboratory's abnormal flag as sent (HL7 OBX-8, FHIR interpretation code, CSV flag column)."""
 
 
 @dataclass(frozen=True)
@@ -338,6 +344,8 @@ CSV_COLUMNS = {
     "range": ("range", "reference_range", "refrange"),
     "lab": ("lab", "laboratory"),
     "status": ("status",),
+    "low": ("low", "reference_low", "lln", "lower_limit_of_normal"),
+    "flag": ("flag", "abnormal_flag", "flags", "interpretation"),
 }
 REQUIRED_CSV = ("patient", "date", "analyte", "value")
 IGNORE = "-"
@@ -429,7 +437,9 @@ def _csv_record(get: dict[str, str], where: str, ctx: Context, table: Any, analy
         val, canon, given = measure(analyte, number, unit, uln=uln, enzyme=enzyme,
                                     label=word if enzyme else analyte)
         given = censor + (f"{given.split(' (ULN')[0]} ({source})" if source else given)
-    return ImportedLab(pid, day, analyte, val, canon, where, what, given, at, censor, status)
+    rec = ImportedLab(pid, day, analyte, val, canon, where, what, given, at, censor, status)
+    low, high = _bounds_from_range(get.get("range", ""))
+    return _with_reference(rec, get["value"], get.get("low") or low, get.get("uln") or high, get.get("flag", ""))
 
 
 def _csv_rows(reader: Any, header: list[str], cols: dict[str, int], name: str, res: ImportResult,
@@ -633,6 +643,7 @@ def _observation(r: dict, part: dict, where: str, patients: dict[str, tuple[str,
         raise JakplanError(f"LOINC {code} ({name}): no valueQuantity"
                            + (f" ({other} is not a number with a unit)" if other else ""))
     uln = None
+    low = None
     for rr in part.get("referenceRange") or []:
         high = (rr or {}).get("high") or {}
         if isinstance(high.get("value"), (int, float)) and not isinstance(high.get("value"), bool):
@@ -641,10 +652,27 @@ def _observation(r: dict, part: dict, where: str, patients: dict[str, tuple[str,
                 raise JakplanError(f"LOINC {code}: the reference range is in '{high_unit}' but the value in "
                                    f"'{unit}'; jakplan does not mix them")
             uln = repr(high["value"])
+        lo = (rr or {}).get("low") or {}
+        if isinstance(lo.get("value"), (int, float)) and not isinstance(lo.get("value"), bool) \
+                and unit_key(lo.get("code") or lo.get("unit") or unit) == unit_key(unit):
+            low = repr(lo["value"])
+        if uln is not None or low is not None:
             break
     entry, val, canon, given, censor = _by_code(code, display, unit, value, uln, ctx, lab)
-    return ImportedLab(pid, day, entry.analyte, val, canon, where, code, given, at, censor,
-                       "preliminary" if status in PRELIMINARY_FHIR else "", system)
+    rec = ImportedLab(pid, day, entry.analyte, val, canon, where, code, given, at, censor,
+                      "preliminary" if status in PRELIMINARY_FHIR else "", system)
+    return _with_reference(rec, value, low, uln, _interpretation(part.get("interpretation") or r.get("interpretation")))
+
+
+def _interpretation(ccs: Any) -> str:
+    """The first code (else text) of FHIR Observation.interpretation (a list of CodeableConcepts)."""
+    for cc in ccs if isinstance(ccs, list) else []:
+        if not isinstance(cc, dict):
+            continue
+        code = next((str(c["code"]) for c in cc.get("coding") or [] if isinstance(c, dict) and c.get("code")), "")
+        if code or cc.get("text"):
+            return code or str(cc["text"])
+    return ""
 
 
 # -- HL7 v2 ORU^R01 --------------------------------------------------------------------------------------
@@ -696,6 +724,48 @@ def _hl7_when(ts: str) -> tuple[dt.date, str]:
 def _uln_from_range(text: str) -> str | None:
     m = re.match(r"^\s*(?:[-+]?[\d.]+\s*-\s*|<=?\s*)([\d.]+)\s*$", text or "")
     return m.group(1) if m else None
+
+
+def _bounds_from_range(text: str) -> tuple[str | None, str | None]:
+    """('150', '400') for '150-400', (None, '40') for '<40', ('60', None) for '>60'; (None, None) otherwise."""
+    t = (text or "").strip()
+    m = re.match(r"^([-+]?[\d.]+)\s*(?:-|–|to)\s*([\d.]+)$", t)
+    if m:
+        return m.group(1), m.group(2)
+    m = re.match(r"^(<=?|>=?|≤|≥)\s*([\d.]+)$", t)
+    if m:
+        return (None, m.group(2)) if m.group(1) in ("<", "<=", "≤") else (m.group(2), None)
+    return None, None
+
+
+def _canonical_range(number: str, val: float, low: str | None, high: str | None) -> tuple[float | None, float | None]:
+    """The reference range bounds (in the value's unit as sent) in the canonical unit: the same factor as the
+    value (units are proportional; ALT/AST in U/L become multiples of the ULN); (None, None) when unusable."""
+    try:
+        raw = float(number)
+        ratio = val / raw
+    except (ValueError, ZeroDivisionError):
+        return None, None
+
+    def conv(b: str | None) -> float | None:
+        try:
+            x = float(b) * ratio if b is not None else None
+        except ValueError:
+            return None
+        return None if x is None or not math.isfinite(x) else float(f"{x:.6g}")
+
+    lo, hi = conv(low), conv(high)
+    return (lo, hi) if lo is None or hi is None or lo <= hi else (None, None)
+
+
+def _with_reference(rec: ImportedLab, number: str, low: str | None, high: str | None, flag: str) -> ImportedLab:
+    """``rec`` carrying the laboratory's reference range and abnormal flag (see :class:`ImportedLab`)."""
+    from dataclasses import replace
+
+    from jakplan.escape import one_line
+
+    lo, hi = _canonical_range(split_censor(number)[1], rec.value, low, high)
+    return replace(rec, low=lo, high=hi, flag=one_line(flag.strip())[:40]) if (lo, hi, flag.strip()) != (None, None, "") else rec
 
 
 def _hl7_field(seg: Any):
@@ -825,8 +895,10 @@ def _obx(fld, pid: tuple[str, str], obr_day: str, where: str, ctx: Context, lab:
     day, at = _hl7_when(when)
     _check_day(day, ctx.today)
     entry, val, canon, given, censor = _by_code(code, text, unit, value, _uln_from_range(fld(7)), ctx, lab)
-    return ImportedLab(pid[0], day, entry.analyte, val, canon, where, code, given, at, censor,
-                       "preliminary" if status in PRELIMINARY_HL7 else "", pid[1])
+    rec = ImportedLab(pid[0], day, entry.analyte, val, canon, where, code, given, at, censor,
+                      "preliminary" if status in PRELIMINARY_HL7 else "", pid[1])
+    low, high = _bounds_from_range(fld(7))
+    return _with_reference(rec, value, low, high, fld(8))
 
 
 # -- any file --------------------------------------------------------------------------------------------

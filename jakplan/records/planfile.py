@@ -55,7 +55,10 @@ from jakplan.records.profile import Profile, plain_text, profile_from_dict
 LOCK_TIMEOUT = 10.0
 """Seconds a command waits for another jakplan command to finish with the same plan file."""
 
-_RESERVED_LAB_KEYS = ("on", "note", "added", "at")
+_RESERVED_LAB_KEYS = ("on", "note", "added", "at", "range", "flag")
+"""Keys of a [[lab]] entry that are not analytes: ``range`` holds the laboratory's reference range of each analyte
+that has one (``range = { platelets = { low = 150, high = 400 } }``, canonical units), ``flag`` its abnormal flag
+as sent (``flag = { platelets = "L" }``)."""
 STAMP = "added"
 HISTORY_TABLES = ("done", "lab", "pause", "score")
 """The tables of a plan file that hold the recorded course (jakplan appends to them; never profile values)."""
@@ -150,11 +153,16 @@ class PlanFile:
         return now
 
     def add_lab(self, on: dt.date, values: dict[str, float], note: str = "", at: str = "",
-                censored: dict[str, str] | None = None) -> LabRecord:
+                censored: dict[str, str] | None = None,
+                ranges: dict[str, tuple[float | None, float | None]] | None = None,
+                flags: dict[str, str] | None = None) -> LabRecord:
         """Append a [[lab]] entry; ``at`` the time of day (two results of one analyte on one day need their
-        times), ``censored`` analyte -> '<' / '>' ... for a result beyond what the laboratory measures."""
+        times), ``censored`` analyte -> '<' / '>' ... for a result beyond what the laboratory measures;
+        ``ranges`` and ``flags`` the laboratory's reference range (canonical units) and abnormal flag."""
         plain_text(note, "--note")
         censored = dict(censored or {})
+        ranges = {a: r for a, r in (ranges or {}).items() if a in values and r != (None, None)}
+        flags = {a: f for a, f in (flags or {}).items() if a in values and f}
         same = sorted(a for rec in self.history.labs if rec.on == on and (rec.at == at or not rec.at or not at)
                       for a in rec.values if a in values)
         if same:
@@ -165,6 +173,18 @@ class PlanFile:
         if at:
             entry["at"] = at
         entry.update({a: f"{censored[a]}{v:.6g}" if a in censored else v for a, v in values.items()})
+        if ranges or flags:
+            import tomlkit
+
+            if ranges:
+                entry["range"] = tomlkit.inline_table()
+                for a, (lo, hi) in ranges.items():
+                    bounds = tomlkit.inline_table()
+                    bounds.update({k: float(f"{b:.6g}") for k, b in (("low", lo), ("high", hi)) if b is not None})
+                    entry["range"][a] = bounds
+            if flags:
+                entry["flag"] = tomlkit.inline_table()
+                entry["flag"].update({a: plain_text(f, "flag") for a, f in flags.items()})
         if note:
             entry["note"] = note
         entry[STAMP] = self._stamp()
@@ -172,7 +192,9 @@ class PlanFile:
             self._tail.append(_entry_text("lab", entry))  # appended as text: no TOML editor round trip
         else:
             self._aot("lab").append(entry)
-        rec = LabRecord(on, dict(values), note, at, censored)
+        rec = LabRecord(on, dict(values), note, at, censored,
+                        {a: (None if lo is None else float(f"{lo:.6g}"), None if hi is None else float(f"{hi:.6g}"))
+                         for a, (lo, hi) in ranges.items()}, flags)
         self.history = self.history.but(labs=self.history.labs + (rec,))
         return rec
 
@@ -368,6 +390,46 @@ def check_lab_entry(analyte: str, value: Any, where: str) -> tuple[float, str]:
     return check_lab_value(analyte, value, where), ""
 
 
+def _lab_ranges(raw: Any, values: dict, where: str) -> dict[str, tuple[float | None, float | None]]:
+    """A [[lab]] entry's ``range`` table: analyte -> {low, high} (numbers in the canonical unit, one may be absent)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise JakplanError(f"{where}: field 'range' must be a table such as {{ platelets = {{ low = 150, high = 400 }} }}")
+    out: dict[str, tuple[float | None, float | None]] = {}
+    for a, b in raw.items():
+        w = f"{where}: range of {a}"
+        if a not in values:
+            raise JakplanError(f"{w}: no {a} value in this entry")
+        if not isinstance(b, dict) or not b or set(b) - {"low", "high"}:
+            raise JakplanError(f"{w}: must be a table with low and/or high, e.g. {{ low = 150, high = 400 }}")
+        lo, hi = (b.get(k) for k in ("low", "high"))
+        for k, v in (("low", lo), ("high", hi)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v != v
+                                  or v in (float("inf"), float("-inf"))):
+                raise JakplanError(f"{w}: {k} must be a number, not {v!r}")
+        if lo is not None and hi is not None and lo > hi:
+            raise JakplanError(f"{w}: low {lo:g} is above high {hi:g}")
+        out[a] = (None if lo is None else float(lo), None if hi is None else float(hi))
+    return out
+
+
+def _lab_flags(raw: Any, values: dict, where: str) -> dict[str, str]:
+    """A [[lab]] entry's ``flag`` table: analyte -> the laboratory's abnormal flag as sent (text)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise JakplanError(f"{where}: field 'flag' must be a table such as {{ platelets = \"L\" }}")
+    out = {}
+    for a, f in raw.items():
+        if a not in values:
+            raise JakplanError(f"{where}: flag of {a}: no {a} value in this entry")
+        if not isinstance(f, str) or not f.strip() or len(f) > 40:
+            raise JakplanError(f"{where}: flag of {a} must be short text such as \"L\", not {f!r}")
+        out[a] = plain_text(f.strip(), f"{where}: flag of {a}")
+    return out
+
+
 def check_lab_value(analyte: str, value: Any, where: str) -> float:
     """A value read from a plan file: a number in the canonical unit, through the one lab-value path
     (:func:`jakplan.records.labvalues.lab_value`: the same refusals as `labs` and `record --lab`)."""
@@ -418,7 +480,8 @@ def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> Histor
             raise JakplanError(f"{w}: no lab values (write e.g. anc = 1.8)")
         at = _time(e.get("at"), w)
         rec = LabRecord(_date(e["on"], w, "on"), {k: v for k, (v, _) in read.items()}, _text(e, "note", w), at,
-                        {k: c for k, (_, c) in read.items() if c})
+                        {k: c for k, (_, c) in read.items() if c}, _lab_ranges(e.get("range"), read, w),
+                        _lab_flags(e.get("flag"), read, w))
         for a in rec.values:  # one index, not a scan of every earlier entry
             key = (rec.on, a)
             times = seen.setdefault(key, set())

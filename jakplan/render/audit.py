@@ -7,9 +7,18 @@ import datetime as dt
 import html
 from typing import Any
 
-from jakplan.clinic.audit import OUTCOME_WORDS, OUTCOMES, totals
+from jakplan.catalog.vocab import drugs
+from jakplan.clinic.audit import OUTCOMES, totals
 from jakplan.escape import csv_cell
 from jakplan.render.common import DISCLAIMER
+
+OUTCOME_WORDS = {"on_time": "done in the window", "early": "done early", "late": "done late", "missing": "missing",
+                 "waived": "waived", "not_applicable": "not applicable", "open": "still open"}
+
+
+def drug_label(code: str) -> str:
+    """The drug's name ('Baricitinib') for the drug code the audit's rows carry."""
+    return drugs().get(code, {}).get("name", code)
 
 COLOURS = {"on_time": "#2e7d32", "early": "#66bb6a", "late": "#f9a825", "missing": "#c62828", "waived": "#6d6d6d",
            "not_applicable": "#9e9e9e", "open": "#90caf9"}
@@ -43,7 +52,7 @@ def done_in_time_percent(groups) -> float | None:
 def as_json(groups, start, end, nfiles, errors, skipped) -> dict[str, Any]:
     return {"from": start.isoformat(), "to": end.isoformat(), "files": nfiles, "outcomes": list(OUTCOMES),
             "totals": totals(groups), "done_in_time_percent": done_in_time_percent(groups),
-            "headline": headline(groups), "checks": groups, "errors": [{"file": f, "message": m} for f, m in errors],
+            "headline": headline(groups), "checks": [{**g, "drug": drug_label(g["drug"])} for g in groups], "errors": [{"file": f, "message": m} for f, m in errors],
             "skipped": skipped, "disclaimer": DISCLAIMER}
 
 
@@ -57,7 +66,7 @@ def as_csv(groups) -> str:
     for g in groups:
         pct = "" if g["done_in_time_percent"] is None else g["done_in_time_percent"]
         scored = "" if g.get("with_score") is None else g["with_score"]
-        w.writerow([csv_cell(c) for c in (g["drug"], g["rule"], g["check"], g["total"], *(g[o] for o in OUTCOMES),
+        w.writerow([csv_cell(c) for c in (drug_label(g["drug"]), g["rule"], g["check"], g["total"], *(g[o] for o in OUTCOMES),
                                           pct, scored, *(" ".join(g["patients"][o]) for o in OUTCOMES))])
     return buf.getvalue()
 
@@ -95,7 +104,7 @@ def as_html(groups, start, end, line: str) -> str:
         pct = "-" if g["done_in_time_percent"] is None else f"{g['done_in_time_percent']:g}%"
         who = "".join(f"<div>{e(OUTCOME_WORDS[o])}: {e(', '.join(g['patients'][o]))}</div>"
                       for o in OUTCOMES if g["patients"][o])
-        out.append(f"<tr><td>{e(g['drug'])}</td><td>{e(g['check'])}<details><summary>patients</summary>{who}"
+        out.append(f"<tr><td>{e(drug_label(g['drug']))}</td><td>{e(g['check'])}<details><summary>patients</summary>{who}"
                    f"</details></td><td>{_bar(g, e)}</td><td class=\"n\">{g['total']}</td>{cells}"
                    f"<td class=\"n\">{pct}</td></tr>")
     t = totals(groups)
@@ -131,7 +140,7 @@ def print_table(groups, start, end, line: str, console) -> None:
     from jakplan.render.grid import print_grid
 
     console.print(Text(headline(groups), style="bold"))
-    rows = [[f"{g['drug']}: {g['check']}", str(g["total"]), *(str(g[o]) for o in OUTCOMES),
+    rows = [[f"{drug_label(g['drug'])}: {g['check']}", str(g["total"]), *(str(g[o]) for o in OUTCOMES),
              "-" if g["done_in_time_percent"] is None else f"{g['done_in_time_percent']:g}%"] for g in groups]
     styles = [""] * len(rows)
     t = totals(groups)

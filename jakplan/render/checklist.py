@@ -89,6 +89,9 @@ class Checklist:
     """The prescriber's or clinic's contact from the profile or plan file."""
     form: ScoreForm | None = None
     """The disease-activity score to record at this visit, when a response milestone falls in it."""
+    lead: tuple[str, ...] = ()
+    """From a plan file's records, what comes before the visit's list: the worst open findings (results beyond a
+    protocol limit, results the laboratory flagged) and a pause (see :func:`course_lead`)."""
 
     @property
     def title(self) -> str:
@@ -176,8 +179,32 @@ class _Collector:
         return tuple(Item(v["text"], tuple(v["details"]), tuple(v["sources"])) for v in self.items.values())
 
 
-def build_checklist(plan: Plan, visit: Visit, context: tuple[str, ...] = ()) -> Checklist:
-    """The checklist for ``visit`` of ``plan`` as plain data (see the module docstring for the sections)."""
+def course_lead(st) -> tuple[str, ...]:
+    """What a plan file's records say first (:class:`jakplan.engine.tracking.Status`): results beyond a protocol
+    limit still unanswered, results the laboratory flagged, a pause (open, or planned), and what is overdue."""
+    from jakplan.render.nextvisit import open_actions_text, open_flags_text
+
+    out = []
+    if st.open_actions:
+        out.append(open_actions_text(st.open_actions))
+    if st.open_flags:
+        out.append(open_flags_text(st.open_flags))
+    for p in st.pauses:
+        if p.end is None:
+            out.append(f"TREATMENT PAUSED since {p.start}" + (f" ({p.reason})" if p.reason else "")
+                       + ": checks from that day are on hold until the restart is recorded (jakplan resume).")
+    for p in getattr(st, "planned_pauses", ()):
+        out.append(f"Pause planned from {p.start}" + (f" to {p.end}" if p.end else "")
+                   + (f" ({p.reason})" if p.reason else "") + ".")
+    if st.overdue:
+        out.append(f"Overdue: {len(st.overdue)} check{'s' if len(st.overdue) != 1 else ''} "
+                   f"({', '.join(dict.fromkeys(i.rule for i in st.overdue))}).")
+    return tuple(out)
+
+
+def build_checklist(plan: Plan, visit: Visit, context: tuple[str, ...] = (), lead: tuple[str, ...] = ()) -> Checklist:
+    """The checklist for ``visit`` of ``plan`` as plain data (see the module docstring for the sections);
+    ``lead``: what the records say first (:func:`course_lead`)."""
     citations: dict[str, list] = {}  # source id -> [citation, sections...]: each source listed once
 
     def cite(c) -> None:
@@ -208,7 +235,9 @@ def build_checklist(plan: Plan, visit: Visit, context: tuple[str, ...] = ()) -> 
         Section("thresholds", f"Lab results that change treatment ({phase})", limits.result(), tick=False),
         Section("notes", "Notes for the clinician", notes.result(), tick=False),
     ]
-    return _assemble(plan, visit, context, sections, citations)
+    from dataclasses import replace
+
+    return replace(_assemble(plan, visit, context, sections, citations), lead=tuple(lead))
 
 
 def _collect_events(visit: Visit, cite) -> tuple[_Collector, _Collector, _Collector, _Collector, _Collector]:
@@ -357,6 +386,8 @@ def _item_line(item: Item) -> str:
 def render_text(cl: Checklist, width: int = 100) -> str:
     """Plain text for printing from anywhere: tick boxes as [ ], a notes area and a signature line."""
     out = [cl.title, "=" * min(len(cl.title), width)]
+    for line in cl.lead:
+        out += textwrap.wrap(line, width, subsequent_indent="  ")
     out += context_lines(cl)
     for sec in cl.sections:
         out += ["", sec.title.upper()]
@@ -392,6 +423,7 @@ def _md(text: str) -> str:
 def render_markdown(cl: Checklist) -> str:
     """Markdown with task-list tick boxes (- [ ]), for printing from any Markdown viewer."""
     out = [f"# {_md(cl.title)}", ""]
+    out += [f"**{_md(line)}**" for line in cl.lead] + ([""] if cl.lead else [])
     out += [f"- {_md(line)}" for line in context_lines(cl)]
     for sec in cl.sections:
         out += ["", f"## {_md(sec.title)}", ""]
@@ -416,6 +448,7 @@ body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-ser
 h1 { font-size: 13pt; margin: 0 0 2pt 0; }
 h2 { font-size: 10pt; margin: 4pt 0 2pt 0; border-bottom: 1px solid #000; padding-bottom: 1pt;
      break-after: avoid; page-break-after: avoid; }
+p.lead { margin: 0 0 2pt 0; color: #b00; }
 dl.context { display: grid; grid-template-columns: 1fr 1fr; column-gap: 12pt; margin: 2pt 0 3pt 0; }
 dl.context div { display: flex; gap: 6pt; }
 dl.context div.wide { grid-column: 1 / 3; }
@@ -479,6 +512,7 @@ def render_html(cl: Checklist) -> str:
         "</head>",
         "<body>",
         f"<h1>{_h(cl.title)}</h1>",
+        *(f'<p class="lead"><strong>{_h(line)}</strong></p>' for line in cl.lead),
         '<dl class="context">',
     ]
     for key, val in rows:
@@ -517,6 +551,8 @@ def render_terminal(cl: Checklist, console) -> None:
     from rich.text import Text
 
     console.print(Text(cl.title, style="bold"))
+    for line in cl.lead:
+        console.print(Text(line, style="bold red"))
     for line in context_lines(cl):
         console.print(Text(line))
     for sec in cl.sections:

@@ -18,7 +18,7 @@ import datetime as dt
 import textwrap
 
 from jakplan.catalog.vocab import vocabulary
-from jakplan.engine.visits import Visit, suggested_day, visits, weekday
+from jakplan.engine.visits import Visit, every_visit_rules, suggested_day, visits, weekday
 from jakplan.model import Event, Plan
 from jakplan.render.common import (
     DISCLAIMER,
@@ -69,16 +69,6 @@ def condition_short(cond) -> str:
     from jakplan.render.words import condition_text
 
     return f"if {condition_text(cond)}"
-
-
-def every_visit_rules(plan: Plan) -> tuple[str, ...]:
-    """Ids of the rules due at every in-treatment lab visit (timing ``each_visit``) that are in the plan."""
-    in_plan = {ev.rule for ev in plan.events}
-    out = []
-    for rule in plan.protocol.rules:
-        if rule.timing.type == "each_visit" and rule.id in in_plan:
-            out.append(rule.id)
-    return tuple(out)
 
 
 def every_visit_line(plan: Plan) -> str:

@@ -9,7 +9,7 @@ from jakplan.errors import JakplanError
 from jakplan.history import Pause
 from jakplan.model import Plan
 from jakplan.render.common import dose_lines
-from jakplan.render.words import factor_label, lab_action_text, skip_text
+from jakplan.render.words import factor_label, lab_action_text, recorded_lab_lines, skip_text
 
 
 def error_text(exc: JakplanError) -> str:
@@ -45,11 +45,14 @@ def recorded_text(rec: Recorded) -> str:
 
 def _lab_lines(rec: Recorded) -> list[str]:
     """What the protocol says about the values just recorded, and the dose advice they change."""
-    lines = [f"! {lab_action_text(a)}" for a in rec.lab_actions]
+    lines = recorded_lab_lines(rec.lab_actions)
     if rec.urgent:
         lines.append("  Contact the prescriber; if treatment is interrupted, record it with `jakplan pause`.")
-    if not rec.lab_actions:
+    tiers = {a.tier for a in rec.lab_actions}
+    if not tiers & {"action", "not_assessed"}:
         lines.append("  No limit of the protocol is crossed by these values.")
+    elif "action" not in tiers:
+        lines.append("  No limit of the protocol is crossed by the values it judges.")
     if rec.dose_factors and rec.plan is not None:
         changed = [factor_label(f) for f in rec.dose_factors]
         lines.append(f"  {', '.join(changed)} now used for the dose advice: "

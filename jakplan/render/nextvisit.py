@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from jakplan.dates import plural
-from jakplan.engine.visits import WEEKDAYS, Visit, suggested_day, visits, weekday
+from jakplan.engine.visits import WEEKDAYS, Visit, next_open_visit, suggested_day, visits, weekday
 from jakplan.model import Plan
 from jakplan.render.common import DISCLAIMER, drug_name, indication_name
-from jakplan.render.compact import every_visit_rules, note_word, visit_words, window_short
+from jakplan.render.compact import note_word, visit_words, window_short
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,9 @@ class NextAnswer:
     """The response milestones judged on the day (:class:`jakplan.engine.scores.ResponseVerdict`)."""
     actions: tuple = ()
     """Open action-tier lab results (:attr:`jakplan.engine.tracking.Status.open_actions`), most severe first."""
+    flags: tuple = ()
+    """Open flag-tier lab results (:attr:`jakplan.engine.tracking.Status.open_flags`): no protocol limit, but the
+    laboratory flagged them."""
 
     @property
     def due_now(self) -> bool:
@@ -55,34 +58,9 @@ def next_from_status(st, source: str = "") -> NextAnswer:
     """From a plan file's status (:class:`jakplan.tracking.Status`): checks already done are left out, dates
     moved by a pause are used, and the overdue checks are listed."""
     plan = st.plan
-    by_key = {(e.rule, e.occurrence): e for e in plan.events}
-    open_items = [i for i in st.items if i.state in ("due", "upcoming")]
-    visit = None
-    if open_items:
-        day = min(i.date for i in open_items)
-        group = [i for i in open_items if i.date == day]
-        events = []
-        for i in group:
-            ev = by_key.get((i.rule, i.occurrence))
-            if ev is not None:
-                events.append(ev._replace(date=i.date, window_start=i.window_start, window_end=i.window_end))
-        # the every-visit questions ride on the lab day: found at the item's date (or its date before a pause)
-        days = {i.date for i in group}
-        planned = {i.planned: i.date for i in group if i.planned}
-        every = set(every_visit_rules(plan))
-        for ev in plan.events:
-            if ev.rule not in every:
-                continue
-            if ev.date in days:
-                events.append(ev)
-            elif ev.date in planned:
-                shift = planned[ev.date] - ev.date
-                events.append(ev._replace(date=ev.date + shift, window_start=ev.window_start + shift,
-                                          window_end=ev.window_end + shift))
-        if events:
-            visit = Visit(day, tuple(events))
+    visit = next_open_visit(st)
     return NextAnswer(plan, st.today, visit, tuple(st.overdue), on_hold=len(st.by_state("on_hold")), source=source,
-                      responses=st.responses, actions=tuple(st.open_actions))
+                      responses=st.responses, actions=tuple(st.open_actions), flags=tuple(st.open_flags))
 
 
 def next_answer_for(basis) -> NextAnswer:
@@ -122,6 +100,8 @@ def next_lines(ans: NextAnswer, width: int = 80) -> list[str]:
 def _next_lines(ans: NextAnswer) -> list[str]:
     plan, v = ans.plan, ans.visit
     out: list[str] = [open_actions_text(ans.actions)] if ans.actions else []
+    if ans.flags:
+        out.append(open_flags_text(ans.flags))
     if v is None:
         out.append(f"Next visit: none left in the plan (it ends {plan.end.isoformat()}); plan further with --months.")
     else:
@@ -194,6 +174,8 @@ def next_dict(ans: NextAnswer) -> dict[str, Any]:
         "responses": [response_dict(v) for v in ans.responses],
         "actions": [{"on": a.on.isoformat(), "analyte": a.analyte, "value": a.value, "action": a.action}
                     for a in ans.actions],
+        "flags": [{"on": a.on.isoformat(), "analyte": a.analyte, "value": a.value, **a.signal.as_dict()}
+                  for a in ans.flags],
         "disclaimer": DISCLAIMER,
     }
 
@@ -209,6 +191,17 @@ def open_actions_text(actions) -> str:
     return f"ACTION: {items} (until a pause, a later value within limits or the prescriber's decision)"
 
 
+def open_flags_text(flags) -> str:
+    """'FLAGGED BY THE LAB: platelets 48 on 2024-06-03 (critically low ...)' for the open flag-tier results:
+    no protocol limit decides them, the laboratory flagged them."""
+    from jakplan.engine.units import analyte_label
+    from jakplan.render.words import lab_signal_text
+
+    items = "; ".join(f"{analyte_label(a.analyte).lower()} {a.value:g} on {a.on.isoformat()} "
+                      f"({lab_signal_text(a.signal, a.finding.unit)})" for a in flags)
+    return f"FLAGGED BY THE LAB (no limit in this protocol): {items}: show the prescriber"
+
+
 def status_summary(st) -> str:
     """One line for the top of ``jakplan status``: overdue, due now, on hold and the next visit."""
     ans = next_from_status(st)
@@ -217,6 +210,8 @@ def status_summary(st) -> str:
     if unmet:  # what needs action comes first
         parts.insert(0, f"response criterion not met ({', '.join(v.relative or v.rule for v in unmet)}): review "
                         f"with the prescriber")
+    if st.open_flags:  # a result the laboratory flagged, with no protocol limit: before anything overdue
+        parts.insert(0, open_flags_text(st.open_flags))
     if st.open_actions:  # a result that crosses a limit comes before everything
         parts.insert(0, open_actions_text(st.open_actions))
     held = len(st.by_state("on_hold"))

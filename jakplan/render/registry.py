@@ -160,7 +160,8 @@ def _checklist(name: str) -> Callable[..., Any]:
     def run(*, chosen, console=None, **_):
         from jakplan.render import checklist as render
 
-        checklist = render.build_checklist(chosen.plan, chosen.visit, _visit_context(chosen))
+        lead = render.course_lead(chosen.status) if chosen.status is not None else ()
+        checklist = render.build_checklist(chosen.plan, chosen.visit, _visit_context(chosen), lead)
         if name == "terminal":
             return render.render_terminal(checklist, console())
         return getattr(render, f"render_{name}")(checklist)
@@ -179,16 +180,16 @@ def _visit_context(chosen) -> tuple[str, ...]:
     return window_context(chosen.day, chosen.visit, chosen.found.open_windows)
 
 
-def _sheet_html(*, plan, paper="a4", **_) -> str:
+def _sheet_html(*, plan, paper="a4", status=None, **_) -> str:
     from jakplan.render.sheet import build_sheet, render_html
 
-    return render_html(build_sheet(plan, paper=paper))
+    return render_html(build_sheet(plan, paper=paper, status=status))
 
 
-def _sheet_pdf(*, plan, paper="a4", **_) -> bytes:
+def _sheet_pdf(*, plan, paper="a4", status=None, **_) -> bytes:
     from jakplan.render.pdf import html_to_pdf  # headless Chromium: only for --format pdf
 
-    return html_to_pdf(_sheet_html(plan=plan, paper=paper))
+    return html_to_pdf(_sheet_html(plan=plan, paper=paper, status=status))
 
 
 def _due(name: str) -> Callable[..., Any]:

@@ -43,6 +43,11 @@ class SheetRow:
     due: str
     refs: tuple[int, ...]
     """Footnote numbers of the sources of this visit's checks."""
+    done: str = ""
+    """From a plan file's records: the day(s) the visit's checks were done ('2024-05-28'; 'part: ...' when only
+    some were; 'waived' ...), '' when none was."""
+    ticked: bool = False
+    """Every check of the visit is closed (done, waived or not applicable) in the records."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ class Sheet:
     disclaimer: str = DISCLAIMER
     paper: str = "A4"
     extra: tuple[str, ...] = field(default=())
+    lead: tuple[str, ...] = ()
+    """From a plan file's records: the worst open findings and a pause, printed first."""
 
 
 class _Notes:
@@ -102,14 +109,17 @@ def _identity(plan: Plan) -> tuple[str, str, str]:
 
 
 
-def build_sheet(plan: Plan, paper: str = "A4") -> Sheet:
-    """The sheet for ``plan`` as plain data."""
+def build_sheet(plan: Plan, paper: str = "A4", status=None) -> Sheet:
+    """The sheet for ``plan`` as plain data; ``status`` (a plan file's course, :class:`jakplan.engine.tracking.Status`)
+    fills "Done on" from the records and puts the worst open findings first."""
     notes = _Notes()
     name, identifier, contact = _identity(plan)
     skip = every_visit_rules(plan)
     all_visits = visits(plan)
     note_refs = note_numbers(all_visits, skip)
     rows = _sheet_rows(plan, all_visits, skip, note_refs, notes)
+    if status is not None:
+        rows = _done_rows(rows, all_visits, skip, status)
     dose, dose_refs = _sheet_dose(plan, notes)
     for rn in plan.risks:
         if not rn.open_conditions:
@@ -137,7 +147,39 @@ def build_sheet(plan: Plan, paper: str = "A4") -> Sheet:
         footnotes=notes.texts(),
         visit_notes=tuple(note_refs),
         paper=paper,
+        lead=_lead(status) if status is not None else (),
     )
+
+
+def _lead(status) -> tuple[str, ...]:
+    from jakplan.render.checklist import course_lead
+
+    return tuple(line for line in course_lead(status) if not line.startswith("Overdue:"))
+
+
+CLOSED = ("done", "waived", "not_applicable")
+
+
+def _done_rows(rows: list[SheetRow], all_visits, skip, status) -> list[SheetRow]:
+    """Each row with the days its checks were recorded done (or closed by a decision), from the records."""
+    from dataclasses import replace
+
+    by_key = {(i.rule, i.occurrence): i for i in status.items}
+    out = []
+    for row, v in zip(rows, all_visits, strict=True):
+        items = [by_key[(ev.rule, ev.occurrence)] for ev in v.events
+                 if ev.rule not in skip and (ev.rule, ev.occurrence) in by_key]
+        closed = [i for i in items if i.state in CLOSED]
+        if not closed:
+            out.append(row)
+            continue
+        days = sorted({i.done_on for i in closed if i.done_on is not None})
+        text = ", ".join(d.isoformat() for d in days)
+        if any(i.state != "done" for i in closed):
+            text += " (" + ", ".join(sorted({i.state.replace("_", " ") for i in closed if i.state != "done"})) + ")"
+        whole = len(closed) == len(items)
+        out.append(replace(row, done=text if whole else f"part: {text}", ticked=whole))
+    return out
 
 
 def _sheet_rows(plan: Plan, all_visits, skip, note_refs, notes: "_Notes") -> list:
@@ -194,8 +236,9 @@ def sheet_text(sh: Sheet) -> str:
     out = [sh.title, f"Patient: {sh.patient}", f"Identifier: {sh.identifier}", f"Prescriber or clinic: {sh.contact}",
            f"First dose: {sh.first_dose}", f"Plan to: {sh.plan_to}", *sh.dose, sh.patient_factors, *sh.risks,
            sh.every_visit]
+    out[1:1] = list(sh.lead)
     for r in sh.rows:
-        out.append(f"{r.date} {r.when} {r.due}")
+        out.append(f"{r.date} {r.when} {r.due}" + (f" done {r.done}" if r.done else ""))
     out += [f"Note {n}: {t}" for n, t in enumerate(sh.visit_notes, start=1)]
     out += list(sh.watch) + list(sh.what_to_do) + list(sh.footnotes) + [sh.disclaimer]
     return "\n".join(x for x in out if x) + "\n"
@@ -222,6 +265,8 @@ table.visits th, table.visits td { border-bottom: 0.6pt solid #888; padding: 1.2
 table.visits tr { break-inside: avoid; page-break-inside: avoid; }
 table.visits td.phase { font-weight: bold; padding-top: 3pt; border-bottom: 0.6pt solid #000; }
 .box { display: inline-block; width: 10pt; height: 10pt; border: 1.2pt solid #000; }
+.box.ticked { font-size: 8pt; line-height: 8pt; text-align: center; }
+p.lead { color: #b00; }
 td.done { width: 24mm; }
 .nowrap { white-space: nowrap; }
 .note { display: block; font-size: 8.5pt; }
@@ -269,6 +314,7 @@ def render_html(sh: Sheet) -> str:
     out = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">', f"<title>{_h(sh.title)}</title>",
         f"<style>{_CSS % {'paper': size}}</style>", "</head>", f"<body{_density(len(sh.rows))}>", f"<h1>{_h(sh.title)}</h1>",
+        *(f'<p class="lead"><b>{_h(line)}</b></p>' for line in sh.lead),
         '<dl class="who">',
         who("Patient", sh.patient), who("First dose", sh.first_dose),
         who("Identifier", sh.identifier), who("Plan to", sh.plan_to),
@@ -291,9 +337,11 @@ def render_html(sh: Sheet) -> str:
         if r.phase != phase:
             phase = r.phase
             out.append(f'<tr><td class="phase" colspan="6">{_h(phase)}</td></tr>')
-        out.append(f'<tr><td><span class="box" aria-hidden="true"></span></td><td class="nowrap">{_h(r.date)}</td>'
+        box = '<span class="box ticked" aria-label="done">&#10003;</span>' if r.ticked else \
+            '<span class="box" aria-hidden="true"></span>'
+        out.append(f'<tr><td>{box}</td><td class="nowrap">{_h(r.date)}</td>'
                    f'<td class="nowrap">{_h(r.window)}</td><td class="nowrap">{_h(r.when)}</td><td>{_h(r.due)}{_sup(r.refs)}</td>'
-                   '<td class="done"></td></tr>')
+                   f'<td class="done">{_h(r.done)}</td></tr>')
     out.append("</tbody></table>")
     for n, text in enumerate(sh.visit_notes, start=1):
         out.append(f'<p class="note">Note {n}: {_h(text)}</p>')

@@ -84,10 +84,13 @@ def status_dict(st: Status, file: str = "") -> dict[str, Any]:
     for key, _ in SECTIONS:
         out[key] = [item_dict(i) for i in section_items(st, key)]
     out["lab_actions"] = [
-        {"on": a.on.isoformat(), "analyte": a.analyte, "value": a.value, "action": a.action, "text": lab_action_text(a),
-         "current": a.current}
-        for a in st.lab_actions
+        {"on": a.on.isoformat(), "analyte": a.analyte, "value": a.value, "action": a.action, "tier": a.tier,
+         "text": lab_action_text(a), "current": a.current,
+         "laboratory": a.signal.as_dict() if a.signal is not None else None}
+        for a in st.lab_actions if a.tier != "not_assessed"
     ]
+    out["worst"] = st.worst or None
+    out["not_assessed"] = st.not_assessed
     out["pauses"] = [
         {"from": p.start.isoformat(), "to": p.end.isoformat() if p.end else None, "reason": p.reason}
         for p in st.pauses
@@ -118,6 +121,7 @@ def render_status(st: Status, console, file: str = "", *, brief: bool = False, d
     from rich.text import Text
 
     _print_status_head(st, console, file)
+    _print_lab_findings(st, console)
     if brief:
         for line, style in brief_lines(st):
             console.print(Text(line, style=style))
@@ -149,9 +153,6 @@ def brief_lines(st: Status) -> list[tuple[str, str]]:
         out.append((f"Overdue: {i.date.isoformat()} {i.rule}: {i.title} ({plural(i.days_late, 'day')} late)", "bold red"))
     for i in section_items(st, "due"):
         out.append((f"Due now: {i.date.isoformat()} {i.rule}: {i.title} (window to {i.window_end.isoformat()})", ""))
-    for a in st.lab_actions:
-        if a.current:
-            out.append((f"Lab result: {a.on.isoformat()}: {lab_action_text(a)}", "bold red"))
     return out
 
 
@@ -177,6 +178,26 @@ def _print_status_head(st: Status, console, file: str) -> None:
         console.print(Text(silence_summary(plan), style="dim"))
     for v in shown(st.responses):
         console.print(Text(response_text(v), style="bold red" if v.needs_action else "yellow" if v.state == "due" else ""))
+
+
+def _print_lab_findings(st: Status, console) -> None:
+    """The latest lab results that need action, then those the laboratory flagged (the protocol gives no limit),
+    then one line naming the analytes nothing judged: right under the summary, before any check."""
+    from rich.text import Text
+
+    current = [a for a in st.lab_actions if a.current and a.tier != "not_assessed"]
+    for tier, title, style in (("action", "Lab results that need action (a protocol limit is crossed):", "bold red"),
+                               ("flag", "Lab results the laboratory flagged (no limit in this protocol):", "bold yellow")):
+        found = [a for a in current if a.tier == tier]
+        if found:
+            console.print(Text(title, style="bold"))
+            for a in found:
+                answered = f" (answered: treatment paused from {a.answered_on})" if a.answered_on else ""
+                console.print(Text(f"  {lab_action_text(a)}{answered}", style="dim" if answered else style))
+    if st.not_assessed:
+        from jakplan.render.words import not_assessed_line
+
+        console.print(Text(not_assessed_line(st.not_assessed), style="dim"))
 
 
 def _done_grid(items, title: str, width: int) -> list[str]:
@@ -208,11 +229,11 @@ def _print_status_tail(st: Status, console) -> None:
     """Lab results that call for action, the every-visit checks and records that matched no check."""
     from rich.text import Text
 
-    if st.lab_actions:
-        console.print(Text("Lab results that call for action, or that this protocol gives no limit for:", style="bold"))
-        for a in st.lab_actions:
-            style = "bold red" if a.current else "dim"
-            console.print(Text(f"  {a.on.isoformat()}: {lab_action_text(a)}" + ("" if a.current else " (earlier result)"), style=style))
+    earlier = [a for a in st.lab_actions if a.tier != "not_assessed" and not a.current]
+    if earlier:
+        console.print(Text("Earlier lab results that crossed a limit or that the laboratory flagged:", style="bold"))
+        for a in earlier:
+            console.print(Text(f"  {a.on.isoformat()}: {lab_action_text(a)}", style="dim"))
     if st.visit_rules:
         for r in st.visit_rules:
             console.print(Text(f"At every visit: {r.title}: " + "; ".join(check_label(c) for c in r.checks), style="dim"))

@@ -103,6 +103,9 @@ def lab_action_text(a) -> str:
     f = a.finding
     label = vocabulary()["analytes"].get(f.analyte, {}).get("label", f.analyte)
     head = f"{label} {f.value:g} {f.unit} on {a.on}"
+    if getattr(a, "tier", "") == "flag":  # no protocol limit, but the laboratory says it is abnormal
+        return (f"{head}: {lab_signal_text(a.signal, f.unit)}; "
+                + "; ".join(f.notes).replace(": check the label", ": show it to the prescriber and check the label"))
     if f.threshold is None:  # fail closed: no limit in this protocol is not "fine"
         return f"{head}: not assessed: " + "; ".join(f.notes)
     text = f"{head}: {f.threshold.text()} -> {action_label(f.action)}"
@@ -114,3 +117,52 @@ def lab_action_text(a) -> str:
     elif f.threshold.confirm:
         notes = [n if n != _CONFIRM else f"{_CONFIRM} (not yet confirmed: record the repeat)" for n in notes]
     return text + "".join(f"; {n}" for n in notes) + f" ({cite_short(f.threshold.citation)})"
+
+
+def range_text(low: float | None, high: float | None, unit: str = "") -> str:
+    """'150-400 10^9/L', '< 40 x ULN', '> 60' (a reference range, either side open)."""
+    u = f" {unit}" if unit else ""
+    if low is not None and high is not None:
+        return f"{low:g}-{high:g}{u}"
+    if high is not None:
+        return f"<= {high:g}{u}"
+    return f">= {low:g}{u}" if low is not None else ""
+
+
+def lab_signal_text(sig, unit: str = "") -> str:
+    """What the laboratory said (:class:`jakplan.engine.labs.LabSignal`): 'critically low (the laboratory's
+    panic flag, LL; range 150-400 10^9/L)', 'above the laboratory's range (range 0-40 U/L)', 'flagged 'X''."""
+    from jakplan.escape import shown
+
+    table = vocabulary().get("lab_flags", {})
+    if sig.flag and sig.known:
+        words = table[sig.flag]["label"]
+    elif sig.flag:
+        words = f"flagged {shown(sig.flag)} (a flag jakplan does not know: counted as abnormal)"
+    else:
+        words = {"low": "below the laboratory's range", "high": "above the laboratory's range",
+                 "normal": "within the laboratory's range"}.get(sig.side, sig.side)
+    extra = [f"flag {sig.flag}"] if sig.flag and sig.known else []
+    if sig.low is not None or sig.high is not None:
+        extra.append(f"range {range_text(sig.low, sig.high, unit)}")
+    return words + (f" ({'; '.join(extra)})" if extra else "")
+
+
+def not_assessed_line(analytes) -> str:
+    """One line naming the analytes no protocol limit and nothing from the laboratory judged (no values)."""
+    from jakplan.engine.labs import analyte_name
+
+    names = ", ".join(analyte_name(a) for a in analytes)
+    return f"Not assessed (this protocol gives no limit and the laboratory no range or flag): {names}: check the label"
+
+
+def recorded_lab_lines(found) -> list[str]:
+    """`record`: the values just recorded by tier (:class:`jakplan.engine.tracking.LabAction`): '! ' and what the
+    protocol says for a value beyond a limit, 'Flagged by the laboratory: ' for one the lab flagged, and one line
+    naming those nothing judged; a quiet value adds nothing."""
+    lines = [f"! {lab_action_text(a)}" for a in found if a.tier == "action"]
+    lines += [f"Flagged by the laboratory: {lab_action_text(a)}" for a in found if a.tier == "flag"]
+    unassessed = list(dict.fromkeys(a.analyte for a in found if a.tier == "not_assessed"))
+    if unassessed:
+        lines.append(not_assessed_line(unassessed))
+    return lines

@@ -1,4 +1,6 @@
-"""The week's worklist (:mod:`jakplan.clinic.worklist`) as CSV, JSON, Markdown, HTML or a terminal table."""
+"""The week's worklist (typed rows from :mod:`jakplan.engine.worklist`) in words: CSV, JSON, Markdown, HTML or a
+terminal table. :func:`word_rows` turns the engine's rows into the worded rows every format prints (the JSON
+contract of ``jakplan cohort due --format json``; the CSV has the same columns)."""
 
 from __future__ import annotations
 
@@ -6,13 +8,54 @@ import datetime as dt
 import html
 from typing import Any
 
-from jakplan.clinic.worklist import COLUMNS
 from jakplan.dates import plural
 from jakplan.escape import csv_cell
 from jakplan.render.common import DISCLAIMER
 
-KIND_WORDS = {"lab": "lab result needs action", "response": "response criterion not met", "overdue": "overdue",
-              "due": "due this week", "not_assessed": "not assessed (no limit)"}
+COLUMNS = ("kind", "patient", "name", "identifier", "drug", "check", "tests", "date", "window_start", "window_end",
+           "days_late", "lab_action", "lab", "file")
+"""The columns of the worklist (CSV header, JSON keys of each row)."""
+
+KIND_WORDS = {"lab": "lab result needs action", "flag": "flagged by the laboratory",
+              "response": "response criterion not met", "overdue": "overdue", "due": "due this week",
+              "not_assessed": "not assessed (no limit, no lab range)"}
+
+
+def word_rows(rows) -> list[dict[str, Any]]:
+    """The engine's :class:`~jakplan.engine.worklist.WorkRow` records of one patient as worded rows (plain
+    dicts: :data:`COLUMNS` plus rule, occurrence, anchor and critical). A module-level function: the clinic
+    layer's worker processes call it (``cohort due`` hands it to them)."""
+    from jakplan.catalog.vocab import drugs
+    from jakplan.engine.labs import action_label, analyte_name
+    from jakplan.render.common import check_label
+    from jakplan.render.words import lab_action_text, lab_signal_text
+
+    lab = "; ".join([f"{action_label(r.lab_action)} ({r.analytes[0]} {r.finding.value:g} on {r.date.isoformat()})"
+                     for r in rows if r.kind == "lab"]
+                    + [f"flagged by the laboratory ({r.analytes[0]} {r.finding.value:g} on {r.date.isoformat()}: "
+                       f"{lab_signal_text(r.finding.signal, r.finding.finding.unit)})" for r in rows if r.kind == "flag"])
+    out = []
+    for r in rows:
+        if r.kind in ("lab", "flag"):
+            check = f"lab result{' flagged by the laboratory' if r.kind == 'flag' else ''}: {analyte_name(r.analytes[0])}"
+            tests = lab_action_text(r.finding)
+        elif r.kind == "response":
+            check = f"response criterion not met ({r.finding.relative or r.rule})"
+            tests = f"{r.finding.criterion}: review with the prescriber"
+        elif r.kind == "not_assessed":
+            check = "lab results with no limit in this protocol and no range or flag from the laboratory"
+            tests = "not assessed: " + ", ".join(analyte_name(a) for a in r.analytes) + " (check the label)"
+        else:
+            check, tests = r.title, "; ".join(check_label(c) for c in r.checks)
+        out.append({
+            "kind": r.kind, "patient": r.patient, "name": r.name, "identifier": r.identifier,
+            "drug": drugs().get(r.drug, {}).get("name", r.drug), "check": check, "tests": tests,
+            "date": r.date.isoformat() if r.date else "",
+            "window_start": r.window_start.isoformat() if r.window_start else "",
+            "window_end": r.window_end.isoformat() if r.window_end else "",
+            "days_late": r.days_late, "lab_action": r.lab_action, "lab": lab, "file": r.file,
+            "rule": r.rule, "occurrence": r.occurrence, "anchor": r.anchor, "critical": r.critical})
+    return out
 
 
 def status_text(row: dict[str, Any]) -> str:
@@ -42,10 +85,13 @@ def title(week_start: dt.date, week_end: dt.date) -> str:
 
 def summary(rows: list[dict[str, Any]], nfiles: int, bad: int, skipped: int) -> str:
     n = {k: len({r["patient"] for r in rows if r["kind"] == k}) for k in KIND_WORDS}
-    text = (f"{nfiles} plan files: {n['lab']} with a lab result that needs action, {n['overdue']} with overdue "
-            f"checks, {n['due']} with checks due this week")
+    text = (f"{nfiles} plan files: {n['lab']} with a lab result that needs action, {n['flag']} with a result "
+            f"flagged by the laboratory, {n['overdue']} with overdue checks, {n['due']} with checks due this week")
+    if n["response"]:
+        text += f", {n['response']} with a response criterion not met"
     if n["not_assessed"]:
-        text += f", {n['not_assessed']} with results this protocol gives no limit for (not assessed)"
+        text += (f", {n['not_assessed']} with results neither this protocol nor the laboratory judged "
+                 f"(not assessed)")
     if skipped:
         text += f", {skipped} TOML files that are not plan files skipped"
     if bad:
@@ -55,7 +101,7 @@ def summary(rows: list[dict[str, Any]], nfiles: int, bad: int, skipped: int) -> 
 
 def as_json(rows, week_start, week_end, nfiles, errors, skipped) -> dict[str, Any]:
     return {"week_start": week_start.isoformat(), "week_end": week_end.isoformat(), "files": nfiles,
-            "columns": list(COLUMNS), "items": [{k: r[k] for k in COLUMNS} | {k: r.get(k) for k in ("rule", "occurrence", "anchor")} for r in rows],
+            "columns": list(COLUMNS), "items": [{k: r[k] for k in COLUMNS} | {k: r.get(k) for k in ("rule", "occurrence", "anchor", "critical")} for r in rows],
             "errors": [{"file": f, "message": m} for f, m in errors], "skipped": skipped, "disclaimer": DISCLAIMER}
 
 
@@ -87,6 +133,7 @@ _CSS = """body{font-family:system-ui,sans-serif;margin:1rem;color:#111;font-size
 h1{font-size:1.3rem;margin:.2rem 0}p{margin:.3rem 0}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:.15rem .35rem;text-align:left;vertical-align:top}
 th{background:#eee}tr.lab td:first-child,tr.response td:first-child{background:#fdd;font-weight:bold}
+tr.flag td:first-child{background:#ffe6b3;font-weight:bold}
 tr.overdue td:first-child{background:#fee}td ul{margin:0;padding-left:1rem}td small{color:#444}
 .filters{display:flex;flex-wrap:wrap;gap:.4rem 1rem;margin:.5rem 0;padding:.4rem;background:#f4f4f4}
 .disclaimer{font-weight:bold;margin-top:.6rem}
@@ -142,7 +189,8 @@ def as_html(rows, week_start, week_end, line: str) -> str:
     drugs = sorted({r["drug"] for r in rows})
     filters = ['<div class="filters" role="search">',
                '<label>Show <select name="kind"><option value="">everything</option>'
-               '<option value="lab response">needs action</option><option value="overdue">overdue only</option>'
+               '<option value="lab response">needs action</option><option value="flag">flagged by the lab</option>'
+               '<option value="overdue">overdue only</option>'
                '<option value="due">due this week</option><option value="not_assessed">not assessed</option>'
                '</select></label>',
                '<label>Drug <select name="drug"><option value="">all</option>'
@@ -187,15 +235,15 @@ def print_table(rows, week_start, week_end, line: str, console) -> None:
 
     from jakplan.render.grid import print_grid
 
-    style = {"lab": "bold red", "overdue": "red", "response": "bold red"}
+    style = {"lab": "bold red", "flag": "bold yellow", "overdue": "red", "response": "bold red"}
     cells = []
     for r in rows:
         when = r["date"]
         if r["window_start"] and r["window_start"] != r["window_end"]:
             when += f"\n{r['window_start'][5:]} to {r['window_end'][5:]}"
-        what = f"{status_text(r)}: " + (f"{r['check']}: {r['tests']}" if r["kind"] != "lab" and r["tests"]
+        what = f"{status_text(r)}: " + (f"{r['check']}: {r['tests']}" if r["kind"] not in ("lab", "flag") and r["tests"]
                                         else (r["tests"] or r["check"]))
-        if r["lab"] and r["kind"] != "lab":
+        if r["lab"] and r["kind"] not in ("lab", "flag"):
             what += f"\nLab: {r['lab']}"
         cells.append([when, f"{who(r)}\n{r['drug']}", what])
     print_grid(console, ["Date", "Patient", "What"], cells, title=title(week_start, week_end), nowrap=(0,),
