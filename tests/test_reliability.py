@@ -108,7 +108,6 @@ def test_writing_through_a_symlink_updates_its_target(tmp_path, runner, app):
     assert result.exit_code == 0, result.output
     assert link.is_symlink() and os.readlink(link) == str(real)  # still a link: the plan file is not forked
     assert "anc = 1.8" in real.read_text()
-    assert not (real.parent / ".anna.toml.lock").exists() or True
     assert (real.parent / ".anna.toml.lock").exists()  # the lock is the real file's, shared by every path to it
 
 
@@ -587,7 +586,7 @@ def test_the_protocol_loader_raises_only_jakplan_errors(tmp_path, data):
     try:
         _load_protocol_bytes(tmp_path, data)
     except JakplanError as exc:
-        assert "\n" not in str(exc).strip() or True
+        assert "\n" not in str(exc).strip()  # one line
 
 
 @FUZZ
