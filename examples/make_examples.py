@@ -90,6 +90,36 @@ def main() -> None:
         with open(HERE / name, "w", encoding="utf-8", newline="") as fh:  # keep the .ics CRLF line ends
             fh.write(render(argv))
         print(f"wrote examples/{name}", file=sys.stderr)
+    refresh_samples()
+
+
+def refresh_samples() -> None:
+    """Each ``<!-- sample:examples/FILE -->`` block of the README and docs/ is re-cut from the current FILE: the
+    same first line, as many lines as the block had (tests/test_checklist.py holds them to the files)."""
+    import re
+
+    root = HERE.parent
+    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        text = doc.read_text(encoding="utf-8")
+
+        def recut(m: "re.Match[str]") -> str:
+            path, block = m.group(1), m.group(2)
+            current = (root / path).read_text(encoding="utf-8").replace("\r\n", "\n")
+            if block in current:
+                return m.group(0)
+            lines = current.split("\n")
+            old = block.split("\n")[:-1]
+            starts = [i for i, line in enumerate(lines) if line == old[0]]
+            if not starts:
+                return m.group(0)  # the test names it: a human picks the new first line
+            best = max(starts, key=lambda i: sum(a == b for a, b in zip(lines[i:i + len(old)], old)))
+            new = lines[best:best + len(old)]
+            return f"<!-- sample:{path} -->\n```text\n" + "\n".join(new) + "\n```"
+
+        new_text = re.sub(r"<!-- sample:(\S+) -->\n```text\n(.*?)```", recut, text, flags=re.S)
+        if new_text != text:
+            doc.write_text(new_text, encoding="utf-8")
+            print(f"refreshed samples in {doc.relative_to(root)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -406,6 +406,9 @@ class DoseAdvice(NamedTuple):
     unknown_medicines: tuple[str, ...] = ()
     """Medicines given that jakplan does not know: kept and reported; the dose is not assessed for interactions
     with them (never standard)."""
+    unstated_classes: tuple[tuple[str, str], ...] = ()
+    """(medicine, interaction class) for each class of a given medicine that the protocol neither rules on nor
+    declares silent: the dose is not assessed for interactions with it (never standard)."""
 
     @property
     def settled(self) -> bool:

@@ -134,12 +134,17 @@ def test_a_medicine_jakplan_does_not_know_is_kept_and_the_dose_is_not_standard(r
     given)"; an unknown medicine is now kept, reported, and leaves the dose not assessed for interactions."""
     import json
 
-    r = runner.invoke(app, ["schedule", "--start", "2024-05-01", "--with", "methotrexate", "--egfr", "90",
+    r = runner.invoke(app, ["schedule", "--start", "2024-05-01", "--with", "mesalazine", "--egfr", "90",
                             "--hepatic", "none", "--format", "json"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
     assert d["dose"]["outcome"] == "check" and not d["dose"]["settled"]
-    assert "not assessed for interactions with methotrexate" in d["dose"]["text"]
+    assert "not assessed for interactions with mesalazine" in d["dose"]["text"]
+    # methotrexate is in the medicine table, in no interaction class: the dose is assessed (issue 17 item 1)
+    r = runner.invoke(app, ["schedule", "--start", "2024-05-01", "--with", "methotrexate", "--egfr", "90",
+                            "--hepatic", "none", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["dose"]["outcome"] == "standard"
     r = runner.invoke(app, ["schedule", "--start", "2024-05-01", "--with", "probenecid", "--egfr", "90",
                             "--hepatic", "none", "--format", "json"])
     assert json.loads(r.stdout)["dose"]["outcome"] == "adjusted"  # a known one is judged as before

@@ -14,7 +14,8 @@ import math
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from jakplan.catalog.vocab import factor_values, medicine_classes, vocabulary
+from jakplan.catalog.medicines import canonical_medicine, medicine_aliases, medicine_classes, medicine_key
+from jakplan.catalog.vocab import factor_values, vocabulary
 from jakplan.errors import JakplanError
 
 TYPES = ("number", "bool", "choice", "list", "date")
@@ -97,8 +98,9 @@ def _choice(f: Factor, value: Any, where: str) -> str:
 
 
 def medicine_name(text: str) -> str:
-    """'Strong-CYP3A4-inhibitor' -> 'strong_cyp3a4_inhibitor'."""
-    return text.strip().lower().replace("-", "_").replace(" ", "_")
+    """'Strong-CYP3A4-inhibitor' -> 'strong_cyp3a4_inhibitor'; a brand or synonym -> the generic's key
+    ('Humira' -> 'adalimumab', 'rifampin' -> 'rifampicin')."""
+    return canonical_medicine(text)
 
 
 def _medicines(f: Factor, value: Any, where: str) -> list[str]:
@@ -121,7 +123,8 @@ def _medicines(f: Factor, value: Any, where: str) -> list[str]:
         if name not in known:
             from jakplan.catalog.names import suggest
 
-            near = suggest(name, known)
+            near = suggest(name, list(known) + list(medicine_aliases()))
+            near = [medicine_aliases().get(medicine_key(n), n) for n in near]
             if near:
                 raise JakplanError(f"{where}: factor '{f.name}': unknown value '{raw.strip()}'; did you mean "
                                    f"{near[0]}? (a medicine jakplan does not know is kept if it is not a near miss)")

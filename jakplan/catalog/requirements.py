@@ -16,8 +16,13 @@ from jakplan.catalog.files import data_path, read_toml
 from jakplan.errors import JakplanError
 from jakplan.model import Protocol
 
-STATUSES = ("encoded", "silent", "missing")
-_MATCH_KINDS = {"rule", "threshold", "dose", "risk", "course"}
+STATUSES = ("encoded", "silent", "missing", "unstated")
+"""``unstated``: an interaction class (data/medicines.toml) the protocol neither rules on nor declares silent; it
+fails closed at run time (a patient taking a medicine of that class gets the dose "not assessed for
+interactions"), so it is reported, not refused."""
+_MATCH_KINDS = {"rule", "threshold", "dose", "risk", "course", "unverified"}
+INTERACTION = "interaction_"
+"""The prefix of the generated items, one per interaction class: ``interaction_strong_cyp3a4_inhibitor``."""
 
 
 class Item(NamedTuple):
@@ -27,6 +32,8 @@ class Item(NamedTuple):
     jurisdictions: tuple[str, ...] = ()
     drugs: tuple[str, ...] = ()
     indications: tuple[str, ...] = ()
+    fail_closed: bool = False
+    """Generated for an interaction class: when neither encoded nor declared silent it is ``unstated``."""
 
 
 class Status(NamedTuple):
@@ -53,6 +60,19 @@ def items() -> tuple[Item, ...]:
         ap = it.get("applies", {})
         out.append(Item(it["id"], it["title"], tuple(ways), tuple(ap.get("jurisdictions", ())),
                         tuple(ap.get("drugs", ())), tuple(ap.get("indications", ()))))
+    return tuple(out) + interaction_items()
+
+
+def interaction_items() -> tuple[Item, ...]:
+    """One item per interaction class of the medicine table: a dose entry, risk note or unverified dose point
+    naming the class (``{ factor = "with", has = CLASS }``) states it; else a ``[[silent]]`` entry may declare it."""
+    from jakplan.catalog.medicines import class_table
+
+    out = []
+    for cid, cls in class_table().items():
+        way = {"factor": "with", "has": cid}
+        out.append(Item(INTERACTION + cid, f"Taken with a {cls.label}: the dose or a warning, or the label's silence",
+                        ({"dose": way}, {"risk": way}, {"unverified": way}), fail_closed=True))
     return tuple(out)
 
 
@@ -88,16 +108,19 @@ def _match(way: dict[str, Any], protocol: Protocol, indication: str) -> str:
         for t in protocol.thresholds:
             if t.analyte == spec["analyte"] and _for(t.indications, indication) and getattr(t, spec["phase"]):
                 return f"threshold {t.id}"
-    elif kind in ("dose", "risk"):
-        entries = protocol.doses if kind == "dose" else protocol.risks
+    elif kind in ("dose", "risk", "unverified"):
+        entries: tuple[Any, ...] = {"dose": protocol.doses, "risk": protocol.risks,
+                                    "unverified": protocol.unverified}[kind]
         for e in entries:
             if not _for(e.indications, indication):
                 continue
             if "factor" in spec and not any(c.factor == spec["factor"] for c in e.conditions):
                 continue
+            if "has" in spec and not any(c.op == "has" and spec["has"] in _listed(c.value) for c in e.conditions):
+                continue
             if "id" in spec and not fnmatchcase(e.id, spec["id"]):
                 continue
-            return f"{kind} {e.id}"
+            return f"{kind} {getattr(e, 'id', '') or getattr(e, 'topic', '')}"
     elif kind == "course":
         for c in protocol.courses:
             if _for(c.indications, indication):
@@ -121,5 +144,9 @@ def check(protocol: Protocol, indication: str) -> list[Status]:
             where = f"[{c.source.id}]" + (f" {c.section}" if c.section else "")
             out.append(Status(item.id, "silent", f"{where}: {silent.why}"))
         else:
-            out.append(Status(item.id, "missing", ""))
+            out.append(Status(item.id, "unstated" if item.fail_closed else "missing", ""))
     return out
+
+
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value]

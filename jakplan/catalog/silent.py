@@ -7,7 +7,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jakplan.catalog.files import data_path, read_toml
 from jakplan.model import Protocol, Silent
 
 FIELDS = {"item", "source", "section", "why", "indications"}
@@ -16,8 +15,9 @@ FIELDS = {"item", "source", "section", "why", "indications"}
 @lru_cache(maxsize=None)
 def requirement_ids() -> frozenset[str]:
     """The item ids of ``class-requirements.toml`` (what a ``[[silent]]`` entry may name)."""
-    raw = read_toml(data_path() / "class-requirements.toml")
-    return frozenset(it["id"] for it in raw.get("item", []) if isinstance(it, dict) and "id" in it)
+    from jakplan.catalog.requirements import items
+
+    return frozenset(it.id for it in items())
 
 
 def _one(ck, raw: Any, index: int, citation) -> Silent:

@@ -83,19 +83,16 @@ def factor_values(name: str) -> list[str] | None:
     if "values_from" in spec:
         out: list[str] = []
         for table in spec["values_from"]:
-            out += list(vocab.get(table, {}))
+            if table == "medicines.toml":  # the medicine table: every generic name and every class
+                from jakplan.catalog.medicines import class_table, medicine_table
+
+                out += [m.label for m in medicine_table().values()] + list(class_table())
+            else:
+                out += list(vocab.get(table, {}))
         return out
     return None
 
 
-@lru_cache(maxsize=None)
-def medicine_classes() -> dict[str, frozenset[str]]:
-    """Each medicine name a user may give with --with, and the interaction classes it belongs to."""
-    vocab = vocabulary()
-    out = {name: frozenset(spec.get("classes", [])) for name, spec in vocab.get("medicines", {}).items()}
-    for cls in vocab.get("medicine_classes", {}):
-        out.setdefault(cls, frozenset([cls]))
-    return out
 
 
 def drug_info(drug: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any, Mapping, NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
-from jakplan.catalog.vocab import medicine_classes
+from jakplan.catalog.medicines import medicine_classes
 from jakplan.model import Condition, Patient
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from jakplan.catalog.vocab import medicine_classes, vocabulary
+from jakplan.catalog.medicines import medicine_classes
+from jakplan.catalog.vocab import vocabulary
 from jakplan.engine.conditions import match, missing_factors
 from jakplan.model import (
     DOSE_OUTCOMES,
@@ -70,7 +71,8 @@ def dose_advice(protocol: Protocol, patient: Patient, factors: dict[str, Any] | 
     possible = [p for p in possible if _rank(p.entry) >= top and p.entry not in chosen]
     missing = _missing(tuple(possible), check_open, factors) if outcome in ("standard", "adjusted", "check_label") else ()
     unknown = tuple(m for m in (factors or {}).get("with") or () if m not in medicine_classes())
-    if unknown:
+    unstated = unstated_classes(protocol, (factors or {}).get("with") or ())
+    if unknown or unstated:
         missing = tuple(dict.fromkeys(missing + ("with",)))  # not assessed for interactions with these
     if outcome == "standard" and missing:
         # fail closed: the standard dose only when every input the label doses by is known (a factor not given,
@@ -78,7 +80,32 @@ def dose_advice(protocol: Protocol, patient: Patient, factors: dict[str, Any] | 
         outcome = "check"
     return DoseAdvice(outcome, dose, tuple(DoseLine(d) for d in chosen), tuple(possible),
                       conflict=len(doses) > 1, check_label=tuple(check), check_label_possible=tuple(check_open),
-                      missing=missing, unused=_unused(protocol, factors), unknown_medicines=unknown)
+                      missing=missing, unused=_unused(protocol, factors), unknown_medicines=unknown,
+                      unstated_classes=unstated)
+
+
+def stated_classes(protocol: Protocol) -> frozenset[str]:
+    """The interaction classes the protocol states something about: a dose entry, risk note or unverified point
+    with ``{ factor = "with", has = CLASS }``, or a ``[[silent]]`` entry ``interaction_CLASS`` (the label is
+    silent on it, with the source that is silent)."""
+    out: set[str] = set()
+    entries: tuple[Any, ...] = (*protocol.doses, *protocol.risks, *protocol.unverified)
+    for entry in entries:
+        for c in entry.conditions:
+            if c.factor == "with" and c.op == "has":
+                out.update(c.value if isinstance(c.value, list) else [c.value])
+    out.update(s.item.removeprefix("interaction_") for s in protocol.silent if s.item.startswith("interaction_"))
+    return frozenset(out)
+
+
+def unstated_classes(protocol: Protocol, medicines) -> tuple[tuple[str, str], ...]:
+    """(medicine, class) for each class of a given medicine that the protocol neither rules on nor declares
+    silent: the dose is not assessed for interactions with it (fail closed)."""
+    if not medicines:
+        return ()
+    stated = stated_classes(protocol)
+    known = medicine_classes()
+    return tuple((m, c) for m in medicines for c in sorted(known.get(m, ())) if c not in stated)
 
 
 def _missing(lines: tuple[DoseLine, ...], check_open: list, factors: dict[str, Any] | None) -> tuple[str, ...]:

@@ -203,10 +203,12 @@ def depends_text(d) -> str:
     """'depends on creatinine clearance: give --crcl (eGFR is not used by this label)' from the dose advice; a
     medicine jakplan does not know is named as not assessed for interactions."""
     from jakplan.catalog.factors import factor_table
+    from jakplan.catalog.medicines import class_label, medicine_label
 
     table = factor_table()
     unknown = tuple(getattr(d, "unknown_medicines", ()))
-    missing = [f for f in d.missing if not (unknown and f == "with")]
+    unstated = tuple(getattr(d, "unstated_classes", ()))
+    missing = [f for f in d.missing if not ((unknown or unstated) and f == "with")]
     parts = []
     if missing:
         text = f"depends on {', '.join(factor_label(f) for f in missing)} (not given)"
@@ -216,8 +218,12 @@ def depends_text(d) -> str:
             text += f": give {', '.join(flags)}"
         parts.append(text)
     if unknown:
-        parts.append(f"not assessed for interactions with {', '.join(unknown)} (a medicine jakplan does not know: "
-                     f"check the label's interaction section)")
+        parts.append(f"not assessed for interactions with {', '.join(medicine_label(m) for m in unknown)} (a "
+                     f"medicine jakplan does not know: check the label's interaction section)")
+    if unstated:
+        named = "; ".join(f"{medicine_label(m)} ({class_label(c)})" if m != c else class_label(c) for m, c in unstated)
+        parts.append(f"not assessed for interactions with {named}: this protocol states nothing about that class "
+                     f"(check the label's interaction section)")
     if d.unused:
         parts.append(unused_text(d))
     return "; ".join(parts)

@@ -20,9 +20,10 @@ def factor_label(name: str) -> str:
 def condition_text(cond: Condition) -> str:
     """'age > 50', 'creatinine clearance >= 30', 'taking a strong OAT3 inhibitor', 'pregnancy possible'."""
     if cond.op == "has":
-        names = vocabulary().get("medicine_classes", {})
+        from jakplan.catalog.medicines import medicine_label
+
         vals = cond.value if isinstance(cond.value, list) else [cond.value]
-        return "taking a " + " or ".join(names.get(v, v.replace("_", " ")) for v in vals)
+        return "taking a " + " or ".join(medicine_label(v) for v in vals)
     if cond.op == "is" and not isinstance(cond.value, bool):
         vals = cond.value if isinstance(cond.value, list) else [cond.value]
         return f"{factor_label(cond.factor)} is {' or '.join(map(str, vals))}"
