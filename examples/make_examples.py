@@ -91,6 +91,16 @@ def main() -> None:
             fh.write(render(argv))
         print(f"wrote examples/{name}", file=sys.stderr)
     refresh_samples()
+    write_dose_matrix()
+
+
+def write_dose_matrix() -> None:
+    """docs/dose-matrix.md from the shipped data (tests/test_dose_matrix.py holds it to the data)."""
+    from jakplan.actions import shipped_dose_matrices
+    from jakplan.render.dosematrix import matrix_document
+
+    (HERE.parent / "docs" / "dose-matrix.md").write_text(matrix_document(shipped_dose_matrices()), encoding="utf-8")
+    print("wrote docs/dose-matrix.md", file=sys.stderr)
 
 
 def refresh_samples() -> None:
@@ -112,7 +122,7 @@ def refresh_samples() -> None:
             starts = [i for i, line in enumerate(lines) if line == old[0]]
             if not starts:
                 return m.group(0)  # the test names it: a human picks the new first line
-            best = max(starts, key=lambda i: sum(a == b for a, b in zip(lines[i:i + len(old)], old)))
+            best = max(starts, key=lambda i: sum(a == b for a, b in zip(lines[i:i + len(old)], old, strict=False)))
             new = lines[best:best + len(old)]
             return f"<!-- sample:{path} -->\n```text\n" + "\n".join(new) + "\n```"
 

@@ -65,8 +65,9 @@ def test_every_format_option_lists_exactly_its_views_formats(app):
 
 
 def test_every_view_is_shown_by_a_command():
-    # 'timeline' is the compact form of schedule's table (schedule chooses it without --details/--sources)
-    assert set(VIEWS) == set(COMMAND_VIEWS.values()) | {"timeline"}
+    # 'timeline' is the compact form of schedule's table (schedule chooses it without --details/--sources);
+    # 'dose-matrix' is protocols show's with --doses (same formats as 'protocol')
+    assert set(VIEWS) == set(COMMAND_VIEWS.values()) | {"timeline", "dose-matrix"}  # protocols show --doses
 
 
 def test_a_format_a_command_cannot_produce_is_refused_by_the_option_parser(runner, app):

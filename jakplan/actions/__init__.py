@@ -134,3 +134,21 @@ def protocol_catalogue(drug: str | None = None) -> list[ShippedProtocol]:
             out.append(ShippedProtocol(name, info.get("brand", ""), pid, p.title, p.jurisdiction,
                                        list(p.indications), default_for))
     return out
+
+
+def dose_matrix_of(protocol: Protocol) -> tuple:
+    """`jakplan protocols show NAME --doses`: the protocol's interaction and dose matrix
+    (:func:`jakplan.engine.dosematrix.dose_matrix`)."""
+    from jakplan.engine.dosematrix import dose_matrix  # only for --doses
+
+    return dose_matrix(protocol)
+
+
+def shipped_dose_matrices() -> list[tuple[Protocol, tuple]]:
+    """Every shipped protocol with its dose matrix (docs/dose-matrix.md)."""
+    out = []
+    for drug in drugs():
+        for variant in shipped_protocols(drug):
+            protocol = load_protocol(drug, variant)
+            out.append((protocol, dose_matrix_of(protocol)))
+    return out

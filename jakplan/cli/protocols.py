@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from jakplan.actions import protocol_catalogue, protocol_named
+from jakplan.actions import dose_matrix_of, protocol_catalogue, protocol_named
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, format_enum, format_option, show
 
@@ -39,7 +39,13 @@ def show_protocol(
     name: str = typer.Argument(..., help="DRUG/VARIANT (e.g. baricitinib/eu-smpc), VARIANT with --drug, or a path to a .toml file."),
     drug: Optional[str] = typer.Option(None, "--drug", help="The drug, when NAME is a variant such as us-label (default baricitinib)."),
     fmt: ProtocolFormat = format_option("protocol"),  # type: ignore[valid-type]
+    doses: bool = typer.Option(False, "--doses", help="The interaction and dose matrix instead: for each indication, "
+                               "the dose at every kidney band, hepatic class and interaction class, with sources."),
 ) -> None:
     """Print every rule, threshold, dose, risk note and course of one protocol, each with its source."""
     with clean_errors():
-        show("protocol", fmt, protocol=protocol_named(name, drug))
+        protocol = protocol_named(name, drug)
+        if doses:
+            show("dose-matrix", fmt, protocol=protocol, matrix=dose_matrix_of(protocol))
+            return
+        show("protocol", fmt, protocol=protocol)

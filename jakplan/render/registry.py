@@ -144,6 +144,24 @@ def _protocol_json(*, protocol, **_) -> dict:
     return protocol_dict(protocol)
 
 
+def _matrix_table(*, protocol, matrix, console, **_) -> None:
+    from jakplan.render.dosematrix import render_table
+
+    render_table(protocol, matrix, console())
+
+
+def _matrix_markdown(*, protocol, matrix, **_) -> str:
+    from jakplan.render.dosematrix import render_markdown
+
+    return render_markdown(protocol, matrix)
+
+
+def _matrix_json(*, protocol, matrix, **_) -> dict:
+    from jakplan.render.dosematrix import matrix_dict
+
+    return matrix_dict(protocol, matrix)
+
+
 def _next_text(*, answer, **_) -> str:
     from jakplan.render.nextvisit import next_lines
 
@@ -280,6 +298,11 @@ VIEWS: dict[str, dict[str, Entry]] = {
         "table": Entry(_protocol_table, "console"),
         "markdown": Entry(_protocol_markdown, "text"),
         "json": Entry(_protocol_json, "json"),
+    },
+    "dose-matrix": {
+        "table": Entry(_matrix_table, "console"),
+        "markdown": Entry(_matrix_markdown, "text"),
+        "json": Entry(_matrix_json, "json"),
     },
     "next": {"text": Entry(_next_text, "text"), "json": Entry(_next_json, "json")},
     "checklist": {
