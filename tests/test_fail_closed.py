@@ -95,7 +95,7 @@ def test_labs_command_platelets_5_is_not_continue(runner, app):
 def test_status_lists_an_unassessed_record(runner, app, tmp_path):
     pf = tmp_path / "p.toml"
     assert runner.invoke(app, ["init", "--start", "2024-05-01", "--out", str(pf)]).exit_code == 0
-    res = runner.invoke(app, ["record", str(pf), "--lab", "platelets=5", "--on", "2024-06-01"])
+    res = runner.invoke(app, ["record", str(pf), "--lab", "platelets=40", "--on", "2024-06-01"])
     assert res.exit_code == 0, res.output
     line = next(x for x in res.stdout.splitlines() if x.startswith("Not assessed"))
     assert "platelets" in line and "gives no limit" in line

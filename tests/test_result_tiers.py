@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jakplan.api import plan_for
+from jakplan.catalog.vocab import vocabulary
 from jakplan.engine.labs import lab_signal
 from jakplan.engine.tracking import track
 from jakplan.engine.worklist import monday, week_rows
@@ -45,6 +46,9 @@ def _expected_tier(analyte: str, value: float, ref, flag: str) -> str:
     """The tier worked out from the definitions, independently of the engine's code path."""
     if analyte in LIMITS:
         return "action" if value < LIMITS[analyte] else "quiet"
+    crit = vocabulary()["analytes"][analyte].get("critical")  # the shipped critical limit wins over the lab
+    if crit and (value < crit["below"] if "below" in crit else value > crit["above"]):
+        return "flag"
     if flag:
         return "quiet" if flag == "N" else "flag"
     lo, hi = ref if ref is not None else (None, None)
@@ -86,7 +90,7 @@ def test_quiet_results_make_no_row_and_every_action_is_in_every_summary(vals, re
         assert nxt.startswith("ACTION") and label in nxt
         assert lead.startswith("ACTION") and label in lead
     for a in st_.open_flags:
-        assert "FLAGGED BY THE LAB" in summary and a.finding.as_dict()["label"].lower() in summary
+        assert "FLAGGED" in summary and a.finding.as_dict()["label"].lower() in summary
     if not st_.open_actions:
         assert "ACTION" not in summary and "ACTION" not in nxt
 
@@ -155,3 +159,27 @@ def test_plan_files_keep_the_range_and_flag_and_refuse_bad_ones(tmp_path):
     f.write_text(bad.replace("low = 500.0, ", "").replace('platelets = "L"', 'hb = "L"'))
     with pytest.raises(JakplanError, match="flag of hb: no hb value"):
         load_planfile(f)
+
+
+def test_a_value_beyond_a_shipped_critical_limit_is_flagged_even_with_no_lab_range(runner, app, tmp_path):
+    """Issue 18 item 2: the flag tier includes a value beyond a critical limit jakplan ships as data, cited
+    (CTCAE v5.0 grade 4): platelets 5 with a protocol that has no platelet limit during treatment."""
+    import json
+
+    from jakplan.catalog.vocab import sources, vocabulary
+
+    spec = vocabulary()["analytes"]["platelets"]["critical"]
+    assert spec["below"] == 25 and spec["source"] in sources()
+    pf = tmp_path / "p.toml"
+    assert runner.invoke(app, ["init", "--start", "2024-05-01", "--out", str(pf)]).exit_code == 0
+    r = runner.invoke(app, ["record", str(pf), "--lab", "platelets=5", "--on", "2024-06-01"])
+    assert r.exit_code == 0, r.output
+    assert "Flagged: beyond a critical limit" in r.stdout and "[CTCAE5]" in r.stdout
+    r = runner.invoke(app, ["status", str(pf), "--today", "2024-06-02", "--format", "json"])
+    st = json.loads(r.stdout)
+    assert st["worst"] == "flag" and "BEYOND A CRITICAL LIMIT" in st["summary"]
+    # a value inside the limit (and no laboratory range) stays not assessed: one line of analytes
+    r = runner.invoke(app, ["record", str(pf), "--lab", "platelets=30", "--on", "2024-06-03"])
+    r = runner.invoke(app, ["status", str(pf), "--today", "2024-06-04", "--format", "json"])
+    st = json.loads(r.stdout)
+    assert st["not_assessed"] == ["platelets"] and st["worst"] != "flag"

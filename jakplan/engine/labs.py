@@ -320,14 +320,55 @@ class LabSignal:
     """The reference range in the canonical unit, when given."""
     known: bool = True
     """False for a flag not in vocabulary.toml [lab_flags] (kept as sent, counted as abnormal: fail closed)."""
+    shipped: Any = None
+    """The shipped critical limit the value is beyond (:class:`CriticalLimit`), when that is what flags it."""
 
     @property
     def abnormal(self) -> bool:
         return self.side != "normal"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"side": self.side, "flag": self.flag or None, "critical": self.critical,
-                "reference_range": None if self.low is None and self.high is None else [self.low, self.high]}
+        out: dict[str, Any] = {"side": self.side, "flag": self.flag or None, "critical": self.critical,
+               "reference_range": None if self.low is None and self.high is None else [self.low, self.high]}
+        if self.shipped is not None:
+            out["critical_limit"] = {"below" if self.shipped.below else "above": self.shipped.value,
+                                     "source": self.shipped.source, "section": self.shipped.section}
+        return out
+
+
+@dataclass(frozen=True)
+class CriticalLimit:
+    """A critical limit jakplan ships as data (vocabulary.toml [analytes] ``critical``, cited): a value beyond it
+    is flagged when no protocol limit decides it, whatever the laboratory sent."""
+
+    analyte: str
+    value: float
+    below: bool
+    source: str
+    section: str
+
+
+def critical_limit(analyte: str) -> CriticalLimit | None:
+    spec = vocabulary()["analytes"].get(analyte, {}).get("critical")
+    if not spec:
+        return None
+    below = "below" in spec
+    return CriticalLimit(analyte, float(spec["below" if below else "above"]), below, spec["source"], spec["section"])
+
+
+def beyond_critical(analyte: str, value: float, censor: str = "") -> LabSignal | None:
+    """A flag-tier signal when ``value`` is beyond the analyte's shipped critical limit (a censored value only
+    when its bound is: '<0.2' is below 0.5, '>0.2' is not known to be)."""
+    lim = critical_limit(analyte)
+    if lim is None:
+        return None
+    if lim.below:
+        hit = value < lim.value and not censor.startswith(">") or (censor.startswith("<") and value <= lim.value)
+    else:
+        hit = value > lim.value and not censor.startswith("<") or (censor.startswith(">") and value >= lim.value)
+    if not hit:
+        return None
+    return LabSignal("low" if lim.below else "high", "", True, shipped=lim)
 
 
 def flag_code(text: str) -> str | None:

@@ -431,7 +431,7 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
     """
     if not history.labs:
         return []
-    from jakplan.engine.labs import CALM, NOT_ASSESSED, evaluate_labs, lab_signal
+    from jakplan.engine.labs import CALM, NOT_ASSESSED, beyond_critical, evaluate_labs, lab_signal
 
     labs = sorted(history.labs, key=lambda r: (r.on, r.at))  # two results of one day: each judged, in time order
     latest: dict[str, dt.date] = {}
@@ -453,8 +453,9 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
                 continue  # within the protocol's limits: quiet
             signal = None
             if f.action == NOT_ASSESSED:  # no protocol limit decides it: what did the laboratory say?
-                signal = lab_signal(f.value, rec.censored.get(f.analyte, ""), rec.ranges.get(f.analyte),
-                                    rec.flags.get(f.analyte, ""))
+                censor = rec.censored.get(f.analyte, "")
+                signal = beyond_critical(f.analyte, f.value, censor) or lab_signal(
+                    f.value, censor, rec.ranges.get(f.analyte), rec.flags.get(f.analyte, ""))
                 if signal is not None and not signal.abnormal:
                     continue  # within the laboratory's range (or flagged normal): quiet
             earlier = crossed_on.get(f.threshold.id) if f.threshold is not None and f.threshold.confirm else None

@@ -199,7 +199,10 @@ def open_flags_text(flags) -> str:
 
     items = "; ".join(f"{analyte_label(a.analyte).lower()} {a.value:g} on {a.on.isoformat()} "
                       f"({lab_signal_text(a.signal, a.finding.unit)})" for a in flags)
-    return f"FLAGGED BY THE LAB (no limit in this protocol): {items}: show the prescriber"
+    who = "BY THE LAB" if all(getattr(a.signal, "shipped", None) is None for a in flags) else \
+        "BEYOND A CRITICAL LIMIT" if all(getattr(a.signal, "shipped", None) is not None for a in flags) else \
+        "BY THE LAB OR BEYOND A CRITICAL LIMIT"
+    return f"FLAGGED {who} (no limit in this protocol): {items}: show the prescriber"
 
 
 def status_summary(st) -> str:

@@ -130,12 +130,23 @@ def range_text(low: float | None, high: float | None, unit: str = "") -> str:
     return f">= {low:g}{u}" if low is not None else ""
 
 
+def flag_source(sig) -> str:
+    """Who flagged a flag-tier result: 'Flagged by the laboratory' (its flag or range) or 'Flagged: beyond a
+    critical limit' (the limit jakplan ships, :func:`jakplan.engine.labs.critical_limit`)."""
+    return "Flagged: beyond a critical limit" if getattr(sig, "shipped", None) is not None else \
+        "Flagged by the laboratory"
+
+
 def lab_signal_text(sig, unit: str = "") -> str:
     """What the laboratory said (:class:`jakplan.engine.labs.LabSignal`): 'critically low (the laboratory's
     panic flag, LL; range 150-400 10^9/L)', 'above the laboratory's range (range 0-40 U/L)', 'flagged 'X''."""
     from jakplan.escape import shown
 
     table = vocabulary().get("lab_flags", {})
+    if getattr(sig, "shipped", None) is not None:
+        lim = sig.shipped
+        return (f"{'below' if lim.below else 'above'} the critical limit {lim.value:g} {unit} jakplan ships "
+                f"({lim.section} [{lim.source}])").replace("  ", " ")
     if sig.flag and sig.known:
         words = table[sig.flag]["label"]
     elif sig.flag:
@@ -162,7 +173,7 @@ def recorded_lab_lines(found) -> list[str]:
     protocol says for a value beyond a limit, 'Flagged by the laboratory: ' for one the lab flagged, and one line
     naming those nothing judged; a quiet value adds nothing."""
     lines = [f"! {lab_action_text(a)}" for a in found if a.tier == "action"]
-    lines += [f"Flagged by the laboratory: {lab_action_text(a)}" for a in found if a.tier == "flag"]
+    lines += [f"{flag_source(a.signal)}: {lab_action_text(a)}" for a in found if a.tier == "flag"]
     unassessed = list(dict.fromkeys(a.analyte for a in found if a.tier == "not_assessed"))
     if unassessed:
         lines.append(not_assessed_line(unassessed))
