@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+
+import pytest
 from pathlib import Path
 
 from jakplan.api import plan_for, record_of
@@ -135,3 +137,36 @@ def test_panels_share_one_time_axis_limits_cover_their_phase_and_alt_has_its_uln
     assert "12.42 g/dL" in page and "12.4182" not in page
     alt = page[page.index('<section id="alt">'):]
     assert 'id="uln' in alt[:alt.index("</svg>")]
+
+
+PDFTOTEXT = shutil.which("pdftotext")
+
+
+@pytest.mark.system
+@pytest.mark.skipif(PDFTOTEXT is None or not any(shutil.which(b) for b in ("chromium", "chromium-browser")),
+                    reason="needs Chromium and pdftotext (.ci/run installs them)")
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_the_charts_of_eighteen_months_fit_two_printed_pages(tmp_path, paper):
+    """Issue 19 item 6: printed from a browser, every chart is on the first two pages (two columns); the values
+    follow as an appendix from page 3."""
+    from jakplan.render.pdf import html_to_pdf
+
+    plan = plan_for(dt.date(2024, 5, 1))
+    analytes = {"anc": 3.0, "alc": 1.5, "hb": 12.5, "platelets": 250, "alt_uln": 0.8, "egfr": 80, "creatinine": 80,
+                "cholesterol": 5.0, "ldl": 3.0, "hdl": 1.4, "triglycerides": 1.5}
+    labs = [LabRecord(dt.date(2024, 4, 20) + dt.timedelta(days=30 * i), {a: v * (1 + 0.02 * (i % 5))
+                                                                         for a, v in analytes.items()})
+            for i in range(18)]
+    page = trend_html(plan, labs).replace("<style>", f"<style>@page {{ size: {paper}; }}\n", 1)
+    pdf = tmp_path / "trend.pdf"
+    pdf.write_bytes(html_to_pdf(page))
+    def text(page_no: int) -> str:
+        return subprocess.run([PDFTOTEXT, "-f", str(page_no), "-l", str(page_no), "-enc", "UTF-8", str(pdf), "-"],
+                              capture_output=True, text=True, timeout=60).stdout
+
+    pages = [text(n) for n in range(1, 4)]
+    appendix = next(i for i, t in enumerate(pages) if "All values" in t)  # it starts a new page
+    assert appendix in (1, 2), f"the charts take more than two pages ({paper})"
+    charts = "".join(pages[:appendix])
+    for _, title, _ in panels():
+        assert title in charts, f"{title} is not among the charts ({paper})"

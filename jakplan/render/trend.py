@@ -238,7 +238,7 @@ def panel_svg(plan: Plan, panel: str, points: list[Point], pauses: Iterable[Paus
     pad = dt.timedelta(days=max(7, (last - first).days // 20))
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"jakplan-{pid}", "font.size": 9,
                                 "font.family": "sans-serif"}):
-        fig = Figure(figsize=(8, 3.2))
+        fig = Figure(figsize=(8, 3.0))
         ax = fig.subplots()
         ax.set_title(f"{title} ({', '.join(units)})", loc="left", fontsize=10)
         ax.set_xlim(mdates.date2num(first - pad), mdates.date2num(last + pad))  # before the limits: each is drawn over its phase's part of it
@@ -275,7 +275,7 @@ def score_svg(plan: Plan, kind: str, scores: list, pauses: Iterable[Pause] = (),
     pad = dt.timedelta(days=max(7, (last - first).days // 20))
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"jakplan-score-{kind}", "font.size": 9,
                                 "font.family": "sans-serif", "text.parse_math": False}):
-        fig = Figure(figsize=(8, 3.2))
+        fig = Figure(figsize=(8, 3.0))
         ax = fig.subplots()
         ax.set_title(sdef.label, loc="left", fontsize=10)
         ax.plot([s.on for s in mine], [s.value for s in mine], marker="o", markersize=4, color=_COLOURS[0],
@@ -308,11 +308,26 @@ def _svg_inline(svg: str) -> str:
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 1.5rem auto; padding: 0 1rem; color: #222; }
 .aid { border: 2px solid #c62828; padding: .5rem .8rem; font-weight: bold; }
-section { margin: 1.5rem 0; page-break-inside: avoid; }
+section { margin: 1.5rem 0; page-break-inside: avoid; break-inside: avoid; }
 section svg { width: 100%; height: auto; }
 table { border-collapse: collapse; font-size: .85rem; }
 td, th { border: 1px solid #ccc; padding: .15rem .5rem; text-align: left; }
 .none { color: #a14000; }
+/* printed: the charts fit two A4 or Letter pages (two columns); every value follows as an appendix */
+@page { margin: 10mm; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 7.5pt; }
+  h1 { font-size: 12pt; margin: 0 0 2mm 0; }
+  h2 { font-size: 8.5pt; margin: 0 0 1mm 0; }
+  p, ul { margin: 0 0 1mm 0; }
+  .aid { padding: 1mm 2mm; }
+  .charts { display: grid; grid-template-columns: 1fr 1fr; column-gap: 4mm; row-gap: 2mm; }
+  .charts section { margin: 0; }
+  .charts section svg { max-height: 52mm; }
+  .charts ul { padding-left: 4mm; }
+  .values { break-before: page; page-break-before: always; break-inside: auto; page-break-inside: auto; }
+  .values table { font-size: 7pt; margin-bottom: 2mm; }
+}
 """
 
 
@@ -339,6 +354,8 @@ def trend_html(plan: Plan, labs: Iterable[LabRecord], pauses: Iterable[Pause] | 
         "Dashed lines are the protocol's limits for the value, with the action and the source; the yellow band is "
         "a pause in treatment.</p>",
     ]
+    out.append('<div class="charts">')
+    tables: list[str] = []
     for pid, ptitle, analytes in panels():
         out.append(f'<section id="{pid}">')
         out.append(f"<h2>{e(ptitle)}</h2>")
@@ -352,9 +369,10 @@ def trend_html(plan: Plan, labs: Iterable[LabRecord], pauses: Iterable[Pause] | 
                        "not assessed. Check the label and the prescriber's instructions.</p>")
         rows = [p for p in points if p.analyte in analytes]
         if rows:
-            out.append("<table><tr><th>Date</th><th>Test</th><th>Value</th></tr>" + "".join(
-                f"<tr><td>{p.on.isoformat()}</td><td>{e(_label(p.analyte))}</td>"
-                f"<td>{value_text(p.value)} {e(_unit(p.analyte))}</td></tr>" for p in rows) + "</table>")
+            tables.append(f'<h2 id="values-{pid}">{e(ptitle)}</h2>'
+                          "<table><tr><th>Date</th><th>Test</th><th>Value</th></tr>" + "".join(
+                              f"<tr><td>{p.on.isoformat()}</td><td>{e(_label(p.analyte))}</td>"
+                              f"<td>{value_text(p.value)} {e(_unit(p.analyte))}</td></tr>" for p in rows) + "</table>")
         out.append("</section>")
     for kind in dict.fromkeys(s.score for s in sorted(scores, key=lambda s: s.on)):
         from ..render.scores import score_label
@@ -362,9 +380,14 @@ def trend_html(plan: Plan, labs: Iterable[LabRecord], pauses: Iterable[Pause] | 
         out.append(f'<section id="score-{e(kind)}">')
         out.append(f"<h2>{e(score_label(kind))}</h2>")
         out.append(_svg_inline(score_svg(plan, kind, scores, pauses, today, span)))
-        out.append("<table><tr><th>Date</th><th>Score</th></tr>" + "".join(
-            f"<tr><td>{s.on.isoformat()}</td><td>{s.value:g}</td></tr>" for s in scores if s.score == kind) + "</table>")
+        tables.append(f'<h2 id="values-score-{e(kind)}">{e(score_label(kind))}</h2>'
+                      "<table><tr><th>Date</th><th>Score</th></tr>" + "".join(
+                          f"<tr><td>{s.on.isoformat()}</td><td>{s.value:g}</td></tr>" for s in scores
+                          if s.score == kind) + "</table>")
         out.append("</section>")
+    out.append("</div>")
+    if tables:
+        out.append('<section class="values"><h2>All values</h2>' + "".join(tables) + "</section>")
     out.append(f'<p class="aid">{e(DISCLAIMER)}</p>')
     out += ["</body>", "</html>", ""]
     return "\n".join(out)
