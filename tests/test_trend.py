@@ -6,9 +6,9 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 from jakplan.api import plan_for, record_of
 from jakplan.history import LabRecord, Pause
