@@ -14,7 +14,7 @@ from fhir.resources.R4B.bundle import Bundle
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from jakplan.engine.units import parse_value
+from jakplan.catalog.units import parse_value
 from jakplan.records.labimport import import_csv, import_fhir, import_file, import_hl7
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "clinic"

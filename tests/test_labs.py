@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jakplan.catalog.loader import load_protocol
+from jakplan.catalog.units import parse_value
 from jakplan.engine.labs import evaluate_labs
-from jakplan.engine.units import parse_value
 from jakplan.errors import JakplanError
 
 US = load_protocol("baricitinib", "us-label")

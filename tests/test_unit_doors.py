@@ -79,8 +79,8 @@ def test_labs_and_lab_files_agree_on_every_spelling(tmp_path, option, code, valu
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from jakplan.catalog.units import bare_alternatives, parse_value, plausible  # noqa: E402
 from jakplan.catalog.vocab import vocabulary  # noqa: E402
-from jakplan.engine.units import bare_alternatives, parse_value, plausible  # noqa: E402
 from jakplan.errors import JakplanError  # noqa: E402
 
 COUNTS = ("anc", "alc", "platelets")

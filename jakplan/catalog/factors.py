@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from jakplan.catalog.medicines import canonical_medicine, medicine_aliases, medicine_classes, medicine_key
+from jakplan.catalog.units import FAMILIES, NUMBER, unit_key, unit_words_of
 from jakplan.catalog.vocab import factor_values, vocabulary
 from jakplan.errors import JakplanError
 
@@ -34,6 +35,10 @@ class Factor(NamedTuple):
     hi: float | None = None
     whole: bool = False
     values: tuple[str, ...] = ()
+    units: str = ""
+    """A unit family (catalog/units.py) whose spellings may follow the number ('88umol/L'), converted to ``unit``."""
+    bare_units: tuple[str, ...] = ()
+    """Other units a number typed without one may have been meant in: read in two, it is refused with both."""
 
     @property
     def flag(self) -> str:
@@ -58,7 +63,8 @@ def factor_table() -> dict[str, Factor]:
             help=spec.get("help", spec.get("label", name.replace("_", " "))),
             label=spec.get("label", name.replace("_", " ")), unit=spec.get("unit", ""),
             lo=spec.get("min"), hi=spec.get("max"), whole=bool(spec.get("whole", False)),
-            values=tuple(factor_values(name) or ()),
+            values=tuple(factor_values(name) or ()), units=spec.get("units", ""),
+            bare_units=tuple(spec.get("bare_units", ())),
         )
     return out
 
@@ -174,10 +180,7 @@ def parse_text(name: str, raw: str | list[str], where: str) -> Any:
         return check_value(name, [p for item in items for p in item.split(",")], where)
     text = raw.strip() if isinstance(raw, str) else str(raw)
     if f.type == "number":
-        try:
-            value: Any = int(text) if f.whole and text.lstrip("+-").isdigit() else float(text)
-        except ValueError:
-            raise JakplanError(f"{where}: factor '{f.name}': '{text}' is not a number") from None
+        value: Any = _typed_number(f, text, where)
     elif f.type == "bool":
         low = text.lower()
         if low not in _TRUE + _FALSE:
@@ -186,6 +189,47 @@ def parse_text(name: str, raw: str | list[str], where: str) -> Any:
     else:
         value = text
     return check_value(name, value, where)
+
+
+def _typed_number(f: Factor, text: str, where: str) -> int | float:
+    """A number factor as typed: a bare number in the factor's unit, or (for a factor with a unit family) a number
+    with a unit, converted ('88umol/L' -> 0.995 mg/dL). A bare number that reads as a possible value in one of
+    the factor's ``bare_units`` too is refused naming both readings; one possible only in another unit is
+    refused with the spelling to write (never converted silently)."""
+    try:
+        bare = int(text) if f.whole and text.lstrip("+-").isdigit() else float(text)
+    except ValueError:
+        bare = None
+    if bare is not None:
+        _bare_readings(f, bare, text, where)
+        return bare
+    m = NUMBER.match(text)
+    if not f.units or not m or not m.group(2):
+        raise JakplanError(f"{where}: factor '{f.name}': '{text}' is not a number"
+                           + (f" (a unit may follow: {unit_words_of(f.units)})" if f.units else ""))
+    fam = FAMILIES[f.units]
+    key = unit_key(m.group(2))
+    if key not in fam:
+        raise JakplanError(f"{where}: factor '{f.name}': unit '{m.group(2)}' is not one jakplan converts for "
+                           f"{f.label}; use {unit_words_of(f.units)}")
+    return round(float(m.group(1)) * fam[key] / fam[unit_key(f.unit)], 6)
+
+
+def _bare_readings(f: Factor, number: float, text: str, where: str) -> None:
+    if not f.units or not f.bare_units or not math.isfinite(number):
+        return
+    fam = FAMILIES[f.units]
+    mine = f.lo is None or f.hi is None or f.lo <= number <= f.hi
+    for alt in f.bare_units:
+        value = number * fam[unit_key(alt)] / fam[unit_key(f.unit)]
+        if f.lo is not None and f.hi is not None and not f.lo <= value <= f.hi:
+            continue
+        if mine:
+            raise JakplanError(f"{where}: factor '{f.name}' '{text}' has no unit and could be {number:g} {f.unit} or "
+                               f"{number:g} {alt} (= {value:.3g} {f.unit}); write the unit: {number:g}{f.unit} or "
+                               f"{number:g}{alt}")
+        raise JakplanError(f"{where}: factor '{f.name}' = {number:g} is outside {f.lo:g}-{f.hi:g} {f.unit}; if you "
+                           f"meant {number:g} {alt} (= {value:.3g} {f.unit}), write {number:g}{alt}")
 
 
 def factors_from_options(values: dict[str, Any]) -> dict[str, Any]:

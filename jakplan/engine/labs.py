@@ -7,7 +7,7 @@ reduce the dose, stop or discontinue, each with its source.
     >>> report.action, [f.action for f in report.findings]
     ('interrupt', ['interrupt', 'continue', 'continue'])
 
-Values are in the canonical units of vocabulary.toml [analytes] (parse and convert with jakplan.engine.units).
+Values are in the canonical units of vocabulary.toml [analytes] (parse and convert with jakplan.catalog.units).
 Thresholds come from the protocol's [[threshold]] entries for the indication: ``below`` / ``above`` a value,
 or ``drop`` = a fall from the patient's baseline of more than the value. The most severe action wins, in the
 order of vocabulary.toml [actions].

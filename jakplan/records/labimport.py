@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from jakplan.catalog.loinc import LOINC_CODE, LoincCode, loinc_table
-from jakplan.engine.units import ENZYME_UNITS, unit_key
+from jakplan.catalog.units import ENZYME_UNITS, unit_key
 from jakplan.errors import JakplanError
 from jakplan.records.clinicsettings import ClinicSettings
 

@@ -8,7 +8,7 @@ and imports all call :func:`lab_value`, so they accept and refuse exactly the sa
 - The analyte is a vocabulary name (``anc``, ``hb``, ``alt_uln`` ...) or an alias (``alt``, ``ast`` and
   ``alt_uln`` are the same test: ALT/AST as a multiple of the upper limit of normal).
 - The unit is written with the value (``1200/mm3``), given apart (``unit="g/L"``), or left out: then the value
-  is read in the vocabulary's canonical unit. The conversions are :mod:`jakplan.engine.units`.
+  is read in the vocabulary's canonical unit. The conversions are :mod:`jakplan.catalog.units`.
 - ALT/AST in U/L needs the laboratory's upper limit of normal (``uln``) and becomes x ULN.
 - NaN, infinities, negative values and values outside the vocabulary's ``plausible`` range are refused with
   one line naming where the value came from (the option, the file and entry, the CSV row).
@@ -45,8 +45,8 @@ def lab_value(analyte: str, value: Any, unit: str | None = None, where: str = ""
 
 def lab_measurement(analyte: str, value: Any, unit: str | None = None, where: str = "", *,
                     uln: float | str | None = None):
-    """:func:`lab_value` with what was written kept for display (a :class:`~jakplan.engine.units.Measurement`)."""
-    from jakplan.engine.units import parse_value
+    """:func:`lab_value` with what was written kept for display (a :class:`~jakplan.catalog.units.Measurement`)."""
+    from jakplan.catalog.units import parse_value
 
     name = analyte_of(analyte, where or "--lab")
     where = where or f"--{name.replace('_', '-')}"

@@ -183,8 +183,8 @@ def next_dict(ans: NextAnswer) -> dict[str, Any]:
 def open_actions_text(actions) -> str:
     """'ACTION: Stop treatment (...): absolute neutrophil count 0.5 on 2024-06-03; ...' for the open
     action-tier lab results, most severe first."""
+    from jakplan.catalog.units import analyte_label
     from jakplan.engine.labs import action_label
-    from jakplan.engine.units import analyte_label
 
     items = "; ".join(f"{action_label(a.action)}: {analyte_label(a.analyte).lower()} {a.value:g} on {a.on.isoformat()}"
                       for a in actions)
@@ -194,7 +194,7 @@ def open_actions_text(actions) -> str:
 def open_flags_text(flags) -> str:
     """'FLAGGED BY THE LAB: platelets 48 on 2024-06-03 (critically low ...)' for the open flag-tier results:
     no protocol limit decides them, the laboratory flagged them."""
-    from jakplan.engine.units import analyte_label
+    from jakplan.catalog.units import analyte_label
     from jakplan.render.words import lab_signal_text
 
     items = "; ".join(f"{analyte_label(a.analyte).lower()} {a.value:g} on {a.on.isoformat()} "

@@ -62,6 +62,11 @@ def family(analyte: str) -> dict[str, float]:
     return FAMILIES[name] if name else {unit_key(spec["unit"]): 1.0}
 
 
+def unit_words_of(family_name: str) -> str:
+    """The units of a unit family, in words ('umol/L or mg/dL')."""
+    return FAMILY_WORDS.get(family_name, family_name)
+
+
 def unit_words(analyte: str) -> str:
     """The units jakplan accepts for ``analyte``, in words."""
     spec = vocabulary()["analytes"][analyte]
@@ -102,7 +107,7 @@ def unit_key(unit: str) -> str:
     return u.lower().replace(" ", "")
 
 
-_NUMBER = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*$")
+NUMBER = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,7 @@ def parse_value(analyte: str, text: str | float, option: str | None = None, uln:
     raw = str(text)
     if re.match(r"^\s*[+-]?\d*,\d", raw):
         raise JakplanError(f"{opt} '{raw}': a comma is ambiguous (decimal or thousands?); write 1.2 or 1200 without commas")
-    m = _NUMBER.match(raw)
+    m = NUMBER.match(raw)
     if not m:
         raise JakplanError(f"{opt} '{raw}' is not a number with an optional unit (e.g. 0.8, 1200/mm3, 95g/L)")
     number = float(m.group(1))
@@ -190,7 +195,7 @@ def _uln(uln: float | str | None, opt: str, raw: str, unit: str = "U/L") -> floa
         raise JakplanError(f"{opt} '{raw}' is in {unit}: give the laboratory's upper limit of normal too, in the "
                            f"same unit (--alt-uln 40, or uln=40), or give the value as a multiple of it (e.g. 3.5)")
     text = str(uln).strip()
-    m = _NUMBER.match(text)
+    m = NUMBER.match(text)
     if not m:
         raise JakplanError(f"upper limit of normal '{uln}' is not a number ({unit})")
     val, own = float(m.group(1)), unit_key(m.group(2))
