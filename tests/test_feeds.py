@@ -118,7 +118,7 @@ def test_censored_values_judged_where_the_bound_decides():
     assert evaluate_labs(protocol, {"anc": 0.5}, censored={"anc": "<"}).action == "discontinue"  # < 0.5: below 0.5
     assert evaluate_labs(protocol, {"anc": 0.8}, censored={"anc": "<"}).action == "interrupt"  # < 1, maybe < 0.5
     report = evaluate_labs(protocol, {"anc": 0.8}, censored={"anc": "<"})
-    assert any("censored" in n for n in report.findings[0].notes)
+    assert any(n.code == "censored" for n in report.findings[0].notes)
     assert evaluate_labs(protocol, {"anc": 1.0}, censored={"anc": ">"}).action == "continue"  # > 1: no limit crossed
     undecided = evaluate_labs(protocol, {"anc": 0.6}, censored={"anc": ">"})
     assert undecided.action == "not_assessed" and undecided.findings[0].unassessed == "censored"

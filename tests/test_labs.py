@@ -10,6 +10,7 @@ from jakplan.catalog.loader import load_protocol
 from jakplan.catalog.units import parse_value
 from jakplan.engine.labs import evaluate_labs
 from jakplan.errors import JakplanError
+from jakplan.render.words import note_text
 
 US = load_protocol("baricitinib", "us-label")
 NHS = load_protocol("baricitinib", "nhs-lanarkshire")
@@ -96,7 +97,7 @@ def test_covid19_uses_its_own_lower_thresholds():
     # RA limits would interrupt; COVID-19 has none for Hb, so Hb is not assessed (never "continue")
     assert [f.action for f in r.findings] == ["continue", "continue", "not_assessed"]
     assert r.action == "not_assessed" and r.not_assessed == ("hb",)
-    assert "gives no limit for haemoglobin during treatment in covid19: check the label" in r.findings[2].notes[0]
+    assert "gives no limit for haemoglobin during treatment in covid19: check the label" in note_text(r.findings[2].notes[0])
     assert evaluate_labs(US, {"alc": 0.19}, indication="covid19").action == "interrupt"
 
 
@@ -110,12 +111,12 @@ def test_most_severe_action_wins_and_all_crossings_are_listed():
 def test_a_value_without_a_threshold_is_not_assessed():
     r = evaluate_labs(US, {"platelets": 40.0})
     assert r.action == "not_assessed" and r.findings[0].action == "not_assessed"
-    assert r.findings[0].notes[0] == ("this protocol (baricitinib/us-label) gives no limit for platelets during "
+    assert note_text(r.findings[0].notes[0]) == ("this protocol (baricitinib/us-label) gives no limit for platelets during "
                                       "treatment in ra: check the label")
     # a more severe verdict from another value still leads, and the unassessed value is named
     r = evaluate_labs(US, {"platelets": 40.0, "anc": 0.4})
     assert r.action == "interrupt" and r.not_assessed == ("platelets",)
-    assert r.notes[0] == "not assessed: check the label for platelets (no limit in this protocol)"
+    assert note_text(r.notes[0]) == "not assessed: check the label for platelets (no limit in this protocol)"
     assert r.findings[0].unassessed == "no_limit" and r.as_dict()["findings"][0]["not_assessed_because"] == "no_limit"
 
 
@@ -148,9 +149,12 @@ def test_cli_json_is_the_library_report(runner, app):
                                  "--format", "json"])
     assert result.exit_code == 0, result.output
     got = json.loads(result.stdout)
-    lib = evaluate_labs(US, {"anc": 0.8, "alc": 0.6, "hb": 9.5}).as_dict()
+    report = evaluate_labs(US, {"anc": 0.8, "alc": 0.6, "hb": 9.5})
+    lib = report.as_dict()  # the engine's codes; the JSON words the notes (render.words.note_text)
     assert {k: v for k, v in got.items() if k not in ("protocol_title", "verdict", "disclaimer")} == {
-        **lib, "findings": [{**f, "given": g} for f, g in zip(lib["findings"], ["0.8", "600/mm3", "95g/L"], strict=True)]}
+        **lib, "notes": [note_text(n) for n in report.notes],
+        "findings": [{**f, "given": g, "note_codes": f["notes"], "notes": [note_text(n) for n in x.notes]}
+                     for f, g, x in zip(lib["findings"], ["0.8", "600/mm3", "95g/L"], report.findings, strict=True)]}
     assert got["verdict"] == "Overall: Interrupt treatment; may resume when neutrophils are back at or above 1.0 x 10^9/L."
 
 

@@ -20,7 +20,7 @@ overall verdict is never calm while any given value was not assessed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from jakplan.catalog.vocab import drug_info, vocabulary
 from jakplan.engine.dosing import dose_factors
@@ -42,15 +42,28 @@ def severity(action: str) -> int:
     return order.index(action)
 
 
-def phase_words(before_start: bool) -> str:
-    return "before the first dose" if before_start else "during treatment"
+class Note(NamedTuple):
+    """A remark on a finding or a report, as a code and its data (the engine words nothing;
+    :func:`jakplan.render.words.note_text` does). Codes:
+
+    - ``no_limit`` (drug, protocol id, analytes, before_start, indication): the protocol gives no limit here;
+    - ``drop_only`` (): only a fall-from-baseline rule applies and no baseline was given;
+    - ``doses_by`` (analyte,): the label doses by this value (see the dose advice);
+    - ``no_baseline`` (threshold,): a fall-from-baseline threshold was not checked, no baseline;
+    - ``until_baseline`` (): not assessed until the value before treatment is known;
+    - ``censored`` (censor, value, thresholds): a censored result cannot decide these thresholds;
+    - ``confirm`` (): confirm on a repeat test before acting;
+    - ``label`` (text,): the protocol threshold's own note (data, as written in the protocol file);
+    - ``no_values`` (): a report with no values; ``not_assessed`` (findings,): what a report could not judge.
+    """
+
+    code: str
+    args: tuple = ()
 
 
-def no_limit_text(protocol: Protocol, analyte: str | list[str], before_start: bool, indication: str) -> str:
-    """'this protocol (baricitinib/us-label) gives no limit for platelets before the first dose in ra: check the label'"""
-    names = ", ".join(analyte_name(a) for a in ([analyte] if isinstance(analyte, str) else analyte))
-    return (f"this protocol ({protocol.drug}/{protocol.id}) gives no limit for {names} "
-            f"{phase_words(before_start)} in {indication}: check the label")
+def no_limit_note(protocol: Protocol, analyte: str | list[str], before_start: bool, indication: str) -> Note:
+    analytes = (analyte,) if isinstance(analyte, str) else tuple(analyte)
+    return Note("no_limit", (protocol.drug, protocol.id, analytes, before_start, indication))
 
 
 def action_label(action: str) -> str:
@@ -69,7 +82,7 @@ class Finding:
     """The threshold behind the action (the most severe one crossed), or None."""
     crossed: tuple[Threshold, ...] = ()
     resume: str = ""
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     baseline: float | None = None
     unassessed: str = ""
     """Why a not_assessed value was not assessed: 'no_limit' (the protocol gives none for it here) or
@@ -94,7 +107,7 @@ class Finding:
             },
             "crossed": [x.id for x in self.crossed],
             "resume": self.resume,
-            "notes": list(self.notes),
+            "notes": [n.code for n in self.notes],  # the renderers replace the codes with words
             "not_assessed_because": self.unassessed or None,
             "source": self.citation.as_dict() if self.citation else None,
         }
@@ -110,7 +123,7 @@ class LabReport:
     action: str
     """The overall verdict: the most severe action of any finding."""
     resume: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[Note, ...] = field(default_factory=tuple)
     not_assessed: tuple[str, ...] = ()
     """Analytes given for which the protocol has no limit in this phase and indication (never judged calm)."""
     not_given: tuple[str, ...] = ()
@@ -130,7 +143,7 @@ class LabReport:
             "action": self.action,
             "action_label": action_label(self.action),
             "resume": list(self.resume),
-            "notes": list(self.notes),
+            "notes": [n.code for n in self.notes],  # the renderers replace the codes with words
             "not_assessed": list(self.not_assessed),
             "not_given": list(self.not_given),
             "complete": self.complete,
@@ -192,14 +205,13 @@ def _checked_indication(protocol: Protocol, values: dict[str, float], baseline: 
     return ind
 
 
-def _unchecked_finding(protocol: Protocol, analyte: str, value: float, mine: list[Threshold], notes: list[str],
+def _unchecked_finding(protocol: Protocol, analyte: str, value: float, mine: list[Threshold], notes: list[Note],
                        base: float | None, before_start: bool, ind: str, vocab: dict) -> Finding:
     """Fail closed: no limit (or only a fall-from-baseline rule without a baseline) is not "fine"."""
-    notes.insert(0, no_limit_text(protocol, analyte, before_start, ind) if not mine else
-                 "only a fall-from-baseline rule applies and no baseline was given: check the label")
+    notes.insert(0, no_limit_note(protocol, analyte, before_start, ind) if not mine else Note("drop_only"))
     feeds = vocab[analyte].get("factor")
     if feeds and feeds in dose_factors(protocol):
-        notes.insert(1, f"the label doses by {analyte_name(analyte)}: see the dose advice")
+        notes.insert(1, Note("doses_by", (analyte,)))
     return Finding(analyte, value, vocab[analyte]["unit"], NOT_ASSESSED, notes=tuple(notes),
                    baseline=base, unassessed="no_limit" if not mine else "no_baseline")
 
@@ -210,10 +222,9 @@ def _finding(protocol: Protocol, analyte: str, value: float, usable: list[Thresh
     phase = "before_start" if before_start else "during"
     calm = "ok_to_start" if before_start else "continue"
     mine = [t for t in usable if t.analyte == analyte]
-    notes: list[str] = []
+    notes: list[Note] = []
     if any(t.comparison == "drop" for t in mine) and base is None:
-        t = next(t for t in mine if t.comparison == "drop")
-        notes.append(f"no baseline given, so '{t.text()}' ({t.citation.source.id}) was not checked")
+        notes.append(Note("no_baseline", (next(t for t in mine if t.comparison == "drop"),)))
     checkable = [t for t in mine if t.comparison != "drop" or base is not None]
     if not checkable:
         return _unchecked_finding(protocol, analyte, value, mine, notes, base, before_start, ind, vocab)
@@ -221,8 +232,7 @@ def _finding(protocol: Protocol, analyte: str, value: float, usable: list[Thresh
     crossed = [t for t in checkable if decided[t.id]]
     open_ = [t for t in checkable if decided[t.id] is None]
     if open_:
-        notes.append(f"the result is '{censor}{value:g}' (censored): it cannot say whether "
-                     + "; ".join(f"'{t.text()}'" for t in open_) + " applies; ask the laboratory for the value")
+        notes.append(Note("censored", (censor, value, tuple(open_))))
     if not crossed and open_:
         return Finding(analyte, value, vocab[analyte]["unit"], NOT_ASSESSED, notes=tuple(notes), baseline=base,
                        unassessed="censored")
@@ -230,14 +240,14 @@ def _finding(protocol: Protocol, analyte: str, value: float, usable: list[Thresh
         # a fall-from-baseline rule left unchecked (no baseline) may still apply: not calm either
         unchecked = len(checkable) < len(mine)
         if unchecked:
-            notes[0] += ": not assessed until the value before treatment is known (give the baseline)"
+            notes.insert(1, Note("until_baseline"))
         return Finding(analyte, value, vocab[analyte]["unit"], NOT_ASSESSED if unchecked else calm,
                        notes=tuple(notes), baseline=base, unassessed="no_baseline" if unchecked else "")
     worst = max(crossed, key=lambda t: severity(getattr(t, phase)))
     action = getattr(worst, phase)
     if worst.confirm:
-        notes.append("confirm on a repeat test before acting")
-    notes += list(worst.notes)
+        notes.append(Note("confirm"))
+    notes += [Note("label", (text,)) for text in worst.notes]
     return Finding(
         analyte, value, vocab[analyte]["unit"], action, worst, tuple(crossed),
         resume=worst.resume if action in ("interrupt", "do_not_start") else "", notes=tuple(notes), baseline=base,
@@ -270,30 +280,16 @@ def evaluate_labs(
     overall = max((f.action for f in findings), key=severity, default=NOT_ASSESSED)
     resume = tuple(dict.fromkeys(f.resume for f in findings if f.resume and f.action == overall))
     unassessed = tuple(f.analyte for f in findings if f.action == NOT_ASSESSED)
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     if not values:
-        notes = ("no values given",)
+        notes = (Note("no_values"),)
     elif unassessed and overall != NOT_ASSESSED:
-        notes = (f"not assessed: {unassessed_text(findings)}",)
+        notes = (Note("not_assessed", (tuple(findings),)),)
     # a fall-from-baseline rule judges an analyte too, but only with a baseline; a value alone is what is asked
     judged = dict.fromkeys(t.analyte for t in usable if t.comparison != "drop")
     not_given = tuple(a for a in judged if a not in values)
     return LabReport(protocol.drug, protocol.id, ind, before_start, tuple(findings), overall, resume, notes,
                      not_assessed=unassessed, not_given=not_given)
-
-
-def unassessed_text(findings) -> str:
-    """'check the label for platelets (no limit in this protocol); haemoglobin needs its value before treatment
-    (a fall-from-baseline rule)'"""
-    no_limit = [analyte_name(f.analyte) for f in findings if f.unassessed == "no_limit"]
-    no_base = [analyte_name(f.analyte) for f in findings if f.unassessed == "no_baseline"]
-    parts = []
-    if no_limit:
-        parts.append(f"check the label for {', '.join(no_limit)} (no limit in this protocol)")
-    if no_base:
-        parts.append(f"{', '.join(no_base)} {'needs its' if len(no_base) == 1 else 'need their'} value before "
-                     f"treatment (a fall-from-baseline rule could not be checked)")
-    return "; ".join(parts)
 
 
 def analyte_name(analyte: str) -> str:

@@ -156,9 +156,10 @@ def unlimited_analytes(plan: Plan, checks: tuple[str, ...], before_start: bool) 
 
 def no_limit_item(plan: Plan, analytes: list[str], before_start: bool) -> str:
     """'Not assessed: this protocol (baricitinib/us-label) gives no limit for platelets, ALT/AST during ...'"""
-    from jakplan.engine.labs import no_limit_text
+    from jakplan.engine.labs import no_limit_note
+    from jakplan.render.words import note_text
 
-    return "Not assessed: " + no_limit_text(plan.protocol, analytes, before_start, plan.indication)
+    return "Not assessed: " + note_text(no_limit_note(plan.protocol, analytes, before_start, plan.indication))
 
 
 class _Collector:

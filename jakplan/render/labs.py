@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from jakplan.catalog.vocab import drugs, vocabulary
-from jakplan.engine.labs import CALM, NOT_ASSESSED, LabReport, action_label, analyte_name, unassessed_text
+from jakplan.engine.labs import CALM, NOT_ASSESSED, LabReport, action_label, analyte_name
 from jakplan.model import Protocol
 from jakplan.render.common import DISCLAIMER
-from jakplan.render.words import cite_short
+from jakplan.render.words import cite_short, notes_text, unassessed_text
 
 
 def _heading(report: LabReport, proto: Protocol) -> str:
@@ -49,9 +49,10 @@ def _rows(report: LabReport, shown: dict[str, str]) -> list[list[str]]:
         action = action_label(f.action)
         if f.resume:
             action += f"; {'start' if f.action == 'do_not_start' else 'resume'} {f.resume}"
+        words = notes_text(f.notes)
         why = f.threshold.text() if f.threshold else (
-            f.notes[0] if f.action == NOT_ASSESSED else "no threshold crossed")
-        extra = "; ".join(f.notes[1:] if f.action == NOT_ASSESSED else f.notes)
+            words[0] if f.action == NOT_ASSESSED and words else "no threshold crossed")
+        extra = "; ".join(words[1:] if f.action == NOT_ASSESSED else words)
         rows.append([vocab[f.analyte]["label"], value, action, why + (f" ({extra})" if extra else ""),
                      cite_short(f.citation) if f.citation else ""])
     return rows
@@ -84,8 +85,10 @@ def render_labs_markdown(report: LabReport, proto: Protocol, shown: dict[str, st
 
 def labs_dict(report: LabReport, proto: Protocol, shown: dict[str, str]) -> dict[str, Any]:
     out = report.as_dict()
-    for f in out["findings"]:
+    out["notes"] = notes_text(report.notes)
+    for f, finding in zip(out["findings"], report.findings, strict=True):
         f["given"] = shown.get(f["analyte"], f"{f['value']:g}")
+        f["note_codes"], f["notes"] = f["notes"], notes_text(finding.notes)
     out["protocol_title"] = proto.title
     out["verdict"] = verdict_line(report)
     out["disclaimer"] = DISCLAIMER

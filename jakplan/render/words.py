@@ -92,32 +92,90 @@ def cite_tagged(c) -> str:
     return s + (" " + note if note else "")
 
 
-_CONFIRM = "confirm on a repeat test before acting"
+def phase_words(before_start: bool) -> str:
+    return "before the first dose" if before_start else "during treatment"
+
+
+def note_text(note, confirmed_on=None, confirm_pending: bool = False, flagged: bool = False) -> str:
+    """A finding's or report's remark (:class:`jakplan.engine.labs.Note`) in words. ``confirmed_on``: the
+    earlier result that confirms a confirm-on-repeat threshold; ``confirm_pending``: not yet confirmed;
+    ``flagged``: the value is flag-tier (shown to the prescriber)."""
+    from jakplan.engine.labs import analyte_name
+
+    code, args = note.code, note.args
+    if code == "no_limit":
+        drug, pid, analytes, before, ind = args
+        tail = "show it to the prescriber and check the label" if flagged else "check the label"
+        return (f"this protocol ({drug}/{pid}) gives no limit for {', '.join(analyte_name(a) for a in analytes)} "
+                f"{phase_words(before)} in {ind}: {tail}")
+    if code == "drop_only":
+        return "only a fall-from-baseline rule applies and no baseline was given: check the label"
+    if code == "doses_by":
+        return f"the label doses by {analyte_name(args[0])}: see the dose advice"
+    if code == "no_baseline":
+        t = args[0]
+        return f"no baseline given, so '{t.text()}' ({t.citation.source.id}) was not checked"
+    if code == "until_baseline":
+        return "not assessed until the value before treatment is known (give the baseline)"
+    if code == "censored":
+        censor, value, open_ = args
+        return (f"the result is '{censor}{value:g}' (censored): it cannot say whether "
+                + "; ".join(f"'{t.text()}'" for t in open_) + " applies; ask the laboratory for the value")
+    if code == "confirm":
+        if confirmed_on is not None:
+            return f"confirmed: the result on {confirmed_on} crossed it too"
+        return "confirm on a repeat test before acting" + (" (not yet confirmed: record the repeat)"
+                                                            if confirm_pending else "")
+    if code == "label":
+        return str(args[0])
+    if code == "no_values":
+        return "no values given"
+    if code == "not_assessed":
+        return f"not assessed: {unassessed_text(args[0])}"
+    return code.replace("_", " ")
+
+
+def notes_text(notes, **kw) -> list[str]:
+    return [note_text(n, **kw) for n in notes]
+
+
+def unassessed_text(findings) -> str:
+    """'check the label for platelets (no limit in this protocol); haemoglobin needs its value before treatment
+    (a fall-from-baseline rule)'"""
+    from jakplan.engine.labs import analyte_name
+
+    no_limit = [analyte_name(f.analyte) for f in findings if f.unassessed == "no_limit"]
+    no_base = [analyte_name(f.analyte) for f in findings if f.unassessed == "no_baseline"]
+    parts = []
+    if no_limit:
+        parts.append(f"check the label for {', '.join(no_limit)} (no limit in this protocol)")
+    if no_base:
+        parts.append(f"{', '.join(no_base)} {'needs its' if len(no_base) == 1 else 'need their'} value before "
+                     f"treatment (a fall-from-baseline rule could not be checked)")
+    return "; ".join(parts)
 
 
 def lab_action_text(a) -> str:
     """'haemoglobin 7.5 g/dL on 2024-06-01: < 8 g/dL -> Interrupt; resume ...; notes [source]' for a recorded
     value that needs action (:class:`jakplan.engine.tracking.LabAction`), or why it was not assessed."""
     from jakplan.catalog.vocab import vocabulary
-    from jakplan.engine.labs import action_label
+    from jakplan.engine.labs import Note, action_label
 
     f = a.finding
     label = vocabulary()["analytes"].get(f.analyte, {}).get("label", f.analyte)
     head = f"{label} {f.value:g} {f.unit} on {a.on}"
     if getattr(a, "tier", "") == "flag":  # no protocol limit, but the laboratory says it is abnormal
-        return (f"{head}: {lab_signal_text(a.signal, f.unit)}; "
-                + "; ".join(f.notes).replace(": check the label", ": show it to the prescriber and check the label"))
+        return f"{head}: {lab_signal_text(a.signal, f.unit)}; " + "; ".join(notes_text(f.notes, flagged=True))
     if f.threshold is None:  # fail closed: no limit in this protocol is not "fine"
-        return f"{head}: not assessed: " + "; ".join(f.notes)
+        return f"{head}: not assessed: " + "; ".join(notes_text(f.notes))
     text = f"{head}: {f.threshold.text()} -> {action_label(f.action)}"
     if f.resume:
         text += f"; resume {f.resume}"
-    notes = list(f.notes)
-    if f.threshold.confirm and a.confirmed_on is not None:  # the repeat confirms the earlier result
-        notes = [f"confirmed: the result on {a.confirmed_on} crossed it too"] + [n for n in notes if n != _CONFIRM]
-    elif f.threshold.confirm:
-        notes = [n if n != _CONFIRM else f"{_CONFIRM} (not yet confirmed: record the repeat)" for n in notes]
-    return text + "".join(f"; {n}" for n in notes) + f" ({cite_short(f.threshold.citation)})"
+    notes = [n for n in f.notes if n.code != "confirm"]
+    if f.threshold.confirm:  # the repeat confirms the earlier result, or it is still to be recorded
+        notes.insert(0, Note("confirm"))
+    words = notes_text(notes, confirmed_on=a.confirmed_on, confirm_pending=a.confirmed_on is None)
+    return text + "".join(f"; {n}" for n in words) + f" ({cite_short(f.threshold.citation)})"
 
 
 def range_text(low: float | None, high: float | None, unit: str = "") -> str:
