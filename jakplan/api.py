@@ -194,10 +194,7 @@ def censored_below(record: PatientRecord, today: dt.date) -> set[str]:
 
 
 def _recorded(name: str, value: float, on: dt.date, before: Any, where: str | None):
-    how = f"recorded on {on.isoformat()}"
-    if before is not None and before != value:
-        how += f"; the file's [factors] says {before:g}"
-    return Derived(name, value, "recorded", how, "", on)
+    return Derived(name, value, "recorded", (), "", on, before if before is not None and before != value else None)
 
 
 def _check_born(prof: Profile) -> None:

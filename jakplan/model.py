@@ -333,10 +333,14 @@ class Derived(NamedTuple):
     value: Any
     kind: str
     """'computed' (e.g. creatinine clearance by Cockcroft-Gault) or 'recorded' (a lab value recorded after the start)."""
-    how: str
-    """In words, with the source or the day it was recorded."""
+    inputs: tuple[tuple[str, Any], ...] = ()
+    """For a computed value, the factors it was computed from (name, value), in order."""
     source: str = ""
+    """For a computed value, the citation of the formula."""
     on: dt.date | None = None
+    """For a recorded value, the day it was recorded."""
+    before: Any = None
+    """For a recorded value, what the plan file's [factors] said, when it differs (the recorded value wins)."""
 
 
 class Plan(NamedTuple):

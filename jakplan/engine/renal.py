@@ -42,6 +42,5 @@ def computed_factors(factors: dict[str, Any]) -> tuple[dict[str, Any], tuple[Der
     value = cockcroft_gault(factors["age"], factors["weight"], factors["sex"], factors["creatinine"])
     out = dict(factors)
     out["crcl"] = value
-    how = (f"computed by Cockcroft-Gault from age {factors['age']}, weight {factors['weight']:g} kg, "
-           f"{factors['sex']}, serum creatinine {factors['creatinine']:g} mg/dL ({CG_CITATION})")
-    return out, (Derived("crcl", value, "computed", how, CG_CITATION),)
+    inputs = tuple((k, factors[k]) for k in ("age", "weight", "sex", "creatinine"))
+    return out, (Derived("crcl", value, "computed", inputs, CG_CITATION),)

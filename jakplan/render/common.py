@@ -266,7 +266,24 @@ def silence_dicts(plan: Plan) -> list[dict]:
 def derived_lines(plan: Plan) -> list[str]:
     """'creatinine clearance 52.3 mL/min: computed by Cockcroft-Gault ...' for each factor jakplan did not take
     as typed."""
-    return [f"{factor_text(dv.name, dv.value)}: {dv.how}." for dv in plan.derived]
+    return [f"{factor_text(dv.name, dv.value)}: {derived_how(dv)}." for dv in plan.derived]
+
+
+def derived_how(dv) -> str:
+    """How a factor jakplan did not take as typed was found (:class:`jakplan.model.Derived`): 'computed by
+    Cockcroft-Gault from age 60, weight 70 kg, female, serum creatinine 1.1 mg/dL (Cockcroft DW ...)' or
+    'recorded on 2024-06-01; the file's [factors] says 45'."""
+    if dv.kind == "computed":
+        given = dict(dv.inputs)
+        parts = [f"age {given['age']}", f"weight {given['weight']:g} kg", str(given["sex"]),
+                 f"serum creatinine {given['creatinine']:g} mg/dL"] if set(given) >= {"age", "weight", "sex",
+                                                                               "creatinine"} else \
+            [f"{factor_label(k)} {v}" for k, v in dv.inputs]
+        return f"computed by Cockcroft-Gault from {', '.join(parts)} ({dv.source})"
+    how = f"recorded on {dv.on.isoformat()}" if dv.on else "recorded"
+    if dv.before is not None:
+        how += f"; the file's [factors] says {dv.before:g}"
+    return how
 
 
 def risk_lines(plan: Plan, tags: bool = True) -> list[str]:
@@ -393,7 +410,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "disclaimer": DISCLAIMER,
         "protocol_is_default": is_default_protocol(plan),
         "patient": patient_dict(plan),
-        "derived_factors": [{"factor": dv.name, "value": dv.value, "kind": dv.kind, "how": dv.how,
+        "derived_factors": [{"factor": dv.name, "value": dv.value, "kind": dv.kind, "how": derived_how(dv),
                              "source": dv.source, "on": dv.on.isoformat() if dv.on else None} for dv in plan.derived],
         "dose": dose_dict(plan),
         "risk_notes": [

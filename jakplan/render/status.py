@@ -10,6 +10,7 @@ from jakplan.engine.visits import weekday
 from jakplan.render.common import (
     DISCLAIMER,
     check_label,
+    derived_how,
     dose_dict,
     dose_view,
     drug_name,
@@ -79,7 +80,7 @@ def status_dict(st: Status, file: str = "") -> dict[str, Any]:
     out["summary"] = status_summary(st)
     out["dose"] = dose_dict(plan)
     out["not_addressed_by_source"] = silence_dicts(plan)
-    out["derived_factors"] = [{"factor": dv.name, "value": dv.value, "kind": dv.kind, "how": dv.how,
+    out["derived_factors"] = [{"factor": dv.name, "value": dv.value, "kind": dv.kind, "how": derived_how(dv),
                                "on": dv.on.isoformat() if dv.on else None} for dv in plan.derived]
     for key, _ in SECTIONS:
         out[key] = [item_dict(i) for i in section_items(st, key)]
