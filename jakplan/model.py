@@ -320,6 +320,10 @@ class Event(NamedTuple):
     shifted_days: int = 0
     on_hold: bool = False
     """Treatment is paused (with no restart recorded) since before this date: the date is not known yet."""
+    nominal: dt.date | None = None
+    """The date the rule's timing gives, when the review was placed on another day inside its window to share a
+    visit (a lab visit, or a review of the same kind): see :func:`jakplan.engine.visits.merge_reviews` (None: not
+    moved)."""
 
     @property
     def sort_key(self) -> tuple:

@@ -15,6 +15,7 @@ from jakplan.engine.conditions import Match, check_condition, effective_factors,
 from jakplan.engine.dosing import course_for, dose_advice, risk_notes, unverified_for
 from jakplan.engine.renal import computed_factors
 from jakplan.engine.timing import Occurrence, check_range, occurrences, pause_shift, relative_label, shift
+from jakplan.engine.visits import merge_reviews
 from jakplan.errors import JakplanError
 from jakplan.model import Event, Patient, Plan, Protocol, Rule, Skip
 
@@ -115,7 +116,9 @@ def build_plan(protocol: Protocol, patient: Patient, start: dt.date, months: int
     """Every event of ``protocol`` for ``patient`` from ``start`` (screening before it) to ``months`` after.
 
     Events are sorted by date, then kind (screening, lab, review, milestone), then rule id. Each event's date
-    lies inside [window_start, window_end]; only screening events fall before ``start``. ``pauses`` (treatment
+    lies inside [window_start, window_end]; only screening events fall before ``start``. A review whose window
+    holds a lab visit is on that visit's day, and reviews of the same kind that can share a day do
+    (:func:`jakplan.engine.visits.merge_reviews`; ``nominal`` keeps the date the timing gives). ``pauses`` (treatment
     interruptions) move later events by their length (see :func:`with_pauses`); the plan then ends that many
     days later too.
     """
@@ -143,6 +146,8 @@ def build_plan(protocol: Protocol, patient: Patient, start: dt.date, months: int
     if course and course_end is not None and course_end <= end:
         events.append(_course_end_event(protocol, start, course, course_end))
     events += _visit_events(protocol, start, events, deferred)
+    events = [ev._replace(phase=_phase(protocol, start, ev.date)) if ev.nominal else ev
+              for ev in merge_reviews(events, start)]
     events = with_pauses(events, start, pauses)
     events.sort(key=lambda e: e.sort_key)
     paused = sum(p.days for p in pauses if p.end is not None)

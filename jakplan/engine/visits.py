@@ -12,6 +12,7 @@ days the timeline printed: a visit is nothing more than the engine's events that
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 
@@ -61,6 +62,87 @@ class Visit:
             for c in ev.checks:
                 seen.setdefault(c, None)
         return tuple(seen)
+
+
+REVIEW_KINDS = ("review", "milestone")
+"""Kinds of event that are a conversation with the team, not a test: they join a visit inside their window."""
+
+
+def same_kind(a: Event, b: Event) -> bool:
+    """Two reviews of the same kind: both reviews (or both milestones) asking the same checks, from two rules
+    (a week-24 response review and the NICE month-6 one): one consultation answers both."""
+    return (a.kind == b.kind and a.kind in REVIEW_KINDS and a.rule != b.rule
+            and frozenset(a.checks) == frozenset(b.checks))
+
+
+def _nearest(days, target: dt.date) -> dt.date:
+    return min(days, key=lambda d: (abs((d - target).days), d))
+
+
+def merge_reviews(events: list[Event], start: dt.date) -> list[Event]:
+    """Reviews placed on the visits they can share, never outside their own windows (pure; the one place
+    where this happens, so the timeline, calendar, checklist, status and worklist all show one visit).
+
+    1. A review or milestone on or after the first dose whose window holds a lab visit's day is placed on that
+       day (the lab day nearest its own date, the earlier of two as near): the bloods and the review are one
+       appointment.
+    2. Reviews of the same kind (:func:`same_kind`) whose allowed days overlap share one day: the allowed days of
+       a review are the lab days inside its window when there are any (rule 1 holds), else its whole window;
+       the shared day is the allowed day nearest to the earlier review's date.
+
+    A moved event keeps the date its timing gives in ``nominal``; its window is unchanged."""
+    lab_days = sorted({e.date for e in events if e.kind == "lab" and e.date >= start})
+
+    def labs_in(ev: Event) -> list[dt.date]:
+        lo = bisect.bisect_left(lab_days, ev.window_start)
+        hi = bisect.bisect_right(lab_days, ev.window_end)
+        return lab_days[lo:hi]
+
+    out = list(events)
+    allowed: dict[int, tuple[dt.date, dt.date, list[dt.date]]] = {}  # index -> (lo, hi, lab days in [lo, hi])
+    for n, ev in enumerate(out):
+        if ev.kind not in REVIEW_KINDS or ev.date < start:
+            continue
+        labs = labs_in(ev)
+        allowed[n] = (ev.window_start, ev.window_end, labs)
+        if labs and ev.date not in labs:
+            out[n] = ev._replace(date=_nearest(labs, ev.date), nominal=ev.date)
+    groups: dict[tuple, list[int]] = {}
+    for n in allowed:
+        groups.setdefault((out[n].kind, frozenset(out[n].checks)), []).append(n)
+    for members in groups.values():
+        if len({out[n].rule for n in members}) < 2:
+            continue
+        members.sort(key=lambda n: (out[n].date, out[n].rule))
+        cluster: list[int] = []
+        lo = hi = start
+        labs: list[dt.date] | None = None
+        for n in members + [-1]:
+            if n >= 0 and cluster and out[n].rule not in {out[m].rule for m in cluster}:
+                nlo, nhi, nlabs = allowed[n]
+                jlo, jhi = max(lo, nlo), min(hi, nhi)
+                if labs is None and not nlabs:
+                    jlabs = None
+                else:
+                    pool = nlabs if labs is None else [d for d in labs if not nlabs or d in nlabs]
+                    jlabs = [d for d in pool if jlo <= d <= jhi]
+                if jlo <= jhi and (jlabs is None or jlabs):
+                    cluster.append(n)
+                    lo, hi, labs = jlo, jhi, jlabs
+                    continue
+            if len(cluster) > 1:
+                first = out[cluster[0]].date
+                day = _nearest(labs, first) if labs else min(max(first, lo), hi)
+                for m in cluster:
+                    ev = out[m]
+                    if ev.date != day:
+                        out[m] = ev._replace(date=day, nominal=ev.nominal or ev.date)
+            if n >= 0:
+                cluster = [n]
+                lo, hi, nlabs = allowed[n]
+                labs = nlabs or None
+        # a lab list of None means: no lab day in any member's window (every day of [lo, hi] is allowed)
+    return out
 
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
