@@ -442,12 +442,12 @@ def render_markdown(cl: Checklist) -> str:
 
 # ---------------------------------------------------------------------------------------------------- html
 _CSS = """
-@page { size: A4; margin: 8mm 12mm 7mm 12mm; }
+@page { size: A4; margin: 6mm 12mm 5mm 12mm; }
 * { box-sizing: border-box; }
-body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 9pt;
-       line-height: 1.2; color: #000; margin: 0 auto; max-width: 190mm; padding: 0; }
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 8.5pt;
+       line-height: 1.12; color: #000; margin: 0 auto; max-width: 190mm; padding: 0; }
 h1 { font-size: 13pt; margin: 0 0 2pt 0; }
-h2 { font-size: 10pt; margin: 4pt 0 2pt 0; border-bottom: 1px solid #000; padding-bottom: 1pt;
+h2 { font-size: 10pt; margin: 3pt 0 1.5pt 0; border-bottom: 1px solid #000; padding-bottom: 1pt;
      break-after: avoid; page-break-after: avoid; }
 p.lead { margin: 0 0 2pt 0; color: #b00; }
 dl.context { display: grid; grid-template-columns: 1fr 1fr; column-gap: 12pt; margin: 2pt 0 3pt 0; }
@@ -464,19 +464,19 @@ ul.inline .detail { display: inline; }
 ul.inline .detail::before { content: " - "; }
 .opt { white-space: nowrap; }
 ul { list-style: none; margin: 0; padding: 0; }
-li { margin: 0 0 2pt 0; break-inside: avoid; page-break-inside: avoid; display: flex; gap: 6pt; }
+li { margin: 0 0 1pt 0; break-inside: avoid; page-break-inside: avoid; display: flex; gap: 6pt; }
 li .box { flex: 0 0 auto; width: 10pt; height: 10pt; border: 1.2pt solid #000; margin-top: 1pt; }
 li .dash { flex: 0 0 auto; width: 10pt; text-align: center; }
 li .detail { display: block; font-size: 8.5pt; color: #222; margin-left: 0; }
 .src { color: #444; font-size: 8pt; }
-ol.sources { font-size: 7.5pt; padding-left: 0; margin: 0; list-style: none; }
-ol.sources li { margin: 0 0 0.5pt 0; display: block; line-height: 1.12; }
+ol.sources { font-size: 7pt; padding-left: 0; margin: 0; list-style: none; }
+ol.sources li { margin: 0; display: block; line-height: 1.08; }
 .lines div { border-bottom: 1px solid #000; height: 13pt; }
 .sign { display: flex; gap: 14pt; margin-top: 4pt; }
 .sign div { border-bottom: 1px solid #000; height: 18pt; flex: 3; position: relative; }
 .sign div.date { flex: 1; }
 .sign span { position: absolute; bottom: -11pt; font-size: 8pt; }
-.disclaimer { margin: 11pt 0 0 0; font-weight: bold; font-size: 9pt; }
+.disclaimer { margin: 8pt 0 0 0; font-weight: bold; font-size: 9pt; }
 @media screen { body { padding: 12mm; } }
 """
 

@@ -175,7 +175,8 @@ def form_html(form: ScoreForm) -> str:
     swollen boxes, right and left): small enough to keep the checklist on one printed page."""
     from html import escape
 
-    out = [f'<h2 id="form">{escape(form_title(form))}</h2>', '<ul class="cols form">']
+    out = [f'<h2 id="form">{escape(form_title(form))}</h2>', '<div class="formrow">',
+           f'<ul class="{"" if form.joints else "cols "}form">']
     for f in form.fields:
         out.append(f'<li><span>{escape(f.label[0].upper() + f.label[1:])} '
                    f'<span class="src">({f.lo:g}-{f.hi:g} {escape(f.unit)})</span></span>'
@@ -189,10 +190,13 @@ def form_html(form: ScoreForm) -> str:
             cells = "".join(f"<td>{box * n}</td>" for _ in range(4))
             out.append(f"<tr><th>{escape(name)}</th>{cells}</tr>")
         out.append("</table>")
+    out.append("</div>")
     return "\n".join(out)
 
 
 FORM_CSS = """
+.formrow { display: flex; gap: 12pt; align-items: flex-start; }
+.formrow ul.form { flex: 1; }
 ul.form li { align-items: flex-end; }
 ul.form .fill { flex: 1; border-bottom: 1px solid #000; min-width: 18mm; height: 10pt; }
 table.joints { border-collapse: collapse; font-size: 8pt; margin: 2pt 0; }
