@@ -70,7 +70,9 @@ def test_response_milestones_3_and_6_months(plan):
     assert rev.date == dt.date(2024, 7, 24) and rev.window_end == dt.date(2024, 8, 1)  # by 3 months at most
     (target,) = by_rule(plan, "target_by_month6")
     assert target.kind == "milestone"
-    assert target.window_start == dt.date(2024, 8, 1) and target.date == dt.date(2024, 11, 1)
+    # month 6 is 2024-11-01; its window holds the 3-monthly bloods of 2024-10-24: one visit, that day
+    assert target.window_start == dt.date(2024, 8, 1) and target.nominal == dt.date(2024, 11, 1)
+    assert target.date == dt.date(2024, 10, 24) in {e.date for e in by_rule(plan, "bloods_every_3_months")}
     assert target.citation.source.id == "X4"
 
 
@@ -107,10 +109,11 @@ def test_variants_differ_where_sources_differ():
 def test_month_end_start_clamps_instead_of_drifting():
     plan = plan_for(dt.date(2024, 1, 31), protocol="us-label", months=24)
     (m6,) = by_rule(plan, "target_by_month6")
-    assert m6.date == dt.date(2024, 7, 31)
+    assert m6.nominal == dt.date(2024, 7, 31)  # Jan 31 + 6 months, clamped (then placed on the bloods' day)
     q = [e.date for e in by_rule(plan, "bloods_every_3_months")]
     # anchor week 12 = 2024-04-24; every occurrence computed from it, not from the previous one
     assert q[:3] == [dt.date(2024, 7, 24), dt.date(2024, 10, 24), dt.date(2025, 1, 24)]
+    assert m6.date == q[0]
 
 
 @pytest.mark.parametrize("months", [0, -1, 121])

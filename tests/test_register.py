@@ -205,7 +205,7 @@ def test_worklist_order_lab_first_then_overdue_by_days_late_then_due(runner, app
         ("overdue", "c002", "bloods_week4", 42, "2024-07-01"),
         ("overdue", "c006", "cbc_every_3_months", 35, "2024-07-08"),
         ("due", "c004", "target_by_month6", 0, "2024-08-05"),  # dated before the week, window open to 08-12
-        ("due", "c005", "early_response_baricitinib", 0, "2024-08-12"),
+        ("due", "c005", "early_response_baricitinib", 0, "2024-08-15"),  # on the week-4 bloods day (its window)
         ("due", "c005", "bloods_week4", 0, "2024-08-15"),
     ]
     lab = got["items"][0]

@@ -45,7 +45,7 @@ def test_overdue_due_done_next_on_a_frozen_day():
         ("bloods_week12", 0, "overdue", D(2024, 7, 24), 22),
         ("t2t_review_week12", 0, "overdue", D(2024, 7, 24), 22),
     ]
-    assert states(st, "due") == [("target_by_month6", 0, "due", D(2024, 11, 1), 0)]
+    assert states(st, "due") == [("target_by_month6", 0, "due", D(2024, 10, 24), 0)]  # month 6, on the bloods day
     assert sorted(i.rule for i in st.done) == sorted(SCREENING + ("bloods_week4", "early_response_baricitinib", "lipids_week12"))
     assert [(i.rule, i.date) for i in st.next] == [("bloods_every_3_months", D(2024, 10, 24))]
     assert {i.anchor for i in st.items} == {"start"}

@@ -103,10 +103,10 @@ def merge_reviews(events: list[Event], start: dt.date) -> list[Event]:
     for n, ev in enumerate(out):
         if ev.kind not in REVIEW_KINDS or ev.date < start:
             continue
-        labs = labs_in(ev)
-        allowed[n] = (ev.window_start, ev.window_end, labs)
-        if labs and ev.date not in labs:
-            out[n] = ev._replace(date=_nearest(labs, ev.date), nominal=ev.date)
+        inside = labs_in(ev)
+        allowed[n] = (ev.window_start, ev.window_end, inside)
+        if inside and ev.date not in inside:
+            out[n] = ev._replace(date=_nearest(inside, ev.date), nominal=ev.date)
     groups: dict[tuple, list[int]] = {}
     for n in allowed:
         groups.setdefault((out[n].kind, frozenset(out[n].checks)), []).append(n)
