@@ -277,6 +277,34 @@ def _with_scores(history: History, verdicts: tuple[ResponseVerdict, ...]) -> His
     return history.but(done=history.done + extra) if extra else history
 
 
+def _with_same_kind(history: History, tracked: dict[str, Rule], plan: Plan) -> History:
+    """The history with each review recorded done also closing the reviews of the same kind whose window holds
+    that day (both reviews or both milestones, the same checks: a week-24 response review and the NICE month-6
+    one, which the plan puts on one visit when their windows allow, see
+    :func:`jakplan.engine.visits.merge_reviews`): one consultation answers both, noted as done with the other.
+    A review already recorded in that window is left as recorded."""
+    from jakplan.engine.visits import REVIEW_KINDS
+
+    kinds = {rid: (r.kind, frozenset(r.checks)) for rid, r in tracked.items() if r.kind in REVIEW_KINDS}
+    if len(kinds) < 2 or not history.done:
+        return history
+    windows: dict[str, list[tuple[dt.date, dt.date]]] = {}
+    for e in plan.events:
+        if e.rule in kinds:
+            windows.setdefault(e.rule, []).append((e.window_start, e.window_end))
+    extra: list[Done] = []
+    for d in history.done:
+        if d.outcome != "done" or d.rule not in kinds or d.note.startswith("done with "):
+            continue
+        for rid, key in kinds.items():
+            if rid == d.rule or key != kinds[d.rule]:
+                continue
+            for lo, hi in windows.get(rid, ()):
+                if lo <= d.on <= hi and not any(x.rule == rid and lo <= x.on <= hi for x in history.done + tuple(extra)):
+                    extra.append(Done(rid, d.on, f"done with {d.rule} on {d.on}"))
+    return history.but(done=history.done + tuple(extra)) if extra else history
+
+
 def _sort_done(history: History, tracked: dict, applicable: dict) -> tuple[dict[str, list], list]:
     """Recorded checks by rule, and those that can complete nothing: (rule, day, why)."""
     done_by_rule: dict[str, list] = {}
@@ -318,7 +346,7 @@ def _complete(rule: Rule, plan: Plan, outstanding: list[Item], done: list, close
             late = max(0, (d.on - target.window_end).days)
             if late:
                 note = f"done {plural(late, 'day')} after the window closed"
-            if d.note.startswith(("done by result", "last done, from the history")):  # say how, and from where
+            if d.note.startswith(("done by result", "last done, from the history", "done with ")):  # say how, and from where
                 note = "; ".join(x for x in (d.note, note) if x)
             finished.append(_with(target, state="done", done_on=d.on, days_late=late, note=note))
         outstanding = outstanding[outstanding.index(target) + 1:]
@@ -374,7 +402,7 @@ def track(plan: Plan, history: History, today: dt.date) -> Status:
     applicable = {r.id: r for r in plan.protocol.rules if r.id not in skipped}
     tracked = {rid: r for rid, r in applicable.items() if r.timing.type != "each_visit"}
     verdicts = responses(plan, history, today)
-    answered = _with_results(_with_scores(history, verdicts), tracked, plan)
+    answered = _with_same_kind(_with_results(_with_scores(history, verdicts), tracked, plan), tracked, plan)
     done_by_rule, unmatched = _sort_done(answered, tracked, applicable)
     items: list[Item] = []
     for rid, rule in tracked.items():

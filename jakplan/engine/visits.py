@@ -90,8 +90,9 @@ def merge_reviews(events: list[Event], start: dt.date) -> list[Event]:
        a review are the lab days inside its window when there are any (rule 1 holds), else its whole window;
        the shared day is the allowed day nearest to the earlier review's date.
 
-    A moved event keeps the date its timing gives in ``nominal``; its window is unchanged."""
-    lab_days = sorted({e.date for e in events if e.kind == "lab" and e.date >= start})
+    A moved event keeps the date its timing gives in ``nominal``; its window is unchanged. The plan does this on
+    the start grid, before pauses move dates (a pause moves a visit's events together)."""
+    lab_days = sorted({e.date for e in events if e.kind == "lab" and e.date >= start and not e.on_hold})
 
     def labs_in(ev: Event) -> list[dt.date]:
         lo = bisect.bisect_left(lab_days, ev.window_start)
@@ -101,7 +102,7 @@ def merge_reviews(events: list[Event], start: dt.date) -> list[Event]:
     out = list(events)
     allowed: dict[int, tuple[dt.date, dt.date, list[dt.date]]] = {}  # index -> (lo, hi, lab days in [lo, hi])
     for n, ev in enumerate(out):
-        if ev.kind not in REVIEW_KINDS or ev.date < start:
+        if ev.kind not in REVIEW_KINDS or ev.date < start or ev.on_hold:
             continue
         inside = labs_in(ev)
         allowed[n] = (ev.window_start, ev.window_end, inside)
