@@ -65,11 +65,22 @@ class ScoreRecord:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """A prescriber's decision recorded on a day ("continue: prescriber reviewed"): it answers the results that
+    crossed a protocol limit up to that day, as a pause does (`record --decision TEXT --on DAY`)."""
+
+    on: dt.date
+    text: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class History:
     done: tuple[Done, ...] = ()
     labs: tuple[LabRecord, ...] = ()
     pauses: tuple[Pause, ...] = ()
     scores: tuple[ScoreRecord, ...] = ()
+    decisions: tuple[Decision, ...] = ()
 
     @property
     def open_pause(self) -> Pause | None:
@@ -80,7 +91,7 @@ class History:
         pauses = tuple(p if p.end is None or p.end <= day else Pause(p.start, None, p.reason)
                        for p in self.pauses if p.start <= day)
         return History(tuple(d for d in self.done if d.on <= day), tuple(r for r in self.labs if r.on <= day), pauses,
-                       tuple(s for s in self.scores if s.on <= day))
+                       tuple(s for s in self.scores if s.on <= day), tuple(d for d in self.decisions if d.on <= day))
 
     def but(self, **changes) -> "History":
         """This history with some of its tables replaced (the others kept as they are)."""

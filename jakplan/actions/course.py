@@ -141,10 +141,38 @@ def undo_last(planfile: str, dry_run: bool = False) -> Undone:
     return Undone(planfile, removed, dry_run)
 
 
-def start_pause(planfile: str, day: dt.date, reason: str) -> Pause:
-    """`jakplan pause`: treatment interrupted from ``day``."""
+def start_pause(planfile: str, day: dt.date, reason: str, end: dt.date | None = None, planned: bool = False) -> Pause:
+    """`jakplan pause`: treatment interrupted from ``day``; with ``planned``, a pause recorded ahead (``day`` may be
+    to come; ``end`` the planned restart), which is an ordinary pause from its first day."""
+    if end is not None and end < day:
+        raise JakplanError(f"--to {end} is before --from {day}")
+    if planned and end is not None and end <= dt.date.today():
+        raise JakplanError(f"--to {end} is not in the future: record a pause that has happened with `jakplan pause` "
+                           "and `jakplan resume`")
     with edit_planfile(planfile) as pf:
-        return pf.start_pause(day, reason)
+        return pf.start_pause(day, reason, end)
+
+
+@dataclass(frozen=True)
+class DecisionRecorded:
+    """`record --decision`: the decision added and the results beyond a protocol limit it answers."""
+
+    planfile: str
+    decision: Any
+    answers: tuple[Any, ...]
+    """:class:`jakplan.engine.tracking.LabAction` now answered by this decision."""
+
+
+def record_decision(planfile: str, day: dt.date, text: str, note: str = "") -> DecisionRecorded:
+    """`jakplan record --decision TEXT --on DAY`: the prescriber's decision added to the plan file; it answers the
+    results beyond a protocol limit recorded up to ``day`` that nothing answered yet (`undo` removes it)."""
+    from jakplan.api import status_for_record
+
+    before = status_for_record(load_record(planfile), max(day, dt.date.today()))
+    with edit_planfile(planfile) as pf:
+        rec = pf.add_decision(day, text, note)
+    answers = tuple(a for a in before.open_actions if a.on <= day)
+    return DecisionRecorded(planfile, rec, answers)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from jakplan.actions.course import end_pause, record_entries, start_pause, undo_last
+from jakplan.actions.course import end_pause, record_decision, record_entries, start_pause, undo_last
 from jakplan.api import create_plan_file, record_of, record_score, status_for_record
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, format_enum, format_option, parse_date, show, write_stdout
@@ -16,7 +16,7 @@ from jakplan.cli.planopts import PlanOptions, with_plan_options
 from jakplan.cli.scoreopts import ScoreOptions, with_score_options
 from jakplan.errors import JakplanError
 from jakplan.records.profile import plain_text
-from jakplan.render.course import init_text, paused_text, recorded_text, resumed_text, undone_text
+from jakplan.render.course import decision_text, init_text, paused_text, recorded_text, resumed_text, undone_text
 from jakplan.render.scores import score_recorded_lines
 
 EXIT_OVERDUE = 1
@@ -62,6 +62,9 @@ def record(
     not_applicable: Optional[str] = typer.Option(None, "--not-applicable", help="Record that the --rule checks no "
                                                  "longer apply to this patient, with this reason (closes this and "
                                                  "every later occurrence)."),
+    decision: Optional[str] = typer.Option(None, "--decision", help="Record the prescriber's decision on --on DAY "
+                                           "(e.g. \"continue: prescriber reviewed\"): it answers the lab results "
+                                           "beyond a protocol limit up to that day."),
 ) -> None:
     """Record checks that were done (--rule ... --done DAY) and lab values (--lab a=v ... --on DAY); or close a
     check by a decision: --rule ID --waive "reason" or --rule ID --not-applicable "reason".
@@ -76,6 +79,15 @@ def record(
         plain_text(note, "--note")  # before the plan file is touched
         if score_options.score is not None or score_options.raw:
             _record_score(planfile, score_options, rule, lab, on, note)
+            return
+        if decision is not None:
+            if rule or lab or done or waive is not None or not_applicable is not None:
+                raise JakplanError("--decision is recorded on its own (with --on DAY and an optional --note): record "
+                                   "--rule or --lab in another command")
+            if not on:
+                raise JakplanError("--on DAY is missing: say when the decision was made")
+            day = _not_future(parse_date(on, "--on"), "--on")
+            write_stdout(decision_text(record_decision(planfile, day, decision, note)))
             return
         outcome, reason = _decision(waive, not_applicable)
         done = _check_record_options(rule, done, lab, on, outcome)
@@ -149,12 +161,23 @@ def pause(
     planfile: str = typer.Argument(..., help="The plan file."),
     from_: str = typer.Option(..., "--from", help="First day without the drug, YYYY-MM-DD."),
     reason: str = typer.Option(..., "--reason", help="Why treatment is paused (e.g. \"herpes zoster\")."),
+    planned: bool = typer.Option(False, "--planned", help="A pause planned ahead (surgery, say): --from may be a "
+                                 "day to come; status shows it until that day, then it is an ordinary pause."),
+    to: Optional[str] = typer.Option(None, "--to", help="With --planned: the planned first day back on the drug."),
 ) -> None:
     """Record that treatment is interrupted; checks from that day are on hold until `resume`."""
     with clean_errors():
         plain_text(reason, "--reason")  # before the plan file is touched
-        day = _not_future(parse_date(from_, "--from"), "--from")
-        write_stdout(paused_text(planfile, start_pause(planfile, day, reason)))
+        day = parse_date(from_, "--from")
+        if not planned:
+            if to is not None:
+                raise JakplanError("--to goes with --planned (a pause planned ahead); record the restart of a "
+                                   "pause under way with `jakplan resume`")
+            if day > dt.date.today():
+                raise JakplanError(f"--from {day} is in the future; record what has happened, or add --planned for "
+                                   "a pause planned ahead")
+        end = parse_date(to, "--to") if to is not None else None
+        write_stdout(paused_text(planfile, start_pause(planfile, day, reason, end, planned), planned))
 
 
 @app.command()

@@ -84,7 +84,12 @@ class LabAction:
     confirmed_on: dt.date | None = None
     """For a threshold to confirm on a repeat test: the earlier day a result crossed it too (None: not yet)."""
     answered_on: dt.date | None = None
-    """The day the result was answered by a treatment pause that started on or after it (None: open)."""
+    """The day the result was answered: by a treatment pause that started on or after it, or by a decision
+    recorded on or after it (`record --decision`); None: open."""
+    answered_by: str = ""
+    """How it was answered: 'pause' or 'decision' ('' while open)."""
+    decision: str = ""
+    """The decision's text when a decision answered it."""
     signal: Any = None
     """What the laboratory said about a value the protocol could not judge (:class:`jakplan.engine.labs.LabSignal`:
     its flag, its reference range), or None."""
@@ -129,6 +134,11 @@ class Status:
     notes: tuple[str, ...]
     responses: tuple[ResponseVerdict, ...] = ()
     """Each response milestone judged on ``today`` (:func:`jakplan.engine.scores.responses`)."""
+    planned_pauses: tuple[Pause, ...] = ()
+    """Pauses recorded ahead (`pause --from DAY --planned`) that begin after ``today``: every view says they are
+    coming; on their first day they are ordinary pauses."""
+    decisions: tuple[Any, ...] = ()
+    """The decisions recorded up to ``today`` (:class:`jakplan.history.Decision`), oldest first."""
 
     def by_state(self, state: str) -> list[Item]:
         return [i for i in self.items if i.state == state]
@@ -391,6 +401,8 @@ def track(plan: Plan, history: History, today: dt.date) -> Status:
     :func:`jakplan.api.status_for_record`). Records dated after ``today`` are left out, so a past ``today``
     shows the course as it stood then; the dates count the pauses known on ``today``.
     """
+    planned = tuple(p for p in history.pauses if p.start > today)
+    restarts = {p.start: p.end for p in history.pauses if p.end is not None and p.start <= today < p.end}
     history = history.as_of(today)
     pauses = history.pauses
     if plan.pauses != pauses and plan.patient is not None:
@@ -414,17 +426,22 @@ def track(plan: Plan, history: History, today: dt.date) -> Status:
     return Status(
         plan=plan, today=today, items=tuple(items),
         visit_rules=tuple(r for r in applicable.values() if r.timing.type == "each_visit"),
-        lab_actions=tuple(_answered(lab_actions(plan, history), pauses)), pauses=pauses, unmatched=tuple(unmatched),
-        notes=tuple(_notes(plan, pauses, tracked)),
-        responses=verdicts,
+        lab_actions=tuple(_answered(lab_actions(plan, history), pauses, history.decisions)), pauses=pauses,
+        unmatched=tuple(unmatched), notes=tuple(_notes(plan, pauses, tracked, restarts)),
+        responses=verdicts, planned_pauses=planned,
+        decisions=tuple(sorted(history.decisions, key=lambda d: d.on)),
     )
 
 
-def _notes(plan: Plan, pauses: tuple[Pause, ...], tracked: dict[str, Rule]) -> list[str]:
+def _notes(plan: Plan, pauses: tuple[Pause, ...], tracked: dict[str, Rule],
+           restarts: dict[dt.date, dt.date] | None = None) -> list[str]:
     out = []
     for p in pauses:
         why = f" ({p.reason})" if p.reason else ""
-        if p.end is None:
+        if p.end is None and (restarts or {}).get(p.start):
+            out.append(f"Treatment paused since {p.start}{why}, restart planned for {(restarts or {})[p.start]}: "
+                       f"in-treatment checks from that day are on hold until then.")
+        elif p.end is None:
             out.append(f"Treatment paused since {p.start}{why}: in-treatment checks from that day are on hold "
                        f"until you record the restart (jakplan resume).")
         else:
@@ -437,14 +454,22 @@ def _notes(plan: Plan, pauses: tuple[Pause, ...], tracked: dict[str, Rule]) -> l
     return out
 
 
-def _answered(actions: list[LabAction], pauses: tuple[Pause, ...]) -> list[LabAction]:
-    """Each action- or flag-tier result with the day a pause that started on or after it answered it."""
+def _answered(actions: list[LabAction], pauses: tuple[Pause, ...], decisions: tuple = ()) -> list[LabAction]:
+    """Each action- or flag-tier result with the day it was answered: by a pause that started on or after it, or
+    by a decision recorded on or after it (the earliest of them)."""
     from dataclasses import replace
 
     out = []
     for a in actions:
-        after = [p.start for p in pauses if p.start >= a.on]
-        out.append(replace(a, answered_on=min(after)) if after and a.tier in ("action", "flag") else a)
+        if a.tier not in ("action", "flag"):
+            out.append(a)
+            continue
+        answers = [(p.start, 0, "pause", "") for p in pauses if p.start >= a.on]
+        answers += [(d.on, 1, "decision", d.text) for d in decisions if d.on >= a.on]
+        if answers:
+            on, _, by, text = min(answers)
+            a = replace(a, answered_on=on, answered_by=by, decision=text)
+        out.append(a)
     return out
 
 

@@ -49,7 +49,7 @@ from typing import Any, Iterator
 from jakplan.catalog.vocab import vocabulary
 from jakplan.errors import JakplanError
 from jakplan.fileio import atomic_write, read_bytes, write_target
-from jakplan.history import OUTCOMES, Done, History, LabRecord, Pause, ScoreRecord
+from jakplan.history import OUTCOMES, Decision, Done, History, LabRecord, Pause, ScoreRecord
 from jakplan.records.profile import Profile, plain_text, profile_from_dict
 
 LOCK_TIMEOUT = 10.0
@@ -60,7 +60,7 @@ _RESERVED_LAB_KEYS = ("on", "note", "added", "at", "range", "flag")
 that has one (``range = { platelets = { low = 150, high = 400 } }``, canonical units), ``flag`` its abnormal flag
 as sent (``flag = { platelets = "L" }``)."""
 STAMP = "added"
-HISTORY_TABLES = ("done", "lab", "pause", "score")
+HISTORY_TABLES = ("done", "lab", "pause", "score", "decision")
 """The tables of a plan file that hold the recorded course (jakplan appends to them; never profile values)."""
 """Each entry jakplan writes carries the moment it was added (``added = 2024-07-29T10:15:02.123456``), so that
 `jakplan undo` can remove the last one; a resume adds ``resumed`` to its pause. Hand-written entries may omit
@@ -214,6 +214,25 @@ class PlanFile:
         self.history = self.history.but(scores=self.history.scores + (rec,))
         return rec
 
+    def add_decision(self, on: dt.date, text: str, note: str = "") -> Decision:
+        """Append a [[decision]]: the prescriber's decision on ``on`` (it answers the results beyond a protocol limit
+        recorded up to that day)."""
+        plain_text(text, "--decision")
+        plain_text(note, "--note")
+        if not text.strip():
+            raise JakplanError("--decision is empty; say what was decided, e.g. --decision \"continue: prescriber "
+                               "reviewed\"")
+        if any(d.on == on and d.text == text.strip() for d in self.history.decisions):
+            raise JakplanError(f"{self.path}: this decision is already recorded on {on}")
+        entry: dict[str, Any] = {"on": on, "text": text.strip()}
+        if note:
+            entry["note"] = note
+        entry[STAMP] = self._stamp()
+        self._aot("decision").append(entry)
+        rec = Decision(on, text.strip(), note)
+        self.history = self.history.but(decisions=self.history.decisions + (rec,))
+        return rec
+
     def set_value(self, table: str | None, key: str, value: Any) -> None:
         """Set a profile value: top level (``table`` None) or in ``[factors]``, ``[patient]`` ... (created if
         missing). The history is never touched; the file is checked when it is saved."""
@@ -248,7 +267,8 @@ class PlanFile:
             return
         self._doc[table][key] = value
 
-    def start_pause(self, on: dt.date, reason: str) -> Pause:
+    def start_pause(self, on: dt.date, reason: str, end: dt.date | None = None) -> Pause:
+        """Append a [[pause]] from ``on`` (open; or, for a pause planned ahead, to ``end``)."""
         plain_text(reason, "--reason")
         open_p = self.history.open_pause
         if open_p is not None:
@@ -260,8 +280,14 @@ class PlanFile:
             raise JakplanError(f"{self.path}: a pause cannot begin ({on}) before the previous one ended ({last})")
         if not reason.strip():
             raise JakplanError("--reason is empty; say why treatment is paused")
-        self._aot("pause").append({"from": on, "reason": reason, STAMP: self._stamp()})
-        rec = Pause(on, None, reason)
+        if end is not None and end < on:
+            raise JakplanError(f"{self.path}: a pause cannot end ({end}) before it begins ({on})")
+        entry: dict[str, Any] = {"from": on}
+        if end is not None:
+            entry["to"] = end
+        entry.update({"reason": reason, STAMP: self._stamp()})
+        self._aot("pause").append(entry)
+        rec = Pause(on, end, reason)
         self.history = self.history.but(pauses=self.history.pauses + (rec,))
         return rec
 
@@ -305,6 +331,8 @@ class PlanFile:
             what = f"lab values on {entry['on']}: {vals}"
         elif key == "score":
             what = f"the {entry['score']} score {entry['value']:g} on {entry['on']}"
+        elif key == "decision":
+            what = f"the decision on {entry['on']}: {entry['text']}"
         else:
             what = f"the pause from {entry['from']}" + (f" ({entry['reason']})" if entry.get("reason") else "")
             if "to" in entry:
@@ -511,7 +539,26 @@ def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> Histor
             if p.start < prev.end:
                 raise JakplanError(f"{w}: 'from' {p.start} is before the previous pause ended ({prev.end})")
         pauses.append(p)
-    return History(tuple(done), tuple(labs), tuple(pauses), _scores(raw, where))
+    return History(tuple(done), tuple(labs), tuple(pauses), _scores(raw, where), _decisions(raw, where))
+
+
+def _decisions(raw: dict[str, Any], where: str) -> tuple[Decision, ...]:
+    """The [[decision]] entries: a day and what was decided (``record --decision``)."""
+    out: list[Decision] = []
+    for i, e in enumerate(_entries(raw, "decision", where), start=1):
+        w = f"{where}: decision #{i}"
+        extra = set(e) - {"on", "text", "note", STAMP}
+        if extra:
+            raise JakplanError(f"{w}: unknown field(s): {', '.join(sorted(extra))}")
+        for key in ("on", "text"):
+            if key not in e:
+                raise JakplanError(f"{w}: field '{key}' is missing")
+        _check_stamps(e, w)
+        text = _text(e, "text", w, required=True).strip()
+        if not text:
+            raise JakplanError(f"{w}: 'text' is empty; say what was decided")
+        out.append(Decision(_date(e["on"], w, "on"), text, _text(e, "note", w)))
+    return tuple(out)
 
 
 def _scores(raw: dict[str, Any], where: str) -> tuple[ScoreRecord, ...]:

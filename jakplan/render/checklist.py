@@ -183,7 +183,7 @@ class _Collector:
 def course_lead(st) -> tuple[str, ...]:
     """What a plan file's records say first (:class:`jakplan.engine.tracking.Status`): results beyond a protocol
     limit still unanswered, results the laboratory flagged, a pause (open, or planned), and what is overdue."""
-    from jakplan.render.nextvisit import open_actions_text, open_flags_text
+    from jakplan.render.nextvisit import open_actions_text, open_flags_text, planned_pause_text
 
     out = []
     if st.open_actions:
@@ -194,9 +194,8 @@ def course_lead(st) -> tuple[str, ...]:
         if p.end is None:
             out.append(f"TREATMENT PAUSED since {p.start}" + (f" ({p.reason})" if p.reason else "")
                        + ": checks from that day are on hold until the restart is recorded (jakplan resume).")
-    for p in getattr(st, "planned_pauses", ()):
-        out.append(f"Pause planned from {p.start}" + (f" to {p.end}" if p.end else "")
-                   + (f" ({p.reason})" if p.reason else "") + ".")
+    for p in st.planned_pauses:
+        out.append(planned_pause_text(p))
     if st.overdue:
         out.append(f"Overdue: {len(st.overdue)} check{'s' if len(st.overdue) != 1 else ''} "
                    f"({', '.join(dict.fromkeys(i.rule for i in st.overdue))}).")

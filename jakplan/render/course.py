@@ -66,9 +66,25 @@ def undone_text(u: Undone) -> str:
     return f"Removed from {u.planfile}: {u.removed}."
 
 
-def paused_text(planfile: str, p: Pause) -> str:
+def paused_text(planfile: str, p: Pause, planned: bool = False) -> str:
+    if planned:
+        return (f"Recorded in {planfile}: a pause planned from {p.start}" + (f" to {p.end}" if p.end else "")
+                + f" ({p.reason}). `jakplan status {planfile}` shows it until that day; from then it is an ordinary "
+                + "pause" + ("." if p.end else f" (record the restart with `jakplan resume {planfile} --on DAY`)."))
     return (f"Recorded in {planfile}: treatment paused from {p.start} ({p.reason}). "
             f"Record the restart with `jakplan resume {planfile} --on DAY`.")
+
+
+def decision_text(d) -> str:
+    """What `record --decision` did (:class:`jakplan.actions.course.DecisionRecorded`)."""
+    lines = [f"Recorded in {d.planfile}: decision on {d.decision.on}: {d.decision.text}."]
+    if d.answers:
+        lines.append("It answers the lab results beyond a protocol limit up to that day:")
+        lines += [f"  {lab_action_text(a)}" for a in d.answers]
+    else:
+        lines.append("No unanswered lab result beyond a protocol limit up to that day; the decision is kept in the file.")
+    lines.append(f"`jakplan undo {d.planfile}` removes it.")
+    return "\n".join(lines)
 
 
 def resumed_text(r: Resumed) -> str:

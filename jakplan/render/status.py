@@ -87,7 +87,9 @@ def status_dict(st: Status, file: str = "") -> dict[str, Any]:
     out["lab_actions"] = [
         {"on": a.on.isoformat(), "analyte": a.analyte, "value": a.value, "action": a.action, "tier": a.tier,
          "text": lab_action_text(a), "current": a.current,
-         "laboratory": a.signal.as_dict() if a.signal is not None else None}
+         "laboratory": a.signal.as_dict() if a.signal is not None else None,
+         "answered_on": a.answered_on.isoformat() if a.answered_on else None, "answered_by": a.answered_by or None,
+         "decision": a.decision or None}
         for a in st.lab_actions if a.tier != "not_assessed"
     ]
     out["worst"] = st.worst or None
@@ -96,6 +98,11 @@ def status_dict(st: Status, file: str = "") -> dict[str, Any]:
         {"from": p.start.isoformat(), "to": p.end.isoformat() if p.end else None, "reason": p.reason}
         for p in st.pauses
     ]
+    out["planned_pauses"] = [
+        {"from": p.start.isoformat(), "to": p.end.isoformat() if p.end else None, "reason": p.reason}
+        for p in st.planned_pauses
+    ]
+    out["decisions"] = [{"on": d.on.isoformat(), "text": d.text, "note": d.note} for d in st.decisions]
     out["every_visit"] = [{"rule": r.id, "title": r.title, "checks": list(r.checks)} for r in st.visit_rules]
     out["unmatched"] = [{"rule": r, "on": d.isoformat(), "why": why} for r, d, why in st.unmatched]
     out["notes"] = list(st.notes)
@@ -175,6 +182,10 @@ def _print_status_head(st: Status, console, file: str) -> None:
             console.print(Text(f"  {item.text}", style="dim"))
     for note in st.notes:
         console.print(Text(note, style="yellow"))
+    from jakplan.render.nextvisit import planned_pause_text
+
+    for p in st.planned_pauses:
+        console.print(Text(planned_pause_text(p), style="yellow"))
     if silence_summary(plan):
         console.print(Text(silence_summary(plan), style="dim"))
     for v in shown(st.responses):
@@ -193,12 +204,21 @@ def _print_lab_findings(st: Status, console) -> None:
         if found:
             console.print(Text(title, style="bold"))
             for a in found:
-                answered = f" (answered: treatment paused from {a.answered_on})" if a.answered_on else ""
+                answered = _answer_text(a)
                 console.print(Text(f"  {lab_action_text(a)}{answered}", style="dim" if answered else style))
     if st.not_assessed:
         from jakplan.render.words import not_assessed_line
 
         console.print(Text(not_assessed_line(st.not_assessed), style="dim"))
+
+
+def _answer_text(a) -> str:
+    """' (answered: treatment paused from ...)' or ' (answered: decision on ...: continue ...)'; '' while open."""
+    if a.answered_on is None:
+        return ""
+    if a.answered_by == "decision":
+        return f" (answered: decision on {a.answered_on}: {a.decision})"
+    return f" (answered: treatment paused from {a.answered_on})"
 
 
 def _done_grid(items, title: str, width: int) -> list[str]:
