@@ -361,6 +361,8 @@ def event_dict(ev: Event) -> dict[str, Any]:
         out.update(planned=ev.planned.isoformat(), shifted_days=ev.shifted_days)
     if ev.on_hold:
         out["on_hold"] = True
+    if ev.nominal is not None:  # a review placed on a visit day inside its window: the day its timing gives
+        out["nominal"] = ev.nominal.isoformat()
     return out
 
 
