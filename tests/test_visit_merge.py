@@ -114,3 +114,21 @@ def test_calendar_has_bloods_and_reviews_in_one_event(runner, app, tmp_path):
     assert "24 weeks" in text or "week 24" in text.lower(), text
     # nothing else between the bloods and the end of the month-6 window
     assert not [d for d in days if dt.date(2026, 6, 22) <= d <= dt.date(2026, 7, 19) and d != dt.date(2026, 7, 6)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(start=st.dates(dt.date(2000, 1, 1), dt.date(2090, 12, 31)), case=st.sampled_from(CASES),
+       begin=st.integers(0, 400), length=st.integers(1, 60))
+def test_a_pause_moves_a_shared_visit_whole(start, case, begin, length):
+    """Reviews are placed on the start grid, then a pause moves the visit's events together: a review moved to
+    a lab day stays on that lab day, inside its window."""
+    from jakplan.history import Pause
+
+    drug, pid, ind = case
+    p = Pause(start + dt.timedelta(days=begin), start + dt.timedelta(days=begin + length))
+    plan = build_plan(PROTOCOLS[(drug, pid)], Patient(ind), start, 24, (p,))
+    lab_days = {e.date for e in plan.events if e.kind == "lab"}
+    for e in plan.events:
+        assert e.window_start <= e.date <= e.window_end, e
+        if e.nominal is not None and e.date >= start:
+            assert e.date in lab_days or any(o.date == e.date and o.rule != e.rule for o in plan.events), e
