@@ -124,6 +124,10 @@ def test_a_planned_pause_shows_until_its_day_then_is_an_ordinary_pause(runner, a
     cl = " ".join(runner.invoke(app, ["checklist", "--profile", recent, "--next", "--today",
                                       today.isoformat()]).stdout.split())
     assert f"Pause planned from {begin} to {end}" in cl
+    nxt = runner.invoke(app, ["next", recent, "--today", today.isoformat()])
+    assert f"Pause planned from {begin} to {end} (surgery)" in " ".join(nxt.stdout.split()), nxt.output
+    got = json.loads(runner.invoke(app, ["next", recent, "--today", today.isoformat(), "--format", "json"]).stdout)
+    assert got["planned_pauses"] == [{"from": begin.isoformat(), "to": end.isoformat(), "reason": "surgery"}]
     # on its first day it is an ordinary pause (open until the planned restart), then a closed one
     during = (begin + dt.timedelta(days=1)).isoformat()
     got = json.loads(runner.invoke(app, ["status", recent, "--today", during, "--format", "json"]).stdout)

@@ -36,6 +36,8 @@ class NextAnswer:
     flags: tuple = ()
     """Open flag-tier lab results (:attr:`jakplan.engine.tracking.Status.open_flags`): no protocol limit, but the
     laboratory flagged them."""
+    planned_pauses: tuple = ()
+    """Pauses recorded ahead that begin after the day (:attr:`jakplan.engine.tracking.Status.planned_pauses`)."""
 
     @property
     def due_now(self) -> bool:
@@ -60,7 +62,8 @@ def next_from_status(st, source: str = "") -> NextAnswer:
     plan = st.plan
     visit = next_open_visit(st)
     return NextAnswer(plan, st.today, visit, tuple(st.overdue), on_hold=len(st.by_state("on_hold")), source=source,
-                      responses=st.responses, actions=tuple(st.open_actions), flags=tuple(st.open_flags))
+                      responses=st.responses, actions=tuple(st.open_actions), flags=tuple(st.open_flags),
+                      planned_pauses=tuple(st.planned_pauses))
 
 
 def next_answer_for(basis) -> NextAnswer:
@@ -132,6 +135,7 @@ def _next_lines(ans: NextAnswer) -> list[str]:
             out.append(f"  {i.rule}: {i.title}; window closed {i.window_end.isoformat()}, {plural(i.days_late, 'day')} late")
     if ans.on_hold:
         out.append(f"On hold: {ans.on_hold} check{'s' if ans.on_hold != 1 else ''} (treatment paused)")
+    out += [planned_pause_text(p) for p in ans.planned_pauses]
     from jakplan.render.scores import response_text, shown
 
     out += [response_text(v) for v in shown(ans.responses)]
@@ -171,6 +175,8 @@ def next_dict(ans: NextAnswer) -> dict[str, Any]:
             {"rule": i.rule, "title": i.title, "date": i.date.isoformat(), "window_end": i.window_end.isoformat(),
              "days_late": i.days_late} for i in ans.overdue],
         "on_hold": ans.on_hold,
+        "planned_pauses": [{"from": p.start.isoformat(), "to": p.end.isoformat() if p.end else None,
+                            "reason": p.reason} for p in ans.planned_pauses],
         "responses": [response_dict(v) for v in ans.responses],
         "actions": [{"on": a.on.isoformat(), "analyte": a.analyte, "value": a.value, "action": a.action}
                     for a in ans.actions],
