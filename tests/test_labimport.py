@@ -432,3 +432,10 @@ def test_a_fifo_named_as_a_lab_file_is_refused_without_blocking_regression(tmp_p
     os.mkfifo(fifo)
     res = import_file(fifo)
     assert res.fatal and len(res.errors) == 1 and "labs.csv" in res.errors[0]
+
+
+def test_regression_obx_segment_with_a_broken_name_is_reported_not_skipped():
+    """Found by the HL7 property: a line 'OBX0' (a result segment whose name runs into its fields) was neither
+    imported nor reported."""
+    res = import_hl7("m.hl7", TODAY, text="MSH|^~\\&|A|B|C|D|20240729||ORU^R01|1|P|2.5\rOBX0\r")
+    assert res.records == [] and [p.where for p in res.problems] == ["m.hl7 message 1 segment OBX 1"]

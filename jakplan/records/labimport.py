@@ -803,6 +803,11 @@ def _hl7_segments(msg: Any, where_msg: str, res: ImportResult, ctx: Context) -> 
                 res.records.append(_obx(fld, pid, obr_day, where, ctx, lab))
             except JakplanError as exc:
                 res.problems.append(_problem(where, exc))
+        elif sname.startswith("OBX"):  # 'OBX0|...': a result segment with a broken name is reported, not skipped
+            obx_n += 1
+            res.problems.append(Problem(f"{where_msg} segment OBX {obx_n}",
+                                        f"segment name '{sname[:12]}' is not OBX (a result segment starts 'OBX|'): "
+                                        "not imported"))
 
 
 def _hl7_message(segs: list[str], where_msg: str, res: ImportResult, ctx: Context) -> None:
