@@ -238,11 +238,16 @@ def signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def _new_temp(folder: Path, name: str, group: str = "") -> tuple[int, str]:
+def _new_temp(folder: Path, name: str, group: str = "", temps: list[str] | None = None) -> tuple[int, str]:
+    """A new temporary file, known to the SIGTERM clean-up and added to the caller's ``temps`` before a held-back
+    signal can be delivered (a SIGTERM that arrived during mkstemp is delivered as the block ends: by then the
+    caller's ``finally`` knows the file; it was once left behind in that gap)."""
     tag = f"g{group}-" if group else ""
-    with signals_held():  # a SIGTERM handler that removes our temporary files must know of this one
+    with signals_held():
         fd, tmp = tempfile.mkstemp(prefix=f".{name}{TMP_MARK}{os.getpid()}-{tag}", suffix="", dir=folder)
         _live_temps.add(tmp)
+        if temps is not None:
+            temps.append(tmp)
     return fd, tmp
 
 
@@ -314,10 +319,9 @@ def _write_temp(shown: Path, target: Path, folder: Path, exists: bool, payload: 
     """Write ``payload`` to a new fsynced temporary file next to ``target`` (added to ``temps`` at once), with
     the old file's mode (or the umask's)."""
     try:
-        fd, tmp = _new_temp(folder, target.name, group)
+        fd, tmp = _new_temp(folder, target.name, group, temps)
     except OSError as exc:
         raise JakplanError(f"{shown}: cannot write here: {exc.strerror}") from None
-    temps.append(tmp)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)

@@ -34,6 +34,7 @@ from typer.core import TyperGroup
 
 from jakplan.errors import JakplanError
 from jakplan.escape import one_line
+from jakplan.fileio import remove_live_temps
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70
@@ -149,6 +150,7 @@ def run_guarded(invoke) -> int:
                             "with the command you ran"))
         return EXIT_INTERNAL
     finally:
+        remove_live_temps()  # a command ended by a signal leaves none of its temporary files (none when it ends well)
         if old is not None:
             try:
                 signal.signal(signal.SIGTERM, old)
