@@ -139,7 +139,7 @@ def test_a_declared_silence_leaves_the_dose_assessed():
 
 def test_a_live_vaccine_gives_the_label_note_not_a_dose_change():
     p = plan_for(START, drug="upadacitinib", protocol="eu-smpc", indication="ra",
-                 factors={**KNOWN, "with": ["mmr vaccine"]})
+                 factors={**KNOWN, "with": ["mmr_vaccine"]})
     assert any(r.risk.id == "live_vaccine" and r.risk.citation.source.id == "U12" and not r.open_conditions
                for r in p.risks)
     assert not p.dose.unstated_classes
