@@ -33,12 +33,9 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
     "baricitinib/us-label": (_all_but("strong_oat3_inhibitor"),
                              "US PI 1 (limitations of use), 5 (vaccinations) and 7 were not read: only the section "
                              "beginnings of the FDA label and its mirrors were reachable"),
-    "baricitinib/eu-smpc": ((*PK[1:], "potent_immunosuppressant", "antiplatelet"),
-                            "SmPC 4.5 was not read; the 4.4 summary seen [S9] covers biologics, other JAK inhibitors "
-                            "and live vaccines but its wording on azathioprine, tacrolimus and ciclosporin was not seen"),
-    "baricitinib/nhs-lanarkshire": (_all_but("strong_oat3_inhibitor", "live_vaccine"),
-                                    "the local page [S13] was not re-read for interactions; the EU combination rules "
-                                    "are dose entries, which an [[include]] cannot borrow"),
+    "baricitinib/eu-smpc": (("antiplatelet",), "SmPC 4.4/4.5 were not read for antiplatelets"),
+    "baricitinib/nhs-lanarkshire": (("antiplatelet",), "neither the local page [S13] nor the SmPC it sits on was read "
+                                                       "for antiplatelets"),
     "tofacitinib/us-label": (("other_jak_inhibitor", "live_vaccine"),
                              "section 7 [T14] was read in full; section 1 (limitations of use) and the vaccination "
                              "warning were not"),
