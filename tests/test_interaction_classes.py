@@ -34,8 +34,9 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                              "US PI 1 (limitations of use), 5 (vaccinations) and 7 were not read: only the section "
                              "beginnings of the FDA label and its mirrors were reachable"),
     "baricitinib/eu-smpc": (("antiplatelet",), "SmPC 4.4/4.5 were not read for antiplatelets"),
-    "baricitinib/nhs-lanarkshire": (("antiplatelet",), "neither the local page [S13] nor the SmPC it sits on was read "
-                                                       "for antiplatelets"),
+    "baricitinib/nhs-lanarkshire": ((*PK[1:], "antiplatelet"),
+                                    "the local page [S13] was not re-read for interactions (it names OAT3 inhibitors "
+                                    "only); the SmPC statements it could adopt are dose entries or notes of eu-smpc"),
     "tofacitinib/us-label": (("other_jak_inhibitor", "live_vaccine"),
                              "section 7 [T14] was read in full; section 1 (limitations of use) and the vaccination "
                              "warning were not"),
