@@ -94,13 +94,14 @@ OUTCOME_WORDS = {
 
 def _possible_groups(lines: tuple[DoseLine, ...], tags: bool = True) -> list[str]:
     """'2 mg once daily if: aged 65 or over [S8]; ...' grouped by what would change."""
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, dict[str, list[str]]] = {}  # head -> citation -> whys: one citation per run of reasons
     for dl in lines:
         e = dl.entry
         head = e.dose if e.outcome in ("standard", "adjusted") else OUTCOME_WORDS[e.outcome].split(" for ")[0].lower()
         why = e.why or " and ".join(condition_text(c) for c in dl.open_conditions)
-        groups.setdefault(head, []).append(f"{why} ({cite_short(e.citation, tags)})")
-    return [f"{head} if: " + "; ".join(whys) for head, whys in groups.items()]
+        groups.setdefault(head, {}).setdefault(cite_short(e.citation, tags), []).append(why)
+    return [f"{head} if: " + "; ".join(f"{', '.join(whys)} ({cite})" for cite, whys in by_cite.items())
+            for head, by_cite in groups.items()]
 
 
 @dataclass(frozen=True)
