@@ -48,7 +48,7 @@ from typing import Any, Iterator
 
 from jakplan.catalog.vocab import vocabulary
 from jakplan.errors import JakplanError
-from jakplan.fileio import atomic_write, read_bytes, write_target
+from jakplan.fileio import MAX_INPUT_BYTES, atomic_write, read_bytes, write_target
 from jakplan.history import OUTCOMES, Decision, Done, History, LabRecord, Pause, ScoreRecord
 from jakplan.records.profile import Profile, plain_text, profile_from_dict
 
@@ -719,7 +719,8 @@ def _save(pf: PlanFile, sync_dir: bool = True) -> None:
         pf._tk = None  # appended text does not read back (a hand-written shape): edit through the TOML editor
         text = tomlkit.dumps(pf._doc)
         planfile_from_text(text, pf.path)
-    atomic_write(pf.path, text, overwrite=True, sync_dir=sync_dir)
+    # written through a symlinked plan file; larger than the reader's cap: refused before anything is written
+    atomic_write(pf.path, text, overwrite=True, sync_dir=sync_dir, follow_links=True, limit=MAX_INPUT_BYTES)
 
 
 @contextlib.contextmanager
@@ -782,5 +783,5 @@ def create_planfile(path: str | os.PathLike, profile: Profile, overwrite: bool =
             raise JakplanError(f"{p}: already exists; not overwriting it (use --force to replace it)")
         text = tomlkit.dumps(doc)
         pf = planfile_from_text(text, p)
-        atomic_write(p, text, overwrite=overwrite)
+        atomic_write(p, text, overwrite=overwrite, limit=MAX_INPUT_BYTES)
     return pf
