@@ -65,6 +65,11 @@ _TMP_RE = re.compile(r"^\.(?P<name>.+)" + re.escape(TMP_MARK)
 _live_temps: set[str] = set()
 
 
+class WriteRefused(JakplanError):
+    """A write that did not happen although the target was acceptable: the new content is larger than the
+    reader's cap, or the disk refused it (full, over quota, read-only). Nothing was changed."""
+
+
 def _describe_kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "is a directory, not a file"
@@ -378,7 +383,7 @@ def _group_plan(items: Sequence[tuple[str | os.PathLike, bytes | str]], overwrit
         shown, target = output_target(path, follow_links)
         payload = data.encode("utf-8") if isinstance(data, str) else data
         if limit is not None and len(payload) > limit:
-            raise JakplanError(f"{shown}: would become {len(payload) // 1024} KiB, larger than the {limit // 1024} KiB "
+            raise WriteRefused(f"{shown}: would become {len(payload) // 1024} KiB, larger than the {limit // 1024} KiB "
                                f"jakplan reads back; nothing was written (the file is unchanged)")
         exists = _check_target(target, shown, overwrite)
         folder = _folder(target, shown)
@@ -393,7 +398,7 @@ def _write_temp(shown: Path, target: Path, folder: Path, exists: bool, payload: 
     try:
         fd, tmp = _new_temp(folder, target.name, group, temps)
     except OSError as exc:
-        raise JakplanError(f"{shown}: cannot write here: {exc.strerror}") from None
+        raise WriteRefused(f"{shown}: cannot write here: {exc.strerror}") from None
     try:
         try:
             view = memoryview(payload)
@@ -412,7 +417,7 @@ def _write_temp(shown: Path, target: Path, folder: Path, exists: bool, payload: 
             mode = 0o666 & ~umask
         os.chmod(tmp, mode)
     except OSError as exc:
-        raise JakplanError(f"{shown}: cannot write: {exc.strerror}") from None
+        raise WriteRefused(f"{shown}: cannot write: {exc.strerror}; nothing was changed") from None
 
 
 def _remove_placed(placed: list[Path]) -> None:
@@ -438,7 +443,7 @@ def _place_all(plan: list[tuple], temps: list[str], overwrite: bool) -> None:
         except OSError as exc:
             if not overwrite:
                 _remove_placed(placed)
-            raise JakplanError(f"{shown}: cannot write: {exc.strerror}") from None
+            raise WriteRefused(f"{shown}: cannot write: {exc.strerror}") from None
         placed.append(target)
 
 

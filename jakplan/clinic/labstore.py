@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from jakplan.errors import JakplanError
+from jakplan.fileio import WriteRefused
 from jakplan.records.clinicsettings import SETTINGS_FILE, ClinicSettings
 from jakplan.records.labimport import ImportedLab, ImportResult, Problem
 
@@ -60,6 +61,9 @@ class StoreSummary:
     problems: list[Problem] = field(default_factory=list)
     unmatched: list[ImportedLab] = field(default_factory=list)
     """Results whose patient has no plan file (listed in the summary; one crossing a limit fails the import)."""
+    unwritten: list[Path] = field(default_factory=list)
+    """Plan files whose new results could not be written (too large to read back, disk full): unchanged, and
+    the import fails (exit 2)."""
 
     @property
     def added(self) -> int:
@@ -126,6 +130,9 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
             continue
         try:
             summary.patients.append(_store_patient(pid, path, mine, summary.problems, write))
+        except WriteRefused as exc:  # too large to read back, disk full: the plan file is unchanged
+            summary.unwritten.append(path)
+            summary.problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
         except JakplanError as exc:
             summary.problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
     if write and any(p.added for p in summary.patients):

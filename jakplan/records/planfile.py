@@ -777,7 +777,7 @@ def create_planfile(path: str | os.PathLike, profile: Profile, overwrite: bool =
     pf._doc = doc
     from jakplan.fileio import check_writable
 
-    check_writable(p, overwrite)  # refused targets fail before a lock file is made
+    check_writable(path, overwrite)  # refused targets (a trailing /, a link out) fail before a lock file is made
     with file_lock(p):
         if p.exists() and not overwrite:
             raise JakplanError(f"{p}: already exists; not overwriting it (use --force to replace it)")
