@@ -606,6 +606,8 @@ def parse_toml_text(text: str, path: Path) -> dict[str, Any]:
         raise JakplanError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise JakplanError(f"{path}: not valid TOML: nested too deeply") from None
+    except ValueError as exc:  # an integer of thousands of digits (Python's int conversion limit)
+        raise JakplanError(f"{path}: not valid TOML: {str(exc).split(';')[0]}") from None
 
 
 def planfile_from_text(text: str, path: Path, need_start: bool = True) -> PlanFile:
