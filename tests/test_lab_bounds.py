@@ -211,3 +211,24 @@ def test_a_5000_digit_integer_in_a_plan_file_or_clinic_toml_is_one_line(runner, 
                                  "--today", "2024-08-01"])
     assert result.exit_code == 2 and "internal error" not in result.output, result.output
     assert "clinic.toml" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("where, name", [
+    ("my labs.csv line 3", "my labs.csv"), ("a b/c d.json entry 2", "a b/c d.json"),
+    ("a b/c d.json entry 2 component 4", "a b/c d.json"), ("x y.hl7 message 3 segment OBX 12", "x y.hl7"),
+    ("x y.hl7 message 3", "x y.hl7"), ("line 4.csv line 4", "line 4.csv")])
+def test_the_source_file_of_a_record_keeps_spaces(where, name):
+    from jakplan.records.labimport import source_file
+
+    assert source_file(where) == name
+
+
+def test_an_import_from_a_file_with_a_space_in_its_name_says_so(runner, app, tmp_path):
+    clinic = tmp_path / "clinic"
+    clinic.mkdir()
+    (clinic / "p1.toml").write_text(PLAN)
+    (tmp_path / "my labs.csv").write_text("patient,date,analyte,value,unit\np1,2024-06-01,anc,1.5,10^9/L\n")
+    result = runner.invoke(app, ["cohort", "labs", "import", str(tmp_path / "my labs.csv"), "--into", str(clinic),
+                                 "--today", "2024-08-01"])
+    assert result.exit_code == 0, result.output
+    assert 'note = "imported from my labs.csv"' in (clinic / "p1.toml").read_text()

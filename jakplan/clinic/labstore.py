@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable
 from jakplan.errors import JakplanError
 from jakplan.fileio import WriteRefused
 from jakplan.records.clinicsettings import SETTINGS_FILE, ClinicSettings
-from jakplan.records.labimport import ImportedLab, ImportResult, Problem
+from jakplan.records.labimport import ImportedLab, ImportResult, Problem, source_file
 
 
 def same_value(a: float, b: float) -> bool:
@@ -219,7 +219,7 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
                     raise _NothingNew  # a plan file with nothing new is not rewritten
                 for (day, at), analytes in sorted(add.items()):
                     recs = [r for _, _, rs in analytes.values() for r in rs]
-                    sources = sorted({Path(r.where.split(" ")[0]).name for r in recs})
+                    sources = sorted({Path(source_file(r.where)).name for r in recs})
                     prelim = sorted({_name(r) for r in recs if r.status == "preliminary"})
                     note = f"imported from {', '.join(sources)}" + (f"; preliminary: {', '.join(prelim)}" if prelim else "")
                     pf.add_lab(day, {a: v for a, (v, _, _) in analytes.items()}, note, at,

@@ -47,6 +47,14 @@ PRELIMINARY_HL7 = ("P",)
 _LOINC_CODE = LOINC_CODE
 
 
+_PLACE = re.compile(r" (?:line \d+|entry \d+(?: component \d+)?|message \d+(?: segment OBX \d+)?)$")
+
+
+def source_file(where: str) -> str:
+    """The file a record's ``where`` names ('my labs.csv line 3' -> 'my labs.csv'; a name may hold spaces)."""
+    return _PLACE.sub("", where)
+
+
 @dataclass(frozen=True)
 class ImportedLab:
     """One lab value read from a file, converted to jakplan's canonical unit for its analyte."""
