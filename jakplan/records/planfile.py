@@ -373,14 +373,22 @@ def _time(val: Any, where: str) -> str:
 
 
 def _date(val: Any, where: str, key: str) -> dt.date:
+    from jakplan.dates import EARLIEST, LATEST
+
+    day = None
     if isinstance(val, str):
         try:
-            return dt.date.fromisoformat(val)
+            day = dt.date.fromisoformat(val)
         except ValueError:
             pass
     elif isinstance(val, dt.date) and not isinstance(val, dt.datetime):
-        return val
-    raise JakplanError(f"{where}: field '{key}' must be a date (YYYY-MM-DD), not {val!r}")
+        day = val
+    if day is None:
+        raise JakplanError(f"{where}: field '{key}' must be a date (YYYY-MM-DD), not {val!r}")
+    if not EARLIEST <= day <= LATEST:  # as for every typed date: a resume in 9999 is no date to plan with
+        raise JakplanError(f"{where}: field '{key}' {day.isoformat()} is outside the dates jakplan works with "
+                           f"({EARLIEST.isoformat()} to {LATEST.isoformat()})")
+    return day
 
 
 def _text(entry: dict, key: str, where: str, required: bool = False) -> str:
