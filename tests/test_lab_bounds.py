@@ -15,8 +15,8 @@ import json
 
 import pytest
 
-from jakplan.catalog.vocab import vocabulary
 from jakplan.catalog.units import is_plausible, low_exclusive, plausible, plausible_text
+from jakplan.catalog.vocab import vocabulary
 from jakplan.errors import JakplanError
 from jakplan.records.labimport import MAX_HL7_MESSAGE, MAX_JSON_DEPTH, import_csv, import_fhir, import_hl7
 from jakplan.records.labvalues import lab_value
