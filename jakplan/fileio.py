@@ -13,8 +13,20 @@ Writing (:func:`atomic_write`, :func:`write_group`):
   (``os.replace`` is atomic on POSIX), so a crash leaves either the old file or the new one;
 - a new file (no ``overwrite``) is created exclusively with ``os.link``: two writers racing for one name
   cannot both succeed, and neither replaces the other's file;
-- a symlink is written through to its target (the link stays a link; a plan file is never forked);
-- only regular files are replaced: ``--force`` never replaces a device, FIFO, socket or folder;
+- files are created only inside their folder (an output folder, or the folder of an ``--out`` file): a symlink
+  at the target whose real target lies outside that folder is refused with one line, not written through
+  and not replaced (someone put it there: writing through it would create or overwrite a file elsewhere, and
+  replacing it would silently undo their link; the user removes it or picks another name). A symlink that
+  stays inside the folder is written through. Plan files, which the user edits in place and may keep behind a
+  link, are written through their link wherever it points (``follow_links=True``; the link stays a link, a plan
+  file is never forked);
+- only regular files are replaced: a FIFO, socket, device or folder at the target is refused with one line,
+  before anything is opened (a FIFO is never opened for writing, so nothing blocks);
+- a path that ends with ``/`` names a folder, never a file: it is refused as a file name;
+- a file that must be read back (a plan file) is refused before anything is written when the new content
+  is larger than the reader's cap (``limit``), so a refused write changes nothing;
+- a failed write (disk full, quota exceeded) is one line; the temporary file is removed and the old file
+  is left as it was;
 - temporary files are named ``.NAME.jakplan-tmp-PID-RANDOM``; they are removed when the write fails or is
   interrupted (Ctrl-C, SIGTERM), and ones left by a writer that was killed (its process is gone, or the
   file is older than :data:`STALE_AFTER` seconds) are removed on the next write into that folder, which also
@@ -51,6 +63,11 @@ STALE_AFTER = 300.0
 _TMP_RE = re.compile(r"^\.(?P<name>.+)" + re.escape(TMP_MARK)
                      + r"(?P<pid>\d+)-(?:g(?P<group>[0-9a-f]{12})-)?[A-Za-z0-9_]+$")
 _live_temps: set[str] = set()
+
+
+class WriteRefused(JakplanError):
+    """A write that did not happen although the target was acceptable: the new content is larger than the
+    reader's cap, or the disk refused it (full, over quota, read-only). Nothing was changed."""
 
 
 def _describe_kind(mode: int) -> str:
@@ -265,6 +282,63 @@ def write_target(path: str | os.PathLike) -> Path:
     return p
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _names_folder(path: str | os.PathLike) -> bool:
+    raw = os.fspath(path)
+    return isinstance(raw, str) and raw.endswith(tuple(s for s in (os.sep, os.altsep, "/") if s)) and raw.strip("/") != ""
+
+
+def output_target(path: str | os.PathLike, follow_links: bool = False) -> tuple[Path, Path]:
+    """(the path as shown, the file really written) for writing ``path``, or a one-line JakplanError.
+
+    A path ending in ``/`` names a folder, not a file. A symlink is followed only to a file inside the folder
+    that holds the link (``follow_links``: anywhere, for plan files); one that leads out of it is refused."""
+    if _names_folder(path):
+        raise JakplanError(f"{os.fspath(path)}: ends with '/', so it names a folder; give a file name")
+    shown = Path(path)
+    target = write_target(shown)
+    if target != shown and not follow_links:
+        folder = Path(os.path.realpath(shown.parent if str(shown.parent) else "."))
+        if not _inside(target.parent, folder):
+            try:
+                to = os.readlink(shown)
+            except OSError:
+                to = str(target)
+            raise JakplanError(f"{shown}: is a symbolic link to {to}, outside the folder {shown.parent}; jakplan "
+                               f"does not write through it (remove the link or choose another name)")
+    return shown, target
+
+
+def read_existing(path: str | os.PathLike, limit: int = 64 << 20) -> bytes | None:
+    """The bytes of an output file that is about to be replaced (to compare with the new content), or None
+    when there is none (or it is larger than ``limit``: then it is simply rewritten). The same rules as for
+    writing it: a symlink out of its folder, a FIFO, a device or a folder is a one-line JakplanError; a FIFO
+    is opened without blocking and never read."""
+    _, target = output_target(path)
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise JakplanError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise JakplanError(f"{path}: {_describe_kind(st.st_mode)}; jakplan replaces only regular files")
+        if st.st_size > limit:
+            return None
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(limit + 1)
+    except OSError as exc:
+        raise JakplanError(f"{path}: cannot read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+
+
 def _check_target(target: Path, shown: Path, overwrite: bool) -> bool:
     """True when ``target`` exists (a regular file that may be replaced); else a one-line JakplanError."""
     try:
@@ -293,24 +367,27 @@ def _folder(target: Path, shown: Path) -> Path:
     return folder
 
 
-def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
+def check_writable(path: str | os.PathLike, overwrite: bool = False, follow_links: bool = False) -> Path:
     """Would :func:`atomic_write` accept ``path``? The real target (symlinks followed), or a one-line error."""
-    shown = Path(path)
-    target = write_target(shown)
+    shown, target = output_target(path, follow_links)
     _check_target(target, shown, overwrite)
     _folder(target, shown)
     return target
 
 
-def _group_plan(items: Sequence[tuple[str | os.PathLike, bytes | str]], overwrite: bool) -> list[tuple]:
+def _group_plan(items: Sequence[tuple[str | os.PathLike, bytes | str]], overwrite: bool, follow_links: bool = False,
+                limit: int | None = None) -> list[tuple]:
     """Each item checked: (shown path, real target, folder, target exists, bytes to write)."""
     plan = []
     for path, data in items:
-        shown = Path(path)
-        target = write_target(shown)
+        shown, target = output_target(path, follow_links)
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        if limit is not None and len(payload) > limit:
+            raise WriteRefused(f"{shown}: would become {len(payload) // 1024} KiB, larger than the {limit // 1024} KiB "
+                               f"jakplan reads back; nothing was written (the file is unchanged)")
         exists = _check_target(target, shown, overwrite)
         folder = _folder(target, shown)
-        plan.append((shown, target, folder, exists, data.encode("utf-8") if isinstance(data, str) else data))
+        plan.append((shown, target, folder, exists, payload))
     return plan
 
 
@@ -321,12 +398,15 @@ def _write_temp(shown: Path, target: Path, folder: Path, exists: bool, payload: 
     try:
         fd, tmp = _new_temp(folder, target.name, group, temps)
     except OSError as exc:
-        raise JakplanError(f"{shown}: cannot write here: {exc.strerror}") from None
+        raise WriteRefused(f"{shown}: cannot write here: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         mode = None
         if exists:
             with contextlib.suppress(OSError):
@@ -337,7 +417,7 @@ def _write_temp(shown: Path, target: Path, folder: Path, exists: bool, payload: 
             mode = 0o666 & ~umask
         os.chmod(tmp, mode)
     except OSError as exc:
-        raise JakplanError(f"{shown}: cannot write: {exc.strerror}") from None
+        raise WriteRefused(f"{shown}: cannot write: {exc.strerror}; nothing was changed") from None
 
 
 def _remove_placed(placed: list[Path]) -> None:
@@ -363,12 +443,12 @@ def _place_all(plan: list[tuple], temps: list[str], overwrite: bool) -> None:
         except OSError as exc:
             if not overwrite:
                 _remove_placed(placed)
-            raise JakplanError(f"{shown}: cannot write: {exc.strerror}") from None
+            raise WriteRefused(f"{shown}: cannot write: {exc.strerror}") from None
         placed.append(target)
 
 
 def write_group(items: Sequence[tuple[str | os.PathLike, bytes | str]], overwrite: bool = False, sync_dir: bool = True,
-                clean: bool = True) -> list[Path]:
+                clean: bool = True, *, follow_links: bool = False, limit: int | None = None) -> list[Path]:
     """Write several files as a unit: all of them, or (on an error, Ctrl-C or SIGTERM) none that was new.
 
     Each file goes to a temporary file first (all fsynced); then, with SIGINT and SIGTERM held back, each is
@@ -376,8 +456,10 @@ def write_group(items: Sequence[tuple[str | os.PathLike, bytes | str]], overwrit
     name was taken meanwhile, the files this call already placed are removed again and the call fails.
     ``sync_dir=False`` skips the folder fsync for a caller that writes many files into one folder and calls
     :func:`fsync_dir` once at the end; ``clean=False`` skips looking for stale temporary files.
+    ``follow_links``: write through a symlink wherever it points (plan files); else only within its folder.
+    ``limit``: refuse, before anything is written, content larger than this many bytes (a file read back).
     """
-    plan = _group_plan(items, overwrite)
+    plan = _group_plan(items, overwrite, follow_links, limit)
     if clean:
         for folder in {f for _, _, f, _, _ in plan}:
             clean_stale_temps(folder)
@@ -420,6 +502,7 @@ def _link_new(tmp: str, target: Path, shown: Path) -> None:
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str, overwrite: bool = False, sync_dir: bool = True,
-                 clean: bool = True) -> Path:
+                 clean: bool = True, *, follow_links: bool = False, limit: int | None = None) -> Path:
     """Write ``data`` to ``path`` atomically (see the module docstring); text is written as UTF-8."""
-    return write_group([(path, data)], overwrite=overwrite, sync_dir=sync_dir, clean=clean)[0]
+    return write_group([(path, data)], overwrite=overwrite, sync_dir=sync_dir, clean=clean,
+                       follow_links=follow_links, limit=limit)[0]

@@ -9,8 +9,10 @@ that the console script runs), against one workspace of files built once per mod
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -95,7 +97,88 @@ def ws(tmp_path_factory):
     os.mkfifo(root / "pf" / "here-fifo.toml")
     os.mkfifo(root / "csv" / "here-fifo.toml")
     _write(root, "outside/secret.toml", "schema = 1\nid = \"secret\"\ndrug = \"baricitinib\"\ntitle = \"TOP SECRET\"\n")
+    _lab_workspace(root)
     return root
+
+
+# -- issue 20: lab files, output folders, record/pause/resume/undo sequences -----------------------------
+
+def _fat_plan() -> str:
+    """A valid plan file a few bytes under the read cap: any entry added to it would pass the cap."""
+    return PLAN + "\n# " + "x" * ((1 << 20) - len(PLAN) - 16) + "\n"
+
+
+MSH = "MSH|^~\\&|LAB|CITYLAB|JAKPLAN|CLINIC|202407291130||ORU^R01|M1|P|2.5.1"
+OBX_HB = "OBX|1|NM|718-7^Hb^LN||13|g/dL|||||F|||20240601"
+
+
+def _obs_bundle(code: str, value: str, unit: str, patient: str = "p1") -> str:
+    return ('{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Observation", '
+            '"status": "final", "code": {"coding": [{"system": "http://loinc.org", "code": "' + code + '"}]}, '
+            '"subject": {"identifier": {"value": "' + patient + '"}}, "effectiveDateTime": "2024-06-01", '
+            '"valueQuantity": {"value": ' + value + ', "unit": "' + unit + '"}}}]}')
+
+
+LAB_FILES: dict[str, str] = {
+    "deep.json": '{"resourceType": "Bundle", "entry": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    "deep_objects.json": '{"resourceType": "Bundle", "entry": [], "x": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + "}",
+    "bigint.json": _obs_bundle("751-8", "9" * 5000, "10*9/L"),
+    "bigfloat.json": _obs_bundle("751-8", "1." + "0" * 5000, "10*9/L"),
+    "nan.json": _obs_bundle("751-8", "NaN", "10*9/L"),
+    "not_bundle.json": '{"resourceType": "Observation"}',
+    "not_json.json": "{not json",
+    "array.json": "[1, 2, 3]",
+    "zero_platelets.json": _obs_bundle("777-3", "0", "10*9/L"),
+    "zero_creatinine.csv": "patient,date,analyte,value,unit\np1,2024-06-01,creatinine,0,umol/L\n",
+    "zero_cholesterol.csv": "patient,date,analyte,value,unit\np1,2024-06-01,cholesterol,0,mmol/L\n",
+    "zero_alt.csv": "patient,date,analyte,value,unit,uln\np1,2024-06-01,alt,0,U/L,40\n",
+    "bigint.csv": "patient,date,analyte,value,unit\np1,2024-06-01,anc," + "9" * 5000 + ",10^9/L\n",
+    "far_date.csv": "patient,date,analyte,value,unit\np1,9999-12-31,anc,1.5,10^9/L\n",
+    "early_date.csv": "patient,date,analyte,value,unit\np1,0001-01-01,anc,1.5,10^9/L\n",
+    "zero_platelets.hl7": "\r".join([MSH, "PID|1||p1", "OBR|1|||x|||20240601",
+                                      "OBX|1|NM|777-3^Platelets^LN||0|10*9/L|||||F"]) + "\r",
+    "bigint.hl7": "\r".join([MSH, "PID|1||p1", "OBX|1|NM|718-7^Hb^LN||" + "9" * 5000 + "|g/dL|||||F|||20240601"]) + "\r",
+    "big_message.hl7": "\r".join([MSH, "PID|1||p1"] + [OBX_HB] * ((1 << 20) // len(OBX_HB) + 10)) + "\r",
+    "fat.csv": "patient,date,analyte,value,unit\nfat,2024-06-01,anc,1.5,10^9/L\n",
+    "fat.hl7": "\r".join([MSH, "PID|1||fat", OBX_HB]) + "\r",
+    "binary.csv": "patient,date\n\udcff",
+}
+"""Lab files for `cohort labs import --into {ws}/labreg`: each is refused whole, or every value in it is."""
+
+LAB_FILE_NAMES: dict[str, str] = {
+    "deep.json": "nested too deeply", "deep_objects.json": "nested too deeply", "bigint.json": "5000 characters",
+    "bigfloat.json": "characters", "nan.json": "nan", "not_bundle.json": "not a FHIR Bundle",
+    "not_json.json": "not JSON", "array.json": "not a FHIR Bundle", "zero_platelets.json": "above 0",
+    "zero_creatinine.csv": "above 0", "zero_cholesterol.csv": "above 0", "zero_alt.csv": "above 0",
+    "bigint.csv": "finite", "far_date.csv": "9999-12-31", "early_date.csv": "0001-01-01",
+    "zero_platelets.hl7": "above 0", "bigint.hl7": "finite", "big_message.hl7": "KiB", "fat.csv": "fat.toml",
+    "fat.hl7": "fat.toml", "binary.csv": "UTF-8",
+}
+
+
+def _lab_workspace(root: Path) -> None:
+    _write(root, "labreg/p1.toml", PLAN)
+    _write(root, "labreg/fat.toml", _fat_plan())
+    _write(root, "reg1/p1.toml", PLAN)
+    for name, text in LAB_FILES.items():
+        _write(root, f"labfiles/{name}", text.encode("utf-8", "surrogateescape"))
+    os.mkfifo(root / "labfiles" / "fifo.csv")
+    # output folders with something planted in them
+    (root / "outside" / "p1.ics").write_text("their own calendar")
+    for name in ("outlink", "outdangling", "outfifo", "outdev", "outs"):
+        (root / name).mkdir()
+    os.symlink(root / "outside" / "p1.ics", root / "outlink" / "p1.ics")
+    os.symlink(root / "outside" / "new.ics", root / "outdangling" / "p1.ics")
+    os.symlink("../outside/new.json", root / "outdangling" / "p1.json")
+    os.mkfifo(root / "outfifo" / "p1.ics")
+    os.symlink("/dev/zero", root / "outdev" / "p1.ics")
+    os.symlink(root / "outside" / "p1.ics", root / "outs" / "link.out")
+    os.symlink("../outside/nothing-yet.out", root / "outs" / "dangling.out")
+    os.mkfifo(root / "outs" / "fifo.out")
+    # plan files in states that make some commands senseless
+    _write(root, "seq/paused.toml", PLAN + "\n[[pause]]\nfrom = 2024-07-01\nreason = \"zoster\"\n")
+    _write(root, "seq/resumed.toml", PLAN + "\n[[pause]]\nfrom = 2024-07-01\nto = 2024-07-10\nreason = \"zoster\"\n")
+    _write(root, "seq/fat.toml", _fat_plan())
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -187,6 +270,10 @@ PLANFILE_BODIES: dict[str, str] = {
     "pause_two_open": PLAN + "\n[[pause]]\nfrom = 2024-07-01\nreason = \"x\"\n\n[[pause]]\nfrom = 2024-08-01\nreason = \"y\"\n",
     "done_not_list": PLAN + "\ndone = 3\n",
     "patient_name_control": PLAN + "\n[patient]\nname = \"Anna\\u001b[2J\"\n",
+    "pause_to_far": PLAN + "\n[[pause]]\nfrom = 2024-07-01\nto = 9999-12-31\nreason = \"x\"\n",
+    "done_early": PLAN + "\n[[done]]\nrule = \"bloods_week4\"\non = 0001-01-01\n",
+    "lab_zero_platelets": PLAN + "\n[[lab]]\non = 2024-06-01\nplatelets = 0\n",
+    "lab_bigint": PLAN + "\n[[lab]]\non = 2024-06-01\nanc = " + "9" * 5000 + "\n",
 }
 """Plan files (also used as --profile) with one bad value each, and the text the error must name."""
 
@@ -204,7 +291,8 @@ PLANFILE_NAMES: dict[str, str] = {
     "lab_text": "low", "lab_no_on": "'on'", "done_no_rule": "'rule'", "done_bad_on": "soon", "done_extra": "who",
     "note_control": "\\x1b[2J", "note_newline": "\\nError: forged", "pause_before_start": "2024-01-01",
     "pause_backwards": "2024-06-01", "pause_two_open": "pause", "done_not_list": "done",
-    "patient_name_control": "\\x1b[2J",
+    "patient_name_control": "\\x1b[2J", "pause_to_far": "9999-12-31", "done_early": "0001-01-01",
+    "lab_zero_platelets": "above 0", "lab_bigint": "not valid TOML",
 }
 
 _PB = GOOD_PROTOCOL
@@ -508,6 +596,61 @@ def _cases():
         (["show", "/dev/zero"], "/dev/zero"), (["show", "common/nonesuch"], "nonesuch")]):
         add(f"protocols-{i}", ["protocols"] + args, shown)
     add("no-such-command", ["frobnicate"], "frobnicate")
+    # -- issue 20: lab files (every value refused, or the file whole; a plan file that would pass the read cap)
+    for name, shown in LAB_FILE_NAMES.items():
+        add(f"labs-import-{name}", ["cohort", "labs", "import", f"{{ws}}/labfiles/{name}", "--into", "{ws}/labreg",
+                                    "--today", "2024-08-01"], shown, "cohort")
+    for special, shown in {"{ws}/labfiles/fifo.csv": "fifo.csv", "/dev/zero": "/dev/zero",
+                           "{ws}/labfiles/missing.csv": "missing.csv", "{ws}/labfiles": "labfiles"}.items():
+        add(f"labs-import-file-{shown}", ["cohort", "labs", "import", special, "--into", "{ws}/labreg",
+                                          "--today", "2024-08-01"], shown, "cohort")
+    for into, shown in {"{ws}/labfiles/fifo.csv": "fifo.csv", "{ws}/anna.toml": "anna.toml",
+                        "{ws}/nope": "nope"}.items():
+        add(f"labs-import-into-{shown}", ["cohort", "labs", "import", "{ws}/labfiles/fat.csv", "--into", into,
+                                          "--today", "2024-08-01"], shown, "cohort")
+    add("labs-import-today-far", ["cohort", "labs", "import", "{ws}/labfiles/fat.csv", "--into", "{ws}/labreg",
+                                  "--today", "9999-12-31"], "9999-12-31")
+    for opt, v in {"--platelets": "0", "--alt": "0"}.items():
+        add(f"labs-zero{opt}", ["labs", opt, v], "above 0")
+    for item in ("creatinine=0", "platelets=0", "cholesterol=0", "alt=0", "triglycerides=0"):
+        add(f"record-zero-{item}", ["record", P, "--lab", item, "--on", "2024-06-01"], "above 0")
+    # -- output folders: a link out of the folder, a FIFO, a device; a trailing '/' names a folder
+    for folder, shown in {"outlink": "outside the folder", "outdangling": "outside the folder", "outfifo": "FIFO",
+                          "outdev": "outside the folder"}.items():
+        for slash in ("", "/"):
+            add(f"cohort-export-{folder}{slash and '-slash'}", ["cohort", "export", "{ws}/good.csv", "--out",
+                                                                 f"{{ws}}/{folder}{slash}", "--force"], shown, "cohort")
+        add(f"cohort-export-register-{folder}", ["cohort", "export", "{ws}/reg1", "--out", f"{{ws}}/{folder}"],
+            shown, "cohort")
+    out_cmds = {"export": ["export"] + S, "checklist": ["checklist"] + S + ["--week", "12", "--format", "text"],
+                "sheet": ["sheet"] + S, "init": ["init"] + S, "trend": ["trend", P]}
+    for cmd, base in out_cmds.items():
+        for target, shown in {"link.out": "outside the folder", "dangling.out": "outside the folder",
+                              "fifo.out": "FIFO"}.items():
+            add(f"{cmd}-out-{target}", base + ["--out", f"{{ws}}/outs/{target}", "--force"], shown)
+        add(f"{cmd}-out-slash", base + ["--out", "{ws}/newdir/", "--force"], "names a folder")
+    # -- record / pause / resume / undo sequences and dates at the edges
+    for i, (argv, shown) in enumerate([
+        (["undo", P], "nothing to undo"),
+        (["pause", "{ws}/seq/paused.toml", "--from", "2024-08-01", "--reason", "y"], "already paused"),
+        (["resume", "{ws}/seq/paused.toml", "--on", "2024-06-20"], "before the pause began"),
+        (["resume", "{ws}/seq/paused.toml", "--on", "9999-12-31"], "9999-12-31"),
+        (["resume", "{ws}/seq/resumed.toml", "--on", "2024-08-01"], "not paused"),
+        (["pause", "{ws}/seq/resumed.toml", "--from", "2024-07-05", "--reason", "y"], "previous one ended"),
+        (["undo", "{ws}/seq/resumed.toml"], "nothing to undo"),
+        (["pause", P, "--from", "9999-12-31", "--reason", "x"], "9999-12-31"),
+        (["pause", P, "--from", "0001-01-01", "--reason", "x"], "0001-01-01"),
+        (["record", P, "--rule", "bloods_week4", "--done", "0001-01-01"], "0001-01-01"),
+        (["record", P, "--lab", "anc=1", "--on", "9999-12-31"], "9999-12-31"),
+        (["record", P, "--score", "das28crp=4.1", "--on", "0001-01-01"], "0001-01-01"),
+        (["record", "{ws}/seq/fat.toml", "--lab", "anc=1.5", "--on", "2024-06-01"], "larger than"),
+        (["pause", "{ws}/seq/fat.toml", "--from", "2024-07-01", "--reason", "x"], "larger than"),
+        (["cohort", "due", "{ws}/clinic", "--week", "9999-12-31"], "9999-12-31"),
+        (["cohort", "due", "{ws}/clinic", "--week", "0001-01-01"], "0001-01-01"),
+        (["status", P, "--today", "9999-12-31"], "9999-12-31"),
+        (["trend", "{ws}/pf/pause_to_far.toml", "--out", "-"], "9999-12-31"),
+    ]):
+        add(f"sequence-{i}", argv, shown)
     return cases
 
 
@@ -531,13 +674,32 @@ def due_folders(ws):
     return ws
 
 
+HANG_SECONDS = 60
+"""A case still running after this long has hung (a FIFO opened, a device read): it fails, the run goes on."""
+
+
+@contextlib.contextmanager
+def no_hang(seconds: int):
+    def hung(*_):
+        raise TimeoutError(f"hung: still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
 @pytest.mark.parametrize("argv, name, kind", CASES)
 def test_bad_input(runner, app, due_folders, argv, name, kind):
     ws = due_folders
     args = [a.replace("{ws}", str(ws)) for a in argv]
     name = name.replace("{ws}", str(ws))
     before = snapshot(ws)
-    result = runner.invoke(app, args)
+    with no_hang(HANG_SECONDS):
+        result = runner.invoke(app, args)
     err_lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     report = f"\nargs={args!r}\nexit={result.exit_code}\nstderr={result.stderr!r}\nstdout={result.stdout[-800:]!r}"
     assert result.exit_code != EXIT_INTERNAL and INTERNAL_MARK not in result.output, report

@@ -67,6 +67,8 @@ def parse_toml_bytes(raw: bytes, path: Path | str) -> dict[str, Any]:
         raise JakplanError(f"{path}: not valid TOML: not UTF-8 text") from None
     except RecursionError:
         raise JakplanError(f"{path}: not valid TOML: nested too deeply") from None
+    except ValueError as exc:  # an integer of thousands of digits (Python's int conversion limit)
+        raise JakplanError(f"{path}: not valid TOML: {str(exc).split(';')[0]}") from None
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -87,8 +87,7 @@ def _ambiguous(analyte: str, opt: str, raw: str, number: float) -> None:
     """Refuse a whole number typed without a unit that reads as a plausible result in two units."""
     if not re.fullmatch(r"\s*\+?\d+\s*", raw):
         return  # a decimal (1.8) is not how a count is written in cells/mm3
-    lo, hi = plausible(analyte)
-    if not lo <= number <= hi:
+    if not is_plausible(analyte, number):
         return
     canonical = vocabulary()["analytes"][analyte]["unit"]
     for spelling, factor, tlo, thi in bare_alternatives(analyte):
@@ -134,6 +133,27 @@ def plausible(analyte: str) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def low_exclusive(analyte: str) -> bool:
+    """The vocabulary's ``plausible_low = "exclusive"``: the lowest value is not itself a result (a 0)."""
+    how = vocabulary()["analytes"][analyte].get("plausible_low", "inclusive")
+    if how not in ("inclusive", "exclusive"):
+        raise JakplanError(f"vocabulary.toml: analyte '{analyte}': plausible_low {how!r} is not 'inclusive' or 'exclusive'")
+    return how == "exclusive"
+
+
+def is_plausible(analyte: str, value: float) -> bool:
+    """Inside the analyte's plausible range (the vocabulary's data, its lower bound exclusive where it says so)."""
+    lo, hi = plausible(analyte)
+    return (lo < value if low_exclusive(analyte) else lo <= value) and value <= hi
+
+
+def plausible_text(analyte: str) -> str:
+    """The plausible range in words: '0 to 100 10^9/L', or 'above 0, up to 3000 umol/L' (lower bound exclusive)."""
+    lo, hi = plausible(analyte)
+    unit = vocabulary()["analytes"][analyte]["unit"]
+    return f"above {lo:g}, up to {hi:g} {unit}" if low_exclusive(analyte) else f"{lo:g} to {hi:g} {unit}"
+
+
 def parse_value(analyte: str, text: str | float, option: str | None = None, uln: float | str | None = None) -> Measurement:
     """'1200/mm3' -> 1.2 (10^9/L). Raises JakplanError naming the option for anything it cannot accept.
 
@@ -170,19 +190,18 @@ def parse_value(analyte: str, text: str | float, option: str | None = None, uln:
     if not unit_text:
         _ambiguous(analyte, opt, raw, number)
     value = number * factor
-    lo, hi = plausible(analyte)
-    if not lo <= value <= hi:
+    if not is_plausible(analyte, value):
         shown = f"{value:g} {canonical}" if unit_text else f"{number:g} {canonical}"
         hint = ""
         if not unit_text:
             for spelling, alt, _, _ in bare_alternatives(analyte):
-                if lo <= number * alt <= hi:
+                if is_plausible(analyte, number * alt):
                     hint = f"; if you meant {spelling}, write {number:g}{spelling}"
                     break
         if not hint:
-            hint = " in any unit jakplan knows"
+            hint = " in any unit jakplan knows" if value else "; a result of 0 is not a measured value"
         raise JakplanError(f"{opt} '{raw}' = {shown} is impossible for {analyte_label(analyte).lower()} "
-                           f"(possible: {lo:g} to {hi:g} {canonical}){hint}")
+                           f"(possible: {plausible_text(analyte)}){hint}")
     given = raw.strip() + (f" (ULN {_uln(uln, opt, raw, unit_text):g} {unit_text})"
                            if analyte == "alt_uln" and key in ENZYME_UNITS else "")
     return Measurement(analyte, round(value, 6), canonical, given)

@@ -163,7 +163,7 @@ def _export_table(csv_file, out, formats, ok, files, events, failed) -> None:
     from rich.text import Text
 
     console = make_console()
-    table = Table(title=f"{csv_file} -> {out}/ ({', '.join(formats)})", title_justify="left")
+    table = Table(title=f"{csv_file} -> {out.rstrip('/') or out}/ ({', '.join(formats)})", title_justify="left")
     table.add_column("Patients written", justify="right")
     table.add_column("Files", justify="right")
     table.add_column("Events", justify="right")

@@ -22,6 +22,7 @@ cohort_app.add_typer(labs_app, name="labs")
 
 EXIT_NOTHING_READ = 2
 EXIT_UNMATCHED_CRITICAL = 1
+EXIT_NOT_WRITTEN = 2
 
 
 class LabFileFormat(str, Enum):
@@ -55,8 +56,9 @@ def labs_import(
     are imported; a value already in the plan file is skipped (importing the same file twice adds nothing).
     Values that cross a protocol limit are listed with the action. The register's clinic.toml (laboratory upper
     limits of normal, column names, identifier prefixes, default protocol) is used when present. Exits 2 if
-    nothing could be read, 1 if a result for a patient with no plan file crosses a limit of the default protocol
-    (or cannot be judged because clinic.toml names none)."""
+    nothing could be read or a plan file could not be written (it is left unchanged), 1 if a result for a
+    patient with no plan file crosses a limit of the default protocol (or cannot be judged because clinic.toml
+    names none)."""
     with clean_errors():
         day = parse_date(today, "--today") if today else dt.date.today()
         outcome = import_lab_files(files, into, day, input_format.value if input_format else None, mapping,
@@ -67,6 +69,8 @@ def labs_import(
         show("lab-import", fmt, outcome=outcome)
     if not outcome.read:
         raise typer.Exit(EXIT_NOTHING_READ)
+    if outcome.summary is not None and outcome.summary.unwritten:
+        raise typer.Exit(EXIT_NOT_WRITTEN)  # a plan file left unchanged (too large to read back, disk full)
     if any(not u.quiet for u in outcome.unmatched):
         raise typer.Exit(EXIT_UNMATCHED_CRITICAL)
 

@@ -310,9 +310,10 @@ def _changed_only(target: Path, fmt: str, render) -> bytes | None:
 
     A calendar's DTSTAMP is the time of the export, so an existing calendar is compared with the calendar
     rendered with its own DTSTAMP: unchanged content is not rewritten, a changed one gets a new DTSTAMP."""
-    try:
-        old = target.read_bytes()
-    except OSError:
+    from jakplan.fileio import read_existing
+
+    old = read_existing(target)  # a FIFO, device or link out of the folder is refused, never opened for reading
+    if old is None:
         return render(None, None)
     stamp = _old_stamp(old) if fmt == "ics" else None
     new = render(stamp, old)

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from jakplan.errors import JakplanError
+from jakplan.fileio import WriteRefused
 from jakplan.records.clinicsettings import SETTINGS_FILE, ClinicSettings
-from jakplan.records.labimport import ImportedLab, ImportResult, Problem
+from jakplan.records.labimport import ImportedLab, ImportResult, Problem, source_file
 
 
 def same_value(a: float, b: float) -> bool:
@@ -60,6 +61,9 @@ class StoreSummary:
     problems: list[Problem] = field(default_factory=list)
     unmatched: list[ImportedLab] = field(default_factory=list)
     """Results whose patient has no plan file (listed in the summary; one crossing a limit fails the import)."""
+    unwritten: list[Path] = field(default_factory=list)
+    """Plan files whose new results could not be written (too large to read back, disk full): unchanged, and
+    the import fails (exit 2)."""
 
     @property
     def added(self) -> int:
@@ -126,6 +130,9 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
             continue
         try:
             summary.patients.append(_store_patient(pid, path, mine, summary.problems, write))
+        except WriteRefused as exc:  # too large to read back, disk full: the plan file is unchanged
+            summary.unwritten.append(path)
+            summary.problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
         except JakplanError as exc:
             summary.problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
     if write and any(p.added for p in summary.patients):
@@ -212,7 +219,7 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
                     raise _NothingNew  # a plan file with nothing new is not rewritten
                 for (day, at), analytes in sorted(add.items()):
                     recs = [r for _, _, rs in analytes.values() for r in rs]
-                    sources = sorted({Path(r.where.split(" ")[0]).name for r in recs})
+                    sources = sorted({Path(source_file(r.where)).name for r in recs})
                     prelim = sorted({_name(r) for r in recs if r.status == "preliminary"})
                     note = f"imported from {', '.join(sources)}" + (f"; preliminary: {', '.join(prelim)}" if prelim else "")
                     pf.add_lab(day, {a: v for a, (v, _, _) in analytes.items()}, note, at,

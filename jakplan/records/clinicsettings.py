@@ -119,10 +119,15 @@ def load_settings(folder: str | Path) -> ClinicSettings:
     path = Path(folder) / SETTINGS_FILE
     if not path.is_file():
         return ClinicSettings()
+    from jakplan.fileio import read_bytes
+
+    data = read_bytes(path)  # a regular file of at most 1 MiB, never blocking
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise JakplanError(f"{path}: not a valid TOML file ({exc})") from None
+        raw = tomllib.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise JakplanError(f"{path}: not a valid TOML file (nested too deeply)") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # TOMLDecodeError, or an integer of thousands of digits
+        raise JakplanError(f"{path}: not a valid TOML file ({str(exc).split(';')[0]})") from None
     return parse_settings(raw, str(path))
 
 

@@ -47,6 +47,14 @@ PRELIMINARY_HL7 = ("P",)
 _LOINC_CODE = LOINC_CODE
 
 
+_PLACE = re.compile(r" (?:line \d+|entry \d+(?: component \d+)?|message \d+(?: segment OBX \d+)?)$")
+
+
+def source_file(where: str) -> str:
+    """The file a record's ``where`` names ('my labs.csv line 3' -> 'my labs.csv'; a name may hold spaces)."""
+    return _PLACE.sub("", where)
+
+
 @dataclass(frozen=True)
 class ImportedLab:
     """One lab value read from a file, converted to jakplan's canonical unit for its analyte."""
@@ -505,6 +513,48 @@ def import_csv(path: str | Path, today: dt.date | None = None, text: str | None 
 # -- FHIR R4 Bundle --------------------------------------------------------------------------------------
 
 
+MAX_JSON_DEPTH = 64
+"""The deepest nesting a FHIR lab file may have (a Bundle of Observations nests about 8 levels)."""
+
+MAX_JSON_NUMBER = 64
+"""The most characters a JSON number may have (a result is a few digits; 5,000 digits is not a lab value)."""
+
+
+class _JsonTooBig(ValueError):
+    pass
+
+
+def _json_number(text: str) -> None:
+    if len(text) > MAX_JSON_NUMBER:
+        raise _JsonTooBig(f"a number of {len(text)} characters ('{text[:12]}...'): more than {MAX_JSON_NUMBER}, "
+                          f"not a lab value; not a FHIR Bundle jakplan reads")
+
+
+def _json_int(text: str) -> int:
+    _json_number(text)
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    _json_number(text)
+    return float(text)
+
+
+def _json_depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (without recursion; stops counting past the limit)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
 def import_fhir(path: str | Path, today: dt.date | None = None, text: str | None = None,
                 ctx: Context | None = None) -> ImportResult:
     """Read a FHIR R4 Bundle of Observations (LOINC codes, UCUM units). The patient id is the subject's
@@ -517,9 +567,15 @@ def import_fhir(path: str | Path, today: dt.date | None = None, text: str | None
     ctx = _context(today, ctx)
     name = str(path)
     try:
-        bundle = json.loads(text, parse_constant=lambda c: float("nan"))
+        bundle = json.loads(text, parse_constant=lambda c: float("nan"), parse_int=_json_int, parse_float=_json_float)
     except json.JSONDecodeError as exc:
         return _fatal(res, name, f"not JSON: {exc.msg} at line {exc.lineno}")
+    except _JsonTooBig as exc:
+        return _fatal(res, name, str(exc))
+    except RecursionError:
+        return _fatal(res, name, f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels); not a FHIR Bundle")
+    if _json_depth(bundle) > MAX_JSON_DEPTH:
+        return _fatal(res, name, f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels); not a FHIR Bundle")
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         kind = bundle.get("resourceType") if isinstance(bundle, dict) else type(bundle).__name__
         return _fatal(res, name, f"not a FHIR Bundle (resourceType {kind!r}); export the results as a Bundle")
@@ -828,6 +884,11 @@ def _hl7_message(segs: list[str], where_msg: str, res: ImportResult, ctx: Contex
     _hl7_segments(msg, where_msg, res, ctx)
 
 
+MAX_HL7_MESSAGE = 1 << 20
+"""The largest HL7 v2 message jakplan parses (characters from MSH to the next MSH): one patient's results are a
+few KiB; a larger message is refused with one line (a file may hold many messages, up to MAX_LAB_FILE_BYTES)."""
+
+
 def import_hl7(path: str | Path, today: dt.date | None = None, text: str | None = None,
                ctx: Context | None = None) -> ImportResult:
     """Read HL7 v2 ORU^R01 messages (python-hl7 parses each message): PID-3 the patient id (PID-3.4 its
@@ -851,6 +912,12 @@ def import_hl7(path: str | Path, today: dt.date | None = None, text: str | None 
         if not segs:
             continue
         found = True
+        size = sum(len(seg) + 1 for seg in segs)
+        if size > MAX_HL7_MESSAGE:
+            res.problems.append(Problem(f"{name} message {n}", f"{size // 1024} KiB, larger than the {MAX_HL7_MESSAGE // 1024} "
+                                        f"KiB jakplan reads as one HL7 message; not imported (send one message per "
+                                        f"patient or order)"))
+            continue
         _hl7_message(segs, f"{name} message {n}", res, ctx)
     if not found and not res.problems:
         return _fatal(res, name, "no HL7 v2 message (no MSH segment)")

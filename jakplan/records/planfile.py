@@ -48,7 +48,7 @@ from typing import Any, Iterator
 
 from jakplan.catalog.vocab import vocabulary
 from jakplan.errors import JakplanError
-from jakplan.fileio import atomic_write, read_bytes, write_target
+from jakplan.fileio import MAX_INPUT_BYTES, atomic_write, read_bytes, write_target
 from jakplan.history import OUTCOMES, Decision, Done, History, LabRecord, Pause, ScoreRecord
 from jakplan.records.profile import Profile, plain_text, profile_from_dict
 
@@ -373,14 +373,22 @@ def _time(val: Any, where: str) -> str:
 
 
 def _date(val: Any, where: str, key: str) -> dt.date:
+    from jakplan.dates import EARLIEST, LATEST
+
+    day = None
     if isinstance(val, str):
         try:
-            return dt.date.fromisoformat(val)
+            day = dt.date.fromisoformat(val)
         except ValueError:
             pass
     elif isinstance(val, dt.date) and not isinstance(val, dt.datetime):
-        return val
-    raise JakplanError(f"{where}: field '{key}' must be a date (YYYY-MM-DD), not {val!r}")
+        day = val
+    if day is None:
+        raise JakplanError(f"{where}: field '{key}' must be a date (YYYY-MM-DD), not {val!r}")
+    if not EARLIEST <= day <= LATEST:  # as for every typed date: a resume in 9999 is no date to plan with
+        raise JakplanError(f"{where}: field '{key}' {day.isoformat()} is outside the dates jakplan works with "
+                           f"({EARLIEST.isoformat()} to {LATEST.isoformat()})")
+    return day
 
 
 def _text(entry: dict, key: str, where: str, required: bool = False) -> str:
@@ -606,6 +614,8 @@ def parse_toml_text(text: str, path: Path) -> dict[str, Any]:
         raise JakplanError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise JakplanError(f"{path}: not valid TOML: nested too deeply") from None
+    except ValueError as exc:  # an integer of thousands of digits (Python's int conversion limit)
+        raise JakplanError(f"{path}: not valid TOML: {str(exc).split(';')[0]}") from None
 
 
 def planfile_from_text(text: str, path: Path, need_start: bool = True) -> PlanFile:
@@ -719,7 +729,8 @@ def _save(pf: PlanFile, sync_dir: bool = True) -> None:
         pf._tk = None  # appended text does not read back (a hand-written shape): edit through the TOML editor
         text = tomlkit.dumps(pf._doc)
         planfile_from_text(text, pf.path)
-    atomic_write(pf.path, text, overwrite=True, sync_dir=sync_dir)
+    # written through a symlinked plan file; larger than the reader's cap: refused before anything is written
+    atomic_write(pf.path, text, overwrite=True, sync_dir=sync_dir, follow_links=True, limit=MAX_INPUT_BYTES)
 
 
 @contextlib.contextmanager
@@ -776,11 +787,11 @@ def create_planfile(path: str | os.PathLike, profile: Profile, overwrite: bool =
     pf._doc = doc
     from jakplan.fileio import check_writable
 
-    check_writable(p, overwrite)  # refused targets fail before a lock file is made
+    check_writable(path, overwrite)  # refused targets (a trailing /, a link out) fail before a lock file is made
     with file_lock(p):
         if p.exists() and not overwrite:
             raise JakplanError(f"{p}: already exists; not overwriting it (use --force to replace it)")
         text = tomlkit.dumps(doc)
         pf = planfile_from_text(text, p)
-        atomic_write(p, text, overwrite=overwrite)
+        atomic_write(p, text, overwrite=overwrite, limit=MAX_INPUT_BYTES)
     return pf

@@ -237,7 +237,7 @@ def panel_svg(plan: Plan, panel: str, points: list[Point], pauses: Iterable[Paus
     first, last = span or time_span(plan, mine, pauses, today)
     pad = dt.timedelta(days=max(7, (last - first).days // 20))
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"jakplan-{pid}", "font.size": 9,
-                                "font.family": "sans-serif"}):
+                                "font.family": "sans-serif", "text.parse_math": False}):  # data text is literal ($...$)
         fig = Figure(figsize=(8, 3.0))
         ax = fig.subplots()
         ax.set_title(f"{title} ({', '.join(units)})", loc="left", fontsize=10)
