@@ -188,7 +188,7 @@ def import_csv(
                                                  "(created if its parent exists)."),
     keep_columns: bool = typer.Option(False, "--keep-columns", help="Keep columns jakplan does not know as text in "
                                                                     "each plan file's [columns] table instead of refusing the file."),
-    mapping: Optional[List[str]] = typer.Option(None, "--map", metavar="\"HEADER=column\"",
+    mapping: Optional[List[str]] = typer.Option(None, "--map", metavar="HEADER=COLUMN",
                                                 help="The clinic's own header for a jakplan column, e.g. --map "
                                                      "\"Hospital No=id\" --map \"Start Date=start\" (repeatable; "
                                                      "\"HEADER=-\" ignores a column; also [columns] in the register's "

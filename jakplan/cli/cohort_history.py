@@ -24,7 +24,7 @@ def history_import(
     into: str = typer.Option(..., "--into", help="The register: a folder of plan files (<id>.toml).",
                              show_default=False),
     today: Optional[str] = typer.Option(None, "--today", help="Days after this one are refused (default: today)."),
-    mapping: Optional[List[str]] = typer.Option(None, "--map", metavar="\"HEADER=column\"",
+    mapping: Optional[List[str]] = typer.Option(None, "--map", metavar="HEADER=COLUMN",
                                                 help="The clinic's own header for a column, e.g. --map "
                                                      "\"Hospital No=id\" --map \"Last FBC=last_blood_count\" "
                                                      "(repeatable; also [columns] in the register's clinic.toml)."),

@@ -36,7 +36,7 @@ ReportFormat = format_enum("lab-import")
 
 @labs_app.command("import")
 def labs_import(
-    files: List[str] = typer.Argument(..., metavar="FILE...", help="Lab files: CSV (patient, date, analyte, value, unit[, uln]), a "
+    files: List[str] = typer.Argument(..., metavar="FILE", help="Lab files: CSV (patient, date, analyte, value, unit[, uln]), a "
                                                "FHIR R4 Bundle of Observations (.json) or HL7 v2 ORU^R01 messages (.hl7)."),
     into: str = typer.Option(..., "--into", help="The clinic's folder of plan files (<patient id>.toml).",
                              show_default=False),
@@ -45,7 +45,7 @@ def labs_import(
     today: Optional[str] = typer.Option(None, "--today", help="Results dated after this day are refused (default: today)."),
     fmt: ReportFormat = format_option("lab-import"),  # type: ignore[valid-type]
     dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be added and any limit crossed; change no file."),
-    mapping: Optional[List[str]] = typer.Option(None, "--map", metavar="\"HEADER=column\"",
+    mapping: Optional[List[str]] = typer.Option(None, "--map", metavar="HEADER=COLUMN",
                                                 help="The clinic's own CSV header for a jakplan column, e.g. "
                                                      "--map \"PatientID=patient\" --map \"RefRange=range\" "
                                                      "(repeatable; \"HEADER=-\" ignores a column; also [columns] "

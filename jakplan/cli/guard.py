@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import signal
 import sys
 import threading
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup
 
 from jakplan.errors import JakplanError
 from jakplan.escape import one_line
@@ -158,30 +159,61 @@ def run_guarded(invoke) -> int:
                 pass
 
 
-METAVARS = {"today": "DAY", "on": "DAY", "start": "DAY", "done": "DAY", "from_": "DAY", "week": "DAY", "born": "DAY",
+METAVARS = {"today": "DAY", "on": "DAY", "start": "DAY", "done": "DAY", "from_": "DAY", "week": "N", "born": "DAY",
             "out": "FILE", "profile": "PLANFILE", "planfile": "PLANFILE", "lab": "ANALYTE=VALUE", "rule": "RULE",
-            "into": "FOLDER", "folder": "FOLDER", "files": "FILE...", "csv_file": "FILE_OR_FOLDER",
-            "map_": "HEADER=COLUMN", "months": "N", "workers": "N", "protocol": "PROTOCOL", "drug": "DRUG",
-            "indication": "INDICATION", "score": "NAME[=VALUE]", "fmt": "FORMAT", "remind": "DURATION"}
+            "into": "FOLDER", "folder": "FOLDER", "files": "FILE", "csv_file": "FILE_OR_FOLDER",
+            "map_": "HEADER=COLUMN", "mapping": "HEADER=COLUMN", "months": "N", "workers": "N", "protocol": "PROTOCOL",
+            "drug": "DRUG", "indication": "INDICATION", "score": "NAME[=VALUE]", "fmt": "FORMAT", "remind": "DURATION",
+            "with_": "MEDICINE", "medicines": "MEDICINE", "waive": "REASON", "not_applicable": "REASON",
+            "note": "TEXT", "name": "NAME", "identifier": "ID", "contact": "TEXT", "alt_uln": "U/L"}
 """Help shows each value in capitals, as a person reads it (``--today DAY``, ``PLANFILE``); a name not listed here
-is shown as its own name in capitals, and a choice as its choices."""
+is shown as its own name in capitals (``--egfr EGFR``), a choice as ``FORMAT``-like capitals too."""
+
+_METAVAR = re.compile(r"^[A-Z][A-Z0-9_/]*(=[A-Z][A-Z0-9_]*|\[=[A-Z][A-Z0-9_]*\])?(\.\.\.)?$")
+"""What a value's name in help may look like: capitals (``PLANFILE``, ``ANALYTE=VALUE``, ``NAME[=VALUE]``, ``FILE...``);
+never ``{planfile}``, ``<str>`` or ``<list[str]>`` (tests/test_conventions.py walks every command with it)."""
+
+
+def metavar_ok(text: str) -> bool:
+    """True when ``text`` is a value name as help should show it (see :data:`_METAVAR`)."""
+    return bool(_METAVAR.match(text))
 
 
 def _name_metavars(cmd) -> None:
-    """Give every parameter of ``cmd`` (and its subcommands) a metavar in capitals, unless it has its own."""
+    """Give every parameter of ``cmd`` (and its subcommands) a metavar in capitals, unless it has its own; an
+    argument is shown as its name alone (``PLANFILE``, ``[PLANFILE]`` when optional, ``FILE...``), with no type."""
     for p in getattr(cmd, "params", []):
+        if isinstance(p, TyperArgument) and not isinstance(p, PlainArgument):
+            p.__class__ = PlainArgument  # the same parameter, shown without typer's braces and <str>
         if p.metavar is not None or getattr(p, "is_flag", False) or getattr(p, "count", False):
             continue
         kind = getattr(p, "type", None)  # click's or the copy typer carries: read by duck typing
-        choices = getattr(kind, "choices", None)
-        if choices:
-            p.metavar = "[" + "|".join(str(getattr(c, "value", c)) for c in choices) + "]"
-            continue
         if getattr(kind, "name", "") == "boolean":
             continue
         p.metavar = METAVARS.get(p.name or "", (p.name or "value").strip("_").upper())
     for sub in getattr(cmd, "commands", {}).values():
         _name_metavars(sub)
+
+
+class PlainArgument(TyperArgument):
+    """A positional argument as a person reads it in help: ``jakplan status PLANFILE``, ``[PLANFILE]`` when it
+    may be left out, ``FILE...`` for several; no ``{PLANFILE}`` nor ``<str>`` (typer's own display)."""
+
+    def _name(self) -> str:
+        name = (self.metavar or self.name or "value").upper()
+        return name + "..." if self.nargs != 1 and not name.endswith("...") else name
+
+    def _rich_display_name(self) -> str:
+        return self._name()
+
+    def _usage_display_name(self) -> str:
+        return self._name() if self.required else f"[{self._name()}]"
+
+    def display_type_rich(self, ctx) -> None:  # type: ignore[override]
+        return None
+
+    def make_metavar(self, ctx=None) -> str:  # type: ignore[override]  # click's name for it in errors
+        return self._name()
 
 
 class GuardedGroup(TyperGroup):
