@@ -88,3 +88,50 @@ def test_help_names_every_value_in_capitals(runner, app, path, cmd, ctx):
                                      ("<list[str]>", False), ("planfile", False), ('"HEADER=column"', False)])
 def test_the_metavar_rule_itself(text, ok):
     assert metavar_ok(text) is ok
+
+
+# -- errors in jakplan's own words ------------------------------------------------------------------------------
+
+VALIDATOR_WORDS = ("Input should be", "unable to parse", "Value error", "is not one of", "is not a valid integer",
+                   "is not a valid float", "Invalid value for", "valid integer", "pydantic")
+
+
+def _typed_options():
+    """(path, option flag, a value its type refuses) for every option of every command whose type is not text."""
+    out = []
+    for path, cmd, ctx in COMMANDS:
+        for param in cmd.get_params(ctx):
+            desc = getattr(param, "type_descriptor", None)
+            if desc is None or param.param_type_name != "option" or getattr(param, "is_flag", False):
+                continue
+            ann = desc.annotation
+            if desc.choices:
+                out.append((path, param.opts[0], "nosuch"))
+            elif ann in (int, float):
+                out.append((path, param.opts[0], "twelve"))
+    return out
+
+
+TYPED = _typed_options()
+
+
+def test_the_walk_finds_typed_options():
+    flags = {(" ".join(p), o) for p, o, _ in TYPED}
+    assert {("schedule", "--format"), ("checklist", "--week"), ("sheet", "--paper"), ("cohort due", "--workers")} <= flags
+
+
+@pytest.mark.parametrize("path,flag,bad", TYPED, ids=[f"{' '.join(p)} {o}" for p, o, _ in TYPED])
+def test_a_refused_typed_value_is_one_line_in_jakplans_words(runner, app, path, flag, bad):
+    result = runner.invoke(app, [*path, flag, bad])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert flag in lines[0] and bad in lines[0], lines[0]
+    assert not [w for w in VALIDATOR_WORDS if w.lower() in lines[0].lower()], lines[0]
+
+
+def test_a_near_miss_format_is_named(runner, app):
+    result = runner.invoke(app, ["schedule", "--format", "jsn"])
+    assert result.exit_code == 2
+    assert "did you mean json?" in result.stderr

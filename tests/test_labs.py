@@ -173,7 +173,7 @@ def test_cli_table_and_before_start(runner, app):
     (["--anc", "1", "--drug", "aspirin"], "unknown drug 'aspirin'"),
     (["--anc", "1", "--indication", "gout"], "unknown indication 'gout'"),
     # the output registry: labs lists only the formats it can produce (fhir is a plan's)
-    (["--anc", "1", "--format", "fhir"], "'fhir' is not one of 'table', 'markdown', 'json'"),
+    (["--anc", "1", "--format", "fhir"], "unknown format 'fhir'; known formats: table, markdown, json"),
 ])
 def test_cli_bad_input_is_one_line(runner, app, args, message):
     result = runner.invoke(app, ["labs", *args])

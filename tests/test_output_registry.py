@@ -73,7 +73,7 @@ def test_every_view_is_shown_by_a_command():
 def test_a_format_a_command_cannot_produce_is_refused_by_the_option_parser(runner, app):
     r = runner.invoke(app, ["labs", "--anc", "1", "--format", "fhir"])
     assert r.exit_code == 2
-    assert "'fhir' is not one of 'table', 'markdown', 'json'" in r.output
+    assert "unknown format 'fhir'; known formats: table, markdown, json" in r.output
 
 
 def test_format_help_is_generated():

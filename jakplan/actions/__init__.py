@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from jakplan.catalog.factors import factor_table, factors_from_options
 from jakplan.catalog.loader import load_protocol
-from jakplan.catalog.names import key, suggest
+from jakplan.catalog.names import canonical, key, suggest
 from jakplan.catalog.resolve import is_path
 from jakplan.catalog.vocab import default_protocol, drug_info, drugs, shipped_protocols, vocabulary
 from jakplan.engine.visits import lookup as visit_on
@@ -25,6 +25,12 @@ from jakplan.model import Plan, Protocol
 __all__ = [  # re-exported for the commands: the factor table's options, and finding a visit
     "factor_table", "factors_from_options", "visit_on", "next_visit", "week_day", "clinic_days_from_text",
 ]
+
+def choose(kind: str, text: str, choices: list[str], option: str = "") -> str:
+    """The choice ``text`` names among ``choices`` (an option's fixed choices such as ``--format``), or one line
+    naming the nearest (the one names module, :func:`jakplan.catalog.names.canonical`)."""
+    return canonical(kind, text, choices, option=option)
+
 
 # -- protocols -----------------------------------------------------------------------------------------------
 

@@ -67,6 +67,8 @@ _NO_ARGS = _exception_classes("NoArgsIsHelpError")
 _USAGE = _exception_classes("UsageError")
 _CLICK = _exception_classes("ClickException")
 _ABORT = _exception_classes("Abort")
+_BAD_PARAMETER = _exception_classes("BadParameter")
+_MISSING = _exception_classes("MissingParameter")
 
 
 def error_line(message: str) -> str:
@@ -185,6 +187,7 @@ def _name_metavars(cmd) -> None:
     for p in getattr(cmd, "params", []):
         if isinstance(p, TyperArgument) and not isinstance(p, PlainArgument):
             p.__class__ = PlainArgument  # the same parameter, shown without typer's braces and <str>
+        _word_refusals(p)
         if p.metavar is not None or getattr(p, "is_flag", False) or getattr(p, "count", False):
             continue
         kind = getattr(p, "type", None)  # click's or the copy typer carries: read by duck typing
@@ -193,6 +196,64 @@ def _name_metavars(cmd) -> None:
         p.metavar = METAVARS.get(p.name or "", (p.name or "value").strip("_").upper())
     for sub in getattr(cmd, "commands", {}).values():
         _name_metavars(sub)
+
+
+def _kind(param) -> str:
+    """What a value of ``param`` is called in an error: its value name in lower case (``format``, ``paper``)."""
+    return (param.metavar or param.name or "value").strip("_").lower().replace("_", " ")
+
+
+def _where(param) -> str:
+    return param.opts[0] if param.param_type_name == "option" and param.opts else (param.metavar or param.name or "")
+
+
+def worded_refusal(param, value: Any) -> str:
+    """One line in jakplan's words for a value the option's type refuses (no validator wording): an unknown
+    choice with the nearest one named (:func:`jakplan.actions.choose`), a word where a number goes, ..."""
+    desc = getattr(param, "type_descriptor", None)
+    items = [value] if isinstance(value, str) or not isinstance(value, (list, tuple)) else list(value)
+    choices = [str(getattr(c, "value", c)) for c in (getattr(desc, "choices", None) or ())]
+    where = _where(param)
+    if choices:
+        from jakplan.actions import choose  # the one names module, loaded only on this error path
+
+        for item in items:
+            if str(item) not in choices:
+                try:
+                    choose(_kind(param), str(item), choices, where)
+                except JakplanError as exc:
+                    return str(exc)
+        return f"{where}: one of {', '.join(choices)}"
+    ann = getattr(desc, "annotation", None)
+    for item in items:
+        if ann is int and not str(item).strip().lstrip("+-").isdigit():
+            return f"{where} '{item}' is not a whole number"
+        if ann is float:
+            try:
+                float(str(item))
+            except ValueError:
+                return f"{where} '{item}' is not a number"
+    shown = ", ".join(f"'{i}'" for i in items)
+    return f"{where} {shown} is not a valid {_kind(param)}"
+
+
+def _word_refusals(param) -> None:
+    """Have ``param`` say the values its type refuses in jakplan's words (:func:`worded_refusal`), not the type
+    checker's ("Input should be a valid integer ...", "Value error, 'html' is not one of ...")."""
+    if getattr(param, "_jakplan_worded", False):
+        return
+    typed = param.process_value
+
+    def process_value(ctx, value):
+        try:
+            return typed(ctx, value)
+        except _BAD_PARAMETER as exc:
+            if isinstance(exc, _MISSING) or value is None:
+                raise
+            raise _USAGE[0](worded_refusal(param, value), ctx=ctx) from None
+
+    param.process_value = process_value
+    param._jakplan_worded = True
 
 
 class PlainArgument(TyperArgument):
