@@ -135,3 +135,44 @@ def test_a_near_miss_format_is_named(runner, app):
     result = runner.invoke(app, ["schedule", "--format", "jsn"])
     assert result.exit_code == 2
     assert "did you mean json?" in result.stderr
+
+
+# -- a suggestion for every choice --------------------------------------------------------------------------------
+
+SUGGESTED = [
+    (["schedule", "--start", "2024-05-01", "--smoker", "ex"], "--smoker", "did you mean past?"),
+    (["schedule", "--start", "2024-05-01", "--smoker", "yes"], "--smoker", "did you mean current?"),
+    (["schedule", "--start", "2024-05-01", "--sex", "f"], "--sex", "did you mean female?"),
+    (["schedule", "--start", "2024-05-01", "--hepatic", "child-pugh-b"], "--hepatic", "did you mean B?"),
+    (["schedule", "--start", "2024-05-01", "--protocol", "eu"], "'eu'", "did you mean eu-smpc?"),
+    (["schedule", "--start", "2024-05-01", "--protocol", "nhs"], "'nhs'", "did you mean nhs-lanarkshire?"),
+    (["schedule", "--start", "2024-05-01", "--indication", "rheumatoid"], "'rheumatoid'", "did you mean ra?"),
+    (["schedule", "--start", "2024-05-01", "--drug", "baracitinib"], "'baracitinib'", "did you mean baricitinib?"),
+    (["schedule", "--start", "2024-05-01", "--with", "probenicid"], "--with", "did you mean probenecid?"),
+    (["schedule", "--start", "2024-05-01", "--format", "jsn"], "--format", "did you mean json?"),
+    (["sheet", "--start", "2024-05-01", "--paper", "leter"], "--paper", "did you mean letter?"),
+    (["labs", "--anc", "1", "--protocol", "us-lable"], "'us-lable'", "did you mean us-label?"),
+    (["record", "{f}", "--lab", "neutrophil=1", "--on", "2024-06-01"], "--lab", "did you mean anc?"),
+    (["record", "{f}", "--lab", "lymphocyte=1", "--on", "2024-06-01"], "--lab", "did you mean alc?"),
+    (["record", "{f}", "--score", "das28", "--on", "2024-06-01"], "--score", "did you mean das28esr or das28crp?"),
+    (["record", "{f}", "--rule", "bloods_wk4", "--done", "2024-06-01"], "--rule", "did you mean bloods_week4?"),
+]
+
+
+@pytest.mark.parametrize("args,where,hint", SUGGESTED, ids=[" ".join(a[-2:]) for a, _, _ in SUGGESTED])
+def test_an_unknown_choice_names_the_nearest(runner, app, tmp_path, args, where, hint):
+    plan = tmp_path / "p.toml"
+    made = runner.invoke(app, ["init", "--start", "2024-05-01", "--out", str(plan)])
+    assert made.exit_code == 0, made.output
+    before = plan.read_bytes()
+    result = runner.invoke(app, [a.replace("{f}", str(plan)) for a in args])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and where in lines[0] and hint in lines[0], result.stderr
+    assert plan.read_bytes() == before
+
+
+def test_a_medicine_jakplan_does_not_know_is_kept_not_suggested(runner, app):
+    """Prefix suggestions stay out of medicines: 'iron' is a medicine of its own, kept and reported."""
+    result = runner.invoke(app, ["schedule", "--start", "2024-05-01", "--with", "iron", "--format", "json"])
+    assert result.exit_code == 0, result.output

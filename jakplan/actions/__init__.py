@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from jakplan.catalog.factors import factor_table, factors_from_options
 from jakplan.catalog.loader import load_protocol
-from jakplan.catalog.names import canonical, key, suggest
+from jakplan.catalog.names import canonical, did_you_mean, key, suggest
 from jakplan.catalog.resolve import is_path
 from jakplan.catalog.vocab import default_protocol, drug_info, drugs, shipped_protocols, vocabulary
 from jakplan.engine.visits import lookup as visit_on
@@ -75,7 +75,7 @@ def resolve_rule_ids(typed: list[str], plan: Plan) -> list[str]:
         if rid not in known:
             near = suggest(rid, known)
             raise JakplanError(f"--rule '{rid}' is not a check in protocol {plan.protocol.id}"
-                               + (f"; did you mean {near[0]}?" if near else "")
+                               + did_you_mean(near)
                                + f" (known: {', '.join(sorted(known))})")
         out.append(rid)
     return out

@@ -39,6 +39,8 @@ class Factor(NamedTuple):
     """A unit family (catalog/units.py) whose spellings may follow the number ('88umol/L'), converted to ``unit``."""
     bare_units: tuple[str, ...] = ()
     """Other units a number typed without one may have been meant in: read in two, it is refused with both."""
+    hints: dict[str, str] = {}
+    """Words a person may type for a choice that are not a spelling of it (``ex`` -> past): suggested, never taken."""
 
     @property
     def flag(self) -> str:
@@ -64,7 +66,7 @@ def factor_table() -> dict[str, Factor]:
             label=spec.get("label", name.replace("_", " ")), unit=spec.get("unit", ""),
             lo=spec.get("min"), hi=spec.get("max"), whole=bool(spec.get("whole", False)),
             values=tuple(factor_values(name) or ()), units=spec.get("units", ""),
-            bare_units=tuple(spec.get("bare_units", ())),
+            bare_units=tuple(spec.get("bare_units", ())), hints=dict(spec.get("hints", {})),
         )
     return out
 
@@ -100,7 +102,12 @@ def _choice(f: Factor, value: Any, where: str) -> str:
         for v in f.values:
             if v.lower() == value.strip().lower():
                 return v
-    raise JakplanError(f"{where}: factor '{f.name}' must be one of {', '.join(f.values)}, not {value!r}")
+    hint = ""
+    if isinstance(value, str):
+        from jakplan.catalog.names import did_you_mean, suggest
+
+        hint = did_you_mean(suggest(value, f.values, hints=f.hints))
+    raise JakplanError(f"{where}: factor '{f.name}' must be one of {', '.join(f.values)}, not {value!r}{hint}")
 
 
 def medicine_name(text: str) -> str:
@@ -129,7 +136,7 @@ def _medicines(f: Factor, value: Any, where: str) -> list[str]:
         if name not in known:
             from jakplan.catalog.names import suggest
 
-            near = suggest(name, list(known) + list(medicine_aliases()))
+            near = suggest(name, list(known) + list(medicine_aliases()), prefix=False)  # 'iron' is a medicine of its own
             near = [medicine_aliases().get(medicine_key(n), n) for n in near]
             if near:
                 raise JakplanError(f"{where}: factor '{f.name}': unknown value '{raw.strip()}'; did you mean "

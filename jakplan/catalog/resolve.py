@@ -110,10 +110,9 @@ def resolve(ref: str, drug: str | None, base: Path | str | None = None,
         raise JakplanError(f"protocol '{ref}' is a {d} protocol, not {drug}")
     known = shipped_protocols(d)
     if v not in known:
-        import difflib
+        from jakplan.catalog.names import did_you_mean, suggest
 
-        near = difflib.get_close_matches(v, known, n=1)
-        hint = f"; did you mean {near[0]}?" if near else ""
-        raise JakplanError(f"unknown protocol '{ref}' for {d}; known: {', '.join(known)} (or a path to a .toml file)"
-                           + hint)
+        hint = did_you_mean(suggest(v, known))  # 'eu' -> eu-smpc, 'us-lable' -> us-label
+        listed = f"{', '.join(known)} (or a path to a .toml file)"
+        raise JakplanError(f"unknown protocol '{ref}' for {d}" + (f"{hint} (known: {listed})" if hint else f"; known: {listed}"))
     return shipped_path(d, v)

@@ -32,8 +32,12 @@ def analyte_of(name: str, where: str = "--lab") -> str:
     key = ALIASES.get(key, key)
     analytes = vocabulary()["analytes"]
     if key not in analytes:
-        raise JakplanError(f"{where}: unknown lab analyte '{name.strip()}'; known: {', '.join(sorted(analytes))} "
-                           f"(or alt, ast)")
+        from jakplan.catalog.names import did_you_mean, suggest
+
+        named = {str(spec["name"]): a for a, spec in analytes.items() if spec.get("name")}  # neutrophils -> anc
+        near = did_you_mean(suggest(name, analytes, {**ALIASES, **named}))
+        known = f"{', '.join(sorted(analytes))} (or alt, ast)"
+        raise JakplanError(f"{where}: unknown lab analyte '{name.strip()}'" + (f"{near} (known: {known})" if near else f"; known: {known}"))
     return key
 
 
