@@ -176,3 +176,55 @@ def test_a_medicine_jakplan_does_not_know_is_kept_not_suggested(runner, app):
     """Prefix suggestions stay out of medicines: 'iron' is a medicine of its own, kept and reported."""
     result = runner.invoke(app, ["schedule", "--start", "2024-05-01", "--with", "iron", "--format", "json"])
     assert result.exit_code == 0, result.output
+
+
+# -- one way to name a plan file ----------------------------------------------------------------------------------
+
+def test_every_command_reading_a_plan_file_takes_it_as_the_argument():
+    """A command with --profile takes the same file as PLANFILE; a command with a PLANFILE calls it that."""
+    with_profile = []
+    for path, cmd, ctx in COMMANDS:
+        params = cmd.get_params(ctx)
+        args = [p for p in params if p.param_type_name == "argument"]
+        if any("--profile" in p.opts for p in params) and path != ["init"]:  # init writes a plan file
+            with_profile.append(" ".join(path))
+            assert [p.metavar for p in args] == ["PLANFILE"], path
+    assert {"checklist", "schedule", "export", "sheet", "next", "labs"} <= set(with_profile)
+    for name in ("status", "record", "pause", "resume", "undo", "trend"):
+        cmd = dict((" ".join(p), c) for p, c, _ in COMMANDS)[name]
+        assert [p.metavar for p in cmd.params if p.param_type_name == "argument"] == ["PLANFILE"], name
+
+
+READERS = [
+    ["checklist", "--week", "12"],
+    ["schedule", "--format", "json"],
+    ["export", "--out", "-"],
+    ["sheet"],
+    ["next", "--today", "2024-06-01", "--format", "json"],
+    ["labs", "--anc", "1", "--format", "json"],
+]
+
+
+@pytest.mark.parametrize("args", READERS, ids=[a[0] for a in READERS])
+def test_the_plan_file_as_argument_or_with_profile(runner, app, tmp_path, args):
+    plan = tmp_path / "p.toml"
+    made = runner.invoke(app, ["init", "--start", "2024-05-01", "--smoker", "current", "--out", str(plan)])
+    assert made.exit_code == 0, made.output
+    positional = runner.invoke(app, [args[0], str(plan), *args[1:]])
+    aliased = runner.invoke(app, [*args, "--profile", str(plan)])
+    assert positional.exit_code == aliased.exit_code, positional.output
+    assert positional.exit_code in (0, 1), positional.output  # next: 1 when something is overdue
+    out = re.sub(r"DTSTAMP:\S+", "", positional.stdout)  # the calendar's stamp is the moment of writing
+    assert out == re.sub(r"DTSTAMP:\S+", "", aliased.stdout)
+    both = runner.invoke(app, [args[0], str(plan), *args[1:], "--profile", str(plan)])
+    assert both.exit_code == 2
+    lines = both.stderr.strip().splitlines()
+    assert len(lines) == 1 and "give the plan file once" in lines[0], both.stderr
+
+
+def test_version_short_and_long(runner, app):
+    from jakplan import __version__
+
+    for flag in ("-V", "--version"):
+        result = runner.invoke(app, [flag])
+        assert result.exit_code == 0 and result.stdout.strip() == f"jakplan {__version__}", result.output

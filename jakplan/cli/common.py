@@ -52,6 +52,25 @@ def clean_errors() -> Iterator[None]:
         fail(error_text(exc))
 
 
+PLANFILE_HELP = "The patient's plan file (or profile), TOML; its records count. --profile PLANFILE is the same."
+
+
+def planfile_argument(*, annotated: bool = False) -> Any:
+    """The positional PLANFILE of a command that may read one patient's plan file (``jakplan checklist p.toml``):
+    the one way to name it, with ``--profile`` kept as an alias (:func:`one_planfile`). ``annotated``: for an
+    ``Annotated[...]`` parameter, whose default is given apart."""
+    if annotated:
+        return typer.Argument(metavar="PLANFILE", help=PLANFILE_HELP, show_default=False)
+    return typer.Argument(None, metavar="PLANFILE", help=PLANFILE_HELP, show_default=False)
+
+
+def one_planfile(planfile: str | None, profile: str | None) -> str | None:
+    """The plan file named as the argument or with ``--profile`` (not both: one line)."""
+    if planfile is not None and profile is not None:
+        raise JakplanError(f"give the plan file once: as PLANFILE ({planfile}) or with --profile ({profile}), not both")
+    return planfile if planfile is not None else profile
+
+
 def parse_date(value: str, option: str) -> dt.date:
     """A calendar date typed by a person (YYYY-MM-DD, zero padding optional); a day/month form such as
     01/05/2024 is refused naming both readings. See :mod:`jakplan.dates`."""

@@ -8,13 +8,14 @@ import typer
 
 from jakplan.actions.labs import judge_typed_labs
 from jakplan.cli.base import app
-from jakplan.cli.common import clean_errors, format_enum, format_option, show
+from jakplan.cli.common import clean_errors, format_enum, format_option, one_planfile, planfile_argument, show
 
 LabsFormat = format_enum("labs")
 
 
 @app.command()
 def labs(
+    planfile: Optional[str] = planfile_argument(),
     drug: Optional[str] = typer.Option(None, "--drug", help="The JAK inhibitor (default baricitinib, or the profile's)."),
     protocol: Optional[str] = typer.Option(None, "--protocol", help="Protocol variant or a path to a .toml file (default: the drug's default for the indication)."),
     indication: Optional[str] = typer.Option(None, "--indication", help="Indication code (default: the drug's first, e.g. ra)."),
@@ -28,12 +29,14 @@ def labs(
     before_start: bool = typer.Option(False, "--before-start", help="Judge against the pre-treatment (do-not-start) thresholds."),
     fmt: LabsFormat = format_option("labs"),  # type: ignore[valid-type]
     profile: Optional[str] = typer.Option(
-        None, "--profile", help="Take the drug, indication and protocol from this profile (or plan file)."
+        None, "--profile", help="Same as the PLANFILE argument: take the drug, indication and protocol from this plan "
+        "file (or profile)."
     ),
 ) -> None:
     """Evaluate lab values against the protocol's thresholds: per value and overall, continue, do not start,
     interrupt (and when it may resume), reduce the dose, or discontinue, with the source."""
     with clean_errors():
+        profile = one_planfile(planfile, profile)
         judged = judge_typed_labs({"anc": anc, "alc": alc, "hb": hb, "platelets": platelets, "alt_uln": alt},
                                   alt_uln, hb_baseline, before_start=before_start, profile=profile, drug=drug,
                                   indication=indication, protocol=protocol)

@@ -12,7 +12,6 @@ from jakplan.cli.base import app
 from jakplan.cli.common import EXIT_OVERDUE, clean_errors, format_enum, format_option, parse_date, show
 from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
-from jakplan.errors import JakplanError
 from jakplan.render.nextvisit import next_answer_for
 
 NextFormat = format_enum("next")
@@ -22,17 +21,12 @@ NextFormat = format_enum("next")
 @with_plan_options
 def next_(
     plan_options: PlanOptions,
-    file: Optional[str] = typer.Argument(None, metavar="FILE", help="A plan file (with its records) or a profile; same as --profile.", show_default=False),
     today: Optional[str] = typer.Option(None, "--today", help="Count from this day, YYYY-MM-DD (default: today)."),
     fmt: NextFormat = format_option("next"),  # type: ignore[valid-type]
 ) -> None:
     """The next visit, its window, what to do and to prepare (fasting), and anything overdue. From a plan file
     the records say what is overdue; exits 1 when something is."""
     with clean_errors():
-        if file is not None:
-            if plan_options.values.get("profile"):
-                raise JakplanError("give the file once: as FILE or with --profile")
-            plan_options.values["profile"] = file
         day = parse_date(today, "--today") if today is not None else dt.date.today()
         ans = next_answer_for(next_basis(plan_options.record(), plan_options.overrides(), day))
         show("next", fmt, answer=ans)

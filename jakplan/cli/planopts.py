@@ -18,7 +18,7 @@ import typer
 
 from jakplan.actions import factor_table, factors_from_options
 from jakplan.api import overrides, plan_for_record
-from jakplan.cli.common import parse_date
+from jakplan.cli.common import one_planfile, parse_date, planfile_argument
 from jakplan.dates import clock_today
 from jakplan.errors import JakplanError
 from jakplan.records.patient import PatientRecord, load_record
@@ -32,7 +32,8 @@ _PLAN = (
     ("protocol", Optional[str], "--protocol",
      "Protocol: a variant (us-label, eu-smpc, nhs-lanarkshire), DRUG/VARIANT, or a path to a .toml file."),
     ("profile", Optional[str], "--profile",
-     "Patient profile or plan file (TOML; its history counts). Options given here override it."),
+     "Same as the PLANFILE argument: a patient profile or plan file (TOML; its records count). Options given here "
+     "override it."),
     ("name", Optional[str], "--name", "The patient's name (shown on checklists and sheets)."),
     ("identifier", Optional[str], "--identifier", "The patient's identifier, e.g. a hospital number."),
     ("contact", Optional[str], "--contact", "Who to call: the prescriber's or clinic's contact."),
@@ -64,6 +65,8 @@ class PlanOptions:
     """The parsed plan and patient options of one command."""
 
     def __init__(self, values: dict[str, Any]):
+        if "planfile" in values:  # the argument, or --profile as its alias (not both)
+            values["profile"] = one_planfile(values.pop("planfile"), values.get("profile"))
         self.values = values
 
     def overrides(self) -> dict[str, Any]:
@@ -102,15 +105,22 @@ def _months(text: str | None) -> int | None:
     return check_months(int(text), "--months")
 
 
-def with_plan_options(func=None, *, skip: tuple[str, ...] = ()):
-    """Give a command every plan and patient option (--start, --profile, --age, --egfr, ...).
+def _planfile_parameter() -> list[inspect.Parameter]:
+    return [inspect.Parameter("planfile", inspect.Parameter.KEYWORD_ONLY, default=None,
+                              annotation=Annotated[Optional[str], planfile_argument(annotated=True)])]
+
+
+def with_plan_options(func=None, *, skip: tuple[str, ...] = (), planfile: bool = True):
+    """Give a command every plan and patient option (--start, --profile, --age, --egfr, ...), and the PLANFILE
+    argument (``planfile=False`` for `init`, which writes one rather than reads one).
 
     The command declares a ``plan_options: PlanOptions`` parameter and calls ``plan_options.build()`` inside
     ``clean_errors()``; the options appear after its own in ``--help``, the same for every command.
     """
     if func is None:
-        return functools.partial(with_plan_options, skip=skip)
-    return with_generated_options(func, "plan_options", _plan_parameters(skip) + _patient_parameters(), PlanOptions)
+        return functools.partial(with_plan_options, skip=skip, planfile=planfile)
+    return with_generated_options(func, "plan_options", (_planfile_parameter() if planfile else [])
+                                  + _plan_parameters(skip) + _patient_parameters(), PlanOptions)
 
 
 def with_generated_options(func, receiver: str, extra: list[inspect.Parameter], collect):

@@ -32,7 +32,7 @@ def _not_future(day: dt.date, option: str) -> dt.date:
 
 
 @app.command()
-@with_plan_options
+@with_plan_options(planfile=False)
 def init(
     plan_options: PlanOptions,
     out: str = typer.Option(..., "--out", help="The plan file to create (.toml)."),
