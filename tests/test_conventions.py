@@ -228,3 +228,44 @@ def test_version_short_and_long(runner, app):
     for flag in ("-V", "--version"):
         result = runner.invoke(app, [flag])
         assert result.exit_code == 0 and result.stdout.strip() == f"jakplan {__version__}", result.output
+
+
+# -- plural forms and one citation style ---------------------------------------------------------------------------
+
+ONE_PLURAL = re.compile(r"\b1 (day|week|month|check|event|visit|patient|plan file|file|value|result|entrie|row|"
+                        r"line|error|dose|rule|time|occurrence|TOML file)s\b")
+
+
+def test_one_of_a_thing_is_singular_and_citations_have_one_bracket(runner, app, tmp_path):
+    """A course with one of each (one pause day, one plan file in the register, one row): no "1 days", no
+    "1 plan files", and no citation in double brackets ("[[S13] ...]") in any of the outputs."""
+    reg = tmp_path / "reg"
+    reg.mkdir()
+    plan = reg / "p.toml"
+    outputs = []
+
+    def run(*args: str) -> None:
+        result = runner.invoke(app, [a.replace("{f}", str(plan)) for a in args])
+        assert result.exit_code in (0, 1), result.output
+        outputs.append(result.output)
+
+    run("init", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--age", "67", "--out", "{f}")
+    run("record", "{f}", "--lab", "anc=0.8", "--lab", "alc=0.4", "--on", "2024-06-03")
+    run("pause", "{f}", "--from", "2024-06-04", "--reason", "neutrophils low")
+    run("resume", "{f}", "--on", "2024-06-05")
+    run("record", "{f}", "--rule", "tb_screening", "--done", "2024-04-20")
+    for view in (["status", "{f}"], ["next", "{f}"], ["checklist", "{f}", "--next"],
+                 ["schedule", "{f}", "--details", "--sources"], ["labs", "{f}", "--anc", "0.8"]):
+        run(*view)
+    run("cohort", "due", str(reg))
+    run("cohort", "audit", str(reg), "--from", "2024-05-01", "--to", "2024-12-31")
+    run("cohort", "export", str(reg), "--out", str(tmp_path / "cal"))
+    csv = tmp_path / "one.csv"
+    csv.write_text("id,start,drug,indication,protocol,months,age\nq1,2024-05-01,baricitinib,ra,us-label,12,50\n")
+    run("cohort", "import", str(csv), "--into", str(tmp_path / "reg2"))
+    text = "\n".join(outputs)
+    assert "resumed on 2024-06-05 after 1 day " in text, text
+    assert "1 plan file:" in text or "1 plan file " in text, text
+    assert not ONE_PLURAL.findall(text), ONE_PLURAL.findall(text)
+    assert "[[" not in text and "]]" not in text
+    assert re.search(r"\[S\d+\]", text)  # the citations are there, in one bracket

@@ -16,6 +16,7 @@ from jakplan.clinic.audit import aggregate
 from jakplan.clinic.cohort import audit_files, count_rows, due_files, export_register, export_rows, plan_files
 from jakplan.clinic.register_import import import_rows
 from jakplan.clinic.worklist import monday, sort_rows
+from jakplan.dates import plural
 from jakplan.errors import JakplanError
 from jakplan.escape import one_line
 from jakplan.records.clinicsettings import load_settings, parse_map
@@ -152,7 +153,7 @@ def export(
                     echo_err(error_line(res.message))
         _export_table(csv_file, out, formats, ok, files, events, failed)
     if stop.requested:
-        echo_err(f"Interrupted: {ok} patients written, each complete; the rows after them were not started.")
+        echo_err(f"Interrupted: {plural(ok, 'patient')} written, each complete; the rows after them were not started.")
         raise typer.Exit(EXIT_INTERRUPTED)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -215,7 +216,7 @@ def import_csv(
             elif res.changes:  # created, with the history its last_* columns brought in
                 write_stdout(one_line(f"Created {res.path} ({res.where}): " + "; ".join(res.changes)))
         write_stdout(f"{csv_file} -> {into}/: {counts['created']} created, {counts['updated']} updated, "
-                     f"{counts['unchanged']} unchanged, {counts['error']} rows with errors.")
+                     f"{counts['unchanged']} unchanged, {plural(counts['error'], 'row')} with errors.")
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -241,15 +242,15 @@ def _export_register(folder: str, out: str, formats: tuple[str, ...], workers: O
                     written += len(res.files)
                     unchanged += res.detail.get("unchanged", 0)
 
-        lines = [f"{folder} -> {out}/ ({', '.join(formats)}): {patients} patients, {written} files written, "
-                 f"{unchanged} unchanged" + (f", {skipped} TOML files that are not plan files skipped" if skipped else "")
-                 + (f", {bad} plan files with errors (see stderr)" if bad else "") + "."]
+        lines = [f"{folder} -> {out}/ ({', '.join(formats)}): {plural(patients, 'patient')}, {plural(written, 'file')} written, "
+                 f"{unchanged} unchanged" + (f", {plural(skipped, 'TOML file')} that {'is not a plan file' if skipped == 1 else 'are not plan files'} skipped" if skipped else "")
+                 + (f", {plural(bad, 'plan file')} with errors (see stderr)" if bad else "") + "."]
         if written == 0 and not bad and not stop.requested:
             lines.append("Nothing changed: every file is up to date; nothing was written.")
         lines.append(DISCLAIMER)
         write_stdout("\n".join(lines))
     if stop.requested:
-        echo_err(f"Interrupted: {patients} patients up to date, each complete; run the same command again to "
+        echo_err(f"Interrupted: {plural(patients, 'patient')} up to date, each complete; run the same command again to "
                  f"finish (what is up to date is not written again).")
         raise typer.Exit(EXIT_INTERRUPTED)
     if bad:

@@ -10,6 +10,7 @@ import typer
 from jakplan.cli.cohort import cohort_app
 from jakplan.cli.common import EXIT_BAD_INPUT, clean_errors, write_stdout
 from jakplan.cli.guard import echo_err
+from jakplan.dates import plural
 
 history_app = typer.Typer(help="A register's history: when each check was last done, before jakplan kept it.",
                           no_args_is_help=True, rich_markup_mode=None)
@@ -58,7 +59,7 @@ def history_import(
                 write_stdout(one_line(f"Recorded in {res.path} ({res.where}): " + "; ".join(res.recorded)))
             if res.unused:
                 write_stdout(one_line(f"{res.path} ({res.where}): closes nothing in this plan: {', '.join(res.unused)}"))
-        write_stdout(f"{csv_file} -> {into}/: {entries} checks recorded done in {counts['recorded']} plan files, "
-                     f"{counts['unchanged']} unchanged, {counts['error']} rows with errors.")
+        write_stdout(f"{csv_file} -> {into}/: {plural(entries, 'check')} recorded done in {plural(counts['recorded'], 'plan file')}, "
+                     f"{counts['unchanged']} unchanged, {plural(counts['error'], 'row')} with errors.")
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)

@@ -161,13 +161,13 @@ def run_guarded(invoke) -> int:
                 pass
 
 
-METAVARS = {"today": "DAY", "on": "DAY", "start": "DAY", "done": "DAY", "from_": "DAY", "week": "N", "born": "DAY",
+METAVARS = {"today": "DAY", "on": "DAY", "to": "DAY", "until": "DAY", "start": "DAY", "done": "DAY", "from_": "DAY", "week": "N", "born": "DAY",
             "out": "FILE", "profile": "PLANFILE", "planfile": "PLANFILE", "lab": "ANALYTE=VALUE", "rule": "RULE",
             "into": "FOLDER", "folder": "FOLDER", "files": "FILE", "csv_file": "FILE_OR_FOLDER",
             "map_": "HEADER=COLUMN", "mapping": "HEADER=COLUMN", "months": "N", "workers": "N", "protocol": "PROTOCOL",
             "drug": "DRUG", "indication": "INDICATION", "score": "NAME[=VALUE]", "fmt": "FORMAT", "remind": "DURATION",
             "with_": "MEDICINE", "medicines": "MEDICINE", "waive": "REASON", "not_applicable": "REASON",
-            "note": "TEXT", "name": "NAME", "identifier": "ID", "contact": "TEXT", "alt_uln": "U/L"}
+            "note": "TEXT", "title_prefix": "TEXT", "input_format": "FORMAT", "hb_baseline": "VALUE", "name": "NAME", "identifier": "ID", "contact": "TEXT", "alt_uln": "U/L"}
 """Help shows each value in capitals, as a person reads it (``--today DAY``, ``PLANFILE``); a name not listed here
 is shown as its own name in capitals (``--egfr EGFR``), a choice as ``FORMAT``-like capitals too."""
 
@@ -193,7 +193,8 @@ def _name_metavars(cmd) -> None:
         kind = getattr(p, "type", None)  # click's or the copy typer carries: read by duck typing
         if getattr(kind, "name", "") == "boolean":
             continue
-        p.metavar = METAVARS.get(p.name or "", (p.name or "value").strip("_").upper())
+        name = p.name or "value"
+        p.metavar = METAVARS.get(name, "VALUE" if name.startswith("score_") else name.strip("_").upper())
     for sub in getattr(cmd, "commands", {}).values():
         _name_metavars(sub)
 

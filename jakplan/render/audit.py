@@ -9,6 +9,7 @@ from typing import Any
 
 from jakplan.catalog.vocab import drugs
 from jakplan.clinic.audit import OUTCOMES, totals
+from jakplan.dates import plural
 from jakplan.escape import csv_cell
 from jakplan.render.common import DISCLAIMER
 
@@ -32,13 +33,13 @@ def title(start: dt.date, end: dt.date) -> str:
 
 
 def basis(nfiles: int, skipped: int, bad: int) -> str:
-    text = (f"{nfiles} plan files; each planned check dated in the period, judged on the last day of the period "
+    text = (f"{plural(nfiles, 'plan file')}; each planned check dated in the period, judged on the last day of the period "
             f"(done in its window, early, late, missing, waived or not applicable; still open if its window had "
             f"not closed)")
     if skipped:
-        text += f"; {skipped} TOML files that are not plan files skipped"
+        text += f"; {plural(skipped, 'TOML file')} that {'is not a plan file' if skipped == 1 else 'are not plan files'} skipped"
     if bad:
-        text += f"; {bad} unreadable plan files left out (see errors)"
+        text += f"; {plural(bad, 'unreadable plan file')} left out (see errors)"
     return text + "."
 
 

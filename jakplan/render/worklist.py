@@ -85,7 +85,7 @@ def title(week_start: dt.date, week_end: dt.date) -> str:
 
 def summary(rows: list[dict[str, Any]], nfiles: int, bad: int, skipped: int) -> str:
     n = {k: len({r["patient"] for r in rows if r["kind"] == k}) for k in KIND_WORDS}
-    text = (f"{nfiles} plan files: {n['lab']} with a lab result that needs action, {n['flag']} with a result "
+    text = (f"{plural(nfiles, 'plan file')}: {n['lab']} with a lab result that needs action, {n['flag']} with a result "
             f"flagged by the laboratory, {n['overdue']} with overdue checks, {n['due']} with checks due this week")
     if n["response"]:
         text += f", {n['response']} with a response criterion not met"
@@ -93,7 +93,7 @@ def summary(rows: list[dict[str, Any]], nfiles: int, bad: int, skipped: int) -> 
         text += (f", {n['not_assessed']} with results neither this protocol nor the laboratory judged "
                  f"(not assessed)")
     if skipped:
-        text += f", {skipped} TOML files that are not plan files skipped"
+        text += f", {plural(skipped, 'TOML file')} that {'is not a plan file' if skipped == 1 else 'are not plan files'} skipped"
     if bad:
         text += f", {bad} unreadable (see errors)"
     return text + "."
