@@ -269,3 +269,72 @@ def test_one_of_a_thing_is_singular_and_citations_have_one_bracket(runner, app, 
     assert not ONE_PLURAL.findall(text), ONE_PLURAL.findall(text)
     assert "[[" not in text and "]]" not in text
     assert re.search(r"\[S\d+\]", text)  # the citations are there, in one bracket
+
+
+# -- the patient sheet in a patient's words ---------------------------------------------------------------------------
+
+GRADE_WORDS = ("(primary source)", "(secondary source", "(manufacturer source)", "source: mirror")
+
+SHEETS = [
+    ("baricitinib", "us-label", "ra", {}),
+    ("baricitinib", "us-label", "ra", {"age": "67", "egfr": "55", "smoker": "current"}),
+    ("baricitinib", "nhs-lanarkshire", "ra", {"age": "67", "with_": ["methotrexate"]}),
+    ("tofacitinib", "us-label", "ra", {"egfr": "10"}),
+    ("upadacitinib", "eu-smpc", "ra", {"hepatic": "C"}),
+    ("ritlecitinib", "eu-smpc", "aa", {}),
+]
+
+
+@pytest.mark.parametrize("drug,protocol,ind,factors", SHEETS, ids=[f"{d}-{p}-{len(f)}" for d, p, _, f in SHEETS])
+def test_the_sheet_has_no_options_no_grades_and_one_citation_style(drug, protocol, ind, factors):
+    import datetime as dt
+
+    from jakplan.actions import factors_from_options
+    from jakplan.api import overrides, plan_for_record
+    from jakplan.records.patient import PatientRecord
+    from jakplan.records.profile import Profile
+    from jakplan.render.common import dose_view
+    from jakplan.render.sheet import build_sheet, render_html, sheet_text
+    from jakplan.render.words import patient_words
+
+    plan = plan_for_record(PatientRecord(Profile()), overrides(drug=drug, protocol=protocol, indication=ind,
+                                                              start=dt.date(2026, 12, 14),
+                                                              factors=factors_from_options(factors)))
+    sheet = build_sheet(plan)
+    text = sheet_text(sheet)
+    page = render_html(sheet)
+    for words in (text, page):
+        assert not re.search(r"(?<![\w-])--[a-z]", words), re.findall(r".{40}--[a-z].{20}", words)
+        assert not [g for g in GRADE_WORDS if g in words]
+        assert not re.search(r"\[[A-Z]{1,3}\d+\]", words), re.findall(r".{30}\[[A-Z]{1,3}\d+\].{10}", words)
+    view = dose_view(plan)
+    assert view is not None
+    for factor in view.missing:  # the dose's open questions, in a patient's words, from the structure
+        assert patient_words(factor) in " ".join(sheet.dose), (factor, sheet.dose)
+    if view.missing:
+        assert "your prescriber decides it" in " ".join(sheet.dose)
+    for med in view.unknown_medicines:
+        assert med in " ".join(sheet.dose)
+    if view.dose and view.outcome in ("standard", "adjusted", "check"):
+        assert view.dose in " ".join(sheet.dose)
+    # every footnote is a source's title: the sources of the dose are among them
+    for c in view.citations:
+        assert any(f.startswith(c.source.document) for f in sheet.footnotes)
+    assert len(sheet.risk_refs) == len(sheet.risks)
+
+
+def test_the_sheet_words_the_review_case():
+    """Usability review P7: 'give --egfr, --with, --hepatic ... (secondary source: mirror)' becomes patient words."""
+    import datetime as dt
+
+    from jakplan.api import overrides, plan_for_record
+    from jakplan.records.patient import PatientRecord
+    from jakplan.records.profile import Profile
+    from jakplan.render.sheet import build_sheet
+
+    plan = plan_for_record(PatientRecord(Profile()), overrides(drug="baricitinib", start=dt.date(2026, 12, 14)))
+    dose = build_sheet(plan).dose
+    assert dose[0].startswith("Your dose depends on ") and dose[0].endswith(": your prescriber decides it.")
+    for words in ("your kidney function", "your other medicines", "your liver"):
+        assert words in dose[0]
+    assert dose[1] == "The usual dose is 2 mg once daily."

@@ -9,7 +9,7 @@ from jakplan.catalog.files import data_path
 from jakplan.catalog.vocab import default_protocol, drugs, vocabulary
 from jakplan.dates import plural
 from jakplan.engine.conditions import missing_factors
-from jakplan.model import DoseLine, Event, Plan, Protocol
+from jakplan.model import Citation, DoseLine, Event, Plan, Protocol
 from jakplan.render.words import cite_short, condition_text, factor_label, open_texts, skip_text
 
 DISCLAIMER = "jakplan is a planning aid, not medical advice: the prescriber's instructions come first."
@@ -125,6 +125,21 @@ class DoseView:
     headline: str
     settled: bool
     items: tuple[AdviceItem, ...] = ()
+    outcome: str = ""
+    """The engine's verdict: standard, adjusted, check (the dose unless a change below applies), unknown,
+    check_label, not_recommended or contraindicated."""
+    dose: str = ""
+    """The dose the verdict names ('2 mg once daily'), '' when none is named."""
+    why: tuple[str, ...] = ()
+    """Why that dose (each reason's own words, 'eGFR 30 to < 60'); no citation."""
+    missing: tuple[str, ...] = ()
+    """The patient factors the dose depends on that were not given (factor names: 'egfr', 'with')."""
+    unknown_medicines: tuple[str, ...] = ()
+    """Medicines given that jakplan does not know (not assessed for interactions)."""
+    conflict: bool = False
+    """Several adjustments apply with different doses: the prescriber decides how they combine."""
+    citations: tuple[Citation, ...] = ()
+    """The sources of the reasons behind the dose."""
 
     def of(self, kind: str) -> list[AdviceItem]:
         return [i for i in self.items if i.kind == kind]
@@ -187,7 +202,12 @@ def dose_view(plan: Plan, tags: bool = True) -> DoseView | None:
                                 tuple(AdviceItem("change", g) for g in _possible_groups(d.possible, tags))))
     for u, _ in d.check_label_possible:
         items.append(AdviceItem("check_label", f"Check the current label ({open_text(u.conditions, plan)}): {u.topic}. {u.detail}"))
-    return DoseView(headline, d.settled, tuple(items))
+    unknown = tuple(getattr(d, "unknown_medicines", ()))
+    return DoseView(headline, d.settled, tuple(items), outcome=d.outcome, dose=d.dose or "",
+                    why=tuple(r.entry.why for r in d.reasons if r.entry.why),
+                    missing=tuple(f for f in d.missing if not (unknown and f == "with")),
+                    unknown_medicines=unknown, conflict=bool(d.conflict),
+                    citations=tuple(r.entry.citation for r in d.reasons))
 
 
 def dose_lines(plan: Plan, tags: bool = True) -> list[str]:

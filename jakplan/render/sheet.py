@@ -9,20 +9,22 @@ date: the rows are :func:`jakplan.visits.visits`, the same days as the timeline,
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 
-from jakplan.catalog.vocab import vocabulary
+from jakplan.catalog.vocab import sources, vocabulary
+from jakplan.engine.conditions import missing_factors
 from jakplan.engine.visits import visits
-from jakplan.model import Citation, Plan
+from jakplan.model import Citation, Plan, Source
 from jakplan.render.common import (
     DISCLAIMER,
+    DoseView,
     drug_name,
     horizon_text,
     indication_name,
     patient_line,
     phase_titles,
-    risk_lines,
-    silence_summary,
+    silence_title,
 )
 from jakplan.render.compact import (
     every_visit_line,
@@ -72,6 +74,10 @@ class Sheet:
     footnotes: tuple[str, ...]
     visit_notes: tuple[str, ...] = ()
     """Patient notes of the visits, numbered in the rows as '(note N)' and printed in full under the table."""
+    risk_refs: tuple[tuple[int, ...], ...] = ()
+    """Footnote numbers of each risk line (aligned with ``risks``)."""
+    todo_refs: tuple[int, ...] = ()
+    """Footnote numbers of what the label says to do."""
     disclaimer: str = DISCLAIMER
     paper: str = "A4"
     extra: tuple[str, ...] = field(default=())
@@ -79,8 +85,14 @@ class Sheet:
     """From a plan file's records: the worst open findings and a pause, printed first."""
 
 
+_TAG = re.compile(r"\s*\[([A-Z]{1,3}\d+)\]")
+"""A source tag written inside a data text ('... until it resolves [S3].'): on the sheet it becomes the source's
+footnote number, the one citation style of the page."""
+
+
 class _Notes:
-    """Numbered footnotes, one per source document, listing every section cited from it."""
+    """Numbered footnotes, one per source document, listing every section cited from it. The sheet cites only by
+    these numbers: no source tags ([S1]) and no source grades in its words (the footnote keeps the title)."""
 
     def __init__(self) -> None:
         self.by_id: dict[str, list] = {}
@@ -91,12 +103,30 @@ class _Notes:
             entry.append(c.section)
         return entry[0]
 
+    def _source(self, sid: str) -> Source | None:
+        if sid in self.by_id:
+            return self.by_id[sid][1].source
+        return sources().get(sid)
+
+    def inline(self, text: str) -> tuple[str, tuple[int, ...]]:
+        """``text`` without its source tags, and the footnote numbers of the sources they named."""
+        refs = []
+        for sid in _TAG.findall(text):
+            src = self._source(sid)
+            if src is not None:
+                refs.append(self.ref(Citation(src)))
+        return (_TAG.sub("", text) if refs else text), tuple(dict.fromkeys(refs))
+
     def texts(self) -> tuple[str, ...]:
-        out = []
-        for entry in self.by_id.values():
+        def see(m: re.Match) -> str:
+            src = self._source(m.group(1))
+            return f" (see {self.ref(Citation(src))})" if src is not None else m.group(0)
+
+        out: list[str] = []
+        while len(out) < len(self.by_id):  # a section may name another source: it gets its own footnote
+            entry = list(self.by_id.values())[len(out)]
             c, sections = entry[1], entry[2:]
-            s = f"[{c.source.id}] {c.source.document}" + (", " + "; ".join(sections) if sections else "")
-            out.append(s + (" (secondary source)" if c.source.weak else ""))
+            out.append(c.source.document + (", " + "; ".join(_TAG.sub(see, x) for x in sections) if sections else ""))
         return tuple(out)
 
 
@@ -121,10 +151,13 @@ def build_sheet(plan: Plan, paper: str = "A4", status=None) -> Sheet:
     if status is not None:
         rows = _done_rows(rows, all_visits, skip, status)
     dose, dose_refs = _sheet_dose(plan, notes)
-    for rn in plan.risks:
-        if not rn.open_conditions:
-            notes.ref(rn.risk.citation)
+    risks, risk_refs = _sheet_risks(plan, notes)
     watch, todo, watch_refs = _sheet_watch(plan, skip, notes)
+    todo_refs: list[int] = []
+    for i, t in enumerate(todo):
+        todo[i], refs = notes.inline(t)
+        todo_refs += refs
+    every_visit, every_refs = notes.inline(every_visit_line(plan))
     p = plan.protocol
     return Sheet(
         title=f"Monitoring plan: {drug_name(plan)} for {indication_name(plan).lower()}",
@@ -138,14 +171,16 @@ def build_sheet(plan: Plan, paper: str = "A4", status=None) -> Sheet:
         dose=tuple(dose),
         dose_refs=tuple(dict.fromkeys(dose_refs)),
         patient_factors=patient_line(plan),
-        risks=tuple(risk_lines(plan, tags=False)) + ((silence_summary(plan),) if silence_summary(plan) else ()),
-        every_visit=every_visit_line(plan),
+        risks=tuple(risks),
+        risk_refs=tuple(risk_refs),
+        every_visit=every_visit,
         rows=tuple(rows),
         watch=tuple(watch),
         what_to_do=tuple(todo),
-        watch_refs=tuple(dict.fromkeys(watch_refs)),
+        watch_refs=tuple(dict.fromkeys(watch_refs + list(every_refs))),
+        todo_refs=tuple(dict.fromkeys(todo_refs)),
         footnotes=notes.texts(),
-        visit_notes=tuple(note_refs),
+        visit_notes=tuple(notes.inline(n)[0] for n in note_refs),
         paper=paper,
         lead=_lead(status) if status is not None else (),
     )
@@ -194,22 +229,76 @@ def _sheet_rows(plan: Plan, all_visits, skip, note_refs, notes: "_Notes") -> lis
 
 
 def _sheet_dose(plan: Plan, notes: "_Notes") -> tuple[list[str], list[int]]:
-    """The dose lines of the sheet and the footnote numbers of the reasons behind the dose."""
-    dose: list[str] = []
-    dose_refs: list[int] = []
-    d = plan.dose
-    if d is not None:
-        from jakplan.render.common import dose_view
+    """The dose lines of the sheet in a patient's words and the footnote numbers of the reasons behind the dose."""
+    from jakplan.render.common import dose_view
 
-        view = dose_view(plan, tags=False)
-        assert view is not None
-        dose.append(view.headline)
-        change = next((i.text for i in view.of("would_change") if i.text), "")
-        if change:
-            dose.append(change.rstrip(":") + ": the prescriber sets the dose.")
-        for dl in d.reasons:
-            dose_refs.append(notes.ref(dl.entry.citation))
-    return dose, dose_refs
+    view = dose_view(plan, tags=False)
+    if view is None:
+        return [], []
+    return patient_dose_lines(view), [notes.ref(c) for c in view.citations]
+
+
+def patient_dose_lines(view: DoseView) -> list[str]:
+    """The dose advice worded for the patient from its structure (:class:`DoseView`): no option to give, no
+    source grade. 'Your dose depends on your kidney function, your other medicines and your liver: your
+    prescriber decides it.'"""
+    from jakplan.render.words import and_list, patient_words
+
+    why = f" ({'; '.join(view.why)})" if view.why else ""
+    depends = and_list(patient_words(f) for f in view.missing)
+    out = []
+    if view.outcome in ("not_recommended", "contraindicated"):
+        word = "not recommended" if view.outcome == "not_recommended" else "not to be used (contraindicated)"
+        out.append(f"The label says this medicine is {word} for you{why}: your prescriber decides what to do.")
+    elif view.conflict:
+        out.append(f"Your dose: more than one change to the usual dose applies{why}: your prescriber decides it.")
+    elif view.outcome in ("standard", "adjusted") and view.dose:
+        out.append(f"Your dose: {view.dose}{why if view.outcome == 'adjusted' else ''}.")
+        if depends:
+            out.append(f"It may also depend on {depends}: your prescriber decides it.")
+    elif view.outcome == "check" and depends:
+        out.append(f"Your dose depends on {depends}: your prescriber decides it.")
+        if view.dose:
+            out.append(f"The usual dose is {view.dose}.")
+    elif view.outcome == "check_label":
+        out.append("Your dose: your prescriber decides it from the current label.")
+    else:
+        out.append("Your dose: your prescriber decides it." if not depends
+                   else f"Your dose depends on {depends}: your prescriber decides it.")
+    if view.unknown_medicines:
+        meds = and_list(view.unknown_medicines)
+        out.append(f"Tell your prescriber or pharmacist that you take {meds}: this plan cannot say whether "
+                   f"{'it changes' if len(view.unknown_medicines) == 1 else 'they change'} the dose.")
+    return out
+
+
+def _sheet_risks(plan: Plan, notes: "_Notes") -> tuple[list[str], list[tuple[int, ...]]]:
+    """The warnings that apply, each with its footnote numbers; then, in a patient's words, what would add more
+    and what the sources do not cover."""
+    from jakplan.render.words import and_list, patient_words
+
+    levels = vocabulary()["risk_levels"]
+    factors = plan.patient.factors if plan.patient else {}
+    lines: list[str] = []
+    refs: list[tuple[int, ...]] = []
+    ask: list[str] = []
+    for rn in plan.risks:
+        r = rn.risk
+        if rn.open_conditions:
+            ask += [patient_words(f) for f in missing_factors(r.conditions, factors)]
+            continue
+        text, inline = notes.inline(f"{levels.get(r.level, r.level)}: {r.text}")
+        lines.append(text)
+        refs.append(tuple(dict.fromkeys((notes.ref(r.citation), *inline))))
+    if ask:
+        lines.append(f"More warnings may apply, depending on {and_list(ask)}: ask your prescriber.")
+        refs.append(())
+    silent = getattr(plan, "silent", ())
+    if silent:
+        names = "; ".join(dict.fromkeys(silence_title(x.item).split(":")[0] for x in silent))
+        lines.append(f"Not covered by this plan's sources: {names}. Ask your prescriber whether you need them.")
+        refs.append(tuple(dict.fromkeys(notes.ref(x.citation) for x in silent)))
+    return lines, refs
 
 
 def _sheet_watch(plan: Plan, skip, notes: "_Notes") -> tuple[list[str], list[str], list[int]]:
@@ -325,8 +414,8 @@ def render_html(sh: Sheet) -> str:
     for i, line in enumerate(sh.dose):
         out.append(f"<p>{'<b>' if i == 0 else ''}{_h(line)}{'</b>' + _sup(sh.dose_refs) if i == 0 else ''}</p>")
     out.append(f"<p>{_h(sh.patient_factors)}</p>")
-    for risk in sh.risks:
-        out.append(f"<p>{_h(risk)}</p>")
+    for i, risk in enumerate(sh.risks):
+        out.append(f"<p>{_h(risk)}{_sup(sh.risk_refs[i] if i < len(sh.risk_refs) else ())}</p>")
     out.append('<h2 id="visits">Visits: tick each one when it is done</h2>')
     if sh.every_visit:
         out.append(f"<p>{_h(sh.every_visit)}</p>")
@@ -350,7 +439,7 @@ def render_html(sh: Sheet) -> str:
         out.append(f"<p>Tell your prescriber or clinic promptly if you notice any of these{_sup(sh.watch_refs)}:</p>")
         out.append("<ul>" + "".join(f"<li>{_h(w)}</li>" for w in sh.watch) + "</ul>")
         if sh.what_to_do:
-            out.append("<p>What the label says to do:</p>")
+            out.append(f"<p>What the label says to do{_sup(sh.todo_refs)}:</p>")
             out.append("<ul>" + "".join(f"<li>{_h(t)}</li>" for t in sh.what_to_do) + "</ul>")
     out.append('<h2 id="sources">Sources</h2>')
     out.append('<ol class="foot">' + "".join(f"<li>{_h(s)}</li>" for s in sh.footnotes) + "</ol>")

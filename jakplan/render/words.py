@@ -17,6 +17,19 @@ def factor_label(name: str) -> str:
     return vocabulary()["factors"].get(name, {}).get("label", name.replace("_", " "))
 
 
+def patient_words(name: str) -> str:
+    """The factor in a patient's words ('your kidney function'), from the vocabulary's ``patient`` key; else
+    'your ' and its label."""
+    spec = vocabulary()["factors"].get(name, {})
+    return spec.get("patient") or f"your {factor_label(name)}"
+
+
+def and_list(items) -> str:
+    """'a', 'a and b', 'a, b and c' (duplicates dropped, order kept)."""
+    items = list(dict.fromkeys(items))
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
 def condition_text(cond: Condition) -> str:
     """'age > 50', 'creatinine clearance >= 30', 'taking a strong OAT3 inhibitor', 'pregnancy possible'."""
     if cond.op == "has":
