@@ -152,6 +152,7 @@ SUGGESTED = [
     (["schedule", "--start", "2024-05-01", "--format", "jsn"], "--format", "did you mean json?"),
     (["sheet", "--start", "2024-05-01", "--paper", "leter"], "--paper", "did you mean letter?"),
     (["labs", "--anc", "1", "--protocol", "us-lable"], "'us-lable'", "did you mean us-label?"),
+    (["schedule", "--start", "2024-05-01", "--protocol", "tofa/eu-smpc"], "'tofa'", "did you mean tofacitinib?"),
     (["record", "{f}", "--lab", "neutrophil=1", "--on", "2024-06-01"], "--lab", "did you mean anc?"),
     (["record", "{f}", "--lab", "lymphocyte=1", "--on", "2024-06-01"], "--lab", "did you mean alc?"),
     (["record", "{f}", "--score", "das28", "--on", "2024-06-01"], "--score", "did you mean das28esr or das28crp?"),

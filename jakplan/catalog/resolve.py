@@ -105,7 +105,11 @@ def resolve(ref: str, drug: str | None, base: Path | str | None = None,
             return path
         raise JakplanError(f"unknown guideline fragment 'common/{v}'")
     if d not in drugs():
-        raise JakplanError(f"protocol '{ref}': unknown drug '{d}'; known drugs: {', '.join(sorted(drugs()))}")
+        from jakplan.catalog.names import did_you_mean, suggest
+
+        near = did_you_mean(suggest(d, drugs()))
+        drug_list = f"known drugs: {', '.join(sorted(drugs()))}"
+        raise JakplanError(f"protocol '{ref}': unknown drug '{d}'" + (f"{near} ({drug_list})" if near else f"; {drug_list}"))
     if drug is not None and d != drug:
         raise JakplanError(f"protocol '{ref}' is a {d} protocol, not {drug}")
     known = shipped_protocols(d)
