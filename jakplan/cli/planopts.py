@@ -123,6 +123,24 @@ def with_plan_options(func=None, *, skip: tuple[str, ...] = (), planfile: bool =
                                   + _plan_parameters(skip) + _patient_parameters(), PlanOptions)
 
 
+def with_planfile(func):
+    """A command that works on one patient's plan file (`status`, `record`, `pause` ...): the file as the PLANFILE
+    argument or with ``--profile`` (its alias, as on `schedule` and `checklist`; not both). The command's own
+    ``planfile`` parameter receives the one path."""
+    extra = _planfile_parameter() + [inspect.Parameter(
+        "profile", inspect.Parameter.KEYWORD_ONLY, default=None,
+        annotation=Annotated[Optional[str], typer.Option("--profile", help="Same as the PLANFILE argument.",
+                                                         show_default=False)])]
+
+    def collect(values: dict[str, Any]) -> str:
+        path = one_planfile(values["planfile"], values["profile"])
+        if path is None:
+            raise JakplanError("give the plan file: PLANFILE (or --profile PLANFILE)")
+        return path
+
+    return with_generated_options(func, "planfile", extra, collect)
+
+
 def with_generated_options(func, receiver: str, extra: list[inspect.Parameter], collect):
     """``func`` with the generated options ``extra`` added after its own, for Typer to read from its signature;
     at call time their values are taken out and handed to ``func`` as ``receiver=collect(values)``. The one way

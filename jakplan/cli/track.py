@@ -12,7 +12,7 @@ from jakplan.api import create_plan_file, record_of, record_score, status_for_re
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, format_enum, format_option, parse_date, show, write_stdout
 from jakplan.cli.guard import echo_err
-from jakplan.cli.planopts import PlanOptions, with_plan_options
+from jakplan.cli.planopts import PlanOptions, with_plan_options, with_planfile
 from jakplan.cli.scoreopts import ScoreOptions, with_score_options
 from jakplan.errors import JakplanError
 from jakplan.records.profile import plain_text
@@ -48,9 +48,10 @@ def init(
 
 @app.command()
 @with_score_options
+@with_planfile
 def record(
     score_options: ScoreOptions,
-    planfile: str = typer.Argument(..., help="The plan file."),
+    planfile: str,
     rule: List[str] = typer.Option([], "--rule", help="Id of the check that was done (repeatable)."),
     done: Optional[str] = typer.Option(None, "--done", help="Day the checks given with --rule were done."),
     lab: List[str] = typer.Option([], "--lab", help="A measured value ANALYTE=VALUE (repeatable), with an optional unit as in `jakplan labs`: anc=1.8, anc=1200/mm3, hb=95g/L, alt=2.5 (x ULN) or alt=120U/L with --alt-uln, egfr=38, crcl=45, weight=70."),
@@ -132,8 +133,9 @@ def _check_record_options(rule: List[str], done: Optional[str], lab: List[str], 
 
 
 @app.command()
+@with_planfile
 def undo(
-    planfile: str = typer.Argument(..., help="The plan file."),
+    planfile: str,
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be removed; change nothing."),
 ) -> None:
     """Remove the last entry added to a plan file (a check done, lab values, a pause or a resume)."""
@@ -157,8 +159,9 @@ def _decision(waive: str | None, not_applicable: str | None) -> tuple[str, str]:
 
 
 @app.command()
+@with_planfile
 def pause(
-    planfile: str = typer.Argument(..., help="The plan file."),
+    planfile: str,
     from_: str = typer.Option(..., "--from", help="First day without the drug, YYYY-MM-DD."),
     reason: str = typer.Option(..., "--reason", help="Why treatment is paused (e.g. \"herpes zoster\")."),
     planned: bool = typer.Option(False, "--planned", help="A pause planned ahead (surgery, say): --from may be a "
@@ -181,8 +184,9 @@ def pause(
 
 
 @app.command()
+@with_planfile
 def resume(
-    planfile: str = typer.Argument(..., help="The plan file."),
+    planfile: str,
     on: str = typer.Option(..., "--on", help="First day back on the drug, YYYY-MM-DD."),
 ) -> None:
     """Record that treatment restarted; later checks move by the length of the pause (shown by `status`)."""
@@ -192,8 +196,9 @@ def resume(
 
 
 @app.command()
+@with_planfile
 def status(
-    planfile: str = typer.Argument(..., help="The plan file."),
+    planfile: str,
     today: Optional[str] = typer.Option(None, "--today", help="Status on this day instead of today (YYYY-MM-DD)."),
     fmt: StatusFormat = format_option("status"),  # type: ignore[valid-type]
     brief: bool = typer.Option(False, "--brief", help="Only the summary, the dose and what needs action now, "

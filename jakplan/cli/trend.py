@@ -8,14 +8,17 @@ from jakplan.api import record_of
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, write_stdout
 from jakplan.cli.guard import echo_err
+from jakplan.cli.planopts import with_planfile
+from jakplan.dates import plural
 from jakplan.errors import JakplanError
 from jakplan.fileio import atomic_write
 from jakplan.render.trend import trend_for_record
 
 
 @app.command()
+@with_planfile
 def trend(
-    planfile: str = typer.Argument(..., help="The plan file."),
+    planfile: str,
     out: str = typer.Option(..., "--out", help="The HTML file to write, or - for standard output.", show_default=False),
     force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
 ) -> None:
@@ -32,4 +35,4 @@ def trend(
             return
         values = sum(len(r.values) for r in record.history.labs)
         path = atomic_write(out, page, overwrite=force)
-        echo_err(f"Wrote {path} ({values} lab value(s) from {planfile}).")
+        echo_err(f"Wrote {path} ({plural(values, 'lab value')} from {planfile}).")
