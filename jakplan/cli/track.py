@@ -72,7 +72,7 @@ def record(
 
     Lab values go through the same checks as `jakplan labs` (a refused value leaves the file untouched); what
     the protocol says about them (including a fall from baseline and a result to confirm on a repeat) is
-    printed at once. `jakplan undo FILE` removes the last entry.
+    printed at once. `jakplan undo PLANFILE` removes the last entry.
 
     A disease-activity score (--score NAME with its inputs, or NAME=VALUE) is recorded on --on DAY on its own,
     and the response milestones it answers are judged at once."""
