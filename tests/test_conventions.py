@@ -286,6 +286,7 @@ SHEETS = [
     ("tofacitinib", "us-label", "ra", {"egfr": "10"}),
     ("upadacitinib", "eu-smpc", "ra", {"hepatic": "C"}),
     ("ritlecitinib", "eu-smpc", "aa", {}),
+    ("upadacitinib", "eu-smpc", "ra", {"with_": ["ketoconazole", "foobarin"], "egfr": "80", "hepatic": "none"}),
 ]
 
 

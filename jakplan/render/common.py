@@ -135,7 +135,8 @@ class DoseView:
     missing: tuple[str, ...] = ()
     """The patient factors the dose depends on that were not given (factor names: 'egfr', 'with')."""
     unknown_medicines: tuple[str, ...] = ()
-    """Medicines given that jakplan does not know (not assessed for interactions)."""
+    """Medicines given whose interactions are not assessed (unknown to jakplan, or of a class the protocol states
+    nothing about), as named to the reader."""
     conflict: bool = False
     """Several adjustments apply with different doses: the prescriber decides how they combine."""
     citations: tuple[Citation, ...] = ()
@@ -202,11 +203,14 @@ def dose_view(plan: Plan, tags: bool = True) -> DoseView | None:
                                 tuple(AdviceItem("change", g) for g in _possible_groups(d.possible, tags))))
     for u, _ in d.check_label_possible:
         items.append(AdviceItem("check_label", f"Check the current label ({open_text(u.conditions, plan)}): {u.topic}. {u.detail}"))
-    unknown = tuple(getattr(d, "unknown_medicines", ()))
+    from jakplan.catalog.medicines import medicine_label
+
+    unassessed = tuple(dict.fromkeys([*getattr(d, "unknown_medicines", ()),
+                                      *(m for m, _ in getattr(d, "unstated_classes", ()))]))
     return DoseView(headline, d.settled, tuple(items), outcome=d.outcome, dose=d.dose or "",
                     why=tuple(r.entry.why for r in d.reasons if r.entry.why),
-                    missing=tuple(f for f in d.missing if not (unknown and f == "with")),
-                    unknown_medicines=unknown, conflict=bool(d.conflict),
+                    missing=tuple(f for f in d.missing if not (unassessed and f == "with")),
+                    unknown_medicines=tuple(medicine_label(m) for m in unassessed), conflict=bool(d.conflict),
                     citations=tuple(r.entry.citation for r in d.reasons))
 
 

@@ -256,8 +256,9 @@ def patient_dose_lines(view: DoseView) -> list[str]:
         out.append(f"Your dose: {view.dose}{why if view.outcome == 'adjusted' else ''}.")
         if depends:
             out.append(f"It may also depend on {depends}: your prescriber decides it.")
-    elif view.outcome == "check" and depends:
-        out.append(f"Your dose depends on {depends}: your prescriber decides it.")
+    elif view.outcome == "check":
+        out.append(f"Your dose depends on {depends}: your prescriber decides it." if depends
+                   else "Your dose: your prescriber decides it.")
         if view.dose:
             out.append(f"The usual dose is {view.dose}.")
     elif view.outcome == "check_label":
