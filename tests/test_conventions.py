@@ -343,3 +343,15 @@ def test_the_sheet_words_the_review_case():
     for words in ("your kidney function", "your other medicines", "your liver"):
         assert words in dose[0]
     assert dose[1] == "The usual dose is 2 mg once daily."
+
+
+def test_a_choice_in_another_case_is_the_choice_it_names(runner, app):
+    """Forgiving input, strict meaning: '--format JSON' is json and '--paper A4' is a4, as for drug names."""
+    import json
+
+    result = runner.invoke(app, ["schedule", "--start", "2024-05-01", "--format", "JSON"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["start"] == "2024-05-01"
+    result = runner.invoke(app, ["sheet", "--start", "2024-05-01", "--paper", "Letter"])
+    assert result.exit_code == 0, result.output
+    assert "size: letter" in result.stdout

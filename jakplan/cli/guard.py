@@ -238,6 +238,23 @@ def worded_refusal(param, value: Any) -> str:
     return f"{where} {shown} is not a valid {_kind(param)}"
 
 
+def _named_choices(param, value: Any) -> Any:
+    """``value`` with each item taken as the choice it names (any case, '-', '_' or space alike: the one names
+    module), or None when an item names none."""
+    choices = [str(getattr(c, "value", c)) for c in (getattr(getattr(param, "type_descriptor", None), "choices", None)
+                                                     or ())]
+    if not choices:
+        return None
+    from jakplan.actions import choose
+
+    items = [value] if isinstance(value, str) or not isinstance(value, (list, tuple)) else list(value)
+    try:
+        named = [choose(_kind(param), str(item), choices) for item in items]
+    except JakplanError:
+        return None
+    return named[0] if isinstance(value, str) or not isinstance(value, (list, tuple)) else type(value)(named)
+
+
 def _word_refusals(param) -> None:
     """Have ``param`` say the values its type refuses in jakplan's words (:func:`worded_refusal`), not the type
     checker's ("Input should be a valid integer ...", "Value error, 'html' is not one of ...")."""
@@ -251,6 +268,9 @@ def _word_refusals(param) -> None:
         except _BAD_PARAMETER as exc:
             if isinstance(exc, _MISSING) or value is None:
                 raise
+            named = _named_choices(param, value)  # 'JSON', 'A4': the choice meant, as with every other name
+            if named is not None:
+                return typed(ctx, named)
             raise _USAGE[0](worded_refusal(param, value), ctx=ctx) from None
 
     param.process_value = process_value
