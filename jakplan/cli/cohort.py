@@ -183,7 +183,7 @@ def _export_table(csv_file, out, formats, ok, files, events, failed) -> None:
 
 @cohort_app.command("import")
 def import_csv(
-    csv_file: str = typer.Argument(..., help="A CSV of profiles: id,start[,drug,indication,protocol,months,name,"
+    csv_file: str = typer.Argument(..., metavar="FILE", help="A CSV of profiles: id,start[,drug,indication,protocol,months,name,"
                                              "identifier,contact,<factors>]."),
     into: str = typer.Option(..., "--into", help="The register: a folder of plan files, one <id>.toml per patient "
                                                  "(created if its parent exists)."),

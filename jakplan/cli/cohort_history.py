@@ -19,7 +19,7 @@ cohort_app.add_typer(history_app, name="history")
 
 @history_app.command("import")
 def history_import(
-    csv_file: str = typer.Argument(..., help="A CSV: id, then last_<check> columns (last_blood_count, last_liver, "
+    csv_file: str = typer.Argument(..., metavar="FILE", help="A CSV: id, then last_<check> columns (last_blood_count, last_liver, "
                                              "last_kidney, last_lipids, last_<check code> or last_<rule id>) holding "
                                              "the day each was last done."),
     into: str = typer.Option(..., "--into", help="The register: a folder of plan files (<id>.toml).",
