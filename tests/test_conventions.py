@@ -355,3 +355,24 @@ def test_a_choice_in_another_case_is_the_choice_it_names(runner, app):
     result = runner.invoke(app, ["sheet", "--start", "2024-05-01", "--paper", "Letter"])
     assert result.exit_code == 0, result.output
     assert "size: letter" in result.stdout
+
+
+def test_the_sheet_of_a_paused_course_names_no_command(runner, app, tmp_path):
+    """From a plan file with a Stop-level result and a pause: the lead lines are in the patient's words too."""
+    import html as htmllib
+
+    plan = tmp_path / "p.toml"
+    for args in (["init", "--start", "2024-05-01", "--protocol", "nhs-lanarkshire", "--age", "67", "--out", str(plan)],
+                 ["record", str(plan), "--lab", "anc=0.8", "--on", "2024-06-03"],
+                 ["pause", str(plan), "--from", "2024-06-04", "--reason", "neutrophils low"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["sheet", str(plan)])
+    assert result.exit_code == 0, result.output
+    page = re.sub(r"<style>.*?</style>", "", result.stdout, flags=re.S)
+    words = htmllib.unescape(re.sub(r"<[^>]+>", " ", page))
+    assert "TREATMENT PAUSED since 2024-06-04" in words
+    assert "jakplan resume" not in words and "jakplan pause" not in words
+    assert not re.search(r"(?<![\w-])--[a-z]", words)
+    assert not [g for g in GRADE_WORDS if g in words]
+    assert not re.search(r"\[[A-Z]{1,3}\d+\]", words)

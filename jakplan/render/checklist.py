@@ -180,9 +180,10 @@ class _Collector:
         return tuple(Item(v["text"], tuple(v["details"]), tuple(v["sources"])) for v in self.items.values())
 
 
-def course_lead(st) -> tuple[str, ...]:
+def course_lead(st, *, overdue: bool = True, commands: bool = True) -> tuple[str, ...]:
     """What a plan file's records say first (:class:`jakplan.engine.tracking.Status`): results beyond a protocol
-    limit still unanswered, results the laboratory flagged, a pause (open, or planned), and what is overdue."""
+    limit still unanswered, results the laboratory flagged, a pause (open, or planned), and what is overdue
+    (``overdue=False``: not that; ``commands=False``: no jakplan command named, for the patient's sheet)."""
     from jakplan.render.nextvisit import open_actions_text, open_flags_text, planned_pause_text
 
     out = []
@@ -193,10 +194,11 @@ def course_lead(st) -> tuple[str, ...]:
     for p in st.pauses:
         if p.end is None:
             out.append(f"TREATMENT PAUSED since {p.start}" + (f" ({p.reason})" if p.reason else "")
-                       + ": checks from that day are on hold until the restart is recorded (jakplan resume).")
+                       + ": checks from that day are on hold until " + ("the restart is recorded (jakplan resume)."
+                                                                           if commands else "treatment restarts."))
     for p in st.planned_pauses:
-        out.append(planned_pause_text(p))
-    if st.overdue:
+        out.append(planned_pause_text(p, commands=commands))
+    if st.overdue and overdue:
         out.append(f"Overdue: {len(st.overdue)} check{'s' if len(st.overdue) != 1 else ''} "
                    f"({', '.join(dict.fromkeys(i.rule for i in st.overdue))}).")
     return tuple(out)

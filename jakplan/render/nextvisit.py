@@ -211,10 +211,11 @@ def open_flags_text(flags) -> str:
     return f"FLAGGED {who} (no limit in this protocol): {items}: show the prescriber"
 
 
-def planned_pause_text(p) -> str:
-    """'Pause planned from 2027-02-01 to 2027-02-15 (surgery): ...' for a pause recorded ahead."""
+def planned_pause_text(p, *, commands: bool = True) -> str:
+    """'Pause planned from 2027-02-01 to 2027-02-15 (surgery): ...' for a pause recorded ahead (``commands=False``:
+    no jakplan command named, for the patient's sheet)."""
     return (f"Pause planned from {p.start}" + (f" to {p.end}" if p.end else "") + (f" ({p.reason})" if p.reason else "")
-            + ": in-treatment checks from that day go on hold" + (" until the restart" if p.end else
+            + ": in-treatment checks from that day go on hold" + (" until the restart" if p.end or not commands else
                                                                  " until the restart is recorded (jakplan resume)")
             + ".")
 

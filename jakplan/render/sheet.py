@@ -189,7 +189,7 @@ def build_sheet(plan: Plan, paper: str = "A4", status=None) -> Sheet:
 def _lead(status) -> tuple[str, ...]:
     from jakplan.render.checklist import course_lead
 
-    return tuple(line for line in course_lead(status) if not line.startswith("Overdue:"))
+    return course_lead(status, overdue=False, commands=False)
 
 
 CLOSED = ("done", "waived", "not_applicable")
