@@ -267,6 +267,9 @@ def test_one_of_a_thing_is_singular_and_citations_have_one_bracket(runner, app, 
     csv = tmp_path / "one.csv"
     csv.write_text("id,start,drug,indication,protocol,months,age\nq1,2024-05-01,baricitinib,ra,us-label,12,50\n")
     run("cohort", "import", str(csv), "--into", str(tmp_path / "reg2"))
+    labs = tmp_path / "labs.csv"
+    labs.write_text("patient,date,analyte,value,unit\np,2024-06-10,anc,0.8,10^9/L\n")
+    run("cohort", "labs", "import", str(labs), "--into", str(reg))
     text = "\n".join(outputs)
     assert "resumed on 2024-06-05 after 1 day " in text, text
     assert "1 plan file:" in text or "1 plan file " in text, text
