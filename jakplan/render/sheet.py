@@ -118,15 +118,15 @@ class _Notes:
         return (_TAG.sub("", text) if refs else text), tuple(dict.fromkeys(refs))
 
     def texts(self) -> tuple[str, ...]:
-        def see(m: re.Match) -> str:
-            src = self._source(m.group(1))
-            return f" (see {self.ref(Citation(src))})" if src is not None else m.group(0)
+        def see(m: re.Match) -> str:  # a section naming another source: its footnote, when the sheet cites it
+            entry = self.by_id.get(m.group(1))
+            return f" (see {entry[0]})" if entry is not None else ""
 
-        out: list[str] = []
-        while len(out) < len(self.by_id):  # a section may name another source: it gets its own footnote
-            entry = list(self.by_id.values())[len(out)]
+        out = []
+        for entry in self.by_id.values():
             c, sections = entry[1], entry[2:]
-            out.append(c.source.document + (", " + "; ".join(_TAG.sub(see, x) for x in sections) if sections else ""))
+            out.append(c.source.document + (", " + "; ".join(dict.fromkeys(_TAG.sub(see, x) for x in sections))
+                                            if sections else ""))
         return tuple(out)
 
 
@@ -412,8 +412,8 @@ def render_html(sh: Sheet) -> str:
         "</dl>",
         '<h2 id="dose">The medicine</h2>',
     ]
-    for i, line in enumerate(sh.dose):
-        out.append(f"<p>{'<b>' if i == 0 else ''}{_h(line)}{'</b>' + _sup(sh.dose_refs) if i == 0 else ''}</p>")
+    if sh.dose:  # one paragraph: the verdict in bold, then what else the patient should know about the dose
+        out.append(f"<p><b>{_h(sh.dose[0])}</b>{_sup(sh.dose_refs)}" + "".join(f" {_h(x)}" for x in sh.dose[1:]) + "</p>")
     out.append(f"<p>{_h(sh.patient_factors)}</p>")
     for i, risk in enumerate(sh.risks):
         out.append(f"<p>{_h(risk)}{_sup(sh.risk_refs[i] if i < len(sh.risk_refs) else ())}</p>")
