@@ -12,6 +12,7 @@ reading, when only one is a date) and asks for YYYY-MM-DD. A refused date is nev
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 
 from jakplan.errors import JakplanError
@@ -34,7 +35,6 @@ def clock_today() -> dt.date:
     """Today, for a plan that rolls with the calendar: the UTC day of ``SOURCE_DATE_EPOCH`` when it is set (the
     reproducible-builds convention the .ics DTSTAMP follows too, so samples do not change with the day they are
     made), else the local date."""
-    import os
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():

@@ -6,11 +6,14 @@ Shipped data lives in ``jakplan/data``: ``vocabulary.toml``, ``sources.toml``, `
 
 from __future__ import annotations
 
+import json
+import zlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jakplan.errors import JakplanError
+from jakplan.fileio import read_bytes
 
 _DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -27,7 +30,6 @@ with the pure-Python tomllib is most of a plan's start-up time, decoding JSON is
 
 @lru_cache(maxsize=None)
 def _bundle() -> dict[str, list]:
-    import json
 
     try:
         return json.loads((_DATA / BUNDLE_NAME).read_bytes())
@@ -37,7 +39,6 @@ def _bundle() -> dict[str, list]:
 
 def fingerprint(raw: bytes) -> str:
     """What ties a bundle entry to the exact bytes of its file (length and CRC-32)."""
-    import zlib
 
     return f"{len(raw)}:{zlib.crc32(raw):08x}"
 
@@ -73,7 +74,6 @@ def parse_toml_bytes(raw: bytes, path: Path | str) -> dict[str, Any]:
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file (a shipped one from the pre-parsed bundle when its bytes match)."""
-    from jakplan.fileio import read_bytes
 
     raw = read_bytes(path)
     bundled = _bundled(path, raw)

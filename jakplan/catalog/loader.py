@@ -17,9 +17,11 @@ from typing import Any, Callable, NoReturn
 
 from jakplan.catalog.files import read_toml
 from jakplan.catalog.resolve import Confinement, resolve
+from jakplan.catalog.scores import score_table
 from jakplan.catalog.silent import parse_silent
 from jakplan.catalog.vocab import drug_info, drugs, factor_values, planning_defaults, sources, vocabulary
 from jakplan.errors import JakplanError
+from jakplan.escape import has_controls, one_line
 from jakplan.model import (
     DOSE_OUTCOMES,
     KINDS,
@@ -94,7 +96,6 @@ class _Checker:
     def scan(self, raw: Any, where: str = "") -> None:
         """Every value of a parsed file, before its meaning is read: text without control characters (line
         breaks and tabs allowed), numbers finite and at most MAX_NUMBER in size."""
-        from jakplan.escape import has_controls, one_line
 
         if isinstance(raw, dict):
             for k, v in raw.items():
@@ -245,7 +246,6 @@ def _response(ck: _Checker, raw: Any, where: str, kind: str) -> ResponseSpec | N
     """A milestone's ``response = { scores = [...], criterion = "..." }``: ids in data/scores.toml."""
     if raw is None:
         return None
-    from jakplan.catalog.scores import score_table
 
     table = score_table()
     if kind != "milestone":

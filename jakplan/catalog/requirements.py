@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from jakplan.catalog.files import data_path, read_toml
+from jakplan.catalog.medicines import class_table
 from jakplan.errors import JakplanError
 from jakplan.model import Protocol
 
@@ -66,7 +67,6 @@ def items() -> tuple[Item, ...]:
 def interaction_items() -> tuple[Item, ...]:
     """One item per interaction class of the medicine table: a dose entry, risk note or unverified dose point
     naming the class (``{ factor = "with", has = CLASS }``) states it; else a ``[[silent]]`` entry may declare it."""
-    from jakplan.catalog.medicines import class_table
 
     out = []
     for cid, cls in class_table().items():

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from jakplan.catalog.files import data_path
+from jakplan.catalog.vocab import drugs, shipped_protocols
 from jakplan.errors import JakplanError
 
 _SHIPPED_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -79,7 +80,6 @@ def resolve(ref: str, drug: str | None, base: Path | str | None = None,
     ``drug`` is the drug in hand (for a bare VARIANT); ``base`` the folder a relative path is relative to;
     ``confine`` limits where a reference read from data may point.
     """
-    from jakplan.catalog.vocab import drugs, shipped_protocols
 
     if not isinstance(ref, str) or not ref.strip():
         raise JakplanError(f"protocol reference {ref!r} is empty; give a variant (e.g. us-label), DRUG/VARIANT or a .toml path")

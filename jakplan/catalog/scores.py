@@ -12,6 +12,8 @@ from functools import lru_cache
 from typing import Any
 
 from jakplan.catalog.files import data_path, read_toml
+from jakplan.catalog.names import canonical
+from jakplan.catalog.vocab import sources
 from jakplan.errors import JakplanError
 
 FUNCTIONS = ("identity", "sqrt", "ln", "ln1p")
@@ -136,7 +138,6 @@ def _criterion(cid: str, spec: Any, scores: dict[str, ScoreDef], known_sources: 
 
 @lru_cache(maxsize=None)
 def score_table() -> ScoreTable:
-    from jakplan.catalog.vocab import sources
 
     raw = read_toml(data_path() / "scores.toml")
     known = set(sources())
@@ -148,7 +149,6 @@ def score_table() -> ScoreTable:
 
 def canonical_score(text: str, option: str = "--score") -> str:
     """A score named as typed ('DAS28-CRP', 'das28crp'), or one line naming the known ones."""
-    from jakplan.catalog.names import canonical
 
     known = score_table().scores
     aliases = {s.label: sid for sid, s in known.items()}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from jakplan.catalog.requirements import items
 from jakplan.model import Protocol, Silent
 
 FIELDS = {"item", "source", "section", "why", "indications"}
@@ -15,7 +16,6 @@ FIELDS = {"item", "source", "section", "why", "indications"}
 @lru_cache(maxsize=None)
 def requirement_ids() -> frozenset[str]:
     """The item ids of ``class-requirements.toml`` (what a ``[[silent]]`` entry may name)."""
-    from jakplan.catalog.requirements import items
 
     return frozenset(it.id for it in items())
 

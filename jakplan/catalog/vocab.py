@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from jakplan.catalog.files import data_path, read_toml
+from jakplan.catalog.names import canonical
 from jakplan.errors import JakplanError
 from jakplan.model import SOURCE_GRADES, Source
 
@@ -54,7 +55,6 @@ def indication_synonyms() -> dict[str, str]:
 
 def canonical_drug(text: str, option: str = "--drug") -> str:
     """The drug a typed name stands for: any case, or its brand name ('Olumiant'); near misses are named."""
-    from jakplan.catalog.names import canonical
 
     known = drugs()
     return canonical("drug", text, known, {info["brand"]: d for d, info in known.items() if info.get("brand")}, option)
@@ -62,7 +62,6 @@ def canonical_drug(text: str, option: str = "--drug") -> str:
 
 def canonical_indication(drug: str, text: str, option: str = "--indication") -> str:
     """The indication code a typed name stands for ('RA', 'Rheumatoid arthritis', 'eczema'), among the drug's."""
-    from jakplan.catalog.names import canonical
 
     known = drug_info(drug).get("indications", {})
     aliases = {label: code for code, label in known.items()}

@@ -23,7 +23,7 @@ from jakplan.records.clinicsettings import load_settings, parse_map
 from jakplan.render import audit as render
 from jakplan.render.cohortfiles import render_patient
 from jakplan.render.common import DISCLAIMER
-from jakplan.render.worklist import summary
+from jakplan.render.worklist import summary, word_rows
 
 cohort_app = typer.Typer(help="A clinic's patients at once: who is due, and calendars for everyone.",
                          no_args_is_help=True, rich_markup_mode=None)
@@ -83,7 +83,6 @@ def due(
         rows, errors, skipped = [], [], 0
         progress, task = _progress(len(files), "Reading plan files")
         with progress:
-            from jakplan.render.worklist import word_rows
 
             for res in due_files(files, start, workers, day, word=word_rows):
                 progress.advance(task)

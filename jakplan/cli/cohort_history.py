@@ -3,14 +3,19 @@ register's plan files (so a new register starts with a true worklist)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from jakplan.cli.cohort import cohort_app
-from jakplan.cli.common import EXIT_BAD_INPUT, clean_errors, write_stdout
+from jakplan.cli.common import EXIT_BAD_INPUT, clean_errors, parse_date, write_stdout
 from jakplan.cli.guard import echo_err
+from jakplan.clinic.history_import import import_history
 from jakplan.dates import plural
+from jakplan.escape import one_line
+from jakplan.records.clinicsettings import load_settings, parse_map
 
 history_app = typer.Typer(help="A register's history: when each check was last done, before jakplan kept it.",
                           no_args_is_help=True, rich_markup_mode=None)
@@ -35,13 +40,7 @@ def history_import(
     file twice adds nothing. Exits 2 if a row failed (the others are still recorded)."""
     bad = 0
     with clean_errors():
-        import datetime as dt
-        from pathlib import Path
 
-        from jakplan.cli.common import parse_date
-        from jakplan.clinic.history_import import import_history
-        from jakplan.escape import one_line
-        from jakplan.records.clinicsettings import load_settings, parse_map
 
         day = parse_date(today, "--today") if today else dt.date.today()
         settings = load_settings(into) if Path(into).is_dir() else None

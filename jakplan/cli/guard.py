@@ -33,6 +33,7 @@ from typing import Any
 import typer
 from typer.core import TyperArgument, TyperGroup
 
+from jakplan.actions import choose
 from jakplan.errors import JakplanError
 from jakplan.escape import one_line
 from jakplan.fileio import remove_live_temps
@@ -245,7 +246,6 @@ def _named_choices(param, value: Any) -> Any:
                                                      or ())]
     if not choices:
         return None
-    from jakplan.actions import choose
 
     items = [value] if isinstance(value, str) or not isinstance(value, (list, tuple)) else list(value)
     try:

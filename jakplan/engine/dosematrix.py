@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from jakplan.catalog.factors import factor_table
 from jakplan.catalog.medicines import class_table
 from jakplan.engine.dosing import dose_advice
 from jakplan.model import DoseAdvice, Patient, Protocol
@@ -72,7 +73,6 @@ def _same(a: DoseAdvice, b: DoseAdvice) -> bool:
 
 def reference(protocol: Protocol) -> dict[str, Any]:
     """:data:`ADULT`, and 'no' for every yes/no factor (clot history, cardiovascular risk ...) a dose entry tests."""
-    from jakplan.catalog.factors import factor_table
 
     table = factor_table()
     out = dict(ADULT)

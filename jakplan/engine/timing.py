@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
+from jakplan.errors import JakplanError
 from jakplan.model import Offset, Planning, Timing
 
 _DAYS_PER = {"days": 1, "weeks": 7}
@@ -118,7 +119,6 @@ from jakplan.dates import EARLIEST, LATEST  # noqa: E402  (plans are made for st
 
 
 def check_range(start: dt.date, months: int) -> None:
-    from jakplan.errors import JakplanError
 
     if not EARLIEST <= start <= LATEST:
         raise JakplanError(f"start date {start.isoformat()} is outside the dates jakplan plans for "

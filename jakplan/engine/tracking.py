@@ -23,12 +23,15 @@ pause is open, checks from its first day are on hold. Screening before the first
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from jakplan.catalog.vocab import vocabulary
 from jakplan.dates import plural
+from jakplan.engine.labs import CALM, NOT_ASSESSED, beyond_critical, evaluate_labs, lab_signal, severity
 from jakplan.engine.scores import ResponseVerdict, responses
 from jakplan.engine.timing import pause_shift, shift
+from jakplan.engine.visits import REVIEW_KINDS
 from jakplan.history import Done, History, Pause
 from jakplan.model import Citation, Event, Plan, Rule
 
@@ -151,7 +154,6 @@ class Status:
     def open_actions(self) -> list[LabAction]:
         """Lab results that cross a protocol limit and are not answered yet, most severe first: what every view
         says first, and why `status` and `next` exit 1."""
-        from jakplan.engine.labs import severity
 
         return sorted((a for a in self.lab_actions if a.open), key=lambda a: (-severity(a.action), a.on, a.analyte))
 
@@ -257,7 +259,6 @@ def _with_results(history: History, tracked: dict[str, Rule], plan: Plan) -> His
     record dated in a window of the rule and holding at least one result of every test of the rule (vocabulary
     ``analytes`` and ``results``) closes it, noted as done by result with where the results came from. A check
     recorded done on that day is left as recorded; a result outside every window of the rule closes nothing."""
-    from jakplan.catalog.vocab import vocabulary
 
     checks = vocabulary()["checks"]
     recorded = {(d.rule, d.on) for d in history.done}
@@ -293,7 +294,6 @@ def _with_same_kind(history: History, tracked: dict[str, Rule], plan: Plan) -> H
     one, which the plan puts on one visit when their windows allow, see
     :func:`jakplan.engine.visits.merge_reviews`): one consultation answers both, noted as done with the other.
     A review already recorded in that window is left as recorded."""
-    from jakplan.engine.visits import REVIEW_KINDS
 
     kinds = {rid: (r.kind, frozenset(r.checks)) for rid, r in tracked.items() if r.kind in REVIEW_KINDS}
     if len(kinds) < 2 or not history.done:
@@ -457,7 +457,6 @@ def _notes(plan: Plan, pauses: tuple[Pause, ...], tracked: dict[str, Rule],
 def _answered(actions: list[LabAction], pauses: tuple[Pause, ...], decisions: tuple = ()) -> list[LabAction]:
     """Each action- or flag-tier result with the day it was answered: by a pause that started on or after it, or
     by a decision recorded on or after it (the earliest of them)."""
-    from dataclasses import replace
 
     out = []
     for a in actions:
@@ -484,7 +483,6 @@ def lab_actions(plan: Plan, history: History) -> list[LabAction]:
     """
     if not history.labs:
         return []
-    from jakplan.engine.labs import CALM, NOT_ASSESSED, beyond_critical, evaluate_labs, lab_signal
 
     labs = sorted(history.labs, key=lambda r: (r.on, r.at))  # two results of one day: each judged, in time order
     latest: dict[str, dt.date] = {}
@@ -531,7 +529,6 @@ underscores, ``last_cbc_diff`` / ``last_blood_count``) or ``last_<rule id>`` of 
 def history_check(name: str) -> str | None:
     """The check code a history column's name (without ``last_``) stands for: a code ('cbc_diff') or a check's
     short name with spaces as underscores ('blood_count'); None when it names no check."""
-    from jakplan.catalog.vocab import vocabulary
 
     key = name.strip().lower().replace(" ", "_").replace("-", "_")
     checks = vocabulary()["checks"]

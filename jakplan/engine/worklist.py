@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Mapping
 
 KINDS = ("lab", "flag", "response", "overdue", "due", "not_assessed")
@@ -77,7 +78,6 @@ def monday(day: dt.date) -> dt.date:
 def week_rows(st, pid: str, file: str, week_start: dt.date) -> list[WorkRow]:
     """The worklist rows of one patient for the week from ``week_start`` (a Monday); ``st`` is the status on the
     day of judgement (any day: results and records up to it count)."""
-    from functools import partial
 
     week_end = week_start + dt.timedelta(days=6)
     ident = st.plan.identity

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jakplan.errors import JakplanError
+from jakplan.fileio import read_bytes
 
 SETTINGS_FILE = "clinic.toml"
 ENZYMES = ("alt", "ast")
@@ -114,12 +116,10 @@ def parse_settings(raw: dict, path: str = SETTINGS_FILE) -> ClinicSettings:
 
 def load_settings(folder: str | Path) -> ClinicSettings:
     """``clinic.toml`` of a register folder, or empty settings when there is none."""
-    import tomllib
 
     path = Path(folder) / SETTINGS_FILE
     if not path.is_file():
         return ClinicSettings()
-    from jakplan.fileio import read_bytes
 
     data = read_bytes(path)  # a regular file of at most 1 MiB, never blocking
     try:

@@ -15,8 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from jakplan.catalog.factors import parse_text
 from jakplan.catalog.vocab import vocabulary
 from jakplan.errors import JakplanError
+from jakplan.fileio import _open_regular_fd, open_regular
+from jakplan.records.patient import PatientRecord
+from jakplan.records.profile import Identity, Profile, check_months
 
 PROFILE_COLUMNS = ("id", "start", "drug", "indication", "protocol", "months", "name", "identifier", "contact")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -51,7 +55,6 @@ def _mapped(header: list[str], columns: dict[str, str] | None) -> list[str]:
 
 def csv_header(path: str | os.PathLike, columns: dict[str, str] | None = None) -> list[str]:
     """The header of a profiles CSV as jakplan reads it (mapped; ignored columns left out)."""
-    from jakplan.fileio import open_regular
 
     with open_regular(Path(path), "CSV file", newline="", encoding="utf-8-sig", errors="replace") as fh:
         first = fh.readline()
@@ -66,7 +69,6 @@ def read_rows(path: str | os.PathLike, allow_extra: bool = False, columns: dict[
     ``allow_extra``: columns that are neither profile columns nor patient factors are kept in the rows (for
     the caller to handle; :func:`record_from_row` ignores them) instead of refused. ``columns``: the clinic's
     header -> jakplan's column ('-' ignores it). Semicolon-separated files are read as such."""
-    from jakplan.fileio import open_regular
 
     p = Path(path)
     # a regular file only (never blocks on a FIFO); read as a stream, so its size does not matter.
@@ -143,9 +145,6 @@ def record_from_row(row: Row):
     """(patient id, PatientRecord) from one CSV row; raises JakplanError naming the file, line and column.
 
     A protocol path in a cell is relative to the CSV's folder and may not leave it."""
-    from jakplan.catalog.factors import parse_text
-    from jakplan.records.patient import PatientRecord
-    from jakplan.records.profile import Identity, Profile, check_months
 
     where = row.where
     if "__error__" in row.cells:
@@ -182,7 +181,6 @@ def record_from_row(row: Row):
 
 def count_rows(csv_path: str | os.PathLike) -> int:
     """Data lines in a CSV (a cheap pass for the progress bar and the pool decision)."""
-    from jakplan.fileio import _open_regular_fd
 
     try:
         with os.fdopen(_open_regular_fd(csv_path), "rb") as fh:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from jakplan.catalog.units import parse_value
 from jakplan.catalog.vocab import vocabulary
 from jakplan.errors import JakplanError
 
@@ -50,7 +51,6 @@ def lab_value(analyte: str, value: Any, unit: str | None = None, where: str = ""
 def lab_measurement(analyte: str, value: Any, unit: str | None = None, where: str = "", *,
                     uln: float | str | None = None):
     """:func:`lab_value` with what was written kept for display (a :class:`~jakplan.catalog.units.Measurement`)."""
-    from jakplan.catalog.units import parse_value
 
     name = analyte_of(analyte, where or "--lab")
     where = where or f"--{name.replace('_', '-')}"

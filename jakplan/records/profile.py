@@ -38,7 +38,9 @@ from typing import Any, NamedTuple
 
 from jakplan.catalog.factors import check_value
 from jakplan.catalog.files import read_toml
+from jakplan.engine.plan import MAX_MONTHS
 from jakplan.errors import JakplanError
+from jakplan.escape import has_controls, shown
 
 FORMAT_VERSION = 1
 IDENTITY_KEYS = ("name", "identifier", "contact")
@@ -139,7 +141,6 @@ def _identity(raw: Any, where: str) -> Identity:
 
 
 def check_months(m: Any, where: str) -> int:
-    from jakplan.engine.plan import MAX_MONTHS
 
     if not isinstance(m, int) or isinstance(m, bool) or not 1 <= m <= MAX_MONTHS:
         raise JakplanError(f"{where}: months must be a whole number from 1 to {MAX_MONTHS}, not {m!r}")
@@ -178,7 +179,6 @@ MAX_TEXT = 2000
 
 def plain_text(value: str, what: str) -> str:
     """A note, reason or rule id as one line of plain text: control characters and overlong text refused."""
-    from jakplan.escape import has_controls, shown
 
     if has_controls(value):
         raise JakplanError(f"{what} {shown(value)} holds a control character or line break; write one line of plain text")

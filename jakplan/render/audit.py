@@ -3,8 +3,10 @@ or a terminal table."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html
+import io
 from typing import Any
 
 from jakplan.catalog.vocab import drugs
@@ -12,6 +14,7 @@ from jakplan.clinic.audit import OUTCOMES, totals
 from jakplan.dates import plural
 from jakplan.escape import csv_cell
 from jakplan.render.common import DISCLAIMER
+from jakplan.render.grid import print_grid
 
 OUTCOME_WORDS = {"on_time": "done in the window", "early": "done early", "late": "done late", "missing": "missing",
                  "waived": "waived", "not_applicable": "not applicable", "open": "still open"}
@@ -58,8 +61,6 @@ def as_json(groups, start, end, nfiles, errors, skipped) -> dict[str, Any]:
 
 
 def as_csv(groups) -> str:
-    import csv
-    import io
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -138,7 +139,6 @@ def print_table(groups, start, end, line: str, console) -> None:
     terminal's width with no word cut (:mod:`jakplan.render.grid`)."""
     from rich.text import Text
 
-    from jakplan.render.grid import print_grid
 
     console.print(Text(headline(groups), style="bold"))
     rows = [[f"{drug_label(g['drug'])}: {g['check']}", str(g["total"]), *(str(g[o]) for o in OUTCOMES),

@@ -13,11 +13,14 @@ notes and "check the current label" items), and the sources; first of all, the p
 from __future__ import annotations
 
 import html
+import re
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from jakplan.catalog.vocab import vocabulary
+from jakplan.engine.labs import no_limit_note, thresholds_for
 from jakplan.engine.visits import Lookup, Visit
+from jakplan.escape import escape_line_start, strip_controls
 from jakplan.model import Event, Plan, Threshold
 from jakplan.render.common import (
     DISCLAIMER,
@@ -30,8 +33,9 @@ from jakplan.render.common import (
     silence_summary,
     unverified_lines,
 )
+from jakplan.render.nextvisit import open_actions_text, open_flags_text, planned_pause_text
 from jakplan.render.scores import FORM_CSS, ScoreForm, form_field_text, form_html, form_title, score_form
-from jakplan.render.words import open_texts
+from jakplan.render.words import note_text, open_texts
 
 KIND_WORDS = {
     "screening": "screening before the first dose",
@@ -141,7 +145,6 @@ def threshold_item(th: Threshold, before_start: bool, indication: str = "") -> I
 def unlimited_analytes(plan: Plan, checks: tuple[str, ...], before_start: bool) -> list[str]:
     """The results of these tests for which the protocol gives no limit in this phase (fail closed: the
     checklist says so instead of staying silent)."""
-    from jakplan.engine.labs import thresholds_for
 
     vocab = vocabulary()["checks"]
     phase = "before_start" if before_start else "during"
@@ -156,8 +159,6 @@ def unlimited_analytes(plan: Plan, checks: tuple[str, ...], before_start: bool) 
 
 def no_limit_item(plan: Plan, analytes: list[str], before_start: bool) -> str:
     """'Not assessed: this protocol (baricitinib/us-label) gives no limit for platelets, ALT/AST during ...'"""
-    from jakplan.engine.labs import no_limit_note
-    from jakplan.render.words import note_text
 
     return "Not assessed: " + note_text(no_limit_note(plan.protocol, analytes, before_start, plan.indication))
 
@@ -184,7 +185,6 @@ def course_lead(st, *, overdue: bool = True, commands: bool = True) -> tuple[str
     """What a plan file's records say first (:class:`jakplan.engine.tracking.Status`): results beyond a protocol
     limit still unanswered, results the laboratory flagged, a pause (open, or planned), and what is overdue
     (``overdue=False``: not that; ``commands=False``: no jakplan command named, for the patient's sheet)."""
-    from jakplan.render.nextvisit import open_actions_text, open_flags_text, planned_pause_text
 
     out = []
     if st.open_actions:
@@ -237,7 +237,6 @@ def build_checklist(plan: Plan, visit: Visit, context: tuple[str, ...] = (), lea
         Section("thresholds", f"Lab results that change treatment ({phase})", limits.result(), tick=False),
         Section("notes", "Notes for the clinician", notes.result(), tick=False),
     ]
-    from dataclasses import replace
 
     return replace(_assemble(plan, visit, context, sections, citations), lead=tuple(lead))
 
@@ -416,7 +415,6 @@ def render_text(cl: Checklist, width: int = 100) -> str:
 
 # ------------------------------------------------------------------------------------------------ markdown
 def _md(text: str) -> str:
-    from jakplan.escape import escape_line_start, strip_controls
 
     text = strip_controls(text, keep_newlines=False)
     return escape_line_start(text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;"))
@@ -488,7 +486,6 @@ TWO_COLUMNS = ("tests", "ask", "actions")
 
 def _h(text: str) -> str:
     """Escaped, with command-line options (--crcl) kept on one line: a page break inside '--' would read as '-'."""
-    import re
 
     return re.sub(r"(--[a-z][a-z0-9-]*)", r'<span class="opt">\1</span>', html.escape(text, quote=True))
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from jakplan.catalog.factors import factor_table
 from jakplan.catalog.files import data_path
+from jakplan.catalog.medicines import class_label, medicine_label
+from jakplan.catalog.requirements import items
 from jakplan.catalog.vocab import default_protocol, drugs, vocabulary
 from jakplan.dates import plural
 from jakplan.engine.conditions import missing_factors
@@ -203,7 +206,6 @@ def dose_view(plan: Plan, tags: bool = True) -> DoseView | None:
                                 tuple(AdviceItem("change", g) for g in _possible_groups(d.possible, tags))))
     for u, _ in d.check_label_possible:
         items.append(AdviceItem("check_label", f"Check the current label ({open_text(u.conditions, plan)}): {u.topic}. {u.detail}"))
-    from jakplan.catalog.medicines import medicine_label
 
     unassessed = tuple(dict.fromkeys([*getattr(d, "unknown_medicines", ()),
                                       *(m for m, _ in getattr(d, "unstated_classes", ()))]))
@@ -227,8 +229,6 @@ MAX_FLAGS = 3
 def depends_text(d) -> str:
     """'depends on creatinine clearance: give --crcl (eGFR is not used by this label)' from the dose advice; a
     medicine jakplan does not know is named as not assessed for interactions."""
-    from jakplan.catalog.factors import factor_table
-    from jakplan.catalog.medicines import class_label, medicine_label
 
     table = factor_table()
     unknown = tuple(getattr(d, "unknown_medicines", ()))
@@ -261,7 +261,6 @@ def unused_text(d) -> str:
 
 def silence_title(item: str) -> str:
     """The class requirement's title (class-requirements.toml), or its id if unknown."""
-    from jakplan.catalog.requirements import items
 
     return next((it.title for it in items() if it.id == item), item.replace("_", " "))
 

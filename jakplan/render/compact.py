@@ -32,6 +32,7 @@ from jakplan.render.common import (
     risk_lines,
     silence_summary,
 )
+from jakplan.render.words import condition_text
 
 CHECK_KIND_ORDER = ("test", "action", "assess", "ask")
 """How a visit's checks are grouped in one row: tests first, then things to do, to assess, to ask."""
@@ -66,7 +67,6 @@ def note_word(note: str) -> str | None:
 
 def condition_short(cond) -> str:
     """A condition that could not be checked (factor not given), in short: 'if age > 50'."""
-    from jakplan.render.words import condition_text
 
     return f"if {condition_text(cond)}"
 

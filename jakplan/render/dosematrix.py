@@ -9,6 +9,7 @@ from jakplan.catalog.medicines import class_label
 from jakplan.escape import markdown_table, markdown_text
 from jakplan.model import Protocol
 from jakplan.render.common import DISCLAIMER
+from jakplan.render.grid import print_grid
 from jakplan.render.words import factor_label
 
 OUTCOME = {
@@ -85,7 +86,6 @@ def render_markdown(protocol: Protocol, matrix) -> str:
 
 
 def render_table(protocol: Protocol, matrix, console) -> None:
-    from jakplan.render.grid import print_grid
 
     print_grid(console, HEADER, rows(matrix), title=f"Dose matrix: {_name(protocol)}")
     console.print(DISCLAIMER)

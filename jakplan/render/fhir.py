@@ -27,11 +27,13 @@ The tests validate the output with the ``fhir.resources`` R4B models (CarePlan a
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from jakplan.catalog.loinc import loinc_table
 from jakplan.dates import plural
 from jakplan.engine.tracking import Item, Status
 from jakplan.model import Citation, Plan
@@ -46,6 +48,8 @@ from jakplan.render.common import (
     risk_lines,
     unverified_lines,
 )
+from jakplan.render.jsontext import json_text
+from jakplan.render.scores import score_observation
 from jakplan.render.words import cite_full, open_texts, skip_text
 
 KIND = {"screening": "ServiceRequest", "lab": "ServiceRequest", "review": "Appointment", "milestone": "Appointment"}
@@ -106,7 +110,6 @@ def _rows(plan: Plan, status: Status | None) -> list[_Row]:
 
 def coded_tests(checks: tuple[str, ...]) -> tuple[list[tuple[str, str, str]], list[str]]:
     """Split checks into LOINC-coded tests [(check, code, long name)] and the rest (in order)."""
-    from jakplan.catalog.loinc import loinc_table
 
     orders = loinc_table().orders
     coded: list[tuple[str, str, str]] = []
@@ -120,7 +123,6 @@ def coded_tests(checks: tuple[str, ...]) -> tuple[list[tuple[str, str, str]], li
 
 
 def _loinc_concept(check: str, code: str, name: str) -> dict[str, Any]:
-    from jakplan.catalog.loinc import loinc_table
 
     several = len(loinc_table().orders[check]) > 1
     return {"coding": [{"system": LOINC, "code": code, "display": name}],
@@ -214,7 +216,6 @@ def _careplan_notes(plan: Plan, table: Any, uncoded: dict[str, None]) -> list[st
 def _score_outcomes(status: Status, activities: list[dict[str, Any]], subject: dict[str, Any]) -> list[dict[str, Any]]:
     """Each score that answers a response milestone as a contained Observation, named by the outcomeReference
     of that milestone's activities."""
-    from jakplan.render.scores import score_observation
 
     out = []
     for v in status.responses:
@@ -267,7 +268,6 @@ def careplan(plan: Plan, patient: str | None = None, status: Status | None = Non
     sources: dict[str, Any] = {}
     activities = []
     uncoded: dict[str, None] = {}
-    from jakplan.catalog.loinc import loinc_table
 
     table = loinc_table()
     for row in _rows(plan, status):
@@ -307,7 +307,6 @@ def careplan(plan: Plan, patient: str | None = None, status: Status | None = Non
 
 def careplan_json(plan: Plan, patient: str | None = None, status: Status | None = None,
                   systems: dict[str, str] | None = None) -> str:
-    from jakplan.render.jsontext import json_text  # orjson: loaded only when a CarePlan is written
 
     return json_text(careplan(plan, patient, status, systems))
 
@@ -317,7 +316,6 @@ def _task_id(text: str) -> str:
     out = _ID_BAD.sub("-", text)
     if len(out) <= 64:
         return out
-    import hashlib
 
     return out[:51] + "-" + hashlib.sha1(text.encode()).hexdigest()[:12]
 

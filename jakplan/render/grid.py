@@ -17,6 +17,7 @@ under it as ``Header: text``, indented. No ellipsis, no cropping: every cell's t
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 GAP = 2
@@ -160,7 +161,6 @@ def read_grid(lines: Sequence[str], headers: Sequence[str], first: str = "", ope
     The header line gives the columns' starts; a row starts on a line whose column ``opener`` is not empty (or,
     given ``first``, a regular expression, on a line where it matches that column). Lines before the header
     and from the first one that does not fit the columns are not read."""
-    import re
 
     head = next(i for i, ln in enumerate(lines)
                 if all(re.search(rf"(^|\s){re.escape(h.split()[0])}(\s|$)", ln) for h in headers if h.split()))

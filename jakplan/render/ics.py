@@ -39,6 +39,7 @@ import os
 from typing import Any
 
 from jakplan import __version__
+from jakplan.catalog.vocab import vocabulary
 from jakplan.engine.visits import CLINIC_DAYS, Visit, suggested_day, visits, weekday
 from jakplan.errors import JakplanError
 from jakplan.escape import strip_controls
@@ -51,6 +52,7 @@ from jakplan.render.common import (
     silence_summary,
     window_text,
 )
+from jakplan.render.compact import check_kind, every_visit_rules, note_word, short_check
 from jakplan.render.words import cite_full, open_texts
 
 PRODID = f"-//jakplan//jakplan {__version__}//EN"
@@ -144,7 +146,6 @@ def default_dtstamp() -> dt.datetime:
 
 def _short_words(visit: Visit, kinds: tuple[str, ...], skip: tuple[str, ...] = ()) -> list[str]:
     """The visit's checks of these check kinds in a word or two each ('blood count', 'kidney'), once each."""
-    from jakplan.render.compact import check_kind, short_check
 
     seen: dict[str, None] = {}
     for ev in visit.events:
@@ -160,8 +161,6 @@ def summary(plan: Plan, visit: Visit) -> str:
     """The event's title in a patient's words, what happens first and when last: 'Blood test: blood count,
     kidney, liver (week 12)', 'Blood test (fasting) and review: ...', 'Review: disease activity, response review
     (month 6)', 'Before the first dose: ... (by 2024-05-01)'. A phone that shows 20 characters shows what it is."""
-    from jakplan.catalog.vocab import vocabulary
-    from jakplan.render.compact import every_visit_rules, note_word
 
     checks = vocabulary()["checks"]
     skip = every_visit_rules(plan)  # the questions asked at every visit are in the description, not the title

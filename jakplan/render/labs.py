@@ -6,6 +6,7 @@ from typing import Any
 
 from jakplan.catalog.vocab import drugs, vocabulary
 from jakplan.engine.labs import CALM, NOT_ASSESSED, LabReport, action_label, analyte_name
+from jakplan.escape import markdown_table, markdown_text
 from jakplan.model import Protocol
 from jakplan.render.common import DISCLAIMER
 from jakplan.render.words import cite_short, notes_text, unassessed_text
@@ -75,7 +76,6 @@ def render_labs_terminal(report: LabReport, proto: Protocol, shown: dict[str, st
 
 
 def render_labs_markdown(report: LabReport, proto: Protocol, shown: dict[str, str]) -> str:
-    from jakplan.escape import markdown_table, markdown_text
 
     lines = [f"# {markdown_text(_heading(report, proto))}", ""]
     lines += markdown_table(["Test", "Value", "Action", "Why", "Source"], _rows(report, shown))

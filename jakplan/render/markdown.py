@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from jakplan.escape import markdown_table
 from jakplan.escape import markdown_text as _md
 from jakplan.model import Event, Plan
@@ -61,7 +63,6 @@ def render_markdown(plan: Plan, sources: bool = False) -> str:
     lines += [f"- {_md(ln)}" for ln in risk_lines(plan, sources)]
     titles = phase_titles(plan)
     header = ["Date", "Window", "When", "Kind", "What", "Checks"] + (["Source"] if sources else [])
-    from itertools import groupby
 
     for phase, events in groupby(plan.events, key=lambda ev: ev.phase):
         lines += ["", f"## {_md(titles.get(phase, phase))}", ""]

@@ -8,14 +8,19 @@ put it into words or JSON. :func:`status_summary` is the one line at the top of 
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
+from jakplan.catalog.units import analyte_label
 from jakplan.dates import plural
+from jakplan.engine.labs import action_label
 from jakplan.engine.visits import WEEKDAYS, Visit, next_open_visit, suggested_day, visits, weekday
 from jakplan.model import Plan
 from jakplan.render.common import DISCLAIMER, drug_name, indication_name
 from jakplan.render.compact import note_word, visit_words, window_short
+from jakplan.render.scores import response_dict, response_text, shown
+from jakplan.render.words import lab_signal_text
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,6 @@ def _in_days(n: int) -> str:
 def next_lines(ans: NextAnswer, width: int = 80) -> list[str]:
     """The short block: next visit, window, what to do, what to prepare, overdue; then the plan and disclaimer,
     wrapped to ``width`` columns."""
-    import textwrap
 
     out: list[str] = []
     for ln in _next_lines(ans):
@@ -136,7 +140,6 @@ def _next_lines(ans: NextAnswer) -> list[str]:
     if ans.on_hold:
         out.append(f"On hold: {ans.on_hold} check{'s' if ans.on_hold != 1 else ''} (treatment paused)")
     out += [planned_pause_text(p) for p in ans.planned_pauses]
-    from jakplan.render.scores import response_text, shown
 
     out += [response_text(v) for v in shown(ans.responses)]
     out.append(f"Plan: {drug_name(plan)} for {indication_name(plan)}, protocol {plan.drug}/{plan.protocol.id}, "
@@ -146,7 +149,6 @@ def _next_lines(ans: NextAnswer) -> list[str]:
 
 
 def next_dict(ans: NextAnswer) -> dict[str, Any]:
-    from jakplan.render.scores import response_dict
 
     v = ans.visit
     visit: dict[str, Any] | None = None
@@ -189,8 +191,6 @@ def next_dict(ans: NextAnswer) -> dict[str, Any]:
 def open_actions_text(actions) -> str:
     """'ACTION: Stop treatment (...): absolute neutrophil count 0.5 on 2024-06-03; ...' for the open
     action-tier lab results, most severe first."""
-    from jakplan.catalog.units import analyte_label
-    from jakplan.engine.labs import action_label
 
     items = "; ".join(f"{action_label(a.action)}: {analyte_label(a.analyte).lower()} {a.value:g} on {a.on.isoformat()}"
                       for a in actions)
@@ -200,8 +200,6 @@ def open_actions_text(actions) -> str:
 def open_flags_text(flags) -> str:
     """'FLAGGED BY THE LAB: platelets 48 on 2024-06-03 (critically low ...)' for the open flag-tier results:
     no protocol limit decides them, the laboratory flagged them."""
-    from jakplan.catalog.units import analyte_label
-    from jakplan.render.words import lab_signal_text
 
     items = "; ".join(f"{analyte_label(a.analyte).lower()} {a.value:g} on {a.on.isoformat()} "
                       f"({lab_signal_text(a.signal, a.finding.unit)})" for a in flags)

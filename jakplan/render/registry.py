@@ -23,6 +23,10 @@ from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
+from jakplan.engine.visits import CLINIC_DAYS
+from jakplan.render.common import plan_dict
+from jakplan.render.compact import compact_text
+
 
 class Entry(NamedTuple):
     render: Callable[..., Any]
@@ -48,7 +52,6 @@ def _width() -> int:
 
 
 def _timeline(*, plan, today=None, marks=(frozenset(), frozenset(), frozenset()), **_) -> str:
-    from jakplan.render.compact import compact_text
 
     overdue, done, missed = marks
     return compact_text(plan, width=_width(), today=today, overdue=overdue, done=done, missed=missed)
@@ -67,7 +70,6 @@ def _schedule_markdown(*, plan, sources=False, **_) -> str:
 
 
 def _plan_json(*, plan, **_) -> dict:
-    from jakplan.render.common import plan_dict
 
     return plan_dict(plan)
 
@@ -250,7 +252,6 @@ def _lab_import(name: str) -> Callable[..., Any]:
 
 
 def _patient_ics(*, plan, pid, who="", dtstamp=None, recorded=None, previous=None, clinic_days=None, **_) -> bytes:
-    from jakplan.engine.visits import CLINIC_DAYS
     from jakplan.render.ics import calendar_bytes, identity_label  # icalendar: only when a calendar is written
 
     texts = {(r["rule"], r["occurrence"]): r["text"] for r in recorded} if recorded else None
@@ -260,7 +261,6 @@ def _patient_ics(*, plan, pid, who="", dtstamp=None, recorded=None, previous=Non
 
 
 def _patient_json(*, plan, recorded=None, **_) -> bytes:
-    from jakplan.render.common import plan_dict
     from jakplan.render.jsontext import json_text
 
     data = plan_dict(plan)

@@ -8,11 +8,15 @@ with the prescriber". Every verdict line names its source.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 from jakplan.catalog.scores import score_table
 from jakplan.engine.scores import ResponseVerdict
+from jakplan.escape import one_line
 from jakplan.history import ScoreRecord
+from jakplan.render.common import DISCLAIMER
+from jakplan.render.words import cite_short
 
 
 def score_label(sid: str) -> str:
@@ -37,7 +41,6 @@ def _expected(v: ResponseVerdict) -> str:
 
 def _cite(v: ResponseVerdict) -> str:
     """' (NICE TA466 recommendation 1.4 [X12])': the milestone's source, in the short citation style."""
-    from jakplan.render.words import cite_short
 
     return f" ({cite_short(v.citation)})"
 
@@ -105,8 +108,6 @@ def shown(responses: tuple[ResponseVerdict, ...]) -> list[ResponseVerdict]:
 def score_recorded_lines(planfile: str, rec: ScoreRecord, status) -> list[str]:
     """What `record --score` prints: the score (and what it was computed from), then what each response
     milestone it answers concludes, then the disclaimer."""
-    from jakplan.escape import one_line
-    from jakplan.render.common import DISCLAIMER
 
     s = score_table().scores[rec.score]
     how = ""
@@ -173,7 +174,6 @@ def form_field_text(f: FormField) -> str:
 def form_html(form: ScoreForm) -> str:
     """The fields as a two-column list of blanks and, for joint counts, a compact 28-joint chart (tender and
     swollen boxes, right and left): small enough to keep the checklist on one printed page."""
-    from html import escape
 
     out = [f'<h2 id="form">{escape(form_title(form))}</h2>', '<div class="formrow">',
            f'<ul class="{"" if form.joints else "cols "}form">']

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from jakplan.catalog.vocab import sources, vocabulary
 from jakplan.engine.conditions import missing_factors
 from jakplan.engine.visits import visits
 from jakplan.model import Citation, Plan, Source
+from jakplan.render.checklist import course_lead
 from jakplan.render.common import (
     DISCLAIMER,
     DoseView,
+    dose_view,
     drug_name,
     horizon_text,
     indication_name,
@@ -34,6 +36,7 @@ from jakplan.render.compact import (
     visit_words,
     window_short,
 )
+from jakplan.render.words import and_list, patient_words
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,6 @@ def build_sheet(plan: Plan, paper: str = "A4", status=None) -> Sheet:
 
 
 def _lead(status) -> tuple[str, ...]:
-    from jakplan.render.checklist import course_lead
 
     return course_lead(status, overdue=False, commands=False)
 
@@ -197,7 +199,6 @@ CLOSED = ("done", "waived", "not_applicable")
 
 def _done_rows(rows: list[SheetRow], all_visits, skip, status) -> list[SheetRow]:
     """Each row with the days its checks were recorded done (or closed by a decision), from the records."""
-    from dataclasses import replace
 
     by_key = {(i.rule, i.occurrence): i for i in status.items}
     out = []
@@ -230,7 +231,6 @@ def _sheet_rows(plan: Plan, all_visits, skip, note_refs, notes: "_Notes") -> lis
 
 def _sheet_dose(plan: Plan, notes: "_Notes") -> tuple[list[str], list[int]]:
     """The dose lines of the sheet in a patient's words and the footnote numbers of the reasons behind the dose."""
-    from jakplan.render.common import dose_view
 
     view = dose_view(plan, tags=False)
     if view is None:
@@ -242,7 +242,6 @@ def patient_dose_lines(view: DoseView) -> list[str]:
     """The dose advice worded for the patient from its structure (:class:`DoseView`): no option to give, no
     source grade. 'Your dose depends on your kidney function, your other medicines and your liver: your
     prescriber decides it.'"""
-    from jakplan.render.words import and_list, patient_words
 
     why = f" ({'; '.join(view.why)})" if view.why else ""
     depends = and_list(patient_words(f) for f in view.missing)
@@ -276,7 +275,6 @@ def patient_dose_lines(view: DoseView) -> list[str]:
 def _sheet_risks(plan: Plan, notes: "_Notes") -> tuple[list[str], list[tuple[int, ...]]]:
     """The warnings that apply, each with its footnote numbers; then, in a patient's words, what would add more
     and what the sources do not cover."""
-    from jakplan.render.words import and_list, patient_words
 
     levels = vocabulary()["risk_levels"]
     factors = plan.patient.factors if plan.patient else {}

@@ -18,6 +18,8 @@ from jakplan.render.common import (
     silence_dicts,
     silence_summary,
 )
+from jakplan.render.grid import grid_lines
+from jakplan.render.nextvisit import planned_pause_text, status_summary
 from jakplan.render.scores import response_dict, response_text, shown
 from jakplan.render.words import lab_action_text
 
@@ -75,7 +77,6 @@ def status_dict(st: Status, file: str = "") -> dict[str, Any]:
         "protocol": plan.protocol.id,
         "counts": {key: len(section_items(st, key)) for key, _ in SECTIONS},
     }
-    from jakplan.render.nextvisit import status_summary
 
     out["summary"] = status_summary(st)
     out["dose"] = dose_dict(plan)
@@ -171,7 +172,6 @@ def _print_status_head(st: Status, console, file: str) -> None:
     plan = st.plan
     head = f"{drug_name(plan)} monitoring plan: {indication_name(plan)}"
     console.print(Text(head + (f" ({file})" if file else ""), style="bold"))
-    from jakplan.render.nextvisit import status_summary
 
     console.print(Text(status_summary(st), style="bold"))
     console.print(f"Start {plan.start.isoformat()}, protocol {plan.drug}/{plan.protocol.id}; status on {st.today.isoformat()}")
@@ -182,7 +182,6 @@ def _print_status_head(st: Status, console, file: str) -> None:
             console.print(Text(f"  {item.text}", style="dim"))
     for note in st.notes:
         console.print(Text(note, style="yellow"))
-    from jakplan.render.nextvisit import planned_pause_text
 
     for p in st.planned_pauses:
         console.print(Text(planned_pause_text(p), style="yellow"))
@@ -223,7 +222,6 @@ def _answer_text(a) -> str:
 
 def _done_grid(items, title: str, width: int) -> list[str]:
     """The checks recorded done, as a table that fits ``width`` (the title first)."""
-    from jakplan.render.grid import grid_lines
 
     rows = [[i.done_on.isoformat() if i.done_on else "", i.rule, i.title,
              f"{i.date.isoformat()} ({i.relative})" + (f"; {i.note}" if i.note else "")] for i in items]
@@ -232,7 +230,6 @@ def _done_grid(items, title: str, width: int) -> list[str]:
 
 def _section_grid(items, key: str, title: str, width: int) -> list[str]:
     """One status section other than done (overdue, due, on hold, next, missed, waived), fitted to ``width``."""
-    from jakplan.render.grid import grid_lines
 
     rows = []
     for i in items:

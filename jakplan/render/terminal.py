@@ -24,6 +24,7 @@ from jakplan.render.common import (
     unverified_lines,
     window_text,
 )
+from jakplan.render.grid import print_grid
 from jakplan.render.words import cite_full, open_texts
 
 
@@ -46,7 +47,6 @@ def render_terminal(plan: Plan, console: Console, sources: bool = False) -> None
     groups: dict[str, list] = {}
     for ev in plan.events:
         groups.setdefault(ev.phase, []).append(ev)
-    from jakplan.render.grid import print_grid
 
     for phase, events in groups.items():  # one table per phase, fitted to the terminal, no word cut
         heads = ["Date", "Window", "When", "Kind", "What"] + (["Source"] if sources else [])

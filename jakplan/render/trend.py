@@ -21,15 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from ..api import plan_for_record
+from ..catalog.scores import score_table
+from ..catalog.vocab import vocabulary
+from ..engine.labs import action_label, severity, thresholds_for
 from ..history import LabRecord, Pause
 from ..model import Plan, Threshold
+from ..render.scores import score_label
 from .common import DISCLAIMER, drug_name, indication_name
 
 
 def panels() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     """(panel id, title, analytes drawn in it), from the vocabulary: each analyte's ``panel``, in the order of
     ``[trend_panels]``; an analyte with no panel (or one not listed) gets a plot of its own, after them."""
-    from ..catalog.vocab import vocabulary
 
     vocab = vocabulary()
     titles = dict(vocab.get("trend_panels", {}))
@@ -82,13 +86,11 @@ def points_from_history(labs: Iterable[LabRecord]) -> list[Point]:
 
 
 def _label(analyte: str) -> str:
-    from ..catalog.vocab import vocabulary
 
     return vocabulary()["analytes"][analyte]["label"]
 
 
 def _unit(analyte: str) -> str:
-    from ..catalog.vocab import vocabulary
 
     return vocabulary()["analytes"][analyte]["unit"]
 
@@ -96,7 +98,6 @@ def _unit(analyte: str) -> str:
 def limits(plan: Plan, analyte: str, baseline: float | None) -> list[Limit]:
     """The protocol's thresholds for ``analyte`` in the plan's indication, one Limit per line drawn: a
     threshold that acts before the first dose and during treatment at the same value is one line naming both."""
-    from ..engine.labs import action_label, severity, thresholds_for
 
     groups: dict[tuple, list[tuple[str, str, Threshold]]] = {}
     for t in thresholds_for(plan.protocol, plan.indication):
@@ -264,7 +265,6 @@ def score_svg(plan: Plan, kind: str, scores: list, pauses: Iterable[Pause] = (),
     from matplotlib import dates as mdates
     from matplotlib.figure import Figure
 
-    from ..catalog.scores import score_table
 
     table = score_table()
     sdef = table.scores[kind]
@@ -375,7 +375,6 @@ def trend_html(plan: Plan, labs: Iterable[LabRecord], pauses: Iterable[Pause] | 
                               f"<td>{value_text(p.value)} {e(_unit(p.analyte))}</td></tr>" for p in rows) + "</table>")
         out.append("</section>")
     for kind in dict.fromkeys(s.score for s in sorted(scores, key=lambda s: s.on)):
-        from ..render.scores import score_label
 
         out.append(f'<section id="score-{e(kind)}">')
         out.append(f"<h2>{e(score_label(kind))}</h2>")
@@ -396,7 +395,6 @@ def trend_html(plan: Plan, labs: Iterable[LabRecord], pauses: Iterable[Pause] | 
 def trend_for_record(record, today: dt.date | None = None) -> str:
     """The trend page for a patient record (a plan file's profile, recorded labs and pauses), its plan built
     by the one path :func:`jakplan.api.plan_for_record`."""
-    from ..api import plan_for_record
 
     plan = plan_for_record(record)
     ident = getattr(plan, "identity", None)

@@ -7,6 +7,7 @@ The engine returns structured records (:class:`jakplan.model.Condition`, :class:
 from __future__ import annotations
 
 from jakplan.catalog.vocab import vocabulary
+from jakplan.escape import shown
 from jakplan.model import Condition, Skip
 
 _SYMBOLS = {"min": ">=", "max": "<=", "above": ">", "below": "<"}
@@ -171,7 +172,6 @@ def unassessed_text(findings) -> str:
 def lab_action_text(a) -> str:
     """'haemoglobin 7.5 g/dL on 2024-06-01: < 8 g/dL -> Interrupt; resume ...; notes [source]' for a recorded
     value that needs action (:class:`jakplan.engine.tracking.LabAction`), or why it was not assessed."""
-    from jakplan.catalog.vocab import vocabulary
     from jakplan.engine.labs import Note, action_label
 
     f = a.finding
@@ -211,7 +211,6 @@ def flag_source(sig) -> str:
 def lab_signal_text(sig, unit: str = "") -> str:
     """What the laboratory said (:class:`jakplan.engine.labs.LabSignal`): 'critically low (the laboratory's
     panic flag, LL; range 150-400 10^9/L)', 'above the laboratory's range (range 0-40 U/L)', 'flagged 'X''."""
-    from jakplan.escape import shown
 
     table = vocabulary().get("lab_flags", {})
     if getattr(sig, "shipped", None) is not None:

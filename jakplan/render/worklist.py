@@ -4,13 +4,20 @@ contract of ``jakplan cohort due --format json``; the CSV has the same columns).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html
+import io
+import re
 from typing import Any
 
+from jakplan.catalog.vocab import drugs
 from jakplan.dates import plural
-from jakplan.escape import csv_cell
-from jakplan.render.common import DISCLAIMER
+from jakplan.engine.labs import action_label, analyte_name
+from jakplan.escape import csv_cell, markdown_table
+from jakplan.render.common import DISCLAIMER, check_label
+from jakplan.render.grid import print_grid
+from jakplan.render.words import lab_action_text, lab_signal_text
 
 COLUMNS = ("kind", "patient", "name", "identifier", "drug", "check", "tests", "date", "window_start", "window_end",
            "days_late", "lab_action", "lab", "file")
@@ -25,10 +32,6 @@ def word_rows(rows) -> list[dict[str, Any]]:
     """The engine's :class:`~jakplan.engine.worklist.WorkRow` records of one patient as worded rows (plain
     dicts: :data:`COLUMNS` plus rule, occurrence, anchor and critical). A module-level function: the clinic
     layer's worker processes call it (``cohort due`` hands it to them)."""
-    from jakplan.catalog.vocab import drugs
-    from jakplan.engine.labs import action_label, analyte_name
-    from jakplan.render.common import check_label
-    from jakplan.render.words import lab_action_text, lab_signal_text
 
     lab = "; ".join([f"{action_label(r.lab_action)} ({r.analytes[0]} {r.finding.value:g} on {r.date.isoformat()})"
                      for r in rows if r.kind == "lab"]
@@ -106,8 +109,6 @@ def as_json(rows, week_start, week_end, nfiles, errors, skipped) -> dict[str, An
 
 
 def as_csv(rows) -> str:
-    import csv
-    import io
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -118,7 +119,6 @@ def as_csv(rows) -> str:
 
 
 def as_markdown(rows, week_start, week_end, line: str) -> str:
-    from jakplan.escape import markdown_table
 
     header = ["", "Patient", "Drug", "Check", "Tests", "Date", "Window", "Lab result needing action"]
     body = [[status_text(r), who(r), r["drug"], r["check"], r["tests"], r["date"], window(r), r["lab"]] for r in rows]
@@ -159,7 +159,6 @@ search box matches any text of a row; the page's address can set them (``worklis
 
 
 def _slug(name: str) -> str:
-    import re
 
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "x"
 
@@ -233,7 +232,6 @@ def print_table(rows, week_start, week_end, line: str, console) -> None:
     to its width with no word cut (:mod:`jakplan.render.grid`)."""
     from rich.text import Text
 
-    from jakplan.render.grid import print_grid
 
     style = {"lab": "bold red", "flag": "bold yellow", "overdue": "red", "response": "bold red"}
     cells = []
