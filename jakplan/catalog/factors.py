@@ -15,9 +15,12 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from jakplan.catalog.medicines import canonical_medicine, medicine_aliases, medicine_classes, medicine_key
+from jakplan.catalog.names import did_you_mean, key, suggest
 from jakplan.catalog.units import FAMILIES, NUMBER, unit_key, unit_words_of
 from jakplan.catalog.vocab import factor_values, vocabulary
+from jakplan.dates import parse_user_date
 from jakplan.errors import JakplanError
+from jakplan.escape import shown
 
 TYPES = ("number", "bool", "choice", "list", "date")
 
@@ -74,7 +77,6 @@ def factor_table() -> dict[str, Factor]:
 def factor(name: str, where: str) -> Factor:
     table = factor_table()
     if name not in table:
-        from jakplan.catalog.names import key, suggest
 
         by_key = {key(n): n for n in table}  # 'CV_Risk', 'cardiovascular-risk' find their factor
         if key(name) in by_key:
@@ -104,7 +106,6 @@ def _choice(f: Factor, value: Any, where: str) -> str:
                 return v
     hint = ""
     if isinstance(value, str):
-        from jakplan.catalog.names import did_you_mean, suggest
 
         hint = did_you_mean(suggest(value, f.values, hints=f.hints))
     raise JakplanError(f"{where}: factor '{f.name}' must be one of {', '.join(f.values)}, not {value!r}{hint}")
@@ -129,12 +130,10 @@ def _medicines(f: Factor, value: Any, where: str) -> list[str]:
         if not name or name == "none":
             continue
         if not all(ch.isalnum() or ch in "_.'()/+" for ch in name):
-            from jakplan.escape import shown
 
             raise JakplanError(f"{where}: factor '{f.name}': {shown(raw)} is not a medicine name (letters, digits, "
                                f"spaces and - only)")
         if name not in known:
-            from jakplan.catalog.names import suggest
 
             near = suggest(name, list(known) + list(medicine_aliases()), prefix=False)  # 'iron' is a medicine of its own
             near = [medicine_aliases().get(medicine_key(n), n) for n in near]
@@ -148,7 +147,6 @@ def _medicines(f: Factor, value: Any, where: str) -> list[str]:
 
 def _date(f: Factor, value: Any, where: str) -> dt.date:
     if isinstance(value, str):
-        from jakplan.dates import parse_user_date
 
         day = parse_user_date(value, where)  # 2024-5-1 accepted; 01/05/2024 refused naming both readings
     elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):

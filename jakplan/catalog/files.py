@@ -51,7 +51,6 @@ def _bundled(path: Path, raw: bytes) -> dict[str, Any] | None:
         return None
     entry = _bundle().get(rel)
     if entry and entry[0] == fingerprint(raw):
-        import json
 
         return json.loads(entry[1])
     return None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from jakplan.catalog.files import data_path
+from jakplan.catalog.names import did_you_mean, suggest
 from jakplan.catalog.vocab import drugs, shipped_protocols
 from jakplan.errors import JakplanError
 
@@ -105,7 +106,6 @@ def resolve(ref: str, drug: str | None, base: Path | str | None = None,
             return path
         raise JakplanError(f"unknown guideline fragment 'common/{v}'")
     if d not in drugs():
-        from jakplan.catalog.names import did_you_mean, suggest
 
         near = did_you_mean(suggest(d, drugs()))
         drug_list = f"known drugs: {', '.join(sorted(drugs()))}"
@@ -114,7 +114,6 @@ def resolve(ref: str, drug: str | None, base: Path | str | None = None,
         raise JakplanError(f"protocol '{ref}' is a {d} protocol, not {drug}")
     known = shipped_protocols(d)
     if v not in known:
-        from jakplan.catalog.names import did_you_mean, suggest
 
         hint = did_you_mean(suggest(v, known))  # 'eu' -> eu-smpc, 'us-lable' -> us-label
         listed = f"{', '.join(known)} (or a path to a .toml file)"

@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from jakplan.catalog.files import data_path, read_toml
+from jakplan.catalog.medicines import class_table, medicine_table
 from jakplan.catalog.names import canonical
 from jakplan.errors import JakplanError
 from jakplan.model import SOURCE_GRADES, Source
@@ -83,7 +84,6 @@ def factor_values(name: str) -> list[str] | None:
         out: list[str] = []
         for table in spec["values_from"]:
             if table == "medicines.toml":  # the medicine table: every generic name and every class
-                from jakplan.catalog.medicines import class_table, medicine_table
 
                 out += [m.label for m in medicine_table().values()] + list(class_table())
             else:

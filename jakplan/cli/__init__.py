@@ -11,6 +11,7 @@ The console script :func:`main` registers only the module of the command being r
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 
 from jakplan.cli.base import app as _app
@@ -56,8 +57,6 @@ def main() -> None:
     try:
         _app(prog_name="jakplan")  # errors become one line in jakplan.cli.guard; this exits with the code
     finally:
-        import signal
-
         try:  # the command is over: a late Ctrl-C must not turn the exit into a traceback
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         except (ValueError, OSError):

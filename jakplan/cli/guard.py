@@ -217,7 +217,6 @@ def worded_refusal(param, value: Any) -> str:
     choices = [str(getattr(c, "value", c)) for c in (getattr(desc, "choices", None) or ())]
     where = _where(param)
     if choices:
-        from jakplan.actions import choose  # the one names module, loaded only on this error path
 
         for item in items:
             if str(item) not in choices:

@@ -29,6 +29,7 @@ from typing import Any
 from jakplan.catalog.vocab import vocabulary
 from jakplan.dates import plural
 from jakplan.engine.labs import CALM, NOT_ASSESSED, beyond_critical, evaluate_labs, lab_signal, severity
+from jakplan.engine.plan import build_plan
 from jakplan.engine.scores import ResponseVerdict, responses
 from jakplan.engine.timing import pause_shift, shift
 from jakplan.engine.visits import REVIEW_KINDS
@@ -406,7 +407,6 @@ def track(plan: Plan, history: History, today: dt.date) -> Status:
     history = history.as_of(today)
     pauses = history.pauses
     if plan.pauses != pauses and plan.patient is not None:
-        from jakplan.engine.plan import build_plan
 
         plan = build_plan(plan.protocol, plan.patient, plan.start, plan.months, pauses)._replace(identity=plan.identity, derived=plan.derived)
     closed = tuple(p for p in pauses if p.end is not None)

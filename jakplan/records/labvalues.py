@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from jakplan.catalog.names import did_you_mean, suggest
 from jakplan.catalog.units import parse_value
 from jakplan.catalog.vocab import vocabulary
 from jakplan.errors import JakplanError
@@ -33,7 +34,6 @@ def analyte_of(name: str, where: str = "--lab") -> str:
     key = ALIASES.get(key, key)
     analytes = vocabulary()["analytes"]
     if key not in analytes:
-        from jakplan.catalog.names import did_you_mean, suggest
 
         named = {str(spec["name"]): a for a, spec in analytes.items() if spec.get("name")}  # neutrophils -> anc
         near = did_you_mean(suggest(name, analytes, {**ALIASES, **named}))

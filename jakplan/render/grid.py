@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from jakplan.escape import strip_output_controls
+
 GAP = 2
 """Spaces between two columns."""
 
@@ -128,7 +130,6 @@ def print_grid(console, headers: Sequence[str], rows: Sequence[Sequence[str]], *
             lines = _row_lines(cells, widths, right)
         out += [(ln, style) for ln in lines]
     if console.color_system is None:  # no colour (a pipe, NO_COLOR): the plain text, past rich's renderer
-        from jakplan.escape import strip_output_controls
 
         console.file.write(strip_output_controls("\n".join(ln for ln, _ in out)) + "\n")
         return

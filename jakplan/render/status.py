@@ -21,7 +21,7 @@ from jakplan.render.common import (
 from jakplan.render.grid import grid_lines
 from jakplan.render.nextvisit import planned_pause_text, status_summary
 from jakplan.render.scores import response_dict, response_text, shown
-from jakplan.render.words import lab_action_text
+from jakplan.render.words import lab_action_text, not_assessed_line
 
 SECTIONS = (
     ("overdue", "Overdue"),
@@ -206,7 +206,6 @@ def _print_lab_findings(st: Status, console) -> None:
                 answered = _answer_text(a)
                 console.print(Text(f"  {lab_action_text(a)}{answered}", style="dim" if answered else style))
     if st.not_assessed:
-        from jakplan.render.words import not_assessed_line
 
         console.print(Text(not_assessed_line(st.not_assessed), style="dim"))
 

@@ -6,6 +6,7 @@ The engine returns structured records (:class:`jakplan.model.Condition`, :class:
 
 from __future__ import annotations
 
+from jakplan.catalog.medicines import medicine_label
 from jakplan.catalog.vocab import vocabulary
 from jakplan.escape import shown
 from jakplan.model import Condition, Skip
@@ -34,7 +35,6 @@ def and_list(items) -> str:
 def condition_text(cond: Condition) -> str:
     """'age > 50', 'creatinine clearance >= 30', 'taking a strong OAT3 inhibitor', 'pregnancy possible'."""
     if cond.op == "has":
-        from jakplan.catalog.medicines import medicine_label
 
         vals = cond.value if isinstance(cond.value, list) else [cond.value]
         return "taking a " + " or ".join(medicine_label(v) for v in vals)
