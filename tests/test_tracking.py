@@ -11,7 +11,7 @@ from jakplan.engine.plan import build_plan
 from jakplan.engine.tracking import pause_shift, track
 from jakplan.history import Done, History, Pause
 from jakplan.model import Patient
-from jakplan.render.words import lab_action_text
+from jakplan.render.words import lab_action_text, status_note_text
 
 D = dt.date
 START = D(2024, 5, 1)
@@ -119,7 +119,7 @@ def test_last_done_anchor_counts_from_the_last_check():
     assert (nxt["bloods_grid"].date, nxt["bloods_grid"].anchor) == (D(2024, 11, 1), "start")
     later = [i.date for i in st.items if i.rule == "bloods_every_3_months" and i.state == "upcoming"][:3]
     assert later == [D(2024, 12, 10), D(2025, 3, 10), D(2025, 6, 10)]
-    assert any("Counted from the last time done: bloods_every_3_months" in n for n in st.notes)
+    assert any("Counted from the last time done: bloods_every_3_months" in status_note_text(n) for n in st.notes)
 
 
 def test_last_done_dates_are_computed_from_the_anchor_not_by_repeated_addition():
@@ -140,7 +140,7 @@ def test_a_closed_pause_moves_later_in_treatment_checks_and_says_so():
     w12 = by[("bloods_week12", 0)]
     assert (w12.date, w12.planned, w12.shifted_days) == (D(2024, 7, 24), None, 0)
     assert all(i.shifted_days == 0 for i in st.items if i.kind == "screening")
-    assert any("Paused 2024-09-02 to 2024-09-23 (herpes zoster), 21 days" in n for n in st.notes)
+    assert any("Paused 2024-09-02 to 2024-09-23 (herpes zoster), 21 days" in status_note_text(n) for n in st.notes)
 
 
 def test_an_open_pause_puts_checks_on_hold_not_overdue():
@@ -150,7 +150,7 @@ def test_an_open_pause_puts_checks_on_hold_not_overdue():
     assert b1.state == "on_hold" and b1.date == D(2024, 10, 24)
     assert {i.rule for i in st.overdue} == {"bloods_week4", "early_response_baricitinib", "bloods_week12", "lipids_week12",
                                             "t2t_review_week12"}
-    assert any("paused since 2024-09-02" in n for n in st.notes)
+    assert any("paused since 2024-09-02" in status_note_text(n) for n in st.notes)
 
 
 def test_records_after_today_are_ignored():
@@ -160,7 +160,7 @@ def test_records_after_today_are_ignored():
     assert [i.state for i in st.items if i.rule == "bloods_week4"] == ["upcoming"]
     assert st.notes == ()
     mid = track(us_plan(), hist, D(2024, 9, 10))  # the resume had not happened yet on that day
-    assert any("paused since 2024-09-02" in n for n in mid.notes)
+    assert any("paused since 2024-09-02" in status_note_text(n) for n in mid.notes)
 
 
 def test_pause_shift_stacks_pauses_on_the_treatment_clock():

@@ -28,7 +28,7 @@ from typing import Any
 
 from jakplan.catalog.vocab import vocabulary
 from jakplan.dates import plural
-from jakplan.engine.labs import CALM, NOT_ASSESSED, beyond_critical, evaluate_labs, lab_signal, severity
+from jakplan.engine.labs import CALM, NOT_ASSESSED, Note, beyond_critical, evaluate_labs, lab_signal, severity
 from jakplan.engine.plan import build_plan
 from jakplan.engine.scores import ResponseVerdict, responses
 from jakplan.engine.timing import pause_shift, shift
@@ -135,7 +135,8 @@ class Status:
     pauses: tuple[Pause, ...]
     unmatched: tuple[tuple[str, dt.date, str], ...]
     """Recorded checks that completed nothing: (rule, day, why)."""
-    notes: tuple[str, ...]
+    notes: tuple[Any, ...]
+    """About the course as a whole (:class:`jakplan.engine.labs.Note`: pauses, checks counted from the last time done)."""
     responses: tuple[ResponseVerdict, ...] = ()
     """Each response milestone judged on ``today`` (:func:`jakplan.engine.scores.responses`)."""
     planned_pauses: tuple[Pause, ...] = ()
@@ -434,23 +435,21 @@ def track(plan: Plan, history: History, today: dt.date) -> Status:
 
 
 def _notes(plan: Plan, pauses: tuple[Pause, ...], tracked: dict[str, Rule],
-           restarts: dict[dt.date, dt.date] | None = None) -> list[str]:
+           restarts: dict[dt.date, dt.date] | None = None) -> list[Note]:
+    """What the status says about the course as a whole, as codes (render.words.status_note_text words them):
+    ``paused_until`` (start, reason, planned restart), ``paused`` (start, reason: open), ``paused_closed``
+    (start, end, reason, days), ``counted_from_last`` (rule ids)."""
     out = []
     for p in pauses:
-        why = f" ({p.reason})" if p.reason else ""
         if p.end is None and (restarts or {}).get(p.start):
-            out.append(f"Treatment paused since {p.start}{why}, restart planned for {(restarts or {})[p.start]}: "
-                       f"in-treatment checks from that day are on hold until then.")
+            out.append(Note("paused_until", (p.start, p.reason, (restarts or {})[p.start])))
         elif p.end is None:
-            out.append(f"Treatment paused since {p.start}{why}: in-treatment checks from that day are on hold "
-                       f"until you record the restart (jakplan resume).")
+            out.append(Note("paused", (p.start, p.reason)))
         else:
-            out.append(f"Paused {p.start} to {p.end}{why}, {plural((p.end - p.start).days, 'day')}: checks dated on or after "
-                       f"{p.start} moved {plural((p.end - p.start).days, 'day')} later (jakplan counts time on treatment; "
-                       f"a planning assumption: ask the prescriber whether checks are repeated on restart).")
-    last = [r.id for r in tracked.values() if r.anchor == "last_done"]
+            out.append(Note("paused_closed", (p.start, p.end, p.reason, (p.end - p.start).days)))
+    last = tuple(r.id for r in tracked.values() if r.anchor == "last_done")
     if last:
-        out.append(f"Counted from the last time done: {', '.join(last)}; everything else from the start date.")
+        out.append(Note("counted_from_last", (last,)))
     return out
 
 

@@ -21,7 +21,7 @@ from jakplan.render.common import (
 from jakplan.render.grid import grid_lines
 from jakplan.render.nextvisit import planned_pause_text, status_summary
 from jakplan.render.scores import response_dict, response_text, shown
-from jakplan.render.words import lab_action_text, not_assessed_line
+from jakplan.render.words import lab_action_text, not_assessed_line, status_note_text
 
 SECTIONS = (
     ("overdue", "Overdue"),
@@ -106,7 +106,7 @@ def status_dict(st: Status, file: str = "") -> dict[str, Any]:
     out["decisions"] = [{"on": d.on.isoformat(), "text": d.text, "note": d.note} for d in st.decisions]
     out["every_visit"] = [{"rule": r.id, "title": r.title, "checks": list(r.checks)} for r in st.visit_rules]
     out["unmatched"] = [{"rule": r, "on": d.isoformat(), "why": why} for r, d, why in st.unmatched]
-    out["notes"] = list(st.notes)
+    out["notes"] = [status_note_text(n) for n in st.notes]
     out["responses"] = [response_dict(v) for v in st.responses]
     out["disclaimer"] = DISCLAIMER
     return out
@@ -181,7 +181,7 @@ def _print_status_head(st: Status, console, file: str) -> None:
         for item in view.of("derived"):  # a recorded or computed value behind the dose
             console.print(Text(f"  {item.text}", style="dim"))
     for note in st.notes:
-        console.print(Text(note, style="yellow"))
+        console.print(Text(status_note_text(note), style="yellow"))
 
     for p in st.planned_pauses:
         console.print(Text(planned_pause_text(p), style="yellow"))

@@ -149,6 +149,32 @@ def note_text(note, confirmed_on=None, confirm_pending: bool = False, flagged: b
     return code.replace("_", " ")
 
 
+def status_note_text(note) -> str:
+    """A note of a plan file's course (:func:`jakplan.engine.tracking._notes`) in words."""
+    from jakplan.dates import plural
+
+    code, args = note.code, note.args
+    if code == "paused_until":
+        start, reason, restart = args
+        why = f" ({reason})" if reason else ""
+        return (f"Treatment paused since {start}{why}, restart planned for {restart}: in-treatment checks from that "
+                "day are on hold until then.")
+    if code == "paused":
+        start, reason = args
+        why = f" ({reason})" if reason else ""
+        return (f"Treatment paused since {start}{why}: in-treatment checks from that day are on hold until you "
+                "record the restart (jakplan resume).")
+    if code == "paused_closed":
+        start, end, reason, days = args
+        why = f" ({reason})" if reason else ""
+        return (f"Paused {start} to {end}{why}, {plural(days, 'day')}: checks dated on or after {start} moved "
+                f"{plural(days, 'day')} later (jakplan counts time on treatment; a planning assumption: ask the "
+                "prescriber whether checks are repeated on restart).")
+    if code == "counted_from_last":
+        return f"Counted from the last time done: {', '.join(args[0])}; everything else from the start date."
+    return code.replace("_", " ")
+
+
 def notes_text(notes, **kw) -> list[str]:
     return [note_text(n, **kw) for n in notes]
 
