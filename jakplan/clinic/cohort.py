@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from jakplan.api import plan_for_record
-from jakplan.dates import plural
 from jakplan.errors import JakplanError
 from jakplan.records.csvrows import Row, count_rows, read_rows, record_from_row
 
@@ -322,8 +321,9 @@ def _changed_only(target: Path, fmt: str, render) -> bytes | None:
     return render(None, old) if stamp is not None else new
 
 
-def recorded_items(plan, history) -> list[dict[str, Any]]:
-    """What a plan file records for the plan's occurrences: done (on time or late), waived, not applicable.
+def recorded_items(plan, history) -> list:
+    """What a plan file records for the plan's occurrences (:class:`jakplan.engine.tracking.Item`: done on time
+    or late, waived, not applicable); the renderers word them (render.words.recorded_text).
 
     Independent of the day of the export: the course is tracked on the day of the last record."""
     from jakplan.engine.tracking import track
@@ -331,17 +331,8 @@ def recorded_items(plan, history) -> list[dict[str, Any]]:
     if not history.done:
         return []
     last = max([d.on for d in history.done] + [plan.start])
-    out = []
-    for i in track(plan, history, last).items:
-        if i.state not in ("done", "waived", "not_applicable") or i.done_on is None:
-            continue
-        if i.state == "done":
-            text = f"done {i.done_on.isoformat()}" + (f" ({plural(i.days_late, 'day')} after the window closed)" if i.days_late else "")
-        else:
-            text = i.note
-        out.append({"rule": i.rule, "occurrence": i.occurrence, "state": i.state, "on": i.done_on.isoformat(),
-                    "text": text})
-    return out
+    return [i for i in track(plan, history, last).items
+            if i.state in ("done", "waived", "not_applicable") and i.done_on is not None]
 
 
 def export_planfile(job: RegisterJob) -> Result:

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jakplan.catalog.vocab import vocabulary
-from jakplan.dates import plural
 from jakplan.engine.labs import CALM, NOT_ASSESSED, Note, beyond_critical, evaluate_labs, lab_signal, severity
 from jakplan.engine.plan import build_plan
 from jakplan.engine.scores import ResponseVerdict, responses
@@ -63,7 +62,10 @@ class Item:
     done_on: dt.date | None = None
     days_late: int = 0
     """Overdue: days since the item's date. Done: days after the window closed (0 if in time)."""
-    note: str = ""
+    notes: tuple[Note, ...] = ()
+    """Why the item is in its state, as codes (render.words.item_note_text words them): ``superseded`` (day),
+    ``early`` (window start), ``late`` (days), ``recorded`` (the record's own note, as stored), ``waived`` (day,
+    reason), ``not_applicable`` (day, reason), ``on_hold`` (pause start), ``replaced`` (the next check's date)."""
 
     @property
     def anchor_text(self) -> str:
@@ -339,12 +341,11 @@ def _complete(rule: Rule, plan: Plan, outstanding: list[Item], done: list, close
         opened = [i for i in outstanding if i.window_start <= d.on]
         if opened:
             target = opened[-1]
-            finished += [_with(m, state="missed", note=f"not done; superseded by the check on {d.on}")
-                         for m in opened[:-1]]
-            note = ""
+            finished += [_with(m, state="missed", notes=(Note("superseded", (d.on,)),)) for m in opened[:-1]]
+            notes: tuple[Note, ...] = ()
         elif outstanding:
             target = outstanding[0]
-            note = f"done early (window opened {target.window_start})"
+            notes = (Note("early", (target.window_start,)),)
         else:
             unmatched.append((rule.id, d.on, "no open occurrence left in the plan"))
             continue
@@ -357,10 +358,10 @@ def _complete(rule: Rule, plan: Plan, outstanding: list[Item], done: list, close
         else:
             late = max(0, (d.on - target.window_end).days)
             if late:
-                note = f"done {plural(late, 'day')} after the window closed"
+                notes = (Note("late", (late,)),)
             if d.note.startswith(("done by result", "last done, from the history", "done with ")):  # say how, and from where
-                note = "; ".join(x for x in (d.note, note) if x)
-            finished.append(_with(target, state="done", done_on=d.on, days_late=late, note=note))
+                notes = (Note("recorded", (d.note,)),) + notes
+            finished.append(_with(target, state="done", done_on=d.on, days_late=late, notes=notes))
         outstanding = outstanding[outstanding.index(target) + 1:]
         if rule.anchor == "last_done" and rule.timing.type == "every":
             outstanding = _after_last_done(rule, plan, d.on, target.occurrence, _limit(rule, plan, closed), closed)
@@ -370,9 +371,9 @@ def _complete(rule: Rule, plan: Plan, outstanding: list[Item], done: list, close
 def _closed_by_decision(d, target: Item, outstanding: list[Item]) -> list[Item]:
     """A waiver closes its occurrence; 'not applicable' closes it and every later occurrence of the rule."""
     if d.outcome == "waived":
-        return [_with(target, state="waived", done_on=d.on, note=f"waived on {d.on}: {d.reason}")]
+        return [_with(target, state="waived", done_on=d.on, notes=(Note("waived", (d.on, d.reason)),))]
     rest = outstanding[outstanding.index(target):]
-    return [_with(i, state="not_applicable", done_on=d.on, note=f"not applicable from {d.on}: {d.reason}")
+    return [_with(i, state="not_applicable", done_on=d.on, notes=(Note("not_applicable", (d.on, d.reason)),))
             for i in rest]
 
 
@@ -382,7 +383,7 @@ def _classify(outstanding: list[Item], plan: Plan, open_p: Pause | None, today: 
     out: list[Item] = []
     for i in outstanding:
         if open_p is not None and i.date >= open_p.start and i.date >= plan.start:
-            out.append(_with(i, state="on_hold", note=f"on hold: treatment paused since {open_p.start}"))
+            out.append(_with(i, state="on_hold", notes=(Note("on_hold", (open_p.start,)),)))
         elif i.window_end < today:
             out.append(_with(i, state="overdue", days_late=(today - i.date).days))
         elif i.window_start <= today:
@@ -392,7 +393,7 @@ def _classify(outstanding: list[Item], plan: Plan, open_p: Pause | None, today: 
     active = [n for n, i in enumerate(out) if i.state in ("overdue", "due")]
     for n in active[:-1]:
         nxt = out[active[-1]]
-        out[n] = _with(out[n], state="missed", days_late=0, note=f"not done; the next check (due {nxt.date}) replaces it")
+        out[n] = _with(out[n], state="missed", days_late=0, notes=(Note("replaced", (nxt.date,)),))
     return out
 
 

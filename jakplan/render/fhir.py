@@ -50,7 +50,7 @@ from jakplan.render.common import (
 )
 from jakplan.render.jsontext import json_text
 from jakplan.render.scores import score_observation
-from jakplan.render.words import cite_full, open_texts, skip_text
+from jakplan.render.words import cite_full, item_note_text, open_texts, skip_text
 
 KIND = {"screening": "ServiceRequest", "lab": "ServiceRequest", "review": "Appointment", "milestone": "Appointment"}
 _ID_BAD = re.compile(r"[^A-Za-z0-9\-.]")
@@ -140,9 +140,9 @@ def _state_text(it: Item) -> str:
     if it.state == "on_hold":
         return "on hold while treatment is paused"
     if it.state in ("waived", "not_applicable"):
-        return it.note or it.state.replace("_", " ")
+        return item_note_text(it) or it.state.replace("_", " ")
     if it.state == "missed":
-        return "missed: a later check of the same kind replaced it" + (f" ({it.note})" if it.note else "")
+        return "missed: a later check of the same kind replaced it" + (f" ({item_note_text(it)})" if it.notes else "")
     return f"upcoming on {it.date.isoformat()}"
 
 

@@ -26,6 +26,7 @@ from typing import Any, Callable, NamedTuple
 from jakplan.engine.visits import CLINIC_DAYS
 from jakplan.render.common import plan_dict
 from jakplan.render.compact import compact_text
+from jakplan.render.words import recorded_text
 
 
 class Entry(NamedTuple):
@@ -254,7 +255,7 @@ def _lab_import(name: str) -> Callable[..., Any]:
 def _patient_ics(*, plan, pid, who="", dtstamp=None, recorded=None, previous=None, clinic_days=None, **_) -> bytes:
     from jakplan.render.ics import calendar_bytes, identity_label  # icalendar: only when a calendar is written
 
-    texts = {(r["rule"], r["occurrence"]): r["text"] for r in recorded} if recorded else None
+    texts = {(i.rule, i.occurrence): recorded_text(i) for i in recorded} if recorded else None
     # the calendar's own name always says whose it is (its events do not: calendars are shared)
     return calendar_bytes(plan, namespace=pid, calendar_name=who or identity_label(plan) or pid, dtstamp=dtstamp,
                           recorded=texts, previous=previous, clinic_days=clinic_days or CLINIC_DAYS)
@@ -265,7 +266,8 @@ def _patient_json(*, plan, recorded=None, **_) -> bytes:
 
     data = plan_dict(plan)
     if recorded is not None:
-        data["recorded"] = recorded
+        data["recorded"] = [{"rule": i.rule, "occurrence": i.occurrence, "state": i.state,
+                             "on": i.done_on.isoformat(), "text": recorded_text(i)} for i in recorded]
     return (json_text(data) + "\n").encode()
 
 

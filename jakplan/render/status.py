@@ -21,7 +21,7 @@ from jakplan.render.common import (
 from jakplan.render.grid import grid_lines
 from jakplan.render.nextvisit import planned_pause_text, status_summary
 from jakplan.render.scores import response_dict, response_text, shown
-from jakplan.render.words import lab_action_text, not_assessed_line, status_note_text
+from jakplan.render.words import item_note_text, lab_action_text, not_assessed_line, status_note_text
 
 SECTIONS = (
     ("overdue", "Overdue"),
@@ -51,7 +51,7 @@ def item_dict(i: Item) -> dict[str, Any]:
         "shifted_days": i.shifted_days,
         "done_on": i.done_on.isoformat() if i.done_on else None,
         "days_late": i.days_late,
-        "note": i.note,
+        "note": item_note_text(i),
         "source": i.citation.as_dict(),
     }
 
@@ -223,7 +223,7 @@ def _done_grid(items, title: str, width: int) -> list[str]:
     """The checks recorded done, as a table that fits ``width`` (the title first)."""
 
     rows = [[i.done_on.isoformat() if i.done_on else "", i.rule, i.title,
-             f"{i.date.isoformat()} ({i.relative})" + (f"; {i.note}" if i.note else "")] for i in items]
+             f"{i.date.isoformat()} ({i.relative})" + (f"; {item_note_text(i)}" if i.notes else "")] for i in items]
     return [f"{title}: {len(items)}"] + grid_lines(["Done on", "Check", "What", "Planned"], rows, width, nowrap=(0, 1))
 
 
@@ -235,9 +235,9 @@ def _section_grid(items, key: str, title: str, width: int) -> list[str]:
         if key == "overdue":
             state = f"{plural(i.days_late, 'day')} late (window closed {i.window_end.isoformat()})"
         elif key == "waived":
-            state = i.note
+            state = item_note_text(i)
         else:
-            state = i.note or i.state.replace("_", " ")
+            state = item_note_text(i) or i.state.replace("_", " ")
         rows.append([_when(i), i.rule, f"{i.title} ({i.relative}; counted from {i.anchor_text})", state])
     return [f"{title}: {len(items)}"] + grid_lines(["Date", "Check", "What", "Status"], rows, width, nowrap=(0, 1))
 

@@ -149,6 +149,44 @@ def note_text(note, confirmed_on=None, confirm_pending: bool = False, flagged: b
     return code.replace("_", " ")
 
 
+def item_note_text(item) -> str:
+    """Why a check is in its state (:attr:`jakplan.engine.tracking.Item.notes`), in words ('' when nothing)."""
+    return "; ".join(_item_note(n.code, n.args) for n in getattr(item, "notes", ()))
+
+
+def _item_note(code: str, a: tuple) -> str:
+    from jakplan.dates import plural
+
+    if code == "superseded":
+        return f"not done; superseded by the check on {a[0]}"
+    if code == "early":
+        return f"done early (window opened {a[0]})"
+    if code == "late":
+        return f"done {plural(a[0], 'day')} after the window closed"
+    if code == "recorded":
+        return str(a[0])
+    if code == "waived":
+        return f"waived on {a[0]}: {a[1]}"
+    if code == "not_applicable":
+        return f"not applicable from {a[0]}: {a[1]}"
+    if code == "on_hold":
+        return f"on hold: treatment paused since {a[0]}"
+    if code == "replaced":
+        return f"not done; the next check (due {a[0]}) replaces it"
+    return code.replace("_", " ")
+
+
+def recorded_text(item) -> str:
+    """What a plan file records for a check, in a calendar's or a JSON's words: 'done 2024-06-03', 'done
+    2024-06-20 (3 days after the window closed)', 'waived on ...: reason'."""
+    from jakplan.dates import plural
+
+    if item.state == "done":
+        return f"done {item.done_on.isoformat()}" + (f" ({plural(item.days_late, 'day')} after the window closed)"
+                                                     if item.days_late else "")
+    return item_note_text(item)
+
+
 def status_note_text(note) -> str:
     """A note of a plan file's course (:func:`jakplan.engine.tracking._notes`) in words."""
     from jakplan.dates import plural
