@@ -133,8 +133,11 @@ def test_contraception_advice_only_if_pregnancy_possible():
 
 
 def test_skin_exam_for_skin_cancer_risk():
+    # US label: the skin examination is for patients at increased risk of skin cancer
     assert "skin_exam_baseline" in rules(plan(skin_cancer_risk=True))
     assert "skin_exam_baseline" not in rules(plan())
+    # EU: for every patient since the 2023 measures (DHPC, X14), particularly those at risk
+    assert "ema_skin_exam" in rules(plan(protocol="eu-smpc")) and "skin_exam_baseline" not in rules(plan(protocol="eu-smpc"))
 
 
 def test_born_gives_the_age_at_the_start_date():
