@@ -420,3 +420,30 @@ def test_a_waiver_can_be_undone_and_says_what_it_removed(tmp_path, runner, app):
     r = runner.invoke(app, ["undo", str(pf)])
     assert r.exit_code == 0 and r.stdout.strip() == f"Removed from {pf}: bloods_week4 waived 2024-06-01."
     assert load_planfile(pf).history.done == ()
+
+
+@pytest.mark.parametrize("form", ["register", "csv"])
+def test_an_export_scans_its_output_folder_for_stale_temporary_files_once_per_run(runner, app, example_register,
+                                                                                    tmp_path, monkeypatch, form):
+    """Issue 20 item 5: a scan of the output folder per file written made a run O(n^2) in directory entries; a
+    temporary file a killed run left is removed at the start, even when nothing else changes."""
+    import os
+
+    import jakplan.fileio
+
+    out = tmp_path / "cal"
+    out.mkdir()
+    src = example_register
+    if form == "csv":
+        src = tmp_path / "patients.csv"
+        src.write_text("id,start,age\n" + "".join(f"p{k},2024-05-0{k},{50 + k}\n" for k in range(1, 7)))
+    assert runner.invoke(app, ["cohort", "export", str(src), "--out", str(out)]).exit_code == 0
+    stale = out / f".c001.ics{jakplan.fileio.TMP_MARK}999999999-ab12"
+    stale.write_bytes(b"half")
+    old = os.stat(stale).st_mtime - 2 * jakplan.fileio.STALE_AFTER
+    os.utime(stale, (old, old))
+    real, scans = jakplan.fileio.stale_temps, []
+    monkeypatch.setattr(jakplan.fileio, "stale_temps", lambda folder, *a: scans.append(Path(folder)) or real(folder, *a))
+    r = runner.invoke(app, ["cohort", "export", str(src), "--out", str(out)] + (["--force"] if form == "csv" else []))
+    assert r.exit_code == 0, r.output
+    assert scans == [out] and not stale.exists()

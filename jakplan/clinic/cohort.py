@@ -366,7 +366,9 @@ def export_planfile(job: RegisterJob) -> Result:
             if payload is None:
                 unchanged += 1
                 continue
-            atomic_write(target, payload, overwrite=True, sync_dir=False)  # folder synced once at the end
+            # folder synced once at the end; stale temporary files were cleaned once at the start of the run (a
+            # scan of the output folder per file written made a run O(n^2) in directory entries)
+            atomic_write(target, payload, overwrite=True, sync_dir=False, clean=False)
             written.append(str(target))
         events = vevents(Path(job.out, f"{pid}.ics").read_bytes()) if "ics" in job.formats else len(plan.events)
         return Result(pid, str(p), True, files=tuple(written), events=events, detail={"unchanged": unchanged})
@@ -405,7 +407,10 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
     if not files:
         raise JakplanError(f"{folder}: no plan files in this folder (*.toml files that start with 'jakplan = 1'); "
                            f"give a register folder or a CSV of profiles")
+    from jakplan.fileio import clean_stale_temps
+
     remove_leftovers(outdir)
+    clean_stale_temps(outdir)  # once per run, not once per file
     if workers is None:
         workers = default_workers(len(files))
 
