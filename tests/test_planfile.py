@@ -230,3 +230,38 @@ def test_a_crash_mid_write_leaves_the_old_file(tmp_path):
         pf.add_done("lipids_week12", D(2024, 7, 29))
     assert [d.rule for d in load_planfile(path).history.done] == ["bloods_week4", "lipids_week12"]
     assert not [p.name for p in tmp_path.iterdir() if ".jakplan-tmp-" in p.name]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_LAB_ADD = st.tuples(st.integers(0, 2), st.sampled_from(["", "08:00", "12:00"]),
+                     st.sets(st.sampled_from(["anc", "alc", "hb"]), min_size=1))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(_LAB_ADD, min_size=1, max_size=3), max_size=6))
+def test_a_lab_value_already_recorded_is_refused_across_and_within_edits(tmp_path_factory, edits):
+    """add_lab checks each new day against an index of the entries (issue 20 item 5: not a scan of every earlier
+    entry per day added); what it refuses is what a scan of every entry refuses, with the same words."""
+    path = make(tmp_path_factory.mktemp("labs")).path
+    kept: list[tuple[dt.date, str, set]] = []
+    for adds in edits:
+        now = list(kept)
+        try:
+            with edit_planfile(path) as pf:
+                for day, at, analytes in adds:
+                    on = D(2024, 6, 1 + day)
+                    same = sorted(a for o, t, vals in now if o == on and (t == at or not t or not at)
+                                  for a in vals if a in analytes)
+                    try:
+                        pf.add_lab(on, {a: 2.0 for a in sorted(analytes)}, at=at)
+                    except JakplanError as exc:
+                        assert same and str(exc).startswith(f"{path}: {', '.join(same)} already recorded on {on}")
+                        raise
+                    assert not same
+                    now.append((on, at, set(analytes)))
+        except JakplanError:
+            continue  # the edit failed as a whole: nothing of it kept
+        kept = now
+    assert len(load_planfile(path).history.labs) == len(kept)

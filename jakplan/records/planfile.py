@@ -77,6 +77,7 @@ class PlanFile:
     _text: str | None = None  # the file's text while it is being edited
     _raw: Any = None  # ... and as tomllib read it
     _tail: list[str] = field(default_factory=list)  # [[lab]] entries appended as text (no TOML editor needed)
+    _lab_index: Any = None  # (day, analyte) -> times of day of the lab entries holding it (see _lab_times)
 
     @property
     def _doc(self) -> Any:
@@ -163,8 +164,8 @@ class PlanFile:
         censored = dict(censored or {})
         ranges = {a: r for a, r in (ranges or {}).items() if a in values and r != (None, None)}
         flags = {a: f for a, f in (flags or {}).items() if a in values and f}
-        same = sorted(a for rec in self.history.labs if rec.on == on and (rec.at == at or not rec.at or not at)
-                      for a in rec.values if a in values)
+        index = self._lab_times()
+        same = sorted(a for a in values for t in index.get((on, a), ()) if t == at or not t or not at)
         if same:
             raise JakplanError(f"{self.path}: {', '.join(same)} already recorded on {on}{' at ' + at if at else ''}; "
                                f"nothing recorded (remove the earlier entry with `jakplan undo {self.path}` or edit "
@@ -196,7 +197,19 @@ class PlanFile:
                         {a: (None if lo is None else float(f"{lo:.6g}"), None if hi is None else float(f"{hi:.6g}"))
                          for a, (lo, hi) in ranges.items()}, flags)
         self.history = self.history.but(labs=self.history.labs + (rec,))
+        for a in rec.values:
+            index.setdefault((on, a), []).append(at)
         return rec
+
+    def _lab_times(self) -> dict[tuple[dt.date, str], list[str]]:
+        """(day, analyte) -> the time of day of each lab entry holding it, built once per edit and kept up to date
+        by :meth:`add_lab` (each added day checked against an index, not against every earlier entry)."""
+        if self._lab_index is None:
+            self._lab_index = {}
+            for rec in self.history.labs:
+                for a in rec.values:
+                    self._lab_index.setdefault((rec.on, a), []).append(rec.at)
+        return self._lab_index
 
     def add_score(self, rec: ScoreRecord) -> ScoreRecord:
         """Append a disease-activity score (checked by :mod:`jakplan.engine.scores` before it gets here)."""
@@ -754,7 +767,7 @@ def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, sync_d
         pf._text, pf._raw = text, raw  # the TOML editor parses it only when a change needs it
         yield pf
         _save(pf, sync_dir)
-        pf._tk, pf._text, pf._raw, pf._tail = None, None, None, []
+        pf._tk, pf._text, pf._raw, pf._tail, pf._lab_index = None, None, None, [], None
 
 
 HEADER = """\
