@@ -447,3 +447,42 @@ def test_an_export_scans_its_output_folder_for_stale_temporary_files_once_per_ru
     r = runner.invoke(app, ["cohort", "export", str(src), "--out", str(out)] + (["--force"] if form == "csv" else []))
     assert r.exit_code == 0, r.output
     assert scans == [out] and not stale.exists()
+
+
+@pytest.mark.parametrize("command", ["import", "history", "labs"])
+def test_a_batch_of_plan_file_writes_scans_the_register_for_stale_temporary_files_once(runner, app, tmp_path,
+                                                                                      monkeypatch, command):
+    """cohort import, cohort history import and cohort labs import write many plan files into one folder: the
+    folder is scanned for stale temporary files once per run, not once per file written (issue 20 item 5)."""
+    import os
+
+    import jakplan.fileio
+
+    reg = tmp_path / "reg"
+    shutil.copytree(EXAMPLES / "clinic" / "register", reg)
+    stale = reg / f".c001.toml{jakplan.fileio.TMP_MARK}999999999-ab12"
+    stale.write_bytes(b"half")
+    old = os.stat(stale).st_mtime - 2 * jakplan.fileio.STALE_AFTER
+    os.utime(stale, (old, old))
+    if command == "import":
+        src = tmp_path / "p.csv"
+        src.write_text("id,start,age\n" + "".join(f"n{k},2024-05-0{k},{50 + k}\n" for k in range(1, 6)))
+        args = ["cohort", "import", str(src), "--into", str(reg)]
+    elif command == "history":
+        src = tmp_path / "h.csv"
+        src.write_text("id,last_blood_count\n" + "".join(f"c00{k},2024-09-0{k}\n" for k in range(1, 6)))
+        args = ["cohort", "history", "import", str(src), "--into", str(reg)]
+    else:
+        src = tmp_path / "labs.csv"
+        src.write_text("patient,date,analyte,value,unit\n" + "".join(f"c00{k},2024-09-0{k},718-7,13.{k},g/dL\n"
+                                                                      for k in range(1, 6)))
+        args = ["cohort", "labs", "import", str(src), "--into", str(reg), "--today", "2025-01-01"]
+    before = {p.name: p.read_bytes() for p in reg.glob("*.toml")}
+    real, scans = jakplan.fileio.stale_temps, []
+    monkeypatch.setattr(jakplan.fileio, "stale_temps", lambda folder, *a: scans.append(Path(folder)) or real(folder, *a))
+    r = runner.invoke(app, args)
+    assert r.exit_code in (0, 1), r.output
+    written = [n for n, b in before.items() if (reg / n).read_bytes() != b] + \
+        [p.name for p in reg.glob("*.toml") if p.name not in before]
+    assert len(written) >= 3, r.output
+    assert scans == [reg] and not stale.exists()

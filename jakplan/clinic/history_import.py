@@ -62,8 +62,9 @@ def history_cells(cells: dict[str, str], where: str, today: dt.date) -> dict[str
 
 
 def apply_history(path: str | os.PathLike, last: dict[str, dt.date], source: str, where: str,
-                  today: dt.date) -> HistoryResult:
-    """Record in one plan file the rules ``last`` closes (see the module doc); never raises for the row."""
+                  today: dt.date, clean: bool = True) -> HistoryResult:
+    """Record in one plan file the rules ``last`` closes (see the module doc); never raises for the row.
+    ``clean=False``: the caller removed stale temporary files from the folder once before the batch."""
     from jakplan.api import plan_for_record
     from jakplan.records.patient import load_record
     from jakplan.records.planfile import edit_planfile
@@ -83,7 +84,7 @@ def apply_history(path: str | os.PathLike, last: dict[str, dt.date], source: str
         closes, unused = done_from_history(plan, last)
         recorded: list[str] = []
         if closes:
-            with edit_planfile(p) as pf:
+            with edit_planfile(p, clean=clean) as pf:
                 for rule, day, how in closes:
                     if any(d.rule == rule and d.on >= day for d in pf.history.done):
                         continue  # recorded already (this import before, or a later record)
@@ -126,6 +127,9 @@ def import_history(csv_path: str | os.PathLike, folder: str | os.PathLike, colum
                            f"found {', '.join(header) or 'none'}; map the clinic's own with --map \"HEADER=column\"")
 
     def rows() -> Iterator[HistoryResult]:
+        from jakplan.fileio import clean_stale_temps
+
+        clean_stale_temps(reg)  # once per import, not once per plan file written
         with fh:
             for cells in reader:
                 where = f"{p} line {reader.line_num}"
@@ -148,6 +152,6 @@ def import_history(csv_path: str | os.PathLike, folder: str | os.PathLike, colum
                 if not last:
                     yield HistoryResult(pid, where, "unchanged", str(reg / f"{pid}.toml"))
                     continue
-                yield apply_history(reg / f"{pid}.toml", last, p.name, where, day)
+                yield apply_history(reg / f"{pid}.toml", last, p.name, where, day, clean=False)
 
     return rows()

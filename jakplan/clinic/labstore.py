@@ -109,6 +109,10 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
     settings = settings or ClinicSettings()
     summary = StoreSummary(folder)
     by_name, files = _index(folder)
+    if write:
+        from jakplan.fileio import clean_stale_temps
+
+        clean_stale_temps(folder)  # once per import, not once per plan file written
     mine_of: dict[str, list[ImportedLab]] = {}
     for res in results:  # one pass: records grouped by patient
         for r in res.records:
@@ -213,7 +217,7 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
 
     if write:
         try:
-            with edit_planfile(path, sync_dir=False) as pf:  # locked: what is there now decides what is new
+            with edit_planfile(path, sync_dir=False, clean=False) as pf:  # locked: what is there now decides what is new
                 add, already, found = new_values(pf.history)
                 if not add:
                     raise _NothingNew  # a plan file with nothing new is not rewritten

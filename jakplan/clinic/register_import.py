@@ -101,16 +101,17 @@ def _check_plan(record: PatientRecord) -> Any:
     return plan_for_record(record)
 
 
-def import_one(row, folder: Path, extras: list[str]) -> ImportResult:
+def import_one(row, folder: Path, extras: list[str], clean: bool = True) -> ImportResult:
     """Create or update the plan file of one CSV row (never raises for the row's own problems); its ``last_*``
-    cells (the day each check was last done) are then recorded (:mod:`jakplan.clinic.history_import`)."""
-    res = _import_profile(row, folder, extras)
+    cells (the day each check was last done) are then recorded (:mod:`jakplan.clinic.history_import`).
+    ``clean=False``: the caller removed stale temporary files from the folder once before the batch."""
+    res = _import_profile(row, folder, extras, clean)
     if res.action == "error":
         return res
-    return _with_history(res, row)
+    return _with_history(res, row, clean)
 
 
-def _with_history(res: ImportResult, row) -> ImportResult:
+def _with_history(res: ImportResult, row, clean: bool = True) -> ImportResult:
     import datetime as dt
     from dataclasses import replace
 
@@ -122,7 +123,7 @@ def _with_history(res: ImportResult, row) -> ImportResult:
         return replace(res, action="error", message=str(exc))
     if not last:
         return res
-    h = apply_history(res.path, last, Path(row.source).name, row.where, dt.date.today())
+    h = apply_history(res.path, last, Path(row.source).name, row.where, dt.date.today(), clean=clean)
     if h.action == "error":
         return replace(res, action="error", message=h.message)
     if not h.recorded:
@@ -131,7 +132,7 @@ def _with_history(res: ImportResult, row) -> ImportResult:
                    changes=res.changes + tuple(f"last done: {r}" for r in h.recorded))
 
 
-def _import_profile(row, folder: Path, extras: list[str]) -> ImportResult:
+def _import_profile(row, folder: Path, extras: list[str], clean: bool = True) -> ImportResult:
     """Create or update the profile of one CSV row's plan file."""
     from jakplan.records.csvrows import record_from_row
     from jakplan.records.planfile import (
@@ -154,10 +155,10 @@ def _import_profile(row, folder: Path, extras: list[str]) -> ImportResult:
             prof.drug = plan.protocol.drug
         wanted = _wanted(row, prof, extras)
         if not target.exists():
-            create_planfile(target, prof)
+            create_planfile(target, prof, clean=clean)
             keep = {k: v for k, v in wanted.items() if k[0] == EXTRA_TABLE}
             if keep:
-                with edit_planfile(target) as pf:
+                with edit_planfile(target, clean=clean) as pf:
                     for (table, key), val in keep.items():
                         pf.set_value(table, key, val)
             return ImportResult(pid, row.where, "created", str(target))
@@ -165,7 +166,7 @@ def _import_profile(row, folder: Path, extras: list[str]) -> ImportResult:
         if not _differences(raw, wanted):
             planfile_from_raw(raw, target)  # an unchanged file must still be a valid plan file
             return ImportResult(pid, row.where, "unchanged", str(target))
-        with edit_planfile(target) as pf:
+        with edit_planfile(target, clean=clean) as pf:
             diffs = _differences(parse_toml_text(_read_text(target), target), wanted)
             merged = pf.profile.merged(**{k: getattr(prof, k) for k in _TOP if (None, k) in wanted},
                                        factors={k: v for (t, k), v in wanted.items() if t == "factors"},
@@ -210,6 +211,9 @@ def import_rows(csv_path: str | os.PathLike, folder: str | os.PathLike, keep_col
             f"keep them as text in each plan file's [{EXTRA_TABLE}] table")
 
     def results() -> Iterator[ImportResult]:
+        from jakplan.fileio import clean_stale_temps
+
+        clean_stale_temps(d)  # once per import, not once per plan file written
         seen: set[str] = set()
         for row in rows:
             pid = row.cells.get("id", "")
@@ -217,7 +221,7 @@ def import_rows(csv_path: str | os.PathLike, folder: str | os.PathLike, keep_col
                 yield ImportResult(pid, row.where, "error", message=f"{row.where}: id '{pid}' is used by an earlier row")
                 continue
             seen.add(pid)
-            yield import_one(row, d, extras)
+            yield import_one(row, d, extras, clean=False)
 
     return results()
 

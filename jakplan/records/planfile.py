@@ -719,7 +719,7 @@ def _entry_text(key: str, entry: dict[str, Any]) -> str:
     return "\n".join([f"\n[[{key}]]"] + [f"{k} = {tomlkit.item(v).as_string()}" for k, v in entry.items()]) + "\n"
 
 
-def _save(pf: PlanFile, sync_dir: bool = True) -> None:
+def _save(pf: PlanFile, sync_dir: bool = True, clean: bool = True) -> None:
     import tomlkit
 
     fast = pf._tk is None and pf._text is not None
@@ -743,15 +743,19 @@ def _save(pf: PlanFile, sync_dir: bool = True) -> None:
         text = tomlkit.dumps(pf._doc)
         planfile_from_text(text, pf.path)
     # written through a symlinked plan file; larger than the reader's cap: refused before anything is written
-    atomic_write(pf.path, text, overwrite=True, sync_dir=sync_dir, follow_links=True, limit=MAX_INPUT_BYTES)
+    atomic_write(pf.path, text, overwrite=True, sync_dir=sync_dir, clean=clean, follow_links=True,
+                 limit=MAX_INPUT_BYTES)
 
 
 @contextlib.contextmanager
-def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, sync_dir: bool = True) -> Iterator[PlanFile]:
+def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, sync_dir: bool = True,
+                  clean: bool = True) -> Iterator[PlanFile]:
     """Lock, read and validate a plan file, yield it for changes, and write it back atomically.
 
     If the body raises, nothing is written and the file stays as it was. ``sync_dir=False``: the caller syncs
-    the folder once after a batch of files (:func:`jakplan.fileio.fsync_dir`), as a lab import does.
+    the folder once after a batch of files (:func:`jakplan.fileio.fsync_dir`), as a lab import does;
+    ``clean=False``: the caller removed stale temporary files from the folder once before the batch
+    (:func:`jakplan.fileio.clean_stale_temps`), so a batch of n files does not scan the folder n times.
     """
     p = Path(path)
     before = _read_text(p)
@@ -766,7 +770,7 @@ def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, sync_d
             pf = planfile_from_raw(raw, p)
         pf._text, pf._raw = text, raw  # the TOML editor parses it only when a change needs it
         yield pf
-        _save(pf, sync_dir)
+        _save(pf, sync_dir, clean)
         pf._tk, pf._text, pf._raw, pf._tail, pf._lab_index = None, None, None, [], None
 
 
@@ -777,8 +781,9 @@ what was done, measured and paused. jakplan adds [[done]], [[lab]] and [[pause]]
 A planning aid, not medical advice: the prescriber's instructions come first."""
 
 
-def create_planfile(path: str | os.PathLike, profile: Profile, overwrite: bool = False) -> PlanFile:
-    """Write a new plan file for ``profile`` (never replaces an existing file unless ``overwrite``)."""
+def create_planfile(path: str | os.PathLike, profile: Profile, overwrite: bool = False, clean: bool = True) -> PlanFile:
+    """Write a new plan file for ``profile`` (never replaces an existing file unless ``overwrite``; ``clean``: as
+    for :func:`edit_planfile`)."""
     import tomlkit
 
     p = Path(path)
@@ -806,5 +811,5 @@ def create_planfile(path: str | os.PathLike, profile: Profile, overwrite: bool =
             raise JakplanError(f"{p}: already exists; not overwriting it (use --force to replace it)")
         text = tomlkit.dumps(doc)
         pf = planfile_from_text(text, p)
-        atomic_write(p, text, overwrite=overwrite, limit=MAX_INPUT_BYTES)
+        atomic_write(p, text, overwrite=overwrite, clean=clean, limit=MAX_INPUT_BYTES)
     return pf
