@@ -439,3 +439,36 @@ def test_regression_obx_segment_with_a_broken_name_is_reported_not_skipped():
     imported nor reported."""
     res = import_hl7("m.hl7", TODAY, text="MSH|^~\\&|A|B|C|D|20240729||ORU^R01|1|P|2.5\rOBX0\r")
     assert res.records == [] and [p.where for p in res.problems] == ["m.hl7 message 1 segment OBX 1"]
+
+
+_HL7_TEXT = st.text(st.sampled_from(list("ab19.<>-^~&\\EFSTR |")), max_size=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["PID", "OBR", "OBX", "NTE"]), st.lists(_HL7_TEXT, max_size=16)),
+                max_size=6),
+       st.sampled_from([MSH, "MSH|^~\\&", "MSH#^~\\&#LAB#X#Y#Z#20240729##ORU^R01#M1#P#2.5.1",
+                        "MSH|:~\\&|LAB|X|Y|Z|20240729||ORU:R01|M1|P|2.5.1"]))
+def test_hl7_segments_parsed_one_by_one_read_as_the_whole_message_did(segments, msh):
+    """A message's segments are parsed one at a time (issue 20 item 5: memory of one segment, time linear in the
+    OBX count); what is read (records, problems, their order and words) is what parsing the message whole gave."""
+    import jakplan.records.labimport as li
+
+    fs = msh[3]
+    base = ["PID|1||p1^^^C^MR", "OBX|1|NM|718-7^Hb^LN||13.1|g/dL|12-16|N|||F|||20240729"]
+    text = _hl7(msh, *(b.replace("|", fs) for b in base), *(name + fs + fs.join(fields) for name, fields in segments))
+    one_by_one = import_hl7("m.hl7", TODAY, text=text)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(li, "_by_segment", lambda segs: False)
+        whole = import_hl7("m.hl7", TODAY, text=text)
+    assert one_by_one.records == whole.records and one_by_one.problems == whole.problems
+    assert one_by_one.fatal == whole.fatal
+
+
+def test_hl7_a_message_of_many_results_is_read_whole_and_in_order():
+    obx = [f"OBX|{k}|NM|718-7^Hb^LN||{10 + k % 5}.{k % 10}|g/dL|||||F|||2024{1 + k // 28 % 12:02d}{1 + k % 28:02d}"
+           for k in range(1, 601)]
+    res = import_hl7("m.hl7", TODAY, text=_hl7(MSH, "PID|1||p1", *obx))
+    assert not res.problems and len(res.records) == 600
+    assert [r.where for r in res.records][-1] == "m.hl7 message 1 segment OBX 600"
+    assert res.records[599].value == 10 + 600 % 5 + 0.0

@@ -836,8 +836,34 @@ def _hl7_field(seg: Any):
     return fld
 
 
+def _hl7_parsed(msg: Any, segs: list[str]) -> Iterator[Any]:
+    """The message's segments parsed one at a time (python-hl7 ``hl7.parse`` of the message header's separators
+    and one segment), so that a message of many OBX segments is never held parsed whole: its memory stays that of
+    one segment and its time linear (a parsed message of n segments kept the garbage collector re-scanning
+    millions of containers). ``msg`` is the parsed header (MSH), or the whole message. Each segment parses exactly as in the whole
+    message: python-hl7 splits a message into segments first and parses each on its own."""
+    import hl7
+
+    if not _by_segment(segs):
+        yield from msg  # parsed whole
+        return
+    head = segs[0]
+    prefix = head[:head.find(head[3], 4) + 1] + "\r"
+    yield msg[0]
+    for text in segs[1:]:
+        yield hl7.parse(prefix + text)[1]
+
+
+def _by_segment(segs: list[str]) -> bool:
+    """Whether a message's segments can be parsed one by one: its MSH has a field after the encoding characters
+    (otherwise python-hl7 would look for the separators past the header: the message is parsed whole, as ever)."""
+    head = segs[0]
+    return len(head) > 3 and head.find(head[3], 4) >= 0
+
+
 def _hl7_segments(msg: Any, where_msg: str, res: ImportResult, ctx: Context) -> None:
-    """Each OBX of one ORU^R01 message into ``res`` (a record or a problem), with the PID and OBR before it."""
+    """Each OBX of one ORU^R01 message into ``res`` (a record or a problem), with the PID and OBR before it
+    (``msg``: the message's parsed segments, in order)."""
     pid: tuple[str, str] = ("", "")
     obr_day = ""
     obx_n = 0
@@ -871,7 +897,8 @@ def _hl7_message(segs: list[str], where_msg: str, res: ImportResult, ctx: Contex
     import hl7
 
     try:
-        msg = hl7.parse("\r".join(segs))
+        # the header alone: the separators and the message type (the other segments are parsed one by one)
+        msg = hl7.parse(segs[0] if _by_segment(segs) else "\r".join(segs))
         mtype = (msg.extract_field("MSH", 1, 9, 1, 1), msg.extract_field("MSH", 1, 9, 1, 2))
     except Exception as exc:  # python-hl7 raises several kinds on malformed text
         res.problems.append(Problem(where_msg, f"not an HL7 v2 message ({exc})"))
@@ -881,7 +908,7 @@ def _hl7_message(segs: list[str], where_msg: str, res: ImportResult, ctx: Contex
         res.problems.append(Problem(where_msg, f"message type {'^'.join(map(str, mtype))}, not ORU^R01: "
                                     f"{obx_total} OBX segment(s) not imported"))
         return
-    _hl7_segments(msg, where_msg, res, ctx)
+    _hl7_segments(_hl7_parsed(msg, segs), where_msg, res, ctx)
 
 
 MAX_HL7_MESSAGE = 1 << 20
