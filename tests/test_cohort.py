@@ -82,6 +82,18 @@ def test_export_writes_good_rows_and_names_bad_ones(cohort, workers):
     CarePlan.model_validate(json.loads((out / "p0002.fhir.json").read_text()))
 
 
+def test_export_refuses_ids_that_differ_only_in_case(tmp_path):
+    """Issue 20 item 4: P1 and p1 would write one file where file names ignore case (the later patient's calendar
+    replacing the earlier's under --force): the later row is one line naming both rows, and nothing is written."""
+    csv_path = tmp_path / "p.csv"
+    csv_path.write_text("id,start\nabc,2024-05-01\nABC,2024-06-01\n")
+    results = list(export_rows(csv_path, tmp_path / "cal", ("ics",), overwrite=True, workers=1, render=render_patient))
+    assert [(r.name, r.ok) for r in results] == [("abc", True), ("ABC", False)]
+    assert results[1].message == (f"{csv_path} line 3: id 'ABC' and id 'abc' ({csv_path} line 2) differ only in case; "
+                                  f"their files would be one file where file names ignore case (rename one id)")
+    assert sorted(p.name for p in (tmp_path / "cal").iterdir()) == ["abc.ics"]
+
+
 @pytest.mark.system
 def test_serial_and_parallel_agree(cohort, tmp_path):
     rows = "id,start,age\n" + "".join(f"q{n:04d},2024-{1 + n % 12:02d}-{1 + n % 28:02d},{20 + n % 70}\n" for n in range(150))

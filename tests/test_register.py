@@ -486,3 +486,27 @@ def test_a_batch_of_plan_file_writes_scans_the_register_for_stale_temporary_file
         [p.name for p in reg.glob("*.toml") if p.name not in before]
     assert len(written) >= 3, r.output
     assert scans == [reg] and not stale.exists()
+
+
+def test_cohort_import_refuses_ids_that_differ_only_in_case(tmp_path, runner, app):
+    """Issue 20 item 4: on a case-insensitive file system 'P7' and 'p7' are one plan file; each such row is one
+    line naming both rows (or the plan file already there), and nothing is written for it."""
+    reg = tmp_path / "clinic"
+    csv_path = write(tmp_path, "id,start,age\np7,2024-05-01,50\nq1,2024-05-01,51\nP7,2024-06-01,60\np7,2024-05-01,50\n")
+    r = runner.invoke(app, ["cohort", "import", str(csv_path), "--into", str(reg)])
+    assert r.exit_code == 2
+    assert r.stderr.strip().splitlines() == [
+        f"Error: {csv_path} line 4: id 'P7' and id 'p7' ({csv_path} line 2) differ only in case; they would share one "
+        f"plan file where file names ignore case: nothing imported for this row (rename one id)",
+        f"Error: {csv_path} line 5: id 'p7' is used by an earlier row"]
+    assert sorted(p.name for p in reg.glob("*.toml")) == ["p7.toml", "q1.toml"]
+    assert load_planfile(reg / "p7.toml").profile.start == dt.date(2024, 5, 1)
+    # against the plan files already in the register
+    again = write(tmp_path, "id,start,age\nQ1,2024-05-01,51\np7,2024-05-01,52\n", "more.csv")
+    r = runner.invoke(app, ["cohort", "import", str(again), "--into", str(reg)])
+    assert r.exit_code == 2
+    assert r.stderr.strip().splitlines() == [
+        f"Error: {again} line 2: id 'Q1' and id 'q1' (the plan file q1.toml in {reg}) differ only in case; they would "
+        f"share one plan file where file names ignore case: nothing imported for this row (rename one id)"]
+    assert sorted(p.name for p in reg.glob("*.toml")) == ["p7.toml", "q1.toml"]
+    assert load_planfile(reg / "p7.toml").profile.factors["age"] == 52

@@ -247,16 +247,22 @@ def export_rows(csv_path: str | os.PathLike, out: str | os.PathLike, formats: tu
     if workers is None:
         workers = default_workers(n)
 
-    seen: set[str] = set()
+    seen: dict[str, tuple[str, str]] = {}  # ids folded for case -> (id, where): P1 and p1 share a file name on
+    # a case-insensitive file system, so one patient's calendar would replace the other's
 
     def jobs() -> Iterator[ExportJob]:
         for row in rows:
             pid = row.cells.get("id", "")
-            if pid and pid in seen:
-                bad = Row(row.source, row.line, {"id": pid, "__error__": f"id '{pid}' is used by an earlier row"})
+            earlier = seen.get(pid.casefold()) if pid else None
+            if earlier is not None:
+                why = f"id '{pid}' is used by an earlier row" if earlier[0] == pid else (
+                    f"id '{pid}' and id '{earlier[0]}' ({earlier[1]}) differ only in case; their files would be one "
+                    f"file where file names ignore case (rename one id)")
+                bad = Row(row.source, row.line, {"id": pid, "__error__": why})
                 yield ExportJob(bad, str(outdir), render, formats, overwrite)
                 continue
-            seen.add(pid)
+            if pid:
+                seen[pid.casefold()] = (pid, row.where)
             yield ExportJob(row, str(outdir), render, formats, overwrite)
 
     def synced(results: Iterator[Result]) -> Iterator[Result]:

@@ -214,13 +214,25 @@ def import_rows(csv_path: str | os.PathLike, folder: str | os.PathLike, keep_col
         from jakplan.fileio import clean_stale_temps
 
         clean_stale_temps(d)  # once per import, not once per plan file written
-        seen: set[str] = set()
+        # ids folded for case -> (id, where): two ids that differ only in case would be one file on a
+        # case-insensitive file system (macOS, Windows) and one patient's values would reach the other's file
+        files = {p.stem.casefold(): (p.stem, f"the plan file {p.name} in {d}") for p in d.glob("*.toml")
+                 if not p.name.startswith(".")}
+        seen: dict[str, tuple[str, str]] = {}
         for row in rows:
             pid = row.cells.get("id", "")
-            if pid and pid in seen:
+            earlier = seen.get(pid.casefold()) if pid else None
+            if earlier is not None and earlier[0] == pid:
                 yield ImportResult(pid, row.where, "error", message=f"{row.where}: id '{pid}' is used by an earlier row")
                 continue
-            seen.add(pid)
+            other = earlier or (files.get(pid.casefold()) if pid else None)
+            if other is not None and other[0] != pid:
+                yield ImportResult(pid, row.where, "error", message=(
+                    f"{row.where}: id '{pid}' and id '{other[0]}' ({other[1]}) differ only in case; they would share "
+                    f"one plan file where file names ignore case: nothing imported for this row (rename one id)"))
+                continue
+            if pid:
+                seen[pid.casefold()] = (pid, row.where)
             yield import_one(row, d, extras, clean=False)
 
     return results()
