@@ -9,8 +9,8 @@ Method (issue 20 item 5):
   protocols, about 30 history entries per plan file); each smaller register is its first N plan files (hard
   links, so the smaller cohorts are the same patients; the generator is deterministic, patient by patient).
 - Each run is its own Python process (a fresh interpreter with jakplan imported before the clock starts), so its
-  peak resident set (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) is that run's own and memory can be compared
-  across sizes. ``--workers 1`` (the default) runs the whole job in that process; its wall time and CPU time
+  peak resident set (Linux VmHWM; ``resource.getrusage`` elsewhere, see :func:`peak_rss_mib`) is that run's own
+  and memory can be compared across sizes. ``--workers 1`` (the default) runs the whole job in that process; its wall time and CPU time
   (``time.process_time``) are both reported per patient.
 - ``cohort export``: :func:`jakplan.clinic.cohort.export_register` of the register into an empty folder with the
   command's default formats (.ics and .json), as on the day 2025-06-02 (the calendars reach 12 months past it);
@@ -53,9 +53,18 @@ AUDIT = (dt.date(2024, 1, 1), dt.date(2024, 6, 30))
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident set in MiB (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    """This process's peak resident set in MiB: Linux's VmHWM (the high-water mark of this program's own memory;
+    ``getrusage(RUSAGE_SELF).ru_maxrss`` keeps the peak of the process image before exec, here the parent's
+    that generated the register), else ``ru_maxrss`` (KiB on Linux, bytes on macOS)."""
     import resource
 
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / 2**20 if sys.platform == "darwin" else rss / 1024
 
