@@ -349,3 +349,60 @@ def test_progress_bars_on_a_terminal_only(runner, app, clinic, command, what):
     assert what not in quiet.stderr
     shown = runner.invoke(app, command, env={"TTY_COMPATIBLE": "1", "FORCE_COLOR": "1", "NO_COLOR": None})
     assert what in shown.stderr
+
+
+@pytest.mark.parametrize("case", ["shared identifier", "name is another's identifier"])
+def test_a_result_matching_two_plan_files_is_refused_naming_both(runner, app, clinic, case):
+    """Issue 20 item 4: an identifier that matches two plan files is one error naming both; nothing is stored in
+    either (the other results of the import are)."""
+    reg = clinic / "clinic"
+    if case == "shared identifier":
+        for name in ("anna.toml", "bob.toml"):
+            (reg / name).write_text((reg / name).read_text() + '\n[patient]\nidentifier = "MRN 77"\n')
+        who, want = "MRN 77", "matches 2 plan files: anna.toml (its identifier), bob.toml (its identifier)"
+    else:
+        (reg / "bob.toml").write_text((reg / "bob.toml").read_text() + '\n[patient]\nidentifier = "anna"\n')
+        who, want = "anna", "matches 2 plan files: anna.toml (its file name), bob.toml (its identifier)"
+    before = {p.name: p.read_bytes() for p in reg.glob("*.toml")}
+    (clinic / "x.csv").write_text(f"patient,date,analyte,value,unit\n{who},2024-07-31,hb,12.1,g/dL\n"
+                                  "carla,2024-07-31,hb,12.2,g/dL\n")
+    res = runner.invoke(app, ["cohort", "labs", "import", "x.csv", "--into", "clinic", "--today", "2025-01-01",
+                              "--format", "json"])
+    out = json.loads(res.stdout)
+    (problem,) = out["problems"]
+    assert problem["where"] == f"patient '{who}'" and problem["message"].startswith(want)
+    assert "1 value(s) not imported into any of them (x.csv line 2)" in problem["message"]
+    assert {p.name for p in reg.glob("*.toml") if p.read_bytes() != before[p.name]} == {"carla.toml"}
+
+
+_PLAN_HEAD = 'jakplan = 1\ndrug = "baricitinib"\nindication = "ra"\nstart = 2024-05-01\n'
+_PATIENT_SHAPES = st.sampled_from([
+    '[patient]\nidentifier = "{v}"\n', '[patient]\nname = "A"\nidentifier = "{v}"  # the MRN\n',
+    'patient = {{ identifier = "{v}" }}\n', "patient.identifier = '{v}'\n", '[ patient ]\n  identifier="{v}"\n',
+    '[patient]\nidentifier = """{v}"""\n', '[columns]\nidentifier = "{v}"\n', '[patient]\nname = "{v}"\n',
+    '[patient]\nidentifier = "{v}"\n[columns]\nidentifier_old = "x"\n', '[patient]\nidentifier = "\\u0041{v}"\n',
+    '[patient]\nidentifier = "{v}"\n[patient]\nname = "B"\n', '[factors]\nage = 50\n[patient]\nidentifier = " {v} "\n',
+])
+
+
+@settings(max_examples=200, deadline=None)
+@given(_PATIENT_SHAPES, st.text(st.sampled_from(list("AZaz09 -#:")), max_size=8), st.booleans())
+def test_a_plan_files_identifier_read_by_pattern_is_the_one_tomllib_reads(tmp_path_factory, shape, value, tail):
+    """labstore.identifier_of reads jakplan's own shape by a pattern (no TOML parse per plan file on every import)
+    and anything else whole: either way the identifier is the plan file's as load_planfile reads it, or an error."""
+    from jakplan.clinic.labstore import identifier_of
+    from jakplan.errors import JakplanError
+    from jakplan.records.planfile import load_planfile
+
+    p = tmp_path_factory.mktemp("ident") / "x.toml"
+    text = _PLAN_HEAD + shape.format(v=value) + ('\n[[done]]\nrule = "screening"\non = 2024-05-01\n' if tail else "")
+    p.write_text(text)
+    try:
+        want = load_planfile(p, need_start=False).profile.identity.identifier
+    except JakplanError:
+        want = None
+    try:
+        got = identifier_of(p)
+    except JakplanError:
+        got = None
+    assert got == want or (want is None and got is not None and "[patient]\nidentifier" in text), (text, got, want)

@@ -5,7 +5,9 @@ path) and appends it to each patient's plan file through the plan-file writer
 (:func:`jakplan.records.planfile.edit_planfile`: lock, validate, atomic replace, comments kept):
 
 - a patient is found by plan file name (``<id>.toml``), else by the ``identifier`` in a plan file's profile;
-  a patient with no plan file is reported with the lines that name them, and nothing is written for them;
+  a patient with no plan file is reported with the lines that name them, and nothing is written for them; a
+  patient who matches two plan files (two files sharing an identifier, or one file's name that is another's
+  identifier) is one problem naming both, and nothing is written to either;
 - one ``[[lab]]`` entry per patient and day, with a note naming the file(s) it came from;
 - a value already in the plan file (same day, same analyte, same value) is skipped, so importing the same
   file twice adds nothing and a plan file with nothing new is not rewritten;
@@ -17,6 +19,7 @@ path) and appends it to each patient's plan file through the plan-file writer
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -81,18 +84,43 @@ def _index(folder: Path) -> tuple[dict[str, Path], list[Path]]:
     return {p.stem: p for p in files}, files
 
 
-def _by_identifier(files: list[Path], settings: ClinicSettings) -> dict[str, Path]:
-    """Plan files by their profile identifier as compared (spaces, case and the clinic's prefixes dropped)."""
-    from jakplan.records.planfile import load_planfile
+_IDENT_LINE = re.compile(r'^[ \t]*identifier[ \t]*=[ \t]*"([^"\\\x00-\x1f\x7f]*)"[ \t]*(?:#[^\n]*)?$', re.M)
+_HEADER = re.compile(r"^[ \t]*\[[^\n]*$", re.M)
+_PATIENT = re.compile(r"^[ \t]*\[[ \t]*patient[ \t]*\][ \t]*(?:#[^\n]*)?$")
+_PLAN = re.compile(r"^jakplan[ \t]*=[ \t]*1[ \t]*(?:#[^\n]*)?$", re.M)
 
-    out: dict[str, Path] = {}
+
+def identifier_of(path: Path) -> str:
+    """The profile identifier of a plan file ('' when it has none); a JakplanError for a file that is not a valid
+    plan file (one read by the pattern is checked whole only when results are written to it). The file as jakplan
+    writes it (one ``identifier = "..."`` line under ``[patient]``, no escapes, no
+    multi-line strings) is read by a pattern, without parsing the whole file (a register of 50,000 plan files is
+    scanned on every import); anything else is read whole, as every plan file was before."""
+    from jakplan.records.planfile import _read_text, load_planfile
+
+    text = _read_text(path)
+    plain = "\\" not in text and '"""' not in text and "'''" not in text and _PLAN.search(text) is not None
+    if plain and "identifier" not in text:
+        return ""
+    m = _IDENT_LINE.search(text) if plain and text.count("identifier") == 1 else None
+    if m is not None:
+        headers = [h for h in _HEADER.finditer(text, 0, m.start())]
+        if headers and _PATIENT.match(headers[-1].group(0)):
+            return m.group(1).strip()
+    return load_planfile(path, need_start=False).profile.identity.identifier
+
+
+def _by_identifier(files: list[Path], settings: ClinicSettings) -> dict[str, list[Path]]:
+    """Plan files by their profile identifier as compared (spaces, case and the clinic's prefixes dropped); a key
+    shared by several files lists them all (an import matching it is refused: see :func:`store_imports`)."""
+    out: dict[str, list[Path]] = {}
     for p in files:
         try:
-            ident = load_planfile(p, need_start=False).profile.identity.identifier
+            ident = identifier_of(p)
         except JakplanError:
             continue
         if ident:
-            out.setdefault(settings.identifier_key(ident), p)
+            out.setdefault(settings.identifier_key(ident), []).append(p)
     return out
 
 
@@ -117,15 +145,24 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
     for res in results:  # one pass: records grouped by patient
         for r in res.records:
             mine_of.setdefault(r.patient_id, []).append(r)
-    missing = [p for p in mine_of if p not in by_name]
-    by_ident = _by_identifier(files, settings) if missing else {}
+    # every plan file's identifier, even when each patient matches a file name: one file's name may be another's
+    # identifier, and then the results are refused, not routed to either (a misroute is never silent)
+    by_ident = _by_identifier(files, settings) if mine_of else {}
     for pid, mine in mine_of.items():
         if tick is not None:
             tick()  # progress: one patient
         path = by_name.get(pid)
-        if path is None:
-            keys = {settings.identifier_key(pid, r.patient_system) for r in mine}
-            path = next((by_ident[k] for k in keys if k in by_ident), None)
+        keys = {settings.identifier_key(pid, r.patient_system) for r in mine}
+        also = sorted({q for k in keys for q in by_ident.get(k, ()) if q != path})
+        if len(also) + (path is not None) > 1:
+            named = ([f"{path.name} (its file name)"] if path is not None else []) + \
+                [f"{q.name} (its identifier)" for q in also]
+            summary.problems.append(Problem(
+                f"patient '{pid}'", f"matches {len(named)} plan files: {', '.join(named)}; {len(mine)} value(s) not "
+                f"imported into any of them ({_lines(mine)}): give each patient one identifier and file name"))
+            continue
+        if path is None and also:
+            path = also[0]
         if path is None:
             summary.unmatched.extend(mine)
             summary.problems.append(Problem(
