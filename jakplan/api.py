@@ -232,6 +232,16 @@ def status_for_record(record: PatientRecord, today: dt.date, over: dict[str, Any
     return track(plan, record.history, today)
 
 
+def check_protocol_reference(record: PatientRecord) -> None:
+    """Load the protocol a plan file names, as :func:`plan_for_record` does (a reference outside the plan file's
+    folder, a missing or bad protocol: one-line JakplanError), without building a plan: every command that changes
+    a plan file (`record`, `pause`, `resume`, `undo`) checks it before the change, as `status` does when reading
+    it. `undo` must still work when the history itself no longer makes a plan (it is how a bad entry is removed)."""
+    prof = record.profile.merged()
+    prof.drug = canonical_drug(prof.drug, option="")
+    _protocol_for(prof, resolve_indication(prof.drug, prof.indication), None)
+
+
 def record_of(path: str | Path) -> PatientRecord:
     """A profile or plan file as a patient record."""
     return load_record(path)

@@ -166,6 +166,26 @@ def test_protocol_named_in_a_file_may_not_leave_its_folder(runner, app, tmp_path
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("args", [["pause", "--from", "2024-08-01", "--reason", "zoster"], ["resume", "--on", "2024-07-20"],
+                                  ["undo"], ["record", "--rule", "screening", "--done", "2024-05-01"],
+                                  ["record", "--lab", "hb=12", "--on", "2024-06-01"]])
+def test_every_command_that_changes_a_plan_file_refuses_a_protocol_outside_its_folder(runner, app, tmp_path, args):
+    """Issue 20 item 4: pause, resume, undo and record check the plan file's protocol reference as status does,
+    before changing anything."""
+    (tmp_path / "sub").mkdir()
+    pf = tmp_path / "sub" / "p.toml"
+    (tmp_path / "outside.toml").write_text((EXAMPLES / "our-clinic.toml").read_text())
+    pf.write_text('jakplan = 1\ndrug = "baricitinib"\nprotocol = "../outside.toml"\nstart = 2024-05-01\n\n'
+                  '[[pause]]\nfrom = 2024-07-01\nreason = "infection"\nadded = 2024-07-01T09:00:00\n')
+    before = pf.read_bytes()
+    status = runner.invoke(app, ["status", str(pf), "--today", "2024-08-01"])
+    assert status.exit_code == 2 and "refusing to open it" in status.stderr
+    r = runner.invoke(app, [args[0], str(pf), *args[1:]])
+    assert r.exit_code == 2, r.output
+    assert r.stderr.strip().splitlines() == status.stderr.strip().splitlines()
+    assert pf.read_bytes() == before
+
+
 def test_one_definition_of_the_path_the_resolver_and_the_factor_list():
     root = Path(__file__).resolve().parent.parent / "jakplan"
     src = {p: p.read_text() for p in root.rglob("*.py")}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jakplan.actions import recorded_lab_actions, resolve_rule_ids
-from jakplan.api import factor_updates, plan_for_record
+from jakplan.api import check_protocol_reference, factor_updates, plan_for_record
 from jakplan.engine.tracking import lab_actions
 from jakplan.errors import JakplanError
 from jakplan.history import History, Pause
@@ -131,6 +131,7 @@ class _DryRun(Exception):
 def undo_last(planfile: str, dry_run: bool = False) -> Undone:
     """`jakplan undo`: remove the last entry added to the plan file (nothing changed on a dry run)."""
     removed = ""
+    check_protocol_reference(load_record(planfile))  # as status reads it: a protocol outside the folder is refused
     try:
         with edit_planfile(planfile) as pf:
             removed = pf.undo_last()
@@ -149,6 +150,7 @@ def start_pause(planfile: str, day: dt.date, reason: str, end: dt.date | None = 
     if planned and end is not None and end <= dt.date.today():
         raise JakplanError(f"--to {end} is not in the future: record a pause that has happened with `jakplan pause` "
                            "and `jakplan resume`")
+    check_protocol_reference(load_record(planfile))  # as status reads it: a protocol outside the folder is refused
     with edit_planfile(planfile) as pf:
         return pf.start_pause(day, reason, end)
 
@@ -192,6 +194,7 @@ class Resumed:
 def end_pause(planfile: str, day: dt.date) -> Resumed:
     """`jakplan resume`: close the open pause on ``day`` and check the protocol's resume limits against the
     last recorded values (reading the plan file as it is after the resume was recorded)."""
+    check_protocol_reference(load_record(planfile))  # as status reads it: a protocol outside the folder is refused
     with edit_planfile(planfile) as pf:
         p = pf.end_pause(day)
     still, began, since = resume_check(planfile, day)
