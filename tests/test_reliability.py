@@ -383,6 +383,55 @@ def test_kill_9_at_random_moments_leaves_only_whole_files_and_a_rerun_cleans_up(
     assert ics == js and len(ics) == 300  # a patient cut in half by a kill was rolled back and written again
 
 
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                stat = Path(f"/proc/{d}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                out.append(int(d))
+    return out
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is still a running process (a zombie waiting to be reaped has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to find the workers")
+@pytest.mark.parametrize("source", ["csv", "register"])
+def test_kill_9_of_a_two_worker_export_ends_its_workers(tmp_path, source):
+    """Issue 20 item 4: the worker processes of `cohort export` end with their parent, even when it is killed
+    with kill -9 (they remove their temporary files as they go)."""
+    src = _csv(tmp_path / "p.csv", 3000)
+    if source == "register":
+        reg = tmp_path / "reg"
+        reg.mkdir()
+        for i in range(400):
+            (reg / f"p{i:05d}.toml").write_text(PLAN.replace("age = 58", f"age = {30 + i % 50}"))
+        src = reg
+    out = tmp_path / "out"
+    proc = subprocess.Popen(JAKPLAN + ["cohort", "export", str(src), "--out", str(out), "--workers", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: out.exists() and len(os.listdir(out)) >= 20, "the first patients", 60)
+        workers = _children(proc.pid)
+        assert len(workers) >= 2, workers  # the pool's two workers (and its resource tracker, if any)
+    finally:
+        proc.kill()
+        proc.wait()
+    wait_until(lambda: not any(_running(w) for w in workers), "the workers to end", 10)
+    assert temps(out) == []
+
+
 def test_two_exports_into_one_folder_never_overwrite_each_other(tmp_path):
     csv = _csv(tmp_path / "p.csv", 80)
     out = tmp_path / "out"

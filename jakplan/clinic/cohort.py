@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import sys
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -55,12 +56,54 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield buf
 
 
-def _worker_init() -> None:
-    """A worker ignores Ctrl-C (the main process decides when to stop) and cleans up on SIGTERM."""
+def _worker_init(parent: int | None = None) -> None:
+    """A worker ignores Ctrl-C (the main process decides when to stop), cleans up on SIGTERM, and ends when
+    ``parent`` (the process that started it) does, even by kill -9 (see :func:`_end_with_parent`)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_term)
+    if parent is not None:
+        _end_with_parent(parent)
+
+
+PR_SET_PDEATHSIG = 1
+"""Linux prctl(2) option: the signal a process receives when the thread that created it ends."""
+
+
+def _end_with_parent(parent: int) -> None:
+    """Make this worker end with ``parent``: on Linux the kernel sends it SIGTERM when the parent dies
+    (``prctl(PR_SET_PDEATHSIG)``; the SIGTERM handler removes the worker's temporary files, and a group of files
+    being renamed into place is finished first, as signals are held then); elsewhere a thread looks every half
+    second whether the parent is still there. A parent that died before this ran is noticed at once."""
+    import signal
+
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:
+        _worker_term(signal.SIGTERM, None)
+    if not armed:
+        import threading
+
+        threading.Thread(target=_watch_parent, args=(parent,), name="jakplan-parent-watch", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    import signal
+    import time
+
+    if hasattr(signal, "pthread_sigmask"):  # signals go to the main thread (held there while files are renamed)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)  # handled in the main thread, after any group of renames
 
 
 def _worker_term(signum, frame) -> None:
@@ -85,7 +128,7 @@ def stream_map(fn: Callable[[T], R], items: Iterable[T], workers: int = 1, chunk
                 return
             yield fn(x)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(os.getpid(),))
     try:
         pending: deque = deque()
         for c in _chunks(items, chunk):
