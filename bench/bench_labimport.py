@@ -15,6 +15,20 @@ fresh copy of the register made before the clock starts), medians reported, one 
 
 Aims (issue 19): >= 5,000 values/s over 2,000 plan files, and <= 2x the floor.
 
+    python bench/bench_labimport.py --scaling [--days 500,1000,2000,4000] [--obx 2000,8000,32000]
+                                              [--patients 500,2000,8000] [--repeat 3]
+
+Linear growth (issue 20 item 5), each run in its own process (its peak memory its own: Linux VmHWM), the sizes
+interleaved (alternating order), medians of wall and CPU time per unit, and the ratio largest / smallest size
+(the floor: the per-unit cost at the smallest size, in the same run; aim <= 1.3x):
+
+- many days for one patient: a CSV of D days x 4 analytes for one plan file, the whole `cohort labs import` use case
+  (read, store: one [[lab]] entry per day appended in one edit, judge); cost per day;
+- many OBX in one HL7 message: one ORU^R01 message of N OBX segments (one patient, 4 analytes a day, N/4 days),
+  read by the HL7 reader (parse, lab-value path); cost per OBX (storing N/4 days is the case above);
+- many patients: a CSV of 4 values for each of P plan files (with identifiers, a tenth matched by identifier), the
+  whole use case; cost per patient.
+
 The register is bench_register.py's working clinic (about 30 history entries per file); the CSV gives each
 patient two days after that history, each with ANC, lymphocytes, haemoglobin and platelets (LOINC codes, SI units).
 """
@@ -86,6 +100,122 @@ def run_floor(csv_path: Path, folder: Path) -> float:
     return time.perf_counter() - t0
 
 
+# -- linear growth (--scaling) ------------------------------------------------------------------------------
+
+PLAN = ('jakplan = 1\ndrug = "baricitinib"\nindication = "ra"\nprotocol = "us-label"\nstart = 1990-01-01\n\n'
+        '[factors]\nage = 60\n')
+TODAY = "2025-01-01"
+
+
+def _day(k: int):
+    import datetime as dt
+
+    return dt.date(1990, 1, 2) + dt.timedelta(days=k)
+
+
+def make_days(folder: Path, days: int) -> Path:
+    """One plan file p1.toml and a CSV of ``days`` days x the 4 analytes for it."""
+    (folder / "reg").mkdir()
+    (folder / "reg" / "p1.toml").write_text(PLAN)
+    path = folder / "labs.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["patient", "date", "analyte", "value", "unit"])
+        for k in range(days):
+            for code, value, unit in ANALYTES:
+                w.writerow(["p1", _day(k).isoformat(), code, value, unit])
+    return path
+
+
+def make_obx(folder: Path, n: int) -> Path:
+    """One ORU^R01 message of ``n`` OBX segments for one patient (4 analytes a day)."""
+    lines = ["MSH|^~\\&|LABSYS|CITYLAB|JAKPLAN|CLINIC|202409021130||ORU^R01^ORU_R01|MSG1|P|2.5.1",
+             "PID|1||p1^^^CLINIC^MR||Example^Bob||19530310|M", "OBR|1|O1|L1|58410-2^CBC^LN|||199001020815"]
+    for k in range(n):
+        code, value, unit = ANALYTES[k % len(ANALYTES)]
+        lines.append(f"OBX|{k + 1}|NM|{code}^x^LN||{value}|{unit}^^UCUM|1-400|N|||F|||"
+                     f"{_day(k // len(ANALYTES)).strftime('%Y%m%d')}0815")
+    path = folder / "labs.hl7"
+    path.write_text("\r".join(lines) + "\r")
+    return path
+
+
+def make_patients(folder: Path, n: int) -> Path:
+    """``n`` plan files with identifiers and a CSV of the 4 analytes for each (a tenth named by identifier)."""
+    reg = folder / "reg"
+    reg.mkdir()
+    for k in range(n):
+        (reg / f"p{k}.toml").write_text(PLAN + f'\n[patient]\nidentifier = "MRN {k:07d}"\n')
+    path = folder / "labs.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["patient", "date", "analyte", "value", "unit"])
+        for k in range(n):
+            for code, value, unit in ANALYTES:
+                w.writerow([f"MRN {k:07d}" if k % 10 == 0 else f"p{k}", "2024-09-02", code, value, unit])
+    return path
+
+
+MAKERS = {"days": make_days, "obx": make_obx, "patients": make_patients}
+
+
+def scaling_child(kind: str, folder: Path) -> dict:
+    """One timed run in this process (jakplan imported before the clock starts)."""
+    import datetime as dt
+
+    from bench_scale import peak_rss_mib
+
+    from jakplan.clinic.labjob import import_lab_files
+    from jakplan.records.labimport import import_file
+
+    src = folder / ("labs.hl7" if kind == "obx" else "labs.csv")
+    day = dt.date.fromisoformat(TODAY)
+    w0, c0 = time.perf_counter(), time.process_time()
+    if kind == "obx":
+        res = import_file(src, day)
+        problems, n = res.problems, len(res.records)
+    else:
+        out = import_lab_files([str(src)], str(folder / "reg"), day)
+        problems, n = out.problems, out.read
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    if problems:
+        raise SystemExit(f"{kind}: {problems[0]}")
+    return {"wall": wall, "cpu": cpu, "rss": peak_rss_mib(), "values": n}
+
+
+def scaling(args) -> None:
+    from bench_scale import run_child
+
+    plans = [("days", "day", args.days), ("obx", "OBX", args.obx), ("patients", "patient", args.patients)]
+    tmp = Path(tempfile.mkdtemp(prefix="jakplan-labscale-bench-"))
+    try:
+        for kind, unit, sizes_text in plans:
+            sizes = sorted({int(x) for x in sizes_text.split(",") if x.strip()})
+            if not sizes:
+                continue
+            runs: dict[int, list[dict]] = {n: [] for n in sizes}
+            for k in range(args.repeat):
+                for n in (sizes if k % 2 == 0 else sizes[::-1]):
+                    work = tmp / f"{kind}-{n}-{k}"
+                    work.mkdir()
+                    MAKERS[kind](work, n)
+                    runs[n].append(run_child(Path(__file__).resolve(), [kind, str(work)]))
+                    shutil.rmtree(work)
+            print(f"{kind}: median of {args.repeat}, each run in its own process")
+            med = {n: {key: statistics.median(r[key] for r in runs[n]) for key in ("wall", "cpu", "rss", "values")}
+                   for n in sizes}
+            for n in sizes:
+                m = med[n]
+                print(f"  {n:>7,} {unit}s  {m['wall'] / n * 1e6:8.1f} us/{unit} wall  {m['cpu'] / n * 1e6:8.1f} us/{unit} "
+                      f"CPU  peak RSS {m['rss']:6.1f} MiB  ({int(m['values']):,} values)")
+            lo, hi = sizes[0], sizes[-1]
+            if hi != lo:
+                print(f"  per-{unit} cost {hi:,} / {lo:,}: wall {(med[hi]['wall'] / hi) / (med[lo]['wall'] / lo):.2f}x, "
+                      f"CPU {(med[hi]['cpu'] / hi) / (med[lo]['cpu'] / lo):.2f}x (aim <= 1.30x)", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     from bench_register import make_register
 
@@ -93,7 +223,20 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=2000)
     ap.add_argument("--values-per-file", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--scaling", action="store_true", help="linear growth: many days, many OBX, many patients")
+    ap.add_argument("--days", default="500,1000,2000,4000")
+    ap.add_argument("--obx", default="2000,8000,32000")
+    ap.add_argument("--patients", default="500,2000,8000")
+    ap.add_argument("--child", nargs=2, metavar=("KIND", "FOLDER"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        import json
+
+        print(json.dumps(scaling_child(args.child[0], Path(args.child[1]))))
+        return
+    if args.scaling:
+        scaling(args)
+        return
 
     tmp = Path(tempfile.mkdtemp(prefix="jakplan-labimport-bench-"))
     try:
