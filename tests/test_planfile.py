@@ -265,3 +265,44 @@ def test_a_lab_value_already_recorded_is_refused_across_and_within_edits(tmp_pat
             continue  # the edit failed as a whole: nothing of it kept
         kept = now
     assert len(load_planfile(path).history.labs) == len(kept)
+
+
+def test_a_file_saved_by_another_program_during_an_edit_is_not_overwritten(tmp_path):
+    """Issue 20 item 4 (lost update): the lock keeps other jakplan commands out, not an editor; a plan file that
+    changed between being read and being written back is left as the other program saved it, with one line."""
+    path = make(tmp_path).path
+    with pytest.raises(JakplanError) as err:
+        with edit_planfile(path) as pf:
+            pf.add_done("lipids_week12", D(2024, 7, 29))
+            path.write_text(path.read_text() + "\n# the clinician's note, saved from an editor\n")
+    assert str(err.value) == (f"{path}: changed by another program while jakplan was changing it; nothing written "
+                              f"(run the command again to make the change on what the file holds now)")
+    assert path.read_text().endswith("# the clinician's note, saved from an editor\n")
+    assert load_planfile(path).history.done == ()
+    with edit_planfile(path) as pf:  # run again: the change is made on what the file holds now
+        pf.add_done("lipids_week12", D(2024, 7, 29))
+    assert "the clinician's note" in path.read_text() and len(load_planfile(path).history.done) == 1
+
+
+def test_a_lab_import_reads_again_a_file_saved_meanwhile_and_keeps_both(tmp_path, monkeypatch):
+    """The import re-reads a plan file that another program saved while it was writing, and adds its values to
+    what the file holds now (the other program's save kept)."""
+    from jakplan.clinic.labstore import store_imports
+    from jakplan.records import planfile
+    from jakplan.records.labimport import import_csv
+
+    path = make(tmp_path, name="p1.toml").path
+    real, saves = planfile._check_unchanged, []
+
+    def editor_saves_once(pf):
+        if not saves:
+            saves.append(1)
+            path.write_text(path.read_text() + '\n[[done]]\nrule = "screening"\non = 2024-04-20\n')
+        real(pf)
+
+    monkeypatch.setattr(planfile, "_check_unchanged", editor_saves_once)
+    (tmp_path / "labs.csv").write_text("patient,date,analyte,value,unit\np1,2024-07-29,718-7,12.5,g/dL\n")
+    summary = store_imports([import_csv(tmp_path / "labs.csv", D(2025, 1, 1))], tmp_path)
+    assert summary.problems == [] and summary.added == 1 and saves == [1]
+    got = load_planfile(path).history
+    assert [d.rule for d in got.done] == ["screening"] and got.labs[0].values == {"hb": 12.5}

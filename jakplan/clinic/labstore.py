@@ -223,7 +223,7 @@ def _wanted(mine: list[ImportedLab], problems: list[Problem]) -> Wanted:
 
 def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list[Problem],
                    write: bool = True) -> PatientOutcome:
-    from jakplan.records.planfile import edit_planfile, load_planfile
+    from jakplan.records.planfile import ChangedMeanwhile, edit_planfile, load_planfile
 
     outcome = PatientOutcome(pid, path)
     wanted = _wanted(mine, problems)
@@ -253,25 +253,33 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
         return add, already, found
 
     if write:
-        try:
-            with edit_planfile(path, sync_dir=False, clean=False) as pf:  # locked: what is there now decides what is new
-                add, already, found = new_values(pf.history)
-                if not add:
-                    raise _NothingNew  # a plan file with nothing new is not rewritten
-                for (day, at), analytes in sorted(add.items()):
-                    recs = [r for _, _, rs in analytes.values() for r in rs]
-                    sources = sorted({Path(source_file(r.where)).name for r in recs})
-                    prelim = sorted({_name(r) for r in recs if r.status == "preliminary"})
-                    note = f"imported from {', '.join(sources)}" + (f"; preliminary: {', '.join(prelim)}" if prelim else "")
-                    pf.add_lab(day, {a: v for a, (v, _, _) in analytes.items()}, note, at,
-                               {a: c for a, (_, c, _) in analytes.items() if c},
-                               {a: (rs[-1].low, rs[-1].high) for a, (_, _, rs) in analytes.items()},
-                               {a: rs[-1].flag for a, (_, _, rs) in analytes.items()})
-                from jakplan.records.patient import PatientRecord
+        for attempt in range(_ATTEMPTS):
+            try:
+                with edit_planfile(path, sync_dir=False, clean=False) as pf:  # locked: what is there now decides what is new
+                    add, already, found = new_values(pf.history)
+                    if not add:
+                        raise _NothingNew  # a plan file with nothing new is not rewritten
+                    for (day, at), analytes in sorted(add.items()):
+                        recs = [r for _, _, rs in analytes.values() for r in rs]
+                        sources = sorted({Path(source_file(r.where)).name for r in recs})
+                        prelim = sorted({_name(r) for r in recs if r.status == "preliminary"})
+                        note = f"imported from {', '.join(sources)}" + (f"; preliminary: {', '.join(prelim)}" if prelim else "")
+                        pf.add_lab(day, {a: v for a, (v, _, _) in analytes.items()}, note, at,
+                                   {a: c for a, (_, c, _) in analytes.items() if c},
+                                   {a: (rs[-1].low, rs[-1].high) for a, (_, _, rs) in analytes.items()},
+                                   {a: rs[-1].flag for a, (_, _, rs) in analytes.items()})
+                    from jakplan.records.patient import PatientRecord
 
-                outcome.record = PatientRecord(pf.profile, pf.history, str(path))
-        except _NothingNew:
-            pass
+                    outcome.record = PatientRecord(pf.profile, pf.history, str(path))
+            except _NothingNew:
+                pass
+            except ChangedMeanwhile:
+                # another program (an editor) saved the file while this import was writing it: nothing was
+                # written; read it again and add to what it holds now, or report it after the last attempt
+                if attempt + 1 == _ATTEMPTS:
+                    raise
+                continue
+            break
     else:
         add, already, found = new_values(load_planfile(path).history)
     problems += found
@@ -289,6 +297,10 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
         outcome.slots.setdefault(day, []).append((at, {a: v for a, (v, _, _) in analytes.items()},
                                                   {a: c for a, (_, c, _) in analytes.items() if c}))
     return outcome
+
+
+_ATTEMPTS = 3
+"""Times a plan file is read and changed again when another program saves it while the import writes it."""
 
 
 class _NothingNew(Exception):

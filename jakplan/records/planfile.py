@@ -742,9 +742,28 @@ def _save(pf: PlanFile, sync_dir: bool = True, clean: bool = True) -> None:
         pf._tk = None  # appended text does not read back (a hand-written shape): edit through the TOML editor
         text = tomlkit.dumps(pf._doc)
         planfile_from_text(text, pf.path)
+    _check_unchanged(pf)
     # written through a symlinked plan file; larger than the reader's cap: refused before anything is written
     atomic_write(pf.path, text, overwrite=True, sync_dir=sync_dir, clean=clean, follow_links=True,
                  limit=MAX_INPUT_BYTES)
+
+
+class ChangedMeanwhile(JakplanError):
+    """The plan file changed between jakplan reading it (under its lock) and writing it back: another program (an
+    editor's save) wrote it. Nothing is written; the caller may read it again and redo the change."""
+
+
+def _check_unchanged(pf: PlanFile) -> None:
+    """Refuse to replace a plan file that is no longer the text this edit read: the lock keeps other jakplan
+    commands out, not an editor, and writing now would lose what it saved (a lost update). Compared by content
+    (a modification time can repeat within its clock's tick)."""
+    try:
+        now = _read_text(pf.path)
+    except JakplanError:
+        now = None
+    if now != pf._text:
+        raise ChangedMeanwhile(f"{pf.path}: changed by another program while jakplan was changing it; nothing "
+                               f"written (run the command again to make the change on what the file holds now)")
 
 
 @contextlib.contextmanager
