@@ -757,8 +757,10 @@ def _check_unchanged(pf: PlanFile) -> None:
     """Refuse to replace a plan file that is no longer the text this edit read: the lock keeps other jakplan
     commands out, not an editor, and writing now would lose what it saved (a lost update). Compared by content
     (a modification time can repeat within its clock's tick)."""
+    if pf._text is None:  # not read by edit_planfile: nothing to compare with
+        return
     try:
-        now = _read_text(pf.path)
+        now: str | None = _read_text(pf.path)
     except JakplanError:
         now = None
     if now != pf._text:
