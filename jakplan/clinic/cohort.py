@@ -445,14 +445,14 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
 
     Safe to re-run after an interrupted run: every file is replaced atomically, leftover temporary files are
     removed first, and what is already up to date is left alone."""
-    from jakplan.records.register import plan_files
+    from jakplan.records.register import plan_file_names
 
     outdir = Path(out)
     if not outdir.exists() and outdir.parent.is_dir():
         outdir.mkdir()
     if not outdir.is_dir():
         raise JakplanError(f"{outdir}: not a folder, and its parent folder does not exist")
-    files = plan_files(folder)
+    files = plan_file_names(folder)  # held for the whole run: text, not Path objects (memory ~flat at 50,000)
     if not files:
         raise JakplanError(f"{folder}: no plan files in this folder (*.toml files that start with 'jakplan = 1'); "
                            f"give a register folder or a CSV of profiles")
@@ -474,7 +474,7 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
 
     settings = load_settings(Path(folder))
     days = parse_clinic_days(settings.clinic_days, f"{settings.path}: clinic_days") if settings.clinic_days else ()
-    jobs = (RegisterJob(str(p), str(outdir), render, formats, today, settings.systems, days) for p in files)
+    jobs = (RegisterJob(p, str(outdir), render, formats, today, settings.systems, days) for p in files)
     return len(files), synced(_in_one_run(stream_map(export_planfile, jobs, workers, chunk_size(len(files), workers),
                                                      stop)))
 
