@@ -840,8 +840,8 @@ def _hl7_parsed(msg: Any, segs: list[str]) -> Iterator[Any]:
     """The message's segments parsed one at a time (python-hl7 ``hl7.parse`` of the message header's separators
     and one segment), so that a message of many OBX segments is never held parsed whole: its memory stays that of
     one segment and its time linear (a parsed message of n segments kept the garbage collector re-scanning
-    millions of containers). ``msg`` is the parsed header (MSH), or the whole message. Each segment parses exactly as in the whole
-    message: python-hl7 splits a message into segments first and parses each on its own."""
+    millions of containers). ``msg`` is the parsed header (MSH), or the whole message. Each segment parses exactly
+    as in the whole message: python-hl7 splits a message into segments first and parses each on its own."""
     import hl7
 
     if not _by_segment(segs):
