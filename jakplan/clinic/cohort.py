@@ -75,7 +75,8 @@ def _end_with_parent(parent: int) -> None:
     """Make this worker end with ``parent``: on Linux the kernel sends it SIGTERM when the parent dies
     (``prctl(PR_SET_PDEATHSIG)``; the SIGTERM handler removes the worker's temporary files, and a group of files
     being renamed into place is finished first, as signals are held then); elsewhere a thread looks every half
-    second whether the parent is still there. A parent that died before this ran is noticed at once."""
+    second whether the parent is still there. A parent that died before this ran is noticed at once. Under a fork
+    server (not the fork start method) the worker's parent is the server, which ends with the main process."""
     import signal
 
     armed = False
@@ -87,21 +88,35 @@ def _end_with_parent(parent: int) -> None:
             armed = libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) == 0
         except (OSError, AttributeError):
             armed = False
-    if os.getppid() != parent:
+    direct = os.getppid() == parent  # False under a fork server (or when the parent is already gone)
+    if not direct and not _alive(parent):
         _worker_term(signal.SIGTERM, None)
     if not armed:
         import threading
 
-        threading.Thread(target=_watch_parent, args=(parent,), name="jakplan-parent-watch", daemon=True).start()
+        threading.Thread(target=_watch_parent, args=(parent, direct), name="jakplan-parent-watch",
+                         daemon=True).start()
 
 
-def _watch_parent(parent: int) -> None:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _watch_parent(parent: int, direct: bool) -> None:
+    """SIGTERM to this process once ``parent`` is gone: ``direct``, when it is our parent no longer (a parent
+    killed and not yet reaped still answers a signal); else when it no longer exists."""
     import signal
     import time
 
     if hasattr(signal, "pthread_sigmask"):  # signals go to the main thread (held there while files are renamed)
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    while os.getppid() == parent:
+    while (os.getppid() == parent) if direct else _alive(parent):
         time.sleep(0.5)
     os.kill(os.getpid(), signal.SIGTERM)  # handled in the main thread, after any group of renames
 
