@@ -15,6 +15,7 @@ import signal
 import stat
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -430,6 +431,31 @@ def test_kill_9_of_a_two_worker_export_ends_its_workers(tmp_path, source):
         proc.wait()
     wait_until(lambda: not any(_running(w) for w in workers), "the workers to end", 10)
     assert temps(out) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to follow the worker")
+def test_a_worker_without_prctl_ends_with_its_parent_by_its_watcher(tmp_path):
+    """Where prctl(PR_SET_PDEATHSIG) is missing (not Linux), a thread in the worker notices the parent is gone."""
+    code = textwrap.dedent("""
+        import os, sys, time
+        import jakplan.clinic.cohort as c
+        if os.fork() == 0:
+            c.sys.platform = "elsewhere"  # as on a system without prctl: the watcher thread
+            c._worker_init(os.getppid())
+            print(os.getpid(), flush=True)
+            while True:
+                time.sleep(0.1)
+        time.sleep(120)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    worker = int(proc.stdout.readline())
+    proc.kill()
+    proc.wait()
+    try:
+        wait_until(lambda: not _running(worker), "the worker to end", 10)
+    finally:
+        if _running(worker):
+            os.kill(worker, signal.SIGKILL)
 
 
 def test_two_exports_into_one_folder_never_overwrite_each_other(tmp_path):
