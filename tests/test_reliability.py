@@ -429,7 +429,12 @@ def test_kill_9_of_a_two_worker_export_ends_its_workers(tmp_path, source):
     finally:
         proc.kill()
         proc.wait()
-    wait_until(lambda: not any(_running(w) for w in workers), "the workers to end", 10)
+    try:
+        wait_until(lambda: not any(_running(w) for w in workers), "the workers to end", 10)
+    finally:
+        for w in workers:
+            if _running(w):
+                os.kill(w, signal.SIGKILL)
     assert temps(out) == []
 
 
