@@ -280,6 +280,7 @@ def test_export_from_the_register_has_pauses_and_identity_and_rewrites_only_what
 
 
 def test_an_interrupted_export_resumes(runner, app, example_register, tmp_path, monkeypatch):
+    import jakplan.clinic.cohort
     import jakplan.fileio
 
     out = tmp_path / "cal"
@@ -294,11 +295,11 @@ def test_an_interrupted_export_resumes(runner, app, example_register, tmp_path, 
             raise KeyboardInterrupt
         return real(path, data, overwrite, **kw)
 
-    monkeypatch.setattr(jakplan.fileio, "atomic_write", dies_on_the_fifth)
+    monkeypatch.setattr(jakplan.clinic.cohort, "atomic_write", dies_on_the_fifth)  # the register export's writer
     r = runner.invoke(app, ["cohort", "export", str(example_register), "--out", str(out)])
     assert r.exit_code != 0
     assert len([p for p in out.iterdir() if not p.name.startswith(".")]) == 4
-    monkeypatch.setattr(jakplan.fileio, "atomic_write", real)
+    monkeypatch.setattr(jakplan.clinic.cohort, "atomic_write", real)
     r = runner.invoke(app, ["cohort", "export", str(example_register), "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "8 files written, 4 unchanged" in r.stdout

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jakplan.actions import recorded_lab_actions, resolve_rule_ids
-from jakplan.api import check_protocol_reference, factor_updates, plan_for_record
+from jakplan.api import check_protocol_reference, factor_updates, plan_for_record, status_for_record
 from jakplan.engine.tracking import lab_actions
 from jakplan.errors import JakplanError
 from jakplan.history import History, Pause
@@ -168,7 +168,6 @@ class DecisionRecorded:
 def record_decision(planfile: str, day: dt.date, text: str, note: str = "") -> DecisionRecorded:
     """`jakplan record --decision TEXT --on DAY`: the prescriber's decision added to the plan file; it answers the
     results beyond a protocol limit recorded up to ``day`` that nothing answered yet (`undo` removes it)."""
-    from jakplan.api import status_for_record
 
     before = status_for_record(load_record(planfile), max(day, dt.date.today()))
     with edit_planfile(planfile) as pf:

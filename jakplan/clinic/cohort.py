@@ -18,16 +18,27 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import signal
 import sys
+import threading
+import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from jakplan.api import plan_for_record
+from jakplan.api import one_run, plan_for_record, status_for_record
+from jakplan.clinic.audit import patient_rows
+from jakplan.clinic.worklist import row_codes, week_rows
+from jakplan.engine.tracking import track
+from jakplan.engine.visits import parse_clinic_days
 from jakplan.errors import JakplanError
+from jakplan.fileio import atomic_write, clean_stale_temps, fsync_dir, read_existing, remove_live_temps, write_group
+from jakplan.records.clinicsettings import load_settings
 from jakplan.records.csvrows import Row, count_rows, read_rows, record_from_row
+from jakplan.records.register import plan_file_names, read_record
+from jakplan.records.register import plan_files as listed
 
 PARALLEL_MIN = 100
 """Below this many patients a pool of 2 saves too little to matter (measured: 150 patients 0.68 s in one
@@ -59,7 +70,6 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
 def _worker_init(parent: int | None = None) -> None:
     """A worker ignores Ctrl-C (the main process decides when to stop), cleans up on SIGTERM, and ends when
     ``parent`` (the process that started it) does, even by kill -9 (see :func:`_end_with_parent`)."""
-    import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_term)
@@ -77,12 +87,11 @@ def _end_with_parent(parent: int) -> None:
     being renamed into place is finished first, as signals are held then); elsewhere a thread looks every half
     second whether the parent is still there. A parent that died before this ran is noticed at once. Under a fork
     server (not the fork start method) the worker's parent is the server, which ends with the main process."""
-    import signal
 
     armed = False
     if sys.platform.startswith("linux"):
         try:
-            import ctypes
+            import ctypes  # Linux only: the parent-death signal
 
             libc = ctypes.CDLL(None, use_errno=True)
             armed = libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) == 0
@@ -92,7 +101,6 @@ def _end_with_parent(parent: int) -> None:
     if not direct and not _alive(parent):
         _worker_term(signal.SIGTERM, None)
     if not armed:
-        import threading
 
         threading.Thread(target=_watch_parent, args=(parent, direct), name="jakplan-parent-watch",
                          daemon=True).start()
@@ -111,8 +119,6 @@ def _alive(pid: int) -> bool:
 def _watch_parent(parent: int, direct: bool) -> None:
     """SIGTERM to this process once ``parent`` is gone: ``direct``, when it is our parent no longer (a parent
     killed and not yet reaped still answers a signal); else when it no longer exists."""
-    import signal
-    import time
 
     if hasattr(signal, "pthread_sigmask"):  # signals go to the main thread (held there while files are renamed)
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
@@ -122,7 +128,6 @@ def _watch_parent(parent: int, direct: bool) -> None:
 
 
 def _worker_term(signum, frame) -> None:
-    from jakplan.fileio import remove_live_temps
 
     remove_live_temps()
     os._exit(128 + signum)
@@ -175,7 +180,6 @@ def stream_map(fn: Callable[[T], R], items: Iterable[T], workers: int = 1, chunk
 def _in_one_run(results: Iterator[R]) -> Iterator[R]:
     """Consume ``results`` inside :func:`jakplan.api.one_run`: each protocol reference is loaded once per run
     (worker processes, forked inside it, keep their own copy for the run)."""
-    from jakplan.api import one_run
 
     with one_run():
         yield from results
@@ -227,7 +231,6 @@ def export_one(job: ExportJob) -> Result:
     """Render and write one patient's files as a unit (all or none); never raises for the patient's own
     problems: whatever goes wrong with one row (bad data, a date out of range, an unexpected error) becomes
     that row's Result, and the run goes on."""
-    from jakplan.fileio import write_group
 
     row = job.row
     pid = row.cells.get("id", "?")
@@ -296,7 +299,6 @@ def export_rows(csv_path: str | os.PathLike, out: str | os.PathLike, formats: tu
 
     ``stop`` is asked before each patient (or chunk) is started: once it says True (a first Ctrl-C), the
     patients in hand are finished and no more are started."""
-    from jakplan.fileio import clean_stale_temps
 
     rows = read_rows(csv_path)
     outdir = output_folder(out)
@@ -325,7 +327,6 @@ def export_rows(csv_path: str | os.PathLike, out: str | os.PathLike, formats: tu
 
     def synced(results: Iterator[Result]) -> Iterator[Result]:
         yield from results
-        from jakplan.fileio import fsync_dir
 
         fsync_dir(outdir)  # one folder fsync makes every rename of the run durable
 
@@ -373,7 +374,6 @@ def _changed_only(target: Path, fmt: str, render) -> bytes | None:
 
     A calendar's DTSTAMP is the time of the export, so an existing calendar is compared with the calendar
     rendered with its own DTSTAMP: unchanged content is not rewritten, a changed one gets a new DTSTAMP."""
-    from jakplan.fileio import read_existing
 
     old = read_existing(target)  # a FIFO, device or link out of the folder is refused, never opened for reading
     if old is None:
@@ -390,7 +390,6 @@ def recorded_items(plan, history) -> list:
     or late, waived, not applicable); the renderers word them (render.words.recorded_text).
 
     Independent of the day of the export: the course is tracked on the day of the last record."""
-    from jakplan.engine.tracking import track
 
     if not history.done:
         return []
@@ -404,8 +403,6 @@ def export_planfile(job: RegisterJob) -> Result:
 
     ``files`` of the result: the files written; ``detail``: ``unchanged`` (files left as they were) or
     ``skipped`` (a TOML file that is not a plan file)."""
-    from jakplan.fileio import atomic_write
-    from jakplan.records.register import read_record
 
     p = Path(job.path)
     pid = p.stem
@@ -418,8 +415,6 @@ def export_planfile(job: RegisterJob) -> Result:
         recorded = recorded_items(plan, record.history)
         status = None
         if "fhir" in job.formats and job.today is not None:  # the CarePlan's activities say what was done
-            from jakplan.engine.tracking import track
-
             status = track(plan, record.history.as_of(job.today), job.today)
         written, unchanged = [], 0
         for f in job.formats:
@@ -460,7 +455,6 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
 
     Safe to re-run after an interrupted run: every file is replaced atomically, leftover temporary files are
     removed first, and what is already up to date is left alone."""
-    from jakplan.records.register import plan_file_names
 
     outdir = Path(out)
     if not outdir.exists() and outdir.parent.is_dir():
@@ -471,7 +465,6 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
     if not files:
         raise JakplanError(f"{folder}: no plan files in this folder (*.toml files that start with 'jakplan = 1'); "
                            f"give a register folder or a CSV of profiles")
-    from jakplan.fileio import clean_stale_temps
 
     remove_leftovers(outdir)
     clean_stale_temps(outdir)  # once per run, not once per file
@@ -480,12 +473,9 @@ def export_register(folder: str | os.PathLike, out: str | os.PathLike, formats: 
 
     def synced(results: Iterator[Result]) -> Iterator[Result]:
         yield from results
-        from jakplan.fileio import fsync_dir
 
         fsync_dir(outdir)
 
-    from jakplan.engine.visits import parse_clinic_days
-    from jakplan.records.clinicsettings import load_settings
 
     settings = load_settings(Path(folder))
     days = parse_clinic_days(settings.clinic_days, f"{settings.path}: clinic_days") if settings.clinic_days else ()
@@ -515,9 +505,6 @@ class DueJob:
 def due_one(job: DueJob) -> Result:
     """One plan file's worklist rows for the week (``detail['rows']``, see :mod:`jakplan.engine.worklist`), worded
     by ``job.word`` (or plain codes)."""
-    from jakplan.api import status_for_record
-    from jakplan.clinic.worklist import row_codes, week_rows
-    from jakplan.records.register import read_record
 
     p = Path(job.path)
     try:
@@ -543,7 +530,6 @@ def due_one(job: DueJob) -> Result:
 
 def plan_files(folder: str | os.PathLike) -> list[Path]:
     """The plan files of a register folder (see :func:`jakplan.records.register.plan_files`)."""
-    from jakplan.records.register import plan_files as listed
 
     return listed(folder)
 
@@ -571,9 +557,6 @@ class AuditJob:
 
 def audit_one(job: AuditJob) -> Result:
     """One plan file's occurrences in the period with their outcome (``detail['rows']``, see :mod:`jakplan.clinic.audit`)."""
-    from jakplan.api import status_for_record
-    from jakplan.clinic.audit import patient_rows
-    from jakplan.records.register import read_record
 
     p = Path(job.path)
     try:

@@ -20,8 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from jakplan.api import plan_for_record
+from jakplan.dates import parse_user_date
 from jakplan.engine.tracking import HISTORY_PREFIX, done_from_history, history_check
 from jakplan.errors import JakplanError
+from jakplan.fileio import clean_stale_temps, open_regular
+from jakplan.records.csvrows import _ID, _delimiter, _mapped
+from jakplan.records.patient import load_record
+from jakplan.records.planfile import edit_planfile
 
 ID_COLUMNS = ("id", "patient", "patient_id")
 
@@ -47,7 +53,6 @@ class HistoryResult:
 def history_cells(cells: dict[str, str], where: str, today: dt.date) -> dict[str, dt.date]:
     """The ``last_*`` cells of a row that hold a day: name without ``last_`` -> day (an empty cell is not known).
     A day that is not a date, or in the future, is refused naming the column."""
-    from jakplan.dates import parse_user_date
 
     out: dict[str, dt.date] = {}
     for col, text in cells.items():
@@ -65,9 +70,6 @@ def apply_history(path: str | os.PathLike, last: dict[str, dt.date], source: str
                   today: dt.date, clean: bool = True) -> HistoryResult:
     """Record in one plan file the rules ``last`` closes (see the module doc); never raises for the row.
     ``clean=False``: the caller removed stale temporary files from the folder once before the batch."""
-    from jakplan.api import plan_for_record
-    from jakplan.records.patient import load_record
-    from jakplan.records.planfile import edit_planfile
 
     p = Path(path)
     pid = p.stem
@@ -101,8 +103,6 @@ def import_history(csv_path: str | os.PathLike, folder: str | os.PathLike, colum
                    today: dt.date | None = None) -> Iterator[HistoryResult]:
     """One :class:`HistoryResult` per data row of a history CSV (see the module doc). The header is checked first:
     it needs an id column and at least one ``last_*`` column."""
-    from jakplan.fileio import open_regular
-    from jakplan.records.csvrows import _ID, _delimiter, _mapped
 
     day = today or dt.date.today()
     reg = Path(folder)
@@ -127,7 +127,6 @@ def import_history(csv_path: str | os.PathLike, folder: str | os.PathLike, colum
                            f"found {', '.join(header) or 'none'}; map the clinic's own with --map \"HEADER=column\"")
 
     def rows() -> Iterator[HistoryResult]:
-        from jakplan.fileio import clean_stale_temps
 
         clean_stale_temps(reg)  # once per import, not once per plan file written
         with fh:

@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from jakplan.errors import JakplanError
-from jakplan.fileio import WriteRefused
+from jakplan.fileio import WriteRefused, clean_stale_temps, fsync_dir
 from jakplan.records.clinicsettings import SETTINGS_FILE, ClinicSettings
 from jakplan.records.labimport import ImportedLab, ImportResult, Problem, source_file
+from jakplan.records.patient import PatientRecord
+from jakplan.records.planfile import ChangedMeanwhile, _read_text, edit_planfile, load_planfile
 
 
 def same_value(a: float, b: float) -> bool:
@@ -96,7 +98,6 @@ def identifier_of(path: Path) -> str:
     writes it (one ``identifier = "..."`` line under ``[patient]``, no escapes, no
     multi-line strings) is read by a pattern, without parsing the whole file (a register of 50,000 plan files is
     scanned on every import); anything else is read whole, as every plan file was before."""
-    from jakplan.records.planfile import _read_text, load_planfile
 
     text = _read_text(path)
     plain = "\\" not in text and '"""' not in text and "'''" not in text and _PLAN.search(text) is not None
@@ -138,7 +139,6 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
     summary = StoreSummary(folder)
     by_name, files = _index(folder)
     if write:
-        from jakplan.fileio import clean_stale_temps
 
         clean_stale_temps(folder)  # once per import, not once per plan file written
     mine_of: dict[str, list[ImportedLab]] = {}
@@ -177,7 +177,6 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
         except JakplanError as exc:
             summary.problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
     if write and any(p.added for p in summary.patients):
-        from jakplan.fileio import fsync_dir
 
         fsync_dir(folder)  # one folder fsync makes every plan file's rename durable
     return summary
@@ -223,7 +222,6 @@ def _wanted(mine: list[ImportedLab], problems: list[Problem]) -> Wanted:
 
 def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list[Problem],
                    write: bool = True) -> PatientOutcome:
-    from jakplan.records.planfile import ChangedMeanwhile, edit_planfile, load_planfile
 
     outcome = PatientOutcome(pid, path)
     wanted = _wanted(mine, problems)
@@ -268,8 +266,6 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
                                    {a: c for a, (_, c, _) in analytes.items() if c},
                                    {a: (rs[-1].low, rs[-1].high) for a, (_, _, rs) in analytes.items()},
                                    {a: rs[-1].flag for a, (_, _, rs) in analytes.items()})
-                    from jakplan.records.patient import PatientRecord
-
                     outcome.record = PatientRecord(pf.profile, pf.history, str(path))
             except _NothingNew:
                 pass

@@ -11,13 +11,22 @@ then they are kept as text in the plan file's ``[columns]`` table. Every write g
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
 
+from jakplan.api import plan_for_record
+from jakplan.catalog.vocab import vocabulary
+from jakplan.clinic.history_import import apply_history, history_cells
 from jakplan.errors import JakplanError
+from jakplan.fileio import clean_stale_temps
+from jakplan.records.clinicsettings import load_settings
+from jakplan.records.csvrows import PROFILE_COLUMNS, csv_header, extra_columns, read_rows, record_from_row
 from jakplan.records.patient import PatientRecord
+from jakplan.records.planfile import _read_text, create_planfile, edit_planfile, parse_toml_text, planfile_from_raw
+from jakplan.records.profile import as_date
 from jakplan.records.register import EXTRA_TABLE
 
 # -- import ----------------------------------------------------------------------------------------------
@@ -80,7 +89,6 @@ def _show(val: Any) -> str:
 
 
 def _differences(raw: dict[str, Any], wanted: dict) -> list[tuple[str | None, str, Any, Any]]:
-    from jakplan.records.profile import as_date
 
     out = []
     for (table, key), new in wanted.items():
@@ -96,7 +104,6 @@ def _differences(raw: dict[str, Any], wanted: dict) -> list[tuple[str | None, st
 
 
 def _check_plan(record: PatientRecord) -> Any:
-    from jakplan.api import plan_for_record
 
     return plan_for_record(record)
 
@@ -112,10 +119,7 @@ def import_one(row, folder: Path, extras: list[str], clean: bool = True) -> Impo
 
 
 def _with_history(res: ImportResult, row, clean: bool = True) -> ImportResult:
-    import datetime as dt
-    from dataclasses import replace
 
-    from jakplan.clinic.history_import import apply_history, history_cells
 
     try:
         last = history_cells(row.cells, row.where, dt.date.today())
@@ -134,14 +138,6 @@ def _with_history(res: ImportResult, row, clean: bool = True) -> ImportResult:
 
 def _import_profile(row, folder: Path, extras: list[str], clean: bool = True) -> ImportResult:
     """Create or update the profile of one CSV row's plan file."""
-    from jakplan.records.csvrows import record_from_row
-    from jakplan.records.planfile import (
-        _read_text,
-        create_planfile,
-        edit_planfile,
-        parse_toml_text,
-        planfile_from_raw,
-    )
 
     pid = row.cells.get("id", "?")
     try:
@@ -188,7 +184,6 @@ def import_rows(csv_path: str | os.PathLike, folder: str | os.PathLike, keep_col
     """One :class:`ImportResult` per data row of the CSV, in order (see the module docstring).
 
     The header is checked first (a bad header or an unknown column raises before anything is written)."""
-    from jakplan.records.csvrows import PROFILE_COLUMNS, csv_header, extra_columns, read_rows
 
     d = Path(folder)
     if not d.exists() and d.parent.is_dir():
@@ -196,13 +191,11 @@ def import_rows(csv_path: str | os.PathLike, folder: str | os.PathLike, keep_col
     if not d.is_dir():
         raise JakplanError(f"{d}: not a folder, and its parent folder does not exist")
     if columns is None:
-        from jakplan.records.clinicsettings import load_settings
 
         columns = load_settings(d).columns
     rows = read_rows(csv_path, allow_extra=True, columns=columns)
     extras = extra_columns(csv_header(csv_path, columns))
     if extras and not keep_columns:
-        from jakplan.catalog.vocab import vocabulary
 
         rows.close()  # type: ignore[attr-defined]  # a generator: closing it closes the file
         raise JakplanError(
@@ -211,7 +204,6 @@ def import_rows(csv_path: str | os.PathLike, folder: str | os.PathLike, keep_col
             f"keep them as text in each plan file's [{EXTRA_TABLE}] table")
 
     def results() -> Iterator[ImportResult]:
-        from jakplan.fileio import clean_stale_temps
 
         clean_stale_temps(d)  # once per import, not once per plan file written
         # ids folded for case -> (id, where): two ids that differ only in case would be one file on a

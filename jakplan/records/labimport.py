@@ -26,14 +26,19 @@ import io
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from jakplan.catalog.loinc import LOINC_CODE, LoincCode, loinc_table
 from jakplan.catalog.units import ENZYME_UNITS, unit_key
+from jakplan.catalog.vocab import vocabulary
+from jakplan.dates import parse_user_date
 from jakplan.errors import JakplanError
+from jakplan.escape import one_line
+from jakplan.fileio import read_bytes
 from jakplan.records.clinicsettings import ClinicSettings
+from jakplan.records.labvalues import lab_measurement
 
 LOINC_SYSTEM = "http://loinc.org"
 LOINC_OID = "2.16.840.1.113883.6.1"
@@ -168,7 +173,6 @@ def measure(analyte: str, value: str, unit: str, *, uln: str | None = None, enzy
     ``mass_or_moles``: the kind of unit the code is defined in; a unit of the other kind is refused.
     Returns (value, canonical unit, given text). Raises JakplanError with a one-line reason.
     """
-    from jakplan.records.labvalues import lab_measurement
 
     label = label or analyte
     value = str(value).strip()
@@ -262,7 +266,6 @@ def _by_code(code: str, display: str, unit: str, value: str, uln: str | None, ct
 
 
 def _short(entry: LoincCode) -> str:
-    from jakplan.catalog.vocab import vocabulary
 
     return vocabulary()["analytes"][entry.analyte]["label"] if not entry.uln else entry.name.split(" [")[0]
 
@@ -323,7 +326,6 @@ def _iso_day(text: str) -> dt.date:
 def _iso_when(text: str, column: str = "date") -> tuple[dt.date, str]:
     """A day from a file, and its time of day when given ('08:30'): a date (the one parser of typed dates,
     :func:`jakplan.dates.parse_user_date`) or an ISO date-time (the day and time as written, in its own zone)."""
-    from jakplan.dates import parse_user_date
 
     t = str(text).strip()
     if len(t) > 10 and t[10] in "T ":
@@ -454,7 +456,6 @@ def _csv_rows(reader: Any, header: list[str], cols: dict[str, int], name: str, r
               ctx: Context) -> None:
     """Read the data rows into ``res``: each row a record or a problem."""
     table = loinc_table()
-    from jakplan.catalog.vocab import vocabulary
 
     analytes = vocabulary()["analytes"]
     while True:
@@ -816,9 +817,7 @@ def _canonical_range(number: str, val: float, low: str | None, high: str | None)
 
 def _with_reference(rec: ImportedLab, number: str, low: str | None, high: str | None, flag: str) -> ImportedLab:
     """``rec`` carrying the laboratory's reference range and abnormal flag (see :class:`ImportedLab`)."""
-    from dataclasses import replace
 
-    from jakplan.escape import one_line
 
     lo, hi = _canonical_range(split_censor(number)[1], rec.value, low, high)
     return replace(rec, low=lo, high=hi, flag=one_line(flag.strip())[:40]) if (lo, hi, flag.strip()) != (None, None, "") else rec
@@ -1010,7 +1009,6 @@ MAX_LAB_FILE_BYTES = 64 << 20
 def _read(path: str | Path, res: ImportResult) -> str | None:
     """The file's text through :func:`jakplan.fileio.read_bytes` (regular files only, never blocking on a FIFO,
     size-capped); a problem is the result's one fatal line."""
-    from jakplan.fileio import read_bytes
 
     try:
         raw = read_bytes(path, MAX_LAB_FILE_BYTES)

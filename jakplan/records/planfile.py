@@ -46,10 +46,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from jakplan.catalog.scores import score_table
 from jakplan.catalog.vocab import vocabulary
+from jakplan.dates import EARLIEST, LATEST
+from jakplan.engine.scores import check_value, compute
 from jakplan.errors import JakplanError
-from jakplan.fileio import MAX_INPUT_BYTES, atomic_write, read_bytes, write_target
+from jakplan.fileio import MAX_INPUT_BYTES, atomic_write, check_writable, read_bytes, write_target
 from jakplan.history import OUTCOMES, Decision, Done, History, LabRecord, Pause, ScoreRecord
+from jakplan.records.labvalues import lab_value
 from jakplan.records.profile import Profile, plain_text, profile_from_dict
 
 LOCK_TIMEOUT = 10.0
@@ -386,7 +390,6 @@ def _time(val: Any, where: str) -> str:
 
 
 def _date(val: Any, where: str, key: str) -> dt.date:
-    from jakplan.dates import EARLIEST, LATEST
 
     day = None
     if isinstance(val, str):
@@ -482,7 +485,6 @@ def _lab_flags(raw: Any, values: dict, where: str) -> dict[str, str]:
 def check_lab_value(analyte: str, value: Any, where: str) -> float:
     """A value read from a plan file: a number in the canonical unit, through the one lab-value path
     (:func:`jakplan.records.labvalues.lab_value`: the same refusals as `labs` and `record --lab`)."""
-    from jakplan.records.labvalues import lab_value
 
     analytes = vocabulary()["analytes"]
     if analyte not in analytes:
@@ -585,8 +587,6 @@ def _decisions(raw: dict[str, Any], where: str) -> tuple[Decision, ...]:
 def _scores(raw: dict[str, Any], where: str) -> tuple[ScoreRecord, ...]:
     """The [[score]] entries, each checked as `record --score` checks it: a known score, inputs in range and
     the value the formula gives from them (or, given directly, a value the formula can give)."""
-    from jakplan.catalog.scores import score_table
-    from jakplan.engine.scores import check_value, compute
 
     table = score_table()
     out: list[ScoreRecord] = []
@@ -675,7 +675,7 @@ def file_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterato
     has already replaced.
     """
     try:
-        import fcntl
+        import fcntl  # POSIX only: refused with one line elsewhere
     except ImportError:  # not a POSIX system
         raise JakplanError("changing a plan file needs POSIX file locking (Linux, macOS, BSD)") from None
 
@@ -824,7 +824,6 @@ def create_planfile(path: str | os.PathLike, profile: Profile, overwrite: bool =
         doc["factors"] = table
     pf = PlanFile(path=p, profile=profile)
     pf._doc = doc
-    from jakplan.fileio import check_writable
 
     check_writable(path, overwrite)  # refused targets (a trailing /, a link out) fail before a lock file is made
     with file_lock(p):

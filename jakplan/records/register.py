@@ -15,6 +15,7 @@ from pathlib import Path
 
 from jakplan.errors import JakplanError
 from jakplan.records.patient import PatientRecord
+from jakplan.records.planfile import _read_text, parse_toml_text, planfile_from_raw
 
 EXTRA_TABLE = "columns"
 """The plan-file table that keeps a CSV's extra columns (``--keep-columns``) as text."""
@@ -46,7 +47,6 @@ def plan_file_names(folder: str | os.PathLike) -> list[str]:
 
 def read_record(path: str | os.PathLike) -> PatientRecord | None:
     """The plan file at ``path`` as a patient record, or None if it is TOML but not a plan file."""
-    from jakplan.records.planfile import _read_text, parse_toml_text, planfile_from_raw
 
     p = Path(path)
     raw = parse_toml_text(_read_text(p), p)

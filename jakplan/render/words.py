@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from jakplan.catalog.medicines import medicine_label
 from jakplan.catalog.vocab import vocabulary
+from jakplan.dates import plural
 from jakplan.escape import shown
 from jakplan.model import Condition, Skip
 
@@ -155,7 +156,6 @@ def item_note_text(item) -> str:
 
 
 def _item_note(code: str, a: tuple) -> str:
-    from jakplan.dates import plural
 
     if code == "superseded":
         return f"not done; superseded by the check on {a[0]}"
@@ -179,7 +179,6 @@ def _item_note(code: str, a: tuple) -> str:
 def recorded_text(item) -> str:
     """What a plan file records for a check, in a calendar's or a JSON's words: 'done 2024-06-03', 'done
     2024-06-20 (3 days after the window closed)', 'waived on ...: reason'."""
-    from jakplan.dates import plural
 
     if item.state == "done":
         return f"done {item.done_on.isoformat()}" + (f" ({plural(item.days_late, 'day')} after the window closed)"
@@ -189,7 +188,6 @@ def recorded_text(item) -> str:
 
 def status_note_text(note) -> str:
     """A note of a plan file's course (:func:`jakplan.engine.tracking._notes`) in words."""
-    from jakplan.dates import plural
 
     code, args = note.code, note.args
     if code == "paused_until":
