@@ -194,3 +194,15 @@ def test_protocols_bad_input_is_one_line(runner, app, args, message):
     assert result.exit_code == 2
     err = result.stderr.strip()
     assert err.startswith("Error: ") and message in err and len(err.splitlines()) == 1, err
+
+
+def test_every_shipped_protocol_file_passes_the_text_scan():
+    """The loader skips the control-character and number-size scan for shipped files (start-up time): this
+    test is that scan, over every shipped protocol file."""
+    from jakplan.catalog.files import data_path, read_toml
+    from jakplan.catalog.loader import _Checker
+
+    files = sorted((data_path() / "protocols").rglob("*.toml"))
+    assert len(files) > 10
+    for path in files:
+        _Checker(path).scan(read_toml(path))  # raises JakplanError on a control character or a huge number

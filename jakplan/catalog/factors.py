@@ -16,7 +16,6 @@ from typing import Any, NamedTuple
 
 from jakplan.catalog.medicines import canonical_medicine, medicine_aliases, medicine_classes, medicine_key
 from jakplan.catalog.names import did_you_mean, key, suggest
-from jakplan.catalog.units import FAMILIES, NUMBER, unit_key, unit_words_of
 from jakplan.catalog.vocab import factor_values, vocabulary
 from jakplan.dates import parse_user_date
 from jakplan.errors import JakplanError
@@ -68,7 +67,8 @@ def factor_table() -> dict[str, Factor]:
             help=spec.get("help", spec.get("label", name.replace("_", " "))),
             label=spec.get("label", name.replace("_", " ")), unit=spec.get("unit", ""),
             lo=spec.get("min"), hi=spec.get("max"), whole=bool(spec.get("whole", False)),
-            values=tuple(factor_values(name) or ()), units=spec.get("units", ""),
+            values=tuple(factor_values(name) or ()) if spec["type"] == "choice" else (),  # a list: its own table
+            units=spec.get("units", ""),
             bare_units=tuple(spec.get("bare_units", ())), hints=dict(spec.get("hints", {})),
         )
     return out
@@ -208,6 +208,13 @@ def _typed_number(f: Factor, text: str, where: str) -> int | float:
     if bare is not None:
         _bare_readings(f, bare, text, where)
         return bare
+    from jakplan.catalog.units import (  # a number with a unit: off schedule's start-up
+        FAMILIES,
+        NUMBER,
+        unit_key,
+        unit_words_of,
+    )
+
     m = NUMBER.match(text)
     if not f.units or not m or not m.group(2):
         raise JakplanError(f"{where}: factor '{f.name}': '{text}' is not a number"
@@ -223,6 +230,8 @@ def _typed_number(f: Factor, text: str, where: str) -> int | float:
 def _bare_readings(f: Factor, number: float, text: str, where: str) -> None:
     if not f.units or not f.bare_units or not math.isfinite(number):
         return
+    from jakplan.catalog.units import FAMILIES, unit_key  # a factor with a unit family (creatinine): off start-up
+
     fam = FAMILIES[f.units]
     mine = f.lo is None or f.hi is None or f.lo <= number <= f.hi
     for alt in f.bare_units:

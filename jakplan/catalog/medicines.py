@@ -12,6 +12,9 @@ from typing import NamedTuple
 from jakplan.catalog.files import data_path, read_toml
 from jakplan.errors import JakplanError
 
+INTERACTION = "interaction_"
+"""The prefix of the class checklist's generated items, one per interaction class (see catalog/requirements.py)."""
+
 
 def medicine_key(text: str) -> str:
     """The form names are compared in: 'Strong-CYP3A4-inhibitor' -> 'strong_cyp3a4_inhibitor',

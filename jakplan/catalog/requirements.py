@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from jakplan.catalog.files import data_path, read_toml
-from jakplan.catalog.medicines import class_table
+from jakplan.catalog.medicines import INTERACTION, class_table
 from jakplan.errors import JakplanError
 from jakplan.model import Protocol
 
@@ -22,8 +22,7 @@ STATUSES = ("encoded", "silent", "missing", "unstated")
 fails closed at run time (a patient taking a medicine of that class gets the dose "not assessed for
 interactions"), so it is reported, not refused."""
 _MATCH_KINDS = {"rule", "threshold", "dose", "risk", "course", "unverified"}
-INTERACTION = "interaction_"
-"""The prefix of the generated items, one per interaction class: ``interaction_strong_cyp3a4_inhibitor``."""
+
 
 
 class Item(NamedTuple):

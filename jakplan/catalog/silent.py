@@ -7,7 +7,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jakplan.catalog.requirements import items
+from jakplan.catalog.files import data_path, read_toml
+from jakplan.catalog.medicines import INTERACTION, class_table
 from jakplan.model import Protocol, Silent
 
 FIELDS = {"item", "source", "section", "why", "indications"}
@@ -15,9 +16,11 @@ FIELDS = {"item", "source", "section", "why", "indications"}
 
 @lru_cache(maxsize=None)
 def requirement_ids() -> frozenset[str]:
-    """The item ids of ``class-requirements.toml`` (what a ``[[silent]]`` entry may name)."""
-
-    return frozenset(it.id for it in items())
+    """The item ids of ``class-requirements.toml`` and the generated interaction items (what a ``[[silent]]``
+    entry may name), read without building the checklist (the loader needs only the names)."""
+    raw = read_toml(data_path() / "class-requirements.toml")
+    listed = {it["id"] for it in raw.get("item", []) if isinstance(it, dict) and "id" in it}
+    return frozenset(listed | {INTERACTION + c for c in class_table()})
 
 
 def _one(ck, raw: Any, index: int, citation) -> Silent:
