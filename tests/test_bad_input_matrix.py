@@ -9,29 +9,17 @@ that the console script runs), against one workspace of files built once per mod
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 from pathlib import Path
 
 import pytest
+from support import PLAN, no_hang
 
 from jakplan.cli.guard import EXIT_INTERNAL, INTERNAL_MARK
 
 pytestmark = pytest.mark.system  # slow: see [tool.pytest.ini_options] markers
 
-PLAN = """\
-jakplan = 1
-drug = "baricitinib"
-indication = "ra"
-protocol = "us-label"
-start = 2024-05-01
-months = 12
-
-[factors]
-age = 58
-"""
 
 PROFILE = PLAN
 
@@ -678,18 +666,6 @@ HANG_SECONDS = 60
 """A case still running after this long has hung (a FIFO opened, a device read): it fails, the run goes on."""
 
 
-@contextlib.contextmanager
-def no_hang(seconds: int):
-    def hung(*_):
-        raise TimeoutError(f"hung: still running after {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 @pytest.mark.parametrize("argv, name, kind", CASES)

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from support import ok, screening_rules
 
 from jakplan.api import status_for_record
 from jakplan.history import Done, Pause
@@ -13,14 +14,9 @@ from jakplan.records.planfile import load_planfile
 from jakplan.render.common import DISCLAIMER
 from jakplan.render.status import status_dict
 
-SCREENING = ["baseline_blood_count", "baseline_liver_kidney", "hepatitis_screening", "immunisations",
-             "tb_screening", "zoster_vaccine"]
+SCREENING = screening_rules()
 
 
-def ok(runner, app, *args):
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result
 
 
 @pytest.fixture

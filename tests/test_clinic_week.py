@@ -28,11 +28,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from icalendar import Calendar
+from support import screening_rules
 
 from jakplan.records.planfile import edit_planfile
 
-SCREENING = ["baseline_blood_count", "baseline_liver_kidney", "hepatitis_screening", "immunisations",
-             "tb_screening", "zoster_vaccine"]
+SCREENING = screening_rules()
 WEEK4 = ["bloods_week4", "early_response_baricitinib"]
 GROUPS = {"A": "2024-07-15", "B": "2024-06-03", "C": "2024-05-20", "D": "2024-11-04", "E": "2024-08-26"}
 NAMES = ["Ada", "Ben", "Cas", "Dee", "Eli", "Fay", "Gus", "Hal", "Ida", "Jon"]

@@ -12,46 +12,21 @@ Every CLI case runs under a SIGALRM guard, so a command that opened a FIFO would
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-import signal
 import socket
 from pathlib import Path
 
 import pytest
+from support import PLAN, no_hang
 
 from jakplan.errors import JakplanError
 from jakplan.fileio import MAX_INPUT_BYTES, TMP_MARK, atomic_write, read_existing
-
-PLAN = """\
-jakplan = 1
-drug = "baricitinib"
-indication = "ra"
-protocol = "us-label"
-start = 2024-05-01
-months = 12
-
-[factors]
-age = 58
-"""
 
 CSV = "id,start,drug,indication,protocol,months,age,egfr,smoker\np1,2024-05-01,baricitinib,ra,us-label,12,50,,never\n"
 S = ["--start", "2024-05-01"]
 
 
-@contextlib.contextmanager
-def no_hang(seconds: int = 20):
-    def boom(*_):
-        raise TimeoutError(f"hung for {seconds} s (a FIFO opened?)")
-
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def listing(root: Path) -> dict[str, tuple]:

@@ -7,18 +7,7 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-
-PLAN = """\
-jakplan = 1
-drug = "baricitinib"
-indication = "ra"
-protocol = "us-label"
-start = 2024-05-01
-months = 12
-
-[factors]
-age = 58
-"""
+from support import PLAN
 
 STEPS = {
     "done": ["record", "--rule", "bloods_week4", "--done", "2024-06-01"],

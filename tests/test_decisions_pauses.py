@@ -5,17 +5,13 @@ import datetime as dt
 import json
 
 import pytest
+from support import ok, screening_rules
 
 from jakplan.records.planfile import load_planfile
 
-SCREENING = ["baseline_blood_count", "baseline_liver_kidney", "hepatitis_screening", "immunisations",
-             "tb_screening", "zoster_vaccine"]
+SCREENING = screening_rules()
 
 
-def ok(runner, app, *args):
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fhir.resources.R4B.careplan import CarePlan
 from icalendar import Calendar
+from support import ok
 
 from jakplan.dates import clock_today
 from jakplan.render.fhir import LOCAL_IDENTIFIER, patient_identifier
@@ -16,10 +17,6 @@ from jakplan.render.fhir import LOCAL_IDENTIFIER, patient_identifier
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def ok(runner, app, *args):
-    result = runner.invoke(app, [str(a) for a in args])
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def months_ago(n: int) -> dt.date:

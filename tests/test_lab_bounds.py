@@ -14,6 +14,7 @@ import datetime as dt
 import json
 
 import pytest
+from support import PLAN
 
 from jakplan.catalog.units import is_plausible, low_exclusive, plausible, plausible_text
 from jakplan.catalog.vocab import vocabulary
@@ -22,17 +23,6 @@ from jakplan.records.labimport import MAX_HL7_MESSAGE, MAX_JSON_DEPTH, import_cs
 from jakplan.records.labvalues import lab_value
 
 TODAY = dt.date(2025, 1, 1)
-PLAN = """\
-jakplan = 1
-drug = "baricitinib"
-indication = "ra"
-protocol = "us-label"
-start = 2024-05-01
-months = 12
-
-[factors]
-age = 58
-"""
 ANALYTES = sorted(vocabulary()["analytes"])
 EXCLUSIVE = [a for a in ANALYTES if low_exclusive(a)]
 INCLUSIVE = [a for a in ANALYTES if not low_exclusive(a)]
