@@ -29,13 +29,16 @@ def _for(entry, indication: str) -> bool:
     return not entry.indications or indication in entry.indications
 
 
-def _named_classes(protocol) -> set[str]:
+def _named_classes(protocol, indication: str) -> set[str]:
+    """The classes the protocol names for this indication (its entries for it, or for every indication)."""
     out: set[str] = set()
     for e in (*protocol.doses, *protocol.risks, *protocol.unverified):
-        for c in e.conditions:
-            if c.factor == "with" and c.op == "has":
-                out.update(c.value if isinstance(c.value, list) else [c.value])
-    out |= {s.item.removeprefix("interaction_") for s in protocol.silent if s.item.startswith("interaction_")}
+        if _for(e, indication):
+            for c in e.conditions:
+                if c.factor == "with" and c.op == "has":
+                    out.update(c.value if isinstance(c.value, list) else [c.value])
+    out |= {s.item.removeprefix("interaction_") for s in protocol.silent
+            if s.item.startswith("interaction_") and _for(s, indication)}
     return out
 
 
@@ -45,7 +48,7 @@ def test_standard_only_when_every_input_the_label_doses_by_is_known(drug, varian
     changing = {c.factor for d in protocol.doses if d.outcome != "standard" and _for(d, indication)
                 for c in d.conditions}
     changing |= {c.factor for u in protocol.unverified if u.dose and _for(u, indication) for c in u.conditions}
-    named = _named_classes(protocol)
+    named = _named_classes(protocol, indication)
     classes = medicine_classes()
     seen = set()
     for kidney in KIDNEY:

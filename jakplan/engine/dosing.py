@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jakplan.catalog.medicines import medicine_classes
+from jakplan.catalog.medicines import INTERACTION, medicine_classes
 from jakplan.catalog.vocab import vocabulary
 from jakplan.engine.conditions import match, missing_factors
 from jakplan.model import (
@@ -71,7 +71,7 @@ def dose_advice(protocol: Protocol, patient: Patient, factors: dict[str, Any] | 
     possible = [p for p in possible if _rank(p.entry) >= top and p.entry not in chosen]
     missing = _missing(tuple(possible), check_open, factors) if outcome in ("standard", "adjusted", "check_label") else ()
     unknown = tuple(m for m in (factors or {}).get("with") or () if m not in medicine_classes())
-    unstated = unstated_classes(protocol, (factors or {}).get("with") or ())
+    unstated = unstated_classes(protocol, (factors or {}).get("with") or (), patient.indication)
     if unknown or unstated:
         missing = tuple(dict.fromkeys(missing + ("with",)))  # not assessed for interactions with these
     if outcome == "standard" and missing:
@@ -84,26 +84,33 @@ def dose_advice(protocol: Protocol, patient: Patient, factors: dict[str, Any] | 
                       unstated_classes=unstated)
 
 
-def stated_classes(protocol: Protocol) -> frozenset[str]:
-    """The interaction classes the protocol states something about: a dose entry, risk note or unverified point
-    with ``{ factor = "with", has = CLASS }``, or a ``[[silent]]`` entry ``interaction_CLASS`` (the label is
-    silent on it, with the source that is silent)."""
+def stated_classes(protocol: Protocol, indication: str | None = None) -> frozenset[str]:
+    """The interaction classes the protocol states something about for ``indication`` (every indication when
+    None): a dose entry, risk note or unverified point with ``{ factor = "with", has = CLASS }``, or a
+    ``[[silent]]`` entry ``interaction_CLASS`` (the label is silent on it, with the source that is silent)."""
+
+    def mine(entry) -> bool:
+        return indication is None or not entry.indications or indication in entry.indications
+
     out: set[str] = set()
     entries: tuple[Any, ...] = (*protocol.doses, *protocol.risks, *protocol.unverified)
     for entry in entries:
+        if not mine(entry):
+            continue
         for c in entry.conditions:
             if c.factor == "with" and c.op == "has":
                 out.update(c.value if isinstance(c.value, list) else [c.value])
-    out.update(s.item.removeprefix("interaction_") for s in protocol.silent if s.item.startswith("interaction_"))
+    out.update(s.item.removeprefix(INTERACTION) for s in protocol.silent
+               if s.item.startswith(INTERACTION) and mine(s))
     return frozenset(out)
 
 
-def unstated_classes(protocol: Protocol, medicines) -> tuple[tuple[str, str], ...]:
+def unstated_classes(protocol: Protocol, medicines, indication: str | None = None) -> tuple[tuple[str, str], ...]:
     """(medicine, class) for each class of a given medicine that the protocol neither rules on nor declares
-    silent: the dose is not assessed for interactions with it (fail closed)."""
+    silent for the patient's indication: the dose is not assessed for interactions with it (fail closed)."""
     if not medicines:
         return ()
-    stated = stated_classes(protocol)
+    stated = stated_classes(protocol, indication)
     known = medicine_classes()
     return tuple((m, c) for m in medicines for c in sorted(known.get(m, ())) if c not in stated)
 
