@@ -112,10 +112,7 @@ def medicine_classes() -> dict[str, frozenset[str]]:
 def medicine_label(name: str) -> str:
     """How outputs name a medicine or class: the table's generic name, a class label, else the name as kept."""
     med = medicine_table().get(name)
-    if med is not None:
-        return med.label
-    cls = class_table().get(name)
-    return cls.label if cls is not None else name.replace("_", " ")
+    return med.label if med is not None else class_label(name)
 
 
 def class_label(cid: str) -> str:
