@@ -12,6 +12,11 @@ OUTCOMES = ("done", "waived", "not_applicable")
 """What a [[done]] entry says about a check: done, waived (this occurrence is not needed, with a reason), or
 not applicable (the check no longer applies to this patient from that day, with a reason)."""
 
+VIA = ("result", "same_kind", "score", "history")
+"""How a check can be counted done without being recorded by hand: by a lab record holding its results, by a
+review of the same kind on that day, by a recorded response score, or from a clinic's history file (the only one
+stored in plan files: ``via = "history"``, ``basis = [file, columns]``)."""
+
 
 @dataclass(frozen=True)
 class Done:
@@ -21,6 +26,11 @@ class Done:
     outcome: str = "done"
     reason: str = ""
     """Why a check was waived or does not apply (required for those outcomes)."""
+    via: str = ""
+    """How the check was counted done when no one recorded it by hand, one of :data:`VIA` ('' by hand)."""
+    basis: tuple[str, ...] = ()
+    """What ``via`` rests on, as data (never words): ``result`` the lab files the results came from; ``same_kind``
+    (the other review, its day); ``score`` (score, value); ``history`` (the history file, its columns)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,10 @@ class LabRecord:
     flags: dict[str, str] = field(default_factory=dict)
     """analyte -> the laboratory's abnormal flag as sent ('L', 'H', 'LL', 'HH', 'A', 'N' ...: HL7 OBX-8, FHIR
     interpretation, a CSV flag column); vocabulary.toml [lab_flags] says what each means."""
+    sources: tuple[str, ...] = ()
+    """The lab files the values were imported from (file names; empty when typed in)."""
+    preliminary: tuple[str, ...] = ()
+    """The analytes whose result the laboratory had not finalised when imported."""
 
 
 @dataclass(frozen=True)

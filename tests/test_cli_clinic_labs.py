@@ -57,8 +57,8 @@ def test_import_three_formats_then_again_adds_nothing(runner, app, clinic):
     bob = _labs(clinic / "clinic" / "bob.toml")
     assert bob[(D(2024, 9, 2), "alt_uln")] == 0.775  # ALT 35/56 and AST 31/40 on one day: the higher is kept
     assert bob[(D(2024, 9, 2), "anc")] == 0.9 and bob[(D(2024, 7, 1), "hb")] == 12.9
-    notes = [r.note for r in load_planfile(clinic / "clinic" / "bob.toml").history.labs if r.on == D(2024, 9, 2)]
-    assert notes == ["imported from labs.hl7; preliminary: egfr"]
+    recs = [r for r in load_planfile(clinic / "clinic" / "bob.toml").history.labs if r.on == D(2024, 9, 2)]
+    assert [(r.note, r.sources, r.preliminary) for r in recs] == [("", ("labs.hl7",), ("egfr",))]
     # values that cross a protocol limit are reported with the action
     assert {(a["patient"], a["action"]) for a in out["actions"]} == {("anna", "interrupt"), ("bob", "stop")}
     # the same files again: nothing added, no plan file rewritten
@@ -79,8 +79,8 @@ def test_text_report_and_stderr(runner, app, clinic):
     assert "  bob (bob.toml): 10 value(s) added (2024-09-02, 2024-09-16)" in res.stdout
     assert re.search(r"^! bob: Absolute neutrophil count 0.9 10\^9/L on 2024-09-02: < 1 10\^9/L -> Stop", res.stdout, re.M)
     assert "Contact the prescriber" in res.stdout and res.stdout.rstrip().endswith("come first.")
-    notes = [r.note for r in load_planfile(clinic / "clinic" / "bob.toml").history.labs if r.on == D(2024, 9, 2)]
-    assert notes == ["imported from labs.hl7; preliminary: egfr"]  # OBX-11 'P': stored and marked
+    recs = [r for r in load_planfile(clinic / "clinic" / "bob.toml").history.labs if r.on == D(2024, 9, 2)]
+    assert [(r.sources, r.preliminary) for r in recs] == [(("labs.hl7",), ("egfr",))]  # OBX-11 'P': stored, marked
     assert "Not followed: labs.hl7 message 1 segment OBX 5: LOINC 6690-2" in res.stderr
 
 

@@ -221,4 +221,4 @@ def test_an_import_from_a_file_with_a_space_in_its_name_says_so(runner, app, tmp
     result = runner.invoke(app, ["cohort", "labs", "import", str(tmp_path / "my labs.csv"), "--into", str(clinic),
                                  "--today", "2024-08-01"])
     assert result.exit_code == 0, result.output
-    assert 'note = "imported from my labs.csv"' in (clinic / "p1.toml").read_text()
+    assert 'sources = ["my labs.csv"]' in (clinic / "p1.toml").read_text()

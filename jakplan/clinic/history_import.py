@@ -90,7 +90,7 @@ def apply_history(path: str | os.PathLike, last: dict[str, dt.date], source: str
                 for rule, day, how in closes:
                     if any(d.rule == rule and d.on >= day for d in pf.history.done):
                         continue  # recorded already (this import before, or a later record)
-                    pf.add_done(rule, day, f"last done, from the history in {source} ({how})")
+                    pf.add_done(rule, day, via="history", basis=(source, *how))
                     recorded.append(f"{rule} {day.isoformat()}")
         return HistoryResult(pid, where, "recorded" if recorded else "unchanged", str(p), tuple(recorded),
                              tuple(HISTORY_PREFIX + n for n in unused))

@@ -259,13 +259,12 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
                         raise _NothingNew  # a plan file with nothing new is not rewritten
                     for (day, at), analytes in sorted(add.items()):
                         recs = [r for _, _, rs in analytes.values() for r in rs]
-                        sources = sorted({Path(source_file(r.where)).name for r in recs})
-                        prelim = sorted({_name(r) for r in recs if r.status == "preliminary"})
-                        note = f"imported from {', '.join(sources)}" + (f"; preliminary: {', '.join(prelim)}" if prelim else "")
-                        pf.add_lab(day, {a: v for a, (v, _, _) in analytes.items()}, note, at,
+                        sources = tuple(sorted({Path(source_file(r.where)).name for r in recs}))
+                        prelim = tuple(sorted({_name(r) for r in recs if r.status == "preliminary"}))
+                        pf.add_lab(day, {a: v for a, (v, _, _) in analytes.items()}, "", at,
                                    {a: c for a, (_, c, _) in analytes.items() if c},
                                    {a: (rs[-1].low, rs[-1].high) for a, (_, _, rs) in analytes.items()},
-                                   {a: rs[-1].flag for a, (_, _, rs) in analytes.items()})
+                                   {a: rs[-1].flag for a, (_, _, rs) in analytes.items()}, sources, prelim)
                     outcome.record = PatientRecord(pf.profile, pf.history, str(path))
             except _NothingNew:
                 pass

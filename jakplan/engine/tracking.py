@@ -64,7 +64,8 @@ class Item:
     """Overdue: days since the item's date. Done: days after the window closed (0 if in time)."""
     notes: tuple[Note, ...] = ()
     """Why the item is in its state, as codes (render.words.item_note_text words them): ``superseded`` (day),
-    ``early`` (window start), ``late`` (days), ``recorded`` (the record's own note, as stored), ``waived`` (day,
+    ``early`` (window start), ``late`` (days), how it was counted done when not by hand (:data:`jakplan.history.VIA`:
+    ``result`` (the lab files), ``same_kind`` (the other review, its day), ``history`` (file, columns)), ``waived`` (day,
     reason), ``not_applicable`` (day, reason), ``on_hold`` (pause start), ``replaced`` (the next check's date)."""
 
     @property
@@ -277,7 +278,7 @@ def _with_results(history: History, tracked: dict[str, Rule], plan: Plan) -> His
             if not any(lo <= rec.on <= hi for lo, hi in windows):
                 continue
             if (rid, rec.on) not in recorded and all(n & set(rec.values) for n in needs):
-                extra.append(Done(rid, rec.on, "done by result" + (f" ({rec.note})" if rec.note else "")))
+                extra.append(Done(rid, rec.on, via="result", basis=rec.sources))
                 recorded.add((rid, rec.on))
     return history.but(done=history.done + tuple(extra)) if extra else history
 
@@ -286,7 +287,7 @@ def _with_scores(history: History, verdicts: tuple[ResponseVerdict, ...]) -> His
     """The history with each response milestone answered by a recorded score counted as done on that day
     (unless a check of that milestone is recorded already): recording the score is doing the review."""
     recorded = {(d.rule, d.on) for d in history.done}
-    extra = tuple(Done(v.rule, v.current.on, f"{v.current.score} {v.current.value:g} recorded")
+    extra = tuple(Done(v.rule, v.current.on, via="score", basis=(v.current.score, f"{v.current.value:g}"))
                   for v in verdicts if v.current is not None and (v.rule, v.current.on) not in recorded
                   and not any(d.rule == v.rule and d.on >= v.window_start for d in history.done))
     return history.but(done=history.done + extra) if extra else history
@@ -308,14 +309,14 @@ def _with_same_kind(history: History, tracked: dict[str, Rule], plan: Plan) -> H
             windows.setdefault(e.rule, []).append((e.window_start, e.window_end))
     extra: list[Done] = []
     for d in history.done:
-        if d.outcome != "done" or d.rule not in kinds or d.note.startswith("done with "):
+        if d.outcome != "done" or d.rule not in kinds or d.via == "same_kind":
             continue
         for rid, key in kinds.items():
             if rid == d.rule or key != kinds[d.rule]:
                 continue
             for lo, hi in windows.get(rid, ()):
                 if lo <= d.on <= hi and not any(x.rule == rid and lo <= x.on <= hi for x in history.done + tuple(extra)):
-                    extra.append(Done(rid, d.on, f"done with {d.rule} on {d.on}"))
+                    extra.append(Done(rid, d.on, via="same_kind", basis=(d.rule, d.on.isoformat())))
     return history.but(done=history.done + tuple(extra)) if extra else history
 
 
@@ -359,8 +360,8 @@ def _complete(rule: Rule, plan: Plan, outstanding: list[Item], done: list, close
             late = max(0, (d.on - target.window_end).days)
             if late:
                 notes = (Note("late", (late,)),)
-            if d.note.startswith(("done by result", "last done, from the history", "done with ")):  # say how, and from where
-                notes = (Note("recorded", (d.note,)),) + notes
+            if d.via in ("result", "history", "same_kind"):  # say how, and from where
+                notes = (Note(d.via, d.basis),) + notes
             finished.append(_with(target, state="done", done_on=d.on, days_late=late, notes=notes))
         outstanding = outstanding[outstanding.index(target) + 1:]
         if rule.anchor == "last_done" and rule.timing.type == "every":
@@ -538,7 +539,7 @@ def history_check(name: str) -> str | None:
                 None)
 
 
-def done_from_history(plan: Plan, last: dict[str, dt.date]) -> tuple[list[tuple[str, dt.date, str]], list[str]]:
+def done_from_history(plan: Plan, last: dict[str, dt.date]) -> tuple[list[tuple[str, dt.date, tuple[str, ...]]], list[str]]:
     """The checks of ``plan`` closed by "last done" dates brought in from a clinic's records (pure).
 
     ``last``: a history column's name without ``last_`` (a check code or short name, or a rule id) -> the day it
@@ -557,7 +558,7 @@ def done_from_history(plan: Plan, last: dict[str, dt.date]) -> tuple[list[tuple[
         code = history_check(name)
         if code is not None:
             by_check[code] = max(day, by_check.get(code, day))
-    out: list[tuple[str, dt.date, str]] = []
+    out: list[tuple[str, dt.date, tuple[str, ...]]] = []
     for rule in plan.protocol.rules:
         if rule.id in skipped or rule.timing.type == "each_visit":
             continue
@@ -565,10 +566,11 @@ def done_from_history(plan: Plan, last: dict[str, dt.date]) -> tuple[list[tuple[
         if not events:
             continue
         if rule.id in last:
-            day, how = last[rule.id], HISTORY_PREFIX + rule.id
+            day = last[rule.id]
+            how: tuple[str, ...] = (HISTORY_PREFIX + rule.id,)
         elif rule.checks and all(c in by_check for c in rule.checks):
             day = min(by_check[c] for c in rule.checks)
-            how = ", ".join(HISTORY_PREFIX + c for c in rule.checks)
+            how = tuple(HISTORY_PREFIX + c for c in rule.checks)
         else:
             continue
         before_start = min(e.date for e in events) < plan.start

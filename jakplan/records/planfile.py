@@ -52,14 +52,14 @@ from jakplan.dates import EARLIEST, LATEST
 from jakplan.engine.scores import check_value, compute
 from jakplan.errors import JakplanError
 from jakplan.fileio import MAX_INPUT_BYTES, atomic_write, check_writable, read_bytes, write_target
-from jakplan.history import OUTCOMES, Decision, Done, History, LabRecord, Pause, ScoreRecord
+from jakplan.history import OUTCOMES, VIA, Decision, Done, History, LabRecord, Pause, ScoreRecord
 from jakplan.records.labvalues import lab_value
 from jakplan.records.profile import Profile, plain_text, profile_from_dict
 
 LOCK_TIMEOUT = 10.0
 """Seconds a command waits for another jakplan command to finish with the same plan file."""
 
-_RESERVED_LAB_KEYS = ("on", "note", "added", "at", "range", "flag")
+_RESERVED_LAB_KEYS = ("on", "note", "added", "at", "range", "flag", "sources", "preliminary")
 """Keys of a [[lab]] entry that are not analytes: ``range`` holds the laboratory's reference range of each analyte
 that has one (``range = { platelets = { low = 150, high = 400 } }``, canonical units), ``flag`` its abnormal flag
 as sent (``flag = { platelets = "L" }``)."""
@@ -123,9 +123,16 @@ class PlanFile:
             self._doc[key] = tomlkit.aot()
         return self._doc[key]
 
-    def add_done(self, rule: str, on: dt.date, note: str = "", outcome: str = "done", reason: str = "") -> Done:
+    def add_done(self, rule: str, on: dt.date, note: str = "", outcome: str = "done", reason: str = "",
+                 via: str = "", basis: tuple[str, ...] = ()) -> Done:
+        """Append a [[done]] entry; ``via``/``basis`` say how it was counted done when not by hand (as data:
+        :data:`jakplan.history.VIA`), e.g. ``via = "history"``, ``basis = ["history.csv", "last_alt"]``."""
         plain_text(note, "--note")
         plain_text(reason, "the reason")
+        for b in basis:
+            plain_text(b, "the basis")
+        if via and via not in VIA:
+            raise JakplanError(f"{self.path}: via '{via}' is not one of {', '.join(VIA)}")
         same = next((d for d in self.history.done if d.rule == rule and d.on == on), None)
         if same is not None:
             raise JakplanError(f"{self.path}: {rule} is already recorded as {same.outcome.replace('_', ' ')} on {on}")
@@ -139,9 +146,12 @@ class PlanFile:
             entry["reason"] = reason.strip()
         if note:
             entry["note"] = note
+        if via:
+            entry["via"] = via
+            entry["basis"] = list(basis)
         entry[STAMP] = self._stamp()
         self._aot("done").append(entry)
-        rec = Done(rule, on, note, outcome, reason.strip())
+        rec = Done(rule, on, note, outcome, reason.strip(), via, tuple(basis))
         self.history = self.history.but(done=self.history.done + (rec,))
         return rec
 
@@ -160,11 +170,16 @@ class PlanFile:
     def add_lab(self, on: dt.date, values: dict[str, float], note: str = "", at: str = "",
                 censored: dict[str, str] | None = None,
                 ranges: dict[str, tuple[float | None, float | None]] | None = None,
-                flags: dict[str, str] | None = None) -> LabRecord:
+                flags: dict[str, str] | None = None, sources: tuple[str, ...] = (),
+                preliminary: tuple[str, ...] = ()) -> LabRecord:
         """Append a [[lab]] entry; ``at`` the time of day (two results of one analyte on one day need their
         times), ``censored`` analyte -> '<' / '>' ... for a result beyond what the laboratory measures;
-        ``ranges`` and ``flags`` the laboratory's reference range (canonical units) and abnormal flag."""
+        ``ranges`` and ``flags`` the laboratory's reference range (canonical units) and abnormal flag;
+        ``sources`` the lab files imported from, ``preliminary`` the analytes not yet final (data, not a note)."""
         plain_text(note, "--note")
+        for f in sources:
+            plain_text(f, "a lab file name")
+        preliminary = tuple(a for a in preliminary if a in values)
         censored = dict(censored or {})
         ranges = {a: r for a, r in (ranges or {}).items() if a in values and r != (None, None)}
         flags = {a: f for a, f in (flags or {}).items() if a in values and f}
@@ -190,6 +205,10 @@ class PlanFile:
             if flags:
                 entry["flag"] = tomlkit.inline_table()
                 entry["flag"].update({a: plain_text(f, "flag") for a, f in flags.items()})
+        if sources:
+            entry["sources"] = list(sources)
+        if preliminary:
+            entry["preliminary"] = list(preliminary)
         if note:
             entry["note"] = note
         entry[STAMP] = self._stamp()
@@ -199,7 +218,7 @@ class PlanFile:
             self._aot("lab").append(entry)
         rec = LabRecord(on, dict(values), note, at, censored,
                         {a: (None if lo is None else float(f"{lo:.6g}"), None if hi is None else float(f"{hi:.6g}"))
-                         for a, (lo, hi) in ranges.items()}, flags)
+                         for a, (lo, hi) in ranges.items()}, flags, tuple(sources), preliminary)
         self.history = self.history.but(labs=self.history.labs + (rec,))
         for a in rec.values:
             index.setdefault((on, a), []).append(at)
@@ -417,6 +436,22 @@ def _text(entry: dict, key: str, where: str, required: bool = False) -> str:
     return plain_text(entry[key], f"{where}: field '{key}'")
 
 
+def _preliminary(entry: dict, read: dict, where: str) -> tuple[str, ...]:
+    names = _texts(entry, "preliminary", where)
+    stray = [n for n in names if n not in read]
+    if stray:
+        raise JakplanError(f"{where}: field 'preliminary' names {', '.join(stray)}, which this entry does not record")
+    return names
+
+
+def _texts(entry: dict, key: str, where: str) -> tuple[str, ...]:
+    """An optional list of texts (``sources = ["week.hl7"]``)."""
+    val = entry.get(key, [])
+    if not isinstance(val, list) or not all(isinstance(v, str) for v in val):
+        raise JakplanError(f"{where}: field '{key}' must be a list of texts, not {val!r}")
+    return tuple(plain_text(v, f"{where}: field '{key}'") for v in val)
+
+
 def _entries(raw: dict, key: str, where: str) -> list[dict]:
     val = raw.get(key, [])
     if not isinstance(val, list) or not all(isinstance(e, dict) for e in val):
@@ -508,7 +543,7 @@ def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> Histor
         rule = _text(e, "rule", w, required=True)
         if "on" not in e:
             raise JakplanError(f"{w}: field 'on' is missing")
-        extra = set(e) - {"rule", "on", "note", "outcome", "reason", STAMP}
+        extra = set(e) - {"rule", "on", "note", "outcome", "reason", "via", "basis", STAMP}
         if extra:
             raise JakplanError(f"{w}: unknown field(s): {', '.join(sorted(extra))}")
         _check_stamps(e, w)
@@ -518,7 +553,11 @@ def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> Histor
         reason = _text(e, "reason", w).strip()
         if outcome != "done" and not reason:
             raise JakplanError(f"{w}: a check recorded as {outcome.replace('_', ' ')} needs a 'reason'")
-        done.append(Done(rule, _date(e["on"], w, "on"), _text(e, "note", w), outcome, reason))
+        via = _text(e, "via", w)
+        if via and via not in VIA:
+            raise JakplanError(f"{w}: via '{via}' is not one of {', '.join(VIA)}")
+        done.append(Done(rule, _date(e["on"], w, "on"), _text(e, "note", w), outcome, reason, via,
+                         _texts(e, "basis", w)))
     labs: list[LabRecord] = []
     seen: dict[tuple[dt.date, str], set[str]] = {}
     for i, e in enumerate(_entries(raw, "lab", where), start=1):
@@ -532,7 +571,7 @@ def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> Histor
         at = _time(e.get("at"), w)
         rec = LabRecord(_date(e["on"], w, "on"), {k: v for k, (v, _) in read.items()}, _text(e, "note", w), at,
                         {k: c for k, (_, c) in read.items() if c}, _lab_ranges(e.get("range"), read, w),
-                        _lab_flags(e.get("flag"), read, w))
+                        _lab_flags(e.get("flag"), read, w), _texts(e, "sources", w), _preliminary(e, read, w))
         for a in rec.values:  # one index, not a scan of every earlier entry
             key = (rec.on, a)
             times = seen.setdefault(key, set())

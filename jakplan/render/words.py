@@ -163,8 +163,12 @@ def _item_note(code: str, a: tuple) -> str:
         return f"done early (window opened {a[0]})"
     if code == "late":
         return f"done {plural(a[0], 'day')} after the window closed"
-    if code == "recorded":
-        return str(a[0])
+    if code == "result":
+        return "done by result" + (f" (imported from {', '.join(a)})" if a else "")
+    if code == "same_kind":
+        return f"done with {a[0]} on {a[1]}"
+    if code == "history":
+        return f"last done, from the history in {a[0]} ({', '.join(a[1:])})"
     if code == "waived":
         return f"waived on {a[0]}: {a[1]}"
     if code == "not_applicable":
