@@ -6,7 +6,7 @@ Read from and written to plan files by :mod:`jakplan.records.planfile`; the engi
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 OUTCOMES = ("done", "waived", "not_applicable")
 """What a [[done]] entry says about a check: done, waived (this occurrence is not needed, with a reason), or
@@ -18,8 +18,7 @@ review of the same kind on that day, by a recorded response score, or from a cli
 stored in plan files: ``via = "history"``, ``basis = [file, columns]``)."""
 
 
-@dataclass(frozen=True)
-class Done:
+class Done(NamedTuple):
     rule: str
     on: dt.date
     note: str = ""
@@ -33,19 +32,18 @@ class Done:
     (the other review, its day); ``score`` (score, value); ``history`` (the history file, its columns)."""
 
 
-@dataclass(frozen=True)
-class LabRecord:
+class LabRecord(NamedTuple):
     on: dt.date
     values: dict[str, float]
     note: str = ""
     at: str = ""
     """The time of day the sample was taken ('08:30'), when known: one analyte may be measured twice a day."""
-    censored: dict[str, str] = field(default_factory=dict)
+    censored: dict[str, str] = {}
     """analyte -> '<', '<=', '>' or '>=' for a censored result ('>90': the value is the bound, the result above)."""
-    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    ranges: dict[str, tuple[float | None, float | None]] = {}
     """analyte -> the laboratory's reference range (low, high) in the canonical unit (None: that side open), as
     the lab file gave it (HL7 OBX-7, FHIR referenceRange, a CSV range column)."""
-    flags: dict[str, str] = field(default_factory=dict)
+    flags: dict[str, str] = {}
     """analyte -> the laboratory's abnormal flag as sent ('L', 'H', 'LL', 'HH', 'A', 'N' ...: HL7 OBX-8, FHIR
     interpretation, a CSV flag column); vocabulary.toml [lab_flags] says what each means."""
     sources: tuple[str, ...] = ()
@@ -54,8 +52,7 @@ class LabRecord:
     """The analytes whose result the laboratory had not finalised when imported."""
 
 
-@dataclass(frozen=True)
-class Pause:
+class Pause(NamedTuple):
     start: dt.date
     end: dt.date | None = None
     """The day treatment resumed; None while the pause is open."""
@@ -66,20 +63,18 @@ class Pause:
         return (self.end - self.start).days if self.end else None
 
 
-@dataclass(frozen=True)
-class ScoreRecord:
+class ScoreRecord(NamedTuple):
     """A disease-activity score measured on one day (``data/scores.toml``): its value and, when it was
     computed by jakplan, the inputs it was computed from."""
 
     on: dt.date
     score: str
     value: float
-    inputs: dict[str, float] = field(default_factory=dict)
+    inputs: dict[str, float] = {}
     note: str = ""
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """A prescriber's decision recorded on a day ("continue: prescriber reviewed"): it answers the results that
     crossed a protocol limit up to that day, as a pause does (`record --decision TEXT --on DAY`)."""
 
@@ -88,8 +83,7 @@ class Decision:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class History:
+class History(NamedTuple):
     done: tuple[Done, ...] = ()
     labs: tuple[LabRecord, ...] = ()
     pauses: tuple[Pause, ...] = ()
@@ -109,4 +103,4 @@ class History:
 
     def but(self, **changes) -> "History":
         """This history with some of its tables replaced (the others kept as they are)."""
-        return replace(self, **changes)
+        return self._replace(**changes)

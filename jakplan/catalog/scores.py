@@ -7,9 +7,8 @@ unknown input or function, a score without a known source, or a criterion withou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from jakplan.catalog.files import data_path, read_toml
 from jakplan.catalog.names import canonical
@@ -21,8 +20,7 @@ EULAR_CATEGORIES = ("none", "moderate", "good")
 """The EULAR response categories, worst first."""
 
 
-@dataclass(frozen=True)
-class ScoreInput:
+class ScoreInput(NamedTuple):
     name: str
     label: str
     unit: str
@@ -31,15 +29,13 @@ class ScoreInput:
     integer: bool = False
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     coef: float
     input: str
     f: str = "identity"
 
 
-@dataclass(frozen=True)
-class ScoreDef:
+class ScoreDef(NamedTuple):
     id: str
     label: str
     indications: tuple[str, ...]
@@ -56,8 +52,7 @@ class ScoreDef:
         return tuple(dict.fromkeys(t.input for t in self.terms))
 
 
-@dataclass(frozen=True)
-class Criterion:
+class Criterion(NamedTuple):
     id: str
     label: str
     kind: str
@@ -70,8 +65,7 @@ class Criterion:
     section: str = ""
 
 
-@dataclass(frozen=True)
-class ScoreTable:
+class ScoreTable(NamedTuple):
     inputs: dict[str, ScoreInput]
     scores: dict[str, ScoreDef]
     criteria: dict[str, Criterion]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
@@ -22,8 +22,7 @@ from jakplan.errors import JakplanError
 from jakplan.model import KINDS, Event, Plan
 
 
-@dataclass(frozen=True)
-class Visit:
+class Visit(NamedTuple):
     """The events of one plan that fall on ``date``, in the engine's order (screening, lab, review, milestone)."""
 
     date: dt.date
@@ -226,8 +225,7 @@ def visits(plan: Plan) -> tuple[Visit, ...]:
     return tuple(Visit(day, tuple(evs)) for day, evs in sorted(days.items()))
 
 
-@dataclass(frozen=True)
-class Lookup:
+class Lookup(NamedTuple):
     """The answer to "what is due on this day?": the visit, or nothing and the nearest visits around the day."""
 
     day: dt.date

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from jakplan.catalog.factors import factor_table
 from jakplan.catalog.files import data_path
@@ -107,8 +106,7 @@ def _possible_groups(lines: tuple[DoseLine, ...], tags: bool = True) -> list[str
             for head, by_cite in groups.items()]
 
 
-@dataclass(frozen=True)
-class AdviceItem:
+class AdviceItem(NamedTuple):
     """One item under the dose headline. ``kind``: ``conflict`` (one of several adjusted doses that disagree),
     ``unused`` (a factor given that this label does not dose by), ``derived`` (a computed or recorded value the
     dose used), ``note`` (a note of the entry behind the dose), ``would_change`` (the changes a factor not
@@ -120,8 +118,7 @@ class AdviceItem:
     children: tuple["AdviceItem", ...] = ()
 
 
-@dataclass(frozen=True)
-class DoseView:
+class DoseView(NamedTuple):
     """The dose for this patient as a tree every renderer walks (never by matching its words or indentation):
     the headline (the verdict) and the items under it."""
 
