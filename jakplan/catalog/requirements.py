@@ -63,6 +63,7 @@ def items() -> tuple[Item, ...]:
     return tuple(out) + interaction_items()
 
 
+@lru_cache(maxsize=None)
 def interaction_items() -> tuple[Item, ...]:
     """One item per interaction class of the medicine table: a dose entry, risk note or unverified dose point
     naming the class (``{ factor = "with", has = CLASS }``) states it; else a ``[[silent]]`` entry may declare it."""
@@ -127,10 +128,11 @@ def _match(way: dict[str, Any], protocol: Protocol, indication: str) -> str:
     return ""
 
 
-def check(protocol: Protocol, indication: str) -> list[Status]:
-    """Every class item that applies to ``protocol`` for ``indication``: encoded, declared silent, or missing."""
+def check(protocol: Protocol, indication: str, among: tuple[Item, ...] | None = None) -> list[Status]:
+    """Every class item (of ``among``, default all) that applies to ``protocol`` for ``indication``: encoded,
+    declared silent, or missing (``unstated`` for an interaction class)."""
     out = []
-    for item in items():
+    for item in items() if among is None else among:
         if not applies(item, protocol, indication):
             continue
         evidence = next((e for e in (_match(w, protocol, indication) for w in item.encoded_by) if e), "")
@@ -149,3 +151,15 @@ def check(protocol: Protocol, indication: str) -> list[Status]:
 
 def _listed(value: Any) -> list:
     return value if isinstance(value, list) else [value]
+
+
+def stated_classes(protocol: Protocol, indication: str | None = None) -> frozenset[str]:
+    """The interaction classes the protocol states something about for ``indication`` (for any of its
+    indications when None): the class items :func:`check` finds encoded or declared silent. The one reading of
+    what a protocol states: the class checklist, the plan's dose (:func:`jakplan.engine.dosing.unstated_classes`)
+    and the tests all use it."""
+
+    among = interaction_items()
+    return frozenset(s.item.removeprefix(INTERACTION)
+                     for ind in ((indication,) if indication is not None else protocol.indications)
+                     for s in check(protocol, ind, among) if s.status != "unstated")

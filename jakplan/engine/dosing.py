@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from jakplan.catalog.medicines import INTERACTION, medicine_classes
+from jakplan.catalog.medicines import medicine_classes
+from jakplan.catalog.requirements import stated_classes
 from jakplan.catalog.vocab import vocabulary
 from jakplan.engine.conditions import match, missing_factors
 from jakplan.model import (
@@ -82,27 +83,6 @@ def dose_advice(protocol: Protocol, patient: Patient, factors: dict[str, Any] | 
                       conflict=len(doses) > 1, check_label=tuple(check), check_label_possible=tuple(check_open),
                       missing=missing, unused=_unused(protocol, factors), unknown_medicines=unknown,
                       unstated_classes=unstated)
-
-
-def stated_classes(protocol: Protocol, indication: str | None = None) -> frozenset[str]:
-    """The interaction classes the protocol states something about for ``indication`` (every indication when
-    None): a dose entry, risk note or unverified point with ``{ factor = "with", has = CLASS }``, or a
-    ``[[silent]]`` entry ``interaction_CLASS`` (the label is silent on it, with the source that is silent)."""
-
-    def mine(entry) -> bool:
-        return indication is None or not entry.indications or indication in entry.indications
-
-    out: set[str] = set()
-    entries: tuple[Any, ...] = (*protocol.doses, *protocol.risks, *protocol.unverified)
-    for entry in entries:
-        if not mine(entry):
-            continue
-        for c in entry.conditions:
-            if c.factor == "with" and c.op == "has":
-                out.update(c.value if isinstance(c.value, list) else [c.value])
-    out.update(s.item.removeprefix(INTERACTION) for s in protocol.silent
-               if s.item.startswith(INTERACTION) and mine(s))
-    return frozenset(out)
 
 
 def unstated_classes(protocol: Protocol, medicines, indication: str | None = None) -> tuple[tuple[str, str], ...]:
