@@ -17,7 +17,7 @@ from jakplan.history import History, Pause
 from jakplan.model import Plan, Skip
 from jakplan.records.labvalues import parse_lab_item
 from jakplan.records.patient import load_record
-from jakplan.records.planfile import edit_planfile
+from jakplan.records.planfile import Removed, edit_planfile
 
 URGENT = ("interrupt", "stop", "discontinue", "do_not_start")
 """Lab actions after which the prescriber is to be contacted."""
@@ -119,8 +119,8 @@ def _judged(rec: Recorded, history: History) -> Recorded:
 @dataclass(frozen=True)
 class Undone:
     planfile: str
-    removed: str
-    """What was removed, as the plan file's editor describes it."""
+    removed: Removed | None
+    """What was removed (render/course.py words it)."""
     dry_run: bool
 
 
@@ -130,7 +130,7 @@ class _DryRun(Exception):
 
 def undo_last(planfile: str, dry_run: bool = False) -> Undone:
     """`jakplan undo`: remove the last entry added to the plan file (nothing changed on a dry run)."""
-    removed = ""
+    removed = None
     check_protocol_reference(load_record(planfile))  # as status reads it: a protocol outside the folder is refused
     try:
         with edit_planfile(planfile) as pf:

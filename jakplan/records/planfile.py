@@ -44,7 +44,7 @@ import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from jakplan.catalog.scores import score_table
 from jakplan.catalog.vocab import vocabulary
@@ -69,6 +69,16 @@ HISTORY_TABLES = ("done", "lab", "pause", "score", "decision")
 """Each entry jakplan writes carries the moment it was added (``added = 2024-07-29T10:15:02.123456``), so that
 `jakplan undo` can remove the last one; a resume adds ``resumed`` to its pause. Hand-written entries may omit
 them."""
+
+
+class Removed(NamedTuple):
+    """What `undo` removed from a plan file: the kind of entry ('done', 'lab', 'score', 'decision', 'pause', or
+    'resume': the end of a pause), its day (for a resume, the day treatment resumed) and its other fields as
+    stored (a lab entry's analytes and values; a done entry's rule, outcome ...)."""
+
+    kind: str
+    on: dt.date
+    fields: dict[str, Any]
 
 
 @dataclass
@@ -343,9 +353,9 @@ class PlanFile:
         return rec
 
 
-    def undo_last(self) -> str:
-        """Remove the last entry jakplan added (a done check, lab values or a pause; for a resume, the resume)
-        and return what was removed, in words."""
+    def undo_last(self) -> Removed:
+        """Remove the last entry jakplan added (a done check, lab values, a score, a decision or a pause; for a
+        resume, the resume) and return what was removed, as data (render/course.py words it)."""
         entries = stamped_entries(self._doc)
         if not entries:
             raise JakplanError(f"{self.path}: nothing to undo (no entry recorded by jakplan; entries written by "
@@ -353,26 +363,18 @@ class PlanFile:
         _, key, idx = max(entries)
         if key == "resumed":
             entry = self._doc["pause"][idx]
-            what = f"the resume on {entry['to']} of the pause from {entry['from']} (the pause is open again)"
+            what = Removed("resume", entry["to"], {"from": entry["from"]})
             del entry["to"]
             del entry["resumed"]
             return what
         table = self._doc[key]
         entry = table[idx]
-        if key == "done":
-            what = f"{entry['rule']} {str(entry.get('outcome', 'done')).replace('_', ' ')} {entry['on']}"
-        elif key == "lab":
-            vals = ", ".join(f"{k} {v if isinstance(v, str) else format(v, 'g')}" for k, v in entry.items()
-                             if k not in _RESERVED_LAB_KEYS)
-            what = f"lab values on {entry['on']}: {vals}"
-        elif key == "score":
-            what = f"the {entry['score']} score {entry['value']:g} on {entry['on']}"
-        elif key == "decision":
-            what = f"the decision on {entry['on']}: {entry['text']}"
-        else:
-            what = f"the pause from {entry['from']}" + (f" ({entry['reason']})" if entry.get("reason") else "")
-            if "to" in entry:
-                what += f" to {entry['to']}"
+        if key == "lab":
+            what = Removed("lab", entry["on"], {k: v for k, v in entry.items() if k not in _RESERVED_LAB_KEYS})
+        elif key == "pause":
+            what = Removed("pause", entry["from"], {k: entry[k] for k in ("to", "reason") if entry.get(k)})
+        else:  # done, score, decision
+            what = Removed(key, entry["on"], {k: v for k, v in entry.items() if k not in ("on", STAMP)})
         del table[idx]
         if len(table) == 0:
             del self._doc[key]

@@ -60,10 +60,29 @@ def _lab_lines(rec: Recorded) -> list[str]:
     return lines
 
 
+def removed_text(r) -> str:
+    """What `undo` removed (:class:`jakplan.records.planfile.Removed`), in words."""
+    f = r.fields
+    if r.kind == "resume":
+        return f"the resume on {r.on} of the pause from {f['from']} (the pause is open again)"
+    if r.kind == "done":
+        return f"{f['rule']} {str(f.get('outcome', 'done')).replace('_', ' ')} {r.on}"
+    if r.kind == "lab":
+        return f"lab values on {r.on}: " + ", ".join(f"{k} {v if isinstance(v, str) else format(v, 'g')}"
+                                                     for k, v in f.items())
+    if r.kind == "score":
+        return f"the {f['score']} score {f['value']:g} on {r.on}"
+    if r.kind == "decision":
+        return f"the decision on {r.on}: {f['text']}"
+    return (f"the pause from {r.on}" + (f" ({f['reason']})" if f.get("reason") else "")
+            + (f" to {f['to']}" if f.get("to") else ""))
+
+
 def undone_text(u: Undone) -> str:
+    what = removed_text(u.removed) if u.removed is not None else "nothing"
     if u.dry_run:
-        return f"Would remove from {u.planfile}: {u.removed} (dry run: nothing changed)."
-    return f"Removed from {u.planfile}: {u.removed}."
+        return f"Would remove from {u.planfile}: {what} (dry run: nothing changed)."
+    return f"Removed from {u.planfile}: {what}."
 
 
 def paused_text(planfile: str, p: Pause, planned: bool = False) -> str:
