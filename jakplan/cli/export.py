@@ -15,7 +15,7 @@ from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import PlanOptions, with_plan_options
 from jakplan.dates import plural
 from jakplan.errors import JakplanError
-from jakplan.fileio import atomic_write
+from jakplan.fileio import atomic_write, check_writable
 from jakplan.render.ics import calendar_bytes, identity_label  # export's own module: icalendar is what it needs
 
 _DURATION = re.compile(r"^\s*(\d{1,4})\s*([wdhm])\s*$", re.IGNORECASE)
@@ -71,6 +71,8 @@ def export(
         alarm = parse_remind(remind)
         if show_name and title_prefix is not None:
             raise JakplanError("give --show-name or --title-prefix, not both")
+        if out != "-":
+            check_writable(out, overwrite=force)  # refused before the plan is built
         cal = calendar_inputs(plan_options.record(), plan_options.overrides(), clinic_days=clinic_days,
                               previous_file=previous_file, replacing=out if out != "-" and force else None)
         prefix = title_prefix or ""

@@ -11,7 +11,7 @@ from jakplan.cli.guard import echo_err
 from jakplan.cli.planopts import with_planfile
 from jakplan.dates import plural
 from jakplan.errors import JakplanError
-from jakplan.fileio import atomic_write
+from jakplan.fileio import atomic_write, check_writable
 from jakplan.render.trend import trend_for_record
 
 
@@ -26,6 +26,8 @@ def trend(
     page) with the protocol's limits drawn as lines, the first dose and pauses marked. A panel whose test has
     no limit in the protocol says so (not assessed)."""
     with clean_errors():
+        if out != "-":
+            check_writable(out, overwrite=force)  # refused before the plot is drawn (matplotlib takes a second)
         record = record_of(planfile)
         if record.profile.start is None:
             raise JakplanError(f"{planfile}: no start date (the first dose); a trend needs it")
