@@ -37,9 +37,6 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
     "baricitinib/nhs-lanarkshire": ((*PK[1:], "antiplatelet"),
                                     "the local page [S13] was not re-read for interactions (it names OAT3 inhibitors "
                                     "only); the SmPC statements it could adopt are dose entries or notes of eu-smpc"),
-    "tofacitinib/us-label": (("other_jak_inhibitor", "live_vaccine"),
-                             "section 7 [T14] was read in full; section 1 (limitations of use) and the vaccination "
-                             "warning were not"),
     "tofacitinib/eu-smpc": (_all_but("strong_cyp3a4_inhibitor", "strong_cyp2c19_inhibitor"),
                             "SmPC 4.4 and 4.5 were not read (no EU text beyond the beginnings of the PDFs was "
                             "reachable)"),
