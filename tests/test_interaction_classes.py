@@ -37,12 +37,6 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
     "baricitinib/nhs-lanarkshire": ((*PK[1:], "antiplatelet"),
                                     "the local page [S13] was not re-read for interactions (it names OAT3 inhibitors "
                                     "only); the SmPC statements it could adopt are dose entries or notes of eu-smpc"),
-    "tofacitinib/us-label": (("other_jak_inhibitor", "live_vaccine"),
-                             "section 7 [T14] was read in full; section 1 (limitations of use) and the vaccination "
-                             "warning were not"),
-    "tofacitinib/eu-smpc": (_all_but("strong_cyp3a4_inhibitor", "strong_cyp2c19_inhibitor"),
-                            "SmPC 4.4 and 4.5 were not read (no EU text beyond the beginnings of the PDFs was "
-                            "reachable)"),
     "upadacitinib/us-label": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
                                "antiplatelet", "live_vaccine"),
                               "US PI 7 and the vaccination warning were not read"),
@@ -54,7 +48,11 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
     "abrocitinib/us-label": ((*COMBINATION, "live_vaccine"),
                              "US PI 1 (limitations of use) and 5.7 (immunizations) were not read; section 7 [A12] "
                              "and the contraindications [A13] were"),
-    "ritlecitinib/eu-smpc": (ALL_CLASSES, "no EU SmPC 4.4/4.5 text was read"),
+    "ritlecitinib/eu-smpc": (("strong_cyp3a4_inducer",),
+                             "the EU SmPC 4.5 was not reachable (searched: EMA/EC PDFs and RxReasoner give their "
+                             "beginnings only, MIMS and the Israeli leaflet no 4.5 page); the EU-type Swiss text [R17] "
+                             "needs no dose change with CYP inducers while the US label [R8] does not recommend strong "
+                             "CYP3A inducers, so the class waits for the EU text"),
     "deuruxolitinib/us-label": (_all_but("cyp2c9_inhibitor", *COMBINATION),
                                 "US PI 7 and the vaccination warning were not read; the limitation of use was [D1]"),
 }
@@ -118,6 +116,9 @@ def dose(name, indication=None, **factors):
     ("filgotinib/eu-smpc", "ra", "etanercept", ("not_recommended", ["F7"])),
     ("deuruxolitinib/us-label", None, "ciclosporin", ("not_recommended", ["D1"])),
     ("baricitinib/eu-smpc", "ra", "fedratinib", ("not_recommended", ["S9"])),
+    ("tofacitinib/eu-smpc", "psa", "adalimumab", ("not_recommended", ["T20"])),
+    ("tofacitinib/eu-smpc", "uc", "carbamazepine", ("not_recommended", ["T21"])),  # a strong CYP3A4 inducer
+    ("ritlecitinib/eu-smpc", None, "baricitinib", ("not_recommended", ["R17"])),
 ])
 def test_a_stated_combination_is_not_the_standard_dose(name, indication, medicine, expected):
     assert dose(name, indication, **{"with": [medicine]}) == expected
@@ -133,6 +134,28 @@ def test_a_declared_silence_leaves_the_dose_assessed():
     drug, variant = "ritlecitinib", "us-label"
     p = plan_for(START, drug=drug, protocol=variant, factors={**KNOWN, "with": ["probenecid"]})
     assert p.dose.outcome == "standard" and not p.dose.unstated_classes
+
+
+@pytest.mark.parametrize("name, indication, source", [
+    ("tofacitinib/us-label", "ra", "T18"),
+    ("tofacitinib/eu-smpc", "psa", "T23"),
+    ("ritlecitinib/eu-smpc", None, "R16"),
+])
+def test_a_live_vaccine_is_a_caution_note_of_the_label(name, indication, source):
+    drug, variant = name.split("/")
+    p = plan_for(START, drug=drug, protocol=variant, indication=indication,
+                 factors={**KNOWN, "with": ["mmr_vaccine"]})
+    assert [r.risk.citation.source.id for r in p.risks if r.risk.id == "live_vaccine" and not r.open_conditions] \
+        == [source]
+    assert p.dose.outcome == "standard" and not p.dose.unstated_classes
+
+
+def test_a_class_the_eu_litfulo_texts_read_disagree_on_stays_not_assessed():
+    # strong CYP3A inducers: no dose change in the EU-type Swiss text, not recommended in the US label; the EU SmPC
+    # 4.5 was not read, so rifampicin leaves the EU dose "not assessed for interactions" (fail closed)
+    p = plan_for(START, drug="ritlecitinib", protocol="eu-smpc", factors={**KNOWN, "with": ["rifampicin"]})
+    assert p.dose.outcome != "standard"
+    assert ("rifampicin", "strong_cyp3a4_inducer") in p.dose.unstated_classes
 
 
 def test_a_live_vaccine_gives_the_label_note_not_a_dose_change():
