@@ -203,8 +203,11 @@ def test_worklist_order_lab_first_then_overdue_by_days_late_then_due(runner, app
         ("lab", "c003", "", 0, "2024-08-09"),
         # the EU skin examination for every patient (issue 17, DHPC 2023) was never recorded for the two EU patients
         # already on treatment: a required check with no record is overdue, never assumed done
+        # tofacitinib's immunisations before the first dose (EU SmPC-type 4.4 [T23], US PI 2.1 [T18]): not recorded
+        ("overdue", "c006", "immunisations", 245, "2023-12-11"),
         ("overdue", "c006", "ema_skin_exam", 245, "2023-12-11"),
         ("overdue", "c004", "ema_skin_exam", 217, "2024-01-08"),
+        ("overdue", "c003", "immunisations", 189, "2024-02-05"),
         ("overdue", "c002", "early_response_baricitinib", 42, "2024-07-01"),
         ("overdue", "c002", "bloods_week4", 42, "2024-07-01"),
         ("overdue", "c006", "cbc_every_3_months", 35, "2024-07-08"),
@@ -226,14 +229,15 @@ def test_worklist_formats_and_week_normalised(runner, app, example_register):
     assert r.exit_code == 1
     assert r.stderr.splitlines()[0] == "--week 2024-08-14 is a Wednesday; weeks start on Monday: showing the week from 2024-08-12"
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
-    assert [row["patient"] for row in rows] == ["c003", "c006", "c004", "c002", "c002", "c006", "c004", "c005", "c005"]
-    assert rows[4]["tests"] == ("Full blood count with differential (neutrophils, lymphocytes, haemoglobin); "
+    assert [row["patient"] for row in rows] == ["c003", "c006", "c006", "c004", "c003", "c002", "c002", "c006", "c004",
+                                                "c005", "c005"]
+    assert rows[6]["tests"] == ("Full blood count with differential (neutrophils, lymphocytes, haemoglobin); "
                                 "Kidney function (creatinine, eGFR); Liver enzymes (ALT, AST)")
     md = runner.invoke(app, ["cohort", "due", str(example_register), "--week", "2024-08-12", "--today", "2024-08-12", "--format", "markdown"]).stdout
     assert md.startswith("# Worklist for the week 2024-08-12 to 2024-08-18") and "| 42 days late" in md
     html = runner.invoke(app, ["cohort", "due", str(example_register), "--week", "2024-08-12", "--today", "2024-08-12", "--format", "html"]).stdout
     # one row per patient and kind of work: c002's two overdue checks share a row (issue 21: a compact page)
-    assert html.count('<tr class="overdue"') == 3 and html.count('<tr class="lab"') == 1
+    assert html.count('<tr class="overdue"') == 4 and html.count('<tr class="lab"') == 1
     assert "overdue: 2, up to 42 days late" in html
     assert "the prescriber&#x27;s instructions come first" in html
 

@@ -71,7 +71,8 @@ def interaction_items() -> tuple[Item, ...]:
     out = []
     for cid, cls in class_table().items():
         way = {"factor": "with", "has": cid}
-        out.append(Item(INTERACTION + cid, f"Taken with a {cls.label}: the dose or a warning, or the label's silence",
+        article = "" if cls.label.startswith("another ") else "an " if cls.label[0] in "aeiou" else "a "
+        out.append(Item(INTERACTION + cid, f"Taken with {article}{cls.label}: the dose or a warning, or the label's silence",
                         ({"dose": way}, {"risk": way}, {"unverified": way}), fail_closed=True))
     return tuple(out)
 
