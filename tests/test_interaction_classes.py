@@ -38,8 +38,11 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                                     "the local page [S13] was not re-read for interactions (it names OAT3 inhibitors "
                                     "only); the SmPC statements it could adopt are dose entries or notes of eu-smpc"),
     "upadacitinib/us-label": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
-                               "antiplatelet", "live_vaccine"),
-                              "US PI 7 and the vaccination warning were not read"),
+                               "antiplatelet"),
+                              "US PI 7 was not read: searches of the stored pages (FDA label mirrors: drugs.com, "
+                              "prescriberpoint, DailyMed/drugcentral, medscape, PDR; rinvoqhcp.com; openFDA) only reach "
+                              "the beginnings of those pages, and no page beginning with section 7 was found; the "
+                              "vaccination warning is [U17]"),
     "upadacitinib/eu-smpc": ((*PK, "antiplatelet"), "SmPC 4.5 was not read; the 4.4 summary [U12] covers the "
                                                     "combinations and live vaccines"),
     "filgotinib/eu-smpc": ((*PK, "antiplatelet", "live_vaccine"),
@@ -140,6 +143,7 @@ def test_a_declared_silence_leaves_the_dose_assessed():
     ("tofacitinib/us-label", "ra", "T18"),
     ("tofacitinib/eu-smpc", "psa", "T23"),
     ("ritlecitinib/eu-smpc", None, "R16"),
+    ("upadacitinib/us-label", "uc", "U17"),
 ])
 def test_a_live_vaccine_is_a_caution_note_of_the_label(name, indication, source):
     drug, variant = name.split("/")
