@@ -45,9 +45,11 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                               "vaccination warning is [U17]"),
     "upadacitinib/eu-smpc": ((*PK, "antiplatelet"), "SmPC 4.5 was not read; the 4.4 summary [U12] covers the "
                                                     "combinations and live vaccines"),
-    "filgotinib/eu-smpc": ((*PK, "antiplatelet", "live_vaccine"),
-                           "SmPC 4.5 and the vaccination paragraph of 4.4 were not read; 4.4 on immunosuppressive "
-                           "medicinal products was [F7]"),
+    "filgotinib/eu-smpc": ((*PK, "antiplatelet"),
+                           "SmPC 4.5 was not read: the stored SmPC copies (emc, patient-info, EC community register "
+                           "PDFs, FASS, medicinous, RxReasoner, MIMS) only reach their beginnings (4.1-4.2), and the "
+                           "EU package leaflet [F8] lists medicines to mention, which is no ground for a silence; 4.4 "
+                           "on immunosuppressive medicinal products was [F7], live vaccines [F8]"),
     "abrocitinib/us-label": ((*COMBINATION, "live_vaccine"),
                              "US PI 1 (limitations of use) and 5.7 (immunizations) were not read; section 7 [A12] "
                              "and the contraindications [A13] were"),
@@ -144,6 +146,7 @@ def test_a_declared_silence_leaves_the_dose_assessed():
     ("tofacitinib/eu-smpc", "psa", "T23"),
     ("ritlecitinib/eu-smpc", None, "R16"),
     ("upadacitinib/us-label", "uc", "U17"),
+    ("filgotinib/eu-smpc", "uc", "F8"),
 ])
 def test_a_live_vaccine_is_a_caution_note_of_the_label(name, indication, source):
     drug, variant = name.split("/")
