@@ -117,6 +117,7 @@ def dose(name, indication=None, **factors):
     ("ritlecitinib/us-label", None, "rifampin", ("not_recommended", ["R8"])),
     ("ritlecitinib/us-label", None, "ruxolitinib", ("not_recommended", ["R9"])),
     ("upadacitinib/us-label", "ra", "adalimumab", ("not_recommended", ["U15"])),
+    ("upadacitinib/us-label", "uc", "azathioprine", ("not_recommended", ["U7"])),
     ("upadacitinib/eu-smpc", "uc", "tacrolimus", ("not_recommended", ["U12"])),
     ("filgotinib/eu-smpc", "ra", "etanercept", ("not_recommended", ["F7"])),
     ("deuruxolitinib/us-label", None, "ciclosporin", ("not_recommended", ["D1"])),
@@ -130,7 +131,9 @@ def test_a_stated_combination_is_not_the_standard_dose(name, indication, medicin
 
 
 def test_a_limitation_not_read_for_the_indication_is_a_point_to_check():
-    # the US upadacitinib limitation of use was read for the rheumatology indications only
+    # the US upadacitinib limitation of use was read for the rheumatology indications and UC only
+    assert dose("upadacitinib/us-label", "cd", **{"with": ["azathioprine"]})[0] == "check_label"
+    # for UC it names "biological therapies for ulcerative colitis": a biologic stays a point to check
     assert dose("upadacitinib/us-label", "uc", **{"with": ["adalimumab"]})[0] == "check_label"
 
 
