@@ -43,16 +43,23 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                               "prescriberpoint, DailyMed/drugcentral, medscape, PDR; rinvoqhcp.com; openFDA) only reach "
                               "the beginnings of those pages, and no page beginning with section 7 was found; the "
                               "vaccination warning is [U17]"),
-    "upadacitinib/eu-smpc": ((*PK, "antiplatelet"), "SmPC 4.5 was not read; the 4.4 summary [U12] covers the "
-                                                    "combinations and live vaccines"),
+    "upadacitinib/eu-smpc": ((*PK, "antiplatelet"),
+                             "SmPC 4.5 was not read: the stored SmPC copies (emc, EC community register PDFs, "
+                             "medicinous, info-patient, MIMS, Swiss oddb chapters) only reach 4.1-4.2 or other "
+                             "sections, and the EU package leaflet's list of medicines to mention is no ground for a "
+                             "rule or a silence; the 4.4 summary [U12] covers the combinations and live vaccines"),
     "filgotinib/eu-smpc": ((*PK, "antiplatelet"),
                            "SmPC 4.5 was not read: the stored SmPC copies (emc, patient-info, EC community register "
                            "PDFs, FASS, medicinous, RxReasoner, MIMS) only reach their beginnings (4.1-4.2), and the "
                            "EU package leaflet [F8] lists medicines to mention, which is no ground for a silence; 4.4 "
                            "on immunosuppressive medicinal products was [F7], live vaccines [F8]"),
     "abrocitinib/us-label": ((*COMBINATION, "live_vaccine"),
-                             "US PI 1 (limitations of use) and 5.7 (immunizations) were not read; section 7 [A12] "
-                             "and the contraindications [A13] were"),
+                             "US PI 1 (limitations of use) and 5.7 (immunizations) were not read: Pfizer Medical "
+                             "Information's warnings page [A11] and section 17 page stop before them, drugs.com, "
+                             "guidelinecentral, labeling.pfizer.com (urlscan copy), drugcentral and medthority reach "
+                             "only the highlights' start or other sections, and section 2.1 [A1] only points to 5.7; "
+                             "the Canadian monograph's limitation (methotrexate, cyclosporine) is not the US text; "
+                             "section 7 [A12] and the contraindications [A13] were read"),
     "ritlecitinib/eu-smpc": (("strong_cyp3a4_inducer",),
                              "the EU SmPC 4.5 was not reachable (searched: EMA/EC PDFs and RxReasoner give their "
                              "beginnings only, MIMS and the Israeli leaflet no 4.5 page); the EU-type Swiss text [R17] "
