@@ -54,8 +54,8 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                            "EU package leaflet [F8] lists medicines to mention, which is no ground for a silence; 4.4 "
                            "on immunosuppressive medicinal products was [F7], live vaccines [F8]"),
     "abrocitinib/us-label": ((*COMBINATION, "live_vaccine"),
-                             "US PI 1 (limitations of use) and 5.7 (immunizations) were not read: Pfizer Medical "
-                             "Information's warnings page [A11] and section 17 page stop before them, drugs.com, "
+                             "US PI 1 (limitations of use) and 5.7 (immunizations) were not read: the reachable part of Pfizer Medical "
+                             "Information's warnings page [A11] and section 17 page ends before them; drugs.com, "
                              "guidelinecentral, labeling.pfizer.com (urlscan copy), drugcentral and medthority reach "
                              "only the highlights' start or other sections, and section 2.1 [A1] only points to 5.7; "
                              "the Canadian monograph's limitation (methotrexate, cyclosporine) is not the US text; "
