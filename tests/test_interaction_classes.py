@@ -38,16 +38,28 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                                     "the local page [S13] was not re-read for interactions (it names OAT3 inhibitors "
                                     "only); the SmPC statements it could adopt are dose entries or notes of eu-smpc"),
     "upadacitinib/us-label": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
-                               "antiplatelet", "live_vaccine"),
-                              "US PI 7 and the vaccination warning were not read"),
-    "upadacitinib/eu-smpc": ((*PK, "antiplatelet"), "SmPC 4.5 was not read; the 4.4 summary [U12] covers the "
-                                                    "combinations and live vaccines"),
-    "filgotinib/eu-smpc": ((*PK, "antiplatelet", "live_vaccine"),
-                           "SmPC 4.5 and the vaccination paragraph of 4.4 were not read; 4.4 on immunosuppressive "
-                           "medicinal products was [F7]"),
+                               "antiplatelet"),
+                              "US PI 7 was not read: searches of the stored pages (FDA label mirrors: drugs.com, "
+                              "prescriberpoint, DailyMed/drugcentral, medscape, PDR; rinvoqhcp.com; openFDA) only reach "
+                              "the beginnings of those pages, and no page beginning with section 7 was found; the "
+                              "vaccination warning is [U17]"),
+    "upadacitinib/eu-smpc": ((*PK, "antiplatelet"),
+                             "SmPC 4.5 was not read: the stored SmPC copies (emc, EC community register PDFs, "
+                             "medicinous, info-patient, MIMS, Swiss oddb chapters) only reach 4.1-4.2 or other "
+                             "sections, and the EU package leaflet's list of medicines to mention is no ground for a "
+                             "rule or a silence; the 4.4 summary [U12] covers the combinations and live vaccines"),
+    "filgotinib/eu-smpc": ((*PK, "antiplatelet"),
+                           "SmPC 4.5 was not read: the stored SmPC copies (emc, patient-info, EC community register "
+                           "PDFs, FASS, medicinous, RxReasoner, MIMS) only reach their beginnings (4.1-4.2), and the "
+                           "EU package leaflet [F8] lists medicines to mention, which is no ground for a silence; 4.4 "
+                           "on immunosuppressive medicinal products was [F7], live vaccines [F8]"),
     "abrocitinib/us-label": ((*COMBINATION, "live_vaccine"),
-                             "US PI 1 (limitations of use) and 5.7 (immunizations) were not read; section 7 [A12] "
-                             "and the contraindications [A13] were"),
+                             "US PI 1 (limitations of use) and 5.7 (immunizations) were not read: the reachable part of Pfizer Medical "
+                             "Information's warnings page [A11] and section 17 page ends before them; drugs.com, "
+                             "guidelinecentral, labeling.pfizer.com (urlscan copy), drugcentral and medthority reach "
+                             "only the highlights' start or other sections, and section 2.1 [A1] only points to 5.7; "
+                             "the Canadian monograph's limitation (methotrexate, cyclosporine) is not the US text; "
+                             "section 7 [A12] and the contraindications [A13] were read"),
     "ritlecitinib/eu-smpc": (("strong_cyp3a4_inducer",),
                              "the EU SmPC 4.5 was not reachable (searched: EMA/EC PDFs and RxReasoner give their "
                              "beginnings only, MIMS and the Israeli leaflet no 4.5 page); the EU-type Swiss text [R17] "
@@ -112,6 +124,7 @@ def dose(name, indication=None, **factors):
     ("ritlecitinib/us-label", None, "rifampin", ("not_recommended", ["R8"])),
     ("ritlecitinib/us-label", None, "ruxolitinib", ("not_recommended", ["R9"])),
     ("upadacitinib/us-label", "ra", "adalimumab", ("not_recommended", ["U15"])),
+    ("upadacitinib/us-label", "uc", "azathioprine", ("not_recommended", ["U7"])),
     ("upadacitinib/eu-smpc", "uc", "tacrolimus", ("not_recommended", ["U12"])),
     ("filgotinib/eu-smpc", "ra", "etanercept", ("not_recommended", ["F7"])),
     ("deuruxolitinib/us-label", None, "ciclosporin", ("not_recommended", ["D1"])),
@@ -125,7 +138,9 @@ def test_a_stated_combination_is_not_the_standard_dose(name, indication, medicin
 
 
 def test_a_limitation_not_read_for_the_indication_is_a_point_to_check():
-    # the US upadacitinib limitation of use was read for the rheumatology indications only
+    # the US upadacitinib limitation of use was read for the rheumatology indications and UC only
+    assert dose("upadacitinib/us-label", "cd", **{"with": ["azathioprine"]})[0] == "check_label"
+    # for UC it names "biological therapies for ulcerative colitis": a biologic stays a point to check
     assert dose("upadacitinib/us-label", "uc", **{"with": ["adalimumab"]})[0] == "check_label"
 
 
@@ -140,6 +155,8 @@ def test_a_declared_silence_leaves_the_dose_assessed():
     ("tofacitinib/us-label", "ra", "T18"),
     ("tofacitinib/eu-smpc", "psa", "T23"),
     ("ritlecitinib/eu-smpc", None, "R16"),
+    ("upadacitinib/us-label", "uc", "U17"),
+    ("filgotinib/eu-smpc", "uc", "F8"),
 ])
 def test_a_live_vaccine_is_a_caution_note_of_the_label(name, indication, source):
     drug, variant = name.split("/")
