@@ -30,9 +30,10 @@ def _all_but(*stated: str) -> tuple[str, ...]:
 
 # protocol -> (the classes left unstated, why). Each entry is a to-do: read the label section named, then state.
 UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
-    "baricitinib/us-label": (_all_but("strong_oat3_inhibitor"),
-                             "US PI 1 (limitations of use), 5 (vaccinations) and 7 were not read: only the section "
-                             "beginnings of the FDA label and its mirrors were reachable"),
+    "baricitinib/us-label": (_all_but("strong_oat3_inhibitor", *COMBINATION),
+                             "US PI 5 (vaccinations) and 7 were not read: only the beginnings of the FDA label and its "
+                             "mirrors were reachable (DailyMed, docketalarm, uspl.lilly.com via urlscan, prescriberpoint, "
+                             "Medscape, olumiant.com HCP); the RA limitation of use is [S22]"),
     "baricitinib/eu-smpc": (("antiplatelet",), "SmPC 4.4/4.5 were not read for antiplatelets"),
     "baricitinib/nhs-lanarkshire": ((*PK[1:], "antiplatelet"),
                                     "the local page [S13] was not re-read for interactions (it names OAT3 inhibitors "
@@ -132,6 +133,7 @@ def dose(name, indication=None, **factors):
     ("tofacitinib/eu-smpc", "psa", "adalimumab", ("not_recommended", ["T20"])),
     ("tofacitinib/eu-smpc", "uc", "carbamazepine", ("not_recommended", ["T21"])),  # a strong CYP3A4 inducer
     ("ritlecitinib/eu-smpc", None, "baricitinib", ("not_recommended", ["R17"])),
+    ("baricitinib/us-label", "ra", "adalimumab", ("not_recommended", ["S22"])),
 ])
 def test_a_stated_combination_is_not_the_standard_dose(name, indication, medicine, expected):
     assert dose(name, indication, **{"with": [medicine]}) == expected
