@@ -35,9 +35,6 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                              "mirrors were reachable (DailyMed, docketalarm, uspl.lilly.com via urlscan, prescriberpoint, "
                              "Medscape, olumiant.com HCP); the RA limitation of use is [S22]"),
     "baricitinib/eu-smpc": (("antiplatelet",), "SmPC 4.4/4.5 were not read for antiplatelets"),
-    "baricitinib/nhs-lanarkshire": ((*PK[1:], "antiplatelet"),
-                                    "the local page [S13] was not re-read for interactions (it names OAT3 inhibitors "
-                                    "only); the SmPC statements it could adopt are dose entries or notes of eu-smpc"),
     "upadacitinib/us-label": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
                                "antiplatelet"),
                               "US PI 7 was not read: searches of the stored pages (FDA label mirrors: drugs.com, "
@@ -175,6 +172,16 @@ def test_a_class_the_eu_litfulo_texts_read_disagree_on_stays_not_assessed():
     p = plan_for(START, drug="ritlecitinib", protocol="eu-smpc", factors={**KNOWN, "with": ["rifampicin"]})
     assert p.dose.outcome != "standard"
     assert ("rifampicin", "strong_cyp3a4_inducer") in p.dose.unstated_classes
+
+
+@pytest.mark.parametrize("medicine, expected", [
+    ("clarithromycin", ("standard", ["S8"])),  # strong CYP3A4 inhibitor: the page names no CYP rule
+    ("clopidogrel", ("standard", ["S8"])),     # antiplatelet: the page names none
+    ("probenecid", ("adjusted", ["S13"])),     # the one interacting medicine the page names
+])
+def test_the_local_page_read_in_full_states_its_silences(medicine, expected):
+    # NHS Lanarkshire's baricitinib entry [S13], read in full, names OAT3 inhibitors only
+    assert dose("baricitinib/nhs-lanarkshire", None, **{"with": [medicine]}) == expected
 
 
 def test_a_live_vaccine_gives_the_label_note_not_a_dose_change():
