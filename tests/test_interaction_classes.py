@@ -34,7 +34,6 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                              "US PI 5 (vaccinations) and 7 were not read: only the beginnings of the FDA label and its "
                              "mirrors were reachable (DailyMed, docketalarm, uspl.lilly.com via urlscan, prescriberpoint, "
                              "Medscape, olumiant.com HCP); the RA limitation of use is [S22]"),
-    "baricitinib/eu-smpc": (("antiplatelet",), "SmPC 4.4/4.5 were not read for antiplatelets"),
     "upadacitinib/us-label": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
                                "antiplatelet"),
                               "US PI 7 was not read: searches of the stored pages (FDA label mirrors: drugs.com, "
