@@ -140,6 +140,8 @@ def test_a_limitation_not_read_for_the_indication_is_a_point_to_check():
     assert dose("upadacitinib/us-label", "cd", **{"with": ["azathioprine"]})[0] == "check_label"
     # for UC it names "biological therapies for ulcerative colitis": a biologic stays a point to check
     assert dose("upadacitinib/us-label", "uc", **{"with": ["adalimumab"]})[0] == "check_label"
+    # the US baricitinib limitation of use was read for RA only [S22]: alopecia areata is a point to check
+    assert dose("baricitinib/us-label", "aa", **{"with": ["adalimumab"]})[0] == "check_label"
 
 
 def test_a_declared_silence_leaves_the_dose_assessed():
