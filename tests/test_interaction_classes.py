@@ -63,7 +63,9 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                              "needs no dose change with CYP inducers while the US label [R8] does not recommend strong "
                              "CYP3A inducers, so the class waits for the EU text"),
     "deuruxolitinib/us-label": (_all_but("cyp2c9_inhibitor", *COMBINATION),
-                                "US PI 7 and the vaccination warning were not read; the limitation of use was [D1]"),
+                                "US PI 7 and the vaccination warning were not read: only the beginnings of the "
+                                "openFDA label [D6], drugs.com [D1, D3], medilib [D2], MedlinePlus and the Pharmacy "
+                                "Times article [D4] were reachable; the limitation of use was [D1]"),
 }
 
 PROTOCOLS = [f"{d}/{v}" for d in drugs() for v in shipped_protocols(d)]
