@@ -54,7 +54,8 @@ def test_us_severe_hepatic_impairment_not_recommended():
 def test_unknown_factors_are_listed_as_possible_changes():
     p = plan()
     assert p.dose.outcome == "check"
-    assert {dl.entry.id for dl in p.dose.possible} == {"ra_renal_moderate", "ra_oat3", "renal_severe", "hepatic_severe"}
+    assert {dl.entry.id for dl in p.dose.possible} == {"ra_renal_moderate", "ra_oat3", "renal_severe", "hepatic_severe",
+                                                       "ra_immunosuppressive_combination"}
 
 
 def test_us_aa_kidney_dose_says_check_the_label_instead_of_a_number():
