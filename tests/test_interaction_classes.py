@@ -33,7 +33,6 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
     "baricitinib/us-label": (_all_but("strong_oat3_inhibitor", *COMBINATION),
                              "US PI 5 (vaccinations) and 7 were not read: only the beginnings of the FDA label and its "
                              "mirrors were reachable (DailyMed, docketalarm, uspl.lilly.com via urlscan, prescriberpoint, "
-                             "Medscape, olumiant.com HCP); the RA limitation of use is [S22]"),
     "upadacitinib/us-label": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
                                "antiplatelet"),
                               "US PI 7 was not read: searches of the stored pages (FDA label mirrors: drugs.com, "
@@ -132,6 +131,7 @@ def dose(name, indication=None, **factors):
     ("tofacitinib/eu-smpc", "uc", "carbamazepine", ("not_recommended", ["T21"])),  # a strong CYP3A4 inducer
     ("ritlecitinib/eu-smpc", None, "baricitinib", ("not_recommended", ["R17"])),
     ("baricitinib/us-label", "ra", "adalimumab", ("not_recommended", ["S22"])),
+    ("baricitinib/us-label", "aa", "tacrolimus", ("not_recommended", ["S24"])),
 ])
 def test_a_stated_combination_is_not_the_standard_dose(name, indication, medicine, expected):
     assert dose(name, indication, **{"with": [medicine]}) == expected
@@ -142,8 +142,8 @@ def test_a_limitation_not_read_for_the_indication_is_a_point_to_check():
     assert dose("upadacitinib/us-label", "cd", **{"with": ["azathioprine"]})[0] == "check_label"
     # for UC it names "biological therapies for ulcerative colitis": a biologic stays a point to check
     assert dose("upadacitinib/us-label", "uc", **{"with": ["adalimumab"]})[0] == "check_label"
-    # the US baricitinib limitation of use was read for RA only [S22]: alopecia areata is a point to check
-    assert dose("baricitinib/us-label", "aa", **{"with": ["adalimumab"]})[0] == "check_label"
+    # the US baricitinib limitations of use were read for RA [S22] and AA [S24] only: COVID-19 is a point to check
+    assert dose("baricitinib/us-label", "covid19", **{"with": ["adalimumab"]})[0] == "check_label"
 
 
 def test_a_declared_silence_leaves_the_dose_assessed():
