@@ -187,6 +187,11 @@ def test_the_local_page_read_in_full_states_its_silences(medicine, expected):
     assert dose("baricitinib/nhs-lanarkshire", None, **{"with": [medicine]}) == expected
 
 
+def test_an_antiplatelet_leaves_the_eu_baricitinib_dose_assessed():
+    # the EU package leaflet's list of other medicines [S23], read in full, names no antiplatelet
+    assert dose("baricitinib/eu-smpc", "ra", **{"with": ["clopidogrel"]}) == ("standard", ["S8"])
+
+
 def test_a_live_vaccine_gives_the_label_note_not_a_dose_change():
     p = plan_for(START, drug="upadacitinib", protocol="eu-smpc", indication="ra",
                  factors={**KNOWN, "with": ["mmr_vaccine"]})
