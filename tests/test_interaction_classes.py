@@ -33,6 +33,7 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
     "baricitinib/us-label": (_all_but("strong_oat3_inhibitor", *COMBINATION),
                              "US PI 5 (vaccinations) and 7 were not read: only the beginnings of the FDA label and its "
                              "mirrors were reachable (DailyMed, docketalarm, uspl.lilly.com via urlscan, prescriberpoint, "
+                             "Medscape, olumiant.com HCP); the limitations of use are [S22] (RA) and [S24] (AA)"),
     "upadacitinib/us-label": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
                                "antiplatelet"),
                               "US PI 7 was not read: searches of the stored pages (FDA label mirrors: drugs.com, "
@@ -127,11 +128,11 @@ def dose(name, indication=None, **factors):
     ("filgotinib/eu-smpc", "ra", "etanercept", ("not_recommended", ["F7"])),
     ("deuruxolitinib/us-label", None, "ciclosporin", ("not_recommended", ["D1"])),
     ("baricitinib/eu-smpc", "ra", "fedratinib", ("not_recommended", ["S9"])),
+    ("baricitinib/us-label", "ra", "adalimumab", ("not_recommended", ["S22"])),
+    ("baricitinib/us-label", "aa", "tacrolimus", ("not_recommended", ["S24"])),
     ("tofacitinib/eu-smpc", "psa", "adalimumab", ("not_recommended", ["T20"])),
     ("tofacitinib/eu-smpc", "uc", "carbamazepine", ("not_recommended", ["T21"])),  # a strong CYP3A4 inducer
     ("ritlecitinib/eu-smpc", None, "baricitinib", ("not_recommended", ["R17"])),
-    ("baricitinib/us-label", "ra", "adalimumab", ("not_recommended", ["S22"])),
-    ("baricitinib/us-label", "aa", "tacrolimus", ("not_recommended", ["S24"])),
 ])
 def test_a_stated_combination_is_not_the_standard_dose(name, indication, medicine, expected):
     assert dose(name, indication, **{"with": [medicine]}) == expected
