@@ -204,3 +204,19 @@ def test_a_live_vaccine_gives_the_label_note_not_a_dose_change():
     assert any(r.risk.id == "live_vaccine" and r.risk.citation.source.id == "U12" and not r.open_conditions
                for r in p.risks)
     assert not p.dose.unstated_classes
+
+
+@pytest.mark.parametrize("name", PROTOCOLS)
+def test_the_patient_sheet_says_a_class_silence_as_what_it_is(runner, app, name):
+    """The printed sheet shows every silence (issue 17 item 5); it asks "do you need them" of checks only: a
+    label's silence on a class of medicines is said as such, with the advice to tell about every medicine."""
+    drug, variant = name.split("/")
+    result = runner.invoke(app, ["sheet", "--start", "2026-12-20", "--drug", drug, "--protocol", variant,
+                                 "--out", "-"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    plan = plan_for(dt.date(2026, 12, 20), drug=drug, protocol=variant)
+    classes = [s for s in plan.silent if s.item.startswith(INTERACTION)]
+    assert ("names no rule for taking it with" in text) == bool(classes)
+    asked = text.split("Ask your prescriber whether you need them")[0].split("Not covered by this plan's sources")
+    assert len(asked) == 1 or "Taken with" not in asked[-1]

@@ -115,3 +115,30 @@ def test_unknown_protocol_lists_known():
 
 def test_data_folder_is_shipped():
     assert (data_path() / "vocabulary.toml").is_file()
+
+
+ZOSTER_RULE = """
+[[rule]]
+id = "zoster"
+kind = "screening"
+title = "Zoster vaccine before starting"
+checks = ["zoster_vaccination"]
+timing = { type = "before_start" }
+source = "S2"
+"""
+
+
+def test_a_silence_the_file_itself_contradicts_is_refused(tmp_path):
+    body = header() + GOOD_RULE + ZOSTER_RULE + (
+        '\n[[silent]]\nitem = "zoster_vaccine"\nsource = "S2"\nsection = "2"\nwhy = "the source says nothing of it"\n')
+    with pytest.raises(JakplanError, match=r"silent 'zoster_vaccine': the protocol encodes this item \(rule zoster\)"):
+        load_protocol_file(write(tmp_path, body))
+
+
+def test_an_inherited_silence_gives_way_to_the_rule_that_encodes_it(tmp_path):
+    # baricitinib/eu-smpc declares the zoster vaccine silent; a clinic that extends it and plans the vaccine
+    # encodes it: the plan no longer says the source is silent on it
+    assert "zoster_vaccine" in {s.item for s in load_protocol("baricitinib", "eu-smpc").silent}
+    proto = load_protocol_file(write(tmp_path, header('extends = "eu-smpc"') + ZOSTER_RULE))
+    assert "zoster_vaccine" not in {s.item for s in proto.silent}
+    assert "kidney_baseline" in {s.item for s in proto.silent}  # the others stay

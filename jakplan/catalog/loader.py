@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 from jakplan.catalog.files import data_path, read_toml
+from jakplan.catalog.requirements import check
 from jakplan.catalog.resolve import Confinement, resolve
 from jakplan.catalog.scores import score_table
 from jakplan.catalog.silent import parse_silent
@@ -617,7 +618,7 @@ def _load(path: Path, stack: tuple[str, ...], own_only: bool, confine: Confineme
     if not fragment and not parts.tables["rule"]:
         ck.fail("top level", "a protocol needs at least one rule")
     t = parts.tables
-    return Protocol(
+    protocol = Protocol(
         id=pid, drug=drug, title=ck.get(raw, "title", "top level", str),
         jurisdiction=ck.get(raw, "jurisdiction", "top level", str, required=False, default=base.jurisdiction if base else ""),
         indications=tuple(indications), rules=tuple(t["rule"].values()), thresholds=tuple(t["threshold"].values()),
@@ -627,6 +628,27 @@ def _load(path: Path, stack: tuple[str, ...], own_only: bool, confine: Confineme
         path=str(path), fragment=fragment, extends=base.id if base else "",
         silent=parse_silent(ck, raw, base, indications, _citation),
     )
+    return _without_contradicted_silences(ck, protocol, raw)
+
+
+def _without_contradicted_silences(ck: _Checker, protocol: Protocol, raw: dict) -> Protocol:
+    """A ``[[silent]]`` entry says the source does not address an item; an entry of the same protocol that
+    encodes the item for one of its indications contradicts it. The file's own silence is an error (one line,
+    naming the entry that encodes it); one inherited by ``extends`` gives way to the encoding."""
+
+    if not protocol.silent:
+        return protocol
+    own = {(x.get("item"), tuple(x.get("indications", ()))) for x in raw.get("silent", []) if isinstance(x, dict)}
+    keep = []
+    for s in protocol.silent:
+        evidence = next((st.evidence for ind in (s.indications or protocol.indications)
+                         for st in check(protocol, ind) if st.item == s.item and st.status == "encoded"), "")
+        if not evidence:
+            keep.append(s)
+        elif (s.item, s.indications) in own:
+            ck.fail(f"silent '{s.item}'", f"the protocol encodes this item ({evidence}); remove the silence or "
+                                         f"narrow its 'indications'")
+    return protocol if len(keep) == len(protocol.silent) else protocol._replace(silent=tuple(keep))
 
 
 def load_protocol_file(path: Path | str, confine: Confinement | None = None) -> Protocol:

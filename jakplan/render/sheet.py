@@ -12,6 +12,7 @@ import html
 import re
 from dataclasses import dataclass, field, replace
 
+from jakplan.catalog.medicines import INTERACTION
 from jakplan.catalog.vocab import sources, vocabulary
 from jakplan.engine.conditions import missing_factors
 from jakplan.engine.visits import visits
@@ -292,11 +293,20 @@ def _sheet_risks(plan: Plan, notes: "_Notes") -> tuple[list[str], list[tuple[int
     if ask:
         lines.append(f"More warnings may apply, depending on {and_list(ask)}: ask your prescriber.")
         refs.append(())
-    silent = getattr(plan, "silent", ())
-    if silent:
-        names = "; ".join(dict.fromkeys(silence_title(x.item).split(":")[0] for x in silent))
+    # "do you need them" is asked of checks; a label's silence on a class of medicines is said as what it is
+    silences = getattr(plan, "silent", ())
+    checks = [x for x in silences if not x.item.startswith(INTERACTION)]
+    classes = [x for x in silences if x.item.startswith(INTERACTION)]
+    if checks:
+        names = "; ".join(dict.fromkeys(silence_title(x.item).split(":")[0] for x in checks))
         lines.append(f"Not covered by this plan's sources: {names}. Ask your prescriber whether you need them.")
-        refs.append(tuple(dict.fromkeys(notes.ref(x.citation) for x in silent)))
+        refs.append(tuple(dict.fromkeys(notes.ref(x.citation) for x in checks)))
+    if classes:
+        names = "; ".join(dict.fromkeys(silence_title(x.item).split(":")[0].removeprefix("Taken with ")
+                                        for x in classes))
+        lines.append(f"The label text read names no rule for taking it with: {names}. Tell your prescriber and "
+                     f"pharmacist about every medicine you take.")
+        refs.append(tuple(dict.fromkeys(notes.ref(x.citation) for x in classes)))
     return lines, refs
 
 
