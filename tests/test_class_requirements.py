@@ -22,6 +22,18 @@ def test_every_item_is_encoded_or_declared_silent(drug, variant, indication):
         assert s.evidence or s.status == "unstated", (drug, variant, indication, s.item)
 
 
+@pytest.mark.parametrize("drug, variant, indication", CASES)
+def test_no_silence_is_contradicted_by_the_protocol_itself(drug, variant, indication):
+    """A [[silent]] entry says the source does not address an item: none of a shipped protocol's own entries may
+    encode that item for the indication (the loader refuses it in a user's file; shipped files are held here, not
+    checked on every start)."""
+    protocol = load_protocol(drug, variant)
+    status = {s.item: s for s in check(protocol, indication)}
+    for s in protocol.silent:
+        if not s.indications or indication in s.indications:
+            assert status[s.item].status == "silent", (s.item, status[s.item].evidence)
+
+
 def test_the_items_of_the_issue_are_all_there():
     ids = {i.id for i in items()}
     assert ids >= {"tb_active", "tb_latent", "hbv", "hbv_dna", "hcv", "blood_count_baseline", "start_anc", "start_alc",
