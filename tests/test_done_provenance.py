@@ -33,7 +33,9 @@ def test_a_user_note_in_jakplans_words_changes_nothing_the_engine_closes(runner,
     done = {i["rule"]: i for i in _status(runner, app, pf, "2026-08-20")["done"]}
     assert done["nice_continue_month6"]["done_on"] == "2026-07-06"
     assert done["nice_continue_month6"]["note"] == "done with response_by_week24 on 2026-07-06"
-    assert done["response_by_week24"]["note"] == ""  # a hand record's note is kept in the file, not taken as how
+    # a hand record's note is the writer's: shown as theirs, never read as how the check was done
+    assert done["response_by_week24"]["note"] == ("note: done with the rheumatologist; last done, from the history "
+                                                  "in my head")
     assert load_planfile(pf).history.done[0].note.startswith("done with the rheumatologist")
 
 

@@ -65,7 +65,7 @@ class Item:
     notes: tuple[Note, ...] = ()
     """Why the item is in its state, as codes (render.words.item_note_text words them): ``superseded`` (day),
     ``early`` (window start), ``late`` (days), how it was counted done when not by hand (:data:`jakplan.history.VIA`:
-    ``result`` (the lab files), ``same_kind`` (the other review, its day), ``history`` (file, columns)), ``waived`` (day,
+    ``result`` (the lab files), ``same_kind`` (the other review, its day), ``history`` (file, columns)), ``note`` (the record's own note, as written), ``waived`` (day,
     reason), ``not_applicable`` (day, reason), ``on_hold`` (pause start), ``replaced`` (the next check's date)."""
 
     @property
@@ -362,6 +362,8 @@ def _complete(rule: Rule, plan: Plan, outstanding: list[Item], done: list, close
                 notes = (Note("late", (late,)),)
             if d.via in ("result", "history", "same_kind"):  # say how, and from where
                 notes = (Note(d.via, d.basis),) + notes
+            if d.note:  # what the person who recorded it wrote
+                notes += (Note("note", (d.note,)),)
             finished.append(_with(target, state="done", done_on=d.on, days_late=late, notes=notes))
         outstanding = outstanding[outstanding.index(target) + 1:]
         if rule.anchor == "last_done" and rule.timing.type == "every":

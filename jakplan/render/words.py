@@ -167,6 +167,8 @@ def _item_note(code: str, a: tuple) -> str:
         return "done by result" + (f" (imported from {', '.join(a)})" if a else "")
     if code == "same_kind":
         return f"done with {a[0]} on {a[1]}"
+    if code == "note":
+        return f"note: {a[0]}"
     if code == "history":
         return f"last done, from the history in {a[0]} ({', '.join(a[1:])})"
     if code == "waived":
