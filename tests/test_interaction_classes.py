@@ -33,30 +33,41 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
     "baricitinib/us-label": (_all_but("strong_oat3_inhibitor", *COMBINATION),
                              "US PI 5 (vaccinations) and 7 were not read: only the beginnings of the FDA label and its "
                              "mirrors were reachable (DailyMed, docketalarm, uspl.lilly.com via urlscan, prescriberpoint, "
-                             "Medscape, olumiant.com HCP); the limitations of use are [S22] (RA) and [S24] (AA)"),
+                             "Medscape, olumiant.com HCP); the limitations of use are [S22] (RA) and [S24] (AA); a second pass "
+                             "(2026-12-04) found no page beginning with US PI 5 or 7 either: lillymedical answers pages, "
+                             "MIMS, the openFDA label JSON (docs corpus) and GitHub text search return other sections "
+                             "or EU-type text only"),
     "upadacitinib/us-label": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
                                "antiplatelet"),
                               "US PI 7 was not read: searches of the stored pages (FDA label mirrors: drugs.com, "
                               "prescriberpoint, DailyMed/drugcentral, medscape, PDR; rinvoqhcp.com; openFDA) only reach "
                               "the beginnings of those pages, and no page beginning with section 7 was found; the "
-                              "vaccination warning is [U17]"),
+                              "vaccination warning is [U17]; a second pass (2026-12-04: AbbVie/rinvoqhcp section pages, "
+                              "MPR, goodrx, PDR, MIMS Singapore, GitHub text search) found none either"),
     "upadacitinib/eu-smpc": ((*PK, "antiplatelet"),
                              "SmPC 4.5 was not read: the stored SmPC copies (emc, EC community register PDFs, "
                              "medicinous, info-patient, MIMS, Swiss oddb chapters) only reach 4.1-4.2 or other "
                              "sections, and the EU package leaflet's list of medicines to mention is no ground for a "
-                             "rule or a silence; the 4.4 summary [U12] covers the combinations and live vaccines"),
+                             "rule or a silence; the 4.4 summary [U12] covers the combinations and live vaccines; a second "
+                             "pass (2026-12-04: drugquest, ch.oddb.org/swissmedicinfo Interaktionen chapter, MIMS "
+                             "drug-interactions, French theriaque/vidal/santemagazine and German rote-liste copies) "
+                             "reached only their beginnings"),
     "filgotinib/eu-smpc": ((*PK, "antiplatelet"),
                            "SmPC 4.5 was not read: the stored SmPC copies (emc, patient-info, EC community register "
                            "PDFs, FASS, medicinous, RxReasoner, MIMS) only reach their beginnings (4.1-4.2), and the "
                            "EU package leaflet [F8] lists medicines to mention, which is no ground for a silence; 4.4 "
-                           "on immunosuppressive medicinal products was [F7], live vaccines [F8]"),
+                           "on immunosuppressive medicinal products was [F7], live vaccines [F8]; a second pass "
+                           "(2026-12-04: drugquest, ch.oddb.org, MIMS, Galapagos GB prescribing page, vidal, doctissimo, "
+                           "medscape UK, info-patient) reached no 4.5 text"),
     "abrocitinib/us-label": ((*COMBINATION, "live_vaccine"),
                              "US PI 1 (limitations of use) and 5.7 (immunizations) were not read: the reachable part of Pfizer Medical "
                              "Information's warnings page [A11] and section 17 page ends before them; drugs.com, "
                              "guidelinecentral, labeling.pfizer.com (urlscan copy), drugcentral and medthority reach "
                              "only the highlights' start or other sections, and section 2.1 [A1] only points to 5.7; "
                              "the Canadian monograph's limitation (methotrexate, cyclosporine) is not the US text; "
-                             "section 7 [A12] and the contraindications [A13] were read"),
+                             "section 7 [A12] and the contraindications [A13] were read; a second pass (2026-12-04) "
+                             "found no pfizermedicalinformation/pfizermedical page beginning with section 1 or 5.7 "
+                             "(the dosage page [2.1] and the patient page 17 end before 'Immunizations')"),
     "ritlecitinib/eu-smpc": (("strong_cyp3a4_inducer",),
                              "the EU SmPC 4.5 was not reachable (searched: EMA/EC PDFs and RxReasoner give their "
                              "beginnings only, MIMS and the Israeli leaflet no 4.5 page); the EU-type Swiss text [R17] "
@@ -65,7 +76,9 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
     "deuruxolitinib/us-label": (_all_but("cyp2c9_inhibitor", *COMBINATION),
                                 "US PI 7 and the vaccination warning were not read: only the beginnings of the "
                                 "openFDA label [D6], drugs.com [D1, D3], medilib [D2], MedlinePlus and the Pharmacy "
-                                "Times article [D4] were reachable; the limitation of use was [D1]"),
+                                "Times article [D4] were reachable; the limitation of use was [D1]; a second pass "
+                                "(2026-12-04: leqselvihcp/Sun Pharma pages, openFDA label JSON in the docs corpus, "
+                                "GitHub text search) found no page beginning with section 5 or 7"),
 }
 
 PROTOCOLS = [f"{d}/{v}" for d in drugs() for v in shipped_protocols(d)]
