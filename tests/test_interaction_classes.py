@@ -50,7 +50,7 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                              "sections, and the EU package leaflet's list of medicines to mention is no ground for a "
                              "rule or a silence; the 4.4 summary [U12] covers the combinations and live vaccines; a second "
                              "pass (2026-12-04: drugquest, ch.oddb.org/swissmedicinfo Interaktionen chapter, MIMS "
-                             "drug-interactions, French theriaque/vidal/santemagazine and German rote-liste copies) "
+                             "drug-interactions, French pharmacum/zivi/santemagazine and German rote-liste copies) "
                              "reached only their beginnings"),
     "filgotinib/eu-smpc": ((*PK, "antiplatelet"),
                            "SmPC 4.5 was not read: the stored SmPC copies (emc, patient-info, EC community register "
@@ -67,7 +67,8 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                              "the Canadian monograph's limitation (methotrexate, cyclosporine) is not the US text; "
                              "section 7 [A12] and the contraindications [A13] were read; a second pass (2026-12-04) "
                              "found no pfizermedicalinformation/pfizermedical page beginning with section 1 or 5.7 "
-                             "(the dosage page [2.1] and the patient page 17 end before 'Immunizations')"),
+                             "(the dosage page [2.1], the patient page 17 and the Medication Guide page end before or "
+                             "lose the immunization text; no MPR, Medscape or drugs.com dosage page was found)"),
     "ritlecitinib/eu-smpc": (("strong_cyp3a4_inducer",),
                              "the EU SmPC 4.5 was not reachable (searched: EMA/EC PDFs and RxReasoner give their "
                              "beginnings only, MIMS and the Israeli leaflet no 4.5 page); the EU-type Swiss text [R17] "
