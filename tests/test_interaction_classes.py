@@ -44,14 +44,17 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                               "the beginnings of those pages, and no page beginning with section 7 was found; the "
                               "vaccination warning is [U17]; a second pass (2026-12-04: AbbVie/rinvoqhcp section pages, "
                               "MPR, goodrx, PDR, MIMS Singapore, GitHub text search) found none either"),
-    "upadacitinib/eu-smpc": ((*PK, "antiplatelet"),
+    "upadacitinib/eu-smpc": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
+                              "antiplatelet"),
                              "SmPC 4.5 was not read: the stored SmPC copies (emc, EC community register PDFs, "
                              "medicinous, info-patient, MIMS, Swiss oddb chapters) only reach 4.1-4.2 or other "
                              "sections, and the EU package leaflet's list of medicines to mention is no ground for a "
                              "rule or a silence; the 4.4 summary [U12] covers the combinations and live vaccines; a second "
                              "pass (2026-12-04: drugquest, ch.oddb.org/swissmedicinfo Interaktionen chapter, MIMS "
                              "drug-interactions, French pharmacum/zivi/santemagazine and German rote-liste copies) "
-                             "reached only their beginnings"),
+                             "reached only their beginnings; strong CYP3A4 inhibitors and inducers are stated from the "
+                             "Brazilian label's interaction text [U18], which is no full section 4.5, so no silence "
+                             "rests on it"),
     "filgotinib/eu-smpc": ((*PK, "antiplatelet"),
                            "SmPC 4.5 was not read: the stored SmPC copies (emc, patient-info, EC community register "
                            "PDFs, FASS, medicinous, RxReasoner, MIMS) only reach their beginnings (4.1-4.2), and the "
@@ -139,6 +142,8 @@ def dose(name, indication=None, **factors):
     ("upadacitinib/us-label", "ra", "adalimumab", ("not_recommended", ["U15"])),
     ("upadacitinib/us-label", "uc", "azathioprine", ("not_recommended", ["U7"])),
     ("upadacitinib/eu-smpc", "uc", "tacrolimus", ("not_recommended", ["U12"])),
+    ("upadacitinib/eu-smpc", "uc", "ketoconazole", ("adjusted", ["U18"])),  # 30 mg induction, 15 mg maintenance
+    ("upadacitinib/eu-smpc", "ad", "clarithromycin", ("adjusted", ["U18"])),  # 15 mg with caution, not 30 mg
     ("filgotinib/eu-smpc", "ra", "etanercept", ("not_recommended", ["F7"])),
     ("deuruxolitinib/us-label", None, "ciclosporin", ("not_recommended", ["D1"])),
     ("baricitinib/eu-smpc", "ra", "fedratinib", ("not_recommended", ["S9"])),
@@ -182,6 +187,17 @@ def test_a_live_vaccine_is_a_caution_note_of_the_label(name, indication, source)
     assert [r.risk.citation.source.id for r in p.risks if r.risk.id == "live_vaccine" and not r.open_conditions] \
         == [source]
     assert p.dose.outcome == "standard" and not p.dose.unstated_classes
+
+
+def test_a_strong_cyp3a4_inducer_is_a_caution_note_of_the_eu_upadacitinib_text_read():
+    # the Brazilian label's interaction text [U18]: exposure falls, monitor disease activity; no dose change
+    p = plan_for(START, drug="upadacitinib", protocol="eu-smpc", indication="ra",
+                 factors={**KNOWN, "with": ["carbamazepine"]})
+    assert [r.risk.citation.source.id for r in p.risks if r.risk.id == "strong_cyp3a4_inducer"
+            and not r.open_conditions] == ["U18"]
+    assert p.dose.outcome == "standard" and not p.dose.unstated_classes
+    # that text gives no Crohn's disease dose with a strong CYP3A4 inhibitor: a point to check, not the standard dose
+    assert dose("upadacitinib/eu-smpc", "cd", **{"with": ["clarithromycin"]})[0] == "check_label"
 
 
 def test_a_class_the_eu_litfulo_texts_read_disagree_on_stays_not_assessed():
