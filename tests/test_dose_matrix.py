@@ -50,14 +50,15 @@ def test_cli_doses_json(runner, app):
 
 
 def test_a_class_the_protocol_does_not_state_is_check_with_the_class_named(runner, app):
-    """The review's case: ketoconazole (a strong CYP3A4 inhibitor) with EU upadacitinib printed the full dose."""
+    """The review's case: ketoconazole (a strong CYP3A4 inhibitor) with EU upadacitinib printed the full dose. That
+    class is stated now (the Brazilian interaction text [U18]); moderate CYP3A4 inhibitors are still not stated."""
     r = runner.invoke(app, ["protocols", "show", "upadacitinib/eu-smpc", "--doses", "--format", "json"])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)["rows"]
-    cyp = [x for x in rows if x["axis"] == "with" and x["value"] == "strong_cyp3a4_inhibitor"]
+    cyp = [x for x in rows if x["axis"] == "with" and x["value"] == "moderate_cyp3a4_inhibitor"]
     assert cyp and all(x["outcome"] != "standard" for x in cyp)
     r = runner.invoke(app, ["schedule", "--start", "2024-05-01", "--drug", "upadacitinib", "--protocol", "eu-smpc",
-                            "--with", "ketoconazole", "--egfr", "90", "--hepatic", "none", "--format", "json"])
+                            "--with", "diltiazem", "--egfr", "90", "--hepatic", "none", "--format", "json"])
     assert r.exit_code == 0, r.output
     dose = json.loads(r.stdout)["dose"]
-    assert dose["outcome"] != "standard" and "strong CYP3A4 inhibitor" in dose["text"]
+    assert dose["outcome"] != "standard" and "moderate CYP3A4 inhibitor" in dose["text"]
