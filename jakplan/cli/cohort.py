@@ -12,10 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, format_enum, format_option, make_console, parse_date, show, write_stdout
 from jakplan.cli.guard import EXIT_INTERRUPTED, GentleStop, echo_err, error_line
-from jakplan.clinic.audit import aggregate
-from jakplan.clinic.cohort import audit_files, count_rows, due_files, export_register, export_rows, plan_files
+from jakplan.clinic.cohort import audit as register_audit
+from jakplan.clinic.cohort import count_rows, export_register, export_rows, plan_files, worklist
 from jakplan.clinic.register_import import import_rows
-from jakplan.clinic.worklist import monday, sort_rows
+from jakplan.clinic.worklist import monday
 from jakplan.dates import plural
 from jakplan.errors import JakplanError
 from jakplan.escape import one_line
@@ -69,8 +69,6 @@ def due(
     Exits 1 when someone is overdue, 2 when a file could not be read (the others are still reported).
     """
 
-    bad = 0
-    overdue_patients = lab_patients = 0
     with clean_errors():
         day = parse_date(today, "--today") if today else dt.date.today()
         start = parse_date(week, "--week") if week else monday(day)
@@ -80,35 +78,19 @@ def due(
             start = monday(start)
         end = start + dt.timedelta(days=6)
         files = plan_files(folder)
-        rows, errors, skipped = [], [], 0
         progress, task = _progress(len(files), "Reading plan files")
         with progress:
-
-            for res in due_files(files, start, workers, day, word=word_rows):
-                progress.advance(task)
-                if not res.ok:
-                    bad += 1
-                    errors.append((res.where, res.message))
-                    echo_err(error_line(res.message))
-                    continue
-                skipped += bool(res.detail.get("skipped"))
-                overdue_patients += res.detail["overdue"]
-                lab_patients += any(r["kind"] == "lab" for r in res.detail["rows"])
-                rows += res.detail["rows"]
-        rows = sort_rows(rows)
-        _print_worklist(fmt, rows, start, end, len(files) - skipped, errors, skipped)
-    if bad:
+            wl = worklist(files, start, day, workers, word=word_rows, tick=lambda: progress.advance(task),
+                          on_error=lambda message: echo_err(error_line(message)))
+        show("due", fmt, rows=wl.rows, start=start, end=end, nfiles=wl.nfiles, errors=wl.errors, skipped=wl.skipped,
+             line=summary(wl.rows, wl.nfiles, len(wl.errors), wl.skipped))
+    if wl.errors:
         raise typer.Exit(EXIT_BAD_INPUT)
-    if overdue_patients or lab_patients:
+    if wl.overdue_patients or wl.lab_patients:
         parts = [f"{n} patient{'s' if n != 1 else ''} with {what}" for n, what in
-                 ((lab_patients, "a lab result that needs action"), (overdue_patients, "overdue checks")) if n]
+                 ((wl.lab_patients, "a lab result that needs action"), (wl.overdue_patients, "overdue checks")) if n]
         echo_err("; ".join(parts))
         raise typer.Exit(EXIT_OVERDUE)
-
-
-def _print_worklist(fmt, rows, start, end, nfiles: int, errors, skipped: int) -> None:
-    show("due", fmt, rows=rows, start=start, end=end, nfiles=nfiles, errors=errors, skipped=skipped,
-         line=summary(rows, nfiles, len(errors), skipped))
 
 
 @cohort_app.command("export")
@@ -266,29 +248,18 @@ def audit(
 ) -> None:
     """For each check and drug: how many planned in the period were done in their window, early, late, missing,
     waived or not applicable (judged on the last day of the period), and the patients behind each number."""
-    bad = 0
     with clean_errors():
         start, end = parse_date(from_, "--from"), parse_date(to, "--to")
         if end < start:
             raise JakplanError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
         files = plan_files(folder)
-        rows, errors, skipped = [], [], 0
         progress, task = _progress(len(files), "Reading plan files")
         with progress:
-            for res in audit_files(files, start, end, workers):
-                progress.advance(task)
-                if not res.ok:
-                    bad += 1
-                    errors.append((res.where, res.message))
-                    echo_err(error_line(res.message))
-                    continue
-                skipped += bool(res.detail.get("skipped"))
-                rows += res.detail["rows"]
-        groups = aggregate(rows)
-        nfiles = len(files) - skipped
-        show("audit", fmt, groups=groups, start=start, end=end, nfiles=nfiles, errors=errors, skipped=skipped,
-             line=render.basis(nfiles - bad, skipped, bad))
-    if bad:
+            au = register_audit(files, start, end, workers, tick=lambda: progress.advance(task),
+                       on_error=lambda message: echo_err(error_line(message)))
+        show("audit", fmt, groups=au.groups, start=start, end=end, nfiles=au.nfiles, errors=au.errors,
+             skipped=au.skipped, line=render.basis(au.nfiles - len(au.errors), au.skipped, len(au.errors)))
+    if au.errors:
         raise typer.Exit(EXIT_BAD_INPUT)
 
 

@@ -26,11 +26,11 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, TypeVar
 
 from jakplan.api import one_run, plan_for_record, status_for_record
-from jakplan.clinic.audit import patient_rows
-from jakplan.clinic.worklist import row_codes, week_rows
+from jakplan.clinic.audit import aggregate, patient_rows
+from jakplan.clinic.worklist import row_codes, sort_rows, week_rows
 from jakplan.engine.tracking import track
 from jakplan.engine.visits import parse_clinic_days
 from jakplan.errors import JakplanError
@@ -545,6 +545,61 @@ def due_files(files: list[Path], week_start: dt.date, workers: int | None = None
                                   chunk_size(len(files), workers)))
 
 
+class Worklist(NamedTuple):
+    """`cohort due` as one use case: the week's rows, sorted (lab results needing action, overdue, due), and what
+    the summary is built from."""
+
+    rows: list[dict[str, Any]]
+    nfiles: int
+    """Plan files read (TOML files that are not plan files not counted)."""
+    errors: list[tuple[str, str]]
+    """(file, message) for each plan file that could not be read; the others are still listed."""
+    skipped: int
+    overdue_patients: int
+    lab_patients: int
+    """Patients with a lab result that needs action."""
+
+
+def _sweep(results: Iterable[Result], errors: list[tuple[str, str]], tick: Callable[[], None] | None,
+           on_error: Callable[[str], None] | None) -> Iterator[Result]:
+    """The readable results; each file counted by ``tick``, each error kept in ``errors`` as (file, message)
+    and passed to ``on_error`` as it comes."""
+    for res in results:
+        if tick is not None:
+            tick()
+        if not res.ok:
+            errors.append((res.where, res.message))
+            if on_error is not None:
+                on_error(res.message)
+            continue
+        yield res
+
+
+def worklist(files: list[Path], week_start: dt.date, today: dt.date, workers: int | None = None, *,
+             word: RowWords | None = None, tick: Callable[[], None] | None = None,
+             on_error: Callable[[str], None] | None = None) -> Worklist:
+    """The week's worklist of a register (see :func:`due_files`); ``tick`` is called once per file read (a
+    progress bar), ``on_error`` with each file's error as it is found."""
+    rows: list[dict[str, Any]] = []
+    errors: list[tuple[str, str]] = []
+    skipped = overdue = lab = 0
+    for res in _sweep(due_files(files, week_start, workers, today, word=word), errors, tick, on_error):
+        skipped += bool(res.detail.get("skipped"))
+        overdue += res.detail["overdue"]
+        lab += any(r["kind"] == "lab" for r in res.detail["rows"])
+        rows += res.detail["rows"]
+    return Worklist(sort_rows(rows), len(files) - skipped, errors, skipped, overdue, lab)
+
+
+class Audit(NamedTuple):
+    """`cohort audit` as one use case: the groups (check x drug, with outcomes and patients) and the basis."""
+
+    groups: list[dict[str, Any]]
+    nfiles: int
+    errors: list[tuple[str, str]]
+    skipped: int
+
+
 # -- the audit -------------------------------------------------------------------------------------------
 
 
@@ -576,3 +631,16 @@ def audit_files(files: list[Path], start: dt.date, end: dt.date, workers: int | 
         workers = default_workers(len(files))
     return _in_one_run(stream_map(audit_one, (AuditJob(str(p), start, end) for p in files), workers,
                                   chunk_size(len(files), workers)))
+
+
+def audit(files: list[Path], start: dt.date, end: dt.date, workers: int | None = None, *,
+          tick: Callable[[], None] | None = None, on_error: Callable[[str], None] | None = None) -> Audit:
+    """The audit of a register for the period (see :func:`audit_files`); ``tick`` and ``on_error`` as for
+    :func:`worklist`."""
+    rows: list[dict[str, Any]] = []
+    errors: list[tuple[str, str]] = []
+    skipped = 0
+    for res in _sweep(audit_files(files, start, end, workers), errors, tick, on_error):
+        skipped += bool(res.detail.get("skipped"))
+        rows += res.detail["rows"]
+    return Audit(aggregate(rows), len(files) - skipped, errors, skipped)
