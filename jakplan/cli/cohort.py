@@ -13,7 +13,7 @@ from jakplan.cli.base import app
 from jakplan.cli.common import clean_errors, format_enum, format_option, make_console, parse_date, show, write_stdout
 from jakplan.cli.guard import EXIT_INTERRUPTED, GentleStop, echo_err, error_line
 from jakplan.clinic.cohort import audit as register_audit
-from jakplan.clinic.cohort import count_rows, export_register, export_rows, plan_files, worklist
+from jakplan.clinic.cohort import count_rows, export_register, export_rows, plan_files, tally_export, worklist
 from jakplan.clinic.register_import import import_rows
 from jakplan.clinic.worklist import monday
 from jakplan.dates import plural
@@ -22,6 +22,7 @@ from jakplan.escape import one_line
 from jakplan.records.clinicsettings import load_settings, parse_map
 from jakplan.render import audit as render
 from jakplan.render.cohortfiles import render_patient
+from jakplan.render.cohortrun import export_csv_table, export_register_text, interrupted_text, nothing_changed_text
 from jakplan.render.common import DISCLAIMER
 from jakplan.render.worklist import summary, word_rows
 
@@ -112,51 +113,22 @@ def export(
     if Path(csv_file).is_dir():
         _export_register(csv_file, out, tuple(dict.fromkeys(str(f) for f in fmt)), workers)
         return
-    bad = 0
     stop = GentleStop("the patients in hand")
     with clean_errors(), stop:
         formats = tuple(dict.fromkeys(str(f) for f in fmt))
         total = count_rows(csv_file)
-        results = export_rows(csv_file, out, formats, overwrite=force, workers=workers, total=total, stop=stop, render=render_patient)
-        ok = files = events = 0
+        results = export_rows(csv_file, out, formats, overwrite=force, workers=workers, total=total, stop=stop,
+                              render=render_patient)
         progress, task = _progress(total, "Writing calendars")
-        failed = []
         with progress:
-            for res in results:
-                progress.advance(task)
-                if res.ok:
-                    ok += 1
-                    files += len(res.files)
-                    events += res.events
-                else:
-                    bad += 1
-                    failed.append(res)
-                    echo_err(error_line(res.message))
-        _export_table(csv_file, out, formats, ok, files, events, failed)
+            tally = tally_export(csv_file, out, formats, results, False, tick=lambda: progress.advance(task),
+                                 on_error=lambda message: echo_err(error_line(message)))
+        export_csv_table(tally, make_console())
     if stop.requested:
-        echo_err(f"Interrupted: {plural(ok, 'patient')} written, each complete; the rows after them were not started.")
+        echo_err(interrupted_text(tally))
         raise typer.Exit(EXIT_INTERRUPTED)
-    if bad:
+    if tally.failed:
         raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def _export_table(csv_file, out, formats, ok, files, events, failed) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    console = make_console()
-    table = Table(title=f"{csv_file} -> {out.rstrip('/') or out}/ ({', '.join(formats)})", title_justify="left")
-    table.add_column("Patients written", justify="right")
-    table.add_column("Files", justify="right")
-    table.add_column("Events", justify="right")
-    table.add_column("Rows with errors", justify="right")
-    table.add_row(str(ok), str(files), str(events), str(len(failed)))
-    console.print(table)
-    for r in failed[:20]:
-        console.print(Text(f"  not written: {one_line(r.message)}", style="red"))
-    if len(failed) > 20:
-        console.print(Text(f"  ... and {len(failed) - 20} more (all listed on stderr)", style="red"))
-    console.print(Text(DISCLAIMER, style="bold"))
 
 
 # -- the register: a folder of plan files ------------------------------------------------------------------
@@ -204,37 +176,22 @@ def import_csv(
 
 def _export_register(folder: str, out: str, formats: tuple[str, ...], workers: Optional[int]) -> None:
     """`cohort export FOLDER`: calendars from the plan files, rewritten only where they changed."""
-    bad = written = unchanged = skipped = patients = 0
     stop = GentleStop("the patients in hand")
     with clean_errors(), stop:
         total, results = export_register(folder, out, formats, workers, stop, render=render_patient,
                                          today=dt.date.today())
         progress, task = _progress(total, "Updating calendars")
         with progress:
-            for res in results:
-                progress.advance(task)
-                if not res.ok:
-                    bad += 1
-                    echo_err(error_line(res.message))
-                elif res.detail.get("skipped"):
-                    skipped += 1
-                else:
-                    patients += 1
-                    written += len(res.files)
-                    unchanged += res.detail.get("unchanged", 0)
-
-        lines = [f"{folder} -> {out}/ ({', '.join(formats)}): {plural(patients, 'patient')}, {plural(written, 'file')} written, "
-                 f"{unchanged} unchanged" + (f", {plural(skipped, 'TOML file')} that {'is not a plan file' if skipped == 1 else 'are not plan files'} skipped" if skipped else "")
-                 + (f", {plural(bad, 'plan file')} with errors (see stderr)" if bad else "") + "."]
-        if written == 0 and not bad and not stop.requested:
-            lines.append("Nothing changed: every file is up to date; nothing was written.")
-        lines.append(DISCLAIMER)
-        write_stdout("\n".join(lines))
+            tally = tally_export(folder, out, formats, results, True, tick=lambda: progress.advance(task),
+                                 on_error=lambda message: echo_err(error_line(message)))
+        lines = [export_register_text(tally)]
+        if tally.files == 0 and not tally.failed and not stop.requested:
+            lines.append(nothing_changed_text())
+        write_stdout("\n".join([*lines, DISCLAIMER]))
     if stop.requested:
-        echo_err(f"Interrupted: {plural(patients, 'patient')} up to date, each complete; run the same command again to "
-                 f"finish (what is up to date is not written again).")
+        echo_err(interrupted_text(tally))
         raise typer.Exit(EXIT_INTERRUPTED)
-    if bad:
+    if tally.failed:
         raise typer.Exit(EXIT_BAD_INPUT)
 
 

@@ -591,6 +591,52 @@ def worklist(files: list[Path], week_start: dt.date, today: dt.date, workers: in
     return Worklist(sort_rows(rows), len(files) - skipped, errors, skipped, overdue, lab)
 
 
+class ExportTally(NamedTuple):
+    """What `cohort export` did, counted for its summary (render/cohortrun.py words it)."""
+
+    source: str
+    """The register folder or the CSV of profiles."""
+    out: str
+    formats: tuple[str, ...]
+    register: bool
+    patients: int = 0
+    """Patients written (from a CSV) or up to date (from a register)."""
+    files: int = 0
+    """Files written."""
+    events: int = 0
+    """Calendar events written (from a CSV)."""
+    unchanged: int = 0
+    """Files already up to date, not written again (from a register)."""
+    skipped: int = 0
+    """TOML files that are not plan files (from a register)."""
+    failed: tuple[str, ...] = ()
+    """The message of each patient not written."""
+
+
+def tally_export(source: str, out: str, formats: tuple[str, ...], results: Iterable[Result], register: bool, *,
+                 tick: Callable[[], None] | None = None,
+                 on_error: Callable[[str], None] | None = None) -> ExportTally:
+    """Count the results of :func:`export_rows` or :func:`export_register` as they come (``tick`` once per
+    patient, ``on_error`` with each failure)."""
+    patients = files = events = unchanged = skipped = 0
+    failed: list[str] = []
+    for res in results:
+        if tick is not None:
+            tick()
+        if not res.ok:
+            failed.append(res.message)
+            if on_error is not None:
+                on_error(res.message)
+        elif res.detail.get("skipped"):
+            skipped += 1
+        else:
+            patients += 1
+            files += len(res.files)
+            events += res.events
+            unchanged += res.detail.get("unchanged", 0)
+    return ExportTally(source, out, formats, register, patients, files, events, unchanged, skipped, tuple(failed))
+
+
 class Audit(NamedTuple):
     """`cohort audit` as one use case: the groups (check x drug, with outcomes and patients) and the basis."""
 

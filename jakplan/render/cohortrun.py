@@ -1,0 +1,48 @@
+"""What the cohort commands did, in words: the summary of `cohort export` (from a register or a CSV), of `cohort
+import`, and the line said when an export is interrupted (the counts come from :mod:`jakplan.clinic.cohort`)."""
+
+from __future__ import annotations
+
+from jakplan.dates import plural
+from jakplan.escape import one_line
+from jakplan.render.common import DISCLAIMER
+
+
+def export_register_text(t) -> str:
+    """`cohort export FOLDER` (:class:`jakplan.clinic.cohort.ExportTally`): one summary line, then the
+    disclaimer."""
+    not_plans = (f", {plural(t.skipped, 'TOML file')} that "
+                 f"{'is not a plan file' if t.skipped == 1 else 'are not plan files'} skipped") if t.skipped else ""
+    errors = f", {plural(len(t.failed), 'plan file')} with errors (see stderr)" if t.failed else ""
+    lines = [f"{t.source} -> {t.out}/ ({', '.join(t.formats)}): {plural(t.patients, 'patient')}, "
+             f"{plural(t.files, 'file')} written, {t.unchanged} unchanged{not_plans}{errors}."]
+    return "\n".join(lines)
+
+
+def nothing_changed_text() -> str:
+    return "Nothing changed: every file is up to date; nothing was written."
+
+
+def export_csv_table(t, console) -> None:
+    """`cohort export FILE.csv`: a table of what was written, the rows not written (20 at most), the disclaimer."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"{t.source} -> {t.out.rstrip('/') or t.out}/ ({', '.join(t.formats)})", title_justify="left")
+    for head in ("Patients written", "Files", "Events", "Rows with errors"):
+        table.add_column(head, justify="right")
+    table.add_row(str(t.patients), str(t.files), str(t.events), str(len(t.failed)))
+    console.print(table)
+    for message in t.failed[:20]:
+        console.print(Text(f"  not written: {one_line(message)}", style="red"))
+    if len(t.failed) > 20:
+        console.print(Text(f"  ... and {len(t.failed) - 20} more (all listed on stderr)", style="red"))
+    console.print(Text(DISCLAIMER, style="bold"))
+
+
+def interrupted_text(t) -> str:
+    """Said on stderr when an export stops at a signal: what is complete, and how to finish."""
+    if t.register:
+        return (f"Interrupted: {plural(t.patients, 'patient')} up to date, each complete; run the same command again "
+                f"to finish (what is up to date is not written again).")
+    return f"Interrupted: {plural(t.patients, 'patient')} written, each complete; the rows after them were not started."
