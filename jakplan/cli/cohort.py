@@ -16,13 +16,18 @@ from jakplan.clinic.cohort import audit as register_audit
 from jakplan.clinic.cohort import count_rows, export_register, export_rows, plan_files, tally_export, worklist
 from jakplan.clinic.register_import import import_rows
 from jakplan.clinic.worklist import monday
-from jakplan.dates import plural
 from jakplan.errors import JakplanError
-from jakplan.escape import one_line
 from jakplan.records.clinicsettings import load_settings, parse_map
 from jakplan.render import audit as render
 from jakplan.render.cohortfiles import render_patient
-from jakplan.render.cohortrun import export_csv_table, export_register_text, interrupted_text, nothing_changed_text
+from jakplan.render.cohortrun import (
+    export_csv_table,
+    export_register_text,
+    import_row_line,
+    import_summary,
+    interrupted_text,
+    nothing_changed_text,
+)
 from jakplan.render.common import DISCLAIMER
 from jakplan.render.worklist import summary, word_rows
 
@@ -164,12 +169,9 @@ def import_csv(
             if res.action == "error":
                 bad += 1
                 echo_err(error_line(res.message))
-            elif res.action == "updated":
-                write_stdout(one_line(f"Updated {res.path} ({res.where}): " + "; ".join(res.changes)))
-            elif res.changes:  # created, with the history its last_* columns brought in
-                write_stdout(one_line(f"Created {res.path} ({res.where}): " + "; ".join(res.changes)))
-        write_stdout(f"{csv_file} -> {into}/: {counts['created']} created, {counts['updated']} updated, "
-                     f"{counts['unchanged']} unchanged, {plural(counts['error'], 'row')} with errors.")
+            elif line := import_row_line(res):
+                write_stdout(line)
+        write_stdout(import_summary(csv_file, into, counts))
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 

@@ -13,9 +13,9 @@ from jakplan.cli.cohort import cohort_app
 from jakplan.cli.common import EXIT_BAD_INPUT, clean_errors, parse_date, write_stdout
 from jakplan.cli.guard import echo_err
 from jakplan.clinic.history_import import import_history
-from jakplan.dates import plural
 from jakplan.escape import one_line
 from jakplan.records.clinicsettings import load_settings, parse_map
+from jakplan.render.cohortrun import history_row_lines, history_summary
 
 history_app = typer.Typer(help="A register's history: when each check was last done, before jakplan kept it.",
                           no_args_is_help=True, rich_markup_mode=None)
@@ -40,8 +40,6 @@ def history_import(
     file twice adds nothing. Exits 2 if a row failed (the others are still recorded)."""
     bad = 0
     with clean_errors():
-
-
         day = parse_date(today, "--today") if today else dt.date.today()
         settings = load_settings(into) if Path(into).is_dir() else None
         columns = {**(settings.columns if settings else {}), **parse_map(mapping)}
@@ -54,11 +52,8 @@ def history_import(
                 echo_err(one_line(f"Error: {res.message}"))
                 continue
             entries += len(res.recorded)
-            if res.recorded:
-                write_stdout(one_line(f"Recorded in {res.path} ({res.where}): " + "; ".join(res.recorded)))
-            if res.unused:
-                write_stdout(one_line(f"{res.path} ({res.where}): closes nothing in this plan: {', '.join(res.unused)}"))
-        write_stdout(f"{csv_file} -> {into}/: {plural(entries, 'check')} recorded done in {plural(counts['recorded'], 'plan file')}, "
-                     f"{counts['unchanged']} unchanged, {plural(counts['error'], 'row')} with errors.")
+            for line in history_row_lines(res):
+                write_stdout(line)
+        write_stdout(history_summary(csv_file, into, entries, counts))
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)

@@ -1,5 +1,5 @@
 """What the cohort commands did, in words: the summary of `cohort export` (from a register or a CSV), of `cohort
-import`, and the line said when an export is interrupted (the counts come from :mod:`jakplan.clinic.cohort`)."""
+import` and `cohort history import` (row by row), and the line said when an export is interrupted (the counts come from :mod:`jakplan.clinic.cohort`)."""
 
 from __future__ import annotations
 
@@ -46,3 +46,35 @@ def interrupted_text(t) -> str:
         return (f"Interrupted: {plural(t.patients, 'patient')} up to date, each complete; run the same command again "
                 f"to finish (what is up to date is not written again).")
     return f"Interrupted: {plural(t.patients, 'patient')} written, each complete; the rows after them were not started."
+
+
+def import_row_line(res) -> str:
+    """One row of `cohort import` (:class:`jakplan.clinic.register_import.ImportResult`) on stdout: a plan file
+    updated (each change) or created with history; '' for an unchanged row (an error goes to stderr)."""
+    if res.action == "updated":
+        return one_line(f"Updated {res.path} ({res.where}): " + "; ".join(res.changes))
+    if res.action == "created" and res.changes:  # with the history its last_* columns brought in
+        return one_line(f"Created {res.path} ({res.where}): " + "; ".join(res.changes))
+    return ""
+
+
+def import_summary(source: str, into: str, counts: dict[str, int]) -> str:
+    return (f"{source} -> {into}/: {counts['created']} created, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged, {plural(counts['error'], 'row')} with errors.")
+
+
+def history_row_lines(res) -> list[str]:
+    """One row of `cohort history import` (:class:`jakplan.clinic.history_import.HistoryResult`): the checks
+    recorded done, and the columns that close nothing in that plan."""
+    lines = []
+    if res.recorded:
+        lines.append(one_line(f"Recorded in {res.path} ({res.where}): " + "; ".join(res.recorded)))
+    if res.unused:
+        lines.append(one_line(f"{res.path} ({res.where}): closes nothing in this plan: {', '.join(res.unused)}"))
+    return lines
+
+
+def history_summary(source: str, into: str, entries: int, counts: dict[str, int]) -> str:
+    return (f"{source} -> {into}/: {plural(entries, 'check')} recorded done in "
+            f"{plural(counts['recorded'], 'plan file')}, {counts['unchanged']} unchanged, "
+            f"{plural(counts['error'], 'row')} with errors.")
