@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator
 
 from jakplan.actions import is_calm, judge_labs, protocol_from, recorded_lab_actions
-from jakplan.api import plan_for_record
+from jakplan.api import one_run, plan_for_record
 from jakplan.clinic.labstore import StoreSummary, store_imports
 from jakplan.history import LabRecord
 from jakplan.records.clinicsettings import load_settings, parse_map
@@ -105,19 +105,20 @@ def _findings(summary: StoreSummary, dry_run: bool = False) -> list[Finding]:
     """Each newly stored value that crosses a protocol threshold or that the protocol gives no limit for; for a
     dry run, judged as if the values had been stored."""
     out = []
-    for o in summary.patients:
-        if not o.added:
-            continue
-        record = o.record if o.record is not None else load_record(o.path)
-        if dry_run:
-            h = record.history
-            extra = tuple(LabRecord(day, dict(vals), "", at, dict(cens), *o.references.get((day, at), ({}, {})))
-                          for day, entries in sorted(o.slots.items()) for at, vals, cens in entries)
-            record = record._replace(history=h.but(labs=h.labs + extra))
-        new = {(day, a) for day, vals in o.added.items() for a in vals}
-        for act in recorded_lab_actions(plan_for_record(record), record.history):
-            if (act.on, act.analyte) in new:
-                out.append(Finding(o.patient, act.action, act))
+    with one_run():  # each protocol reference resolved and loaded once for the run, not once per patient
+        for o in summary.patients:
+            if not o.added:
+                continue
+            record = o.record if o.record is not None else load_record(o.path)
+            if dry_run:
+                h = record.history
+                extra = tuple(LabRecord(day, dict(vals), "", at, dict(cens), *o.references.get((day, at), ({}, {})))
+                              for day, entries in sorted(o.slots.items()) for at, vals, cens in entries)
+                record = record._replace(history=h.but(labs=h.labs + extra))
+            new = {(day, a) for day, vals in o.added.items() for a in vals}
+            for act in recorded_lab_actions(plan_for_record(record), record.history):
+                if (act.on, act.analyte) in new:
+                    out.append(Finding(o.patient, act.action, act))
     return out
 
 
