@@ -306,3 +306,54 @@ def test_a_lab_import_reads_again_a_file_saved_meanwhile_and_keeps_both(tmp_path
     assert summary.problems == [] and summary.added == 1 and saves == [1]
     got = load_planfile(path).history
     assert [d.rule for d in got.done] == ["screening"] and got.labs[0].values == {"hb": 12.5}
+
+
+_LAB_ENTRY = st.fixed_dictionaries({"on": st.sampled_from([D(2024, 6, 1), D(2024, 6, 2), "June"]),
+                                    "at": st.sampled_from(["", "08:00", "12:00", "25:00"])},
+                                   optional={"anc": st.sampled_from([1.8, -1.0]), "hb": st.just(12.0),
+                                             "zinc": st.just(1.0)})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_LAB_ENTRY, max_size=5), st.lists(_LAB_ENTRY, max_size=4))
+def test_appended_lab_entries_are_checked_as_reading_the_whole_file_checks_them(old, new):
+    """Entries appended to a plan file are checked each and against the file's entries (read and checked whole
+    under the lock), not by reading the whole file again (issue 19 item 5): that refuses exactly what reading
+    the whole new file refuses, with the same words."""
+    from jakplan.records.planfile import _lab_records
+
+    def entry(e):
+        return {k: v for k, v in e.items() if not (k == "at" and not v)}
+
+    def outcome(fn):
+        try:
+            return fn()
+        except JakplanError as exc:
+            return str(exc)
+
+    old, new = [entry(e) for e in old], [entry(e) for e in new]
+    before = outcome(lambda: _lab_records(old, "p.toml"))
+    if isinstance(before, str):
+        return  # a file that does not read is refused before anything is appended
+    assert outcome(lambda: _lab_records(new, "p.toml", tuple(before))) == \
+        outcome(lambda: _lab_records(old + new, "p.toml")[len(old):])
+
+
+@pytest.mark.parametrize("tail, message", [
+    ("\n[[lab]]\non = 2024-07-29\nanc = 2.0\n", "lab #2: anc recorded twice on 2024-07-29"),
+    ("\n[[lab]]\non = 2024-07-30\nzinc = 2.0\n", "lab #2: unknown lab analyte 'zinc'"),
+    ("\n[[lab]]\non = 2024-07-30\nanc = -2.0\n", "lab #2: anc"),
+    ("\n[[lab]]\non = 2024-07-30\nanc = 2.0\n[[done]]\nrule = 'x'\n", "done #1: field 'on' is missing"),
+])
+def test_appended_text_that_does_not_read_back_is_not_written(tmp_path, tail, message):
+    """What an edit appends as text is read back and checked before the file is replaced (here text put in
+    place of add_lab's own, which checks its values before it writes them)."""
+    path = make(tmp_path).path
+    with edit_planfile(path) as pf:
+        pf.add_lab(D(2024, 7, 29), {"anc": 1.8})
+    before = path.read_bytes()
+    with pytest.raises(JakplanError) as err:
+        with edit_planfile(path) as pf:
+            pf._tail.append(tail)
+    assert message in str(err.value)
+    assert path.read_bytes() == before

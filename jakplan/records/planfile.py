@@ -92,6 +92,7 @@ class PlanFile:
     _raw: Any = None  # ... and as tomllib read it
     _tail: list[str] = field(default_factory=list)  # [[lab]] entries appended as text (no TOML editor needed)
     _lab_index: Any = None  # (day, analyte) -> times of day of the lab entries holding it (see _lab_times)
+    _read: Any = None  # the history as read under the lock (checked whole then; see _save)
 
     @property
     def _doc(self) -> Any:
@@ -538,6 +539,38 @@ def _check_stamps(entry: dict, where: str, keys=(STAMP,)) -> None:
                                f"not {entry[key]!r}")
 
 
+def _lab_records(entries: list[dict], where: str, earlier: tuple[LabRecord, ...] = ()) -> list[LabRecord]:
+    """The [[lab]] entries ``entries``, each checked, and none recording an analyte twice on one day (unless both
+    have their times) among themselves or with the ``earlier`` entries of the file (already checked): entries
+    appended to a file are checked against what it holds without checking that again (see :func:`_save`)."""
+    labs: list[LabRecord] = []
+    seen: dict[tuple[dt.date, str], set[str]] = {}
+    for rec in earlier:
+        for a in rec.values:
+            seen.setdefault((rec.on, a), set()).add(rec.at)
+    for i, e in enumerate(entries, start=len(earlier) + 1):
+        w = f"{where}: lab #{i}"
+        if "on" not in e:
+            raise JakplanError(f"{w}: field 'on' is missing")
+        _check_stamps(e, w)
+        read = {k: check_lab_entry(k, v, w) for k, v in e.items() if k not in _RESERVED_LAB_KEYS}
+        if not read:
+            raise JakplanError(f"{w}: no lab values (write e.g. anc = 1.8)")
+        at = _time(e.get("at"), w)
+        rec = LabRecord(_date(e["on"], w, "on"), {k: v for k, (v, _) in read.items()}, _text(e, "note", w), at,
+                        {k: c for k, (_, c) in read.items() if c}, _lab_ranges(e.get("range"), read, w),
+                        _lab_flags(e.get("flag"), read, w), _texts(e, "sources", w), _preliminary(e, read, w))
+        for a in rec.values:  # one index, not a scan of every earlier entry
+            key = (rec.on, a)
+            times = seen.setdefault(key, set())
+            if at in times or (times and (not at or "" in times)):
+                raise JakplanError(f"{w}: {a} recorded twice on {rec.on}{' at ' + at if at else ''}; keep one entry "
+                                   f"(two results of one day need their times: at = \"08:30\")")
+            times.add(at)
+        labs.append(rec)
+    return labs
+
+
 def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> History:
     done = []
     for i, e in enumerate(_entries(raw, "done", where), start=1):
@@ -560,28 +593,7 @@ def history_from_dict(raw: dict[str, Any], where: str, start: dt.date) -> Histor
             raise JakplanError(f"{w}: via '{via}' is not one of {', '.join(VIA)}")
         done.append(Done(rule, _date(e["on"], w, "on"), _text(e, "note", w), outcome, reason, via,
                          _texts(e, "basis", w)))
-    labs: list[LabRecord] = []
-    seen: dict[tuple[dt.date, str], set[str]] = {}
-    for i, e in enumerate(_entries(raw, "lab", where), start=1):
-        w = f"{where}: lab #{i}"
-        if "on" not in e:
-            raise JakplanError(f"{w}: field 'on' is missing")
-        _check_stamps(e, w)
-        read = {k: check_lab_entry(k, v, w) for k, v in e.items() if k not in _RESERVED_LAB_KEYS}
-        if not read:
-            raise JakplanError(f"{w}: no lab values (write e.g. anc = 1.8)")
-        at = _time(e.get("at"), w)
-        rec = LabRecord(_date(e["on"], w, "on"), {k: v for k, (v, _) in read.items()}, _text(e, "note", w), at,
-                        {k: c for k, (_, c) in read.items() if c}, _lab_ranges(e.get("range"), read, w),
-                        _lab_flags(e.get("flag"), read, w), _texts(e, "sources", w), _preliminary(e, read, w))
-        for a in rec.values:  # one index, not a scan of every earlier entry
-            key = (rec.on, a)
-            times = seen.setdefault(key, set())
-            if at in times or (times and (not at or "" in times)):
-                raise JakplanError(f"{w}: {a} recorded twice on {rec.on}{' at ' + at if at else ''}; keep one entry "
-                                   f"(two results of one day need their times: at = \"08:30\")")
-            times.add(at)
-        labs.append(rec)
+    labs = _lab_records(_entries(raw, "lab", where), where)
     pauses: list[Pause] = []
     for i, e in enumerate(_entries(raw, "pause", where), start=1):
         w = f"{where}: pause #{i}"
@@ -770,11 +782,17 @@ def _save(pf: PlanFile, sync_dir: bool = True, clean: bool = True) -> None:
     else:
         text = tomlkit.dumps(pf._doc)
     try:
-        if fast and pf._raw is not None and not _OTHER_LAB.search(pf._text or ""):
+        if fast and pf._raw is not None and pf._read is not None and not _OTHER_LAB.search(pf._text or ""):
             # [[lab]] tables appended to a valid file that defines 'lab' no other way read back as its
-            # entries plus the new ones: validate that, without parsing the whole file again
-            new = parse_toml_text("".join(pf._tail), pf.path).get("lab", [])
-            planfile_from_raw({**pf._raw, "lab": list(pf._raw.get("lab", [])) + new}, pf.path)
+            # entries plus the new ones. The file as read was checked whole under the lock (profile and history);
+            # the appended text is parsed and its entries checked, each and against the file's entries, which is
+            # all that reading the whole new text would check anew (nothing else in it changed)
+            tail = parse_toml_text("".join(pf._tail), pf.path)
+            new = tail.get("lab", [])
+            if set(tail) - {"lab"} or not isinstance(new, list) or not isinstance(pf._raw.get("lab", []), list) \
+                    or not all(isinstance(e, dict) for e in new):
+                raise JakplanError(f"{pf.path}: the appended entries do not read back as [[lab]] tables")
+            _lab_records(new, str(pf.path), pf._read.labs)
         else:
             planfile_from_text(text, pf.path)  # what we write must read back
     except JakplanError:
@@ -830,10 +848,10 @@ def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, sync_d
         else:
             raw = parse_toml_text(text, p)
             pf = planfile_from_raw(raw, p)
-        pf._text, pf._raw = text, raw  # the TOML editor parses it only when a change needs it
+        pf._text, pf._raw, pf._read = text, raw, pf.history  # the TOML editor parses it only when a change needs it
         yield pf
         _save(pf, sync_dir, clean)
-        pf._tk, pf._text, pf._raw, pf._tail, pf._lab_index = None, None, None, [], None
+        pf._tk, pf._text, pf._raw, pf._tail, pf._lab_index, pf._read = None, None, None, [], None, None
 
 
 HEADER = """\
