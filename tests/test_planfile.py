@@ -357,3 +357,20 @@ def test_appended_text_that_does_not_read_back_is_not_written(tmp_path, tail, me
             pf._tail.append(tail)
     assert message in str(err.value)
     assert path.read_bytes() == before
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(-10**20, 10**20), st.dates(),
+                 st.datetimes(), st.text(max_size=8), st.booleans()))
+def test_entry_values_are_written_as_tomlkit_writes_them(value):
+    """The text appended for a [[lab]] entry's values is what tomlkit writes for them (numbers, dates and times
+    are written without building a tomlkit item for each, issue 19 item 5), and reads back as the value."""
+    import tomllib
+
+    import tomlkit
+
+    from jakplan.records.planfile import _entry_text
+
+    text = _entry_text("lab", {"x": value})
+    assert text == f"\n[[lab]]\nx = {tomlkit.item(value).as_string()}\n"
+    assert tomllib.loads(text)["lab"] == [{"x": value}]

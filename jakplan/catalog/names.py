@@ -16,6 +16,7 @@ Matching ignores case, surrounding space, and the difference between ``-``, ``_`
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from typing import Iterable, Mapping
 
@@ -27,6 +28,7 @@ CUTOFF = 0.75
 """How close a typed name must be to a known one to be suggested (difflib ratio, 0..1)."""
 
 
+@functools.lru_cache(maxsize=4096)  # a table of known names is keyed on every lookup (issue 19 item 5: per patient)
 def key(text: str) -> str:
     """The form names are compared in: lower case, '-', '_' and spaces alike, apostrophes dropped."""
     return _SEP.sub("-", text.strip().lower().replace("'", "").replace("\u2019", "")).strip("-")

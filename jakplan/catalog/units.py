@@ -9,6 +9,7 @@ conversions are unit arithmetic, not clinical figures: 1 cell/mm3 = 1 cell/uL = 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -98,6 +99,7 @@ def _ambiguous(analyte: str, opt: str, raw: str, number: float) -> None:
                 f"{opt} '{raw.strip()}' has no unit and could be {number:g} {shown} or {number:g} {other} "
                 f"(= {number * factor:g} {shown}); write the unit: {number:g}x{canonical} or {number:g}{spelling}")
 
+@functools.lru_cache(maxsize=1024)  # read for every imported value; a feed uses a few spellings
 def unit_key(unit: str) -> str:
     """The form unit spellings are compared in: UCUM notation read ('10*9/L' -> '10^9/L', '[IU]/L' -> 'IU/L',
     an annotation naming what is counted, '{cells}/uL', dropped; one that is part of the unit, 'mL/min/{1.73_m2}', kept), lower case, no spaces."""

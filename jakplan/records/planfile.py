@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import os
 import re
 import time
@@ -765,11 +766,22 @@ _OTHER_LAB = re.compile(r"""^[ \t]*(["']?lab["']?[ \t]*[=.]|\[[ \t]*["']?lab["']
 """'lab' defined other than by [[lab]] headers (a key, a dotted key or a [lab] table): appending is checked whole."""
 
 
-def _entry_text(key: str, entry: dict[str, Any]) -> str:
-    """One [[key]] table as TOML text, to append to a file (values written by tomlkit)."""
+def _value_text(v: Any) -> str:
+    """A value as TOML text, as tomlkit writes it: numbers, dates and local date-times directly (the most of a lab
+    entry: tomlkit's item per value was a tenth of a lab import's own time), anything else by tomlkit."""
+    kind = type(v)
+    if kind is float and math.isfinite(v) or kind is int:
+        return repr(v)
+    if kind is dt.date or kind is dt.datetime and v.tzinfo is None:
+        return v.isoformat()
     import tomlkit
 
-    return "\n".join([f"\n[[{key}]]"] + [f"{k} = {tomlkit.item(v).as_string()}" for k, v in entry.items()]) + "\n"
+    return tomlkit.item(v).as_string()
+
+
+def _entry_text(key: str, entry: dict[str, Any]) -> str:
+    """One [[key]] table as TOML text, to append to a file (values written as tomlkit writes them)."""
+    return "\n".join([f"\n[[{key}]]"] + [f"{k} = {_value_text(v)}" for k, v in entry.items()]) + "\n"
 
 
 def _save(pf: PlanFile, sync_dir: bool = True, clean: bool = True) -> None:
