@@ -19,6 +19,7 @@ path) and appends it to each patient's plan file through the plan-file writer
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,38 +149,108 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
     # every plan file's identifier, even when each patient matches a file name: one file's name may be another's
     # identifier, and then the results are refused, not routed to either (a misroute is never silent)
     by_ident = _by_identifier(files, settings) if mine_of else {}
+    # each patient routed, in the order of the import: a problem now, or the k-th patient of a plan file's job
+    routed: list[tuple[Path, int] | tuple[Problem, list[ImportedLab]]] = []
+    jobs: dict[Path, list[tuple[str, list[ImportedLab]]]] = {}
     for pid, mine in mine_of.items():
-        if tick is not None:
-            tick()  # progress: one patient
         path = by_name.get(pid)
         keys = {settings.identifier_key(pid, r.patient_system) for r in mine}
         also = sorted({q for k in keys for q in by_ident.get(k, ()) if q != path})
         if len(also) + (path is not None) > 1:
             named = ([f"{path.name} (its file name)"] if path is not None else []) + \
                 [f"{q.name} (its identifier)" for q in also]
-            summary.problems.append(Problem(
+            routed.append((Problem(
                 f"patient '{pid}'", f"matches {len(named)} plan files: {', '.join(named)}; {len(mine)} value(s) not "
-                f"imported into any of them ({_lines(mine)}): give each patient one identifier and file name"))
+                f"imported into any of them ({_lines(mine)}): give each patient one identifier and file name"), []))
             continue
         if path is None and also:
             path = also[0]
         if path is None:
-            summary.unmatched.extend(mine)
-            summary.problems.append(Problem(
+            routed.append((Problem(
                 f"patient '{pid}'", f"no plan file {pid}.toml (or with identifier '{pid}') in {folder}; "
-                f"{len(mine)} value(s) not imported ({_lines(mine)})"))
+                f"{len(mine)} value(s) not imported ({_lines(mine)})"), mine))
             continue
-        try:
-            summary.patients.append(_store_patient(pid, path, mine, summary.problems, write))
-        except WriteRefused as exc:  # too large to read back, disk full: the plan file is unchanged
-            summary.unwritten.append(path)
-            summary.problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
-        except JakplanError as exc:
-            summary.problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
+        job = jobs.setdefault(path, [])  # two patients routed to one plan file: one job, in the import's order
+        job.append((pid, mine))
+        routed.append((path, len(job) - 1))
+    with _Writers(jobs, write) as done:
+        for item in routed:
+            if tick is not None:
+                tick()  # progress: one patient
+            if isinstance(item[0], Problem):
+                problem, unmatched = item
+                summary.unmatched.extend(unmatched)
+                summary.problems.append(problem)
+                continue
+            path, k = item
+            problems, outcome, unwritten = done(path)[k]
+            summary.problems += problems
+            if outcome is not None:
+                summary.patients.append(outcome)
+            if unwritten:
+                summary.unwritten.append(path)
     if write and any(p.added for p in summary.patients):
 
         fsync_dir(folder)  # one folder fsync makes every plan file's rename durable
     return summary
+
+
+WRITERS = 8
+"""Plan files a lab import writes at once (threads of its one process). Each file's edit is whole in one thread:
+its lock, reading and checking what it holds, the checks of what is appended, the refusal when another program
+saved it meanwhile, and the atomic replace with its fsync; while one thread waits for the disk (an fsync), another
+reads and checks the next file. The report is in the import's order, whatever order the files were done in."""
+
+_Step = tuple[list[Problem], "PatientOutcome | None", bool]
+"""One patient's (problems, outcome, whether the plan file was left unwritten)."""
+
+
+def _store_job(job: list[tuple[str, list[ImportedLab]]], path: Path, write: bool) -> list[_Step]:
+    """The patients routed to one plan file, one after the other (each edit sees what the one before wrote)."""
+    out: list[_Step] = []
+    for pid, mine in job:
+        problems: list[Problem] = []
+        try:
+            out.append((problems, _store_patient(pid, path, mine, problems, write), False))
+        except WriteRefused as exc:  # too large to read back, disk full: the plan file is unchanged
+            problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
+            out.append((problems, None, True))
+        except JakplanError as exc:
+            problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
+            out.append((problems, None, False))
+    return out
+
+
+class _Writers:
+    """Runs the plan files' jobs on :data:`WRITERS` threads (one when nothing is written), at most a few jobs ahead
+    of the one the report has reached; ``done(path)`` waits for that file's job. On an error or an interrupt,
+    jobs not begun are dropped and those begun are finished (each edit is whole or nothing) before it goes on."""
+
+    def __init__(self, jobs: dict[Path, list[tuple[str, list[ImportedLab]]]], write: bool) -> None:
+        self.jobs, self.write = list(jobs.items()), write
+        self.order = {path: n for n, (path, _) in enumerate(self.jobs)}
+        self.threads = WRITERS if write else 1
+        self.futures: dict[Path, Any] = {}
+        self.next = 0
+
+    def __enter__(self) -> Callable[[Path], list[_Step]]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="jakplan-labstore")
+        return self.done
+
+    def done(self, path: Path) -> list[_Step]:
+        ahead = self.order[path] + 2 * self.threads
+        while self.next < len(self.jobs) and self.next <= ahead:
+            p, job = self.jobs[self.next]
+            self.futures[p] = self.pool.submit(_store_job, job, p, self.write)
+            self.next += 1
+        return self.futures[path].result()
+
+    def __exit__(self, *exc: object) -> None:
+        for f in self.futures.values():
+            f.cancel()  # not begun: dropped (nothing of it written)
+        self.pool.shutdown(wait=True)  # begun: finished, each edit whole
 
 
 Slot = tuple[dt.date, str]
@@ -259,7 +330,7 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
                         raise _NothingNew  # a plan file with nothing new is not rewritten
                     for (day, at), analytes in sorted(add.items()):
                         recs = [r for _, _, rs in analytes.values() for r in rs]
-                        sources = tuple(sorted({Path(source_file(r.where)).name for r in recs}))
+                        sources = tuple(sorted({_file_name(source_file(r.where)) for r in recs}))
                         prelim = tuple(sorted({_name(r) for r in recs if r.status == "preliminary"}))
                         pf.add_lab(day, {a: v for a, (v, _, _) in analytes.items()}, "", at,
                                    {a: c for a, (_, c, _) in analytes.items() if c},
@@ -300,6 +371,11 @@ _ATTEMPTS = 3
 
 class _NothingNew(Exception):
     """Raised inside the plan-file edit when nothing is new: the edit ends without writing."""
+
+
+@functools.lru_cache(maxsize=256)  # the few lab files of an import, named once each, not once per value
+def _file_name(source: str) -> str:
+    return Path(source).name
 
 
 def _name(r: ImportedLab) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import math
@@ -125,6 +126,7 @@ class ImportResult:
 _ULN_UNITS = ("xuln", "×uln", "uln", "x")
 
 
+@functools.lru_cache(maxsize=1024)  # twice per imported value, over a few spellings
 def _unit_kind(unit: str) -> str:
     u = unit.strip().lower()
     if re.search(r"mol/", u):

@@ -1,0 +1,102 @@
+"""`cohort labs import` writes several plan files at once (threads of one process, issue 19 item 5): the report is
+in the import's order whatever order the files are done in, two patients routed to one file are written one after
+the other, and an error stops the import with every plan file whole (written or untouched) and no temporary file
+left."""
+
+import datetime as dt
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from jakplan.clinic import labstore
+from jakplan.clinic.labstore import store_imports
+from jakplan.fileio import TMP_MARK
+from jakplan.records.labimport import import_csv
+from jakplan.records.planfile import create_planfile, load_planfile
+from jakplan.records.profile import Profile
+
+D = dt.date
+N = 30
+
+
+def register(folder: Path) -> Path:
+    folder.mkdir()
+    for k in range(N):
+        create_planfile(folder / f"p{k}.toml", Profile(start=D(2024, 5, 1), indication="ra", factors={"age": 58}))
+    # p3 also has an identifier: results sent under it go to p3.toml, after those sent under its file name
+    (folder / "p3.toml").write_text((folder / "p3.toml").read_text() + '\n[patient]\nidentifier = "MRN 3"\n')
+    with (folder / "p7.toml").open("a") as fh:  # p7 already has an ANC on the day the import gives another
+        fh.write("\n[[lab]]\non = 2024-09-02\nanc = 2.5\n")
+    return folder
+
+
+def lab_csv(path: Path) -> Path:
+    rows = ["patient,date,analyte,value,unit"]
+    for k in range(N):
+        rows += [f"p{k},2024-09-02,751-8,{1 + k / 10},10*9/L", f"p{k},2024-09-02,718-7,13.1,g/dL"]
+    rows += ["MRN 3,2024-09-03,751-8,0.4,10*9/L", "nobody,2024-09-02,751-8,0.3,10*9/L",
+             "p11,2024-09-04,751-8,1.1,10*9/L", "p11,2024-09-04,751-8,1.2,10*9/L"]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def summary_of(summary, folder: Path):
+    return ([(o.patient, o.path.name, o.added, o.already) for o in summary.patients],
+            [str(p).replace(str(folder), "REG") for p in summary.problems], [r.where for r in summary.unmatched],
+            summary.unwritten)
+
+
+def labs_of(folder: Path):
+    return {p.name: [(r.on, r.values) for r in load_planfile(p).history.labs] for p in sorted(folder.glob("*.toml"))}
+
+
+def test_the_report_is_in_the_import_order_whatever_order_the_files_are_written_in(tmp_path, monkeypatch):
+    src = lab_csv(tmp_path / "labs.csv")
+    real = labstore._store_patient
+
+    def slow_and_shuffled(*args, **kwargs):
+        time.sleep(random.random() / 100)  # files finish in another order than they were begun
+        return real(*args, **kwargs)
+
+    got = {}
+    for writers in (1, 8):
+        folder = register(tmp_path / f"reg{writers}")
+        monkeypatch.setattr(labstore, "WRITERS", writers)
+        monkeypatch.setattr(labstore, "_store_patient", slow_and_shuffled)
+        ticks: list[int] = []
+        res = store_imports([import_csv(src, D(2025, 1, 1))], folder, tick=lambda ticks=ticks: ticks.append(1))
+        got[writers] = summary_of(res, folder), labs_of(folder)
+        assert len(ticks) == N + 2  # one per patient named in the file
+    assert got[8] == got[1]
+    patients, problems, unmatched, unwritten = got[8][0]
+    assert [p for p, *_ in patients] == [f"p{k}" for k in range(N)] + ["MRN 3"]
+    assert [name for _, name, *_ in patients][-1] == "p3.toml"
+    assert [Path(p.split(":")[0]).name for p in problems] == ["labs.csv line 16", "labs.csv line 64",
+                                                              "labs.csv line 65", "patient 'nobody'"]
+    assert [Path(u).name for u in unmatched] == ["labs.csv line 63"] and unwritten == []
+    p3 = got[8][1]["p3.toml"]
+    assert [on for on, _ in p3] == [D(2024, 9, 2), D(2024, 9, 3)]  # both edits of one file kept
+
+
+def test_an_error_stops_the_import_and_leaves_every_plan_file_whole(tmp_path, monkeypatch):
+    folder = register(tmp_path / "reg")
+    before = {p.name: p.read_bytes() for p in folder.glob("*.toml")}
+    real = labstore._store_patient
+
+    def fails_once(pid, *args, **kwargs):
+        if pid == "p5":
+            raise RuntimeError("a bug")
+        return real(pid, *args, **kwargs)
+
+    monkeypatch.setattr(labstore, "_store_patient", fails_once)
+    with pytest.raises(RuntimeError, match="a bug"):
+        store_imports([import_csv(lab_csv(tmp_path / "labs.csv"), D(2025, 1, 1))], folder)
+    written = {p.name for p in folder.glob("*.toml") if p.read_bytes() != before[p.name]}
+    assert "p5.toml" not in written and "p0.toml" in written
+    assert f"p{N - 1}.toml" not in written  # files not begun when it stopped are not written
+    for p in folder.glob("*.toml"):  # each whole: read back, with both new values or none
+        new = [r for r in load_planfile(p).history.labs if r.on == D(2024, 9, 2) and "hb" in r.values]
+        assert len(new) == (p.name in written)
+    assert not [p for p in folder.iterdir() if TMP_MARK in p.name]
