@@ -100,3 +100,22 @@ def test_an_error_stops_the_import_and_leaves_every_plan_file_whole(tmp_path, mo
         new = [r for r in load_planfile(p).history.labs if r.on == D(2024, 9, 2) and "hb" in r.values]
         assert len(new) == (p.name in written)
     assert not [p for p in folder.iterdir() if TMP_MARK in p.name]
+
+
+def test_two_names_of_one_plan_file_are_written_one_after_the_other(tmp_path, monkeypatch):
+    """A symlinked plan file and the file it names are one job: the second patient's edit sees the first's."""
+    folder = register(tmp_path / "reg")
+    (folder / "alias.toml").symlink_to(folder / "p1.toml")
+    real = labstore._store_patient
+
+    def slow_first(pid, *args, **kwargs):
+        if pid == "p1":
+            time.sleep(0.05)
+        return real(pid, *args, **kwargs)
+
+    monkeypatch.setattr(labstore, "_store_patient", slow_first)
+    (tmp_path / "labs.csv").write_text("patient,date,analyte,value,unit\np1,2024-09-02,751-8,1.5,10*9/L\n"
+                                       "alias,2024-09-02,751-8,1.5,10*9/L\n")
+    res = store_imports([import_csv(tmp_path / "labs.csv", D(2025, 1, 1))], folder)
+    assert [(o.patient, o.added_count, o.already) for o in res.patients] == [("p1", 1, 0), ("alias", 0, 1)]
+    assert res.problems == [] and (folder / "alias.toml").is_symlink()

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from jakplan.errors import JakplanError
-from jakplan.fileio import WriteRefused, clean_stale_temps, fsync_dir
+from jakplan.fileio import WriteRefused, clean_stale_temps, fsync_dir, write_target
 from jakplan.records.clinicsettings import SETTINGS_FILE, ClinicSettings
 from jakplan.records.labimport import ImportedLab, ImportResult, Problem, source_file
 from jakplan.records.patient import PatientRecord
@@ -151,7 +151,7 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
     by_ident = _by_identifier(files, settings) if mine_of else {}
     # each patient routed, in the order of the import: a problem now, or the k-th patient of a plan file's job
     routed: list[tuple[Path, int] | tuple[Problem, list[ImportedLab]]] = []
-    jobs: dict[Path, list[tuple[str, list[ImportedLab]]]] = {}
+    jobs: dict[Path, list[tuple[str, Path, list[ImportedLab]]]] = {}
     for pid, mine in mine_of.items():
         path = by_name.get(pid)
         keys = {settings.identifier_key(pid, r.patient_system) for r in mine}
@@ -170,9 +170,11 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
                 f"patient '{pid}'", f"no plan file {pid}.toml (or with identifier '{pid}') in {folder}; "
                 f"{len(mine)} value(s) not imported ({_lines(mine)})"), mine))
             continue
-        job = jobs.setdefault(path, [])  # two patients routed to one plan file: one job, in the import's order
-        job.append((pid, mine))
-        routed.append((path, len(job) - 1))
+        # two patients routed to one plan file (or to two names of one file: a symlink): one job, in the import's order
+        target = write_target(path)
+        job = jobs.setdefault(target, [])
+        job.append((pid, path, mine))
+        routed.append((target, len(job) - 1))
     with _Writers(jobs, write) as done:
         for item in routed:
             if tick is not None:
@@ -182,13 +184,13 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
                 summary.unmatched.extend(unmatched)
                 summary.problems.append(problem)
                 continue
-            path, k = item
-            problems, outcome, unwritten = done(path)[k]
+            target, k = item
+            problems, outcome, unwritten = done(target)[k]
             summary.problems += problems
             if outcome is not None:
                 summary.patients.append(outcome)
-            if unwritten:
-                summary.unwritten.append(path)
+            if unwritten is not None:
+                summary.unwritten.append(unwritten)
     if write and any(p.added for p in summary.patients):
 
         fsync_dir(folder)  # one folder fsync makes every plan file's rename durable
@@ -201,23 +203,26 @@ its lock, reading and checking what it holds, the checks of what is appended, th
 saved it meanwhile, and the atomic replace with its fsync; while one thread waits for the disk (an fsync), another
 reads and checks the next file. The report is in the import's order, whatever order the files were done in."""
 
-_Step = tuple[list[Problem], "PatientOutcome | None", bool]
-"""One patient's (problems, outcome, whether the plan file was left unwritten)."""
+_Step = tuple[list[Problem], "PatientOutcome | None", "Path | None"]
+"""One patient's (problems, outcome, the plan file when it was left unwritten)."""
+
+_Job = list[tuple[str, Path, list[ImportedLab]]]
+"""The patients routed to one plan file: (patient, the plan file's name as found, their results)."""
 
 
-def _store_job(job: list[tuple[str, list[ImportedLab]]], path: Path, write: bool) -> list[_Step]:
+def _store_job(job: _Job, write: bool) -> list[_Step]:
     """The patients routed to one plan file, one after the other (each edit sees what the one before wrote)."""
     out: list[_Step] = []
-    for pid, mine in job:
+    for pid, path, mine in job:
         problems: list[Problem] = []
         try:
-            out.append((problems, _store_patient(pid, path, mine, problems, write), False))
+            out.append((problems, _store_patient(pid, path, mine, problems, write), None))
         except WriteRefused as exc:  # too large to read back, disk full: the plan file is unchanged
             problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
-            out.append((problems, None, True))
+            out.append((problems, None, path))
         except JakplanError as exc:
             problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
-            out.append((problems, None, False))
+            out.append((problems, None, None))
     return out
 
 
@@ -226,7 +231,7 @@ class _Writers:
     of the one the report has reached; ``done(path)`` waits for that file's job. On an error or an interrupt,
     jobs not begun are dropped and those begun are finished (each edit is whole or nothing) before it goes on."""
 
-    def __init__(self, jobs: dict[Path, list[tuple[str, list[ImportedLab]]]], write: bool) -> None:
+    def __init__(self, jobs: dict[Path, _Job], write: bool) -> None:
         self.jobs, self.write = list(jobs.items()), write
         self.order = {path: n for n, (path, _) in enumerate(self.jobs)}
         self.threads = WRITERS if write else 1
@@ -243,7 +248,7 @@ class _Writers:
         ahead = self.order[path] + 2 * self.threads
         while self.next < len(self.jobs) and self.next <= ahead:
             p, job = self.jobs[self.next]
-            self.futures[p] = self.pool.submit(_store_job, job, p, self.write)
+            self.futures[p] = self.pool.submit(_store_job, job, self.write)
             self.next += 1
         return self.futures[path].result()
 
