@@ -197,7 +197,7 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
     return summary
 
 
-WRITERS = 8
+WRITERS = 4
 """Plan files a lab import writes at once (threads of its one process). Each file's edit is whole in one thread:
 its lock, reading and checking what it holds, the checks of what is appended, the refusal when another program
 saved it meanwhile, and the atomic replace with its fsync; while one thread waits for the disk (an fsync), another
