@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -239,8 +240,6 @@ class _Writers:
         self.next = 0
 
     def __enter__(self) -> Callable[[Path], list[_Step]]:
-        from concurrent.futures import ThreadPoolExecutor
-
         self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="jakplan-labstore")
         return self.done
 
