@@ -160,7 +160,20 @@ def stated_classes(protocol: Protocol, indication: str | None = None) -> frozens
     what a protocol states: the class checklist, the plan's dose (:func:`jakplan.engine.dosing.unstated_classes`)
     and the tests all use it."""
 
-    among = interaction_items()
-    return frozenset(s.item.removeprefix(INTERACTION)
-                     for ind in ((indication,) if indication is not None else protocol.indications)
-                     for s in check(protocol, ind, among) if s.status != "unstated")
+    entry = _STATED.get(id(protocol))
+    if entry is None or entry[0] is not protocol:  # keyed by identity: a Protocol holds lists (not hashable)
+        if len(_STATED) >= 64:
+            _STATED.clear()
+        entry = _STATED[id(protocol)] = (protocol, {})
+    known = entry[1]
+    if indication not in known:
+        among = interaction_items()
+        known[indication] = frozenset(s.item.removeprefix(INTERACTION)
+                                      for ind in ((indication,) if indication is not None else protocol.indications)
+                                      for s in check(protocol, ind, among) if s.status != "unstated")
+    return known[indication]
+
+
+_STATED: dict[int, tuple[Protocol, dict[str | None, frozenset[str]]]] = {}
+"""stated_classes per protocol object (kept alive here, so its id is not reused) and indication: the dose of a
+patient who takes medicines asks it on every plan."""
