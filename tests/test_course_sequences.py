@@ -87,6 +87,7 @@ def test_cohort_due_far_week_is_one_line(runner, app, tmp_path):
     one_line_refusal(runner.invoke(app, ["cohort", "due", str(tmp_path), "--week", "9999-12-31"]), "9999-12-31")
 
 
+@pytest.mark.system  # matplotlib
 def test_a_pause_reason_with_dollars_is_drawn_literally(runner, app, tmp_path):
     pf = tmp_path / "anna.toml"
     pf.write_text(PLAN)

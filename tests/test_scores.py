@@ -308,6 +308,7 @@ def test_the_audit_counts_milestones_with_a_score_recorded(planfile):
     assert checks["bloods_week4"]["with_score"] is None  # expects no score
 
 
+@pytest.mark.system  # matplotlib
 def test_trend_plots_each_recorded_score_with_the_criterion_bounds(planfile):
     import xml.etree.ElementTree as ET
 
