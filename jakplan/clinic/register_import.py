@@ -15,7 +15,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from jakplan.api import plan_for_record
 from jakplan.catalog.vocab import vocabulary
@@ -32,6 +32,15 @@ from jakplan.records.register import EXTRA_TABLE
 # -- import ----------------------------------------------------------------------------------------------
 
 
+class Change(NamedTuple):
+    """One profile value a re-import changed: its name ('egfr', 'patient.name'), the old and the new value as
+    stored (None: not set)."""
+
+    name: str
+    old: Any
+    new: Any
+
+
 @dataclass(frozen=True)
 class ImportResult:
     pid: str
@@ -40,7 +49,10 @@ class ImportResult:
     action: str
     """created, updated, unchanged or error."""
     path: str = ""
-    changes: tuple[str, ...] = ()
+    changes: tuple[Change, ...] = ()
+    """The profile values changed (an updated row)."""
+    last_done: tuple[str, ...] = ()
+    """The checks its last_* columns recorded done ('rule day')."""
     message: str = ""
 
 
@@ -74,18 +86,6 @@ def _current(raw: dict[str, Any], table: str | None, key: str) -> Any:
 
 def _label(table: str | None, key: str) -> str:
     return key if table in (None, "factors") else f"{table}.{key}"
-
-
-def _show(val: Any) -> str:
-    if val is None:
-        return "(not set)"
-    if isinstance(val, list):
-        return ", ".join(str(v) for v in val) or "none"
-    if hasattr(val, "isoformat"):
-        return val.isoformat()
-    if isinstance(val, float):
-        return f"{val:g}"
-    return str(val)
 
 
 def _differences(raw: dict[str, Any], wanted: dict) -> list[tuple[str | None, str, Any, Any]]:
@@ -133,7 +133,7 @@ def _with_history(res: ImportResult, row, clean: bool = True) -> ImportResult:
     if not h.recorded:
         return res
     return replace(res, action="updated" if res.action == "unchanged" else res.action,
-                   changes=res.changes + tuple(f"last done: {r}" for r in h.recorded))
+                   last_done=res.last_done + tuple(h.recorded))
 
 
 def _import_profile(row, folder: Path, extras: list[str], clean: bool = True) -> ImportResult:
@@ -170,7 +170,7 @@ def _import_profile(row, folder: Path, extras: list[str], clean: bool = True) ->
             _check_plan(PatientRecord(merged, pf.history, str(target)))
             for table, key, _old, new in diffs:
                 pf.set_value(table, key, new)
-        changes = tuple(f"{_label(t, k)} {_show(old)} -> {_show(new)}" for t, k, old, new in diffs)
+        changes = tuple(Change(_label(t, k), old, new) for t, k, old, new in diffs)
         return ImportResult(pid, row.where, "updated", str(target), changes)
     except JakplanError as exc:
         msg = str(exc)

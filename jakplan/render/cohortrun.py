@@ -48,13 +48,28 @@ def interrupted_text(t) -> str:
     return f"Interrupted: {plural(t.patients, 'patient')} written, each complete; the rows after them were not started."
 
 
+def _shown(val) -> str:
+    if val is None:
+        return "(not set)"
+    if isinstance(val, list):
+        return ", ".join(str(v) for v in val) or "none"
+    if hasattr(val, "isoformat"):
+        return val.isoformat()
+    if isinstance(val, float):
+        return f"{val:g}"
+    return str(val)
+
+
 def import_row_line(res) -> str:
     """One row of `cohort import` (:class:`jakplan.clinic.register_import.ImportResult`) on stdout: a plan file
-    updated (each change) or created with history; '' for an unchanged row (an error goes to stderr)."""
+    updated (each change: 'egfr 55 -> 48') or created with history ('last done: bloods_week4 2024-07-20'); ''
+    for an unchanged row (an error goes to stderr)."""
+    said = [f"{c.name} {_shown(c.old)} -> {_shown(c.new)}" for c in res.changes] + \
+        [f"last done: {r}" for r in res.last_done]
     if res.action == "updated":
-        return one_line(f"Updated {res.path} ({res.where}): " + "; ".join(res.changes))
-    if res.action == "created" and res.changes:  # with the history its last_* columns brought in
-        return one_line(f"Created {res.path} ({res.where}): " + "; ".join(res.changes))
+        return one_line(f"Updated {res.path} ({res.where}): " + "; ".join(said))
+    if res.action == "created" and said:  # with the history its last_* columns brought in
+        return one_line(f"Created {res.path} ({res.where}): " + "; ".join(said))
     return ""
 
 
