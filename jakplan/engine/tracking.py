@@ -137,7 +137,7 @@ class Status:
     lab_actions: tuple[LabAction, ...]
     pauses: tuple[Pause, ...]
     unmatched: tuple[tuple[str, dt.date, str], ...]
-    """Recorded checks that completed nothing: (rule, day, why)."""
+    """Recorded checks that completed nothing: (rule, day, why: a code of render.words.UNMATCHED)."""
     notes: tuple[Any, ...]
     """About the course as a whole (:class:`jakplan.engine.labs.Note`: pauses, checks counted from the last time done)."""
     responses: tuple[ResponseVerdict, ...] = ()
@@ -328,9 +328,9 @@ def _sort_done(history: History, tracked: dict, applicable: dict) -> tuple[dict[
         if d.rule in tracked:
             done_by_rule.setdefault(d.rule, []).append(d)
         elif d.rule in applicable:
-            unmatched.append((d.rule, d.on, "checked at every visit; nothing to complete"))
+            unmatched.append((d.rule, d.on, "each_visit"))
         else:
-            unmatched.append((d.rule, d.on, "no such rule in this plan"))
+            unmatched.append((d.rule, d.on, "no_such_rule"))
     return done_by_rule, unmatched
 
 
@@ -348,7 +348,7 @@ def _complete(rule: Rule, plan: Plan, outstanding: list[Item], done: list, close
             target = outstanding[0]
             notes = (Note("early", (target.window_start,)),)
         else:
-            unmatched.append((rule.id, d.on, "no open occurrence left in the plan"))
+            unmatched.append((rule.id, d.on, "none_open"))
             continue
         if d.outcome == "not_applicable":
             finished += _closed_by_decision(d, target, outstanding)

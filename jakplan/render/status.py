@@ -21,7 +21,7 @@ from jakplan.render.common import (
 from jakplan.render.grid import grid_lines
 from jakplan.render.nextvisit import planned_pause_text, status_summary
 from jakplan.render.scores import response_dict, response_text, shown
-from jakplan.render.words import item_note_text, lab_action_text, not_assessed_line, status_note_text
+from jakplan.render.words import item_note_text, lab_action_text, not_assessed_line, status_note_text, unmatched_text
 
 SECTIONS = (
     ("overdue", "Overdue"),
@@ -105,7 +105,8 @@ def status_dict(st: Status, file: str = "") -> dict[str, Any]:
     ]
     out["decisions"] = [{"on": d.on.isoformat(), "text": d.text, "note": d.note} for d in st.decisions]
     out["every_visit"] = [{"rule": r.id, "title": r.title, "checks": list(r.checks)} for r in st.visit_rules]
-    out["unmatched"] = [{"rule": r, "on": d.isoformat(), "why": why} for r, d, why in st.unmatched]
+    out["unmatched"] = [{"rule": r, "on": d.isoformat(), "why": unmatched_text(why), "code": why}
+                        for r, d, why in st.unmatched]
     out["notes"] = [status_note_text(n) for n in st.notes]
     out["responses"] = [response_dict(v) for v in st.responses]
     out["disclaimer"] = DISCLAIMER
@@ -255,4 +256,4 @@ def _print_status_tail(st: Status, console) -> None:
         for r in st.visit_rules:
             console.print(Text(f"At every visit: {r.title}: " + "; ".join(check_label(c) for c in r.checks), style="dim"))
     for rule, day, why in st.unmatched:
-        console.print(Text(f"Recorded {rule} on {day.isoformat()}: {why}", style="yellow"))
+        console.print(Text(f"Recorded {rule} on {day.isoformat()}: {unmatched_text(why)}", style="yellow"))

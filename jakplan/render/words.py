@@ -316,3 +316,15 @@ def recorded_lab_lines(found) -> list[str]:
     if unassessed:
         lines.append(not_assessed_line(unassessed))
     return lines
+
+
+UNMATCHED = {
+    "each_visit": "checked at every visit; nothing to complete",
+    "no_such_rule": "no such rule in this plan",
+    "none_open": "no open occurrence left in the plan",
+}
+"""Why a recorded check completes nothing (:attr:`jakplan.engine.tracking.Status.unmatched` codes)."""
+
+
+def unmatched_text(code: str) -> str:
+    return UNMATCHED.get(code, code.replace("_", " "))
