@@ -6,6 +6,8 @@ The engine returns structured records (:class:`jakplan.model.Condition`, :class:
 
 from __future__ import annotations
 
+from typing import Callable
+
 from jakplan.catalog.medicines import medicine_label
 from jakplan.catalog.vocab import vocabulary
 from jakplan.dates import plural
@@ -155,31 +157,25 @@ def item_note_text(item) -> str:
     return "; ".join(_item_note(n.code, n.args) for n in getattr(item, "notes", ()))
 
 
-def _item_note(code: str, a: tuple) -> str:
+_ITEM_NOTES: dict[str, Callable[[tuple], str]] = {
+    "superseded": lambda a: f"not done; superseded by the check on {a[0]}",
+    "early": lambda a: f"done early (window opened {a[0]})",
+    "late": lambda a: f"done {plural(a[0], 'day')} after the window closed",
+    "result": lambda a: "done by result" + (f" (imported from {', '.join(a)})" if a else ""),
+    "same_kind": lambda a: f"done with {a[0]} on {a[1]}",
+    "note": lambda a: f"note: {a[0]}",
+    "history": lambda a: f"last done, from the history in {a[0]} ({', '.join(a[1:])})",
+    "waived": lambda a: f"waived on {a[0]}: {a[1]}",
+    "not_applicable": lambda a: f"not applicable from {a[0]}: {a[1]}",
+    "on_hold": lambda a: f"on hold: treatment paused since {a[0]}",
+    "replaced": lambda a: f"not done; the next check (due {a[0]}) replaces it",
+}
+"""The words of each :attr:`jakplan.engine.tracking.Item.notes` code, from its data."""
 
-    if code == "superseded":
-        return f"not done; superseded by the check on {a[0]}"
-    if code == "early":
-        return f"done early (window opened {a[0]})"
-    if code == "late":
-        return f"done {plural(a[0], 'day')} after the window closed"
-    if code == "result":
-        return "done by result" + (f" (imported from {', '.join(a)})" if a else "")
-    if code == "same_kind":
-        return f"done with {a[0]} on {a[1]}"
-    if code == "note":
-        return f"note: {a[0]}"
-    if code == "history":
-        return f"last done, from the history in {a[0]} ({', '.join(a[1:])})"
-    if code == "waived":
-        return f"waived on {a[0]}: {a[1]}"
-    if code == "not_applicable":
-        return f"not applicable from {a[0]}: {a[1]}"
-    if code == "on_hold":
-        return f"on hold: treatment paused since {a[0]}"
-    if code == "replaced":
-        return f"not done; the next check (due {a[0]}) replaces it"
-    return code.replace("_", " ")
+
+def _item_note(code: str, a: tuple) -> str:
+    said = _ITEM_NOTES.get(code)
+    return said(a) if said is not None else code.replace("_", " ")
 
 
 def recorded_text(item) -> str:
