@@ -641,10 +641,12 @@ def _without_contradicted_silences(ck: _Checker, protocol: Protocol, raw: dict) 
     if not protocol.silent:
         return protocol
     own = {(x.get("item"), tuple(x.get("indications", ()))) for x in raw.get("silent", []) if isinstance(x, dict)}
+    encoded = {ind: {st.item: st.evidence for st in check(protocol, ind) if st.status == "encoded"}
+               for ind in protocol.indications}  # the checklist once per indication, not once per silence
     keep = []
     for s in protocol.silent:
-        evidence = next((st.evidence for ind in (s.indications or protocol.indications)
-                         for st in check(protocol, ind) if st.item == s.item and st.status == "encoded"), "")
+        evidence = next((encoded[ind][s.item] for ind in (s.indications or protocol.indications)
+                         if s.item in encoded.get(ind, {})), "")
         if not evidence:
             keep.append(s)
         elif (s.item, s.indications) in own:

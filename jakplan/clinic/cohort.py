@@ -619,22 +619,17 @@ def tally_export(source: str, out: str, formats: tuple[str, ...], results: Itera
     """Count the results of :func:`export_rows` or :func:`export_register` as they come (``tick`` once per
     patient, ``on_error`` with each failure)."""
     patients = files = events = unchanged = skipped = 0
-    failed: list[str] = []
-    for res in results:
-        if tick is not None:
-            tick()
-        if not res.ok:
-            failed.append(res.message)
-            if on_error is not None:
-                on_error(res.message)
-        elif res.detail.get("skipped"):
+    errors: list[tuple[str, str]] = []
+    for res in _sweep(results, errors, tick, on_error):
+        if res.detail.get("skipped"):
             skipped += 1
         else:
             patients += 1
             files += len(res.files)
             events += res.events
             unchanged += res.detail.get("unchanged", 0)
-    return ExportTally(source, out, formats, register, patients, files, events, unchanged, skipped, tuple(failed))
+    return ExportTally(source, out, formats, register, patients, files, events, unchanged, skipped,
+                       tuple(message for _, message in errors))
 
 
 class Audit(NamedTuple):

@@ -9,14 +9,13 @@ from jakplan.render.common import DISCLAIMER
 
 
 def export_register_text(t) -> str:
-    """`cohort export FOLDER` (:class:`jakplan.clinic.cohort.ExportTally`): one summary line, then the
-    disclaimer."""
+    """`cohort export FOLDER` (:class:`jakplan.clinic.cohort.ExportTally`): the one summary line (the command
+    adds the disclaimer)."""
     not_plans = (f", {plural(t.skipped, 'TOML file')} that "
                  f"{'is not a plan file' if t.skipped == 1 else 'are not plan files'} skipped") if t.skipped else ""
     errors = f", {plural(len(t.failed), 'plan file')} with errors (see stderr)" if t.failed else ""
-    lines = [f"{t.source} -> {t.out}/ ({', '.join(t.formats)}): {plural(t.patients, 'patient')}, "
-             f"{plural(t.files, 'file')} written, {t.unchanged} unchanged{not_plans}{errors}."]
-    return "\n".join(lines)
+    return (f"{t.source} -> {t.out}/ ({', '.join(t.formats)}): {plural(t.patients, 'patient')}, "
+            f"{plural(t.files, 'file')} written, {t.unchanged} unchanged{not_plans}{errors}.")
 
 
 def nothing_changed_text() -> str:
