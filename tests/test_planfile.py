@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import tomli
 
 from jakplan.errors import JakplanError
 from jakplan.history import Done, LabRecord, Pause
@@ -374,3 +375,16 @@ def test_entry_values_are_written_as_tomlkit_writes_them(value):
     text = _entry_text("lab", {"x": value})
     assert text == f"\n[[lab]]\nx = {tomlkit.item(value).as_string()}\n"
     assert tomllib.loads(text)["lab"] == [{"x": value}]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=30), st.lists(st.text(max_size=12), max_size=4)))
+def test_values_written_as_text_are_what_tomlkit_writes(value):
+    """Appended [[lab]] entries write plain strings and lists of them without tomlkit (a lab import's time): the
+    text is tomlkit's own, and it reads back as the value."""
+    import tomlkit
+
+    from jakplan.records.planfile import _value_text
+
+    assert _value_text(value) == tomlkit.item(value).as_string()
+    assert tomli.loads(f"v = {_value_text(value)}")["v"] == value

@@ -57,7 +57,7 @@ def _bundled(path: Path, raw: bytes) -> dict[str, Any] | None:
 
 
 def parse_toml_bytes(raw: bytes, path: Path | str) -> dict[str, Any]:
-    import tomllib
+    import tomli as tomllib
 
     try:
         return tomllib.loads(raw.decode("utf-8"))

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomli as tomllib  # the compiled tomli: what the standard tomllib was taken from, 3x faster
 
 from jakplan.errors import JakplanError
 from jakplan.fileio import read_bytes

@@ -42,10 +42,11 @@ import math
 import os
 import re
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
+
+import tomli as tomllib  # the compiled tomli: what the standard tomllib was taken from, 3x faster
 
 from jakplan.catalog.scores import score_table
 from jakplan.catalog.vocab import vocabulary
@@ -767,16 +768,26 @@ _OTHER_LAB = re.compile(r"""^[ \t]*(["']?lab["']?[ \t]*[=.]|\[[ \t]*["']?lab["']
 
 
 def _value_text(v: Any) -> str:
-    """A value as TOML text, as tomlkit writes it: numbers, dates and local date-times directly (the most of a lab
-    entry: tomlkit's item per value was a tenth of a lab import's own time), anything else by tomlkit."""
+    """A value as TOML text, as tomlkit writes it: numbers, dates, local date-times, plain strings and lists of them
+    directly (the most of a lab entry: tomlkit's item per value was a tenth of a lab import's own time), anything
+    else by tomlkit."""
     kind = type(v)
     if kind is float and math.isfinite(v) or kind is int:
         return repr(v)
     if kind is dt.date or kind is dt.datetime and v.tzinfo is None:
         return v.isoformat()
+    if kind is str and _plain_str(v):
+        return f'"{v}"'
+    if kind is list and all(type(x) is str and _plain_str(x) for x in v):
+        return "[" + ", ".join(f'"{x}"' for x in v) + "]"
     import tomlkit
 
     return tomlkit.item(v).as_string()
+
+
+def _plain_str(v: str) -> bool:
+    """A string TOML writes between double quotes as it is (no quote, backslash or control character to escape)."""
+    return v.isprintable() and '"' not in v and "\\" not in v
 
 
 def _entry_text(key: str, entry: dict[str, Any]) -> str:
