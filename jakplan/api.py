@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from jakplan.catalog.factors import factor_table
 from jakplan.catalog.loader import load_protocol
@@ -126,17 +126,7 @@ def plan_for_record(record: PatientRecord, over: dict[str, Any] | None = None, t
     ``protocol_dirs``: folders besides the record's own that a protocol named in it may come from.
     """
     over = over or {}
-    prof = record.profile.merged(**{k: v for k, v in over.items() if k != "protocol"})
-    if over.get("protocol") is not None:
-        prof.protocol = over["protocol"]
-    if prof.start is None:
-        raise JakplanError("--start is missing: give the date of the first dose (YYYY-MM-DD)"
-                           + (f" or set start in {record.where}" if record.where else ""))
-    _check_born(prof)
-
-    prof.drug = canonical_drug(prof.drug, option="")  # 'Olumiant', 'BARICITINIB' -> 'baricitinib'
-    indication = resolve_indication(prof.drug, prof.indication)
-    protocol = _protocol_for(prof, indication, over.get("protocol"), tuple(protocol_dirs))
+    prof, indication, protocol = _course(record, over, protocol_dirs)
     history = record.history.as_of(today) if today else record.history
     months = DEFAULT_MONTHS if prof.months is None else prof.months
     factors = dict(prof.factors)
@@ -154,6 +144,38 @@ def plan_for_record(record: PatientRecord, over: dict[str, Any] | None = None, t
             factors.pop(name, None)
     plan = build_plan(protocol, Patient(indication, factors), prof.start, months, history.pauses)
     return plan._replace(identity=prof.identity, derived=tuple(recorded) + plan.derived)
+
+
+def _course(record: PatientRecord, over: dict[str, Any], protocol_dirs: tuple = ()):
+    """(profile with the command line laid over it, indication, protocol): where every plan of a record starts."""
+    prof = record.profile.merged(**{k: v for k, v in over.items() if k != "protocol"})
+    if over.get("protocol") is not None:
+        prof.protocol = over["protocol"]
+    if prof.start is None:
+        raise JakplanError("--start is missing: give the date of the first dose (YYYY-MM-DD)"
+                           + (f" or set start in {record.where}" if record.where else ""))
+    _check_born(prof)
+
+    prof.drug = canonical_drug(prof.drug, option="")  # 'Olumiant', 'BARICITINIB' -> 'baricitinib'
+    indication = resolve_indication(prof.drug, prof.indication)
+    protocol = _protocol_for(prof, indication, over.get("protocol"), tuple(protocol_dirs))
+    return prof, indication, protocol
+
+
+class Course(NamedTuple):
+    """What judging a record's lab values needs of its plan (:func:`jakplan.engine.tracking.lab_actions`): the
+    start date, the protocol and the indication, resolved exactly as :func:`plan_for_record` resolves them."""
+
+    start: dt.date
+    protocol: Any
+    indication: str
+
+
+def course_for_record(record: PatientRecord) -> Course:
+    """The record's start, protocol and indication by :func:`plan_for_record`'s own steps, without laying out the
+    plan's dates (a lab import judges each touched patient's new values: the dates are not needed there)."""
+    prof, indication, protocol = _course(record, {})
+    return Course(prof.start, protocol, indication)
 
 
 def factor_updates(record: PatientRecord, today: dt.date) -> dict[str, tuple[float, dt.date]]:

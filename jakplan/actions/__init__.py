@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jakplan.catalog.factors import factor_table, factors_from_options
 from jakplan.catalog.loader import load_protocol
@@ -21,6 +21,9 @@ from jakplan.engine.visits import parse_clinic_days as clinic_days_from_text
 from jakplan.errors import JakplanError
 from jakplan.history import History
 from jakplan.model import Plan, Protocol
+
+if TYPE_CHECKING:
+    from jakplan.engine.tracking import Course
 
 __all__ = [  # re-exported for the commands: the factor table's options, and finding a visit
     "factor_table", "factors_from_options", "visit_on", "next_visit", "week_day", "clinic_days_from_text",
@@ -94,7 +97,7 @@ def judge_labs(protocol: Protocol, values: dict[str, float], *, before_start: bo
                          censored=censored)
 
 
-def recorded_lab_actions(plan: Plan, history: History, day: dt.date | None = None,
+def recorded_lab_actions(plan: Plan | Course, history: History, day: dt.date | None = None,
                          analytes: set[str] | None = None) -> list:
     """What each recorded lab value means under the protocol (only those that call for something), optionally
     of one day and some analytes."""

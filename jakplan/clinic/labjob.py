@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator
 
 from jakplan.actions import is_calm, judge_labs, protocol_from, recorded_lab_actions
-from jakplan.api import one_run, plan_for_record
+from jakplan.api import course_for_record, one_run
 from jakplan.clinic.labstore import StoreSummary, store_imports
 from jakplan.history import LabRecord
 from jakplan.records.clinicsettings import load_settings, parse_map
@@ -116,7 +116,7 @@ def _findings(summary: StoreSummary, dry_run: bool = False) -> list[Finding]:
                               for day, entries in sorted(o.slots.items()) for at, vals, cens in entries)
                 record = record._replace(history=h.but(labs=h.labs + extra))
             new = {(day, a) for day, vals in o.added.items() for a in vals}
-            for act in recorded_lab_actions(plan_for_record(record), record.history):
+            for act in recorded_lab_actions(course_for_record(record), record.history):
                 if (act.on, act.analyte) in new:
                     out.append(Finding(o.patient, act.action, act))
     return out

@@ -23,6 +23,7 @@ pause is open, checks from its first day are on hold. Screening before the first
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -475,7 +476,19 @@ def _answered(actions: list[LabAction], pauses: tuple[Pause, ...], decisions: tu
     return out
 
 
-def lab_actions(plan: Plan, history: History) -> list[LabAction]:
+class Course(typing.Protocol):
+    """What judging recorded lab values needs of a plan: a :class:`~jakplan.model.Plan`, or the api's ``Course``
+    (the same start, protocol and indication, without the plan's dates)."""
+
+    @property
+    def start(self) -> dt.date: ...
+    @property
+    def protocol(self) -> Any: ...
+    @property
+    def indication(self) -> str: ...
+
+
+def lab_actions(plan: Course, history: History) -> list[LabAction]:
     """What each recorded lab value means under the protocol's thresholds (:func:`jakplan.engine.labs.evaluate_labs`).
 
     A record dated before the start is judged by the before-start actions, later ones by the during-treatment
