@@ -16,11 +16,12 @@ and imports all call :func:`lab_value`, so they accept and refuse exactly the sa
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 from jakplan.catalog.names import did_you_mean, suggest
-from jakplan.catalog.units import parse_value
+from jakplan.catalog.units import Measurement, parse_value
 from jakplan.catalog.vocab import vocabulary
 from jakplan.errors import JakplanError
 
@@ -59,7 +60,19 @@ def lab_measurement(analyte: str, value: Any, unit: str | None = None, where: st
     if isinstance(value, float) and not math.isfinite(value):
         raise JakplanError(f"{where} '{value}' is not a finite number")
     text = repr(value) if isinstance(value, float) else str(value)  # repr: every digit, read back exactly
-    return parse_value(name, text + (f" {unit}" if unit else ""), where, uln=uln)
+    text += f" {unit}" if unit else ""
+    try:
+        return _accepted(name, text, uln)
+    except JakplanError:
+        return parse_value(name, text, where, uln=uln)  # refused again, in words naming where it came from
+
+
+@functools.lru_cache(maxsize=4096)
+def _accepted(analyte: str, text: str, uln: float | str | None) -> Measurement:
+    """:func:`~jakplan.catalog.units.parse_value` of a value as written, kept when accepted (a refusal is not kept:
+    it is raised again naming where it came from). A register's plan files hold the same few values many times:
+    reading 2,000 of them parsed each value anew."""
+    return parse_value(analyte, text, None, uln=uln)
 
 
 def parse_lab_item(text: str, where: str = "--lab", uln: float | str | None = None) -> tuple[str, float]:
