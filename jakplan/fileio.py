@@ -123,11 +123,20 @@ def read_bytes(path: str | os.PathLike, limit: int = MAX_INPUT_BYTES) -> bytes:
     """The bytes of a user's file (at most ``limit``); a missing file, a folder, a FIFO or device, a file
     larger than ``limit`` or an unreadable file raises a one-line JakplanError."""
     fd = _open_regular_fd(path)
+    chunks: list[bytes] = []
+    total = 0
     try:
-        with os.fdopen(fd, "rb") as fh:
-            data = fh.read(limit + 1)
+        while total <= limit:  # plain reads, no buffered file object: a register's plan files are read by the thousand
+            chunk = os.read(fd, min(limit + 1 - total, 1 << 16))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
     except OSError as exc:
         raise JakplanError(f"{path}: cannot read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     if len(data) > limit:
         raise JakplanError(f"{path}: larger than {limit // 1024} KiB, the limit for a file jakplan reads whole")
     return data
