@@ -194,3 +194,23 @@ def test_one_definition_of_the_path_the_resolver_and_the_factor_list():
     # the factor names appear in Python only through the table (no hand-written list of the 17 factors)
     assert not [p.name for p, s in src.items() if '"recurrent_infections"' in s or "'recurrent_infections'" in s]
     assert plan_for_record.__module__ == "jakplan.api"
+
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=plan_files(), protocol=st.sampled_from(["us-label", "eu-smpc", "nhs-lanarkshire"]))
+def test_a_lab_imports_course_is_the_plans_own(tmp_path_factory, case, protocol):
+    """`cohort labs import` judges new values with api.course_for_record (no dates laid out): the start, protocol
+    and indication are those of plan_for_record, and so is every lab value's verdict (values before and after the
+    start, some crossing the protocol's limits)."""
+    from jakplan.actions import recorded_lab_actions
+    from jakplan.api import course_for_record
+
+    start, done, labs, pauses = case
+    pf = write_planfile(tmp_path_factory.mktemp("clinic") / "p1.toml", start, done, labs, pauses)
+    pf.write_text(pf.read_text().replace('indication = "ra"', f'indication = "ra"\nprotocol = "{protocol}"'))
+    record = load_record(pf)
+    plan, course = plan_for_record(record), course_for_record(record)
+    assert (course.start, course.protocol, course.indication) == (plan.start, plan.protocol, plan.indication)
+    assert course.protocol.id == protocol
+    assert recorded_lab_actions(course, record.history) == recorded_lab_actions(plan, record.history)
