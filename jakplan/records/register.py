@@ -2,7 +2,7 @@
 
 - :func:`plan_files` lists the plan files of a folder: the ``*.toml`` files directly in it, not hidden ones
   (lock files, editor files) and not those in subfolders (a clinic keeps its own protocols in ``protocols/``).
-- :func:`read_record` reads one with ``tomli`` (the standard tomllib, compiled) (tomlkit is used only to write) and returns None for a TOML
+- :func:`read_record` reads one with ``tomli``, the compiled standard tomllib (tomlkit is used only to write), and returns None for a TOML
   file that is not a plan file (no top-level ``jakplan = 1``, e.g. a protocol file), so it can be skipped.
 - ``cohort import`` (creating and updating plan files from a CSV) is
   :mod:`jakplan.clinic.register_import`: it checks each row through the api, which sits above records/.
