@@ -54,14 +54,27 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                              "drug-interactions, French pharmacum/zivi/santemagazine and German rote-liste copies) "
                              "reached only their beginnings; strong CYP3A4 inhibitors and inducers are stated from the "
                              "Brazilian label's interaction text [U18], which is no full section 4.5, so no silence "
-                             "rests on it"),
+                             "rests on it; a third pass (2026-12-04) searched public GitHub text for SmPC 4.5 phrases "
+                             "in English, Spanish, German and French and for the EMA product-information file names "
+                             "(no copy), repositories of SmPC/EPAR/ePI data (package leaflets or section 4.8 only), "
+                             "and pages beginning with 4.2 or 4.5 (AbbVie UK prescribing information and dosing "
+                             "pages, BNF, RxReasoner, medicinous and liekinfo.sk sections, FASS, felleskatalogen, "
+                             "indice.eu, vademecum.es, Singapore NDF and MIMS dosage pages): none reached 4.5; the EU "
+                             "package leaflet [U19] was read in full, which lists medicines to mention and is no "
+                             "ground for a silence"),
     "filgotinib/eu-smpc": ((*PK, "antiplatelet"),
                            "SmPC 4.5 was not read: the stored SmPC copies (emc, patient-info, EC community register "
                            "PDFs, FASS, medicinous, RxReasoner, MIMS) only reach their beginnings (4.1-4.2), and the "
                            "EU package leaflet [F8] lists medicines to mention, which is no ground for a silence; 4.4 "
                            "on immunosuppressive medicinal products was [F7], live vaccines [F8]; a second pass "
                            "(2026-12-04: drugquest, ch.oddb.org, MIMS, Galapagos GB prescribing page, vidal, doctissimo, "
-                           "medscape UK, info-patient) reached no 4.5 text"),
+                           "medscape UK, info-patient) reached no 4.5 text; a third pass (2026-12-04) searched public "
+                           "GitHub text for 4.5 phrases ('filgotinib is metabolised', 'GS-829845', 'pharmacokinetics "
+                           "of filgotinib', the product names; only PK model files and the package leaflet), "
+                           "repositories of SmPC/EPAR/ePI data, and pages beginning with 4.5 in other languages "
+                           "(medicinous Czech section pages: 5.2 and annex II only; liekinfo.sk from 4.4; FASS, "
+                           "felleskatalogen, Swiss Fachinformation, RxReasoner /usage and /precautions, MIMS "
+                           "Singapore): none reached 4.5"),
     "abrocitinib/us-label": ((*COMBINATION, "live_vaccine"),
                              "US PI 1 (limitations of use) and 5.7 (immunizations) were not read: the reachable part of Pfizer Medical "
                              "Information's warnings page [A11] and section 17 page ends before them; drugs.com, "
@@ -76,7 +89,13 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                              "the EU SmPC 4.5 was not reachable (searched: EMA/EC PDFs and RxReasoner give their "
                              "beginnings only, MIMS and the Israeli leaflet no 4.5 page); the EU-type Swiss text [R17] "
                              "needs no dose change with CYP inducers while the US label [R8] does not recommend strong "
-                             "CYP3A inducers, so the class waits for the EU text"),
+                             "CYP3A inducers, so the class waits for the EU text; a third pass (2026-12-04) searched "
+                             "public GitHub text ('pharmacokinetics of ritlecitinib', 'ritlecitinib exposure', the "
+                             "product name, the EMA file name: PK models only), RxReasoner and MIMS Singapore pages "
+                             "beginning with 4.5, Pfizer UK/Ireland medical information and the UK prescribing "
+                             "information: none reached 4.5; the EU package leaflet [R16] names only medicines whose "
+                             "levels Litfulo raises (CYP3A and CYP1A2 substrates), no inducer, which is no ground for "
+                             "a silence"),
     "deuruxolitinib/us-label": (_all_but("cyp2c9_inhibitor", *COMBINATION),
                                 "US PI 7 and the vaccination warning were not read: only the beginnings of the "
                                 "openFDA label [D6], drugs.com [D1, D3], medilib [D2], MedlinePlus and the Pharmacy "
