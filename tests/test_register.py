@@ -515,3 +515,15 @@ def test_cohort_import_refuses_ids_that_differ_only_in_case(tmp_path, runner, ap
         f"share one plan file where file names ignore case: nothing imported for this row (rename one id)"]
     assert sorted(p.name for p in reg.glob("*.toml")) == ["p7.toml", "q1.toml"]
     assert load_planfile(reg / "p7.toml").profile.factors["age"] == 52
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats() | st.sampled_from([1e-4, 9.999999999999999e-05, 1e16, 9999999999999998.0, -1e-4, -1e16, 0.0, -0.0,
+                                      5e-324, 1.7976931348623157e308]))
+def test_a_float_is_plain_exactly_when_repr_writes_no_exponent(x):
+    """json_text's test for floats the two encoders write alike is repr's own rule (no exponent, finite)."""
+    import math
+
+    from jakplan.render.jsontext import _plain_floats
+
+    assert _plain_floats([{"v": x}]) == (math.isfinite(x) and "e" not in repr(x))
