@@ -30,13 +30,14 @@ def _all_but(*stated: str) -> tuple[str, ...]:
 
 # protocol -> (the classes left unstated, why). Each entry is a to-do: read the label section named, then state.
 UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
-    "baricitinib/us-label": (_all_but("strong_oat3_inhibitor", *COMBINATION),
-                             "US PI 5 (vaccinations) and 7 were not read: only the beginnings of the FDA label and its "
+    "baricitinib/us-label": (_all_but("strong_oat3_inhibitor", *COMBINATION, "live_vaccine"),
+                             "US PI 7 was not read: only the beginnings of the FDA label and its "
                              "mirrors were reachable (DailyMed, docketalarm, uspl.lilly.com via urlscan, prescriberpoint, "
                              "Medscape, olumiant.com HCP); the limitations of use are [S22] (RA) and [S24] (AA); a second pass "
                              "(2026-12-04) found no page beginning with US PI 5 or 7 either: lillymedical answers pages, "
                              "MIMS, the openFDA label JSON (docs corpus) and GitHub text search return other sections "
-                             "or EU-type text only"),
+                             "or EU-type text only; live vaccines are stated for RA only, from the 2018 US highlights "
+                             "[S25]"),
     "upadacitinib/us-label": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
                                "antiplatelet"),
                               "US PI 7 was not read: searches of the stored pages (FDA label mirrors: drugs.com, "
