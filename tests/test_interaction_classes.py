@@ -199,6 +199,7 @@ def test_a_declared_silence_leaves_the_dose_assessed():
     ("ritlecitinib/eu-smpc", None, "R16"),
     ("upadacitinib/us-label", "uc", "U17"),
     ("filgotinib/eu-smpc", "uc", "F8"),
+    ("baricitinib/us-label", "ra", "S25"),
 ])
 def test_a_live_vaccine_is_a_caution_note_of_the_label(name, indication, source):
     drug, variant = name.split("/")
@@ -207,6 +208,14 @@ def test_a_live_vaccine_is_a_caution_note_of_the_label(name, indication, source)
     assert [r.risk.citation.source.id for r in p.risks if r.risk.id == "live_vaccine" and not r.open_conditions] \
         == [source]
     assert p.dose.outcome == "standard" and not p.dose.unstated_classes
+
+
+def test_a_live_vaccine_read_for_one_indication_only_leaves_the_others_not_assessed():
+    # the US baricitinib vaccination warning was read in the 2018 (RA-only) highlights [S25]: AA and COVID-19 wait
+    for indication in ("aa", "covid19"):
+        p = plan_for(START, drug="baricitinib", protocol="us-label", indication=indication,
+                     factors={**KNOWN, "with": ["mmr_vaccine"]})
+        assert p.dose.outcome == "check" and ("mmr_vaccine", "live_vaccine") in p.dose.unstated_classes
 
 
 def test_a_strong_cyp3a4_inducer_is_a_caution_note_of_the_eu_upadacitinib_text_read():
