@@ -76,16 +76,16 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                            "(medicinous Czech section pages: 5.2 and annex II only; liekinfo.sk from 4.4; FASS, "
                            "felleskatalogen, Swiss Fachinformation, RxReasoner /usage and /precautions, MIMS "
                            "Singapore): none reached 4.5"),
-    "abrocitinib/us-label": ((*COMBINATION, "live_vaccine"),
-                             "US PI 1 (limitations of use) and 5.7 (immunizations) were not read: the reachable part of Pfizer Medical "
-                             "Information's warnings page [A11] and section 17 page ends before them; drugs.com, "
-                             "guidelinecentral, labeling.pfizer.com (urlscan copy), drugcentral and medthority reach "
-                             "only the highlights' start or other sections, and section 2.1 [A1] only points to 5.7; "
-                             "the Canadian monograph's limitation (methotrexate, cyclosporine) is not the US text; "
-                             "section 7 [A12] and the contraindications [A13] were read; a second pass (2026-12-04) "
-                             "found no pfizermedicalinformation/pfizermedical page beginning with section 1 or 5.7 "
-                             "(the dosage page [2.1], the patient page 17 and the Medication Guide page end before or "
-                             "lose the immunization text; no MPR, Medscape or drugs.com dosage page was found)"),
+    "abrocitinib/us-label": (("live_vaccine",),
+                             "US PI 5.7 (immunizations) was not read: the reachable part of Pfizer Medical "
+                             "Information's warnings page [A11] ends at 5.1, the dosage page [A1] (2.1) only points to "
+                             "5.7 and the section 17 page loses the immunization paragraph at its cut; drugs.com, guidelinecentral, "
+                             "labeling.pfizer.com (urlscan copy), drugcentral, medthority, prescriberpoint and the "
+                             "Medication Guide page reach only the highlights' start or other sections; a third pass "
+                             "(2026-12-04: GitHub text search for the 5.7 and section 1 sentences, SPL set ids and "
+                             "openFDA JSON; pfizerpro HCP pages; Canadian monograph pages; news and approval articles) "
+                             "found no text either; the combinations are stated from the Canadian monograph's "
+                             "limitation of use [A16], as US PI 1 was not reached"),
     "ritlecitinib/eu-smpc": (("strong_cyp3a4_inducer",),
                              "the EU SmPC 4.5 was not reachable (searched: EMA/EC PDFs and RxReasoner give their "
                              "beginnings only, MIMS and the Israeli leaflet no 4.5 page); the EU-type Swiss text [R17] "
@@ -156,6 +156,7 @@ def dose(name, indication=None, **factors):
     ("tofacitinib/us-label", "uc", "azathioprine", ("not_recommended", ["T14"])),
     ("abrocitinib/us-label", None, "clopidogrel", ("contraindicated", ["A13"])),
     ("abrocitinib/us-label", None, "fluconazole", ("not_recommended", ["A12"])),  # inhibits CYP2C19 and CYP2C9
+    ("abrocitinib/us-label", None, "tacrolimus", ("not_recommended", ["A16"])),  # the Canadian limitation of use
     ("abrocitinib/eu-smpc", None, "ciclosporin", ("not_recommended", ["A15"])),
     ("ritlecitinib/us-label", None, "rifampin", ("not_recommended", ["R8"])),
     ("ritlecitinib/us-label", None, "ruxolitinib", ("not_recommended", ["R9"])),
