@@ -76,16 +76,6 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                            "(medicinous Czech section pages: 5.2 and annex II only; liekinfo.sk from 4.4; FASS, "
                            "felleskatalogen, Swiss Fachinformation, RxReasoner /usage and /precautions, MIMS "
                            "Singapore): none reached 4.5"),
-    "abrocitinib/us-label": (("live_vaccine",),
-                             "US PI 5.7 (immunizations) was not read: the reachable part of Pfizer Medical "
-                             "Information's warnings page [A11] ends at 5.1, the dosage page [A1] (2.1) only points to "
-                             "5.7 and the section 17 page loses the immunization paragraph at its cut; drugs.com, guidelinecentral, "
-                             "labeling.pfizer.com (urlscan copy), drugcentral, medthority, prescriberpoint and the "
-                             "Medication Guide page reach only the highlights' start or other sections; a third pass "
-                             "(2026-12-04: GitHub text search for the 5.7 and section 1 sentences, SPL set ids and "
-                             "openFDA JSON; pfizerpro HCP pages; Canadian monograph pages; news and approval articles) "
-                             "found no text either; the combinations are stated from the Canadian monograph's "
-                             "limitation of use [A16], as US PI 1 was not reached"),
     "ritlecitinib/eu-smpc": (("strong_cyp3a4_inducer",),
                              "the EU SmPC 4.5 was not reachable (searched: EMA/EC PDFs and RxReasoner give their "
                              "beginnings only, MIMS and the Israeli leaflet no 4.5 page); the EU-type Swiss text [R17] "
@@ -201,6 +191,7 @@ def test_a_declared_silence_leaves_the_dose_assessed():
     ("upadacitinib/us-label", "uc", "U17"),
     ("filgotinib/eu-smpc", "uc", "F8"),
     ("baricitinib/us-label", "ra", "S25"),
+    ("abrocitinib/us-label", None, "A15"),
 ])
 def test_a_live_vaccine_is_a_caution_note_of_the_label(name, indication, source):
     drug, variant = name.split("/")
