@@ -152,6 +152,8 @@ def dose(name, indication=None, **factors):
     ("ritlecitinib/us-label", None, "ruxolitinib", ("not_recommended", ["R9"])),
     ("upadacitinib/us-label", "ra", "adalimumab", ("not_recommended", ["U15"])),
     ("upadacitinib/us-label", "uc", "azathioprine", ("not_recommended", ["U7"])),
+    ("upadacitinib/us-label", "ad", "etanercept", ("not_recommended", ["U20"])),
+    ("upadacitinib/us-label", "cd", "azathioprine", ("not_recommended", ["U20"])),
     ("upadacitinib/eu-smpc", "uc", "tacrolimus", ("not_recommended", ["U12"])),
     ("upadacitinib/eu-smpc", "uc", "ketoconazole", ("adjusted", ["U18"])),  # 30 mg induction, 15 mg maintenance
     ("upadacitinib/eu-smpc", "ad", "clarithromycin", ("adjusted", ["U18"])),  # 15 mg with caution, not 30 mg
@@ -169,10 +171,10 @@ def test_a_stated_combination_is_not_the_standard_dose(name, indication, medicin
 
 
 def test_a_limitation_not_read_for_the_indication_is_a_point_to_check():
-    # the US upadacitinib limitation of use was read for the rheumatology indications and UC only
-    assert dose("upadacitinib/us-label", "cd", **{"with": ["azathioprine"]})[0] == "check_label"
-    # for UC it names "biological therapies for ulcerative colitis": a biologic stays a point to check
+    # for UC and CD the US upadacitinib limitation names "biological therapies for UC or CD": a biologic taken for
+    # another condition stays a point to check
     assert dose("upadacitinib/us-label", "uc", **{"with": ["adalimumab"]})[0] == "check_label"
+    assert dose("upadacitinib/us-label", "cd", **{"with": ["adalimumab"]})[0] == "check_label"
     # the US baricitinib limitations of use were read for RA [S22] and AA [S24] only: COVID-19 is a point to check
     assert dose("baricitinib/us-label", "covid19", **{"with": ["adalimumab"]})[0] == "check_label"
 
