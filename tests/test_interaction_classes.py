@@ -36,15 +36,20 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                              "Medscape, olumiant.com HCP); the limitations of use are [S22] (RA) and [S24] (AA); a second pass "
                              "(2026-12-04) found no page beginning with US PI 5 or 7 either: lillymedical answers pages, "
                              "MIMS, the openFDA label JSON (docs corpus) and GitHub text search return other sections "
-                             "or EU-type text only; live vaccines are stated for RA only, from the 2018 US highlights "
-                             "[S25]"),
+                             "or EU-type text only; a third pass (2026-12-04: GitHub exact-phrase search for section 7 "
+                             "sentences and the SPL set id, drug-label/dailymed/openfda and SPL-XML repositories, "
+                             "docslib/drugcentral/PDR/RxList/laoslucius/medical.lilly.com US pages) reached no section "
+                             "7 either; live vaccines are stated for RA only, from the 2018 US highlights [S25]"),
     "upadacitinib/us-label": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
                                "antiplatelet"),
                               "US PI 7 was not read: searches of the stored pages (FDA label mirrors: drugs.com, "
                               "prescriberpoint, DailyMed/drugcentral, medscape, PDR; rinvoqhcp.com; openFDA) only reach "
                               "the beginnings of those pages, and no page beginning with section 7 was found; the "
                               "vaccination warning is [U17]; a second pass (2026-12-04: AbbVie/rinvoqhcp section pages, "
-                              "MPR, goodrx, PDR, MIMS Singapore, GitHub text search) found none either"),
+                              "MPR, goodrx, PDR, MIMS Singapore, GitHub text search) found none either; a third pass "
+                              "(2026-12-04: GitHub exact-phrase search for section 7 sentences and the SPL set id, the "
+                              "AbbVie site-migration repositories, whose ISI copy [U19] has no drug-interaction part, "
+                              "docslib 2019 highlights, docketalarm, pillsync) found no section 7 text"),
     "upadacitinib/eu-smpc": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
                               "antiplatelet"),
                              "SmPC 4.5 was not read: the stored SmPC copies (emc, EC community register PDFs, "
@@ -92,7 +97,11 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                                 "openFDA label [D6], drugs.com [D1, D3], medilib [D2], MedlinePlus and the Pharmacy "
                                 "Times article [D4] were reachable; the limitation of use was [D1]; a second pass "
                                 "(2026-12-04: leqselvihcp/Sun Pharma pages, openFDA label JSON in the docs corpus, "
-                                "GitHub text search) found no page beginning with section 5 or 7"),
+                                "GitHub text search) found no page beginning with section 5 or 7; a third pass "
+                                "(2026-12-04: GitHub exact-phrase search for contraindication and section 7 sentences "
+                                "and the brand name, repositories named for the brand, Drugs@FDA/openFDA records, "
+                                "drugs.com interaction pages, MPR, RxReasoner, laoslucius, news and approval articles) "
+                                "found no text stating these classes"),
 }
 
 PROTOCOLS = [f"{d}/{v}" for d in drugs() for v in shipped_protocols(d)]
