@@ -48,7 +48,7 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                               "vaccination warning is [U17]; a second pass (2026-12-04: AbbVie/rinvoqhcp section pages, "
                               "MPR, goodrx, PDR, MIMS Singapore, GitHub text search) found none either; a third pass "
                               "(2026-12-04: GitHub exact-phrase search for section 7 sentences and the SPL set id, the "
-                              "AbbVie site-migration repositories, whose ISI copy [U19] has no drug-interaction part, "
+                              "AbbVie site-migration repositories, whose ISI copy [U20] has no drug-interaction part, "
                               "docslib 2019 highlights, docketalarm, pillsync) found no section 7 text"),
     "upadacitinib/eu-smpc": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
                               "antiplatelet"),
