@@ -30,20 +30,26 @@ def _all_but(*stated: str) -> tuple[str, ...]:
 
 # protocol -> (the classes left unstated, why). Each entry is a to-do: read the label section named, then state.
 UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
-    "baricitinib/us-label": (_all_but("strong_oat3_inhibitor", *COMBINATION),
-                             "US PI 5 (vaccinations) and 7 were not read: only the beginnings of the FDA label and its "
+    "baricitinib/us-label": (_all_but("strong_oat3_inhibitor", *COMBINATION, "live_vaccine"),
+                             "US PI 7 was not read: only the beginnings of the FDA label and its "
                              "mirrors were reachable (DailyMed, docketalarm, uspl.lilly.com via urlscan, prescriberpoint, "
                              "Medscape, olumiant.com HCP); the limitations of use are [S22] (RA) and [S24] (AA); a second pass "
                              "(2026-12-04) found no page beginning with US PI 5 or 7 either: lillymedical answers pages, "
                              "MIMS, the openFDA label JSON (docs corpus) and GitHub text search return other sections "
-                             "or EU-type text only"),
+                             "or EU-type text only; a third pass (2026-12-04: GitHub exact-phrase search for section 7 "
+                             "sentences and the SPL set id, drug-label/dailymed/openfda and SPL-XML repositories, "
+                             "docslib/drugcentral/PDR/RxList/laoslucius/medical.lilly.com US pages) reached no section "
+                             "7 either; live vaccines are stated for RA only, from the 2018 US highlights [S25]"),
     "upadacitinib/us-label": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
                                "antiplatelet"),
                               "US PI 7 was not read: searches of the stored pages (FDA label mirrors: drugs.com, "
                               "prescriberpoint, DailyMed/drugcentral, medscape, PDR; rinvoqhcp.com; openFDA) only reach "
                               "the beginnings of those pages, and no page beginning with section 7 was found; the "
                               "vaccination warning is [U17]; a second pass (2026-12-04: AbbVie/rinvoqhcp section pages, "
-                              "MPR, goodrx, PDR, MIMS Singapore, GitHub text search) found none either"),
+                              "MPR, goodrx, PDR, MIMS Singapore, GitHub text search) found none either; a third pass "
+                              "(2026-12-04: GitHub exact-phrase search for section 7 sentences and the SPL set id, the "
+                              "AbbVie site-migration repositories, whose ISI copy [U20] has no drug-interaction part, "
+                              "docslib 2019 highlights, docketalarm, pillsync) found no section 7 text"),
     "upadacitinib/eu-smpc": ((*(c for c in PK if c not in ("strong_cyp3a4_inhibitor", "strong_cyp3a4_inducer")),
                               "antiplatelet"),
                              "SmPC 4.5 was not read: the stored SmPC copies (emc, EC community register PDFs, "
@@ -75,16 +81,6 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                            "(medicinous Czech section pages: 5.2 and annex II only; liekinfo.sk from 4.4; FASS, "
                            "felleskatalogen, Swiss Fachinformation, RxReasoner /usage and /precautions, MIMS "
                            "Singapore): none reached 4.5"),
-    "abrocitinib/us-label": ((*COMBINATION, "live_vaccine"),
-                             "US PI 1 (limitations of use) and 5.7 (immunizations) were not read: the reachable part of Pfizer Medical "
-                             "Information's warnings page [A11] and section 17 page ends before them; drugs.com, "
-                             "guidelinecentral, labeling.pfizer.com (urlscan copy), drugcentral and medthority reach "
-                             "only the highlights' start or other sections, and section 2.1 [A1] only points to 5.7; "
-                             "the Canadian monograph's limitation (methotrexate, cyclosporine) is not the US text; "
-                             "section 7 [A12] and the contraindications [A13] were read; a second pass (2026-12-04) "
-                             "found no pfizermedicalinformation/pfizermedical page beginning with section 1 or 5.7 "
-                             "(the dosage page [2.1], the patient page 17 and the Medication Guide page end before or "
-                             "lose the immunization text; no MPR, Medscape or drugs.com dosage page was found)"),
     "ritlecitinib/eu-smpc": (("strong_cyp3a4_inducer",),
                              "the EU SmPC 4.5 was not reachable (searched: EMA/EC PDFs and RxReasoner give their "
                              "beginnings only, MIMS and the Israeli leaflet no 4.5 page); the EU-type Swiss text [R17] "
@@ -101,7 +97,11 @@ UNVERIFIED: dict[str, tuple[tuple[str, ...], str]] = {
                                 "openFDA label [D6], drugs.com [D1, D3], medilib [D2], MedlinePlus and the Pharmacy "
                                 "Times article [D4] were reachable; the limitation of use was [D1]; a second pass "
                                 "(2026-12-04: leqselvihcp/Sun Pharma pages, openFDA label JSON in the docs corpus, "
-                                "GitHub text search) found no page beginning with section 5 or 7"),
+                                "GitHub text search) found no page beginning with section 5 or 7; a third pass "
+                                "(2026-12-04: GitHub exact-phrase search for contraindication and section 7 sentences "
+                                "and the brand name, repositories named for the brand, Drugs@FDA/openFDA records, "
+                                "drugs.com interaction pages, MPR, RxReasoner, laoslucius, news and approval articles) "
+                                "found no text stating these classes"),
 }
 
 PROTOCOLS = [f"{d}/{v}" for d in drugs() for v in shipped_protocols(d)]
@@ -155,11 +155,14 @@ def dose(name, indication=None, **factors):
     ("tofacitinib/us-label", "uc", "azathioprine", ("not_recommended", ["T14"])),
     ("abrocitinib/us-label", None, "clopidogrel", ("contraindicated", ["A13"])),
     ("abrocitinib/us-label", None, "fluconazole", ("not_recommended", ["A12"])),  # inhibits CYP2C19 and CYP2C9
+    ("abrocitinib/us-label", None, "tacrolimus", ("not_recommended", ["A16"])),  # the Canadian limitation of use
     ("abrocitinib/eu-smpc", None, "ciclosporin", ("not_recommended", ["A15"])),
     ("ritlecitinib/us-label", None, "rifampin", ("not_recommended", ["R8"])),
     ("ritlecitinib/us-label", None, "ruxolitinib", ("not_recommended", ["R9"])),
     ("upadacitinib/us-label", "ra", "adalimumab", ("not_recommended", ["U15"])),
     ("upadacitinib/us-label", "uc", "azathioprine", ("not_recommended", ["U7"])),
+    ("upadacitinib/us-label", "ad", "etanercept", ("not_recommended", ["U20"])),
+    ("upadacitinib/us-label", "cd", "azathioprine", ("not_recommended", ["U20"])),
     ("upadacitinib/eu-smpc", "uc", "tacrolimus", ("not_recommended", ["U12"])),
     ("upadacitinib/eu-smpc", "uc", "ketoconazole", ("adjusted", ["U18"])),  # 30 mg induction, 15 mg maintenance
     ("upadacitinib/eu-smpc", "ad", "clarithromycin", ("adjusted", ["U18"])),  # 15 mg with caution, not 30 mg
@@ -177,10 +180,10 @@ def test_a_stated_combination_is_not_the_standard_dose(name, indication, medicin
 
 
 def test_a_limitation_not_read_for_the_indication_is_a_point_to_check():
-    # the US upadacitinib limitation of use was read for the rheumatology indications and UC only
-    assert dose("upadacitinib/us-label", "cd", **{"with": ["azathioprine"]})[0] == "check_label"
-    # for UC it names "biological therapies for ulcerative colitis": a biologic stays a point to check
+    # for UC and CD the US upadacitinib limitation names "biological therapies for UC or CD": a biologic taken for
+    # another condition stays a point to check
     assert dose("upadacitinib/us-label", "uc", **{"with": ["adalimumab"]})[0] == "check_label"
+    assert dose("upadacitinib/us-label", "cd", **{"with": ["adalimumab"]})[0] == "check_label"
     # the US baricitinib limitations of use were read for RA [S22] and AA [S24] only: COVID-19 is a point to check
     assert dose("baricitinib/us-label", "covid19", **{"with": ["adalimumab"]})[0] == "check_label"
 
@@ -198,6 +201,8 @@ def test_a_declared_silence_leaves_the_dose_assessed():
     ("ritlecitinib/eu-smpc", None, "R16"),
     ("upadacitinib/us-label", "uc", "U17"),
     ("filgotinib/eu-smpc", "uc", "F8"),
+    ("baricitinib/us-label", "ra", "S25"),
+    ("abrocitinib/us-label", None, "A15"),
 ])
 def test_a_live_vaccine_is_a_caution_note_of_the_label(name, indication, source):
     drug, variant = name.split("/")
@@ -206,6 +211,14 @@ def test_a_live_vaccine_is_a_caution_note_of_the_label(name, indication, source)
     assert [r.risk.citation.source.id for r in p.risks if r.risk.id == "live_vaccine" and not r.open_conditions] \
         == [source]
     assert p.dose.outcome == "standard" and not p.dose.unstated_classes
+
+
+def test_a_live_vaccine_read_for_one_indication_only_leaves_the_others_not_assessed():
+    # the US baricitinib vaccination warning was read in the 2018 (RA-only) highlights [S25]: AA and COVID-19 wait
+    for indication in ("aa", "covid19"):
+        p = plan_for(START, drug="baricitinib", protocol="us-label", indication=indication,
+                     factors={**KNOWN, "with": ["mmr_vaccine"]})
+        assert p.dose.outcome == "check" and ("mmr_vaccine", "live_vaccine") in p.dose.unstated_classes
 
 
 def test_a_strong_cyp3a4_inducer_is_a_caution_note_of_the_eu_upadacitinib_text_read():
