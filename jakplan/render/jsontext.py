@@ -29,13 +29,9 @@ def _plain_floats(obj: Any) -> bool:
     while stack:
         o = stack.pop()
         kind = type(o)
-        if kind is dict:
-            stack.extend(o.values())
-        elif kind is list or kind is tuple:
-            stack.extend(o)
-        elif kind is str or kind is int or o is None or kind is bool:
-            continue
-        elif isinstance(o, dict):
+        if kind is str or kind is int or kind is bool or o is None:
+            continue  # the most of any output, told apart by exact type
+        if isinstance(o, dict):
             stack.extend(o.values())
         elif isinstance(o, (list, tuple)):
             stack.extend(o)
