@@ -71,6 +71,24 @@ def test_comments_and_unknown_keys_survive_an_edit(tmp_path):
     assert load_planfile(path).history.done == (Done("bloods_week4", D(2024, 5, 30)),)
 
 
+def test_a_toml_1_1_plan_file_is_read_and_edited_keeping_what_it_says(tmp_path):
+    """Plan files are read as TOML 1.1 (tomli): a hand-written inline table over several lines is read, and an
+    edit (appended as text, or through the TOML editor as undo does) keeps it as written."""
+    path = tmp_path / "bob.toml"
+    path.write_text('jakplan = 1\ndrug = "baricitinib"\nstart = 2024-05-01\nfactors = {\n  age = 71,\n  egfr = 50,\n}\n')
+    assert load_planfile(path).profile.factors == {"age": 71, "egfr": 50}
+    with edit_planfile(path) as pf:
+        pf.add_lab(D(2024, 5, 20), {"anc": 1.9})
+    with edit_planfile(path) as pf:
+        pf.add_done("bloods_week4", D(2024, 5, 30))
+    with edit_planfile(path) as pf:
+        pf.undo_last()  # the done entry, removed through the TOML editor
+    assert "factors = {\n  age = 71,\n  egfr = 50,\n}" in path.read_text()
+    pf = load_planfile(path)
+    assert pf.profile.factors == {"age": 71, "egfr": 50}
+    assert [r.values for r in pf.history.labs] == [{"anc": 1.9}] and pf.history.done == ()
+
+
 def test_create_never_overwrites(tmp_path):
     make(tmp_path)
     before = (tmp_path / "anna.toml").read_bytes()
