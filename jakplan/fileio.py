@@ -43,11 +43,10 @@ import os
 import re
 import signal
 import stat
-import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import IO, Callable, Iterator, Sequence
 
 from jakplan.errors import JakplanError
 
@@ -265,16 +264,30 @@ def signals_held() -> Iterator[None]:
 
 
 def _new_temp(folder: Path, name: str, group: str = "", temps: list[str] | None = None) -> tuple[int, str]:
-    """A new temporary file, known to the SIGTERM clean-up and added to the caller's ``temps`` before a held-back
-    signal can be delivered (a SIGTERM that arrived during mkstemp is delivered as the block ends: by then the
-    caller's ``finally`` knows the file; it was once left behind in that gap)."""
+    """A new temporary file (created exclusively, never through a link, mode 0600, as ``tempfile.mkstemp``
+    makes one; named here so that a write on a writer thread runs little Python between its system calls),
+    known to the SIGTERM clean-up and added to the caller's ``temps`` before a held-back signal can be delivered
+    (a SIGTERM that arrived during its creation is delivered as the block ends: by then the caller's ``finally``
+    knows the file; it was once left behind in that gap)."""
     tag = f"g{group}-" if group else ""
+    prefix = os.path.abspath(os.path.join(folder, f".{name}{TMP_MARK}{os.getpid()}-{tag}"))
     with signals_held():
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}{TMP_MARK}{os.getpid()}-{tag}", suffix="", dir=folder)
+        for _ in range(100):
+            tmp = prefix + os.urandom(6).hex()
+            try:
+                fd = os.open(tmp, _TMP_FLAGS, 0o600)
+            except FileExistsError:
+                continue
+            break
+        else:
+            raise FileExistsError(errno.EEXIST, "no free name for a temporary file")
         _live_temps.add(tmp)
         if temps is not None:
             temps.append(tmp)
     return fd, tmp
+
+
+_TMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 # -- writing --------------------------------------------------------------------------------------------
@@ -395,7 +408,7 @@ def _group_plan(items: Sequence[tuple[str | os.PathLike, bytes | str]], overwrit
             raise WriteRefused(f"{shown}: would become {len(payload) // 1024} KiB, larger than the {limit // 1024} KiB "
                                f"jakplan reads back; nothing was written (the file is unchanged)")
         exists = _check_target(target, shown, overwrite)
-        folder = _folder(target, shown)
+        folder = target.parent if exists else _folder(target, shown)  # a file's folder exists
         plan.append((shown, target, folder, exists, payload))
     return plan
 
@@ -414,17 +427,17 @@ def _write_temp(shown: Path, target: Path, folder: Path, exists: bool, payload: 
             while view:
                 view = view[os.write(fd, view):]
             os.fsync(fd)
+            mode = None
+            if exists:
+                with contextlib.suppress(OSError):
+                    mode = os.stat(target).st_mode & 0o7777
+            if mode is None:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
+            os.fchmod(fd, mode)
         finally:
             os.close(fd)
-        mode = None
-        if exists:
-            with contextlib.suppress(OSError):
-                mode = os.stat(target).st_mode & 0o7777
-        if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
     except OSError as exc:
         raise WriteRefused(f"{shown}: cannot write: {exc.strerror}; nothing was changed") from None
 
@@ -472,12 +485,24 @@ def write_group(items: Sequence[tuple[str | os.PathLike, bytes | str]], overwrit
     if clean:
         for folder in {f for _, _, f, _, _ in plan}:
             clean_stale_temps(folder)
-    temps: list[str] = []
     # new files written together share a group tag, so that a run after a kill -9 mid-group can roll it back
-    group = os.urandom(6).hex() if len(plan) > 1 and not overwrite else ""
+    _put(plan, overwrite, os.urandom(6).hex() if len(plan) > 1 and not overwrite else "")
+    if sync_dir:
+        for folder in {f for _, _, f, _, _ in plan}:
+            fsync_dir(folder)
+    return [shown for shown, *_ in plan]
+
+
+def _put(plan: list[tuple], overwrite: bool, group: str = "", before_rename: Callable[[], None] | None = None) -> None:
+    """Write each planned file to its temporary file (fsynced), call ``before_rename`` (which may refuse by
+    raising: nothing is then placed), and put them in place with SIGINT and SIGTERM held back; on any failure
+    the temporary files are removed."""
+    temps: list[str] = []
     try:
         for shown, target, folder, exists, payload in plan:
             _write_temp(shown, target, folder, exists, payload, group, temps)
+        if before_rename is not None:
+            before_rename()
         with signals_held():
             _place_all(plan, temps, overwrite)
     finally:
@@ -486,10 +511,39 @@ def write_group(items: Sequence[tuple[str | os.PathLike, bytes | str]], overwrit
                 _drop_temp(tmp)
             else:
                 _live_temps.discard(tmp)
-    if sync_dir:
-        for folder in {f for _, _, f, _, _ in plan}:
-            fsync_dir(folder)
-    return [shown for shown, *_ in plan]
+
+
+class Replacement:
+    """A file's new content, checked as :func:`atomic_write` checks it (the target a regular file or none, the
+    content within the reader's cap), to be put in place by :meth:`put`, on this thread or on another: a lab
+    import checks each plan file's change on one thread and has writer threads wait for the disk."""
+
+    __slots__ = ("plan",)
+
+    def __init__(self, plan: tuple) -> None:
+        self.plan = plan
+
+    @property
+    def target(self) -> Path:
+        return self.plan[1]
+
+    def put(self, before_rename: Callable[[], None] | None = None, sync_dir: bool = True) -> Path:
+        """Write it as :func:`atomic_write` does (temporary file, fsync, rename); ``before_rename`` is called
+        after the fsync and may refuse by raising (the file is then unchanged)."""
+        _put([self.plan], True, "", before_rename)
+        if sync_dir:
+            fsync_dir(self.plan[2])
+        return self.plan[0]
+
+
+def prepare_replace(path: str | os.PathLike, data: bytes | str, clean: bool = True, *, follow_links: bool = False,
+                    limit: int | None = None) -> Replacement:
+    """The checks of ``atomic_write(path, data, overwrite=True, ...)`` made now, the write left to
+    :meth:`Replacement.put`."""
+    plan = _group_plan([(path, data)], True, follow_links, limit)
+    if clean:
+        clean_stale_temps(plan[0][2])
+    return Replacement(plan[0])
 
 
 def _link_new(tmp: str, target: Path, shown: Path) -> None:

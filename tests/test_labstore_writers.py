@@ -12,9 +12,10 @@ import pytest
 
 from jakplan.clinic import labstore
 from jakplan.clinic.labstore import store_imports
+from jakplan.errors import JakplanError
 from jakplan.fileio import TMP_MARK
 from jakplan.records.labimport import import_csv
-from jakplan.records.planfile import create_planfile, load_planfile
+from jakplan.records.planfile import create_planfile, edit_planfile, file_lock, load_planfile, lock_path
 from jakplan.records.profile import Profile
 
 D = dt.date
@@ -94,8 +95,8 @@ def test_an_error_stops_the_import_and_leaves_every_plan_file_whole(tmp_path, mo
     with pytest.raises(RuntimeError, match="a bug"):
         store_imports([import_csv(lab_csv(tmp_path / "labs.csv"), D(2025, 1, 1))], folder)
     written = {p.name for p in folder.glob("*.toml") if p.read_bytes() != before[p.name]}
-    assert "p5.toml" not in written and "p0.toml" in written
-    assert f"p{N - 1}.toml" not in written  # files not begun when it stopped are not written
+    # the edits made before it stopped were handed to the writer threads and are written; none after it is begun
+    assert written == {f"p{k}.toml" for k in range(5)}
     for p in folder.glob("*.toml"):  # each whole: read back, with both new values or none
         new = [r for r in load_planfile(p).history.labs if r.on == D(2024, 9, 2) and "hb" in r.values]
         assert len(new) == (p.name in written)
@@ -119,3 +120,59 @@ def test_two_names_of_one_plan_file_are_written_one_after_the_other(tmp_path, mo
     res = store_imports([import_csv(tmp_path / "labs.csv", D(2025, 1, 1))], folder)
     assert [(o.patient, o.added_count, o.already) for o in res.patients] == [("p1", 1, 0), ("alias", 0, 1)]
     assert res.problems == [] and (folder / "alias.toml").is_symlink()
+
+
+def test_a_change_handed_to_a_writer_thread_holds_the_lock_until_it_is_written(tmp_path):
+    """``edit_planfile(..., later=...)``: the checked change keeps its plan file locked (another edit waits) until
+    the writer thread writes it; then the lock is free and the file holds the change."""
+    folder = register(tmp_path / "reg")
+    path = folder / "p1.toml"
+    handed = []
+    with edit_planfile(path, later=handed.append) as pf:
+        pf.add_lab(D(2024, 9, 2), {"anc": 1.4})
+    assert len(handed) == 1 and load_planfile(path).history.labs == ()  # not written yet
+    with pytest.raises(JakplanError, match="another jakplan command is changing this file"):
+        with edit_planfile(path, timeout=0.1):
+            pass
+    handed[0].run()
+    assert [r.values for r in load_planfile(path).history.labs] == [{"anc": 1.4}]
+    with file_lock(path, timeout=0.1):  # released
+        pass
+    assert not [p for p in folder.iterdir() if TMP_MARK in p.name]
+
+
+def test_a_dropped_change_writes_nothing_and_frees_the_lock(tmp_path):
+    folder = register(tmp_path / "reg")
+    path = folder / "p2.toml"
+    before = path.read_bytes()
+    handed = []
+    with edit_planfile(path, later=handed.append) as pf:
+        pf.add_lab(D(2024, 9, 2), {"anc": 1.4})
+    handed[0].drop()
+    handed[0].drop()  # only the first call acts
+    with pytest.raises(JakplanError, match="not written"):
+        handed[0].run()
+    assert path.read_bytes() == before
+    with file_lock(path, timeout=0.1):
+        pass
+
+
+@pytest.mark.parametrize("locked_before", [True, False])
+def test_a_bad_plan_file_is_refused_the_same_way_with_or_without_its_lock_file(tmp_path, locked_before):
+    """A plan file whose lock file exists is locked at once and read once; one without is checked before its lock
+    file is made (a bad file gets none). Either way the same refusal, nothing written, the lock free."""
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    path = folder / "bad.toml"
+    path.write_text('jakplan = 1\ndrug = "baricitinib"\nstart = "soon"\n')
+    if locked_before:
+        lock_path(path).write_text("")
+    with pytest.raises(JakplanError) as err:
+        with edit_planfile(path):
+            pass
+    assert str(err.value).startswith(f"{path}: ")
+    assert lock_path(path).exists() == locked_before
+    assert path.read_text() == 'jakplan = 1\ndrug = "baricitinib"\nstart = "soon"\n'
+    if locked_before:
+        with file_lock(path, timeout=0.1):
+            pass

@@ -18,6 +18,7 @@ path) and appends it to each patient's plan file through the plan-file writer
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
 import re
@@ -31,7 +32,7 @@ from jakplan.fileio import WriteRefused, clean_stale_temps, fsync_dir, write_tar
 from jakplan.records.clinicsettings import SETTINGS_FILE, ClinicSettings
 from jakplan.records.labimport import ImportedLab, ImportResult, Problem, source_file
 from jakplan.records.patient import PatientRecord
-from jakplan.records.planfile import ChangedMeanwhile, _read_text, edit_planfile, load_planfile
+from jakplan.records.planfile import ChangedMeanwhile, PendingSave, _read_text, edit_planfile, load_planfile
 
 
 def same_value(a: float, b: float) -> bool:
@@ -150,43 +151,37 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
     # every plan file's identifier, even when each patient matches a file name: one file's name may be another's
     # identifier, and then the results are refused, not routed to either (a misroute is never silent)
     by_ident = _by_identifier(files, settings) if mine_of else {}
-    # each patient routed, in the order of the import: a problem now, or the k-th patient of a plan file's job
-    routed: list[tuple[Path, int] | tuple[Problem, list[ImportedLab]]] = []
-    jobs: dict[Path, list[tuple[str, Path, list[ImportedLab]]]] = {}
-    for pid, mine in mine_of.items():
-        path = by_name.get(pid)
-        keys = {settings.identifier_key(pid, r.patient_system) for r in mine}
-        also = sorted({q for k in keys for q in by_ident.get(k, ()) if q != path})
-        if len(also) + (path is not None) > 1:
-            named = ([f"{path.name} (its file name)"] if path is not None else []) + \
-                [f"{q.name} (its identifier)" for q in also]
-            routed.append((Problem(
-                f"patient '{pid}'", f"matches {len(named)} plan files: {', '.join(named)}; {len(mine)} value(s) not "
-                f"imported into any of them ({_lines(mine)}): give each patient one identifier and file name"), []))
-            continue
-        if path is None and also:
-            path = also[0]
-        if path is None:
-            routed.append((Problem(
-                f"patient '{pid}'", f"no plan file {pid}.toml (or with identifier '{pid}') in {folder}; "
-                f"{len(mine)} value(s) not imported ({_lines(mine)})"), mine))
-            continue
-        # two patients routed to one plan file (or to two names of one file: a symlink): one job, in the import's order
-        target = write_target(path)
-        job = jobs.setdefault(target, [])
-        job.append((pid, path, mine))
-        routed.append((target, len(job) - 1))
-    with _Writers(jobs, write) as done:
-        for item in routed:
+    with _Writes(write) as writes:
+        for pid, mine in mine_of.items():
             if tick is not None:
                 tick()  # progress: one patient
-            if isinstance(item[0], Problem):
-                problem, unmatched = item
+            path = by_name.get(pid)
+            keys = {settings.identifier_key(pid, r.patient_system) for r in mine}
+            also = sorted({q for k in keys for q in by_ident.get(k, ()) if q != path})
+            if len(also) + (path is not None) > 1:
+                named = ([f"{path.name} (its file name)"] if path is not None else []) + \
+                    [f"{q.name} (its identifier)" for q in also]
+                writes.problem(Problem(
+                    f"patient '{pid}'", f"matches {len(named)} plan files: {', '.join(named)}; {len(mine)} value(s) "
+                    f"not imported into any of them ({_lines(mine)}): give each patient one identifier and file name"),
+                    [])
+                continue
+            if path is None and also:
+                path = also[0]
+            if path is None:
+                writes.problem(Problem(
+                    f"patient '{pid}'", f"no plan file {pid}.toml (or with identifier '{pid}') in {folder}; "
+                    f"{len(mine)} value(s) not imported ({_lines(mine)})"), mine)
+                continue
+            # two patients routed to one plan file (or to two names of one file: a symlink): one after the other
+            writes.patient(write_target(path), pid, path, mine)
+        for step in writes.steps():  # in the import's order
+            if isinstance(step[0], Problem):
+                problem, unmatched = step
                 summary.unmatched.extend(unmatched)
                 summary.problems.append(problem)
                 continue
-            target, k = item
-            problems, outcome, unwritten = done(target)[k]
+            problems, outcome, unwritten = step
             summary.problems += problems
             if outcome is not None:
                 summary.patients.append(outcome)
@@ -198,63 +193,112 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
     return summary
 
 
-WRITERS = 4
-"""Plan files a lab import writes at once (threads of its one process). Each file's edit is whole in one thread:
-its lock, reading and checking what it holds, the checks of what is appended, the refusal when another program
-saved it meanwhile, and the atomic replace with its fsync; while one thread waits for the disk (an fsync), another
-reads and checks the next file. The report is in the import's order, whatever order the files were done in."""
+WRITERS = 2
+"""Threads that write a lab import's plan files (of its one process). The edits themselves (the lock, reading and
+checking what a file holds, the checks of what is appended) are made one after the other on the import's own
+thread, in the import's order: they need the interpreter, so threads of their own would only take turns at it.
+Each checked change is handed, its lock still held, to a writer thread, which writes the temporary file, waits for
+its fsync, refuses it if another program saved the plan file meanwhile, renames it into place and releases the
+lock; meanwhile the next file is read and checked. The report is in the import's order."""
+
+AHEAD = 2
+"""Changes handed to each writer thread and not yet settled, at most (each holds its plan file's lock)."""
 
 _Step = tuple[list[Problem], "PatientOutcome | None", "Path | None"]
 """One patient's (problems, outcome, the plan file when it was left unwritten)."""
 
-_Job = list[tuple[str, Path, list[ImportedLab]]]
-"""The patients routed to one plan file: (patient, the plan file's name as found, their results)."""
 
+class _Patient:
+    """One patient's edit of their plan file: made by :meth:`begin`, its write (when one was handed to a writer
+    thread) waited for by :meth:`settle`, which gives the patient's :data:`_Step`."""
 
-def _store_job(job: _Job, write: bool) -> list[_Step]:
-    """The patients routed to one plan file, one after the other (each edit sees what the one before wrote)."""
-    out: list[_Step] = []
-    for pid, path, mine in job:
-        problems: list[Problem] = []
+    def __init__(self, pid: str, path: Path, mine: list[ImportedLab], write: bool) -> None:
+        self.pid, self.path, self.mine, self.write = pid, path, mine, write
+        self.problems: list[Problem] = []
+        self.outcome: PatientOutcome | None = None
+        self.pending: PendingSave | None = None
+        self.future: Any = None
+        self.step: _Step | None = None
+
+    def begin(self, pool: ThreadPoolExecutor | None, attempts: int | None = None) -> _Patient:
+        def hand(pending: PendingSave) -> None:
+            assert pool is not None
+            self.pending, self.future = pending, pool.submit(pending.run)
+
         try:
-            out.append((problems, _store_patient(pid, path, mine, problems, write), None))
+            self.outcome = _store_patient(self.pid, self.path, self.mine, self.problems, self.write,
+                                          _ATTEMPTS if attempts is None else attempts, hand if pool is not None else None)
         except WriteRefused as exc:  # too large to read back, disk full: the plan file is unchanged
-            problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
-            out.append((problems, None, path))
+            self.step = self._refused(exc, True)
         except JakplanError as exc:
-            problems.append(Problem(str(path), f"{exc}; {len(mine)} value(s) not imported"))
-            out.append((problems, None, None))
-    return out
+            self.step = self._refused(exc, False)
+        else:
+            if self.future is None:  # written here, or nothing new to write
+                self.step = (self.problems, self.outcome, None)
+        return self
+
+    def settle(self) -> _Step:
+        if self.step is None:
+            try:
+                self.future.result()
+                self.step = (self.problems, self.outcome, None)
+            except ChangedMeanwhile:
+                # another program (an editor) saved the file while this import was writing it: nothing was
+                # written; read it again and add to what it holds now (on this thread), or report it after the
+                # last attempt
+                self.step = _Patient(self.pid, self.path, self.mine, self.write).begin(None, _ATTEMPTS - 1).settle()
+            except WriteRefused as exc:  # disk full: the plan file is unchanged
+                self.step = self._refused(exc, True)
+            except JakplanError as exc:
+                self.step = self._refused(exc, False)
+        return self.step
+
+    def _refused(self, exc: JakplanError, unwritten: bool) -> _Step:
+        self.problems.append(Problem(str(self.path), f"{exc}; {len(self.mine)} value(s) not imported"))
+        return self.problems, None, self.path if unwritten else None
 
 
-class _Writers:
-    """Runs the plan files' jobs on :data:`WRITERS` threads (one when nothing is written), at most a few jobs ahead
-    of the one the report has reached; ``done(path)`` waits for that file's job. On an error or an interrupt,
-    jobs not begun are dropped and those begun are finished (each edit is whole or nothing) before it goes on."""
+class _Writes:
+    """A lab import's edits, made in the import's order on this thread, their writes handed to :data:`WRITERS`
+    threads (none when nothing is written), at most :data:`AHEAD` per thread waiting. On an error or an
+    interrupt, the writes already handed over (each change whole and checked) are finished before it goes on, and
+    no further edit is begun: every plan file is written whole or untouched."""
 
-    def __init__(self, jobs: dict[Path, _Job], write: bool) -> None:
-        self.jobs, self.write = list(jobs.items()), write
-        self.order = {path: n for n, (path, _) in enumerate(self.jobs)}
-        self.threads = WRITERS if write else 1
-        self.futures: dict[Path, Any] = {}
-        self.next = 0
+    def __init__(self, write: bool) -> None:
+        self.write, self.ahead = write, AHEAD * WRITERS
+        self.queue: collections.deque[_Patient | tuple[Problem, list[ImportedLab]]] = collections.deque()
+        self.done: list[Any] = []
+        self.last: dict[Path, _Patient] = {}
 
-    def __enter__(self) -> Callable[[Path], list[_Step]]:
-        self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="jakplan-labstore")
+    def __enter__(self) -> _Writes:
+        self.pool = ThreadPoolExecutor(WRITERS, thread_name_prefix="jakplan-labstore") if self.write else None
+        return self
+
+    def problem(self, problem: Problem, unmatched: list[ImportedLab]) -> None:
+        self.queue.append((problem, unmatched))
+        self._settle(self.ahead)
+
+    def patient(self, target: Path, pid: str, path: Path, mine: list[ImportedLab]) -> None:
+        before = self.last.get(target)
+        if before is not None:
+            before.settle()  # the next edit of one plan file sees what the one before wrote
+        self.last[target] = p = _Patient(pid, path, mine, self.write).begin(self.pool)
+        self.queue.append(p)
+        self._settle(self.ahead)
+
+    def _settle(self, keep: int) -> None:
+        while self.queue and (len(self.queue) > keep or not isinstance(self.queue[0], _Patient)
+                              or self.queue[0].step is not None or self.queue[0].future.done()):
+            head = self.queue.popleft()
+            self.done.append(head.settle() if isinstance(head, _Patient) else head)
+
+    def steps(self) -> list[Any]:
+        self._settle(0)
         return self.done
 
-    def done(self, path: Path) -> list[_Step]:
-        ahead = self.order[path] + 2 * self.threads
-        while self.next < len(self.jobs) and self.next <= ahead:
-            p, job = self.jobs[self.next]
-            self.futures[p] = self.pool.submit(_store_job, job, self.write)
-            self.next += 1
-        return self.futures[path].result()
-
     def __exit__(self, *exc: object) -> None:
-        for f in self.futures.values():
-            f.cancel()  # not begun: dropped (nothing of it written)
-        self.pool.shutdown(wait=True)  # begun: finished, each edit whole
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)  # handed over: written, each file whole
 
 
 Slot = tuple[dt.date, str]
@@ -295,8 +339,11 @@ def _wanted(mine: list[ImportedLab], problems: list[Problem]) -> Wanted:
     return out
 
 
-def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list[Problem],
-                   write: bool = True) -> PatientOutcome:
+def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list[Problem], write: bool = True,
+                   attempts: int = 0, later: Callable[[PendingSave], None] | None = None) -> PatientOutcome:
+    """One patient's values appended to their plan file (``write``), tried ``attempts`` times when another program
+    saves the file meanwhile; ``later``: the checked change is handed to it, not written here (see
+    :func:`jakplan.records.planfile.edit_planfile`), and the outcome stands once it is written."""
 
     outcome = PatientOutcome(pid, path)
     wanted = _wanted(mine, problems)
@@ -326,9 +373,10 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
         return add, already, found
 
     if write:
-        for attempt in range(_ATTEMPTS):
+        attempts = attempts or _ATTEMPTS
+        for attempt in range(attempts):
             try:
-                with edit_planfile(path, sync_dir=False, clean=False) as pf:  # locked: what is there now decides what is new
+                with edit_planfile(path, sync_dir=False, clean=False, later=later) as pf:  # locked: what is there now decides what is new
                     add, already, found = new_values(pf.history)
                     if not add:
                         raise _NothingNew  # a plan file with nothing new is not rewritten
@@ -346,7 +394,7 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
             except ChangedMeanwhile:
                 # another program (an editor) saved the file while this import was writing it: nothing was
                 # written; read it again and add to what it holds now, or report it after the last attempt
-                if attempt + 1 == _ATTEMPTS:
+                if attempt + 1 == attempts:
                     raise
                 continue
             break

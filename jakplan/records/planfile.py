@@ -41,10 +41,11 @@ import datetime as dt
 import math
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 import tomli as tomllib  # the compiled tomli: what the standard tomllib was taken from, 3x faster
 
@@ -53,7 +54,15 @@ from jakplan.catalog.vocab import vocabulary
 from jakplan.dates import EARLIEST, LATEST
 from jakplan.engine.scores import check_value, compute
 from jakplan.errors import JakplanError
-from jakplan.fileio import MAX_INPUT_BYTES, atomic_write, check_writable, read_bytes, write_target
+from jakplan.fileio import (
+    MAX_INPUT_BYTES,
+    Replacement,
+    atomic_write,
+    check_writable,
+    prepare_replace,
+    read_bytes,
+    write_target,
+)
 from jakplan.history import OUTCOMES, VIA, Decision, Done, History, LabRecord, Pause, ScoreRecord
 from jakplan.records.labvalues import lab_value
 from jakplan.records.profile import Profile, plain_text, profile_from_dict
@@ -729,6 +738,18 @@ def file_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterato
     The lock file is left in place: removing it would let a waiting process lock a file that a third one
     has already replaced.
     """
+    fd = _take_lock(path, timeout)
+    assert fd is not None
+    try:
+        yield
+    finally:
+        _release_lock(fd)
+
+
+def _take_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, create: bool = True) -> int | None:
+    """The open lock file of ``path``, locked (see :func:`file_lock`); :func:`_release_lock` releases it, on any
+    thread (an ``flock`` belongs to the open file, not to a thread). ``create=False``: None when there is no lock
+    file yet (nothing is made)."""
     try:
         import fcntl  # POSIX only: refused with one line elsewhere
     except ImportError:  # not a POSIX system
@@ -736,29 +757,37 @@ def file_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterato
 
     target = write_target(Path(path))  # a symlinked plan file shares the lock of the file it points to
     lp = lock_path(target)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise JakplanError(f"{target}: folder {folder} does not exist")
     try:
-        fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(lp, os.O_RDWR | os.O_CREAT if create else os.O_RDWR, 0o644)
     except OSError as exc:
+        folder = target.parent if str(target.parent) else Path(".")
+        if not create and isinstance(exc, FileNotFoundError):
+            return None
+        if not folder.is_dir():
+            raise JakplanError(f"{target}: folder {folder} does not exist") from None
         raise JakplanError(f"{target}: cannot create the lock file {lp.name}: {exc.strerror}") from None
     try:
         deadline = time.monotonic() + timeout
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                return fd
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise JakplanError(
                         f"{target}: another jakplan command is changing this file (waited {timeout:g} s); try again"
                     ) from None
                 time.sleep(0.02)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _release_lock(fd: int) -> None:
+    import fcntl  # POSIX only (the lock was taken, so it is there)
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
 
@@ -796,6 +825,12 @@ def _entry_text(key: str, entry: dict[str, Any]) -> str:
 
 
 def _save(pf: PlanFile, sync_dir: bool = True, clean: bool = True) -> None:
+    """Write ``pf`` back now (see :func:`_prepared`), refusing it if another program saved the file meanwhile."""
+    _prepared(pf, clean).put(before_rename=lambda: _check_unchanged(pf), sync_dir=sync_dir)
+
+
+def _prepared(pf: PlanFile, clean: bool = True) -> Replacement:
+    """The edited plan file's new text, checked to read back, ready to be written (the file is not yet changed)."""
     import tomlkit
 
     fast = pf._tk is None and pf._text is not None
@@ -824,10 +859,39 @@ def _save(pf: PlanFile, sync_dir: bool = True, clean: bool = True) -> None:
         pf._tk = None  # appended text does not read back (a hand-written shape): edit through the TOML editor
         text = tomlkit.dumps(pf._doc)
         planfile_from_text(text, pf.path)
-    _check_unchanged(pf)
     # written through a symlinked plan file; larger than the reader's cap: refused before anything is written
-    atomic_write(pf.path, text, overwrite=True, sync_dir=sync_dir, clean=clean, follow_links=True,
-                 limit=MAX_INPUT_BYTES)
+    return prepare_replace(pf.path, text, clean, follow_links=True, limit=MAX_INPUT_BYTES)
+
+
+class PendingSave:
+    """An edited plan file, checked and ready, whose lock is still held (``edit_planfile(..., later=...)``):
+    :meth:`run` writes it, on any thread (temporary file, fsync, the refusal when another program saved the file
+    meanwhile, rename) and releases the lock; :meth:`drop` releases the lock and writes nothing. Only the first
+    of the two calls acts (a run after a drop refuses: nothing is written)."""
+
+    def __init__(self, pf: PlanFile, replacement: Replacement, lock: int, sync_dir: bool) -> None:
+        self.pf, self.replacement, self.lock, self.sync_dir = pf, replacement, lock, sync_dir
+        self._claim = threading.Lock()
+
+    def run(self) -> None:
+        if not self._claim.acquire(blocking=False):
+            raise JakplanError(f"{self.pf.path}: not written (the change was dropped)")
+        pf = self.pf
+        try:
+            self.replacement.put(before_rename=lambda: _check_unchanged(pf), sync_dir=self.sync_dir)
+        finally:
+            self._release()
+
+    def drop(self) -> None:
+        if self._claim.acquire(blocking=False):
+            self._release()
+
+    def _release(self) -> None:
+        pf = self.pf
+        try:
+            _release_lock(self.lock)
+        finally:
+            pf._tk, pf._text, pf._raw, pf._tail, pf._lab_index, pf._read = None, None, None, [], None, None
 
 
 class ChangedMeanwhile(JakplanError):
@@ -852,19 +916,28 @@ def _check_unchanged(pf: PlanFile) -> None:
 
 @contextlib.contextmanager
 def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, sync_dir: bool = True,
-                  clean: bool = True) -> Iterator[PlanFile]:
+                  clean: bool = True, later: Callable[[PendingSave], None] | None = None) -> Iterator[PlanFile]:
     """Lock, read and validate a plan file, yield it for changes, and write it back atomically.
 
     If the body raises, nothing is written and the file stays as it was. ``sync_dir=False``: the caller syncs
     the folder once after a batch of files (:func:`jakplan.fileio.fsync_dir`), as a lab import does;
     ``clean=False``: the caller removed stale temporary files from the folder once before the batch
     (:func:`jakplan.fileio.clean_stale_temps`), so a batch of n files does not scan the folder n times.
+    ``later``: the change is checked when the block ends, then handed, with the lock still held, to
+    ``later(pending)`` instead of being written now; the caller calls ``pending.run()`` (which writes it and
+    releases the lock, on any thread) or ``pending.drop()`` (a lab import's writer threads).
     """
     p = Path(path)
-    before = _read_text(p)
-    first_raw = parse_toml_text(before, p)
-    first = planfile_from_raw(first_raw, p)  # a missing, special or bad file fails before a lock file is made
-    with file_lock(p, timeout):
+    before = None
+    lock = _take_lock(p, timeout, create=False)  # its lock file exists: locked at once, read once (under the lock)
+    if lock is None:  # its first edit: a missing, special or bad file fails before a lock file is made
+        before = _read_text(p)
+        first_raw = parse_toml_text(before, p)
+        first = planfile_from_raw(first_raw, p)
+        lock = _take_lock(p, timeout)
+        assert lock is not None
+    pending = None
+    try:
         text = _read_text(p)
         if text == before:  # unchanged since it was validated: not parsed twice
             pf, raw = first, first_raw
@@ -873,8 +946,18 @@ def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, sync_d
             pf = planfile_from_raw(raw, p)
         pf._text, pf._raw, pf._read = text, raw, pf.history  # the TOML editor parses it only when a change needs it
         yield pf
-        _save(pf, sync_dir, clean)
-        pf._tk, pf._text, pf._raw, pf._tail, pf._lab_index, pf._read = None, None, None, [], None, None
+        pending = PendingSave(pf, _prepared(pf, clean), lock, sync_dir)
+    finally:
+        if pending is None:  # the body or the checks failed: nothing written
+            _release_lock(lock)
+    if later is None:
+        pending.run()
+        return
+    try:
+        later(pending)
+    except BaseException:
+        pending.drop()
+        raise
 
 
 HEADER = """\
