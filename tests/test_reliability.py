@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from jakplan import fileio
 from jakplan.errors import JakplanError
 from jakplan.fileio import MAX_INPUT_BYTES, TMP_MARK, atomic_write, read_bytes, stale_temps, write_group
+from jakplan.records.planfile import load_planfile
 from jakplan.render.cohortfiles import render_patient
 
 pytestmark = pytest.mark.system  # slow: see [tool.pytest.ini_options] markers
@@ -680,3 +681,38 @@ def test_the_plan_file_loader_raises_only_jakplan_errors(tmp_path, data):
         plan_for_record(load_record(tmp_path / "anna.toml"))
     except JakplanError:
         pass
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_lab_import_stopped_by_a_signal_leaves_every_plan_file_whole(tmp_path, sig, code):
+    """`cohort labs import` edits plan files on its own thread and hands each checked change, its lock held, to a
+    writer thread: stopped by Ctrl-C or SIGTERM at any moment, each plan file holds all of its new values or none
+    (the changes handed over are written, no further edit is begun), no temporary file is left, and the same
+    import run again adds exactly what is missing."""
+    reg = tmp_path / "reg"
+    reg.mkdir()
+    n = 1500
+    rows = ["patient,date,analyte,value,unit"]
+    for k in range(n):
+        (reg / f"p{k:04d}.toml").write_text(PLAN)
+        rows += [f"p{k:04d},2024-09-02,751-8,1.9,10*9/L", f"p{k:04d},2024-09-02,718-7,13.1,g/dL"]
+    (tmp_path / "labs.csv").write_text("\n".join(rows) + "\n")
+    args = ["cohort", "labs", "import", str(tmp_path / "labs.csv"), "--into", str(reg), "--today", "2025-01-01"]
+    proc = subprocess.Popen(JAKPLAN + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # the register had no lock files: each edit makes its file's one as it begins
+    wait_until(lambda: sum(1 for p in os.scandir(reg) if p.name.endswith(".lock")) >= 20 + random.randrange(200),
+               "the first edits")
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code and "Traceback" not in err, err
+    written = 0
+    for p in sorted(reg.glob("*.toml")):
+        labs = load_planfile(p).history.labs  # every file reads back whole
+        assert [r.values for r in labs] in ([], [{"anc": 1.9, "hb": 13.1}]), p.name
+        written += bool(labs)
+    assert 0 < written < n and temps(reg) == []
+    again = run(args)
+    assert again.returncode == 0, again.stderr
+    assert all([r.values for r in load_planfile(p).history.labs] == [{"anc": 1.9, "hb": 13.1}]
+               for p in reg.glob("*.toml"))
+    assert temps(reg) == []

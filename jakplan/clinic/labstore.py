@@ -156,7 +156,7 @@ def store_imports(results: list[ImportResult], folder: str | Path, write: bool =
             if tick is not None:
                 tick()  # progress: one patient
             path = by_name.get(pid)
-            keys = {settings.identifier_key(pid, r.patient_system) for r in mine}
+            keys = {settings.identifier_key(pid, system) for system in {r.patient_system for r in mine}}
             also = sorted({q for k in keys for q in by_ident.get(k, ()) if q != path})
             if len(also) + (path is not None) > 1:
                 named = ([f"{path.name} (its file name)"] if path is not None else []) + \
