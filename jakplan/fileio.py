@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import re
 import signal
@@ -96,8 +97,9 @@ def fsync_dir(folder: str | os.PathLike) -> None:
 # -- reading --------------------------------------------------------------------------------------------
 
 
-def _open_regular_fd(path: str | os.PathLike, what: str = "file") -> int:
-    """An fd open for reading on a regular file; anything else raises a one-line JakplanError, never blocks."""
+def _open_regular(path: str | os.PathLike, what: str = "file") -> tuple[int, os.stat_result]:
+    """An fd open for reading on a regular file, with its ``fstat`` (opened ``O_NONBLOCK``, which regular files
+    ignore); anything else raises a one-line JakplanError, never blocks."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
@@ -111,6 +113,16 @@ def _open_regular_fd(path: str | os.PathLike, what: str = "file") -> int:
         if not stat.S_ISREG(st.st_mode):
             kind = _describe_kind(st.st_mode)
             raise JakplanError(f"{path}: {kind if what == 'file' else kind.replace('a file', 'a ' + what)}")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
+def _open_regular_fd(path: str | os.PathLike, what: str = "file") -> int:
+    """An fd open for blocking reads on a regular file (see :func:`_open_regular`)."""
+    fd, _ = _open_regular(path, what)
+    try:
         os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)
@@ -121,16 +133,23 @@ def _open_regular_fd(path: str | os.PathLike, what: str = "file") -> int:
 def read_bytes(path: str | os.PathLike, limit: int = MAX_INPUT_BYTES) -> bytes:
     """The bytes of a user's file (at most ``limit``); a missing file, a folder, a FIFO or device, a file
     larger than ``limit`` or an unreadable file raises a one-line JakplanError."""
-    fd = _open_regular_fd(path)
+    fd, st = _open_regular(path)
     chunks: list[bytes] = []
     total = 0
     try:
-        while total <= limit:  # plain reads, no buffered file object: a register's plan files are read by the thousand
-            chunk = os.read(fd, min(limit + 1 - total, 1 << 16))
+        # plain reads, no buffered file object: a register's plan files are read by the thousand. The first read
+        # asks for one byte more than fstat gave: fewer back means the end was reached (a file that grew since
+        # goes on being read; one that shrank, or a short read, reads on until a read gives nothing)
+        want = min(limit + 1, st.st_size + 1)
+        while total <= limit:
+            chunk = os.read(fd, want)
             if not chunk:
                 break
             chunks.append(chunk)
             total += len(chunk)
+            if total == st.st_size and len(chunks) == 1:
+                break
+            want = min(limit + 1 - total, 1 << 16)
     except OSError as exc:
         raise JakplanError(f"{path}: cannot read: {exc.strerror}") from None
     finally:
@@ -139,6 +158,30 @@ def read_bytes(path: str | os.PathLike, limit: int = MAX_INPUT_BYTES) -> bytes:
     if len(data) > limit:
         raise JakplanError(f"{path}: larger than {limit // 1024} KiB, the limit for a file jakplan reads whole")
     return data
+
+
+def holds(path: str | os.PathLike, data: bytes) -> bool:
+    """Does the regular file ``path`` hold exactly ``data`` now? (False for anything else: another file, another
+    kind, an error.) One open, one ``fstat`` and, when the size matches, a read (and one more if it came short)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+            return False
+        got = b""
+        while len(got) <= len(data):
+            chunk = os.read(fd, len(data) + 1 - len(got))
+            if not chunk:
+                break
+            got += chunk
+        return got == data
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def open_regular(path: str | os.PathLike, what: str = "file", **kwargs) -> IO:
@@ -273,7 +316,7 @@ def _new_temp(folder: Path, name: str, group: str = "", temps: list[str] | None 
     prefix = os.path.abspath(os.path.join(folder, f".{name}{TMP_MARK}{os.getpid()}-{tag}"))
     with signals_held():
         for _ in range(100):
-            tmp = prefix + os.urandom(6).hex()
+            tmp = f"{prefix}{_TMP_KEY}{next(_TMP_SERIAL):x}"
             try:
                 fd = os.open(tmp, _TMP_FLAGS, 0o600)
             except FileExistsError:
@@ -287,6 +330,10 @@ def _new_temp(folder: Path, name: str, group: str = "", temps: list[str] | None 
     return fd, tmp
 
 
+_TMP_KEY = os.urandom(4).hex()
+_TMP_SERIAL = itertools.count()
+"""A temporary file's name ends in this process's random key and a serial number (with its pid before them):
+unique without a system call per name; one taken already (O_EXCL) is skipped."""
 _TMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -363,10 +410,16 @@ def read_existing(path: str | os.PathLike, limit: int = 64 << 20) -> bytes | Non
 
 def _check_target(target: Path, shown: Path, overwrite: bool) -> bool:
     """True when ``target`` exists (a regular file that may be replaced); else a one-line JakplanError."""
+    return _target_mode(target, shown, overwrite) is not None
+
+
+def _target_mode(target: Path, shown: Path, overwrite: bool) -> int | None:
+    """The permission bits of ``target`` when it exists (a regular file that may be replaced), None when it does
+    not; else a one-line JakplanError."""
     try:
         st = os.stat(target)
     except FileNotFoundError:
-        return False
+        return None
     except NotADirectoryError:
         raise JakplanError(f"{shown}: a part of the path is a file, not a folder") from None
     except OSError as exc:
@@ -377,7 +430,7 @@ def _check_target(target: Path, shown: Path, overwrite: bool) -> bool:
         raise JakplanError(f"{shown}: {_describe_kind(st.st_mode)}; jakplan replaces only regular files")
     if not overwrite:
         raise JakplanError(f"{shown}: already exists; not overwriting it (use --force to replace it)")
-    return True
+    return st.st_mode & 0o7777
 
 
 def _folder(target: Path, shown: Path) -> Path:
@@ -399,24 +452,24 @@ def check_writable(path: str | os.PathLike, overwrite: bool = False, follow_link
 
 def _group_plan(items: Sequence[tuple[str | os.PathLike, bytes | str]], overwrite: bool, follow_links: bool = False,
                 limit: int | None = None) -> list[tuple]:
-    """Each item checked: (shown path, real target, folder, target exists, bytes to write)."""
-    plan = []
-    for path, data in items:
-        shown, target = output_target(path, follow_links)
-        payload = data.encode("utf-8") if isinstance(data, str) else data
-        if limit is not None and len(payload) > limit:
-            raise WriteRefused(f"{shown}: would become {len(payload) // 1024} KiB, larger than the {limit // 1024} KiB "
-                               f"jakplan reads back; nothing was written (the file is unchanged)")
-        exists = _check_target(target, shown, overwrite)
-        folder = target.parent if exists else _folder(target, shown)  # a file's folder exists
-        plan.append((shown, target, folder, exists, payload))
-    return plan
+    """Each item checked: (shown path, real target, folder, the target's mode when it exists, bytes to write)."""
+    return [_plan_one(*output_target(path, follow_links), data, overwrite, limit) for path, data in items]
 
 
-def _write_temp(shown: Path, target: Path, folder: Path, exists: bool, payload: bytes, group: str,
+def _plan_one(shown: Path, target: Path, data: bytes | str, overwrite: bool, limit: int | None) -> tuple:
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if limit is not None and len(payload) > limit:
+        raise WriteRefused(f"{shown}: would become {len(payload) // 1024} KiB, larger than the {limit // 1024} KiB "
+                           f"jakplan reads back; nothing was written (the file is unchanged)")
+    mode = _target_mode(target, shown, overwrite)
+    folder = target.parent if mode is not None else _folder(target, shown)  # a file's folder exists
+    return shown, target, folder, mode, payload
+
+
+def _write_temp(shown: Path, target: Path, folder: Path, mode: int | None, payload: bytes, group: str,
                 temps: list[str]) -> None:
     """Write ``payload`` to a new fsynced temporary file next to ``target`` (added to ``temps`` at once), with
-    the old file's mode (or the umask's)."""
+    the old file's mode (``mode``, as planned) or, for a new file, the umask's."""
     try:
         fd, tmp = _new_temp(folder, target.name, group, temps)
     except OSError as exc:
@@ -427,10 +480,6 @@ def _write_temp(shown: Path, target: Path, folder: Path, exists: bool, payload: 
             while view:
                 view = view[os.write(fd, view):]
             os.fsync(fd)
-            mode = None
-            if exists:
-                with contextlib.suppress(OSError):
-                    mode = os.stat(target).st_mode & 0o7777
             if mode is None:
                 umask = os.umask(0)
                 os.umask(umask)
@@ -498,16 +547,18 @@ def _put(plan: list[tuple], overwrite: bool, group: str = "", before_rename: Cal
     raising: nothing is then placed), and put them in place with SIGINT and SIGTERM held back; on any failure
     the temporary files are removed."""
     temps: list[str] = []
+    placed = False
     try:
-        for shown, target, folder, exists, payload in plan:
-            _write_temp(shown, target, folder, exists, payload, group, temps)
+        for shown, target, folder, mode, payload in plan:
+            _write_temp(shown, target, folder, mode, payload, group, temps)
         if before_rename is not None:
             before_rename()
         with signals_held():
             _place_all(plan, temps, overwrite)
+        placed = True
     finally:
-        for tmp in temps:
-            if os.path.lexists(tmp):
+        for tmp in temps:  # renamed into place: gone; linked into place (a new file): its temporary name removed
+            if not (placed and overwrite) and os.path.lexists(tmp):
                 _drop_temp(tmp)
             else:
                 _live_temps.discard(tmp)
@@ -537,13 +588,19 @@ class Replacement:
 
 
 def prepare_replace(path: str | os.PathLike, data: bytes | str, clean: bool = True, *, follow_links: bool = False,
-                    limit: int | None = None) -> Replacement:
+                    limit: int | None = None, target: Path | None = None) -> Replacement:
     """The checks of ``atomic_write(path, data, overwrite=True, ...)`` made now, the write left to
-    :meth:`Replacement.put`."""
-    plan = _group_plan([(path, data)], True, follow_links, limit)
+    :meth:`Replacement.put`. ``target``: where ``path`` leads, already found with ``follow_links`` (a plan file
+    edited under the lock of its target)."""
+    if target is None:
+        (plan,) = _group_plan([(path, data)], True, follow_links, limit)
+    else:
+        if _names_folder(path):
+            raise JakplanError(f"{os.fspath(path)}: ends with '/', so it names a folder; give a file name")
+        plan = _plan_one(Path(path), target, data, True, limit)
     if clean:
-        clean_stale_temps(plan[0][2])
-    return Replacement(plan[0])
+        clean_stale_temps(plan[2])
+    return Replacement(plan)
 
 
 def _link_new(tmp: str, target: Path, shown: Path) -> None:

@@ -59,6 +59,7 @@ from jakplan.fileio import (
     Replacement,
     atomic_write,
     check_writable,
+    holds,
     prepare_replace,
     read_bytes,
     write_target,
@@ -746,16 +747,18 @@ def file_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterato
         _release_lock(fd)
 
 
-def _take_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, create: bool = True) -> int | None:
+def _take_lock(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, create: bool = True,
+               target: Path | None = None) -> int | None:
     """The open lock file of ``path``, locked (see :func:`file_lock`); :func:`_release_lock` releases it, on any
     thread (an ``flock`` belongs to the open file, not to a thread). ``create=False``: None when there is no lock
-    file yet (nothing is made)."""
+    file yet (nothing is made). ``target``: where ``path`` leads, already found."""
     try:
         import fcntl  # POSIX only: refused with one line elsewhere
     except ImportError:  # not a POSIX system
         raise JakplanError("changing a plan file needs POSIX file locking (Linux, macOS, BSD)") from None
 
-    target = write_target(Path(path))  # a symlinked plan file shares the lock of the file it points to
+    if target is None:
+        target = write_target(Path(path))  # a symlinked plan file shares the lock of the file it points to
     lp = lock_path(target)
     try:
         fd = os.open(lp, os.O_RDWR | os.O_CREAT if create else os.O_RDWR, 0o644)
@@ -829,7 +832,7 @@ def _save(pf: PlanFile, sync_dir: bool = True, clean: bool = True) -> None:
     _prepared(pf, clean).put(before_rename=lambda: _check_unchanged(pf), sync_dir=sync_dir)
 
 
-def _prepared(pf: PlanFile, clean: bool = True) -> Replacement:
+def _prepared(pf: PlanFile, clean: bool = True, target: Path | None = None) -> Replacement:
     """The edited plan file's new text, checked to read back, ready to be written (the file is not yet changed)."""
     import tomlkit
 
@@ -860,7 +863,7 @@ def _prepared(pf: PlanFile, clean: bool = True) -> Replacement:
         text = tomlkit.dumps(pf._doc)
         planfile_from_text(text, pf.path)
     # written through a symlinked plan file; larger than the reader's cap: refused before anything is written
-    return prepare_replace(pf.path, text, clean, follow_links=True, limit=MAX_INPUT_BYTES)
+    return prepare_replace(pf.path, text, clean, follow_links=True, limit=MAX_INPUT_BYTES, target=target)
 
 
 class PendingSave:
@@ -905,11 +908,7 @@ def _check_unchanged(pf: PlanFile) -> None:
     (a modification time can repeat within its clock's tick)."""
     if pf._text is None:  # not read by edit_planfile: nothing to compare with
         return
-    try:
-        now: str | None = _read_text(pf.path)
-    except JakplanError:
-        now = None
-    if now != pf._text:
+    if not holds(pf.path, pf._text.encode("utf-8")):
         raise ChangedMeanwhile(f"{pf.path}: changed by another program while jakplan was changing it; nothing "
                                f"written (run the command again to make the change on what the file holds now)")
 
@@ -928,13 +927,14 @@ def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, sync_d
     releases the lock, on any thread) or ``pending.drop()`` (a lab import's writer threads).
     """
     p = Path(path)
+    target = write_target(p)  # a symlinked plan file is locked and written as the file it points to
     before = None
-    lock = _take_lock(p, timeout, create=False)  # its lock file exists: locked at once, read once (under the lock)
+    lock = _take_lock(p, timeout, False, target)  # its lock file exists: locked at once, read once (under the lock)
     if lock is None:  # its first edit: a missing, special or bad file fails before a lock file is made
         before = _read_text(p)
         first_raw = parse_toml_text(before, p)
         first = planfile_from_raw(first_raw, p)
-        lock = _take_lock(p, timeout)
+        lock = _take_lock(p, timeout, True, target)
         assert lock is not None
     pending = None
     try:
@@ -946,7 +946,7 @@ def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, sync_d
             pf = planfile_from_raw(raw, p)
         pf._text, pf._raw, pf._read = text, raw, pf.history  # the TOML editor parses it only when a change needs it
         yield pf
-        pending = PendingSave(pf, _prepared(pf, clean), lock, sync_dir)
+        pending = PendingSave(pf, _prepared(pf, clean, target), lock, sync_dir)
     finally:
         if pending is None:  # the body or the checks failed: nothing written
             _release_lock(lock)
