@@ -5,6 +5,7 @@ left."""
 
 import datetime as dt
 import random
+import sys
 import time
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def test_the_report_is_in_the_import_order_whatever_order_the_files_are_written_
         return real(*args, **kwargs)
 
     got = {}
+    switch = sys.getswitchinterval()
     for writers in (1, 8):
         folder = register(tmp_path / f"reg{writers}")
         monkeypatch.setattr(labstore, "WRITERS", writers)
@@ -71,6 +73,7 @@ def test_the_report_is_in_the_import_order_whatever_order_the_files_are_written_
         got[writers] = summary_of(res, folder), labs_of(folder)
         assert len(ticks) == N + 2  # one per patient named in the file
     assert got[8] == got[1]
+    assert sys.getswitchinterval() == switch  # the interpreter's switch interval is the import's only while it writes
     patients, problems, unmatched, unwritten = got[8][0]
     assert [p for p, *_ in patients] == [f"p{k}" for k in range(N)] + ["MRN 3"]
     assert [name for _, name, *_ in patients][-1] == "p3.toml"
@@ -92,8 +95,10 @@ def test_an_error_stops_the_import_and_leaves_every_plan_file_whole(tmp_path, mo
         return real(pid, *args, **kwargs)
 
     monkeypatch.setattr(labstore, "_store_patient", fails_once)
+    switch = sys.getswitchinterval()
     with pytest.raises(RuntimeError, match="a bug"):
         store_imports([import_csv(lab_csv(tmp_path / "labs.csv"), D(2025, 1, 1))], folder)
+    assert sys.getswitchinterval() == switch
     written = {p.name for p in folder.glob("*.toml") if p.read_bytes() != before[p.name]}
     # the edits made before it stopped were handed to the writer threads and are written; none after it is begun
     assert written == {f"p{k}.toml" for k in range(5)}

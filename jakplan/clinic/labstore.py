@@ -22,6 +22,7 @@ import collections
 import datetime as dt
 import functools
 import re
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,6 +205,11 @@ lock; meanwhile the next file is read and checked. The report is in the import's
 AHEAD = 2
 """Changes handed to each writer thread and not yet settled, at most (each holds its plan file's lock)."""
 
+SWITCH_INTERVAL = 0.001
+"""Seconds the interpreter runs one thread before offering it to another while a lab import writes (Python's
+default is 0.005): a writer thread back from its fsync gets it sooner while the import's thread reads and checks
+the next file (2.09-2.10 s against 2.16-2.18 s, 3 runs each)."""
+
 _Step = tuple[list[Problem], "PatientOutcome | None", "Path | None"]
 """One patient's (problems, outcome, the plan file when it was left unwritten)."""
 
@@ -272,6 +278,9 @@ class _Writes:
 
     def __enter__(self) -> _Writes:
         self.pool = ThreadPoolExecutor(WRITERS, thread_name_prefix="jakplan-labstore") if self.write else None
+        self.switch = sys.getswitchinterval()
+        if self.pool is not None:  # a writer thread back from a system call waits less for the interpreter
+            sys.setswitchinterval(min(self.switch, SWITCH_INTERVAL))
         return self
 
     def problem(self, problem: Problem, unmatched: list[ImportedLab]) -> None:
@@ -297,8 +306,11 @@ class _Writes:
         return self.done
 
     def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)  # handed over: written, each file whole
+        try:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)  # handed over: written, each file whole
+        finally:
+            sys.setswitchinterval(self.switch)
 
 
 Slot = tuple[dt.date, str]
