@@ -222,14 +222,13 @@ class _Patient:
         self.pid, self.path, self.mine, self.write = pid, path, mine, write
         self.problems: list[Problem] = []
         self.outcome: PatientOutcome | None = None
-        self.pending: PendingSave | None = None
         self.future: Any = None
         self.step: _Step | None = None
 
     def begin(self, pool: ThreadPoolExecutor | None, attempts: int | None = None) -> _Patient:
         def hand(pending: PendingSave) -> None:
             assert pool is not None
-            self.pending, self.future = pending, pool.submit(pending.run)
+            self.future = pool.submit(pending.run)
 
         try:
             self.outcome = _store_patient(self.pid, self.path, self.mine, self.problems, self.write,

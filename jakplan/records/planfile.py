@@ -947,16 +947,15 @@ def edit_planfile(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, sync_d
         pf._text, pf._raw, pf._read = text, raw, pf.history  # the TOML editor parses it only when a change needs it
         yield pf
         pending = PendingSave(pf, _prepared(pf, clean, target), lock, sync_dir)
-    finally:
-        if pending is None:  # the body or the checks failed: nothing written
-            _release_lock(lock)
-    if later is None:
-        pending.run()
-        return
-    try:
-        later(pending)
+        if later is None:
+            pending.run()  # written (or refused) and the lock released
+        else:
+            later(pending)  # the lock goes with it
     except BaseException:
-        pending.drop()
+        if pending is None:  # the body or the checks failed (or an interrupt came): nothing written
+            _release_lock(lock)
+        else:
+            pending.drop()  # not yet run (an interrupt during the hand-over): nothing written; else nothing to do
         raise
 
 
