@@ -27,7 +27,8 @@ Writing (:func:`atomic_write`, :func:`write_group`):
   is larger than the reader's cap (``limit``), so a refused write changes nothing;
 - a failed write (disk full, quota exceeded) is one line; the temporary file is removed and the old file
   is left as it was;
-- temporary files are named ``.NAME.jakplan-tmp-PID-RANDOM``; they are removed when the write fails or is
+- temporary files are named ``.NAME.jakplan-tmp-PID-KEYSERIAL`` (KEY random for the process, SERIAL
+  counting its temporary files); they are removed when the write fails or is
   interrupted (Ctrl-C, SIGTERM), and ones left by a writer that was killed (its process is gone, or the
   file is older than :data:`STALE_AFTER` seconds) are removed on the next write into that folder, which also
   rolls back a group of new files that a kill cut in half (see :func:`clean_stale_temps`);
@@ -55,7 +56,7 @@ MAX_INPUT_BYTES = 1 << 20
 """The largest protocol, profile or plan file jakplan reads (1 MiB; the largest shipped protocol is ~30 KiB)."""
 
 TMP_MARK = ".jakplan-tmp-"
-"""What every temporary file of ours carries in its name: ``.NAME.jakplan-tmp-PID-RANDOM``."""
+"""What every temporary file of ours carries in its name: ``.NAME.jakplan-tmp-PID-KEYSERIAL``."""
 
 STALE_AFTER = 300.0
 """Seconds after which a temporary file of ours is stale even if a process with its writer's pid exists."""
