@@ -5,11 +5,14 @@ left."""
 
 import datetime as dt
 import random
+import re
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jakplan.clinic import labstore
 from jakplan.clinic.labstore import store_imports
@@ -181,3 +184,76 @@ def test_a_bad_plan_file_is_refused_the_same_way_with_or_without_its_lock_file(t
     if locked_before:
         with file_lock(path, timeout=0.1):
             pass
+
+
+_ROW = st.tuples(st.sampled_from(["p0", "p1", "p2", "p3", "alias", "MRN 2", "nobody"]),
+                 st.sampled_from(["2024-09-02", "2024-09-03"]), st.sampled_from(["", "08:00", "14:30"]),
+                 st.sampled_from([("751-8", "10*9/L", ["0.4", "1.9", "2.5"]), ("718-7", "g/dL", ["7.6", "13.1"])]),
+                 st.integers(0, 2))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(_ROW, min_size=1, max_size=14), editor=st.sets(st.sampled_from(["p0", "p1", "p2", "p3"])),
+       seed=st.integers(0, 2**16))
+def test_the_writer_threads_give_what_one_edit_after_the_other_gives(tmp_path_factory, monkeypatch, rows, editor,
+                                                                     seed):
+    """Whatever the import holds (patients routed to one file by name, identifier or symlink, conflicts, repeated
+    results, times of day) and whichever plan files another program saves while they are written, the import with
+    writer threads (files finishing in any order) leaves the same files and gives the same report as one edit after
+    the other, and its dry run predicted what was added when no other program saved a file meanwhile."""
+    from jakplan.records import planfile
+
+    order = random.Random(seed)
+    lines = ["patient,date,time,analyte,value,unit"]
+    lines += [f"{p},{day},{at},{code},{values[k % len(values)]},{unit}" for p, day, at, (code, unit, values), k in rows]
+    src = tmp_path_factory.mktemp("src") / "labs.csv"
+    src.write_text("\n".join(lines) + "\n")
+
+    def run(writers: int, dry: bool = False):
+        folder = tmp_path_factory.mktemp("reg")
+        for k in range(4):
+            create_planfile(folder / f"p{k}.toml", Profile(start=D(2024, 5, 1), indication="ra", factors={"age": 58}))
+        (folder / "p2.toml").write_text((folder / "p2.toml").read_text() + '\n[patient]\nidentifier = "MRN 2"\n')
+        (folder / "alias.toml").symlink_to(folder / "p1.toml")
+        real, saved = planfile._check_unchanged, set()
+
+        def editor_saves(pf):  # another program saves each of these files once, while it is being written
+            name = pf.path.resolve().stem
+            if name in editor and name not in saved:
+                saved.add(name)
+                with pf.path.open("a") as fh:
+                    fh.write(f"\n# saved by an editor: {name}\n")
+            time.sleep(order.random() / 500)  # files finish in another order than they were begun
+            real(pf)
+
+        with monkeypatch.context() as m:  # undone after each run (hypothesis runs many examples in one test call)
+            m.setattr(planfile, "_check_unchanged", editor_saves)
+            m.setattr(labstore, "WRITERS", writers)
+            res = store_imports([import_csv(src, D(2025, 1, 1))], folder, write=not dry)
+        files = {p.name: re.sub(r"(?m)^added = .*$", "added = (when)", p.read_text())  # the moment of writing
+                 for p in sorted(folder.glob("p*.toml"))}
+        if not dry:  # what the report says was added is in the plan file, beside what the other program saved
+            for o in res.patients:
+                held = {(r.on, a, v) for r in load_planfile(o.path).history.labs for a, v in r.values.items()}
+                assert {(day, a, v) for day, vals in o.added.items() for a, v in vals.items()} <= held
+            assert all(f"# saved by an editor: {name}" in files[f"{name}.toml"] for name in saved)
+            assert not [p for p in res.problems if "changed by another program" in str(p)]  # read again, added to
+        return summary_of(res, folder), files, {o.patient: o.added for o in res.patients}
+
+    one, many = run(1), run(3)
+    assert many[:2] == one[:2]
+    assert not [p for p in Path(tmp_path_factory.getbasetemp()).rglob("*") if TMP_MARK in p.name]
+    if not editor:
+        assert run(1, dry=True)[2] == one[2]
+
+
+def test_a_dry_run_of_two_ids_of_one_patient_predicts_what_the_import_adds(tmp_path):
+    """Regression (found by the property test above): a result sent under a patient's file name and again under
+    their identifier is added once; the dry run said twice, each id judged against the file as it was."""
+    folder = register(tmp_path / "reg")
+    (tmp_path / "labs.csv").write_text("patient,date,analyte,value,unit\np3,2024-09-02,751-8,0.4,10*9/L\n"
+                                       "MRN 3,2024-09-02,751-8,0.4,10*9/L\n")
+    dry = store_imports([import_csv(tmp_path / "labs.csv", D(2025, 1, 1))], folder, write=False)
+    real = store_imports([import_csv(tmp_path / "labs.csv", D(2025, 1, 1))], folder)
+    assert [(o.patient, o.added_count, o.already) for o in dry.patients] == [("p3", 1, 0), ("MRN 3", 0, 1)]
+    assert [(o.patient, o.added_count, o.already) for o in real.patients] == [("p3", 1, 0), ("MRN 3", 0, 1)]

@@ -14,7 +14,6 @@ from typing import Any, Callable, ContextManager, Iterator
 from jakplan.actions import is_calm, judge_labs, protocol_from, recorded_lab_actions
 from jakplan.api import course_for_record, one_run
 from jakplan.clinic.labstore import StoreSummary, store_imports
-from jakplan.history import LabRecord
 from jakplan.records.clinicsettings import load_settings, parse_map
 from jakplan.records.labimport import Context, ImportedLab, ImportResult, Problem, import_file
 from jakplan.records.patient import load_record
@@ -112,9 +111,7 @@ def _findings(summary: StoreSummary, dry_run: bool = False) -> list[Finding]:
             record = o.record if o.record is not None else load_record(o.path)
             if dry_run:
                 h = record.history
-                extra = tuple(LabRecord(day, dict(vals), "", at, dict(cens), *o.references.get((day, at), ({}, {})))
-                              for day, entries in sorted(o.slots.items()) for at, vals, cens in entries)
-                record = record._replace(history=h.but(labs=h.labs + extra))
+                record = record._replace(history=h.but(labs=h.labs + o.lab_records()))
             new = {(day, a) for day, vals in o.added.items() for a in vals}
             for act in recorded_lab_actions(course_for_record(record), record.history):
                 if (act.on, act.analyte) in new:

@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable
 
 from jakplan.errors import JakplanError
 from jakplan.fileio import WriteRefused, clean_stale_temps, fsync_dir, write_target
+from jakplan.history import LabRecord
 from jakplan.records.clinicsettings import SETTINGS_FILE, ClinicSettings
 from jakplan.records.labimport import ImportedLab, ImportResult, Problem, source_file
 from jakplan.records.patient import PatientRecord
@@ -61,6 +62,11 @@ class PatientOutcome:
     @property
     def added_count(self) -> int:
         return sum(len(vals) for entries in self.slots.values() for _, vals, _ in entries)
+
+    def lab_records(self) -> tuple[LabRecord, ...]:
+        """The [[lab]] entries added (or, on a dry run, to add), as the plan file reads them back."""
+        return tuple(LabRecord(day, dict(vals), "", at, dict(cens), *self.references.get((day, at), ({}, {})))
+                     for day, entries in sorted(self.slots.items()) for at, vals, cens in entries)
 
 
 @dataclass
@@ -225,14 +231,16 @@ class _Patient:
         self.future: Any = None
         self.step: _Step | None = None
 
-    def begin(self, pool: ThreadPoolExecutor | None, attempts: int | None = None) -> _Patient:
+    def begin(self, pool: ThreadPoolExecutor | None, attempts: int | None = None,
+              earlier: tuple[LabRecord, ...] = ()) -> _Patient:
         def hand(pending: PendingSave) -> None:
             assert pool is not None
             self.future = pool.submit(pending.run)
 
         try:
             self.outcome = _store_patient(self.pid, self.path, self.mine, self.problems, self.write,
-                                          _ATTEMPTS if attempts is None else attempts, hand if pool is not None else None)
+                                          _ATTEMPTS if attempts is None else attempts, hand if pool is not None else None,
+                                          earlier)
         except WriteRefused as exc:  # too large to read back, disk full: the plan file is unchanged
             self.step = self._refused(exc, True)
         except JakplanError as exc:
@@ -274,6 +282,7 @@ class _Writes:
         self.queue: collections.deque[_Patient | tuple[Problem, list[ImportedLab]]] = collections.deque()
         self.done: list[Any] = []
         self.last: dict[Path, _Patient] = {}
+        self.predicted: dict[Path, tuple[LabRecord, ...]] = {}
 
     def __enter__(self) -> _Writes:
         self.pool = ThreadPoolExecutor(WRITERS, thread_name_prefix="jakplan-labstore") if self.write else None
@@ -290,7 +299,11 @@ class _Writes:
         before = self.last.get(target)
         if before is not None:
             before.settle()  # the next edit of one plan file sees what the one before wrote
-        self.last[target] = p = _Patient(pid, path, mine, self.write).begin(self.pool)
+        # (a dry run writes nothing: the next sees what the ones before would have added)
+        earlier = () if self.write else self.predicted.get(target, ())
+        self.last[target] = p = _Patient(pid, path, mine, self.write).begin(self.pool, earlier=earlier)
+        if not self.write and p.outcome is not None:
+            self.predicted[target] = earlier + p.outcome.lab_records()
         self.queue.append(p)
         self._settle(self.ahead)
 
@@ -351,10 +364,13 @@ def _wanted(mine: list[ImportedLab], problems: list[Problem]) -> Wanted:
 
 
 def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list[Problem], write: bool = True,
-                   attempts: int = 0, later: Callable[[PendingSave], None] | None = None) -> PatientOutcome:
+                   attempts: int = 0, later: Callable[[PendingSave], None] | None = None,
+                   earlier: tuple[LabRecord, ...] = ()) -> PatientOutcome:
     """One patient's values appended to their plan file (``write``), tried ``attempts`` times when another program
     saves the file meanwhile; ``later``: the checked change is handed to it, not written here (see
-    :func:`jakplan.records.planfile.edit_planfile`), and the outcome stands once it is written."""
+    :func:`jakplan.records.planfile.edit_planfile`), and the outcome stands once it is written. ``earlier``, on a
+    dry run: the entries this run would already have added to the same plan file (for another patient id routed
+    to it), as if they had been written."""
 
     outcome = PatientOutcome(pid, path)
     wanted = _wanted(mine, problems)
@@ -410,7 +426,8 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
                 continue
             break
     else:
-        add, already, found = new_values(load_planfile(path).history)
+        history = load_planfile(path).history
+        add, already, found = new_values(history.but(labs=history.labs + earlier) if earlier else history)
     problems += found
     outcome.already = already
     for (day, at), analytes in add.items():
