@@ -163,7 +163,7 @@ def read_bytes(path: str | os.PathLike, limit: int = MAX_INPUT_BYTES) -> bytes:
 
 def holds(path: str | os.PathLike, data: bytes) -> bool:
     """Does the regular file ``path`` hold exactly ``data`` now? (False for anything else: another file, another
-    kind, an error.) One open, one ``fstat`` and, when the size matches, a read (and one more if it came short)."""
+    kind, an error.) One open, one ``fstat`` and, when the size matches, one read."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError:
@@ -173,11 +173,12 @@ def holds(path: str | os.PathLike, data: bytes) -> bool:
         if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
             return False
         got = b""
-        while len(got) <= len(data):
-            chunk = os.read(fd, len(data) + 1 - len(got))
-            if not chunk:
-                break
+        while len(got) <= len(data):  # one byte more than it should hold: a file that grew is not the same
+            want = len(data) + 1 - len(got)
+            chunk = os.read(fd, want)
             got += chunk
+            if len(chunk) < want:  # its end (a short read not at the end only makes it "changed": read again)
+                break
         return got == data
     except OSError:
         return False

@@ -406,3 +406,20 @@ def test_values_written_as_text_are_what_tomlkit_writes(value):
 
     assert _value_text(value) == tomlkit.item(value).as_string()
     assert tomli.loads(f"v = {_value_text(value)}")["v"] == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.binary(max_size=300))
+def test_holds_is_true_exactly_when_the_file_holds_those_bytes(tmp_path_factory, written, asked):
+    """`fileio.holds` (the check that no other program saved a plan file while jakplan was changing it) says yes
+    exactly when the file's bytes are those; a folder, a FIFO or a missing file holds nothing."""
+    import os
+
+    from jakplan.fileio import holds
+
+    folder = tmp_path_factory.mktemp("holds")
+    (folder / "f").write_bytes(written)
+    assert holds(folder / "f", asked) == (written == asked)
+    assert holds(folder / "f", written) and not holds(folder / "f", written + b"x")
+    os.mkfifo(folder / "fifo")
+    assert not holds(folder / "fifo", b"") and not holds(folder, b"") and not holds(folder / "none", b"")
