@@ -25,6 +25,8 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 def has_controls(text: str, allow_newlines: bool = False) -> bool:
     """True when ``text`` holds a character that :func:`strip_controls` would remove (tab and, with
     ``allow_newlines``, line feeds are allowed)."""
+    if text.isprintable():  # most text: none of them (each is outside str.isprintable: Cc, Cf, Zl, Zp)
+        return False
     pattern = _CONTROL_BUT_NL if allow_newlines else _CONTROL
     return any(m.group() != "\t" for m in pattern.finditer(text))
 

@@ -43,3 +43,17 @@ def test_markdown_text(text, expected):
 def test_markdown_cell_escapes_the_cell_separator_and_html_only():
     assert markdown_cell("a | b <b>x</b>") == "a \\| b &lt;b>x&lt;/b>"
     assert markdown_cell("-") == "-" and markdown_cell("a\nb") == "a b"
+
+
+@given(st.text(alphabet=st.one_of(st.characters(codec="utf-8"),
+                                  st.sampled_from("\t\n\r\x00\x1b\x7f\x85\x9f\u00ad\u200b\u2028\u2029\u202a\u202e\u2066\u2069 a")),
+               max_size=40), st.booleans())
+def test_has_controls_is_the_patterns_own_answer(text, allow_newlines):
+    """has_controls answers printable text at once (str.isprintable) and the rest by its pattern: the same
+    answer as the pattern alone, whatever the text."""
+    import re
+
+    from jakplan import escape
+
+    pattern = escape._CONTROL_BUT_NL if allow_newlines else escape._CONTROL
+    assert has_controls(text, allow_newlines) == any(m.group() != "\t" for m in re.finditer(pattern, text))
