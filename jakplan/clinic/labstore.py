@@ -208,6 +208,10 @@ Each checked change is handed, its lock still held, to a writer thread, which wr
 its fsync, refuses it if another program saved the plan file meanwhile, renames it into place and releases the
 lock; meanwhile the next file is read and checked. The report is in the import's order."""
 
+_ATTEMPTS = 3
+"""Times a plan file is read and changed again when another program saves it while the import writes it."""
+
+
 AHEAD = 2
 """Changes handed to each writer thread and not yet settled, at most (each holds its plan file's lock)."""
 
@@ -231,7 +235,7 @@ class _Patient:
         self.future: Any = None
         self.step: _Step | None = None
 
-    def begin(self, pool: ThreadPoolExecutor | None, attempts: int | None = None,
+    def begin(self, pool: ThreadPoolExecutor | None, attempts: int = _ATTEMPTS,
               earlier: tuple[LabRecord, ...] = ()) -> _Patient:
         def hand(pending: PendingSave) -> None:
             assert pool is not None
@@ -239,7 +243,7 @@ class _Patient:
 
         try:
             self.outcome = _store_patient(self.pid, self.path, self.mine, self.problems, self.write,
-                                          _ATTEMPTS if attempts is None else attempts, hand if pool is not None else None,
+                                          attempts, hand if pool is not None else None,
                                           earlier)
         except WriteRefused as exc:  # too large to read back, disk full: the plan file is unchanged
             self.step = self._refused(exc, True)
@@ -364,7 +368,7 @@ def _wanted(mine: list[ImportedLab], problems: list[Problem]) -> Wanted:
 
 
 def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list[Problem], write: bool = True,
-                   attempts: int = 0, later: Callable[[PendingSave], None] | None = None,
+                   attempts: int = _ATTEMPTS, later: Callable[[PendingSave], None] | None = None,
                    earlier: tuple[LabRecord, ...] = ()) -> PatientOutcome:
     """One patient's values appended to their plan file (``write``), tried ``attempts`` times when another program
     saves the file meanwhile; ``later``: the checked change is handed to it, not written here (see
@@ -400,7 +404,6 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
         return add, already, found
 
     if write:
-        attempts = attempts or _ATTEMPTS
         for attempt in range(attempts):
             try:
                 with edit_planfile(path, sync_dir=False, clean=False, later=later) as pf:  # locked: what is there now decides what is new
@@ -443,10 +446,6 @@ def _store_patient(pid: str, path: Path, mine: list[ImportedLab], problems: list
         outcome.slots.setdefault(day, []).append((at, {a: v for a, (v, _, _) in analytes.items()},
                                                   {a: c for a, (_, c, _) in analytes.items() if c}))
     return outcome
-
-
-_ATTEMPTS = 3
-"""Times a plan file is read and changed again when another program saves it while the import writes it."""
 
 
 class _NothingNew(Exception):
